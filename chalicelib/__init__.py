@@ -1,0 +1,1 @@
+"""Helptal: the helpdesk backend (Chalice app code lives in this package)."""

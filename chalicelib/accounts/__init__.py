@@ -1,0 +1,1 @@
+"""Workspaces, agents (members), sessions, API keys and invitations."""

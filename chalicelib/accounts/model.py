@@ -1,0 +1,133 @@
+"""The account entities, as the rest of the product sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    AGENT = "agent"
+
+    @property
+    def can_manage_members(self) -> bool:
+        return self in (Role.OWNER, Role.ADMIN)
+
+
+MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
+EVERYONE = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    id: str
+    slug: str
+    name: str
+    timezone: str
+    locale: str
+    owner_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    email: str
+    name: str
+    password_hash: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Member:
+    workspace_id: str
+    user_id: str
+    role: Role
+    email: str
+    name: str
+    joined_at: datetime
+
+
+class CredentialKind(StrEnum):
+    SESSION = "session"
+    API_KEY = "api_key"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What a bearer token stands for (only its hash is stored)."""
+
+    token_hash: str
+    kind: CredentialKind
+    workspace_id: str
+    expires_at: int | None
+    created_at: datetime
+    user_id: str | None = None
+    api_key_id: str | None = None
+    role: Role | None = None
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    workspace_id: str
+    name: str
+    role: Role
+    prefix: str
+    token_hash: str
+    created_by: str
+    created_at: datetime
+
+
+class InvitationStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class Invitation:
+    id: str
+    workspace_id: str
+    email: str
+    role: Role
+    status: InvitationStatus
+    token_hash: str
+    invited_by: str
+    created_at: datetime
+    valid_until: int
+    accepted_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, in which workspace, with which role (resolved on every request)."""
+
+    workspace_id: str
+    role: Role
+    credential: Credential
+    user_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the activity log names this caller."""
+        if self.user_id:
+            return f"user:{self.user_id}"
+        return f"api_key:{self.credential.api_key_id}"
+
+    @property
+    def is_api_key(self) -> bool:
+        return self.credential.kind is CredentialKind.API_KEY
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    entries: list[T]
+    next_cursor: str | None

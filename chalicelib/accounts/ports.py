@@ -1,0 +1,107 @@
+"""What the accounts services need from storage and the outside world (ports)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from chalicelib.accounts.model import (
+    ApiKey,
+    Credential,
+    Invitation,
+    Member,
+    Page,
+    Role,
+    User,
+    Workspace,
+)
+
+
+class SlugTaken(Exception):
+    pass
+
+
+class EmailTaken(Exception):
+    pass
+
+
+class AlreadyMember(Exception):
+    pass
+
+
+class LastOwner(Exception):
+    pass
+
+
+class InvitationNoLongerPending(Exception):
+    pass
+
+
+class AccountsStore(Protocol):
+    """Persistence of workspaces, users, members, credentials and invitations.
+
+    Every method makes a bounded number of calls regardless of workspace size.
+    """
+
+    def create_workspace(self, workspace: Workspace, owner: User, owner_is_new: bool,
+                         membership: Member, session: Credential) -> None:
+        """Atomically: workspace + slug claim (+ user + e-mail claim) + owner + session.
+        Raises SlugTaken / EmailTaken."""
+
+    def get_workspace(self, workspace_id: str) -> Workspace | None: ...
+    def get_workspaces(self, workspace_ids: list[str]) -> list[Workspace]: ...
+    def update_workspace(self, workspace_id: str, *, name: str | None,
+                         timezone: str | None, locale: str | None,
+                         updated_at: object) -> Workspace: ...
+
+    def get_user(self, user_id: str) -> User | None: ...
+    def find_user_by_email(self, email: str) -> User | None: ...
+
+    def get_member(self, workspace_id: str, user_id: str) -> Member | None: ...
+    def list_members(self, workspace_id: str, cursor: str | None, limit: int) -> Page[Member]: ...
+    def list_memberships_of_user(self, user_id: str, limit: int) -> list[Member]: ...
+    def change_role(self, member: Member, new_role: Role) -> Member:
+        """Raises LastOwner if this would leave the workspace with no owner."""
+    def remove_member(self, member: Member) -> None:
+        """Raises LastOwner if this would leave the workspace with no owner."""
+
+    def put_credential(self, credential: Credential) -> None: ...
+    def get_credential(self, token_hash: str) -> Credential | None: ...
+    def delete_credential(self, token_hash: str) -> None: ...
+
+    def create_api_key(self, api_key: ApiKey, credential: Credential) -> None: ...
+    def list_api_keys(self, workspace_id: str) -> list[ApiKey]: ...
+    def get_api_key(self, workspace_id: str, api_key_id: str) -> ApiKey | None: ...
+    def delete_api_key(self, api_key: ApiKey) -> None: ...
+
+    def create_invitation(self, invitation: Invitation) -> None: ...
+    def get_invitation(self, workspace_id: str, invitation_id: str) -> Invitation | None: ...
+    def find_invitation_by_token(self, token_hash: str) -> Invitation | None: ...
+    def list_pending_invitations(self, workspace_id: str, limit: int) -> list[Invitation]: ...
+    def revoke_invitation(self, invitation: Invitation) -> None:
+        """Raises InvitationNoLongerPending."""
+    def accept_invitation(self, invitation: Invitation, user: User, user_is_new: bool,
+                          membership: Member, session: Credential, now_epoch: int) -> None:
+        """Atomically marks the invitation accepted (only if still pending and valid), creates
+        the user if new and the membership, and the session.  Raises
+        InvitationNoLongerPending, AlreadyMember, EmailTaken."""
+
+    def login_failures(self, email: str) -> tuple[int, int] | None:
+        """(failures, window start epoch) recorded for this e-mail, if any."""
+    def record_login_failure(self, email: str, now_epoch: int, window_seconds: int) -> None: ...
+    def clear_login_failures(self, email: str) -> None: ...
+
+
+class MailOutbox(Protocol):
+    """Queues an e-mail for the mail-out worker (recorded first, so it is never lost)."""
+
+    def enqueue(self, mail: "OutboundMailLike") -> None: ...
+
+
+class OutboundMailLike(Protocol):
+    mail_id: str
+    workspace_id: str
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...

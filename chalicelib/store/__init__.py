@@ -1,0 +1,1 @@
+"""DynamoDB (pynamodb) models and repositories, and the S3/SQS adapters."""

@@ -1,0 +1,162 @@
+"""The single DynamoDB table and the item types stored in it.
+
+Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywhere):
+
+| access pattern                              | served by                                         |
+|---------------------------------------------|---------------------------------------------------|
+| workspace by id                             | GetItem PK=WS#<ws>, SK=WORKSPACE                  |
+| workspace id by slug (signup uniqueness)    | GetItem PK=SLUG#<slug>, SK=LOOKUP                 |
+| user by id                                  | GetItem PK=USER#<user>, SK=PROFILE                |
+| user id by e-mail (login, uniqueness)       | GetItem PK=EMAIL#<email>, SK=LOOKUP               |
+| membership of a user in a workspace         | GetItem PK=WS#<ws>, SK=MEMBER#<user>              |
+| members of a workspace (paged)              | Query PK=WS#<ws>, SK begins_with MEMBER#          |
+| workspaces of a user (paged)                | Query GSI1 GSI1PK=USER#<user>                     |
+| credential (session / API key) by token     | GetItem PK=CRED#<sha256(token)>, SK=LOOKUP        |
+| API keys of a workspace                     | Query PK=WS#<ws>, SK begins_with APIKEY#          |
+| invitation by token                         | GetItem PK=INVITETOKEN#<sha256(token)>, SK=LOOKUP |
+| invitations of a workspace                  | Query PK=WS#<ws>, SK begins_with INVITE#          |
+| failed logins for an e-mail                 | GetItem PK=LOGINFAIL#<sha256(email)>, SK=LOOKUP   |
+| outbound mail by id (mail-out worker)       | GetItem PK=WS#<ws>, SK=MAIL#<mail>                |
+
+`expires_at` is the table's TTL attribute (epoch seconds); readers still check it, because
+DynamoDB deletes expired items only eventually.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    DiscriminatorAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.settings import get_settings
+
+
+class ByUserIndex(GlobalSecondaryIndex["Item"]):
+    """GSI1: items that belong to a user across workspaces (memberships)."""
+
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+
+class Item(Model):
+    """Base of every item in the table; `kind` says which subclass it is."""
+
+    class Meta:
+        table_name = get_settings().table_name
+        region = get_settings().region
+        connect_timeout_seconds = 2
+        read_timeout_seconds = 5
+        max_retry_attempts = 3
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    kind = DiscriminatorAttribute(attr_name="kind")
+    expires_at = NumberAttribute(null=True)
+    by_user = ByUserIndex()
+
+
+class WorkspaceItem(Item, discriminator="workspace"):
+    workspace_id = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    name = UnicodeAttribute()
+    timezone = UnicodeAttribute(default="UTC")
+    locale = UnicodeAttribute(default="en")
+    owner_count = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class SlugLookup(Item, discriminator="slug"):
+    workspace_id = UnicodeAttribute()
+
+
+class UserItem(Item, discriminator="user"):
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class EmailLookup(Item, discriminator="email"):
+    user_id = UnicodeAttribute()
+
+
+class MembershipItem(Item, discriminator="membership"):
+    gsi1pk = UnicodeAttribute(attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(attr_name="GSI1SK")
+    workspace_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    joined_at = UTCDateTimeAttribute()
+
+
+class CredentialItem(Item, discriminator="credential"):
+    credential_kind = UnicodeAttribute()  # "session" | "api_key"
+    workspace_id = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    api_key_id = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(null=True)  # API keys carry their role; sessions use the membership
+    created_at = UTCDateTimeAttribute()
+
+
+class ApiKeyItem(Item, discriminator="api_key"):
+    api_key_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    prefix = UnicodeAttribute()
+    token_hash = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class InvitationItem(Item, discriminator="invitation"):
+    invitation_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    role = UnicodeAttribute()
+    status = UnicodeAttribute()  # pending | accepted | revoked
+    token_hash = UnicodeAttribute()
+    invited_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    valid_until = NumberAttribute()
+    accepted_by = UnicodeAttribute(null=True)
+
+
+class InvitationLookup(Item, discriminator="invitation_token"):
+    workspace_id = UnicodeAttribute()
+    invitation_id = UnicodeAttribute()
+
+
+class LoginThrottleItem(Item, discriminator="login_throttle"):
+    failures = NumberAttribute(default=0)
+    window_started = NumberAttribute()
+
+
+class OutboundMailItem(Item, discriminator="outbound_mail"):
+    mail_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    purpose = UnicodeAttribute()
+    to = ListAttribute(of=UnicodeAttribute)
+    subject = UnicodeAttribute()
+    status = UnicodeAttribute()  # queued | sent | failed
+    attempts = NumberAttribute(default=0)
+    provider_message_id = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()

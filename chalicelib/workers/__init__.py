@@ -1,0 +1,11 @@
+"""SQS and schedule handlers: thin, idempotent, reporting partial batch failures."""
+
+from __future__ import annotations
+
+from chalice import Chalice
+
+
+def register_workers(app: Chalice) -> None:
+    from chalicelib.workers.mail_out import mail_out_bp
+
+    app.register_blueprint(mail_out_bp)
