@@ -1,0 +1,300 @@
+"""CloudFormation for a Helptal stage, built from the stage's settings.
+
+Three products, all plain dicts:
+
+- `build_resource_template(settings)`: the table, the content bucket and every queue with its
+  dead-letter queue. `devstack.resources` creates exactly these on moto or LocalStack.
+- `build_function_overrides(event_sources, resources)`: per-function patches merged into the SAM
+  template chalice generates: ReportBatchItemFailures on every SQS event source and a
+  DependsOn so a function is created after the queue it reads.
+- `build_policy(settings)`: the least-privilege IAM policy of the Lambda role
+  (`.chalice/policy-<stage>.json`; chalice cannot see pynamodb's calls, so autogen is off).
+
+`describe_stage(stage)` computes all three for a stage of `.chalice/config.json` in a child
+process, so the stage's environment variables never leak into the caller's settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from chalice.utils import to_cfn_resource_name
+
+from chalicelib.settings import Settings
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CHALICE_CONFIG = PROJECT_DIR / ".chalice" / "config.json"
+
+TABLE_ID = "HelptalTable"
+BUCKET_ID = "ContentBucket"
+TTL_ATTRIBUTE = "expires_at"
+# A worker function times out after 30 s; AWS asks for a visibility timeout of 6x that.
+QUEUE_VISIBILITY_TIMEOUT_SECONDS = 180
+MAX_RECEIVE_COUNT = 5
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+EXPORTS_RETENTION_DAYS = 30
+
+Template = dict[str, Any]
+
+
+def queue_id(logical_name: str) -> str:
+    """CloudFormation logical id of the queue with this logical (settings) name."""
+    return f"{to_cfn_resource_name(logical_name)}Queue"
+
+
+def dead_letter_queue_id(logical_name: str) -> str:
+    return f"{to_cfn_resource_name(logical_name)}DeadLetterQueue"
+
+
+def dead_letter_queue_name(queue_name: str) -> str:
+    return f"{queue_name}-dlq"
+
+
+def _table(settings: Settings) -> Template:
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "TableName": settings.table_name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [
+                {"AttributeName": name, "AttributeType": "S"}
+                for name in ("PK", "SK", "GSI1PK", "GSI1SK")
+            ],
+            "KeySchema": [
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": "GSI1",
+                    "KeySchema": [
+                        {"AttributeName": "GSI1PK", "KeyType": "HASH"},
+                        {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True},
+        },
+    }
+
+
+def _bucket(settings: Settings) -> Template:
+    return {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BucketName": settings.content_bucket,
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                ]
+            },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "LifecycleConfiguration": {
+                "Rules": [
+                    {
+                        "Id": "expire-exports",
+                        "Prefix": "exports/",
+                        "Status": "Enabled",
+                        "ExpirationInDays": EXPORTS_RETENTION_DAYS,
+                    }
+                ]
+            },
+        },
+    }
+
+
+def _queues(settings: Settings) -> Template:
+    resources: Template = {}
+    for logical_name, queue_name in settings.queues.all().items():
+        dlq_id = dead_letter_queue_id(logical_name)
+        resources[dlq_id] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": dead_letter_queue_name(queue_name),
+                "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
+                "SqsManagedSseEnabled": True,
+            },
+        }
+        resources[queue_id(logical_name)] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": queue_name,
+                "VisibilityTimeout": QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+                    "maxReceiveCount": MAX_RECEIVE_COUNT,
+                },
+            },
+        }
+    return resources
+
+
+def build_resource_template(settings: Settings) -> Template:
+    """The stateful resources of a stage: table, content bucket, queues and their DLQs."""
+    resources: Template = {TABLE_ID: _table(settings), BUCKET_ID: _bucket(settings)}
+    resources.update(_queues(settings))
+    outputs: Template = {
+        "TableName": {"Value": {"Ref": TABLE_ID}},
+        "ContentBucketName": {"Value": {"Ref": BUCKET_ID}},
+    }
+    for logical_name in settings.queues.all():
+        outputs[f"{to_cfn_resource_name(logical_name)}QueueUrl"] = {
+            "Value": {"Ref": queue_id(logical_name)}
+        }
+    return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources, "Outputs": outputs}
+
+
+def build_function_overrides(
+    event_sources: list[dict[str, Any]], resource_template: Template
+) -> Template:
+    """Patches for chalice's generated functions, one per SQS event source of the app.
+
+    chalice names a function's resource after its handler name (CamelCase) and the SQS event
+    `<Function>SqsEventSource`; the patches use the same names so the deep merge lands on them.
+    """
+    queue_ids_by_name = {
+        resource["Properties"]["QueueName"]: resource_id
+        for resource_id, resource in resource_template["Resources"].items()
+        if resource["Type"] == "AWS::SQS::Queue"
+    }
+    overrides: Template = {}
+    for source in event_sources:
+        if source["kind"] != "sqs":
+            continue
+        function_id = to_cfn_resource_name(source["name"])
+        patch: Template = {
+            "Properties": {
+                "Events": {
+                    f"{function_id}SqsEventSource": {
+                        "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+                    }
+                }
+            }
+        }
+        queue_resource_id = queue_ids_by_name.get(source.get("queue") or "")
+        if queue_resource_id is not None:
+            patch["DependsOn"] = [queue_resource_id]
+        overrides[function_id] = patch
+    return overrides
+
+
+def build_merge_template(
+    resource_template: Template, event_sources: list[dict[str, Any]]
+) -> Template:
+    """The template given to `chalice package --merge-template`."""
+    merged = json.loads(json.dumps(resource_template))
+    merged["Resources"].update(build_function_overrides(event_sources, resource_template))
+    return merged
+
+
+def _arn(service: str, region: str, resource: str) -> str:
+    return f"arn:aws:{service}:{region}:*:{resource}"
+
+
+def build_policy(settings: Settings) -> Template:
+    """Least-privilege policy for the Lambda role: logs, the table, the bucket, the queues."""
+    region = settings.region
+    table_arn = _arn("dynamodb", region, f"table/{settings.table_name}")
+    queue_arns = [_arn("sqs", region, name) for name in settings.queues.all().values()]
+    bucket_arn = f"arn:aws:s3:::{settings.content_bucket}"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Logs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": "arn:aws:logs:*:*:*",
+            },
+            {
+                "Sid": "Table",
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:BatchWriteItem",
+                    "dynamodb:ConditionCheckItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:DescribeTable",
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:Query",
+                    "dynamodb:UpdateItem",
+                ],
+                "Resource": [table_arn, f"{table_arn}/index/*"],
+            },
+            {
+                "Sid": "ContentObjects",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Resource": f"{bucket_arn}/*",
+            },
+            {
+                "Sid": "ContentBucket",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": bucket_arn,
+            },
+            {
+                "Sid": "Queues",
+                "Effect": "Allow",
+                "Action": [
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl",
+                    "sqs:ReceiveMessage",
+                    "sqs:SendMessage",
+                ],
+                "Resource": queue_arns,
+            },
+        ],
+    }
+
+
+def stage_environment(stage: str, config_path: Path = CHALICE_CONFIG) -> dict[str, str]:
+    """The environment variables `.chalice/config.json` gives a stage (top level + stage)."""
+    config = json.loads(config_path.read_text())
+    if stage not in config.get("stages", {}):
+        raise KeyError(f"stage {stage!r} is not defined in {config_path}")
+    env = dict(config.get("environment_variables", {}))
+    env.update(config["stages"][stage].get("environment_variables", {}))
+    return env
+
+
+def describe_stage(stage: str) -> dict[str, Any]:
+    """Resource template, event sources and IAM policy of `stage`, as `infra.describe` prints.
+
+    Runs in a child process with the stage's environment (as `chalice package` does), so the
+    app's queue names resolve to the stage's names.
+    """
+    env = dict(os.environ)
+    env.setdefault("AWS_DEFAULT_REGION", "ap-southeast-1")
+    env.update(stage_environment(stage))
+    output = subprocess.run(
+        [sys.executable, "-m", "infra.describe"],
+        cwd=PROJECT_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    description: dict[str, Any] = json.loads(output)
+    return description
