@@ -1,0 +1,54 @@
+"""The team: listing members, changing roles, removing people."""
+
+from __future__ import annotations
+
+from chalicelib.accounts.deps import AccountDeps
+from chalicelib.accounts.model import Member, Page, Principal, Role
+from chalicelib.accounts.ports import LastOwner
+from chalicelib.errors import Conflict, Forbidden, NotFound
+
+
+def list_members(deps: AccountDeps, principal: Principal, cursor: str | None,
+                 limit: int) -> Page[Member]:
+    return deps.store.list_members(principal.workspace_id, cursor, limit)
+
+
+def _member_of_workspace(deps: AccountDeps, principal: Principal, user_id: str) -> Member:
+    member = deps.store.get_member(principal.workspace_id, user_id)
+    if member is None:
+        raise NotFound("No such member in this workspace.", code="member_not_found")
+    return member
+
+
+def _require_authority_over(principal: Principal, target: Member, new_role: Role | None) -> None:
+    if not principal.role.can_manage_members:
+        raise Forbidden("Only owners and admins can manage members.", code="forbidden_role")
+    touches_owner = target.role is Role.OWNER or new_role is Role.OWNER
+    if touches_owner and principal.role is not Role.OWNER:
+        raise Forbidden("Only an owner can grant, change or remove the owner role.",
+                        code="owner_required")
+
+
+def change_role(deps: AccountDeps, principal: Principal, user_id: str, role: Role) -> Member:
+    """Writes the membership (and the workspace's owner count, atomically)."""
+    target = _member_of_workspace(deps, principal, user_id)
+    _require_authority_over(principal, target, role)
+    if target.role is role:
+        return target
+    try:
+        return deps.store.change_role(target, role)
+    except LastOwner:
+        raise Conflict("A workspace needs at least one owner; make someone else owner first.",
+                       code="last_owner") from None
+
+
+def remove_member(deps: AccountDeps, principal: Principal, user_id: str) -> None:
+    """Members may remove themselves (leave); owners/admins may remove others."""
+    target = _member_of_workspace(deps, principal, user_id)
+    if target.user_id != principal.user_id:
+        _require_authority_over(principal, target, None)
+    try:
+        deps.store.remove_member(target)
+    except LastOwner:
+        raise Conflict("A workspace needs at least one owner; make someone else owner first.",
+                       code="last_owner") from None

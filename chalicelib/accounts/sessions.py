@@ -1,0 +1,129 @@
+"""Logging in and out, and resolving a bearer token to a principal on every request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.accounts.deps import AccountDeps
+from chalicelib.accounts.model import (
+    Credential,
+    CredentialKind,
+    Member,
+    Principal,
+    Role,
+    User,
+    Workspace,
+)
+from chalicelib.clock import epoch
+from chalicelib.errors import NotFound, TooManyRequests, Unauthenticated
+from chalicelib.ids import new_secret_token, token_hash
+
+SESSION_PREFIX = "hts"
+API_KEY_PREFIX = "htk"
+MAX_WORKSPACES_LISTED = 100
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str
+    user: User
+    workspace_id: str
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    session: Session
+    memberships: list[Member]
+    workspaces: list[Workspace]
+
+
+def open_session(deps: AccountDeps, user_id: str, workspace_id: str) -> tuple[str, Credential]:
+    """A new session token (returned once) and its credential record (not yet stored)."""
+    token = new_secret_token(SESSION_PREFIX)
+    now = deps.clock.now()
+    credential = Credential(token_hash=token_hash(token), kind=CredentialKind.SESSION,
+                            workspace_id=workspace_id, user_id=user_id,
+                            created_at=now,
+                            expires_at=epoch(now) + deps.policy.session_ttl_seconds)
+    return token, credential
+
+
+def log_in(deps: AccountDeps, email: str, password: str) -> LoginResult:
+    """Checks the password; throttles repeated failures per e-mail without revealing whether
+    the e-mail exists.  Writes: a session credential, or a failure count."""
+    address = normalise_email(email)
+    now = epoch(deps.clock.now())
+    window = deps.policy.login_window_seconds
+    recorded = deps.store.login_failures(address)
+    if recorded is not None:
+        failures, started = recorded
+        if started > now - window and failures >= deps.policy.login_max_failures:
+            raise TooManyRequests("Too many failed logins. Try again later.",
+                                  code="login_throttled",
+                                  retry_after_seconds=started + window - now)
+    user = deps.store.find_user_by_email(address)
+    if user is None:
+        deps.hasher.verify_decoy(password)
+        ok = False
+    else:
+        ok = deps.hasher.verify(user.password_hash, password)
+    if not ok or user is None:
+        deps.store.record_login_failure(address, now, window)
+        raise Unauthenticated("The e-mail or password is not right.", code="invalid_credentials")
+    if recorded is not None:
+        deps.store.clear_login_failures(address)
+    memberships = deps.store.list_memberships_of_user(user.id, MAX_WORKSPACES_LISTED)
+    if not memberships:
+        raise Unauthenticated("This account no longer belongs to any workspace.",
+                              code="no_workspace")
+    memberships.sort(key=lambda m: m.joined_at)
+    workspaces = deps.store.get_workspaces([m.workspace_id for m in memberships])
+    token, credential = open_session(deps, user.id, memberships[0].workspace_id)
+    deps.store.put_credential(credential)
+    return LoginResult(Session(token, user, memberships[0].workspace_id), memberships,
+                       workspaces)
+
+
+def log_out(deps: AccountDeps, principal: Principal) -> None:
+    """Revokes the session the request came with (API keys are revoked by deleting them)."""
+    if principal.credential.kind is CredentialKind.SESSION:
+        deps.store.delete_credential(principal.credential.token_hash)
+
+
+def authenticate(deps: AccountDeps, authorization: str | None,
+                 requested_workspace_id: str | None) -> Principal:
+    """Resolves `Authorization: Bearer <token>` (and an optional workspace switch) to a
+    principal.  Two GetItems at most.  A workspace the caller is not a member of is 404."""
+    if not authorization:
+        raise Unauthenticated("Send `Authorization: Bearer <token>`.", code="missing_token")
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("Send `Authorization: Bearer <token>`.", code="missing_token")
+    if not token.startswith((SESSION_PREFIX + "_", API_KEY_PREFIX + "_")) or len(token) > 200:
+        raise Unauthenticated("The token is not valid.", code="invalid_token")
+    credential = deps.store.get_credential(token_hash(token))
+    if credential is None:
+        raise Unauthenticated("The token is not valid or was revoked.", code="invalid_token")
+    if credential.expires_at is not None and credential.expires_at <= epoch(deps.clock.now()):
+        raise Unauthenticated("The session has expired; log in again.", code="token_expired")
+    if credential.kind is CredentialKind.API_KEY:
+        if requested_workspace_id and requested_workspace_id != credential.workspace_id:
+            raise NotFound("No such workspace.", code="workspace_not_found")
+        assert credential.role is not None
+        return Principal(workspace_id=credential.workspace_id, role=credential.role,
+                         credential=credential)
+    assert credential.user_id is not None
+    workspace_id = requested_workspace_id or credential.workspace_id
+    member = deps.store.get_member(workspace_id, credential.user_id)
+    if member is None:
+        if requested_workspace_id:
+            raise NotFound("No such workspace.", code="workspace_not_found")
+        raise Unauthenticated("You are no longer a member of this workspace.",
+                              code="membership_ended")
+    return Principal(workspace_id=workspace_id, role=Role(member.role), credential=credential,
+                     user_id=credential.user_id)

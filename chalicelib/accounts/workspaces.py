@@ -1,0 +1,25 @@
+"""The workspace itself: its name, time zone and language."""
+
+from __future__ import annotations
+
+from chalicelib.accounts.deps import AccountDeps
+from chalicelib.accounts.model import Principal, Workspace
+from chalicelib.errors import Forbidden, NotFound
+
+
+def current_workspace(deps: AccountDeps, principal: Principal) -> Workspace:
+    workspace = deps.store.get_workspace(principal.workspace_id)
+    if workspace is None:
+        raise NotFound("No such workspace.", code="workspace_not_found")
+    return workspace
+
+
+def update_workspace(deps: AccountDeps, principal: Principal, *, name: str | None,
+                     timezone: str | None, locale: str | None) -> Workspace:
+    if not principal.role.can_manage_members:
+        raise Forbidden("Only owners and admins can change workspace settings.",
+                        code="forbidden_role")
+    if name is None and timezone is None and locale is None:
+        return current_workspace(deps, principal)
+    return deps.store.update_workspace(principal.workspace_id, name=name, timezone=timezone,
+                                       locale=locale, updated_at=deps.clock.now())

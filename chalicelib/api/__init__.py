@@ -1,0 +1,12 @@
+"""HTTP API blueprints: each parses a request, calls one service, returns a schema."""
+
+from __future__ import annotations
+
+from chalice import Chalice
+
+
+def register_api(app: Chalice) -> None:
+    from chalicelib.api import accounts, api_keys, docs, health, members, workspace
+
+    for module in (health, accounts, workspace, members, api_keys, docs):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,89 @@
+"""HTTP middleware: correlation ids, request logging, one error shape for every response."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Chalice, Response
+from chalice.app import Request
+
+from chalicelib.api.routing import JSON, error_body
+from chalicelib.ids import new_id
+from chalicelib.observability import logger
+
+REQUEST_ID_HEADER = "X-Request-Id"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+_CHALICE_CODES = {
+    "BadRequestError": "bad_request",
+    "UnauthorizedError": "unauthenticated",
+    "ForbiddenError": "forbidden",
+    "NotFoundError": "not_found",
+    "MethodNotAllowedError": "method_not_allowed",
+    "UnsupportedMediaType": "unsupported_media_type",
+    "RequestTimeoutError": "request_timeout",
+    "ConflictError": "conflict",
+    "UnprocessableEntityError": "validation_failed",
+    "TooManyRequestsError": "too_many_requests",
+    "InternalServerError": "internal_error",
+}
+
+
+def correlation_id(request: Request | None) -> str:
+    incoming = request.headers.get("x-request-id", "") if request is not None else ""
+    return incoming if _SAFE_REQUEST_ID.match(incoming) else new_id()
+
+
+def _in_house_error_shape(response: Response) -> Response:
+    """Rewrites Chalice's own `{"Code", "Message"}` errors (415, 405, ...) to ours."""
+    body = response.body
+    if isinstance(body, str) and body.startswith("{"):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return response
+    if isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        code = _CHALICE_CODES.get(str(body["Code"]), "error")
+        response.body = json.dumps(error_body(code, str(body["Message"])))
+        response.headers["Content-Type"] = JSON
+    return response
+
+
+def _internal_error() -> Response:
+    return Response(body=json.dumps(error_body(
+        "internal_error", "Something went wrong on our side; it has been logged.")),
+        status_code=500, headers={"Content-Type": JSON})
+
+
+def handle_http(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    started = time.perf_counter()
+    request_id = correlation_id(request)
+    logger.remove_keys(["workspace_id"])
+    logger.append_keys(correlation_id=request_id)
+    try:
+        response = get_response(request)
+    except Exception:
+        logger.exception("unhandled error", extra={"path": _path(request)})
+        response = _internal_error()
+    if response.status_code >= 400:
+        response = _in_house_error_shape(response)
+    response.headers[REQUEST_ID_HEADER] = request_id
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Cache-Control", "no-store")
+    logger.info("request handled", extra={
+        "method": getattr(request, "method", None), "path": _path(request),
+        "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+    return response
+
+
+def _path(request: Any) -> str | None:
+    context = getattr(request, "context", None) or {}
+    return context.get("resourcePath") if isinstance(context, dict) else None
+
+
+def install_http_middleware(app: Chalice) -> None:
+    app.register_middleware(handle_http, "http")

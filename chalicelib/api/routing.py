@@ -1,0 +1,173 @@
+"""Declaring API operations: one decorator registers the Chalice route, parses and validates
+the request with pydantic, authenticates, maps domain errors to HTTP, and records the
+operation for the OpenAPI document.  Handlers receive a `Call` and return a schema."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+from chalice.app import Request
+from pydantic import BaseModel, ValidationError
+
+from chalicelib import bootstrap
+from chalicelib.accounts.model import Principal, Role
+from chalicelib.accounts.sessions import authenticate
+from chalicelib.errors import (
+    BadRequest,
+    Forbidden,
+    HelptalError,
+    PayloadTooLarge,
+    ValidationFailed,
+)
+from chalicelib.observability import logger
+from chalicelib.settings import get_settings
+
+JSON = "application/json"
+WORKSPACE_HEADER = "X-Workspace-Id"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the OpenAPI document says about one route."""
+
+    method: str
+    path: str
+    name: str
+    summary: str
+    tag: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    auth: bool
+    roles: frozenset[Role] | None
+    errors: tuple[int, ...]
+    content_type: str = JSON
+
+
+OPERATIONS: list[Operation] = []
+
+
+@dataclass
+class Call:
+    """One parsed, authenticated request."""
+
+    request: Request
+    params: dict[str, str]
+    principal: Principal | None = None
+    body: Any = None
+    query: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def member(self) -> Principal:
+        assert self.principal is not None, "operation declared without auth"
+        return self.principal
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+def error_response(error: HelptalError) -> Response:
+    return Response(body=json.dumps(error_body(error.code, error.message, error.details)),
+                    status_code=error.status,
+                    headers={"Content-Type": JSON, **error.headers})
+
+
+def _field_errors(error: ValidationError) -> list[dict[str, str]]:
+    return [{"field": ".".join(str(part) for part in issue["loc"]) or "body",
+             "message": issue["msg"]} for issue in error.errors(include_url=False)]
+
+
+def _validation_failed(error: ValidationError, where: str) -> ValidationFailed:
+    details = _field_errors(error)
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+    return ValidationFailed(f"Invalid {where}: {summary}", details=details)
+
+
+def parse_body(request: Request, schema: type[BaseModel]) -> BaseModel:
+    raw = request.raw_body or b""
+    if len(raw) > get_settings().max_body_bytes:
+        raise PayloadTooLarge(f"The request body is larger than "
+                              f"{get_settings().max_body_bytes} bytes.")
+    if not raw.strip():
+        raise BadRequest("A JSON body is required.", code="missing_body")
+    try:
+        decoded = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BadRequest("The body is not valid JSON.", code="malformed_json") from e
+    if not isinstance(decoded, dict):
+        raise BadRequest("The body must be a JSON object.", code="malformed_json")
+    try:
+        return schema.model_validate_json(raw)
+    except ValidationError as e:
+        raise _validation_failed(e, "body") from e
+
+
+def parse_query(request: Request, schema: type[BaseModel]) -> BaseModel:
+    params = dict(request.query_params or {})
+    try:
+        return schema.model_validate(params)
+    except ValidationError as e:
+        raise _validation_failed(e, "query") from e
+
+
+def to_response(result: Any, status: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(body="", status_code=204 if status == 200 else status)
+    body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    return Response(body=json.dumps(body), status_code=status, headers={"Content-Type": JSON})
+
+
+def operation(bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
+              body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
+              response: type[BaseModel] | None = None, status: int = 200, auth: bool = True,
+              roles: frozenset[Role] | None = None, errors: tuple[int, ...] = (),
+              content_type: str = JSON) -> Callable[[Callable[[Call], Any]], Callable[..., Any]]:
+    """Registers `handler(call)` as `method path` on `bp`.
+
+    `roles` limits who may call (others get 403); membership of the workspace is always
+    checked by authentication (a non-member gets 404)."""
+
+    def register(handler: Callable[[Call], Any]) -> Callable[..., Any]:
+        OPERATIONS.append(Operation(method=method, path=path, name=handler.__name__,
+                                    summary=summary, tag=tag, body=body, query=query,
+                                    response=response, status=status, auth=auth, roles=roles,
+                                    errors=errors, content_type=content_type))
+
+        def view(**params: str) -> Response:
+            request = bp.current_request
+            call = Call(request=request, params=params)
+            try:
+                if auth:
+                    call.principal = authenticate(
+                        bootstrap.account_deps(), request.headers.get("authorization"),
+                        request.headers.get(WORKSPACE_HEADER.lower()) or None)
+                    logger.append_keys(workspace_id=call.principal.workspace_id)
+                    if roles is not None and call.principal.role not in roles:
+                        raise Forbidden("Your role does not allow this.", code="forbidden_role")
+                if query is not None:
+                    call.query = parse_query(request, query)
+                if body is not None:
+                    call.body = parse_body(request, body)
+                return to_response(handler(call), status)
+            except HelptalError as e:
+                return error_response(e)
+
+        view.__name__ = handler.__name__
+        view.__doc__ = handler.__doc__
+        content_types = [JSON] if body is not None else []  # [] = any (no body read)
+        bp.route(path, methods=[method], content_types=content_types)(view)
+        return handler
+
+    return register

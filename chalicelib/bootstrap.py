@@ -1,0 +1,73 @@
+"""Composition root: builds adapters and services lazily, once per container."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from chalicelib.accounts.deps import AccountDeps, AccountPolicy
+from chalicelib.clock import Clock, SystemClock
+from chalicelib.settings import get_settings
+
+
+@lru_cache(maxsize=1)
+def clock() -> Clock:
+    return SystemClock()
+
+
+@lru_cache(maxsize=1)
+def sqs_client() -> Any:
+    import boto3
+
+    return boto3.client("sqs", region_name=get_settings().region)
+
+
+@lru_cache(maxsize=1)
+def mail_log() -> Any:
+    from chalicelib.store.outbox import DynamoMailLog
+
+    return DynamoMailLog(clock())
+
+
+@lru_cache(maxsize=1)
+def mail_outbox() -> Any:
+    from chalicelib.store.outbox import SqsMailOutbox
+
+    return SqsMailOutbox(mail_log(), sqs_client(), get_settings().queues.mail_out)
+
+
+@lru_cache(maxsize=1)
+def mail_sender() -> Any:
+    from chalicelib.providers.mailgun import MailgunSender
+
+    settings = get_settings()
+    return MailgunSender(settings.mailgun_api_base, settings.mailgun_domain,
+                         settings.mailgun_api_key)
+
+
+@lru_cache(maxsize=1)
+def account_deps() -> AccountDeps:
+    from chalicelib.accounts.passwords import Argon2PasswordHasher
+    from chalicelib.store.accounts_repo import DynamoAccountsStore
+
+    settings = get_settings()
+    return AccountDeps(
+        store=DynamoAccountsStore(),
+        hasher=Argon2PasswordHasher(),
+        clock=clock(),
+        outbox=mail_outbox(),
+        policy=AccountPolicy(
+            session_ttl_seconds=settings.session_ttl_seconds,
+            invitation_ttl_seconds=settings.invitation_ttl_seconds,
+            login_max_failures=settings.login_max_failures,
+            login_window_seconds=settings.login_window_seconds,
+            inbound_mail_domain=settings.inbound_mail_domain,
+            app_base_url=settings.app_base_url,
+        ),
+    )
+
+
+def reset() -> None:
+    """Forgets every built object (tests that change settings call this)."""
+    for factory in (clock, sqs_client, mail_log, mail_outbox, mail_sender, account_deps):
+        factory.cache_clear()

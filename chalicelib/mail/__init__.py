@@ -1,0 +1,1 @@
+"""Outbound e-mail: what we send, in which language, and how it reaches Mailgun."""

@@ -1,0 +1,1 @@
+"""One adapter per provider; vendor SDKs and HTTP clients are imported inside them, lazily."""

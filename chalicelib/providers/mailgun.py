@@ -1,0 +1,72 @@
+"""Mailgun HTTP API adapter: sending messages (`POST /v3/<domain>/messages`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.errors import ProviderRejected, ProviderUnavailable
+from chalicelib.mail.outbound import OutboundMail, display_address, header_safe
+
+CONNECT_TIMEOUT = 3.05
+READ_TIMEOUT = 15
+
+
+class MailgunSender:
+    """Sends through Mailgun.  429, 5xx and network errors are retryable; other 4xx are not."""
+
+    def __init__(self, api_base: str, domain: str, api_key: str,
+                 session: Any | None = None) -> None:
+        self._url = f"{api_base.rstrip('/')}/v3/{domain}/messages"
+        self._domain = domain
+        self._api_key = api_key
+        self._session = session
+
+    def _http(self) -> Any:
+        if self._session is None:
+            import requests  # imported on first send, not at cold start
+
+            self._session = requests.Session()
+        return self._session
+
+    def form_fields(self, mail: OutboundMail) -> list[tuple[str, str]]:
+        sender = mail.from_address or f"noreply@{self._domain}"
+        fields = [("from", display_address(mail.from_name, sender))]
+        fields += [("to", header_safe(address)) for address in mail.to]
+        fields += [("subject", header_safe(mail.subject)), ("text", mail.text)]
+        if mail.html:
+            fields.append(("html", mail.html))
+        if mail.reply_to:
+            fields.append(("h:Reply-To", header_safe(mail.reply_to)))
+        fields += [(f"h:{header_safe(name)}", header_safe(value))
+                   for name, value in mail.headers.items()]
+        fields += [("o:tag", header_safe(tag)) for tag in mail.tags]
+        fields.append(("v:helptal-mail-id", mail.mail_id))
+        return fields
+
+    def send(self, mail: OutboundMail) -> str:
+        if not self._api_key:
+            raise ProviderUnavailable("MAILGUN_API_KEY is not configured")
+        import requests
+
+        try:
+            response = self._http().post(self._url, auth=("api", self._api_key),
+                                         data=self.form_fields(mail),
+                                         timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        except requests.RequestException as e:
+            raise ProviderUnavailable(f"mailgun unreachable: {type(e).__name__}") from e
+        if response.status_code == 200:
+            try:
+                return str(response.json()["id"]).strip().strip("<>")
+            except (ValueError, KeyError) as e:
+                raise ProviderUnavailable("mailgun answered 200 without an id") from e
+        if response.status_code == 429 or response.status_code >= 500:
+            raise ProviderUnavailable(f"mailgun answered {response.status_code}")
+        raise ProviderRejected(f"mailgun answered {response.status_code}: "
+                               f"{_message(response)}")
+
+
+def _message(response: Any) -> str:
+    try:
+        return str(response.json().get("message", ""))[:300]
+    except ValueError:
+        return str(response.text)[:300]
