@@ -37,6 +37,7 @@ def _send_one(record: SQSRecord) -> None:
 @mail_out_bp.on_sqs_message(queue=get_settings().queues.mail_out, batch_size=10,
                             name="mail_out_worker")
 def mail_out_worker(event: SQSEvent) -> dict[str, Any]:
-    processor = BatchProcessor(event_type=EventType.SQS)
+    # Report every failure per record (the queue retries exactly those), even when all fail.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(event=event.to_dict(), record_handler=_send_one,
                                     processor=processor)

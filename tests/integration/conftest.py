@@ -1,0 +1,128 @@
+"""Fixtures for tests that drive the API and workers against the moto server."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from chalicelib import bootstrap
+from chalicelib.settings import reload_settings
+from fakes.mailgun import FakeMailgun
+
+PASSWORD = "correct horse battery"
+
+
+class MovableClock:
+    """A clock tests can move forward (tokens, invitations and throttles expire)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **kwargs: float) -> None:
+        self.offset += timedelta(**kwargs)
+
+
+class Api:
+    """The Chalice test client with JSON helpers."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def request(self, method: str, path: str, body: Any = None, token: str | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        payload = body if isinstance(body, str) or body is None else json.dumps(body)
+        response = getattr(self.client.http, method.lower())(path, headers=sent, body=payload)
+        decoded = json.loads(response.body) if response.body else None
+        return response.status_code, decoded, response.headers
+
+    def sign_up(self, workspace: str = "Acme Support", email: str = "ann@acme.test",
+                name: str = "Ann Owner", **extra: Any) -> dict[str, Any]:
+        status, body, _ = self.request("POST", "/v1/signup", {
+            "workspace_name": workspace, "name": name, "email": email, "password": PASSWORD,
+            **extra})
+        assert status == 201, body
+        return body
+
+
+@pytest.fixture()
+def clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
+    movable = MovableClock()
+    deps = dataclasses.replace(bootstrap.account_deps(), clock=movable)
+    monkeypatch.setattr(bootstrap, "account_deps", lambda: deps)
+    return movable
+
+
+@pytest.fixture()
+def api(clean_aws: Any) -> Api:
+    from app import app
+
+    with Client(app) as client:
+        yield Api(client)
+
+
+@pytest.fixture(scope="session")
+def fake_mailgun_server() -> FakeMailgun:
+    server = FakeMailgun(api_key="key-test").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def fake_mailgun(fake_mailgun_server: FakeMailgun,
+                 monkeypatch: pytest.MonkeyPatch) -> FakeMailgun:
+    """The real Mailgun adapter pointed at the fake server."""
+    fake_mailgun_server.reset()
+    monkeypatch.setenv("MAILGUN_API_BASE", fake_mailgun_server.url)
+    monkeypatch.setenv("MAILGUN_API_KEY", fake_mailgun_server.api_key)
+    reload_settings()
+    bootstrap.mail_sender.cache_clear()
+    yield fake_mailgun_server
+    monkeypatch.undo()
+    reload_settings()
+    bootstrap.mail_sender.cache_clear()
+
+
+def drain_mail_queue() -> list[dict[str, Any]]:
+    """Takes every message off the mail-out queue (as the worker would receive them)."""
+    import boto3
+
+    from chalicelib.settings import get_settings
+
+    sqs = boto3.client("sqs", region_name=get_settings().region)
+    url = sqs.get_queue_url(QueueName=get_settings().queues.mail_out)["QueueUrl"]
+    taken: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                    WaitTimeSeconds=0).get("Messages", [])
+        if not batch:
+            return taken
+        for message in batch:
+            taken.append(message)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def invite(api: Api, token: str, email: str, role: str = "agent") -> str:
+    """Invites `email` and returns the single-use token from the queued e-mail's link."""
+    import re
+
+    status, body, _ = api.request("POST", "/v1/members/invitations",
+                                  {"email": email, "role": role}, token=token)
+    assert status == 201, body
+    for message in drain_mail_queue():
+        mail = json.loads(message["Body"])
+        if mail["to"] == [email]:
+            match = re.search(r"/join/(hti_[A-Za-z0-9_-]+)", mail["text"])
+            assert match, mail["text"]
+            return match.group(1)
+    raise AssertionError(f"no invitation mail queued for {email}")

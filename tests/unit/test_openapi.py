@@ -1,0 +1,38 @@
+import json
+
+from chalice.test import Client
+from openapi_spec_validator import validate
+
+from app import app
+from chalicelib.api.openapi import build_openapi
+
+
+def test_openapi_document_is_valid_3_1():
+    document = build_openapi()
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+
+
+def test_every_route_is_described():
+    documented = {(path, method.upper()) for path, methods in build_openapi()["paths"].items()
+                  for method in methods}
+    routed = {(path, method) for path, methods in app.routes.items() for method in methods}
+    assert routed == documented
+
+
+def test_request_schemas_forbid_unknown_fields():
+    schemas = build_openapi()["components"]["schemas"]
+    assert schemas["SignupIn"]["additionalProperties"] is False
+    assert set(schemas["SignupIn"]["required"]) == {"workspace_name", "name", "email",
+                                                    "password"}
+
+
+def test_openapi_and_docs_are_served_without_auth():
+    with Client(app) as client:
+        response = client.http.get("/v1/openapi.json")
+        assert response.status_code == 200
+        assert "/v1/signup" in json.loads(response.body)["paths"]
+        page = client.http.get("/docs")
+        assert page.status_code == 200
+        assert page.headers["Content-Type"].startswith("text/html")
+        assert b"POST /v1/signup" in page.body
