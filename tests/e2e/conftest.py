@@ -1,0 +1,139 @@
+"""The whole local stack, booted the way `make run` boots it, for tests over real HTTP.
+
+`stack` runs `python -m devstack run` on free ports with its own RESOURCE_PREFIX (its own
+moto server too, unless AWS_ENDPOINT_URL was given, e.g. LocalStack) and stops the whole
+process group at the end. A failing test gets the stack's log attached to its report.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+from devstack.emulator import free_port
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+READY_BANNER = "Helptal is running"
+OWN_EMULATOR_FLAG = "HELPTAL_TEST_OWN_EMULATOR"
+STARTUP_TIMEOUT_SECONDS = 120
+LOG_TAIL_CHARS = 20_000
+
+
+@dataclass
+class Stack:
+    """A running local stack: its API, its AWS endpoint and the environment it runs with."""
+
+    api_url: str
+    aws_endpoint: str
+    resource_prefix: str
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def log_tail(self, limit: int = LOG_TAIL_CHARS) -> str:
+        if not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(errors="replace")[-limit:]
+
+
+_running: list[Stack] = []
+
+
+@pytest.fixture(scope="session")
+def stack_env() -> dict[str, str]:
+    """Extra environment for the stack (e.g. MAILGUN_API_BASE of a fake provider).
+
+    Override this session fixture to point the stack at fakes started before it.
+    """
+    return {}
+
+
+def _stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _wait_until_ready(stack: Stack, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(
+                f"the local stack exited with {process.returncode}:\n{stack.log_tail()}",
+                pytrace=False,
+            )
+        if READY_BANNER in stack.log_tail(limit=10**7):
+            try:
+                if requests.get(f"{stack.api_url}/v1/health", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+        time.sleep(0.2)
+    pytest.fail(
+        f"the local stack was not ready after {STARTUP_TIMEOUT_SECONDS} s:\n{stack.log_tail()}",
+        pytrace=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def stack(stack_env: dict[str, str]) -> Iterator[Stack]:
+    """`python -m devstack run` on free ports, ready (healthy, seeded, pump running)."""
+    env = dict(os.environ)
+    if env.pop(OWN_EMULATOR_FLAG, None):
+        env.pop("AWS_ENDPOINT_URL", None)
+        aws_port = free_port()
+        env["AWS_PORT"] = str(aws_port)
+        aws_endpoint = f"http://127.0.0.1:{aws_port}"
+    else:
+        aws_endpoint = env["AWS_ENDPOINT_URL"]
+    api_port = free_port()
+    prefix = f"helptal-e2e-{uuid.uuid4().hex[:8]}"
+    env.update({"API_PORT": str(api_port), "RESOURCE_PREFIX": prefix, **stack_env})
+
+    log_path = PROJECT_DIR / "test-artifacts" / f"{prefix}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    running = Stack(
+        api_url=f"http://127.0.0.1:{api_port}",
+        aws_endpoint=aws_endpoint,
+        resource_prefix=prefix,
+        log_path=log_path,
+        env=env,
+    )
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "run", "--timeout", str(STARTUP_TIMEOUT_SECONDS)],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        _running.append(running)
+        try:
+            _wait_until_ready(running, process)
+            yield running
+        finally:
+            _running.remove(running)
+            _stop_process_group(process)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and _running and "stack" in getattr(item, "fixturenames", ()):
+        report.sections.append(("local stack log (tail)", _running[-1].log_tail()))
