@@ -11,6 +11,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import bootstrap
+from tests.stages import TEST_STAGE
 from chalicelib.settings import reload_settings
 from fakes.mailgun import FakeMailgun
 
@@ -67,7 +68,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
 def api(clean_aws: Any) -> Api:
     from app import app
 
-    with Client(app) as client:
+    with Client(app, stage_name=TEST_STAGE) as client:
         yield Api(client)
 
 

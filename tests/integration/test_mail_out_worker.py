@@ -6,6 +6,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
+from tests.stages import TEST_STAGE
 from chalicelib import bootstrap
 from chalicelib.mail.outbound import MailStatus
 from tests.integration.conftest import drain_mail_queue
@@ -23,7 +24,7 @@ def queued_invitation(api):
 
 
 def _run_worker(*bodies):
-    with Client(app) as client:
+    with Client(app, stage_name=TEST_STAGE) as client:
         event = client.events.generate_sqs_event(message_bodies=list(bodies),
                                                  queue_name="helptal-test-mail-out")
         payload = client.lambda_.invoke("mail_out_worker", event).payload

@@ -4,6 +4,7 @@ from chalice.test import Client
 from openapi_spec_validator import validate
 
 from app import app
+from tests.stages import TEST_STAGE
 from chalicelib.api.openapi import build_openapi
 
 
@@ -28,7 +29,7 @@ def test_request_schemas_forbid_unknown_fields():
 
 
 def test_openapi_and_docs_are_served_without_auth():
-    with Client(app) as client:
+    with Client(app, stage_name=TEST_STAGE) as client:
         response = client.http.get("/v1/openapi.json")
         assert response.status_code == 200
         assert "/v1/signup" in json.loads(response.body)["paths"]

@@ -7,6 +7,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
+from tests.stages import TEST_STAGE
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 GOOD_SIGNUP = {"workspace_name": "Acme", "name": "Ann", "email": "ann@acme.test",
@@ -15,7 +16,7 @@ GOOD_SIGNUP = {"workspace_name": "Acme", "name": "Ann", "email": "ann@acme.test"
 
 @pytest.fixture(scope="module")
 def client():
-    with Client(app) as test_client:
+    with Client(app, stage_name=TEST_STAGE) as test_client:
         yield test_client
 
 

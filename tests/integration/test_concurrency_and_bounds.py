@@ -1,0 +1,96 @@
+"""Races end with one winner, and a request's AWS calls do not grow with the workspace."""
+
+import io
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import botocore.endpoint
+import pytest
+
+from tests.integration.conftest import PASSWORD, invite
+
+
+def test_concurrent_signups_for_one_slug_make_exactly_one_workspace(api):
+    def attempt(n):
+        return api.request("POST", "/v1/signup", {
+            "workspace_name": "Race", "name": f"User {n}", "email": f"user{n}@race.test",
+            "password": PASSWORD, "slug": "race"})[0]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(attempt, range(8)))
+    assert sorted(statuses) == [201] + [409] * 7
+
+
+def test_concurrent_accepts_of_one_invitation_admit_one_person(api):
+    owner = api.sign_up()
+    token = invite(api, owner["token"], "bob@acme.test")
+
+    def attempt(n):
+        return api.request("POST", f"/v1/invitations/{token}/accept",
+                           {"name": f"Bob {n}", "password": PASSWORD})[0]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(attempt, range(6)))
+    assert statuses.count(200) == 1
+    assert set(statuses) <= {200, 409, 410}
+    members = api.request("GET", "/v1/members", token=owner["token"])[1]["members"]
+    assert [m["email"] for m in members].count("bob@acme.test") == 1
+
+
+@pytest.fixture()
+def aws_calls(monkeypatch):
+    calls = []
+    original = botocore.endpoint.Endpoint.make_request
+
+    def counting(self, operation_model, request_dict):
+        calls.append(operation_model.name)
+        return original(self, operation_model, request_dict)
+
+    monkeypatch.setattr(botocore.endpoint.Endpoint, "make_request", counting)
+    return calls
+
+
+def _calls_for(api, aws_calls, method, path, token):
+    aws_calls.clear()
+    status, _, _ = api.request(method, path, token=token)
+    assert status == 200
+    return list(aws_calls)
+
+
+def test_request_aws_calls_do_not_grow_with_team_size(api, aws_calls):
+    owner = api.sign_up()
+    small = {path: _calls_for(api, aws_calls, "GET", path, owner["token"])
+             for path in ("/v1/me", "/v1/workspace", "/v1/members?limit=5",
+                          "/v1/members/invitations", "/v1/api-keys")}
+    for n in range(12):
+        invite(api, owner["token"], f"agent{n}@acme.test")
+        api.request("POST", "/v1/api-keys", {"name": f"k{n}"}, token=owner["token"])
+    large = {path: _calls_for(api, aws_calls, "GET", path, owner["token"]) for path in small}
+    assert large == small
+    assert all(len(calls) <= 4 for calls in large.values()), large
+    assert not any("Scan" in call for calls in large.values() for call in calls)
+
+
+@pytest.fixture()
+def log_lines():
+    from chalicelib.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    yield stream
+    logger.removeHandler(handler)
+
+
+def test_logs_carry_ids_but_never_passwords_or_tokens(api, log_lines):
+    body = api.sign_up(email="ann@acme.test")
+    api.request("GET", "/v1/me", token=body["token"])
+    output = log_lines.getvalue()
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    handled = [line for line in lines if line.get("message") == "request handled"]
+    assert handled and all(line.get("correlation_id") for line in handled)
+    assert any(line.get("workspace_id") == body["workspace"]["id"] for line in handled)
+    assert PASSWORD not in output
+    assert body["token"] not in output
