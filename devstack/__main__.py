@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from devstack.emulator import MotoServer, wait_for_http
+from devstack.emulator import MotoServer, ensure_port_free, wait_for_http
 from infra.template import PROJECT_DIR, stage_environment
 
 STATE_DIR = PROJECT_DIR / ".devstack"
@@ -101,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
+        ensure_port_free(api_port, "API (set API_PORT)")
         api = subprocess.Popen(
             [
                 sys.executable,
@@ -144,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
             time.sleep(0.5)
     except Shutdown:
         return 0
+    except (RuntimeError, TimeoutError) as e:
+        print(f"devstack: {e}", file=sys.stderr)
+        return 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -191,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("resources", help="only create the resources").set_defaults(func=resources)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("botocore").setLevel(logging.WARNING)
+    for noisy in ("botocore", "pynamodb"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     code: int = args.func(args)
     return code
 

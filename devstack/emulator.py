@@ -21,6 +21,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def ensure_port_free(port: int, what: str, host: str = "127.0.0.1") -> None:
+    """Raise a readable error when something already listens on `port`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As servers do: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise RuntimeError(f"{what}: port {port} on {host} is already in use") from e
+
+
 def wait_for_http(
     url: str,
     timeout: float,
@@ -73,13 +84,16 @@ class MotoServer:
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("ab")
+        ensure_port_free(self.port, "moto server (set AWS_PORT, or AWS_ENDPOINT_URL)", self.host)
         self._process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
         try:
-            wait_for_http(f"{self.endpoint}/moto-api/", timeout, process=self._process)
+            wait_for_http(
+                f"{self.endpoint}/moto-api/", timeout, expect_status=200, process=self._process
+            )
         except Exception:
             self.stop()
             raise

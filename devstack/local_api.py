@@ -8,6 +8,7 @@ point the API at its own resources with RESOURCE_PREFIX, TABLE_NAME, ... in the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -29,10 +30,14 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault(name, value)
     os.chdir(PROJECT_DIR)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    for noisy in ("botocore", "pynamodb"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     # A throwaway environ: the factory would otherwise write the stage variables over ours.
     factory = CLIFactory(str(PROJECT_DIR), environ={})
     server = create_local_server(factory, args.host, args.port, args.stage)
-    server.serve_forever()
+    # Ctrl-C reaches the whole process group; devstack itself reports the shutdown.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
 
 
 if __name__ == "__main__":
