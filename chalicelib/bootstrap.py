@@ -41,8 +41,9 @@ def mail_sender() -> Any:
     from chalicelib.providers.mailgun import MailgunSender
 
     settings = get_settings()
-    return MailgunSender(settings.mailgun_api_base, settings.mailgun_domain,
-                         settings.mailgun_api_key)
+    return MailgunSender(
+        settings.mailgun_api_base, settings.mailgun_domain, settings.mailgun_api_key
+    )
 
 
 @lru_cache(maxsize=1)

@@ -16,8 +16,14 @@ class HelptalError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, details: Any = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -76,8 +82,9 @@ class TooManyRequests(HelptalError):
     code = "too_many_requests"
 
     def __init__(self, message: str, *, retry_after_seconds: int, code: str | None = None) -> None:
-        super().__init__(message, code=code,
-                         headers={"Retry-After": str(max(1, int(retry_after_seconds)))})
+        super().__init__(
+            message, code=code, headers={"Retry-After": str(max(1, int(retry_after_seconds)))}
+        )
         self.retry_after_seconds = retry_after_seconds
 
 

@@ -6,10 +6,10 @@ import hashlib
 import hmac
 import secrets
 
-from ulid import ULID
-
 
 def new_id() -> str:
+    from ulid import ULID
+
     return str(ULID())
 
 

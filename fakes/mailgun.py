@@ -93,8 +93,10 @@ class FakeMailgun:
     def inbox(self) -> list[dict[str, Any]]:
         """What was sent, as plain data (also served at `GET /_fake/messages`)."""
         with self._lock:
-            return [{"domain": m.domain, **{k: m.fields.getlist(k) for k in m.fields}}
-                     for m in self.messages]
+            return [
+                {"domain": m.domain, **{k: m.fields.getlist(k) for k in m.fields}}
+                for m in self.messages
+            ]
 
     def _handle(self, request: Request) -> Response:
         if request.method == "GET" and request.path == "/_fake/messages":
@@ -121,15 +123,24 @@ class FakeMailgun:
             return self._json({"message": "'to' parameter is missing"}, 400)
         for address in recipients + [a for _, a in getaddresses([form["from"]])]:
             if not _ADDRESS.match(address):
-                return self._json({"message": f"to parameter is not a valid address. "
-                                              f"please check documentation ({address})"}, 400)
+                return self._json(
+                    {
+                        "message": f"to parameter is not a valid address. "
+                        f"please check documentation ({address})"
+                    },
+                    400,
+                )
         if not (form.get("text") or form.get("html") or form.get("template")):
-            return self._json({"message": "Need at least one of 'text', 'html' or 'template' "
-                                          "parameters specified"}, 400)
+            return self._json(
+                {
+                    "message": "Need at least one of 'text', 'html' or 'template' "
+                    "parameters specified"
+                },
+                400,
+            )
         files = {name: storage.read() for name, storage in request.files.items()}
         with self._lock:
             self._sequence += 1
             message_id = f"<20261129.{self._sequence}@{match.group(1)}>"
-            self.messages.append(SentMessage(match.group(1), MultiDict(form), content_type,
-                                             files))
+            self.messages.append(SentMessage(match.group(1), MultiDict(form), content_type, files))
         return self._json({"id": message_id, "message": "Queued. Thank you."}, 200)

@@ -24,19 +24,31 @@ def _require_manager(principal: Principal) -> None:
         raise Forbidden("Only owners and admins can manage API keys.", code="forbidden_role")
 
 
-def create_api_key(deps: AccountDeps, principal: Principal, name: str,
-                   role: Role) -> IssuedApiKey:
+def create_api_key(deps: AccountDeps, principal: Principal, name: str, role: Role) -> IssuedApiKey:
     _require_manager(principal)
     if role is Role.OWNER:
         raise Forbidden("API keys can be admin or agent, not owner.", code="forbidden_role")
     secret = new_secret_token(API_KEY_PREFIX)
     now = deps.clock.now()
-    api_key = ApiKey(id=new_id(), workspace_id=principal.workspace_id, name=name.strip(),
-                     role=role, prefix=secret[:DISPLAY_PREFIX_LENGTH],
-                     token_hash=token_hash(secret), created_by=principal.actor, created_at=now)
-    credential = Credential(token_hash=api_key.token_hash, kind=CredentialKind.API_KEY,
-                            workspace_id=principal.workspace_id, expires_at=None,
-                            created_at=now, api_key_id=api_key.id, role=role)
+    api_key = ApiKey(
+        id=new_id(),
+        workspace_id=principal.workspace_id,
+        name=name.strip(),
+        role=role,
+        prefix=secret[:DISPLAY_PREFIX_LENGTH],
+        token_hash=token_hash(secret),
+        created_by=principal.actor,
+        created_at=now,
+    )
+    credential = Credential(
+        token_hash=api_key.token_hash,
+        kind=CredentialKind.API_KEY,
+        workspace_id=principal.workspace_id,
+        expires_at=None,
+        created_at=now,
+        api_key_id=api_key.id,
+        role=role,
+    )
     deps.store.create_api_key(api_key, credential)
     return IssuedApiKey(api_key, secret)
 

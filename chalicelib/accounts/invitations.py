@@ -31,8 +31,9 @@ def accept_url(deps: AccountDeps, token: str) -> str:
     return f"{deps.policy.app_base_url.rstrip('/')}/join/{token}"
 
 
-def invite(deps: AccountDeps, principal: Principal, email: str, role: Role,
-           locale: str | None = None) -> Invitation:
+def invite(
+    deps: AccountDeps, principal: Principal, email: str, role: Role, locale: str | None = None
+) -> Invitation:
     """Records a pending invitation and queues its e-mail (single-use link, 7 days).
 
     Writes: the invitation + its token lookup; the outbound mail record; one SQS message."""
@@ -43,27 +44,45 @@ def invite(deps: AccountDeps, principal: Principal, email: str, role: Role,
     address = normalise_email(email)
     existing = deps.store.find_user_by_email(address)
     if existing and deps.store.get_member(principal.workspace_id, existing.id):
-        raise Conflict("This person is already a member of the workspace.",
-                       code="already_member")
+        raise Conflict("This person is already a member of the workspace.", code="already_member")
     workspace = deps.store.get_workspace(principal.workspace_id)
     if workspace is None:
         raise NotFound("No such workspace.", code="workspace_not_found")
     inviter = _inviter_name(deps, principal, workspace)
     token = new_secret_token(INVITATION_PREFIX)
     now = deps.clock.now()
-    invitation = Invitation(id=new_id(), workspace_id=workspace.id, email=address, role=role,
-                            status=InvitationStatus.PENDING, token_hash=token_hash(token),
-                            invited_by=principal.actor, created_at=now,
-                            valid_until=epoch(now) + deps.policy.invitation_ttl_seconds)
+    invitation = Invitation(
+        id=new_id(),
+        workspace_id=workspace.id,
+        email=address,
+        role=role,
+        status=InvitationStatus.PENDING,
+        token_hash=token_hash(token),
+        invited_by=principal.actor,
+        created_at=now,
+        valid_until=epoch(now) + deps.policy.invitation_ttl_seconds,
+    )
     deps.store.create_invitation(invitation)
-    rendered = invitation_mail(locale or workspace.locale, inviter=inviter,
-                               workspace=workspace.name, role=role.value,
-                               accept_url=accept_url(deps, token))
-    deps.outbox.enqueue(OutboundMail(mail_id=new_id(), workspace_id=workspace.id,
-                                     purpose="invitation", from_name=workspace.name,
-                                     to=[address], subject=rendered.subject,
-                                     text=rendered.text, html=rendered.html,
-                                     tags=["invitation"]))
+    rendered = invitation_mail(
+        locale or workspace.locale,
+        inviter=inviter,
+        workspace=workspace.name,
+        role=role.value,
+        accept_url=accept_url(deps, token),
+    )
+    deps.outbox.enqueue(
+        OutboundMail(
+            mail_id=new_id(),
+            workspace_id=workspace.id,
+            purpose="invitation",
+            from_name=workspace.name,
+            to=[address],
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            tags=["invitation"],
+        )
+    )
     return invitation
 
 
@@ -83,16 +102,16 @@ def list_pending(deps: AccountDeps, principal: Principal) -> list[Invitation]:
 
 def revoke(deps: AccountDeps, principal: Principal, invitation_id: str) -> None:
     if not principal.role.can_manage_members:
-        raise Forbidden("Only owners and admins can revoke invitations.",
-                        code="forbidden_role")
+        raise Forbidden("Only owners and admins can revoke invitations.", code="forbidden_role")
     invitation = deps.store.get_invitation(principal.workspace_id, invitation_id)
     if invitation is None:
         raise NotFound("No such invitation.", code="invitation_not_found")
     try:
         deps.store.revoke_invitation(invitation)
     except InvitationNoLongerPending:
-        raise Conflict("This invitation was already used or revoked.",
-                       code="invitation_not_pending") from None
+        raise Conflict(
+            "This invitation was already used or revoked.", code="invitation_not_pending"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -104,8 +123,11 @@ class Acceptance:
 
 
 def _usable_invitation(deps: AccountDeps, token: str) -> Invitation:
-    invitation = deps.store.find_invitation_by_token(token_hash(token)) \
-        if token.startswith(INVITATION_PREFIX + "_") and len(token) < 200 else None
+    invitation = (
+        deps.store.find_invitation_by_token(token_hash(token))
+        if token.startswith(INVITATION_PREFIX + "_") and len(token) < 200
+        else None
+    )
     if invitation is None:
         raise NotFound("This invitation link is not valid.", code="invitation_not_found")
     if invitation.status is InvitationStatus.ACCEPTED:
@@ -113,8 +135,7 @@ def _usable_invitation(deps: AccountDeps, token: str) -> Invitation:
     if invitation.status is InvitationStatus.REVOKED:
         raise Gone("This invitation was revoked.", code="invitation_revoked")
     if invitation.valid_until <= epoch(deps.clock.now()):
-        raise Gone("This invitation has expired; ask for a new one.",
-                   code="invitation_expired")
+        raise Gone("This invitation has expired; ask for a new one.", code="invitation_expired")
     return invitation
 
 
@@ -130,25 +151,39 @@ def accept(deps: AccountDeps, token: str, name: str, password: str) -> Acceptanc
     user_is_new = user is None
     if user is None:
         check_password_policy(password, invitation.email)
-        user = User(id=new_id(), email=invitation.email, name=name.strip(),
-                    password_hash=deps.hasher.hash(password), created_at=now)
+        user = User(
+            id=new_id(),
+            email=invitation.email,
+            name=name.strip(),
+            password_hash=deps.hasher.hash(password),
+            created_at=now,
+        )
     elif not deps.hasher.verify(user.password_hash, password):
-        raise Unauthenticated("This e-mail already has an account: enter its password.",
-                              code="invalid_credentials")
-    member = Member(workspace_id=workspace.id, user_id=user.id, role=invitation.role,
-                    email=user.email, name=user.name, joined_at=now)
+        raise Unauthenticated(
+            "This e-mail already has an account: enter its password.", code="invalid_credentials"
+        )
+    member = Member(
+        workspace_id=workspace.id,
+        user_id=user.id,
+        role=invitation.role,
+        email=user.email,
+        name=user.name,
+        joined_at=now,
+    )
     session_token, session = open_session(deps, user.id, workspace.id)
     try:
-        deps.store.accept_invitation(invitation, user, user_is_new, member, session,
-                                     epoch(now))
+        deps.store.accept_invitation(invitation, user, user_is_new, member, session, epoch(now))
     except InvitationNoLongerPending:
         # Lost a race with another accept (or it expired this instant): say what it is now.
         _usable_invitation(deps, token)
         raise Gone("This invitation was already used.", code="invitation_used") from None
     except AlreadyMember:
-        raise Conflict("You are already a member of this workspace.",
-                       code="already_member") from None
+        raise Conflict(
+            "You are already a member of this workspace.", code="already_member"
+        ) from None
     except EmailTaken:
-        raise Conflict("An account with this e-mail was just created; log in and accept "
-                       "again.", code="email_taken") from None
+        raise Conflict(
+            "An account with this e-mail was just created; log in and accept again.",
+            code="email_taken",
+        ) from None
     return Acceptance(token=session_token, user=user, member=member, workspace=workspace)

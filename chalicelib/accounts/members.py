@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from chalicelib.accounts.deps import AccountDeps
 from chalicelib.accounts.model import Member, Page, Principal, Role
-from chalicelib.accounts.ports import LastOwner
-from chalicelib.errors import Conflict, Forbidden, NotFound
+from chalicelib.accounts.ports import InvalidCursor, LastOwner
+from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound
 
 
-def list_members(deps: AccountDeps, principal: Principal, cursor: str | None,
-                 limit: int) -> Page[Member]:
-    return deps.store.list_members(principal.workspace_id, cursor, limit)
+def list_members(
+    deps: AccountDeps, principal: Principal, cursor: str | None, limit: int
+) -> Page[Member]:
+    try:
+        return deps.store.list_members(principal.workspace_id, cursor, limit)
+    except InvalidCursor:
+        raise BadRequest(
+            "The cursor is not valid for this listing.", code="invalid_cursor"
+        ) from None
 
 
 def _member_of_workspace(deps: AccountDeps, principal: Principal, user_id: str) -> Member:
@@ -25,8 +31,9 @@ def _require_authority_over(principal: Principal, target: Member, new_role: Role
         raise Forbidden("Only owners and admins can manage members.", code="forbidden_role")
     touches_owner = target.role is Role.OWNER or new_role is Role.OWNER
     if touches_owner and principal.role is not Role.OWNER:
-        raise Forbidden("Only an owner can grant, change or remove the owner role.",
-                        code="owner_required")
+        raise Forbidden(
+            "Only an owner can grant, change or remove the owner role.", code="owner_required"
+        )
 
 
 def change_role(deps: AccountDeps, principal: Principal, user_id: str, role: Role) -> Member:
@@ -38,8 +45,10 @@ def change_role(deps: AccountDeps, principal: Principal, user_id: str, role: Rol
     try:
         return deps.store.change_role(target, role)
     except LastOwner:
-        raise Conflict("A workspace needs at least one owner; make someone else owner first.",
-                       code="last_owner") from None
+        raise Conflict(
+            "A workspace needs at least one owner; make someone else owner first.",
+            code="last_owner",
+        ) from None
 
 
 def remove_member(deps: AccountDeps, principal: Principal, user_id: str) -> None:
@@ -50,5 +59,7 @@ def remove_member(deps: AccountDeps, principal: Principal, user_id: str) -> None
     try:
         deps.store.remove_member(target)
     except LastOwner:
-        raise Conflict("A workspace needs at least one owner; make someone else owner first.",
-                       code="last_owner") from None
+        raise Conflict(
+            "A workspace needs at least one owner; make someone else owner first.",
+            code="last_owner",
+        ) from None

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher as _Argon2
-from argon2.exceptions import InvalidHashError, VerificationError
-
 from chalicelib.errors import ValidationFailed
 
 MIN_PASSWORD_LENGTH = 10
@@ -23,15 +20,18 @@ def check_password_policy(password: str, email: str) -> None:
         problems.append("must not be your e-mail address")
     if problems:
         message = "password " + " and ".join(problems)
-        raise ValidationFailed(message, code="weak_password",
-                               details=[{"field": "password", "message": message}])
+        raise ValidationFailed(
+            message, code="weak_password", details=[{"field": "password", "message": message}]
+        )
 
 
 class Argon2PasswordHasher:
     """argon2id with the library's (RFC 9106 low-memory) defaults."""
 
     def __init__(self) -> None:
-        self._hasher = _Argon2()
+        from argon2 import PasswordHasher
+
+        self._hasher = PasswordHasher()
         # Verified on unknown e-mails too, so a login takes as long whether or not it exists.
         self._decoy_hash = self._hasher.hash("decoy-password-for-timing")
 
@@ -39,6 +39,8 @@ class Argon2PasswordHasher:
         return self._hasher.hash(password)
 
     def verify(self, password_hash: str, password: str) -> bool:
+        from argon2.exceptions import InvalidHashError, VerificationError
+
         try:
             return self._hasher.verify(password_hash, password)
         except (VerificationError, InvalidHashError):

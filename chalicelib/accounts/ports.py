@@ -14,6 +14,7 @@ from chalicelib.accounts.model import (
     User,
     Workspace,
 )
+from chalicelib.mail.outbound import OutboundMail
 
 
 class SlugTaken(Exception):
@@ -36,22 +37,38 @@ class InvitationNoLongerPending(Exception):
     pass
 
 
+class InvalidCursor(Exception):
+    """A paging cursor that was tampered with or belongs to another listing."""
+
+
 class AccountsStore(Protocol):
     """Persistence of workspaces, users, members, credentials and invitations.
 
     Every method makes a bounded number of calls regardless of workspace size.
     """
 
-    def create_workspace(self, workspace: Workspace, owner: User, owner_is_new: bool,
-                         membership: Member, session: Credential) -> None:
+    def create_workspace(
+        self,
+        workspace: Workspace,
+        owner: User,
+        owner_is_new: bool,
+        membership: Member,
+        session: Credential,
+    ) -> None:
         """Atomically: workspace + slug claim (+ user + e-mail claim) + owner + session.
         Raises SlugTaken / EmailTaken."""
 
     def get_workspace(self, workspace_id: str) -> Workspace | None: ...
     def get_workspaces(self, workspace_ids: list[str]) -> list[Workspace]: ...
-    def update_workspace(self, workspace_id: str, *, name: str | None,
-                         timezone: str | None, locale: str | None,
-                         updated_at: object) -> Workspace: ...
+    def update_workspace(
+        self,
+        workspace_id: str,
+        *,
+        name: str | None,
+        timezone: str | None,
+        locale: str | None,
+        updated_at: object,
+    ) -> Workspace: ...
 
     def get_user(self, user_id: str) -> User | None: ...
     def find_user_by_email(self, email: str) -> User | None: ...
@@ -61,6 +78,7 @@ class AccountsStore(Protocol):
     def list_memberships_of_user(self, user_id: str, limit: int) -> list[Member]: ...
     def change_role(self, member: Member, new_role: Role) -> Member:
         """Raises LastOwner if this would leave the workspace with no owner."""
+
     def remove_member(self, member: Member) -> None:
         """Raises LastOwner if this would leave the workspace with no owner."""
 
@@ -79,14 +97,23 @@ class AccountsStore(Protocol):
     def list_pending_invitations(self, workspace_id: str, limit: int) -> list[Invitation]: ...
     def revoke_invitation(self, invitation: Invitation) -> None:
         """Raises InvitationNoLongerPending."""
-    def accept_invitation(self, invitation: Invitation, user: User, user_is_new: bool,
-                          membership: Member, session: Credential, now_epoch: int) -> None:
+
+    def accept_invitation(
+        self,
+        invitation: Invitation,
+        user: User,
+        user_is_new: bool,
+        membership: Member,
+        session: Credential,
+        now_epoch: int,
+    ) -> None:
         """Atomically marks the invitation accepted (only if still pending and valid), creates
         the user if new and the membership, and the session.  Raises
         InvitationNoLongerPending, AlreadyMember, EmailTaken."""
 
     def login_failures(self, email: str) -> tuple[int, int] | None:
         """(failures, window start epoch) recorded for this e-mail, if any."""
+
     def record_login_failure(self, email: str, now_epoch: int, window_seconds: int) -> None: ...
     def clear_login_failures(self, email: str) -> None: ...
 
@@ -94,12 +121,7 @@ class AccountsStore(Protocol):
 class MailOutbox(Protocol):
     """Queues an e-mail for the mail-out worker (recorded first, so it is never lost)."""
 
-    def enqueue(self, mail: "OutboundMailLike") -> None: ...
-
-
-class OutboundMailLike(Protocol):
-    mail_id: str
-    workspace_id: str
+    def enqueue(self, mail: OutboundMail) -> None: ...
 
 
 class PasswordHasher(Protocol):

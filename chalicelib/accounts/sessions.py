@@ -45,10 +45,14 @@ def open_session(deps: AccountDeps, user_id: str, workspace_id: str) -> tuple[st
     """A new session token (returned once) and its credential record (not yet stored)."""
     token = new_secret_token(SESSION_PREFIX)
     now = deps.clock.now()
-    credential = Credential(token_hash=token_hash(token), kind=CredentialKind.SESSION,
-                            workspace_id=workspace_id, user_id=user_id,
-                            created_at=now,
-                            expires_at=epoch(now) + deps.policy.session_ttl_seconds)
+    credential = Credential(
+        token_hash=token_hash(token),
+        kind=CredentialKind.SESSION,
+        workspace_id=workspace_id,
+        user_id=user_id,
+        created_at=now,
+        expires_at=epoch(now) + deps.policy.session_ttl_seconds,
+    )
     return token, credential
 
 
@@ -62,9 +66,11 @@ def log_in(deps: AccountDeps, email: str, password: str) -> LoginResult:
     if recorded is not None:
         failures, started = recorded
         if started > now - window and failures >= deps.policy.login_max_failures:
-            raise TooManyRequests("Too many failed logins. Try again later.",
-                                  code="login_throttled",
-                                  retry_after_seconds=started + window - now)
+            raise TooManyRequests(
+                "Too many failed logins. Try again later.",
+                code="login_throttled",
+                retry_after_seconds=started + window - now,
+            )
     user = deps.store.find_user_by_email(address)
     if user is None:
         deps.hasher.verify_decoy(password)
@@ -78,14 +84,14 @@ def log_in(deps: AccountDeps, email: str, password: str) -> LoginResult:
         deps.store.clear_login_failures(address)
     memberships = deps.store.list_memberships_of_user(user.id, MAX_WORKSPACES_LISTED)
     if not memberships:
-        raise Unauthenticated("This account no longer belongs to any workspace.",
-                              code="no_workspace")
+        raise Unauthenticated(
+            "This account no longer belongs to any workspace.", code="no_workspace"
+        )
     memberships.sort(key=lambda m: m.joined_at)
     workspaces = deps.store.get_workspaces([m.workspace_id for m in memberships])
     token, credential = open_session(deps, user.id, memberships[0].workspace_id)
     deps.store.put_credential(credential)
-    return LoginResult(Session(token, user, memberships[0].workspace_id), memberships,
-                       workspaces)
+    return LoginResult(Session(token, user, memberships[0].workspace_id), memberships, workspaces)
 
 
 def log_out(deps: AccountDeps, principal: Principal) -> None:
@@ -94,8 +100,9 @@ def log_out(deps: AccountDeps, principal: Principal) -> None:
         deps.store.delete_credential(principal.credential.token_hash)
 
 
-def authenticate(deps: AccountDeps, authorization: str | None,
-                 requested_workspace_id: str | None) -> Principal:
+def authenticate(
+    deps: AccountDeps, authorization: str | None, requested_workspace_id: str | None
+) -> Principal:
     """Resolves `Authorization: Bearer <token>` (and an optional workspace switch) to a
     principal.  Two GetItems at most.  A workspace the caller is not a member of is 404."""
     if not authorization:
@@ -115,15 +122,21 @@ def authenticate(deps: AccountDeps, authorization: str | None,
         if requested_workspace_id and requested_workspace_id != credential.workspace_id:
             raise NotFound("No such workspace.", code="workspace_not_found")
         assert credential.role is not None
-        return Principal(workspace_id=credential.workspace_id, role=credential.role,
-                         credential=credential)
+        return Principal(
+            workspace_id=credential.workspace_id, role=credential.role, credential=credential
+        )
     assert credential.user_id is not None
     workspace_id = requested_workspace_id or credential.workspace_id
     member = deps.store.get_member(workspace_id, credential.user_id)
     if member is None:
         if requested_workspace_id:
             raise NotFound("No such workspace.", code="workspace_not_found")
-        raise Unauthenticated("You are no longer a member of this workspace.",
-                              code="membership_ended")
-    return Principal(workspace_id=workspace_id, role=Role(member.role), credential=credential,
-                     user_id=credential.user_id)
+        raise Unauthenticated(
+            "You are no longer a member of this workspace.", code="membership_ended"
+        )
+    return Principal(
+        workspace_id=workspace_id,
+        role=Role(member.role),
+        credential=credential,
+        user_id=credential.user_id,
+    )

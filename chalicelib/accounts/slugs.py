@@ -7,11 +7,32 @@ import secrets
 import unicodedata
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
-RESERVED = frozenset({
-    "admin", "api", "app", "auth", "billing", "docs", "help", "helptal", "hc", "mail",
-    "noreply", "no-reply", "postmaster", "root", "security", "status", "support", "www",
-    "abuse", "mailer-daemon", "webmaster", "hostmaster",
-})
+RESERVED = frozenset(
+    {
+        "admin",
+        "api",
+        "app",
+        "auth",
+        "billing",
+        "docs",
+        "help",
+        "helptal",
+        "hc",
+        "mail",
+        "noreply",
+        "no-reply",
+        "postmaster",
+        "root",
+        "security",
+        "status",
+        "support",
+        "www",
+        "abuse",
+        "mailer-daemon",
+        "webmaster",
+        "hostmaster",
+    }
+)
 
 
 def slugify(name: str) -> str:

@@ -14,12 +14,24 @@ def current_workspace(deps: AccountDeps, principal: Principal) -> Workspace:
     return workspace
 
 
-def update_workspace(deps: AccountDeps, principal: Principal, *, name: str | None,
-                     timezone: str | None, locale: str | None) -> Workspace:
+def update_workspace(
+    deps: AccountDeps,
+    principal: Principal,
+    *,
+    name: str | None,
+    timezone: str | None,
+    locale: str | None,
+) -> Workspace:
     if not principal.role.can_manage_members:
-        raise Forbidden("Only owners and admins can change workspace settings.",
-                        code="forbidden_role")
+        raise Forbidden(
+            "Only owners and admins can change workspace settings.", code="forbidden_role"
+        )
     if name is None and timezone is None and locale is None:
         return current_workspace(deps, principal)
-    return deps.store.update_workspace(principal.workspace_id, name=name, timezone=timezone,
-                                       locale=locale, updated_at=deps.clock.now())
+    return deps.store.update_workspace(
+        principal.workspace_id,
+        name=name,
+        timezone=timezone,
+        locale=locale,
+        updated_at=deps.clock.now(),
+    )

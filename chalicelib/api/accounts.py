@@ -2,69 +2,125 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.accounts import sessions, signup
 from chalicelib.accounts.workspaces import current_workspace
 from chalicelib.api.routing import Call, operation
-from chalicelib.api.schemas import (
-    LoginIn,
-    LoginOut,
-    MeOut,
-    SignupIn,
-    SignupOut,
-    UserOut,
-    WorkspaceMembershipOut,
-    WorkspaceOut,
-)
+from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
 
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import (
+        LoginIn,
+        LoginOut,
+        MeOut,
+        SignupIn,
+        SignupOut,
+    )
+
+schemas = lazy_module("chalicelib.api.schemas")
 bp = Blueprint(__name__)
 
 
-@operation(bp, "POST", "/v1/signup", summary="Create a workspace and its first owner",
-           tag="accounts", body=SignupIn, response=SignupOut, status=201, auth=False,
-           errors=(400, 409, 422))
+@operation(
+    bp,
+    "POST",
+    "/v1/signup",
+    summary="Create a workspace and its first owner",
+    tag="accounts",
+    body="SignupIn",
+    response="SignupOut",
+    status=201,
+    auth=False,
+    errors=(400, 409, 422),
+)
 def sign_up(call: Call) -> SignupOut:
     body: SignupIn = call.body
-    result = signup.sign_up(bootstrap.account_deps(), workspace_name=body.workspace_name,
-                            name=body.name, email=str(body.email), password=body.password,
-                            slug=body.slug, locale=body.locale, timezone=body.timezone)
-    return SignupOut(workspace=WorkspaceOut.of(result.workspace,
-                                               get_settings().inbound_mail_domain),
-                     user=UserOut.of(result.user, result.owner.role), token=result.token)
+    result = signup.sign_up(
+        bootstrap.account_deps(),
+        workspace_name=body.workspace_name,
+        name=body.name,
+        email=str(body.email),
+        password=body.password,
+        slug=body.slug,
+        locale=body.locale,
+        timezone=body.timezone,
+    )
+    return schemas.SignupOut(
+        workspace=schemas.WorkspaceOut.of(result.workspace, get_settings().inbound_mail_domain),
+        user=schemas.UserOut.of(result.user, result.owner.role),
+        token=result.token,
+    )
 
 
-@operation(bp, "POST", "/v1/auth/login", summary="Log in with e-mail and password",
-           tag="accounts", body=LoginIn, response=LoginOut, auth=False,
-           errors=(400, 401, 422, 429))
+@operation(
+    bp,
+    "POST",
+    "/v1/auth/login",
+    summary="Log in with e-mail and password",
+    tag="accounts",
+    body="LoginIn",
+    response="LoginOut",
+    auth=False,
+    errors=(400, 401, 422, 429),
+)
 def log_in(call: Call) -> LoginOut:
     body: LoginIn = call.body
     result = sessions.log_in(bootstrap.account_deps(), body.email, body.password)
     names = {w.id: w for w in result.workspaces}
-    return LoginOut(
-        token=result.session.token, user=UserOut.of(result.session.user),
+    return schemas.LoginOut(
+        token=result.session.token,
+        user=schemas.UserOut.of(result.session.user),
         workspace_id=result.session.workspace_id,
-        workspaces=[WorkspaceMembershipOut(id=m.workspace_id, slug=names[m.workspace_id].slug,
-                                           name=names[m.workspace_id].name, role=m.role)
-                    for m in result.memberships if m.workspace_id in names])
+        workspaces=[
+            schemas.WorkspaceMembershipOut(
+                id=m.workspace_id,
+                slug=names[m.workspace_id].slug,
+                name=names[m.workspace_id].name,
+                role=m.role,
+            )
+            for m in result.memberships
+            if m.workspace_id in names
+        ],
+    )
 
 
-@operation(bp, "POST", "/v1/auth/logout", summary="Revoke the session token used",
-           tag="accounts", status=204, errors=(401,))
+@operation(
+    bp,
+    "POST",
+    "/v1/auth/logout",
+    summary="Revoke the session token used",
+    tag="accounts",
+    status=204,
+    errors=(401,),
+)
 def log_out(call: Call) -> None:
     sessions.log_out(bootstrap.account_deps(), call.member)
 
 
-@operation(bp, "GET", "/v1/me", summary="The caller, its role and current workspace",
-           tag="accounts", response=MeOut, errors=(401, 404))
+@operation(
+    bp,
+    "GET",
+    "/v1/me",
+    summary="The caller, its role and current workspace",
+    tag="accounts",
+    response="MeOut",
+    errors=(401, 404),
+)
 def me(call: Call) -> MeOut:
     deps = bootstrap.account_deps()
     principal = call.member
-    workspace = WorkspaceOut.of(current_workspace(deps, principal),
-                                get_settings().inbound_mail_domain)
+    workspace = schemas.WorkspaceOut.of(
+        current_workspace(deps, principal), get_settings().inbound_mail_domain
+    )
     user = deps.store.get_user(principal.user_id) if principal.user_id else None
-    return MeOut(user=UserOut.of(user, principal.role) if user else None,
-                 api_key_id=principal.credential.api_key_id, role=principal.role,
-                 workspace=workspace)
+    return schemas.MeOut(
+        user=schemas.UserOut.of(user, principal.role) if user else None,
+        api_key_id=principal.credential.api_key_id,
+        role=principal.role,
+        workspace=workspace,
+    )

@@ -53,9 +53,13 @@ def _in_house_error_shape(response: Response) -> Response:
 
 
 def _internal_error() -> Response:
-    return Response(body=json.dumps(error_body(
-        "internal_error", "Something went wrong on our side; it has been logged.")),
-        status_code=500, headers={"Content-Type": JSON})
+    return Response(
+        body=json.dumps(
+            error_body("internal_error", "Something went wrong on our side; it has been logged.")
+        ),
+        status_code=500,
+        headers={"Content-Type": JSON},
+    )
 
 
 def handle_http(request: Request, get_response: Callable[[Request], Response]) -> Response:
@@ -73,10 +77,15 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
     response.headers[REQUEST_ID_HEADER] = request_id
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Cache-Control", "no-store")
-    logger.info("request handled", extra={
-        "method": getattr(request, "method", None), "path": _path(request),
-        "status": response.status_code,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+    logger.info(
+        "request handled",
+        extra={
+            "method": getattr(request, "method", None),
+            "path": _path(request),
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
     return response
 
 

@@ -5,37 +5,47 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.api.routing import OPERATIONS, Operation
-from chalicelib.api.schemas import ErrorOut
+from chalicelib.api.routing import OPERATIONS, Operation, schema
 
 REF = "#/components/schemas/{model}"
-_ERROR_TEXT = {400: "Malformed request", 401: "Missing, invalid, expired or revoked token",
-               403: "Your role does not allow this", 404: "Not found in this workspace",
-               405: "Method not allowed", 409: "Conflicts with the current state",
-               410: "No longer usable", 413: "Body too large", 415: "Body is not JSON",
-               422: "A field is invalid (named in error.details)", 429: "Too many attempts",
-               503: "A dependency is unavailable"}
+_ERROR_TEXT = {
+    400: "Malformed request",
+    401: "Missing, invalid, expired or revoked token",
+    403: "Your role does not allow this",
+    404: "Not found in this workspace",
+    405: "Method not allowed",
+    409: "Conflicts with the current state",
+    410: "No longer usable",
+    413: "Body too large",
+    415: "Body is not JSON",
+    422: "A field is invalid (named in error.details)",
+    429: "Too many attempts",
+    503: "A dependency is unavailable",
+}
 
 
 def _path_parameters(path: str) -> list[dict[str, Any]]:
-    return [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in re.findall(r"{(\w+)}", path)]
+    return [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", path)
+    ]
 
 
-def _query_parameters(query: type[BaseModel] | None) -> list[dict[str, Any]]:
+def _query_parameters(query: str | None) -> list[dict[str, Any]]:
     if query is None:
         return []
-    schema = query.model_json_schema(ref_template=REF)
-    required = set(schema.get("required", []))
-    return [{"name": name, "in": "query", "required": name in required, "schema": spec}
-            for name, spec in schema.get("properties", {}).items()]
+    described = schema(query).model_json_schema(ref_template=REF)
+    required = set(described.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": spec}
+        for name, spec in described.get("properties", {}).items()
+    ]
 
 
-def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": REF.format(model=model.__name__)}
+def _ref(model: str) -> dict[str, str]:
+    return {"$ref": REF.format(model=model)}
 
 
 def _operation(op: Operation) -> dict[str, Any]:
@@ -47,42 +57,48 @@ def _operation(op: Operation) -> dict[str, Any]:
         "responses": {},
     }
     if op.body is not None:
-        spec["requestBody"] = {"required": True,
-                               "content": {op.content_type: {"schema": _ref(op.body)}}}
+        spec["requestBody"] = {
+            "required": True,
+            "content": {op.content_type: {"schema": _ref(op.body)}},
+        }
     if op.response is not None:
         spec["responses"][str(op.status)] = {
-            "description": "Success", "content": {"application/json": {
-                "schema": _ref(op.response)}}}
+            "description": "Success",
+            "content": {"application/json": {"schema": _ref(op.response)}},
+        }
     else:
         spec["responses"][str(op.status)] = {"description": "Success, no content"}
     errors = set(op.errors) | ({401} if op.auth else set()) | ({415} if op.body else set())
     for status in sorted(errors):
         spec["responses"][str(status)] = {
             "description": _ERROR_TEXT.get(status, "Error"),
-            "content": {"application/json": {"schema": _ref(ErrorOut)}}}
+            "content": {"application/json": {"schema": _ref("ErrorOut")}},
+        }
     spec["security"] = [{"bearer": []}] if op.auth else []
     return spec
 
 
 def build_openapi(server_url: str | None = None) -> dict[str, Any]:
-    models: set[type[BaseModel]] = {ErrorOut}
-    for op in OPERATIONS:
-        models.update(m for m in (op.body, op.response) if m is not None)
-    ordered = sorted(models, key=lambda m: m.__name__)
+    names = {"ErrorOut"} | {n for op in OPERATIONS for n in (op.body, op.response) if n}
+    bodies = {op.body for op in OPERATIONS}
     _, definitions = models_json_schema(
-        [(m, "validation" if m in {op.body for op in OPERATIONS} else "serialization")
-         for m in ordered], ref_template=REF)
+        [(schema(n), "validation" if n in bodies else "serialization") for n in sorted(names)],
+        ref_template=REF,
+    )
     paths: dict[str, dict[str, Any]] = {}
     for op in sorted(OPERATIONS, key=lambda o: (o.path, o.method)):
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
     document: dict[str, Any] = {
         "openapi": "3.1.0",
-        "info": {"title": "Helptal API", "version": "1.0.0",
-                 "description": "The helpdesk API used by the Helptal web client and by "
-                                "integrations. Authenticate with `Authorization: Bearer "
-                                "<session token or API key>`; send `X-Workspace-Id` to act in "
-                                "another of your workspaces. Every error has the shape "
-                                "`{\"error\": {\"code\", \"message\"}}`."},
+        "info": {
+            "title": "Helptal API",
+            "version": "1.0.0",
+            "description": "The helpdesk API used by the Helptal web client and by "
+            "integrations. Authenticate with `Authorization: Bearer "
+            "<session token or API key>`; send `X-Workspace-Id` to act in "
+            "another of your workspaces. Every error has the shape "
+            '`{"error": {"code", "message"}}`.',
+        },
         "paths": paths,
         "components": {
             "schemas": definitions.get("$defs", {}),

@@ -1,17 +1,19 @@
 """Declaring API operations: one decorator registers the Chalice route, parses and validates
 the request with pydantic, authenticates, maps domain errors to HTTP, and records the
-operation for the OpenAPI document.  Handlers receive a `Call` and return a schema."""
+operation for the OpenAPI document.  Handlers receive a `Call` and return a schema.
+
+Schemas are named, not imported, here: `chalicelib.api.schemas` (and pydantic) load on the
+first request that needs them, not when `app` is imported."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 from chalice.app import Request
-from pydantic import BaseModel, ValidationError
 
 from chalicelib import bootstrap
 from chalicelib.accounts.model import Principal, Role
@@ -26,6 +28,9 @@ from chalicelib.errors import (
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
 JSON = "application/json"
 WORKSPACE_HEADER = "X-Workspace-Id"
 
@@ -39,9 +44,9 @@ class Operation:
     name: str
     summary: str
     tag: str
-    body: type[BaseModel] | None
-    query: type[BaseModel] | None
-    response: type[BaseModel] | None
+    body: str | None
+    query: str | None
+    response: str | None
     status: int
     auth: bool
     roles: frozenset[Role] | None
@@ -50,6 +55,15 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+SCHEMAS_MODULE = "chalicelib.api.schemas"
+
+
+def schema(name: str) -> type[BaseModel]:
+    """The schema class called `name` in chalicelib.api.schemas (imported on first use)."""
+    import importlib
+
+    found: type[BaseModel] = getattr(importlib.import_module(SCHEMAS_MODULE), name)
+    return found
 
 
 @dataclass
@@ -77,14 +91,18 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 
 def error_response(error: HelptalError) -> Response:
-    return Response(body=json.dumps(error_body(error.code, error.message, error.details)),
-                    status_code=error.status,
-                    headers={"Content-Type": JSON, **error.headers})
+    return Response(
+        body=json.dumps(error_body(error.code, error.message, error.details)),
+        status_code=error.status,
+        headers={"Content-Type": JSON, **error.headers},
+    )
 
 
 def _field_errors(error: ValidationError) -> list[dict[str, str]]:
-    return [{"field": ".".join(str(part) for part in issue["loc"]) or "body",
-             "message": issue["msg"]} for issue in error.errors(include_url=False)]
+    return [
+        {"field": ".".join(str(part) for part in issue["loc"]) or "body", "message": issue["msg"]}
+        for issue in error.errors(include_url=False)
+    ]
 
 
 def _validation_failed(error: ValidationError, where: str) -> ValidationFailed:
@@ -93,11 +111,12 @@ def _validation_failed(error: ValidationError, where: str) -> ValidationFailed:
     return ValidationFailed(f"Invalid {where}: {summary}", details=details)
 
 
-def parse_body(request: Request, schema: type[BaseModel]) -> BaseModel:
+def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
     raw = request.raw_body or b""
     if len(raw) > get_settings().max_body_bytes:
-        raise PayloadTooLarge(f"The request body is larger than "
-                              f"{get_settings().max_body_bytes} bytes.")
+        raise PayloadTooLarge(
+            f"The request body is larger than {get_settings().max_body_bytes} bytes."
+        )
     if not raw.strip():
         raise BadRequest("A JSON body is required.", code="missing_body")
     try:
@@ -106,16 +125,20 @@ def parse_body(request: Request, schema: type[BaseModel]) -> BaseModel:
         raise BadRequest("The body is not valid JSON.", code="malformed_json") from e
     if not isinstance(decoded, dict):
         raise BadRequest("The body must be a JSON object.", code="malformed_json")
+    from pydantic import ValidationError
+
     try:
-        return schema.model_validate_json(raw)
+        return model.model_validate_json(raw)
     except ValidationError as e:
         raise _validation_failed(e, "body") from e
 
 
-def parse_query(request: Request, schema: type[BaseModel]) -> BaseModel:
+def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
     params = dict(request.query_params or {})
+    from pydantic import ValidationError
+
     try:
-        return schema.model_validate(params)
+        return model.model_validate(params)
     except ValidationError as e:
         raise _validation_failed(e, "query") from e
 
@@ -125,25 +148,49 @@ def to_response(result: Any, status: int) -> Response:
         return result
     if result is None:
         return Response(body="", status_code=204 if status == 200 else status)
-    body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    body = result.model_dump(mode="json") if hasattr(result, "model_dump") else result
     return Response(body=json.dumps(body), status_code=status, headers={"Content-Type": JSON})
 
 
-def operation(bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
-              body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
-              response: type[BaseModel] | None = None, status: int = 200, auth: bool = True,
-              roles: frozenset[Role] | None = None, errors: tuple[int, ...] = (),
-              content_type: str = JSON) -> Callable[[Callable[[Call], Any]], Callable[..., Any]]:
+def operation(
+    bp: Blueprint,
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    tag: str,
+    body: str | None = None,
+    query: str | None = None,
+    response: str | None = None,
+    status: int = 200,
+    auth: bool = True,
+    roles: frozenset[Role] | None = None,
+    errors: tuple[int, ...] = (),
+    content_type: str = JSON,
+) -> Callable[[Callable[[Call], Any]], Callable[..., Any]]:
     """Registers `handler(call)` as `method path` on `bp`.
 
     `roles` limits who may call (others get 403); membership of the workspace is always
     checked by authentication (a non-member gets 404)."""
 
     def register(handler: Callable[[Call], Any]) -> Callable[..., Any]:
-        OPERATIONS.append(Operation(method=method, path=path, name=handler.__name__,
-                                    summary=summary, tag=tag, body=body, query=query,
-                                    response=response, status=status, auth=auth, roles=roles,
-                                    errors=errors, content_type=content_type))
+        OPERATIONS.append(
+            Operation(
+                method=method,
+                path=path,
+                name=handler.__name__,
+                summary=summary,
+                tag=tag,
+                body=body,
+                query=query,
+                response=response,
+                status=status,
+                auth=auth,
+                roles=roles,
+                errors=errors,
+                content_type=content_type,
+            )
+        )
 
         def view(**params: str) -> Response:
             request = bp.current_request
@@ -151,15 +198,17 @@ def operation(bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
             try:
                 if auth:
                     call.principal = authenticate(
-                        bootstrap.account_deps(), request.headers.get("authorization"),
-                        request.headers.get(WORKSPACE_HEADER.lower()) or None)
+                        bootstrap.account_deps(),
+                        request.headers.get("authorization"),
+                        request.headers.get(WORKSPACE_HEADER.lower()) or None,
+                    )
                     logger.append_keys(workspace_id=call.principal.workspace_id)
                     if roles is not None and call.principal.role not in roles:
                         raise Forbidden("Your role does not allow this.", code="forbidden_role")
                 if query is not None:
-                    call.query = parse_query(request, query)
+                    call.query = parse_query(request, schema(query))
                 if body is not None:
-                    call.body = parse_body(request, body)
+                    call.body = parse_body(request, schema(body))
                 return to_response(handler(call), status)
             except HelptalError as e:
                 return error_response(e)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
-
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
@@ -67,10 +66,15 @@ class WorkspaceOut(Outgoing):
 
     @classmethod
     def of(cls, workspace: Workspace, inbound_domain: str) -> WorkspaceOut:
-        return cls(id=workspace.id, slug=workspace.slug, name=workspace.name,
-                   timezone=workspace.timezone, locale=workspace.locale,
-                   inbound_address=f"{workspace.slug}@{inbound_domain}",
-                   created_at=workspace.created_at)
+        return cls(
+            id=workspace.id,
+            slug=workspace.slug,
+            name=workspace.name,
+            timezone=workspace.timezone,
+            locale=workspace.locale,
+            inbound_address=f"{workspace.slug}@{inbound_domain}",
+            created_at=workspace.created_at,
+        )
 
 
 class UserOut(Outgoing):
@@ -93,8 +97,13 @@ class MemberOut(Outgoing):
 
     @classmethod
     def of(cls, member: Member) -> MemberOut:
-        return cls(id=member.user_id, email=member.email, name=member.name, role=member.role,
-                   joined_at=member.joined_at)
+        return cls(
+            id=member.user_id,
+            email=member.email,
+            name=member.name,
+            role=member.role,
+            joined_at=member.joined_at,
+        )
 
 
 class WorkspaceMembershipOut(Outgoing):
@@ -113,8 +122,10 @@ class SignupOut(Outgoing):
 class LoginOut(Outgoing):
     token: str
     user: UserOut
-    workspace_id: str = Field(description="The workspace this session acts in by default; "
-                                          "send `X-Workspace-Id` to act in another.")
+    workspace_id: str = Field(
+        description="The workspace this session acts in by default; "
+        "send `X-Workspace-Id` to act in another."
+    )
     workspaces: list[WorkspaceMembershipOut]
 
 
@@ -143,10 +154,15 @@ class InvitationOut(Outgoing):
     def of(cls, invitation: Invitation) -> InvitationOut:
         from datetime import UTC
 
-        return cls(id=invitation.id, email=invitation.email, role=invitation.role,
-                   status=invitation.status.value, invited_by=invitation.invited_by,
-                   created_at=invitation.created_at,
-                   expires_at=datetime.fromtimestamp(invitation.valid_until, UTC))
+        return cls(
+            id=invitation.id,
+            email=invitation.email,
+            role=invitation.role,
+            status=invitation.status.value,
+            invited_by=invitation.invited_by,
+            created_at=invitation.created_at,
+            expires_at=datetime.fromtimestamp(invitation.valid_until, UTC),
+        )
 
 
 class InvitationsOut(Outgoing):
@@ -169,8 +185,14 @@ class ApiKeyOut(Outgoing):
 
     @classmethod
     def of(cls, api_key: ApiKey) -> ApiKeyOut:
-        return cls(id=api_key.id, name=api_key.name, role=api_key.role, prefix=api_key.prefix,
-                   created_by=api_key.created_by, created_at=api_key.created_at)
+        return cls(
+            id=api_key.id,
+            name=api_key.name,
+            role=api_key.role,
+            prefix=api_key.prefix,
+            created_by=api_key.created_by,
+            created_at=api_key.created_at,
+        )
 
 
 class ApiKeyCreatedOut(ApiKeyOut):
@@ -228,8 +250,9 @@ class WorkspacePatchIn(Incoming):
 class InvitationIn(Incoming):
     email: EmailStr
     role: Role = Role.AGENT
-    locale: Locale | None = Field(default=None,
-                                  description="Language of the e-mail; default: workspace's.")
+    locale: Locale | None = Field(
+        default=None, description="Language of the e-mail; default: workspace's."
+    )
 
 
 class AcceptIn(Incoming):

@@ -2,29 +2,59 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.accounts import workspaces
 from chalicelib.api.routing import Call, operation
-from chalicelib.api.schemas import WorkspaceOut, WorkspacePatchIn
+from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
 
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import (
+        WorkspaceOut,
+        WorkspacePatchIn,
+    )
+
+schemas = lazy_module("chalicelib.api.schemas")
 bp = Blueprint(__name__)
 
 
-@operation(bp, "GET", "/v1/workspace", summary="The current workspace", tag="workspace",
-           response=WorkspaceOut, errors=(401, 404))
+@operation(
+    bp,
+    "GET",
+    "/v1/workspace",
+    summary="The current workspace",
+    tag="workspace",
+    response="WorkspaceOut",
+    errors=(401, 404),
+)
 def get_workspace(call: Call) -> WorkspaceOut:
-    return WorkspaceOut.of(workspaces.current_workspace(bootstrap.account_deps(), call.member),
-                           get_settings().inbound_mail_domain)
+    return schemas.WorkspaceOut.of(
+        workspaces.current_workspace(bootstrap.account_deps(), call.member),
+        get_settings().inbound_mail_domain,
+    )
 
 
-@operation(bp, "PATCH", "/v1/workspace", summary="Rename, or change time zone or language",
-           tag="workspace", body=WorkspacePatchIn, response=WorkspaceOut,
-           errors=(400, 401, 403, 404, 422))
+@operation(
+    bp,
+    "PATCH",
+    "/v1/workspace",
+    summary="Rename, or change time zone or language",
+    tag="workspace",
+    body="WorkspacePatchIn",
+    response="WorkspaceOut",
+    errors=(400, 401, 403, 404, 422),
+)
 def patch_workspace(call: Call) -> WorkspaceOut:
     body: WorkspacePatchIn = call.body
-    updated = workspaces.update_workspace(bootstrap.account_deps(), call.member, name=body.name,
-                                          timezone=body.timezone, locale=body.locale)
-    return WorkspaceOut.of(updated, get_settings().inbound_mail_domain)
+    updated = workspaces.update_workspace(
+        bootstrap.account_deps(),
+        call.member,
+        name=body.name,
+        timezone=body.timezone,
+        locale=body.locale,
+    )
+    return schemas.WorkspaceOut.of(updated, get_settings().inbound_mail_domain)

@@ -27,7 +27,7 @@ _INVITATION = {
     "fr": {
         "subject": "{inviter} t'invite à rejoindre {workspace} sur Helptal",
         "intro": "{inviter} t'invite à rejoindre l'équipe support {workspace} sur Helptal "
-                 "en tant que {role}.",
+        "en tant que {role}.",
         "cta": "Accepter l'invitation",
         "expiry": "Ce lien ne fonctionne qu'une fois et expire dans 7 jours.",
         "ignore": "Si tu n'attendais pas cet e-mail, tu peux l'ignorer.",
@@ -36,8 +36,9 @@ _INVITATION = {
 }
 
 
-def invitation_mail(locale: str, *, inviter: str, workspace: str, role: str,
-                    accept_url: str) -> RenderedMail:
+def invitation_mail(
+    locale: str, *, inviter: str, workspace: str, role: str, accept_url: str
+) -> RenderedMail:
     """The invitation e-mail; names are escaped in HTML, the link is the only call to action."""
     words = _INVITATION.get(locale, _INVITATION["en"])
     role_label = words["roles"][role]  # type: ignore[index]

@@ -14,8 +14,9 @@ READ_TIMEOUT = 15
 class MailgunSender:
     """Sends through Mailgun.  429, 5xx and network errors are retryable; other 4xx are not."""
 
-    def __init__(self, api_base: str, domain: str, api_key: str,
-                 session: Any | None = None) -> None:
+    def __init__(
+        self, api_base: str, domain: str, api_key: str, session: Any | None = None
+    ) -> None:
         self._url = f"{api_base.rstrip('/')}/v3/{domain}/messages"
         self._domain = domain
         self._api_key = api_key
@@ -37,8 +38,9 @@ class MailgunSender:
             fields.append(("html", mail.html))
         if mail.reply_to:
             fields.append(("h:Reply-To", header_safe(mail.reply_to)))
-        fields += [(f"h:{header_safe(name)}", header_safe(value))
-                   for name, value in mail.headers.items()]
+        fields += [
+            (f"h:{header_safe(name)}", header_safe(value)) for name, value in mail.headers.items()
+        ]
         fields += [("o:tag", header_safe(tag)) for tag in mail.tags]
         fields.append(("v:helptal-mail-id", mail.mail_id))
         return fields
@@ -49,9 +51,12 @@ class MailgunSender:
         import requests
 
         try:
-            response = self._http().post(self._url, auth=("api", self._api_key),
-                                         data=self.form_fields(mail),
-                                         timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+            response = self._http().post(
+                self._url,
+                auth=("api", self._api_key),
+                data=self.form_fields(mail),
+                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+            )
         except requests.RequestException as e:
             raise ProviderUnavailable(f"mailgun unreachable: {type(e).__name__}") from e
         if response.status_code == 200:
@@ -61,8 +66,7 @@ class MailgunSender:
                 raise ProviderUnavailable("mailgun answered 200 without an id") from e
         if response.status_code == 429 or response.status_code >= 500:
             raise ProviderUnavailable(f"mailgun answered {response.status_code}")
-        raise ProviderRejected(f"mailgun answered {response.status_code}: "
-                               f"{_message(response)}")
+        raise ProviderRejected(f"mailgun answered {response.status_code}: {_message(response)}")
 
 
 def _message(response: Any) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.accounts.model import (
@@ -25,6 +26,7 @@ from chalicelib.accounts.model import (
 from chalicelib.accounts.ports import (
     AlreadyMember,
     EmailTaken,
+    InvalidCursor,
     InvitationNoLongerPending,
     LastOwner,
     SlugTaken,
@@ -46,76 +48,134 @@ from chalicelib.store.models import (
 
 
 def _workspace(item: WorkspaceItem) -> Workspace:
-    return Workspace(id=item.workspace_id, slug=item.slug, name=item.name,
-                     timezone=item.timezone, locale=item.locale,
-                     owner_count=int(item.owner_count), created_at=item.created_at,
-                     updated_at=item.updated_at)
+    return Workspace(
+        id=item.workspace_id,
+        slug=item.slug,
+        name=item.name,
+        timezone=item.timezone,
+        locale=item.locale,
+        owner_count=int(item.owner_count),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
 
 
 def _user(item: UserItem) -> User:
-    return User(id=item.user_id, email=item.email, name=item.name,
-                password_hash=item.password_hash, created_at=item.created_at)
+    return User(
+        id=item.user_id,
+        email=item.email,
+        name=item.name,
+        password_hash=item.password_hash,
+        created_at=item.created_at,
+    )
 
 
 def _member(item: MembershipItem) -> Member:
-    return Member(workspace_id=item.workspace_id, user_id=item.user_id, role=Role(item.role),
-                  email=item.email, name=item.name, joined_at=item.joined_at)
+    return Member(
+        workspace_id=item.workspace_id,
+        user_id=item.user_id,
+        role=Role(item.role),
+        email=item.email,
+        name=item.name,
+        joined_at=item.joined_at,
+    )
 
 
 def _credential(item: CredentialItem) -> Credential:
-    return Credential(token_hash=item.pk.removeprefix("CRED#"),
-                      kind=CredentialKind(item.credential_kind),
-                      workspace_id=item.workspace_id,
-                      expires_at=int(item.expires_at) if item.expires_at is not None else None,
-                      created_at=item.created_at, user_id=item.user_id,
-                      api_key_id=item.api_key_id,
-                      role=Role(item.role) if item.role else None)
+    return Credential(
+        token_hash=item.pk.removeprefix("CRED#"),
+        kind=CredentialKind(item.credential_kind),
+        workspace_id=item.workspace_id,
+        expires_at=int(item.expires_at) if item.expires_at is not None else None,
+        created_at=item.created_at,
+        user_id=item.user_id,
+        api_key_id=item.api_key_id,
+        role=Role(item.role) if item.role else None,
+    )
 
 
 def _api_key(item: ApiKeyItem) -> ApiKey:
-    return ApiKey(id=item.api_key_id, workspace_id=item.workspace_id, name=item.name,
-                  role=Role(item.role), prefix=item.prefix, token_hash=item.token_hash,
-                  created_by=item.created_by, created_at=item.created_at)
+    return ApiKey(
+        id=item.api_key_id,
+        workspace_id=item.workspace_id,
+        name=item.name,
+        role=Role(item.role),
+        prefix=item.prefix,
+        token_hash=item.token_hash,
+        created_by=item.created_by,
+        created_at=item.created_at,
+    )
 
 
 def _invitation(item: InvitationItem) -> Invitation:
-    return Invitation(id=item.invitation_id, workspace_id=item.workspace_id, email=item.email,
-                      role=Role(item.role), status=InvitationStatus(item.status),
-                      token_hash=item.token_hash, invited_by=item.invited_by,
-                      created_at=item.created_at, valid_until=int(item.valid_until),
-                      accepted_by=item.accepted_by)
+    return Invitation(
+        id=item.invitation_id,
+        workspace_id=item.workspace_id,
+        email=item.email,
+        role=Role(item.role),
+        status=InvitationStatus(item.status),
+        token_hash=item.token_hash,
+        invited_by=item.invited_by,
+        created_at=item.created_at,
+        valid_until=int(item.valid_until),
+        accepted_by=item.accepted_by,
+    )
 
 
 def _workspace_item(workspace: Workspace) -> WorkspaceItem:
-    return WorkspaceItem(keys.workspace_pk(workspace.id), keys.WORKSPACE_SK,
-                         workspace_id=workspace.id, slug=workspace.slug, name=workspace.name,
-                         timezone=workspace.timezone, locale=workspace.locale,
-                         owner_count=workspace.owner_count, created_at=workspace.created_at,
-                         updated_at=workspace.updated_at)
+    return WorkspaceItem(
+        keys.workspace_pk(workspace.id),
+        keys.WORKSPACE_SK,
+        workspace_id=workspace.id,
+        slug=workspace.slug,
+        name=workspace.name,
+        timezone=workspace.timezone,
+        locale=workspace.locale,
+        owner_count=workspace.owner_count,
+        created_at=workspace.created_at,
+        updated_at=workspace.updated_at,
+    )
 
 
 def _user_item(user: User) -> UserItem:
-    return UserItem(keys.user_pk(user.id), keys.USER_SK, user_id=user.id, email=user.email,
-                    name=user.name, password_hash=user.password_hash,
-                    created_at=user.created_at)
+    return UserItem(
+        keys.user_pk(user.id),
+        keys.USER_SK,
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        password_hash=user.password_hash,
+        created_at=user.created_at,
+    )
 
 
 def _membership_item(member: Member) -> MembershipItem:
-    return MembershipItem(keys.workspace_pk(member.workspace_id), keys.member_sk(member.user_id),
-                          gsi1pk=keys.user_pk(member.user_id),
-                          gsi1sk=keys.workspace_pk(member.workspace_id),
-                          workspace_id=member.workspace_id, user_id=member.user_id,
-                          role=member.role.value, email=member.email, name=member.name,
-                          joined_at=member.joined_at)
+    return MembershipItem(
+        keys.workspace_pk(member.workspace_id),
+        keys.member_sk(member.user_id),
+        gsi1pk=keys.user_pk(member.user_id),
+        gsi1sk=keys.workspace_pk(member.workspace_id),
+        workspace_id=member.workspace_id,
+        user_id=member.user_id,
+        role=member.role.value,
+        email=member.email,
+        name=member.name,
+        joined_at=member.joined_at,
+    )
 
 
 def _credential_item(credential: Credential) -> CredentialItem:
-    return CredentialItem(keys.credential_pk(credential.token_hash), keys.LOOKUP_SK,
-                          credential_kind=credential.kind.value,
-                          workspace_id=credential.workspace_id, user_id=credential.user_id,
-                          api_key_id=credential.api_key_id,
-                          role=credential.role.value if credential.role else None,
-                          created_at=credential.created_at, expires_at=credential.expires_at)
+    return CredentialItem(
+        keys.credential_pk(credential.token_hash),
+        keys.LOOKUP_SK,
+        credential_kind=credential.kind.value,
+        workspace_id=credential.workspace_id,
+        user_id=credential.user_id,
+        api_key_id=credential.api_key_id,
+        role=credential.role.value if credential.role else None,
+        created_at=credential.created_at,
+        expires_at=credential.expires_at,
+    )
 
 
 def _reasons(error: TransactWriteError) -> list[str | None]:
@@ -140,10 +200,6 @@ def _decode_cursor(cursor: str | None, expected_pk: str) -> dict[str, Any] | Non
         raise InvalidCursor() from e
 
 
-class InvalidCursor(Exception):
-    pass
-
-
 class DynamoAccountsStore:
     """Stores account data in the single table.  Every method is O(1) calls, or one page."""
 
@@ -157,19 +213,29 @@ class DynamoAccountsStore:
 
     # -- workspaces -------------------------------------------------------------------------
 
-    def create_workspace(self, workspace: Workspace, owner: User, owner_is_new: bool,
-                         membership: Member, session: Credential) -> None:
+    def create_workspace(
+        self,
+        workspace: Workspace,
+        owner: User,
+        owner_is_new: bool,
+        membership: Member,
+        session: Credential,
+    ) -> None:
         try:
             with self._transaction() as tx:
                 tx.save(_workspace_item(workspace), condition=Item.pk.does_not_exist())
-                tx.save(SlugLookup(keys.slug_pk(workspace.slug), keys.LOOKUP_SK,
-                                   workspace_id=workspace.id),
-                        condition=Item.pk.does_not_exist())
+                tx.save(
+                    SlugLookup(
+                        keys.slug_pk(workspace.slug), keys.LOOKUP_SK, workspace_id=workspace.id
+                    ),
+                    condition=Item.pk.does_not_exist(),
+                )
                 if owner_is_new:
                     tx.save(_user_item(owner), condition=Item.pk.does_not_exist())
-                    tx.save(EmailLookup(keys.email_pk(owner.email), keys.LOOKUP_SK,
-                                        user_id=owner.id),
-                            condition=Item.pk.does_not_exist())
+                    tx.save(
+                        EmailLookup(keys.email_pk(owner.email), keys.LOOKUP_SK, user_id=owner.id),
+                        condition=Item.pk.does_not_exist(),
+                    )
                 tx.save(_membership_item(membership), condition=Item.pk.does_not_exist())
                 tx.save(_credential_item(session), condition=Item.pk.does_not_exist())
         except TransactWriteError as e:
@@ -182,8 +248,7 @@ class DynamoAccountsStore:
 
     def get_workspace(self, workspace_id: str) -> Workspace | None:
         try:
-            return _workspace(WorkspaceItem.get(keys.workspace_pk(workspace_id),
-                                                keys.WORKSPACE_SK))
+            return _workspace(WorkspaceItem.get(keys.workspace_pk(workspace_id), keys.WORKSPACE_SK))
         except WorkspaceItem.DoesNotExist:
             return None
 
@@ -192,9 +257,16 @@ class DynamoAccountsStore:
         found = {item.workspace_id: _workspace(item) for item in WorkspaceItem.batch_get(wanted)}
         return [found[w] for w in workspace_ids if w in found]
 
-    def update_workspace(self, workspace_id: str, *, name: str | None, timezone: str | None,
-                         locale: str | None, updated_at: Any) -> Workspace:
-        actions = [WorkspaceItem.updated_at.set(updated_at)]
+    def update_workspace(
+        self,
+        workspace_id: str,
+        *,
+        name: str | None,
+        timezone: str | None,
+        locale: str | None,
+        updated_at: Any,
+    ) -> Workspace:
+        actions: list[Action] = [WorkspaceItem.updated_at.set(updated_at)]
         if name is not None:
             actions.append(WorkspaceItem.name.set(name))
         if timezone is not None:
@@ -222,15 +294,20 @@ class DynamoAccountsStore:
 
     def get_member(self, workspace_id: str, user_id: str) -> Member | None:
         try:
-            return _member(MembershipItem.get(keys.workspace_pk(workspace_id),
-                                              keys.member_sk(user_id)))
+            return _member(
+                MembershipItem.get(keys.workspace_pk(workspace_id), keys.member_sk(user_id))
+            )
         except MembershipItem.DoesNotExist:
             return None
 
     def list_members(self, workspace_id: str, cursor: str | None, limit: int) -> Page[Member]:
         pk = keys.workspace_pk(workspace_id)
-        result = MembershipItem.query(pk, MembershipItem.sk.startswith(keys.MEMBER_PREFIX),
-                                      limit=limit, last_evaluated_key=_decode_cursor(cursor, pk))
+        result = MembershipItem.query(
+            pk,
+            MembershipItem.sk.startswith(keys.MEMBER_PREFIX),
+            limit=limit,
+            last_evaluated_key=_decode_cursor(cursor, pk),
+        )
         members = [_member(item) for item in result]
         return Page(members, _encode_cursor(result.last_evaluated_key))
 
@@ -242,23 +319,32 @@ class DynamoAccountsStore:
         delta = (new_role is Role.OWNER) - (member.role is Role.OWNER)
         try:
             with self._transaction() as tx:
-                tx.update(_membership_item(member),
-                          actions=[MembershipItem.role.set(new_role.value)],
-                          condition=MembershipItem.role == member.role.value)
+                tx.update(
+                    _membership_item(member),
+                    actions=[MembershipItem.role.set(new_role.value)],
+                    condition=MembershipItem.role == member.role.value,
+                )
                 if delta:
                     ws = WorkspaceItem(keys.workspace_pk(member.workspace_id), keys.WORKSPACE_SK)
                     condition = Item.pk.exists()
                     if delta < 0:
                         condition = condition & (WorkspaceItem.owner_count > 1)
-                    tx.update(ws, actions=[WorkspaceItem.owner_count.add(delta)],
-                              condition=condition)
+                    tx.update(
+                        ws, actions=[WorkspaceItem.owner_count.add(delta)], condition=condition
+                    )
         except TransactWriteError as e:
             reasons = _reasons(e)
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise LastOwner() from e
             raise
-        return Member(workspace_id=member.workspace_id, user_id=member.user_id, role=new_role,
-                      email=member.email, name=member.name, joined_at=member.joined_at)
+        return Member(
+            workspace_id=member.workspace_id,
+            user_id=member.user_id,
+            role=new_role,
+            email=member.email,
+            name=member.name,
+            joined_at=member.joined_at,
+        )
 
     def remove_member(self, member: Member) -> None:
         try:
@@ -266,8 +352,11 @@ class DynamoAccountsStore:
                 tx.delete(_membership_item(member), condition=Item.pk.exists())
                 if member.role is Role.OWNER:
                     ws = WorkspaceItem(keys.workspace_pk(member.workspace_id), keys.WORKSPACE_SK)
-                    tx.update(ws, actions=[WorkspaceItem.owner_count.add(-1)],
-                              condition=WorkspaceItem.owner_count > 1)
+                    tx.update(
+                        ws,
+                        actions=[WorkspaceItem.owner_count.add(-1)],
+                        condition=WorkspaceItem.owner_count > 1,
+                    )
         except TransactWriteError as e:
             reasons = _reasons(e)
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
@@ -281,8 +370,7 @@ class DynamoAccountsStore:
 
     def get_credential(self, token_hash: str) -> Credential | None:
         try:
-            return _credential(CredentialItem.get(keys.credential_pk(token_hash),
-                                                  keys.LOOKUP_SK))
+            return _credential(CredentialItem.get(keys.credential_pk(token_hash), keys.LOOKUP_SK))
         except CredentialItem.DoesNotExist:
             return None
 
@@ -293,60 +381,88 @@ class DynamoAccountsStore:
 
     def create_api_key(self, api_key: ApiKey, credential: Credential) -> None:
         with self._transaction() as tx:
-            tx.save(ApiKeyItem(keys.workspace_pk(api_key.workspace_id),
-                               keys.api_key_sk(api_key.id), api_key_id=api_key.id,
-                               workspace_id=api_key.workspace_id, name=api_key.name,
-                               role=api_key.role.value, prefix=api_key.prefix,
-                               token_hash=api_key.token_hash, created_by=api_key.created_by,
-                               created_at=api_key.created_at),
-                    condition=Item.pk.does_not_exist())
+            tx.save(
+                ApiKeyItem(
+                    keys.workspace_pk(api_key.workspace_id),
+                    keys.api_key_sk(api_key.id),
+                    api_key_id=api_key.id,
+                    workspace_id=api_key.workspace_id,
+                    name=api_key.name,
+                    role=api_key.role.value,
+                    prefix=api_key.prefix,
+                    token_hash=api_key.token_hash,
+                    created_by=api_key.created_by,
+                    created_at=api_key.created_at,
+                ),
+                condition=Item.pk.does_not_exist(),
+            )
             tx.save(_credential_item(credential), condition=Item.pk.does_not_exist())
 
     def list_api_keys(self, workspace_id: str) -> list[ApiKey]:
-        return [_api_key(item) for item in ApiKeyItem.query(
-            keys.workspace_pk(workspace_id), ApiKeyItem.sk.startswith(keys.API_KEY_PREFIX),
-            limit=200)]
+        return [
+            _api_key(item)
+            for item in ApiKeyItem.query(
+                keys.workspace_pk(workspace_id),
+                ApiKeyItem.sk.startswith(keys.API_KEY_PREFIX),
+                limit=200,
+            )
+        ]
 
     def get_api_key(self, workspace_id: str, api_key_id: str) -> ApiKey | None:
         try:
-            return _api_key(ApiKeyItem.get(keys.workspace_pk(workspace_id),
-                                           keys.api_key_sk(api_key_id)))
+            return _api_key(
+                ApiKeyItem.get(keys.workspace_pk(workspace_id), keys.api_key_sk(api_key_id))
+            )
         except ApiKeyItem.DoesNotExist:
             return None
 
     def delete_api_key(self, api_key: ApiKey) -> None:
         with self._transaction() as tx:
-            tx.delete(ApiKeyItem(keys.workspace_pk(api_key.workspace_id),
-                                 keys.api_key_sk(api_key.id)))
+            tx.delete(
+                ApiKeyItem(keys.workspace_pk(api_key.workspace_id), keys.api_key_sk(api_key.id))
+            )
             tx.delete(CredentialItem(keys.credential_pk(api_key.token_hash), keys.LOOKUP_SK))
 
     # -- invitations ------------------------------------------------------------------------
 
     def create_invitation(self, invitation: Invitation) -> None:
         with self._transaction() as tx:
-            tx.save(InvitationItem(keys.workspace_pk(invitation.workspace_id),
-                                   keys.invitation_sk(invitation.id),
-                                   invitation_id=invitation.id,
-                                   workspace_id=invitation.workspace_id,
-                                   email=invitation.email, role=invitation.role.value,
-                                   status=invitation.status.value,
-                                   token_hash=invitation.token_hash,
-                                   invited_by=invitation.invited_by,
-                                   created_at=invitation.created_at,
-                                   valid_until=invitation.valid_until,
-                                   # kept a while after expiry so the list can say "expired"
-                                   expires_at=invitation.valid_until + 30 * 24 * 3600),
-                    condition=Item.pk.does_not_exist())
-            tx.save(InvitationLookup(keys.invitation_token_pk(invitation.token_hash),
-                                     keys.LOOKUP_SK, workspace_id=invitation.workspace_id,
-                                     invitation_id=invitation.id,
-                                     expires_at=invitation.valid_until + 30 * 24 * 3600),
-                    condition=Item.pk.does_not_exist())
+            tx.save(
+                InvitationItem(
+                    keys.workspace_pk(invitation.workspace_id),
+                    keys.invitation_sk(invitation.id),
+                    invitation_id=invitation.id,
+                    workspace_id=invitation.workspace_id,
+                    email=invitation.email,
+                    role=invitation.role.value,
+                    status=invitation.status.value,
+                    token_hash=invitation.token_hash,
+                    invited_by=invitation.invited_by,
+                    created_at=invitation.created_at,
+                    valid_until=invitation.valid_until,
+                    # kept a while after expiry so the list can say "expired"
+                    expires_at=invitation.valid_until + 30 * 24 * 3600,
+                ),
+                condition=Item.pk.does_not_exist(),
+            )
+            tx.save(
+                InvitationLookup(
+                    keys.invitation_token_pk(invitation.token_hash),
+                    keys.LOOKUP_SK,
+                    workspace_id=invitation.workspace_id,
+                    invitation_id=invitation.id,
+                    expires_at=invitation.valid_until + 30 * 24 * 3600,
+                ),
+                condition=Item.pk.does_not_exist(),
+            )
 
     def get_invitation(self, workspace_id: str, invitation_id: str) -> Invitation | None:
         try:
-            return _invitation(InvitationItem.get(keys.workspace_pk(workspace_id),
-                                                  keys.invitation_sk(invitation_id)))
+            return _invitation(
+                InvitationItem.get(
+                    keys.workspace_pk(workspace_id), keys.invitation_sk(invitation_id)
+                )
+            )
         except InvitationItem.DoesNotExist:
             return None
 
@@ -358,46 +474,67 @@ class DynamoAccountsStore:
         return self.get_invitation(lookup.workspace_id, lookup.invitation_id)
 
     def list_pending_invitations(self, workspace_id: str, limit: int) -> list[Invitation]:
-        items = InvitationItem.query(keys.workspace_pk(workspace_id),
-                                     InvitationItem.sk.startswith(keys.INVITATION_PREFIX),
-                                     filter_condition=InvitationItem.status
-                                     == InvitationStatus.PENDING.value,
-                                     scan_index_forward=False, limit=limit)
+        items = InvitationItem.query(
+            keys.workspace_pk(workspace_id),
+            InvitationItem.sk.startswith(keys.INVITATION_PREFIX),
+            filter_condition=InvitationItem.status == InvitationStatus.PENDING.value,
+            scan_index_forward=False,
+            limit=limit,
+        )
         return [_invitation(item) for item in items]
 
     def revoke_invitation(self, invitation: Invitation) -> None:
-        item = InvitationItem(keys.workspace_pk(invitation.workspace_id),
-                              keys.invitation_sk(invitation.id))
+        item = InvitationItem(
+            keys.workspace_pk(invitation.workspace_id), keys.invitation_sk(invitation.id)
+        )
         try:
-            item.update(actions=[InvitationItem.status.set(InvitationStatus.REVOKED.value)],
-                        condition=InvitationItem.status == InvitationStatus.PENDING.value)
+            item.update(
+                actions=[InvitationItem.status.set(InvitationStatus.REVOKED.value)],
+                condition=InvitationItem.status == InvitationStatus.PENDING.value,
+            )
         except UpdateError as e:
             if e.cause_response_code == "ConditionalCheckFailedException":
                 raise InvitationNoLongerPending() from e
             raise
 
-    def accept_invitation(self, invitation: Invitation, user: User, user_is_new: bool,
-                          membership: Member, session: Credential, now_epoch: int) -> None:
-        item = InvitationItem(keys.workspace_pk(invitation.workspace_id),
-                              keys.invitation_sk(invitation.id))
+    def accept_invitation(
+        self,
+        invitation: Invitation,
+        user: User,
+        user_is_new: bool,
+        membership: Member,
+        session: Credential,
+        now_epoch: int,
+    ) -> None:
+        item = InvitationItem(
+            keys.workspace_pk(invitation.workspace_id), keys.invitation_sk(invitation.id)
+        )
         try:
             with self._transaction() as tx:
-                tx.update(item, actions=[
-                    InvitationItem.status.set(InvitationStatus.ACCEPTED.value),
-                    InvitationItem.accepted_by.set(user.id)],
+                tx.update(
+                    item,
+                    actions=[
+                        InvitationItem.status.set(InvitationStatus.ACCEPTED.value),
+                        InvitationItem.accepted_by.set(user.id),
+                    ],
                     condition=(InvitationItem.status == InvitationStatus.PENDING.value)
-                    & (InvitationItem.valid_until > now_epoch))
+                    & (InvitationItem.valid_until > now_epoch),
+                )
                 tx.save(_membership_item(membership), condition=Item.pk.does_not_exist())
                 if membership.role is Role.OWNER:
-                    tx.update(WorkspaceItem(keys.workspace_pk(invitation.workspace_id),
-                                            keys.WORKSPACE_SK),
-                              actions=[WorkspaceItem.owner_count.add(1)],
-                              condition=Item.pk.exists())
+                    tx.update(
+                        WorkspaceItem(
+                            keys.workspace_pk(invitation.workspace_id), keys.WORKSPACE_SK
+                        ),
+                        actions=[WorkspaceItem.owner_count.add(1)],
+                        condition=Item.pk.exists(),
+                    )
                 if user_is_new:
                     tx.save(_user_item(user), condition=Item.pk.does_not_exist())
-                    tx.save(EmailLookup(keys.email_pk(user.email), keys.LOOKUP_SK,
-                                        user_id=user.id),
-                            condition=Item.pk.does_not_exist())
+                    tx.save(
+                        EmailLookup(keys.email_pk(user.email), keys.LOOKUP_SK, user_id=user.id),
+                        condition=Item.pk.does_not_exist(),
+                    )
                 tx.save(_credential_item(session), condition=Item.pk.does_not_exist())
         except TransactWriteError as e:
             reasons = _reasons(e)
@@ -423,15 +560,21 @@ class DynamoAccountsStore:
         item = LoginThrottleItem(keys.login_throttle_pk(email), keys.LOOKUP_SK)
         try:
             # Same window: count one more, atomically.
-            item.update(actions=[LoginThrottleItem.failures.add(1)],
-                        condition=LoginThrottleItem.window_started > now_epoch - window_seconds)
+            item.update(
+                actions=[LoginThrottleItem.failures.add(1)],
+                condition=LoginThrottleItem.window_started > now_epoch - window_seconds,
+            )
         except UpdateError as e:
             if e.cause_response_code != "ConditionalCheckFailedException":
                 raise
             # No window yet, or it ran out: start a new one.
-            LoginThrottleItem(keys.login_throttle_pk(email), keys.LOOKUP_SK, failures=1,
-                              window_started=now_epoch,
-                              expires_at=now_epoch + window_seconds).save()
+            LoginThrottleItem(
+                keys.login_throttle_pk(email),
+                keys.LOOKUP_SK,
+                failures=1,
+                window_started=now_epoch,
+                expires_at=now_epoch + window_seconds,
+            ).save()
 
     def clear_login_failures(self, email: str) -> None:
         LoginThrottleItem(keys.login_throttle_pk(email), keys.LOOKUP_SK).delete()

@@ -24,41 +24,60 @@ class DynamoMailLog:
 
     def record_queued(self, mail: OutboundMail) -> None:
         now = self._clock.now()
-        OutboundMailItem(keys.workspace_pk(mail.workspace_id), keys.outbound_mail_sk(mail.mail_id),
-                         mail_id=mail.mail_id, workspace_id=mail.workspace_id,
-                         purpose=mail.purpose, to=mail.to, subject=mail.subject,
-                         status=MailStatus.QUEUED.value, created_at=now,
-                         updated_at=now).save(condition=Item.pk.does_not_exist())
+        OutboundMailItem(
+            keys.workspace_pk(mail.workspace_id),
+            keys.outbound_mail_sk(mail.mail_id),
+            mail_id=mail.mail_id,
+            workspace_id=mail.workspace_id,
+            purpose=mail.purpose,
+            to=mail.to,
+            subject=mail.subject,
+            status=MailStatus.QUEUED.value,
+            created_at=now,
+            updated_at=now,
+        ).save(condition=Item.pk.does_not_exist())
 
     def status(self, workspace_id: str, mail_id: str) -> MailStatus | None:
         try:
-            item = OutboundMailItem.get(keys.workspace_pk(workspace_id),
-                                        keys.outbound_mail_sk(mail_id), consistent_read=True)
+            item = OutboundMailItem.get(
+                keys.workspace_pk(workspace_id),
+                keys.outbound_mail_sk(mail_id),
+                consistent_read=True,
+            )
         except OutboundMailItem.DoesNotExist:
             return None
         return MailStatus(item.status)
 
     def mark_sent(self, workspace_id: str, mail_id: str, provider_message_id: str) -> None:
-        self._item(workspace_id, mail_id).update(actions=[
-            OutboundMailItem.status.set(MailStatus.SENT.value),
-            OutboundMailItem.provider_message_id.set(provider_message_id),
-            OutboundMailItem.attempts.add(1),
-            OutboundMailItem.updated_at.set(self._clock.now())])
+        self._item(workspace_id, mail_id).update(
+            actions=[
+                OutboundMailItem.status.set(MailStatus.SENT.value),
+                OutboundMailItem.provider_message_id.set(provider_message_id),
+                OutboundMailItem.attempts.add(1),
+                OutboundMailItem.updated_at.set(self._clock.now()),
+            ]
+        )
 
     def mark_failed(self, workspace_id: str, mail_id: str, reason: str) -> None:
-        self._item(workspace_id, mail_id).update(actions=[
-            OutboundMailItem.status.set(MailStatus.FAILED.value),
-            OutboundMailItem.last_error.set(reason),
-            OutboundMailItem.attempts.add(1),
-            OutboundMailItem.updated_at.set(self._clock.now())])
+        self._item(workspace_id, mail_id).update(
+            actions=[
+                OutboundMailItem.status.set(MailStatus.FAILED.value),
+                OutboundMailItem.last_error.set(reason),
+                OutboundMailItem.attempts.add(1),
+                OutboundMailItem.updated_at.set(self._clock.now()),
+            ]
+        )
 
     def record_attempt(self, workspace_id: str, mail_id: str, error: str) -> None:
         try:
-            self._item(workspace_id, mail_id).update(actions=[
-                OutboundMailItem.last_error.set(error),
-                OutboundMailItem.attempts.add(1),
-                OutboundMailItem.updated_at.set(self._clock.now())],
-                condition=Item.pk.exists())
+            self._item(workspace_id, mail_id).update(
+                actions=[
+                    OutboundMailItem.last_error.set(error),
+                    OutboundMailItem.attempts.add(1),
+                    OutboundMailItem.updated_at.set(self._clock.now()),
+                ],
+                condition=Item.pk.exists(),
+            )
         except UpdateError as e:
             if e.cause_response_code != "ConditionalCheckFailedException":
                 raise
@@ -85,5 +104,6 @@ class SqsMailOutbox:
         try:
             self._sqs.send_message(QueueUrl=self._url(), MessageBody=mail.to_json())
         except (BotoCoreError, ClientError) as e:
-            raise ServiceUnavailable("Could not queue the e-mail; try again.",
-                                     code="queue_unavailable") from e
+            raise ServiceUnavailable(
+                "Could not queue the e-mail; try again.", code="queue_unavailable"
+            ) from e

@@ -5,14 +5,8 @@ retries it and, after the queue's maxReceiveCount, moves it to the dead-letter q
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
@@ -22,6 +16,10 @@ from chalicelib.mail.outbound import OutboundMail
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 mail_out_bp = Blueprint(__name__)
 
 
@@ -30,14 +28,21 @@ def _send_one(record: SQSRecord) -> None:
     mail = OutboundMail.from_json(record.body)
     logger.append_keys(workspace_id=mail.workspace_id, mail_id=mail.mail_id)
     status = deliver(mail, bootstrap.mail_log(), bootstrap.mail_sender())
-    logger.info("mail delivery finished", extra={"status": status.value,
-                                                 "purpose": mail.purpose})
+    logger.info("mail delivery finished", extra={"status": status.value, "purpose": mail.purpose})
 
 
-@mail_out_bp.on_sqs_message(queue=get_settings().queues.mail_out, batch_size=10,
-                            name="mail_out_worker")
-def mail_out_worker(event: SQSEvent) -> dict[str, Any]:
+@mail_out_bp.on_sqs_message(
+    queue=get_settings().queues.mail_out, batch_size=10, name="mail_out_worker"
+)
+def mail_out_worker(event: SQSEvent) -> PartialItemFailureResponse:
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
     # Report every failure per record (the queue retries exactly those), even when all fail.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(event=event.to_dict(), record_handler=_send_one,
-                                    processor=processor)
+    return process_partial_response(
+        event=event.to_dict(), record_handler=_send_one, processor=processor
+    )

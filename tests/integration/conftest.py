@@ -11,9 +11,9 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import bootstrap
-from tests.stages import TEST_STAGE
 from chalicelib.settings import reload_settings
 from fakes.mailgun import FakeMailgun
+from tests.stages import TEST_STAGE
 
 PASSWORD = "correct horse battery"
 
@@ -37,8 +37,14 @@ class Api:
     def __init__(self, client: Client) -> None:
         self.client = client
 
-    def request(self, method: str, path: str, body: Any = None, token: str | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any, dict[str, str]]:
         sent = {"Content-Type": "application/json", **(headers or {})}
         if token:
             sent["Authorization"] = f"Bearer {token}"
@@ -47,11 +53,24 @@ class Api:
         decoded = json.loads(response.body) if response.body else None
         return response.status_code, decoded, response.headers
 
-    def sign_up(self, workspace: str = "Acme Support", email: str = "ann@acme.test",
-                name: str = "Ann Owner", **extra: Any) -> dict[str, Any]:
-        status, body, _ = self.request("POST", "/v1/signup", {
-            "workspace_name": workspace, "name": name, "email": email, "password": PASSWORD,
-            **extra})
+    def sign_up(
+        self,
+        workspace: str = "Acme Support",
+        email: str = "ann@acme.test",
+        name: str = "Ann Owner",
+        **extra: Any,
+    ) -> dict[str, Any]:
+        status, body, _ = self.request(
+            "POST",
+            "/v1/signup",
+            {
+                "workspace_name": workspace,
+                "name": name,
+                "email": email,
+                "password": PASSWORD,
+                **extra,
+            },
+        )
         assert status == 201, body
         return body
 
@@ -80,8 +99,7 @@ def fake_mailgun_server() -> FakeMailgun:
 
 
 @pytest.fixture()
-def fake_mailgun(fake_mailgun_server: FakeMailgun,
-                 monkeypatch: pytest.MonkeyPatch) -> FakeMailgun:
+def fake_mailgun(fake_mailgun_server: FakeMailgun, monkeypatch: pytest.MonkeyPatch) -> FakeMailgun:
     """The real Mailgun adapter pointed at the fake server."""
     fake_mailgun_server.reset()
     monkeypatch.setenv("MAILGUN_API_BASE", fake_mailgun_server.url)
@@ -104,8 +122,9 @@ def drain_mail_queue() -> list[dict[str, Any]]:
     url = sqs.get_queue_url(QueueName=get_settings().queues.mail_out)["QueueUrl"]
     taken: list[dict[str, Any]] = []
     while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                    WaitTimeSeconds=0).get("Messages", [])
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
         if not batch:
             return taken
         for message in batch:
@@ -117,8 +136,9 @@ def invite(api: Api, token: str, email: str, role: str = "agent") -> str:
     """Invites `email` and returns the single-use token from the queued e-mail's link."""
     import re
 
-    status, body, _ = api.request("POST", "/v1/members/invitations",
-                                  {"email": email, "role": role}, token=token)
+    status, body, _ = api.request(
+        "POST", "/v1/members/invitations", {"email": email, "role": role}, token=token
+    )
     assert status == 201, body
     for message in drain_mail_queue():
         mail = json.loads(message["Body"])

@@ -1,7 +1,8 @@
 def test_api_key_is_shown_once_and_works_as_bearer(api):
     owner = api.sign_up()
-    status, created, _ = api.request("POST", "/v1/api-keys", {"name": "Zapier", "role": "agent"},
-                                     token=owner["token"])
+    status, created, _ = api.request(
+        "POST", "/v1/api-keys", {"name": "Zapier", "role": "agent"}, token=owner["token"]
+    )
     assert status == 201
     assert created["key"].startswith("htk_") and created["prefix"] == created["key"][:12]
     listed = api.request("GET", "/v1/api-keys", token=owner["token"])[1]["api_keys"]
@@ -25,12 +26,15 @@ def test_agent_api_key_cannot_manage_members_or_keys(api):
     owner = api.sign_up()
     key = api.request("POST", "/v1/api-keys", {"name": "bot"}, token=owner["token"])[1]["key"]
     assert api.request("POST", "/v1/api-keys", {"name": "x"}, token=key)[0] == 403
-    assert api.request("POST", "/v1/members/invitations", {"email": "x@acme.test"},
-                       token=key)[0] == 403
+    assert (
+        api.request("POST", "/v1/members/invitations", {"email": "x@acme.test"}, token=key)[0]
+        == 403
+    )
 
 
 def test_owner_role_cannot_be_given_to_a_key(api):
     owner = api.sign_up()
-    status, body, _ = api.request("POST", "/v1/api-keys", {"name": "x", "role": "owner"},
-                                  token=owner["token"])
+    status, body, _ = api.request(
+        "POST", "/v1/api-keys", {"name": "x", "role": "owner"}, token=owner["token"]
+    )
     assert status == 422 and body["error"]["details"][0]["field"] == "role"

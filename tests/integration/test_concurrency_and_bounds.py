@@ -13,9 +13,17 @@ from tests.integration.conftest import PASSWORD, invite
 
 def test_concurrent_signups_for_one_slug_make_exactly_one_workspace(api):
     def attempt(n):
-        return api.request("POST", "/v1/signup", {
-            "workspace_name": "Race", "name": f"User {n}", "email": f"user{n}@race.test",
-            "password": PASSWORD, "slug": "race"})[0]
+        return api.request(
+            "POST",
+            "/v1/signup",
+            {
+                "workspace_name": "Race",
+                "name": f"User {n}",
+                "email": f"user{n}@race.test",
+                "password": PASSWORD,
+                "slug": "race",
+            },
+        )[0]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(attempt, range(8)))
@@ -27,8 +35,9 @@ def test_concurrent_accepts_of_one_invitation_admit_one_person(api):
     token = invite(api, owner["token"], "bob@acme.test")
 
     def attempt(n):
-        return api.request("POST", f"/v1/invitations/{token}/accept",
-                           {"name": f"Bob {n}", "password": PASSWORD})[0]
+        return api.request(
+            "POST", f"/v1/invitations/{token}/accept", {"name": f"Bob {n}", "password": PASSWORD}
+        )[0]
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         statuses = list(pool.map(attempt, range(6)))
@@ -60,9 +69,16 @@ def _calls_for(api, aws_calls, method, path, token):
 
 def test_request_aws_calls_do_not_grow_with_team_size(api, aws_calls):
     owner = api.sign_up()
-    small = {path: _calls_for(api, aws_calls, "GET", path, owner["token"])
-             for path in ("/v1/me", "/v1/workspace", "/v1/members?limit=5",
-                          "/v1/members/invitations", "/v1/api-keys")}
+    small = {
+        path: _calls_for(api, aws_calls, "GET", path, owner["token"])
+        for path in (
+            "/v1/me",
+            "/v1/workspace",
+            "/v1/members?limit=5",
+            "/v1/members/invitations",
+            "/v1/api-keys",
+        )
+    }
     for n in range(12):
         invite(api, owner["token"], f"agent{n}@acme.test")
         api.request("POST", "/v1/api-keys", {"name": f"k{n}"}, token=owner["token"])

@@ -6,18 +6,19 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from tests.stages import TEST_STAGE
 from chalicelib import bootstrap
 from chalicelib.mail.outbound import MailStatus
 from tests.integration.conftest import drain_mail_queue
+from tests.stages import TEST_STAGE
 
 
 @pytest.fixture()
 def queued_invitation(api):
     owner = api.sign_up()
     drain_mail_queue()
-    status, _, _ = api.request("POST", "/v1/members/invitations",
-                               {"email": "bob@acme.test"}, token=owner["token"])
+    status, _, _ = api.request(
+        "POST", "/v1/members/invitations", {"email": "bob@acme.test"}, token=owner["token"]
+    )
     assert status == 201
     [message] = drain_mail_queue()
     return json.loads(message["Body"]), message["Body"]
@@ -25,8 +26,9 @@ def queued_invitation(api):
 
 def _run_worker(*bodies):
     with Client(app, stage_name=TEST_STAGE) as client:
-        event = client.events.generate_sqs_event(message_bodies=list(bodies),
-                                                 queue_name="helptal-test-mail-out")
+        event = client.events.generate_sqs_event(
+            message_bodies=list(bodies), queue_name="helptal-test-mail-out"
+        )
         payload = client.lambda_.invoke("mail_out_worker", event).payload
         ids = [record["messageId"] for record in event["Records"]]
     failed = [f["itemIdentifier"] for f in payload["batchItemFailures"]]
@@ -81,8 +83,7 @@ def test_one_failure_does_not_fail_the_whole_batch(fake_mailgun, api):
     owner = api.sign_up()
     drain_mail_queue()
     for address in ("one@acme.test", "two@acme.test"):
-        api.request("POST", "/v1/members/invitations", {"email": address},
-                    token=owner["token"])
+        api.request("POST", "/v1/members/invitations", {"email": address}, token=owner["token"])
     bodies = [m["Body"] for m in drain_mail_queue()]
     fake_mailgun.fail_next(503)
     ids, failed = _run_worker(*bodies)

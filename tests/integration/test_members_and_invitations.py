@@ -4,8 +4,9 @@ from tests.integration.conftest import PASSWORD, drain_mail_queue, invite
 
 
 def _accept(api, invitation, name="Bob Agent", password=PASSWORD):
-    return api.request("POST", f"/v1/invitations/{invitation}/accept",
-                       {"name": name, "password": password})
+    return api.request(
+        "POST", f"/v1/invitations/{invitation}/accept", {"name": name, "password": password}
+    )
 
 
 def test_invited_agent_accepts_and_joins_the_team(api):
@@ -19,16 +20,18 @@ def test_invited_agent_accepts_and_joins_the_team(api):
     assert me["user"]["email"] == "bob@acme.test" and me["role"] == "agent"
     members = api.request("GET", "/v1/members", token=owner["token"])[1]["members"]
     assert sorted(m["email"] for m in members) == ["ann@acme.test", "bob@acme.test"]
-    assert api.request("GET", "/v1/members/invitations",
-                       token=owner["token"])[1]["invitations"] == []
+    assert (
+        api.request("GET", "/v1/members/invitations", token=owner["token"])[1]["invitations"] == []
+    )
 
 
 def test_invitation_mail_is_queued_in_the_workspace_language(api):
     owner = api.sign_up()
     api.request("PATCH", "/v1/workspace", {"locale": "fr"}, token=owner["token"])
     drain_mail_queue()
-    api.request("POST", "/v1/members/invitations", {"email": "chloe@acme.test"},
-                token=owner["token"])
+    api.request(
+        "POST", "/v1/members/invitations", {"email": "chloe@acme.test"}, token=owner["token"]
+    )
     [message] = drain_mail_queue()
     mail = json.loads(message["Body"])
     assert mail["subject"] == "Ann Owner t'invite à rejoindre Acme Support sur Helptal"
@@ -52,17 +55,22 @@ def test_expired_invitation_is_410_and_creates_nobody(api, clock):
     status, body, _ = _accept(api, invitation)
     assert status == 410
     assert body["error"]["code"] == "invitation_expired"
-    assert api.request("POST", "/v1/auth/login",
-                       {"email": "bob@acme.test", "password": PASSWORD})[0] == 401
+    assert (
+        api.request("POST", "/v1/auth/login", {"email": "bob@acme.test", "password": PASSWORD})[0]
+        == 401
+    )
 
 
 def test_revoked_invitation_is_410(api):
     owner = api.sign_up()
     invitation = invite(api, owner["token"], "bob@acme.test")
-    [pending] = api.request("GET", "/v1/members/invitations",
-                            token=owner["token"])[1]["invitations"]
-    assert api.request("DELETE", f"/v1/members/invitations/{pending['id']}",
-                       token=owner["token"])[0] == 204
+    [pending] = api.request("GET", "/v1/members/invitations", token=owner["token"])[1][
+        "invitations"
+    ]
+    assert (
+        api.request("DELETE", f"/v1/members/invitations/{pending['id']}", token=owner["token"])[0]
+        == 204
+    )
     status, body, _ = _accept(api, invitation)
     assert (status, body["error"]["code"]) == (410, "invitation_revoked")
 
@@ -85,28 +93,32 @@ def test_existing_user_joins_a_second_workspace_with_their_password(api):
     owner = api.sign_up(workspace="Acme", email="ann@acme.test")
     invitation = invite(api, owner["token"], "bob@acme.test")
     assert _accept(api, invitation, password="not bob's password")[0] == 401
-    status, body, _ = _accept(api, invitation)
+    status, _body, _ = _accept(api, invitation)
     assert status == 200
-    status, login, _ = api.request("POST", "/v1/auth/login",
-                                   {"email": "bob@acme.test", "password": PASSWORD})
+    status, login, _ = api.request(
+        "POST", "/v1/auth/login", {"email": "bob@acme.test", "password": PASSWORD}
+    )
     assert sorted(w["name"] for w in login["workspaces"]) == ["Acme", "Globex"]
 
 
 def test_inviting_an_existing_member_is_409(api):
     owner = api.sign_up()
-    status, body, _ = api.request("POST", "/v1/members/invitations",
-                                  {"email": "ann@acme.test"}, token=owner["token"])
+    status, body, _ = api.request(
+        "POST", "/v1/members/invitations", {"email": "ann@acme.test"}, token=owner["token"]
+    )
     assert (status, body["error"]["code"]) == (409, "already_member")
 
 
 def test_agents_cannot_invite_or_change_roles(api):
     owner = api.sign_up()
     agent = _accept(api, invite(api, owner["token"], "bob@acme.test"))[1]
-    status, body, _ = api.request("POST", "/v1/members/invitations",
-                                  {"email": "eve@acme.test"}, token=agent["token"])
+    status, body, _ = api.request(
+        "POST", "/v1/members/invitations", {"email": "eve@acme.test"}, token=agent["token"]
+    )
     assert (status, body["error"]["code"]) == (403, "forbidden_role")
-    status, _, _ = api.request("PATCH", f"/v1/members/{owner['user']['id']}",
-                               {"role": "agent"}, token=agent["token"])
+    status, _, _ = api.request(
+        "PATCH", f"/v1/members/{owner['user']['id']}", {"role": "agent"}, token=agent["token"]
+    )
     assert status == 403
     assert drain_mail_queue() == []
 
@@ -115,22 +127,33 @@ def test_admin_cannot_demote_or_remove_an_owner_or_mint_owners(api):
     owner = api.sign_up()
     admin = _accept(api, invite(api, owner["token"], "adam@acme.test", role="admin"))[1]
     agent = _accept(api, invite(api, owner["token"], "bob@acme.test"))[1]
-    assert api.request("PATCH", f"/v1/members/{owner['user']['id']}", {"role": "agent"},
-                       token=admin["token"])[0] == 403
-    assert api.request("DELETE", f"/v1/members/{owner['user']['id']}",
-                       token=admin["token"])[0] == 403
-    assert api.request("PATCH", f"/v1/members/{agent['user']['id']}", {"role": "owner"},
-                       token=admin["token"])[0] == 403
-    status, body, _ = api.request("PATCH", f"/v1/members/{agent['user']['id']}",
-                                  {"role": "admin"}, token=admin["token"])
+    assert (
+        api.request(
+            "PATCH", f"/v1/members/{owner['user']['id']}", {"role": "agent"}, token=admin["token"]
+        )[0]
+        == 403
+    )
+    assert (
+        api.request("DELETE", f"/v1/members/{owner['user']['id']}", token=admin["token"])[0] == 403
+    )
+    assert (
+        api.request(
+            "PATCH", f"/v1/members/{agent['user']['id']}", {"role": "owner"}, token=admin["token"]
+        )[0]
+        == 403
+    )
+    status, body, _ = api.request(
+        "PATCH", f"/v1/members/{agent['user']['id']}", {"role": "admin"}, token=admin["token"]
+    )
     assert (status, body["role"]) == (200, "admin")
 
 
 def test_last_owner_cannot_be_demoted_or_removed(api):
     owner = api.sign_up()
     owner_id = owner["user"]["id"]
-    status, body, _ = api.request("PATCH", f"/v1/members/{owner_id}", {"role": "admin"},
-                                  token=owner["token"])
+    status, body, _ = api.request(
+        "PATCH", f"/v1/members/{owner_id}", {"role": "admin"}, token=owner["token"]
+    )
     assert (status, body["error"]["code"]) == (409, "last_owner")
     status, body, _ = api.request("DELETE", f"/v1/members/{owner_id}", token=owner["token"])
     assert (status, body["error"]["code"]) == (409, "last_owner")
@@ -140,20 +163,23 @@ def test_last_owner_cannot_be_demoted_or_removed(api):
 def test_with_a_second_owner_the_first_can_step_down(api):
     owner = api.sign_up()
     second = _accept(api, invite(api, owner["token"], "olga@acme.test", role="owner"))[1]
-    status, body, _ = api.request("PATCH", f"/v1/members/{owner['user']['id']}",
-                                  {"role": "admin"}, token=owner["token"])
+    status, body, _ = api.request(
+        "PATCH", f"/v1/members/{owner['user']['id']}", {"role": "admin"}, token=owner["token"]
+    )
     assert (status, body["role"]) == (200, "admin")
     # Now Olga is the last owner.
-    status, body, _ = api.request("DELETE", f"/v1/members/{second['user']['id']}",
-                                  token=second["token"])
+    status, body, _ = api.request(
+        "DELETE", f"/v1/members/{second['user']['id']}", token=second["token"]
+    )
     assert (status, body["error"]["code"]) == (409, "last_owner")
 
 
 def test_removed_member_loses_access_immediately(api):
     owner = api.sign_up()
     agent = _accept(api, invite(api, owner["token"], "bob@acme.test"))[1]
-    assert api.request("DELETE", f"/v1/members/{agent['user']['id']}",
-                       token=owner["token"])[0] == 204
+    assert (
+        api.request("DELETE", f"/v1/members/{agent['user']['id']}", token=owner["token"])[0] == 204
+    )
     status, body, _ = api.request("GET", "/v1/me", token=agent["token"])
     assert (status, body["error"]["code"]) == (401, "membership_ended")
 

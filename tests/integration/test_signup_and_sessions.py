@@ -5,8 +5,12 @@ def test_signup_creates_workspace_owner_and_working_session(api):
     body = api.sign_up(workspace="Acme Support", email="Ann@Acme.test")
     assert body["workspace"]["slug"] == "acme-support"
     assert body["workspace"]["inbound_address"] == "acme-support@in.helptal.test"
-    assert body["user"] == {"id": body["user"]["id"], "email": "ann@acme.test",
-                            "name": "Ann Owner", "role": "owner"}
+    assert body["user"] == {
+        "id": body["user"]["id"],
+        "email": "ann@acme.test",
+        "name": "Ann Owner",
+        "role": "owner",
+    }
     status, me, _ = api.request("GET", "/v1/me", token=body["token"])
     assert status == 200
     assert me["workspace"]["id"] == body["workspace"]["id"]
@@ -15,14 +19,23 @@ def test_signup_creates_workspace_owner_and_working_session(api):
 
 def test_requested_slug_that_is_taken_is_409_and_changes_nothing(api):
     api.sign_up(workspace="Acme", email="ann@acme.test", slug="acme")
-    status, body, _ = api.request("POST", "/v1/signup", {
-        "workspace_name": "Other", "name": "Bob", "email": "bob@other.test",
-        "password": PASSWORD, "slug": "acme"})
+    status, body, _ = api.request(
+        "POST",
+        "/v1/signup",
+        {
+            "workspace_name": "Other",
+            "name": "Bob",
+            "email": "bob@other.test",
+            "password": PASSWORD,
+            "slug": "acme",
+        },
+    )
     assert status == 409
     assert body["error"]["code"] == "slug_taken"
     # Bob's account was not created by the failed sign-up.
-    status, body, _ = api.request("POST", "/v1/auth/login",
-                                  {"email": "bob@other.test", "password": PASSWORD})
+    status, body, _ = api.request(
+        "POST", "/v1/auth/login", {"email": "bob@other.test", "password": PASSWORD}
+    )
     assert status == 401
 
 
@@ -35,21 +48,30 @@ def test_derived_slug_gets_a_suffix_when_taken(api):
 
 def test_signup_with_an_existing_email_is_409(api):
     api.sign_up(email="ann@acme.test")
-    status, body, _ = api.request("POST", "/v1/signup", {
-        "workspace_name": "Second", "name": "Ann", "email": "ANN@acme.test",
-        "password": PASSWORD})
+    status, body, _ = api.request(
+        "POST",
+        "/v1/signup",
+        {"workspace_name": "Second", "name": "Ann", "email": "ANN@acme.test", "password": PASSWORD},
+    )
     assert status == 409
     assert body["error"]["code"] == "email_taken"
 
 
 def test_login_returns_token_user_and_workspaces(api):
     created = api.sign_up(email="ann@acme.test")
-    status, body, _ = api.request("POST", "/v1/auth/login",
-                                  {"email": " ANN@acme.test ", "password": PASSWORD})
+    status, body, _ = api.request(
+        "POST", "/v1/auth/login", {"email": " ANN@acme.test ", "password": PASSWORD}
+    )
     assert status == 200
     assert body["user"]["id"] == created["user"]["id"]
-    assert body["workspaces"] == [{"id": created["workspace"]["id"], "slug": "acme-support",
-                                   "name": "Acme Support", "role": "owner"}]
+    assert body["workspaces"] == [
+        {
+            "id": created["workspace"]["id"],
+            "slug": "acme-support",
+            "name": "Acme Support",
+            "role": "owner",
+        }
+    ]
     assert api.request("GET", "/v1/me", token=body["token"])[0] == 200
 
 
@@ -64,23 +86,31 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(api):
 def test_repeated_failures_are_throttled_with_retry_after(api, clock):
     api.sign_up(email="ann@acme.test")
     for _ in range(5):
-        assert api.request("POST", "/v1/auth/login",
-                           {"email": "ann@acme.test", "password": "wrong"})[0] == 401
-    status, body, headers = api.request("POST", "/v1/auth/login",
-                                        {"email": "ann@acme.test", "password": PASSWORD})
+        assert (
+            api.request("POST", "/v1/auth/login", {"email": "ann@acme.test", "password": "wrong"})[
+                0
+            ]
+            == 401
+        )
+    status, body, headers = api.request(
+        "POST", "/v1/auth/login", {"email": "ann@acme.test", "password": PASSWORD}
+    )
     assert status == 429
     assert body["error"]["code"] == "login_throttled"
     assert 0 < int(headers["Retry-After"]) <= 15 * 60
     clock.advance(minutes=16)
-    assert api.request("POST", "/v1/auth/login",
-                       {"email": "ann@acme.test", "password": PASSWORD})[0] == 200
+    assert (
+        api.request("POST", "/v1/auth/login", {"email": "ann@acme.test", "password": PASSWORD})[0]
+        == 200
+    )
 
 
 def test_throttling_an_unknown_email_looks_the_same(api):
     for _ in range(5):
         api.request("POST", "/v1/auth/login", {"email": "nobody@acme.test", "password": "x"})
-    status, body, headers = api.request("POST", "/v1/auth/login",
-                                        {"email": "nobody@acme.test", "password": "x"})
+    status, _body, headers = api.request(
+        "POST", "/v1/auth/login", {"email": "nobody@acme.test", "password": "x"}
+    )
     assert status == 429 and "Retry-After" in headers
 
 
@@ -88,12 +118,16 @@ def test_successful_login_resets_the_failure_count(api):
     api.sign_up(email="ann@acme.test")
     for _ in range(4):
         api.request("POST", "/v1/auth/login", {"email": "ann@acme.test", "password": "bad"})
-    assert api.request("POST", "/v1/auth/login",
-                       {"email": "ann@acme.test", "password": PASSWORD})[0] == 200
+    assert (
+        api.request("POST", "/v1/auth/login", {"email": "ann@acme.test", "password": PASSWORD})[0]
+        == 200
+    )
     for _ in range(4):
         api.request("POST", "/v1/auth/login", {"email": "ann@acme.test", "password": "bad"})
-    assert api.request("POST", "/v1/auth/login",
-                       {"email": "ann@acme.test", "password": PASSWORD})[0] == 200
+    assert (
+        api.request("POST", "/v1/auth/login", {"email": "ann@acme.test", "password": PASSWORD})[0]
+        == 200
+    )
 
 
 def test_logout_revokes_the_token(api):
@@ -120,19 +154,22 @@ def test_forged_token_is_401(api):
 
 def test_workspace_settings_can_be_changed_by_owner(api):
     token = api.sign_up()["token"]
-    status, body, _ = api.request("PATCH", "/v1/workspace",
-                                  {"name": "Acme Help", "timezone": "Asia/Singapore",
-                                   "locale": "fr"}, token=token)
+    status, body, _ = api.request(
+        "PATCH",
+        "/v1/workspace",
+        {"name": "Acme Help", "timezone": "Asia/Singapore", "locale": "fr"},
+        token=token,
+    )
     assert status == 200
-    assert (body["name"], body["timezone"], body["locale"]) == ("Acme Help", "Asia/Singapore",
-                                                                "fr")
+    assert (body["name"], body["timezone"], body["locale"]) == ("Acme Help", "Asia/Singapore", "fr")
     assert api.request("GET", "/v1/workspace", token=token)[1]["name"] == "Acme Help"
 
 
 def test_bad_workspace_patch_changes_nothing(api):
     token = api.sign_up()["token"]
-    status, body, _ = api.request("PATCH", "/v1/workspace",
-                                  {"name": "New", "timezone": "Nowhere/City"}, token=token)
+    status, body, _ = api.request(
+        "PATCH", "/v1/workspace", {"name": "New", "timezone": "Nowhere/City"}, token=token
+    )
     assert status == 422
     assert body["error"]["details"][0]["field"] == "timezone"
     assert api.request("GET", "/v1/workspace", token=token)[1]["name"] == "Acme Support"

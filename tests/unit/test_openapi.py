@@ -4,8 +4,8 @@ from chalice.test import Client
 from openapi_spec_validator import validate
 
 from app import app
-from tests.stages import TEST_STAGE
 from chalicelib.api.openapi import build_openapi
+from tests.stages import TEST_STAGE
 
 
 def test_openapi_document_is_valid_3_1():
@@ -15,8 +15,11 @@ def test_openapi_document_is_valid_3_1():
 
 
 def test_every_route_is_described():
-    documented = {(path, method.upper()) for path, methods in build_openapi()["paths"].items()
-                  for method in methods}
+    documented = {
+        (path, method.upper())
+        for path, methods in build_openapi()["paths"].items()
+        for method in methods
+    }
     routed = {(path, method) for path, methods in app.routes.items() for method in methods}
     assert routed == documented
 
@@ -24,8 +27,7 @@ def test_every_route_is_described():
 def test_request_schemas_forbid_unknown_fields():
     schemas = build_openapi()["components"]["schemas"]
     assert schemas["SignupIn"]["additionalProperties"] is False
-    assert set(schemas["SignupIn"]["required"]) == {"workspace_name", "name", "email",
-                                                    "password"}
+    assert set(schemas["SignupIn"]["required"]) == {"workspace_name", "name", "email", "password"}
 
 
 def test_openapi_and_docs_are_served_without_auth():

@@ -10,8 +10,12 @@ from app import app
 from tests.stages import TEST_STAGE
 
 JSON_HEADERS = {"Content-Type": "application/json"}
-GOOD_SIGNUP = {"workspace_name": "Acme", "name": "Ann", "email": "ann@acme.test",
-               "password": "correct horse battery"}
+GOOD_SIGNUP = {
+    "workspace_name": "Acme",
+    "name": "Ann",
+    "email": "ann@acme.test",
+    "password": "correct horse battery",
+}
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +51,9 @@ def test_empty_body_is_400(client):
 
 
 def test_wrong_content_type_is_415(client):
-    response = client.http.post("/v1/signup", headers={"Content-Type": "text/plain"},
-                                body=json.dumps(GOOD_SIGNUP))
+    response = client.http.post(
+        "/v1/signup", headers={"Content-Type": "text/plain"}, body=json.dumps(GOOD_SIGNUP)
+    )
     assert response.status_code == 415
     assert _error(response)["code"] == "unsupported_media_type"
 
@@ -61,36 +66,44 @@ def test_oversized_body_is_413(client):
 
 
 def test_unknown_field_is_named(client):
-    response = client.http.post("/v1/signup", headers=JSON_HEADERS,
-                                body=json.dumps(dict(GOOD_SIGNUP, plan="gold")))
+    response = client.http.post(
+        "/v1/signup", headers=JSON_HEADERS, body=json.dumps(dict(GOOD_SIGNUP, plan="gold"))
+    )
     assert response.status_code == 422
     error = _error(response)
     assert {"field": "plan", "message": "Extra inputs are not permitted"} in error["details"]
 
 
 def test_wrong_type_is_named_not_coerced(client):
-    response = client.http.post("/v1/signup", headers=JSON_HEADERS,
-                                body=json.dumps(dict(GOOD_SIGNUP, name=123)))
+    response = client.http.post(
+        "/v1/signup", headers=JSON_HEADERS, body=json.dumps(dict(GOOD_SIGNUP, name=123))
+    )
     assert response.status_code == 422
     assert [d["field"] for d in _error(response)["details"]] == ["name"]
 
 
 def test_invalid_email_and_time_zone_are_named(client):
-    response = client.http.post("/v1/signup", headers=JSON_HEADERS, body=json.dumps(
-        dict(GOOD_SIGNUP, email="not-an-address", timezone="Mars/Olympus")))
+    response = client.http.post(
+        "/v1/signup",
+        headers=JSON_HEADERS,
+        body=json.dumps(dict(GOOD_SIGNUP, email="not-an-address", timezone="Mars/Olympus")),
+    )
     assert response.status_code == 422
     assert sorted(d["field"] for d in _error(response)["details"]) == ["email", "timezone"]
 
 
 def test_weak_password_is_refused_before_anything_is_stored(client):
-    response = client.http.post("/v1/signup", headers=JSON_HEADERS,
-                                body=json.dumps(dict(GOOD_SIGNUP, password="short")))
+    response = client.http.post(
+        "/v1/signup", headers=JSON_HEADERS, body=json.dumps(dict(GOOD_SIGNUP, password="short"))
+    )
     assert response.status_code == 422
     assert _error(response)["code"] == "weak_password"
 
 
-@pytest.mark.parametrize("authorization", [None, "", "Basic abc", "Bearer", "Bearer nope",
-                                           "Bearer " + "hts_" + "x" * 300])
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Basic abc", "Bearer", "Bearer nope", "Bearer " + "hts_" + "x" * 300],
+)
 def test_missing_or_malformed_token_is_401(client, authorization):
     headers = {"Authorization": authorization} if authorization is not None else {}
     response = client.http.get("/v1/me", headers=headers)

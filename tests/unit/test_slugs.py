@@ -3,13 +3,16 @@ import pytest
 from chalicelib.accounts.slugs import is_valid_slug, slugify, with_suffix
 
 
-@pytest.mark.parametrize(("name", "slug"), [
-    ("Acme Support", "acme-support"),
-    ("Équipe Café!", "equipe-cafe"),
-    ("  --Hello__World--  ", "hello-world"),
-    ("X", "x-team"),
-    ("日本", "team"),
-])
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Acme Support", "acme-support"),
+        ("Équipe Café!", "equipe-cafe"),
+        ("  --Hello__World--  ", "hello-world"),
+        ("X", "x-team"),
+        ("日本", "team"),
+    ],
+)
 def test_slugify_makes_url_safe_lowercase_names(name, slug):
     assert slugify(name) == slug
     assert is_valid_slug(slug)
