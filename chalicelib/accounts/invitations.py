@@ -139,6 +139,23 @@ def _usable_invitation(deps: AccountDeps, token: str) -> Invitation:
     return invitation
 
 
+@dataclass(frozen=True)
+class InvitationPreview:
+    invitation: Invitation
+    workspace: Workspace
+    existing_account: bool
+
+
+def preview(deps: AccountDeps, token: str) -> InvitationPreview:
+    """What the join page shows before accepting (reads only)."""
+    invitation = _usable_invitation(deps, token)
+    workspace = deps.store.get_workspace(invitation.workspace_id)
+    if workspace is None:
+        raise NotFound("This invitation link is not valid.", code="invitation_not_found")
+    existing = deps.store.find_user_by_email(invitation.email) is not None
+    return InvitationPreview(invitation, workspace, existing)
+
+
 def accept(deps: AccountDeps, token: str, name: str, password: str) -> Acceptance:
     """Joins the workspace: creates the account (or, for an e-mail that has one, checks its
     password), the membership and a session, atomically; the link then stops working."""

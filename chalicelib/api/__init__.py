@@ -6,7 +6,7 @@ from chalice import Chalice
 
 
 def register_api(app: Chalice) -> None:
-    from chalicelib.api import accounts, api_keys, docs, health, members, workspace
+    from chalicelib.api import accounts, api_keys, docs, health, join, members, workspace
 
-    for module in (health, accounts, workspace, members, api_keys, docs):
+    for module in (health, accounts, workspace, members, api_keys, join, docs):
         app.register_blueprint(module.bp)

@@ -8,10 +8,9 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.routing import Call, operation
+from chalicelib.api.routing import HTML, Call, operation
 
 bp = Blueprint(__name__)
-_HTML = "text/html; charset=utf-8"
 
 
 @operation(
@@ -82,7 +81,7 @@ def render_docs_page(document: dict[str, Any]) -> str:
     summary="Human-readable API reference",
     tag="docs",
     auth=False,
-    content_type="text/html",
+    produces=HTML,
 )
 def docs_page(call: Call) -> Response:
     from chalicelib.api.openapi import build_openapi
@@ -90,5 +89,5 @@ def docs_page(call: Call) -> Response:
     return Response(
         body=render_docs_page(build_openapi()),
         status_code=200,
-        headers={"Content-Type": _HTML, "Cache-Control": "public, max-age=300"},
+        headers={"Content-Type": HTML, "Cache-Control": "public, max-age=300"},
     )

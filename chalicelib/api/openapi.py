@@ -59,28 +59,40 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.body is not None:
         spec["requestBody"] = {
             "required": True,
-            "content": {op.content_type: {"schema": _ref(op.body)}},
+            "content": {"application/json": {"schema": _ref(op.body)}},
         }
-    if op.response is not None:
+    if op.form is not None:
+        spec["requestBody"] = {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": _ref(op.form)}},
+        }
+    is_page = op.produces.startswith("text/html")
+    page = {"text/html": {"schema": {"type": "string"}}}
+    if op.status == 204:
+        spec["responses"]["204"] = {"description": "Success, no content"}
+    elif op.response is not None:
         spec["responses"][str(op.status)] = {
             "description": "Success",
             "content": {"application/json": {"schema": _ref(op.response)}},
         }
     else:
-        spec["responses"][str(op.status)] = {"description": "Success, no content"}
+        spec["responses"][str(op.status)] = {
+            "description": "HTML page" if is_page else "Success",
+            "content": page if is_page else {"application/json": {"schema": {}}},
+        }
     errors = set(op.errors) | ({401} if op.auth else set()) | ({415} if op.body else set())
     for status in sorted(errors):
         spec["responses"][str(status)] = {
             "description": _ERROR_TEXT.get(status, "Error"),
-            "content": {"application/json": {"schema": _ref("ErrorOut")}},
+            "content": page if is_page else {"application/json": {"schema": _ref("ErrorOut")}},
         }
     spec["security"] = [{"bearer": []}] if op.auth else []
     return spec
 
 
 def build_openapi(server_url: str | None = None) -> dict[str, Any]:
-    names = {"ErrorOut"} | {n for op in OPERATIONS for n in (op.body, op.response) if n}
-    bodies = {op.body for op in OPERATIONS}
+    names = {"ErrorOut"} | {n for op in OPERATIONS for n in (op.body, op.response, op.form) if n}
+    bodies = {op.body for op in OPERATIONS} | {op.form for op in OPERATIONS}
     _, definitions = models_json_schema(
         [(schema(n), "validation" if n in bodies else "serialization") for n in sorted(names)],
         ref_template=REF,

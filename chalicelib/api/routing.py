@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
 JSON = "application/json"
+HTML = "text/html; charset=utf-8"
+FORM = "application/x-www-form-urlencoded"
 WORKSPACE_HEADER = "X-Workspace-Id"
 
 
@@ -51,7 +53,8 @@ class Operation:
     auth: bool
     roles: frozenset[Role] | None
     errors: tuple[int, ...]
-    content_type: str = JSON
+    produces: str = JSON
+    form: str | None = None  # pages: a form body the handler parses itself
 
 
 OPERATIONS: list[Operation] = []
@@ -133,6 +136,26 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
         raise _validation_failed(e, "body") from e
 
 
+def parse_form(request: Request, model: type[BaseModel]) -> BaseModel:
+    """A form-encoded body (HTML pages); raises ValidationFailed naming the fields."""
+    from urllib.parse import parse_qsl
+
+    from pydantic import ValidationError
+
+    raw = request.raw_body or b""
+    if len(raw) > get_settings().max_body_bytes:
+        raise PayloadTooLarge("The form is too large.")
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        fields = dict(parse_qsl(text, keep_blank_values=True))
+    except UnicodeDecodeError as e:
+        raise BadRequest("The form is not valid UTF-8.", code="malformed_form") from e
+    try:
+        return model.model_validate(fields)
+    except ValidationError as e:
+        raise _validation_failed(e, "form") from e
+
+
 def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
     params = dict(request.query_params or {})
     from pydantic import ValidationError
@@ -166,7 +189,8 @@ def operation(
     auth: bool = True,
     roles: frozenset[Role] | None = None,
     errors: tuple[int, ...] = (),
-    content_type: str = JSON,
+    produces: str = JSON,
+    form: str | None = None,
 ) -> Callable[[Callable[[Call], Any]], Callable[..., Any]]:
     """Registers `handler(call)` as `method path` on `bp`.
 
@@ -188,7 +212,8 @@ def operation(
                 auth=auth,
                 roles=roles,
                 errors=errors,
-                content_type=content_type,
+                produces=produces,
+                form=form,
             )
         )
 
@@ -215,7 +240,8 @@ def operation(
 
         view.__name__ = handler.__name__
         view.__doc__ = handler.__doc__
-        content_types = [JSON] if body is not None else []  # [] = any (no body read)
+        # [] accepts any type: the route reads no body, or parses its form itself.
+        content_types = [JSON] if body is not None else [FORM] if form is not None else []
         bp.route(path, methods=[method], content_types=content_types)(view)
         return handler
 

@@ -260,6 +260,13 @@ class AcceptIn(Incoming):
     password: Password
 
 
+class JoinForm(QueryParams):
+    """The join page's form (strings, as browsers send them)."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] = ""
+    password: Password
+
+
 class MemberPatchIn(Incoming):
     role: Role
 

@@ -1,0 +1,136 @@
+"""The page an invitation e-mail links to: see who invited you, choose a password, join.
+
+Plain HTML forms (no JavaScript needed); errors are shown on the page in the visitor's
+language, never as JSON."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib import bootstrap
+from chalicelib.accounts import invitations
+from chalicelib.accounts.invitations import InvitationPreview
+from chalicelib.api.routing import HTML, Call, operation, parse_form, schema
+from chalicelib.errors import HelptalError, ValidationFailed
+from chalicelib.settings import get_settings
+from chalicelib.web.i18n import pick_locale, reason, translator
+from chalicelib.web.render import render_page
+
+bp = Blueprint(__name__)
+
+
+def _page(template: str, status: int, **context: object) -> Response:
+    return Response(
+        body=render_page(template, **context),
+        status_code=status,
+        headers={
+            "Content-Type": HTML,
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",  # the URL holds the invitation secret
+            "X-Frame-Options": "DENY",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+            "form-action 'self'; frame-ancestors 'none'",
+        },
+    )
+
+
+def _locale(call: Call, default: str = "en") -> str:
+    query: dict[str, str] = dict(call.request.query_params or {})
+    lang = query.get("lang")
+    accept_language = call.request.headers.get("accept-language")
+    return pick_locale(str(lang) if lang else None, accept_language, default)
+
+
+def _invalid(call: Call, error: HelptalError) -> Response:
+    locale = _locale(call)
+    t = translator(locale)
+    return _page(
+        "join_invalid.html",
+        error.status,
+        locale=locale,
+        t=t,
+        title=t["join.invalid_title"],
+        reason=reason(t, error.code),
+    )
+
+
+def _form(
+    call: Call, found: InvitationPreview, status: int, errors: list[str], name: str = ""
+) -> Response:
+    locale = _locale(call, found.workspace.locale)
+    t = translator(locale)
+    return _page(
+        "join.html",
+        status,
+        locale=locale,
+        t=t,
+        title=t["join.title"].format(workspace=found.workspace.name),
+        workspace=found.workspace.name,
+        email=found.invitation.email,
+        role=found.invitation.role.value,
+        existing_account=found.existing_account,
+        errors=errors,
+        name=name,
+        action=f"/join/{call.params['token']}?lang={locale}",
+    )
+
+
+@operation(
+    bp,
+    "GET",
+    "/join/{token}",
+    summary="The invitation page: who invited you, and a form to join",
+    tag="pages",
+    auth=False,
+    produces=HTML,
+    errors=(404, 410),
+)
+def join_page(call: Call) -> Response:
+    try:
+        found = invitations.preview(bootstrap.account_deps(), call.params["token"])
+    except HelptalError as e:
+        return _invalid(call, e)
+    return _form(call, found, 200, [])
+
+
+@operation(
+    bp,
+    "POST",
+    "/join/{token}",
+    summary="Join the workspace from the invitation page's form",
+    tag="pages",
+    auth=False,
+    produces=HTML,
+    form="JoinForm",
+    errors=(400, 401, 404, 409, 410, 422),
+)
+def join_submit(call: Call) -> Response:
+    deps = bootstrap.account_deps()
+    token = call.params["token"]
+    try:
+        found = invitations.preview(deps, token)
+    except HelptalError as e:
+        return _invalid(call, e)
+    t = translator(_locale(call, found.workspace.locale))
+    name = ""
+    try:
+        form = parse_form(call.request, schema("JoinForm"))
+        name, password = str(getattr(form, "name", "")), str(getattr(form, "password", ""))
+        if not found.existing_account and not name:
+            raise ValidationFailed("name is required", code="name_required")
+        accepted = invitations.accept(deps, token, name or "-", password)
+    except HelptalError as e:
+        if e.code.startswith("invitation_"):
+            return _invalid(call, e)
+        return _form(call, found, e.status, [reason(t, e.code)], name)
+    locale = _locale(call, accepted.workspace.locale)
+    t = translator(locale)
+    return _page(
+        "join_done.html",
+        200,
+        locale=locale,
+        t=t,
+        title=t["join.done_title"].format(workspace=accepted.workspace.name),
+        workspace=accepted.workspace.name,
+        login_url=f"{get_settings().app_base_url.rstrip('/')}/login",
+    )

@@ -1,0 +1,1 @@
+"""Server-rendered pages (HTML that works without JavaScript), in English and French."""

@@ -1,0 +1,88 @@
+"""Words of the public pages, per locale, and picking the visitor's language."""
+
+from __future__ import annotations
+
+SUPPORTED = ("en", "fr")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "join.title": "Join {workspace} on Helptal",
+        "join.intro": "{workspace} invited {email} to its support team as {role}.",
+        "join.name": "Your name",
+        "join.password": "Choose a password",
+        "join.password_existing": "Your Helptal password",
+        "join.password_hint": "At least 10 characters, not your e-mail address.",
+        "join.existing_hint": "This e-mail already has a Helptal account: enter its password.",
+        "join.submit": "Join the team",
+        "join.done_title": "Welcome to {workspace}",
+        "join.done": "You are now a member of {workspace}. Log in to Helptal to start.",
+        "join.login": "Log in",
+        "join.invalid_title": "This invitation cannot be used",
+        "join.ask": "Ask a workspace admin to send you a new invitation.",
+        "role.owner": "an owner",
+        "role.admin": "an admin",
+        "role.agent": "an agent",
+        "error.title": "Please check the form",
+        "reason.invitation_not_found": "This invitation link is not valid.",
+        "reason.invitation_used": "This invitation was already used.",
+        "reason.invitation_revoked": "This invitation was revoked.",
+        "reason.invitation_expired": "This invitation has expired.",
+        "reason.already_member": "You are already a member of this workspace.",
+        "reason.weak_password": "The password needs at least 10 characters and must not be "
+        "your e-mail address.",
+        "reason.invalid_credentials": "That is not the password of this account.",
+        "reason.name_required": "Please enter your name.",
+        "reason.unknown": "Something is not right with this request.",
+    },
+    "fr": {
+        "join.title": "Rejoindre {workspace} sur Helptal",
+        "join.intro": "{workspace} invite {email} à rejoindre son équipe support en tant que "
+        "{role}.",
+        "join.name": "Ton nom",
+        "join.password": "Choisis un mot de passe",
+        "join.password_existing": "Ton mot de passe Helptal",
+        "join.password_hint": "Au moins 10 caractères, différent de ton adresse e-mail.",
+        "join.existing_hint": "Cette adresse a déjà un compte Helptal : saisis son mot de passe.",
+        "join.submit": "Rejoindre l'équipe",
+        "join.done_title": "Bienvenue chez {workspace}",
+        "join.done": "Tu fais maintenant partie de {workspace}. Connecte-toi à Helptal pour "
+        "commencer.",
+        "join.login": "Se connecter",
+        "join.invalid_title": "Cette invitation n'est pas utilisable",
+        "join.ask": "Demande à un administrateur de l'espace de t'envoyer une nouvelle invitation.",
+        "role.owner": "propriétaire",
+        "role.admin": "administrateur·rice",
+        "role.agent": "agent",
+        "error.title": "Vérifie le formulaire",
+        "reason.invitation_not_found": "Ce lien d'invitation n'est pas valide.",
+        "reason.invitation_used": "Cette invitation a déjà été utilisée.",
+        "reason.invitation_revoked": "Cette invitation a été annulée.",
+        "reason.invitation_expired": "Cette invitation a expiré.",
+        "reason.already_member": "Tu fais déjà partie de cet espace.",
+        "reason.weak_password": "Le mot de passe doit faire au moins 10 caractères et être "
+        "différent de ton adresse e-mail.",
+        "reason.invalid_credentials": "Ce n'est pas le mot de passe de ce compte.",
+        "reason.name_required": "Indique ton nom.",
+        "reason.unknown": "Quelque chose ne va pas avec cette demande.",
+    },
+}
+
+
+def pick_locale(requested: str | None, accept_language: str | None, default: str) -> str:
+    """`?lang=` first, then the browser's Accept-Language, then the workspace's language."""
+    if requested in SUPPORTED:
+        return str(requested)
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in SUPPORTED:
+            return tag
+    return default if default in SUPPORTED else "en"
+
+
+def translator(locale: str) -> dict[str, str]:
+    return MESSAGES.get(locale, MESSAGES["en"])
+
+
+def reason(t: dict[str, str], code: str) -> str:
+    """The visitor-facing sentence for an error code."""
+    return t.get(f"reason.{code}", t["reason.unknown"])
