@@ -8,7 +8,7 @@ STAGE ?= prod
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint bench package clean
+.PHONY: help venv browser run test lint bench package clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-9s %s\n", $$1, $$2}'
@@ -24,9 +24,21 @@ venv: $(STAMP) ## create .venv and install the app and dev requirements
 run: venv ## run Helptal locally: moto, resources, API on :8000, event pump, demo workspace
 	$(PY) -m devstack run
 
-test: venv ## run every test: unit, integration (moto server), e2e (local stack)
-	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
-	if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
+# Browser tests use Debian's Chromium; the test tooling installs it when it is missing.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "install Chromium and set CHROMIUM=<path>"; exit 1; }
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+browser: $(CHROMIUM) ## install headless Chromium for the browser tests (apt)
+
+test: venv $(CHROMIUM) ## run every test: unit, integration (moto server), e2e (stack + browser)
+	@CHROMIUM_PATH=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; \
+	exit $$status
 
 lint: venv ## ruff check, ruff format --check, mypy chalicelib
 	$(VENV)/bin/ruff check .

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 from devstack.emulator import MotoServer, ensure_port_free, wait_for_http
+from fakes.mailgun import FakeMailgun
 from infra.template import PROJECT_DIR, stage_environment
 
 STATE_DIR = PROJECT_DIR / ".devstack"
@@ -82,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _raise_shutdown)
     signal.signal(signal.SIGTERM, _raise_shutdown)
     moto: MotoServer | None = None
+    mail_catcher: FakeMailgun | None = None
     api: subprocess.Popen[bytes] | None = None
     pump: subprocess.Popen[bytes] | None = None
     try:
@@ -89,6 +91,15 @@ def run(args: argparse.Namespace) -> int:
             moto = MotoServer(port=aws_port)
             environ["AWS_ENDPOINT_URL"] = moto.start()
             print(f"moto server on {moto.endpoint}", flush=True)
+        if "MAILGUN_API_BASE" not in environ:
+            # No Mailgun configured: outbound mail lands in a local catcher instead.
+            environ.setdefault("MAILGUN_API_KEY", "key-dev")
+            mail_catcher = FakeMailgun(
+                api_key=environ["MAILGUN_API_KEY"],
+                port=int(os.environ.get("MAIL_PORT", "0")),
+                echo=True,
+            ).start()
+            environ["MAILGUN_API_BASE"] = mail_catcher.url
         os.environ.update(environ)
 
         from chalicelib.settings import reload_settings
@@ -131,7 +142,12 @@ def run(args: argparse.Namespace) -> int:
             f"  API           {api_url}\n"
             f"  API docs      {api_url}/docs\n"
             f"  AWS endpoint  {environ['AWS_ENDPOINT_URL']}\n"
-            f"  demo login    {login.email} / {login.password}"
+            + (
+                f"  sent mail     {mail_catcher.url}/_fake/messages (local Mailgun stand-in)\n"
+                if mail_catcher
+                else f"  Mailgun       {environ['MAILGUN_API_BASE']}\n"
+            )
+            + f"  demo login    {login.email} / {login.password}"
             f"{'' if login.created else ' (existing)'}\n"
             + "".join(f"  {name}={environ[name]}\n" for name in DEV_SECRETS)
             + "Ctrl-C stops everything.\n",
@@ -153,6 +169,8 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         _stop(pump)
         _stop(api)
+        if mail_catcher is not None:
+            mail_catcher.stop()
         if moto is not None:
             moto.stop()
 

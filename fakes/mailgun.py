@@ -38,8 +38,11 @@ class SentMessage:
 
 
 class FakeMailgun:
-    def __init__(self, api_key: str = "key-test", host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, api_key: str = "key-test", host: str = "127.0.0.1", port: int = 0, echo: bool = False
+    ) -> None:
         self.api_key = api_key
+        self.echo = echo  # print a line per accepted message (the local stack's mail catcher)
         self.messages: list[SentMessage] = []
         self.requests_seen = 0
         self._failures: list[tuple[int, str]] = []
@@ -143,4 +146,11 @@ class FakeMailgun:
             self._sequence += 1
             message_id = f"<20261129.{self._sequence}@{match.group(1)}>"
             self.messages.append(SentMessage(match.group(1), MultiDict(form), content_type, files))
+        if self.echo:
+            links = re.findall(r"https?://\S+", form.get("text", ""))
+            print(
+                f"[mail] to {', '.join(recipients)}: {form.get('subject', '')}"
+                + (f"  {links[0]}" if links else ""),
+                flush=True,
+            )
         return self._json({"id": message_id, "message": "Queued. Thank you."}, 200)

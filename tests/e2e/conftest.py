@@ -39,6 +39,11 @@ class Stack:
     log_path: Path
     env: dict[str, str] = field(default_factory=dict, repr=False)
 
+    @property
+    def sent_mail_url(self) -> str:
+        """Where the stack's local Mailgun stand-in lists the mail it accepted."""
+        return f"http://127.0.0.1:{self.env['MAIL_PORT']}/_fake/messages"
+
     def log_tail(self, limit: int = LOG_TAIL_CHARS) -> str:
         if not self.log_path.exists():
             return ""
@@ -52,9 +57,10 @@ _running: list[Stack] = []
 def stack_env() -> dict[str, str]:
     """Extra environment for the stack (e.g. MAILGUN_API_BASE of a fake provider).
 
-    Override this session fixture to point the stack at fakes started before it.
+    Override this session fixture to point the stack at fakes started before it. By default
+    outbound mail goes to the stack's own Mailgun stand-in, on a port chosen here.
     """
-    return {}
+    return {"MAIL_PORT": str(free_port())}
 
 
 def _stop_process_group(process: subprocess.Popen[bytes]) -> None:
@@ -93,6 +99,7 @@ def _wait_until_ready(stack: Stack, process: subprocess.Popen[bytes]) -> None:
 def stack(stack_env: dict[str, str]) -> Iterator[Stack]:
     """`python -m devstack run` on free ports, ready (healthy, seeded, pump running)."""
     env = dict(os.environ)
+    env.pop("MAILGUN_API_BASE", None)
     if env.pop(OWN_EMULATOR_FLAG, None):
         env.pop("AWS_ENDPOINT_URL", None)
         aws_port = free_port()
@@ -137,3 +144,35 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report = outcome.get_result()
     if report.failed and _running and "stack" in getattr(item, "fixturenames", ()):
         report.sections.append(("local stack log (tail)", _running[-1].log_tail()))
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = PROJECT_DIR / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless Chromium (Debian's, installed by `make test`) driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; `make test` installs it (apt chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture()
+def screenshot_path(request: pytest.FixtureRequest) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / f"{request.node.name}.png"
