@@ -26,7 +26,9 @@ mail_out_bp = Blueprint(__name__)
 def _send_one(record: SQSRecord) -> None:
     # An unreadable message raises here too: it is retried, then kept in the dead-letter queue.
     mail = OutboundMail.from_json(record.body)
-    logger.append_keys(workspace_id=mail.workspace_id, mail_id=mail.mail_id)
+    logger.append_keys(
+        workspace_id=mail.workspace_id, mail_id=mail.mail_id, correlation_id=record.message_id
+    )
     status = deliver(mail, bootstrap.mail_log(), bootstrap.mail_sender())
     logger.info("mail delivery finished", extra={"status": status.value, "purpose": mail.purpose})
 

@@ -147,3 +147,11 @@ def invite(api: Api, token: str, email: str, role: str = "agent") -> str:
             assert match, mail["text"]
             return match.group(1)
     raise AssertionError(f"no invitation mail queued for {email}")
+
+
+def accept_invitation(
+    api: Api, invitation: str, name: str = "Bob Agent", password: str = PASSWORD
+) -> tuple[int, Any, dict[str, str]]:
+    return api.request(
+        "POST", f"/v1/invitations/{invitation}/accept", {"name": name, "password": password}
+    )

@@ -1,18 +1,12 @@
 import json
 
-from tests.integration.conftest import PASSWORD, drain_mail_queue, invite
-
-
-def _accept(api, invitation, name="Bob Agent", password=PASSWORD):
-    return api.request(
-        "POST", f"/v1/invitations/{invitation}/accept", {"name": name, "password": password}
-    )
+from tests.integration.conftest import PASSWORD, accept_invitation, drain_mail_queue, invite
 
 
 def test_invited_agent_accepts_and_joins_the_team(api):
     owner = api.sign_up()
     invitation = invite(api, owner["token"], "bob@acme.test")
-    status, body, _ = _accept(api, invitation)
+    status, body, _ = accept_invitation(api, invitation)
     assert status == 200, body
     assert body["workspace"]["id"] == owner["workspace"]["id"]
     assert body["user"]["role"] == "agent"
@@ -42,8 +36,8 @@ def test_invitation_mail_is_queued_in_the_workspace_language(api):
 def test_invitation_link_works_once(api):
     owner = api.sign_up()
     invitation = invite(api, owner["token"], "bob@acme.test")
-    assert _accept(api, invitation)[0] == 200
-    status, body, _ = _accept(api, invitation)
+    assert accept_invitation(api, invitation)[0] == 200
+    status, body, _ = accept_invitation(api, invitation)
     assert status == 410
     assert body["error"]["code"] == "invitation_used"
 
@@ -52,7 +46,7 @@ def test_expired_invitation_is_410_and_creates_nobody(api, clock):
     owner = api.sign_up()
     invitation = invite(api, owner["token"], "bob@acme.test")
     clock.advance(days=7, seconds=1)
-    status, body, _ = _accept(api, invitation)
+    status, body, _ = accept_invitation(api, invitation)
     assert status == 410
     assert body["error"]["code"] == "invitation_expired"
     assert (
@@ -71,29 +65,29 @@ def test_revoked_invitation_is_410(api):
         api.request("DELETE", f"/v1/members/invitations/{pending['id']}", token=owner["token"])[0]
         == 204
     )
-    status, body, _ = _accept(api, invitation)
+    status, body, _ = accept_invitation(api, invitation)
     assert (status, body["error"]["code"]) == (410, "invitation_revoked")
 
 
 def test_unknown_invitation_token_is_404(api):
-    assert _accept(api, "hti_" + "x" * 43)[0] == 404
-    assert _accept(api, "nonsense")[0] == 404
+    assert accept_invitation(api, "hti_" + "x" * 43)[0] == 404
+    assert accept_invitation(api, "nonsense")[0] == 404
 
 
 def test_accepting_with_a_weak_password_is_422_and_keeps_the_link_usable(api):
     owner = api.sign_up()
     invitation = invite(api, owner["token"], "bob@acme.test")
-    status, body, _ = _accept(api, invitation, password="short")
+    status, body, _ = accept_invitation(api, invitation, password="short")
     assert (status, body["error"]["code"]) == (422, "weak_password")
-    assert _accept(api, invitation)[0] == 200
+    assert accept_invitation(api, invitation)[0] == 200
 
 
 def test_existing_user_joins_a_second_workspace_with_their_password(api):
     api.sign_up(workspace="Globex", email="bob@acme.test", name="Bob")
     owner = api.sign_up(workspace="Acme", email="ann@acme.test")
     invitation = invite(api, owner["token"], "bob@acme.test")
-    assert _accept(api, invitation, password="not bob's password")[0] == 401
-    status, _body, _ = _accept(api, invitation)
+    assert accept_invitation(api, invitation, password="not bob's password")[0] == 401
+    status, _body, _ = accept_invitation(api, invitation)
     assert status == 200
     status, login, _ = api.request(
         "POST", "/v1/auth/login", {"email": "bob@acme.test", "password": PASSWORD}
@@ -111,7 +105,7 @@ def test_inviting_an_existing_member_is_409(api):
 
 def test_agents_cannot_invite_or_change_roles(api):
     owner = api.sign_up()
-    agent = _accept(api, invite(api, owner["token"], "bob@acme.test"))[1]
+    agent = accept_invitation(api, invite(api, owner["token"], "bob@acme.test"))[1]
     status, body, _ = api.request(
         "POST", "/v1/members/invitations", {"email": "eve@acme.test"}, token=agent["token"]
     )
@@ -125,8 +119,8 @@ def test_agents_cannot_invite_or_change_roles(api):
 
 def test_admin_cannot_demote_or_remove_an_owner_or_mint_owners(api):
     owner = api.sign_up()
-    admin = _accept(api, invite(api, owner["token"], "adam@acme.test", role="admin"))[1]
-    agent = _accept(api, invite(api, owner["token"], "bob@acme.test"))[1]
+    admin = accept_invitation(api, invite(api, owner["token"], "adam@acme.test", role="admin"))[1]
+    agent = accept_invitation(api, invite(api, owner["token"], "bob@acme.test"))[1]
     assert (
         api.request(
             "PATCH", f"/v1/members/{owner['user']['id']}", {"role": "agent"}, token=admin["token"]
@@ -162,7 +156,7 @@ def test_last_owner_cannot_be_demoted_or_removed(api):
 
 def test_with_a_second_owner_the_first_can_step_down(api):
     owner = api.sign_up()
-    second = _accept(api, invite(api, owner["token"], "olga@acme.test", role="owner"))[1]
+    second = accept_invitation(api, invite(api, owner["token"], "olga@acme.test", role="owner"))[1]
     status, body, _ = api.request(
         "PATCH", f"/v1/members/{owner['user']['id']}", {"role": "admin"}, token=owner["token"]
     )
@@ -176,7 +170,7 @@ def test_with_a_second_owner_the_first_can_step_down(api):
 
 def test_removed_member_loses_access_immediately(api):
     owner = api.sign_up()
-    agent = _accept(api, invite(api, owner["token"], "bob@acme.test"))[1]
+    agent = accept_invitation(api, invite(api, owner["token"], "bob@acme.test"))[1]
     assert (
         api.request("DELETE", f"/v1/members/{agent['user']['id']}", token=owner["token"])[0] == 204
     )
@@ -187,7 +181,7 @@ def test_removed_member_loses_access_immediately(api):
 def test_members_are_paged_with_a_cursor(api):
     owner = api.sign_up()
     for n in range(3):
-        _accept(api, invite(api, owner["token"], f"agent{n}@acme.test"))
+        accept_invitation(api, invite(api, owner["token"], f"agent{n}@acme.test"))
     seen, cursor = [], None
     while True:
         path = "/v1/members?limit=2" + (f"&cursor={cursor}" if cursor else "")

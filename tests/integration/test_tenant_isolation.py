@@ -5,18 +5,14 @@ import json
 
 import pytest
 
-from tests.integration.conftest import invite
+from tests.integration.conftest import accept_invitation, invite
 
 
 @pytest.fixture()
 def two_workspaces(api):
     acme = api.sign_up(workspace="Acme", email="ann@acme.test")
     globex = api.sign_up(workspace="Globex", email="gus@globex.test")
-    globex_agent = api.request(
-        "POST",
-        f"/v1/invitations/{invite(api, globex['token'], 'gina@globex.test')}/accept",
-        {"name": "Gina", "password": "correct horse battery"},
-    )[1]
+    globex_agent = accept_invitation(api, invite(api, globex["token"], "gina@globex.test"))[1]
     return acme, globex, globex_agent
 
 
@@ -91,11 +87,7 @@ def test_api_key_is_bound_to_its_workspace(api, two_workspaces):
 def test_member_of_both_can_switch_with_the_header(api):
     globex = api.sign_up(workspace="Globex", email="gus@globex.test")
     acme = api.sign_up(workspace="Acme", email="ann@acme.test")
-    token = api.request(
-        "POST",
-        f"/v1/invitations/{invite(api, acme['token'], 'gus@globex.test')}/accept",
-        {"name": "Gus", "password": "correct horse battery"},
-    )[1]["token"]
+    token = accept_invitation(api, invite(api, acme["token"], "gus@globex.test"))[1]["token"]
     for workspace in (acme, globex):
         status, body, _ = api.request(
             "GET",
