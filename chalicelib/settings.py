@@ -75,8 +75,9 @@ def get_settings() -> Settings:
         queues=QueueNames(
             mail_out=_env("MAIL_OUT_QUEUE", f"{prefix}-mail-out"),
         ),
-        public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
-        app_base_url=_env("APP_BASE_URL", "http://127.0.0.1:8000"),
+        # Set per stage in .chalice/config.json (and by the local stack for its own port).
+        public_base_url=_env("PUBLIC_BASE_URL", ""),
+        app_base_url=_env("APP_BASE_URL", ""),
         inbound_mail_domain=_env("INBOUND_MAIL_DOMAIN", "in.helptal.test"),
         mailgun_api_base=_env("MAILGUN_API_BASE", "https://api.mailgun.net"),
         mailgun_domain=_env("MAILGUN_DOMAIN", "mg.helptal.test"),

@@ -57,8 +57,10 @@ def dev_environment(api_port: int) -> dict[str, str]:
     environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     environ.setdefault("AWS_DEFAULT_REGION", REGION)
     environ.setdefault("AWS_REGION", environ["AWS_DEFAULT_REGION"])
-    environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{api_port}")
-    environ.setdefault("APP_BASE_URL", f"http://127.0.0.1:{api_port}")
+    for name in ("PUBLIC_BASE_URL", "APP_BASE_URL"):
+        # The stage's value names port 8000; the local API may listen elsewhere.
+        if not os.environ.get(name):
+            environ[name] = f"http://127.0.0.1:{api_port}"
     environ.update(dev_secrets(environ))
     return environ
 

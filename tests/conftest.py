@@ -41,6 +41,8 @@ def _configure_environment() -> None:
             "RESOURCE_PREFIX": "helptal-test",
             "MAILGUN_API_KEY": "key-test",
             "MAILGUN_WEBHOOK_SIGNING_KEY": TEST_MAILGUN_WEBHOOK_SIGNING_KEY,
+            "PUBLIC_BASE_URL": "https://api.helptal.test",
+            "APP_BASE_URL": "https://app.helptal.test",
         }
     )
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):

@@ -15,6 +15,7 @@ class AccountPolicy:
     login_max_failures: int
     login_window_seconds: int
     inbound_mail_domain: str
+    public_base_url: str
     app_base_url: str
 
 

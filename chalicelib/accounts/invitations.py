@@ -28,7 +28,8 @@ MAX_PENDING_LISTED = 200
 
 
 def accept_url(deps: AccountDeps, token: str) -> str:
-    return f"{deps.policy.app_base_url.rstrip('/')}/join/{token}"
+    # The join page is served by this API (chalicelib/api/join.py), not the web client.
+    return f"{deps.policy.public_base_url.rstrip('/')}/join/{token}"
 
 
 def invite(

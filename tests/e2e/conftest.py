@@ -99,7 +99,9 @@ def _wait_until_ready(stack: Stack, process: subprocess.Popen[bytes]) -> None:
 def stack(stack_env: dict[str, str]) -> Iterator[Stack]:
     """`python -m devstack run` on free ports, ready (healthy, seeded, pump running)."""
     env = dict(os.environ)
-    env.pop("MAILGUN_API_BASE", None)
+    # The stack sets these for its own ports and its own mail stand-in.
+    for name in ("MAILGUN_API_BASE", "PUBLIC_BASE_URL", "APP_BASE_URL"):
+        env.pop(name, None)
     if env.pop(OWN_EMULATOR_FLAG, None):
         env.pop("AWS_ENDPOINT_URL", None)
         aws_port = free_port()

@@ -36,6 +36,7 @@ def test_joining_through_the_form_creates_the_account(api):
     page = _post(api, f"/join/{token}", {"name": "Bob", "password": PASSWORD})
     assert page.status_code == 200
     assert "Welcome to Acme Support" in page.body.decode()
+    assert 'href="https://app.helptal.test/login"' in page.body.decode()  # APP_BASE_URL
     status, body, _ = api.request(
         "POST", "/v1/auth/login", {"email": "bob@acme.test", "password": PASSWORD}
     )

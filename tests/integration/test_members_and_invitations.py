@@ -31,6 +31,7 @@ def test_invitation_mail_is_queued_in_the_workspace_language(api):
     assert mail["subject"] == "Ann Owner t'invite à rejoindre Acme Support sur Helptal"
     assert mail["to"] == ["chloe@acme.test"]
     assert "/join/hti_" in mail["html"]
+    assert "https://api.helptal.test/join/hti_" in mail["text"]  # PUBLIC_BASE_URL
 
 
 def test_invitation_link_works_once(api):
