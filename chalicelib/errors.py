@@ -72,11 +72,6 @@ class PayloadTooLarge(HelptalError):
     code = "payload_too_large"
 
 
-class UnsupportedMediaType(HelptalError):
-    status = 415
-    code = "unsupported_media_type"
-
-
 class TooManyRequests(HelptalError):
     status = 429
     code = "too_many_requests"

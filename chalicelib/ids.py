@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 
 
@@ -21,7 +20,3 @@ def new_secret_token(prefix: str) -> str:
 def token_hash(token: str) -> str:
     """What we store instead of a secret token (a fast hash is right for 256-bit secrets)."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def constant_time_equals(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())

@@ -21,7 +21,6 @@ class Role(StrEnum):
 
 
 MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
-EVERYONE = frozenset(Role)
 
 
 @dataclass(frozen=True)
@@ -121,10 +120,6 @@ class Principal:
         if self.user_id:
             return f"user:{self.user_id}"
         return f"api_key:{self.credential.api_key_id}"
-
-    @property
-    def is_api_key(self) -> bool:
-        return self.credential.kind is CredentialKind.API_KEY
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,3 @@ def sign_up(
             ) from None
         return SignupResult(workspace=workspace, owner=owner, user=user, token=token)
     raise AssertionError("unreachable")
-
-
-def inbound_address(deps: AccountDeps, workspace: Workspace) -> str:
-    return f"{workspace.slug}@{deps.policy.inbound_mail_domain}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
@@ -78,7 +78,6 @@ class Call:
     principal: Principal | None = None
     body: Any = None
     query: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def member(self) -> Principal:
