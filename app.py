@@ -10,7 +10,8 @@ from chalicelib.api import register_api
 from chalicelib.api.middleware import install_http_middleware
 from chalicelib.workers import register_workers
 
-app = Chalice(app_name="helptal")
+# Logs go through the Powertools Logger (JSON); Chalice adds no handler of its own.
+app = Chalice(app_name="helptal", configure_logs=False)
 install_http_middleware(app)
 register_api(app)
 register_workers(app)

@@ -123,3 +123,17 @@ def test_correlation_id_is_echoed_when_sane_and_replaced_when_not(client):
     response = client.http.get("/v1/me", headers={"X-Request-Id": "bad id\r\nx"})
     assert response.headers["X-Request-Id"] != "bad id\r\nx"
     assert len(response.headers["X-Request-Id"]) == 26
+
+
+def test_an_unexpected_failure_is_a_500_in_the_house_shape_without_internals(client, monkeypatch):
+    import chalicelib.store.health
+
+    def broken():
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(chalicelib.store.health, "table_reachable", broken)
+    response = client.http.get("/v1/health")
+    assert response.status_code == 500
+    error = _error(response)
+    assert error["code"] == "internal_error"
+    assert "secret internals" not in response.body.decode()
