@@ -37,6 +37,12 @@ class BadRequest(HelptalError):
     code = "bad_request"
 
 
+class InvalidCursor(BadRequest):
+    """A paging cursor that was tampered with or belongs to another listing."""
+
+    code = "invalid_cursor"
+
+
 class ValidationFailed(HelptalError):
     status = 422
     code = "validation_failed"

@@ -38,6 +38,8 @@ QUEUE_VISIBILITY_TIMEOUT_SECONDS = 180
 MAX_RECEIVE_COUNT = 5
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 EXPORTS_RETENTION_DAYS = 30
+# GSI1: a user's memberships and the ticket feed; GSI2-4: ticket views (docs/data-model.md).
+INDEXES = (1, 2, 3, 4)
 
 Template = dict[str, Any]
 
@@ -65,7 +67,7 @@ def _table(settings: Settings) -> Template:
             "BillingMode": "PAY_PER_REQUEST",
             "AttributeDefinitions": [
                 {"AttributeName": name, "AttributeType": "S"}
-                for name in ("PK", "SK", "GSI1PK", "GSI1SK")
+                for name in ("PK", "SK", *(f"GSI{n}{k}" for n in INDEXES for k in ("PK", "SK")))
             ],
             "KeySchema": [
                 {"AttributeName": "PK", "KeyType": "HASH"},
@@ -73,13 +75,14 @@ def _table(settings: Settings) -> Template:
             ],
             "GlobalSecondaryIndexes": [
                 {
-                    "IndexName": "GSI1",
+                    "IndexName": f"GSI{n}",
                     "KeySchema": [
-                        {"AttributeName": "GSI1PK", "KeyType": "HASH"},
-                        {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+                        {"AttributeName": f"GSI{n}PK", "KeyType": "HASH"},
+                        {"AttributeName": f"GSI{n}SK", "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
                 }
+                for n in INDEXES
             ],
             "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from chalicelib.accounts.deps import AccountDeps
 from chalicelib.accounts.model import Member, Page, Principal, Role
-from chalicelib.accounts.ports import InvalidCursor, LastOwner
-from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound
+from chalicelib.accounts.ports import LastOwner
+from chalicelib.errors import Conflict, Forbidden, NotFound
 
 
 def list_members(
     deps: AccountDeps, principal: Principal, cursor: str | None, limit: int
 ) -> Page[Member]:
-    try:
-        return deps.store.list_members(principal.workspace_id, cursor, limit)
-    except InvalidCursor:
-        raise BadRequest(
-            "The cursor is not valid for this listing.", code="invalid_cursor"
-        ) from None
+    return deps.store.list_members(principal.workspace_id, cursor, limit)
 
 
 def _member_of_workspace(deps: AccountDeps, principal: Principal, user_id: str) -> Member:

@@ -37,10 +37,6 @@ class InvitationNoLongerPending(Exception):
     pass
 
 
-class InvalidCursor(Exception):
-    """A paging cursor that was tampered with or belongs to another listing."""
-
-
 class AccountsStore(Protocol):
     """Persistence of workspaces, users, members, credentials and invitations.
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -26,7 +24,6 @@ from chalicelib.accounts.model import (
 from chalicelib.accounts.ports import (
     AlreadyMember,
     EmailTaken,
-    InvalidCursor,
     InvitationNoLongerPending,
     LastOwner,
     SlugTaken,
@@ -45,6 +42,7 @@ from chalicelib.store.models import (
     UserItem,
     WorkspaceItem,
 )
+from chalicelib.store.paging import decode_cursor, encode_cursor
 
 
 def _workspace(item: WorkspaceItem) -> Workspace:
@@ -182,24 +180,6 @@ def _reasons(error: TransactWriteError) -> list[str | None]:
     return [r.code if r is not None else None for r in (error.cancellation_reasons or [])]
 
 
-def _encode_cursor(last_key: dict[str, Any] | None) -> str | None:
-    if not last_key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(last_key).encode()).decode()
-
-
-def _decode_cursor(cursor: str | None, expected_pk: str) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        last_key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if last_key["PK"]["S"] != expected_pk:
-            raise ValueError("cursor of another listing")
-        return dict(last_key)
-    except (ValueError, KeyError, TypeError) as e:
-        raise InvalidCursor() from e
-
-
 class DynamoAccountsStore:
     """Stores account data in the single table.  Every method is O(1) calls, or one page."""
 
@@ -306,10 +286,10 @@ class DynamoAccountsStore:
             pk,
             MembershipItem.sk.startswith(keys.MEMBER_PREFIX),
             limit=limit,
-            last_evaluated_key=_decode_cursor(cursor, pk),
+            last_evaluated_key=decode_cursor(cursor, {"PK": pk}),
         )
         members = [_member(item) for item in result]
-        return Page(members, _encode_cursor(result.last_evaluated_key))
+        return Page(members, encode_cursor(result.last_evaluated_key))
 
     def list_memberships_of_user(self, user_id: str, limit: int) -> list[Member]:
         items = Item.by_user.query(keys.user_pk(user_id), limit=limit)

@@ -71,3 +71,72 @@ def login_throttle_pk(email_normalised: str) -> str:
 
 
 LOOKUP_SK = "LOOKUP"
+
+
+# -- tickets -------------------------------------------------------------------------------
+
+
+def ticket_pk(workspace_id: str, ticket_id: str) -> str:
+    """A ticket's item collection: the ticket, its messages, activity and tag entries."""
+    return f"WS#{workspace_id}#T#{ticket_id}"
+
+
+TICKET_SK = "TICKET"
+TICKET_COUNTER_SK = "COUNTER#TICKET"
+MESSAGE_PREFIX = "MSG#"
+ACTIVITY_PREFIX = "ACT#"
+TAG_PREFIX = "TAG#"
+
+
+def message_sk(message_id: str) -> str:
+    return f"{MESSAGE_PREFIX}{message_id}"
+
+
+def activity_sk(activity_id: str) -> str:
+    return f"{ACTIVITY_PREFIX}{activity_id}"
+
+
+def tag_sk(tag: str) -> str:
+    return f"{TAG_PREFIX}{tag}"
+
+
+def ticket_number_sk(number: int) -> str:
+    return f"TICKETNO#{number:010d}"
+
+
+def rfc_message_id_sk(message_id: str) -> str:
+    # Message-IDs can be long and carry any character: key on their hash.
+    return "MSGID#" + hashlib.sha256(message_id.encode()).hexdigest()
+
+
+def contact_sk(contact_id: str) -> str:
+    return f"CONTACT#{contact_id}"
+
+
+def contact_email_sk(email: str) -> str:
+    return f"CONTACTEMAIL#{email}"
+
+
+def tickets_view(workspace_id: str) -> str:
+    return f"WS#{workspace_id}#TICKETS"
+
+
+def tickets_by_status(workspace_id: str, status: str) -> str:
+    return f"WS#{workspace_id}#TICKETS#STATUS#{status}"
+
+
+def tickets_by_tag(workspace_id: str, tag: str) -> str:
+    return f"WS#{workspace_id}#TICKETS#TAG#{tag}"
+
+
+def tickets_by_assignee(workspace_id: str, assignee_id: str | None) -> str:
+    return f"WS#{workspace_id}#TICKETS#ASSIGNEE#{assignee_id or 'none'}"
+
+
+def tickets_by_requester(workspace_id: str, contact_id: str) -> str:
+    return f"WS#{workspace_id}#TICKETS#REQUESTER#{contact_id}"
+
+
+def activity_order(last_activity_iso: str, ticket_id: str) -> str:
+    """Sort key of a ticket in every view: newest activity last (queries read backwards)."""
+    return f"{last_activity_iso}#{ticket_id}"

@@ -17,6 +17,21 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | invitations of a workspace                  | Query PK=WS#<ws>, SK begins_with INVITE#          |
 | failed logins for an e-mail                 | GetItem PK=LOGINFAIL#<sha256(email)>, SK=LOOKUP   |
 | outbound mail by id (mail-out worker)       | GetItem PK=WS#<ws>, SK=MAIL#<mail>                |
+| ticket by id                                | GetItem PK=WS#<ws>#T#<ticket>, SK=TICKET          |
+| ticket id by number                         | GetItem PK=WS#<ws>, SK=TICKETNO#<number>          |
+| next ticket number                          | UpdateItem ADD PK=WS#<ws>, SK=COUNTER#TICKET      |
+| messages of a ticket                        | Query PK=WS#<ws>#T#<ticket>, SK begins_with MSG#  |
+| activity of a ticket                        | Query PK=WS#<ws>#T#<ticket>, SK begins_with ACT#  |
+| ticket by RFC Message-ID (threading, dedup) | GetItem PK=WS#<ws>, SK=MSGID#<sha256(id)>         |
+| tickets, newest activity first              | Query GSI1 WS#<ws>#TICKETS                        |
+| tickets by status                           | Query GSI2 WS#<ws>#TICKETS#STATUS#<status>        |
+| tickets by tag (tag entries)                | Query GSI2 WS#<ws>#TICKETS#TAG#<tag>, BatchGet    |
+| tickets by assignee, or unassigned          | Query GSI3 WS#<ws>#TICKETS#ASSIGNEE#<user|none>   |
+| tickets of a requester                      | Query GSI4 WS#<ws>#TICKETS#REQUESTER#<contact>    |
+| contact by id                               | GetItem PK=WS#<ws>, SK=CONTACT#<id>               |
+| contact by e-mail                           | GetItem PK=WS#<ws>, SK=CONTACTEMAIL#<email>       |
+
+Ticket views (GSI1-4) sort by `<last activity>#<ticket id>`; queries read them backwards.
 
 `expires_at` is the table's TTL attribute (epoch seconds); readers still check it, because
 DynamoDB deletes expired items only eventually.
@@ -48,6 +63,21 @@ class ByUserIndex(GlobalSecondaryIndex["Item"]):
     gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
 
 
+def _view_index(number: int) -> type[GlobalSecondaryIndex[Item]]:
+    """GSI<number>: a ticket view, keyed by `GSI<n>PK` and sorted by last activity."""
+
+    class ViewIndex(GlobalSecondaryIndex["Item"]):
+        class Meta:
+            index_name = f"GSI{number}"
+            projection = AllProjection()
+
+        pk = UnicodeAttribute(hash_key=True, attr_name=f"GSI{number}PK")
+        sk = UnicodeAttribute(range_key=True, attr_name=f"GSI{number}SK")
+
+    ViewIndex.__name__ = f"ViewIndex{number}"
+    return ViewIndex
+
+
 class Item(Model):
     """Base of every item in the table; `kind` says which subclass it is."""
 
@@ -63,6 +93,9 @@ class Item(Model):
     kind = DiscriminatorAttribute(attr_name="kind")
     expires_at = NumberAttribute(null=True)
     by_user = ByUserIndex()
+    by_status_or_tag = _view_index(2)()
+    by_assignee = _view_index(3)()
+    by_requester = _view_index(4)()
 
 
 class WorkspaceItem(Item, discriminator="workspace"):
@@ -158,3 +191,103 @@ class OutboundMailItem(Item, discriminator="outbound_mail"):
     last_error = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+
+
+class TicketCounterItem(Item, discriminator="ticket_counter"):
+    last_number = NumberAttribute(default=0)
+
+
+class TicketNumberLookup(Item, discriminator="ticket_number"):
+    ticket_id = UnicodeAttribute()
+
+
+class TicketItem(Item, discriminator="ticket"):
+    gsi1pk = UnicodeAttribute(attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(attr_name="GSI1SK")
+    gsi2pk = UnicodeAttribute(attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(attr_name="GSI2SK")
+    gsi3pk = UnicodeAttribute(attr_name="GSI3PK")
+    gsi3sk = UnicodeAttribute(attr_name="GSI3SK")
+    gsi4pk = UnicodeAttribute(attr_name="GSI4PK")
+    gsi4sk = UnicodeAttribute(attr_name="GSI4SK")
+    ticket_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    number = NumberAttribute()
+    subject = UnicodeAttribute()
+    requester_id = UnicodeAttribute()
+    requester_email = UnicodeAttribute()
+    requester_name = UnicodeAttribute()
+    cc = ListAttribute(of=UnicodeAttribute, default=list)
+    status = UnicodeAttribute()
+    priority = UnicodeAttribute()
+    assignee_id = UnicodeAttribute(null=True)
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    channel = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    last_activity_at = UTCDateTimeAttribute()
+    first_response_at = UTCDateTimeAttribute(null=True)
+    solved_at = UTCDateTimeAttribute(null=True)
+    last_customer_message_id = UnicodeAttribute(null=True)
+    merged_into = UnicodeAttribute(null=True)
+    follow_up_of = UnicodeAttribute(null=True)
+    message_count = NumberAttribute(default=0)
+    revision = NumberAttribute(default=0)
+
+
+class TicketTagItem(Item, discriminator="ticket_tag"):
+    """Puts a ticket in the tag's view (GSI2), sorted by the ticket's last activity."""
+
+    gsi2pk = UnicodeAttribute(attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(attr_name="GSI2SK")
+    ticket_id = UnicodeAttribute()
+
+
+class MessageItem(Item, discriminator="message"):
+    message_item_id = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    message_kind = UnicodeAttribute()
+    author = UnicodeAttribute()
+    from_address = UnicodeAttribute(null=True)
+    to = ListAttribute(of=UnicodeAttribute, default=list)
+    cc = ListAttribute(of=UnicodeAttribute, default=list)
+    subject = UnicodeAttribute()
+    text = UnicodeAttribute()
+    html = UnicodeAttribute(null=True)
+    quoted_text = UnicodeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+    in_reply_to = ListAttribute(of=UnicodeAttribute, default=list)
+    references = ListAttribute(of=UnicodeAttribute, default=list)
+    attachments = UnicodeAttribute(default="[]")  # JSON list of AttachmentRef
+    delivery = UnicodeAttribute()
+    delivery_detail = UnicodeAttribute(null=True)
+    raw_s3_key = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class MessageIdLookup(Item, discriminator="message_id"):
+    ticket_id = UnicodeAttribute()
+    message_item_id = UnicodeAttribute()
+
+
+class ActivityItem(Item, discriminator="activity"):
+    activity_id = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    action = UnicodeAttribute()
+    before = UnicodeAttribute(null=True)
+    after = UnicodeAttribute(null=True)
+    at = UTCDateTimeAttribute()
+
+
+class ContactItem(Item, discriminator="contact"):
+    contact_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class ContactEmailLookup(Item, discriminator="contact_email"):
+    contact_id = UnicodeAttribute()

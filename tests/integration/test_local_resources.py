@@ -17,13 +17,17 @@ def test_table_has_the_single_table_keys_gsi_ttl_and_point_in_time_recovery(aws)
         ("PK", "HASH"),
         ("SK", "RANGE"),
     }
-    (gsi,) = table["GlobalSecondaryIndexes"]
-    assert gsi["IndexName"] == "GSI1"
-    assert {(k["AttributeName"], k["KeyType"]) for k in gsi["KeySchema"]} == {
-        ("GSI1PK", "HASH"),
-        ("GSI1SK", "RANGE"),
-    }
-    assert gsi["Projection"]["ProjectionType"] == "ALL"
+    # Every index the models query exists, with the keys they use.
+    from chalicelib.store.models import Item
+
+    indexes = {gsi["IndexName"]: gsi for gsi in table["GlobalSecondaryIndexes"]}
+    assert set(indexes) == set(Item._indexes)
+    for name, gsi in indexes.items():
+        assert {(k["AttributeName"], k["KeyType"]) for k in gsi["KeySchema"]} == {
+            (f"{name}PK", "HASH"),
+            (f"{name}SK", "RANGE"),
+        }
+        assert gsi["Projection"]["ProjectionType"] == "ALL"
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     ttl = dynamodb.describe_time_to_live(TableName=aws.table_name)["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}

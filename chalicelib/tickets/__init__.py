@@ -1,0 +1,1 @@
+"""Support tickets: the shared inbox, its messages, requesters (contacts) and activity."""

@@ -1,0 +1,161 @@
+"""Tickets, their messages and the people on them, as the rest of the product sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    ON_HOLD = "on_hold"
+    SOLVED = "solved"
+    CLOSED = "closed"
+
+    @property
+    def is_active(self) -> bool:
+        """Still needs the team (counts in the inbox)."""
+        return self not in (TicketStatus.SOLVED, TicketStatus.CLOSED)
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    API = "api"
+    CHAT = "chat"
+    BOOKING = "booking"
+
+
+class MessageKind(StrEnum):
+    CUSTOMER = "customer"  # from the requester or a CC participant
+    REPLY = "reply"  # an agent's public reply (sent by e-mail)
+    NOTE = "note"  # internal, never sent
+
+
+class DeliveryStatus(StrEnum):
+    RECEIVED = "received"  # inbound
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+    NOT_SENT = "not_sent"  # notes
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: str
+    workspace_id: str
+    email: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    """An attachment stored in S3 (served through short-lived presigned URLs)."""
+
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    s3_key: str
+    content_id: str | None = None
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    ticket_id: str
+    workspace_id: str
+    kind: MessageKind
+    author: str  # "contact:<id>", "user:<id>", "api_key:<id>" or "system"
+    from_address: str | None
+    to: list[str]
+    cc: list[str]
+    subject: str
+    text: str  # what people see: the new text (quoted history folded away)
+    html: str | None  # sanitised
+    quoted_text: str | None
+    message_id: str | None  # RFC 5322 Message-ID, without angle brackets
+    in_reply_to: list[str]
+    references: list[str]
+    attachments: list[AttachmentRef]
+    delivery: DeliveryStatus
+    created_at: datetime
+    raw_s3_key: str | None = None
+    delivery_detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: str
+    workspace_id: str
+    number: int
+    subject: str
+    requester_id: str
+    requester_email: str
+    requester_name: str
+    cc: list[str]
+    status: TicketStatus
+    priority: Priority
+    assignee_id: str | None
+    tags: list[str]
+    channel: Channel
+    created_at: datetime
+    updated_at: datetime
+    last_activity_at: datetime
+    first_response_at: datetime | None = None
+    solved_at: datetime | None = None
+    last_customer_message_id: str | None = None
+    merged_into: str | None = None
+    follow_up_of: str | None = None
+    message_count: int = 0
+    revision: int = 0  # optimistic lock: every write checks and bumps it
+
+    @property
+    def participants(self) -> set[str]:
+        """E-mail addresses that belong to this conversation (besides the team)."""
+        return {self.requester_email, *self.cc}
+
+
+@dataclass(frozen=True)
+class Activity:
+    id: str
+    ticket_id: str
+    actor: str
+    action: str  # "created", "status", "priority", "assignee", "tags", "subject", "merged", ...
+    before: str | None
+    after: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    status: TicketStatus | None = None
+    assignee: str | None = None  # a user id, or "none"
+    tag: str | None = None
+    requester_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    tickets: list[Ticket]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    ticket: Ticket
+    messages: list[Message]
+    activity: list[Activity]
