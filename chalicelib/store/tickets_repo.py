@@ -1,0 +1,523 @@
+"""pynamodb implementation of `TicketStore` (access patterns: models.py, data-model.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.store import keys
+from chalicelib.store.models import (
+    ActivityItem,
+    ContactEmailLookup,
+    ContactItem,
+    Item,
+    MessageIdLookup,
+    MessageItem,
+    TicketCounterItem,
+    TicketItem,
+    TicketNumberLookup,
+    TicketTagItem,
+)
+from chalicelib.store.paging import decode_cursor, encode_cursor
+from chalicelib.tickets.model import (
+    Activity,
+    AttachmentRef,
+    Channel,
+    Contact,
+    DeliveryStatus,
+    Message,
+    MessageKind,
+    Priority,
+    Ticket,
+    TicketFilter,
+    TicketPage,
+    TicketStatus,
+)
+from chalicelib.tickets.ports import ContactExists, DuplicateMessage, StaleTicket
+
+CONDITION_FAILED = "ConditionalCheckFailed"
+
+
+def _iso(ticket: Ticket) -> str:
+    return ticket.last_activity_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _ticket_item(ticket: Ticket) -> TicketItem:
+    order = keys.activity_order(_iso(ticket), ticket.id)
+    ws = ticket.workspace_id
+    return TicketItem(
+        keys.ticket_pk(ws, ticket.id),
+        keys.TICKET_SK,
+        gsi1pk=keys.tickets_view(ws),
+        gsi1sk=order,
+        gsi2pk=keys.tickets_by_status(ws, ticket.status.value),
+        gsi2sk=order,
+        gsi3pk=keys.tickets_by_assignee(ws, ticket.assignee_id),
+        gsi3sk=order,
+        gsi4pk=keys.tickets_by_requester(ws, ticket.requester_id),
+        gsi4sk=order,
+        ticket_id=ticket.id,
+        workspace_id=ws,
+        number=ticket.number,
+        subject=ticket.subject,
+        requester_id=ticket.requester_id,
+        requester_email=ticket.requester_email,
+        requester_name=ticket.requester_name,
+        cc=list(ticket.cc),
+        status=ticket.status.value,
+        priority=ticket.priority.value,
+        assignee_id=ticket.assignee_id,
+        tags=list(ticket.tags),
+        channel=ticket.channel.value,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        last_activity_at=ticket.last_activity_at,
+        first_response_at=ticket.first_response_at,
+        solved_at=ticket.solved_at,
+        last_customer_message_id=ticket.last_customer_message_id,
+        merged_into=ticket.merged_into,
+        follow_up_of=ticket.follow_up_of,
+        message_count=ticket.message_count,
+        revision=ticket.revision,
+    )
+
+
+def _strings(values: Any) -> list[str]:
+    return [str(value) for value in values or []]
+
+
+def _ticket(item: TicketItem) -> Ticket:
+    return Ticket(
+        id=item.ticket_id,
+        workspace_id=item.workspace_id,
+        number=int(item.number),
+        subject=item.subject,
+        requester_id=item.requester_id,
+        requester_email=item.requester_email,
+        requester_name=item.requester_name,
+        cc=_strings(item.cc),
+        status=TicketStatus(item.status),
+        priority=Priority(item.priority),
+        assignee_id=item.assignee_id,
+        tags=_strings(item.tags),
+        channel=Channel(item.channel),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        last_activity_at=item.last_activity_at,
+        first_response_at=item.first_response_at,
+        solved_at=item.solved_at,
+        last_customer_message_id=item.last_customer_message_id,
+        merged_into=item.merged_into,
+        follow_up_of=item.follow_up_of,
+        message_count=int(item.message_count or 0),
+        revision=int(item.revision or 0),
+    )
+
+
+def _tag_item(ticket: Ticket, tag: str) -> TicketTagItem:
+    return TicketTagItem(
+        keys.ticket_pk(ticket.workspace_id, ticket.id),
+        keys.tag_sk(tag),
+        gsi2pk=keys.tickets_by_tag(ticket.workspace_id, tag),
+        gsi2sk=keys.activity_order(_iso(ticket), ticket.id),
+        ticket_id=ticket.id,
+    )
+
+
+def _message_item(message: Message) -> MessageItem:
+    return MessageItem(
+        keys.ticket_pk(message.workspace_id, message.ticket_id),
+        keys.message_sk(message.id),
+        message_item_id=message.id,
+        ticket_id=message.ticket_id,
+        workspace_id=message.workspace_id,
+        message_kind=message.kind.value,
+        author=message.author,
+        from_address=message.from_address,
+        to=list(message.to),
+        cc=list(message.cc),
+        subject=message.subject,
+        text=message.text,
+        html=message.html,
+        quoted_text=message.quoted_text,
+        message_id=message.message_id,
+        in_reply_to=list(message.in_reply_to),
+        references=list(message.references),
+        attachments=json.dumps([asdict(a) for a in message.attachments]),
+        delivery=message.delivery.value,
+        delivery_detail=message.delivery_detail,
+        raw_s3_key=message.raw_s3_key,
+        created_at=message.created_at,
+    )
+
+
+def _message(item: MessageItem) -> Message:
+    return Message(
+        id=item.message_item_id,
+        ticket_id=item.ticket_id,
+        workspace_id=item.workspace_id,
+        kind=MessageKind(item.message_kind),
+        author=item.author,
+        from_address=item.from_address,
+        to=_strings(item.to),
+        cc=_strings(item.cc),
+        subject=item.subject,
+        text=item.text,
+        html=item.html,
+        quoted_text=item.quoted_text,
+        message_id=item.message_id,
+        in_reply_to=_strings(item.in_reply_to),
+        references=_strings(item.references),
+        attachments=[AttachmentRef(**a) for a in json.loads(item.attachments or "[]")],
+        delivery=DeliveryStatus(item.delivery),
+        delivery_detail=item.delivery_detail,
+        raw_s3_key=item.raw_s3_key,
+        created_at=item.created_at,
+    )
+
+
+def _activity_item(workspace_id: str, activity: Activity) -> ActivityItem:
+    return ActivityItem(
+        keys.ticket_pk(workspace_id, activity.ticket_id),
+        keys.activity_sk(activity.id),
+        activity_id=activity.id,
+        ticket_id=activity.ticket_id,
+        actor=activity.actor,
+        action=activity.action,
+        before=activity.before,
+        after=activity.after,
+        at=activity.at,
+    )
+
+
+def _activity(item: ActivityItem) -> Activity:
+    return Activity(
+        id=item.activity_id,
+        ticket_id=item.ticket_id,
+        actor=item.actor,
+        action=item.action,
+        before=item.before,
+        after=item.after,
+        at=item.at,
+    )
+
+
+def _contact(item: ContactItem) -> Contact:
+    return Contact(
+        id=item.contact_id,
+        workspace_id=item.workspace_id,
+        email=item.email,
+        name=item.name,
+        created_at=item.created_at,
+    )
+
+
+def _reasons(error: TransactWriteError) -> list[str | None]:
+    return [r.code if r is not None else None for r in (error.cancellation_reasons or [])]
+
+
+class _Writes:
+    """Collects the items of one transaction, remembering what each condition guards."""
+
+    def __init__(self) -> None:
+        self.actions: list[tuple[str, Any, Any, str | None]] = []
+
+    def put(self, item: Item, condition: Any = None, guards: str | None = None) -> None:
+        self.actions.append(("put", item, condition, guards))
+
+    def update(self, item: Item, actions: Any, condition: Any, guards: str | None) -> None:
+        self.actions.append(("update", item, (actions, condition), guards))
+
+    def delete(self, item: Item) -> None:
+        self.actions.append(("delete", item, None, None))
+
+
+class DynamoTicketStore:
+    def __init__(self) -> None:
+        self._connection: Connection | None = None
+
+    def _commit(self, writes: _Writes) -> None:
+        if self._connection is None:
+            self._connection = Connection(region=Item.Meta.region)
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                for kind, item, extra, _ in writes.actions:
+                    if kind == "put":
+                        tx.save(item, condition=extra)
+                    elif kind == "update":
+                        tx.update(item, actions=extra[0], condition=extra[1])
+                    else:
+                        tx.delete(item)
+        except TransactWriteError as e:
+            reasons = _reasons(e)
+            for (_, _, _, guards), reason in zip(writes.actions, reasons, strict=False):
+                if reason != CONDITION_FAILED:
+                    continue
+                if guards == "ticket":
+                    raise StaleTicket() from e
+                if guards == "message_id":
+                    raise DuplicateMessage() from e
+                if guards == "contact":
+                    raise ContactExists() from e
+            raise
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def next_ticket_number(self, workspace_id: str) -> int:
+        counter = TicketCounterItem(keys.workspace_pk(workspace_id), keys.TICKET_COUNTER_SK)
+        counter.update(actions=[TicketCounterItem.last_number.add(1)])
+        return int(counter.last_number)
+
+    def _add_message(self, writes: _Writes, message: Message) -> None:
+        writes.put(_message_item(message), Item.pk.does_not_exist(), "message")
+        if message.message_id:
+            writes.put(
+                MessageIdLookup(
+                    keys.workspace_pk(message.workspace_id),
+                    keys.rfc_message_id_sk(message.message_id),
+                    ticket_id=message.ticket_id,
+                    message_item_id=message.id,
+                ),
+                Item.pk.does_not_exist(),
+                "message_id",
+            )
+
+    def _add_contact(self, writes: _Writes, contact: Contact) -> None:
+        ws = keys.workspace_pk(contact.workspace_id)
+        writes.put(
+            ContactItem(
+                ws,
+                keys.contact_sk(contact.id),
+                contact_id=contact.id,
+                workspace_id=contact.workspace_id,
+                email=contact.email,
+                name=contact.name,
+                created_at=contact.created_at,
+            ),
+            Item.pk.does_not_exist(),
+        )
+        writes.put(
+            ContactEmailLookup(ws, keys.contact_email_sk(contact.email), contact_id=contact.id),
+            Item.pk.does_not_exist(),
+            "contact",
+        )
+
+    def create_ticket(
+        self,
+        ticket: Ticket,
+        first_message: Message | None,
+        activity: list[Activity],
+        new_contact: Contact | None,
+    ) -> None:
+        writes = _Writes()
+        writes.put(_ticket_item(ticket), Item.pk.does_not_exist(), "ticket")
+        writes.put(
+            TicketNumberLookup(
+                keys.workspace_pk(ticket.workspace_id),
+                keys.ticket_number_sk(ticket.number),
+                ticket_id=ticket.id,
+            ),
+            Item.pk.does_not_exist(),
+        )
+        for tag in ticket.tags:
+            writes.put(_tag_item(ticket, tag))
+        if first_message is not None:
+            self._add_message(writes, first_message)
+        for entry in activity:
+            writes.put(_activity_item(ticket.workspace_id, entry))
+        if new_contact is not None:
+            self._add_contact(writes, new_contact)
+        self._commit(writes)
+
+    def save_ticket(
+        self,
+        before: Ticket,
+        after: Ticket,
+        activity: list[Activity],
+        message: Message | None = None,
+        new_contact: Contact | None = None,
+    ) -> None:
+        writes = _Writes()
+        writes.put(
+            _ticket_item(after),
+            TicketItem.revision == before.revision,
+            "ticket",
+        )
+        for tag in after.tags:
+            # Rewritten even when kept: the entry's sort key follows the ticket's activity.
+            writes.put(_tag_item(after, tag))
+        for tag in set(before.tags) - set(after.tags):
+            writes.delete(
+                TicketTagItem(keys.ticket_pk(after.workspace_id, after.id), keys.tag_sk(tag))
+            )
+        if message is not None:
+            self._add_message(writes, message)
+        for entry in activity:
+            writes.put(_activity_item(after.workspace_id, entry))
+        if new_contact is not None:
+            self._add_contact(writes, new_contact)
+        self._commit(writes)
+
+    def update_message_delivery(
+        self,
+        workspace_id: str,
+        ticket_id: str,
+        message_id: str,
+        delivery: str,
+        detail: str | None,
+    ) -> None:
+        item = MessageItem(keys.ticket_pk(workspace_id, ticket_id), keys.message_sk(message_id))
+        detail_action = (
+            MessageItem.delivery_detail.set(detail)
+            if detail
+            else MessageItem.delivery_detail.remove()
+        )
+        item.update(
+            actions=[MessageItem.delivery.set(delivery), detail_action],
+            condition=Item.pk.exists(),
+        )
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get_ticket(self, workspace_id: str, ticket_id: str) -> Ticket | None:
+        try:
+            item = TicketItem.get(
+                keys.ticket_pk(workspace_id, ticket_id), keys.TICKET_SK, consistent_read=True
+            )
+        except TicketItem.DoesNotExist:
+            return None
+        return _ticket(item)
+
+    def get_ticket_by_number(self, workspace_id: str, number: int) -> Ticket | None:
+        try:
+            lookup = TicketNumberLookup.get(
+                keys.workspace_pk(workspace_id), keys.ticket_number_sk(number)
+            )
+        except TicketNumberLookup.DoesNotExist:
+            return None
+        return self.get_ticket(workspace_id, lookup.ticket_id)
+
+    def find_ticket_by_message_id(self, workspace_id: str, message_id: str) -> str | None:
+        try:
+            lookup = MessageIdLookup.get(
+                keys.workspace_pk(workspace_id), keys.rfc_message_id_sk(message_id)
+            )
+        except MessageIdLookup.DoesNotExist:
+            return None
+        return str(lookup.ticket_id)
+
+    def list_tickets(
+        self, workspace_id: str, filters: TicketFilter, cursor: str | None, limit: int
+    ) -> TicketPage:
+        """One Query on the most selective view; other filters narrow it server-side.
+        A tag view holds entries, so its page costs one BatchGetItem more."""
+        ws = workspace_id
+        conditions: list[Condition] = []
+        if filters.requester_id:
+            index, hash_key, attribute = (
+                Item.by_requester,
+                keys.tickets_by_requester(ws, filters.requester_id),
+                "GSI4PK",
+            )
+        elif filters.tag:
+            index, hash_key, attribute = (
+                Item.by_status_or_tag,
+                keys.tickets_by_tag(ws, filters.tag),
+                "GSI2PK",
+            )
+        elif filters.assignee:
+            assignee = None if filters.assignee == "none" else filters.assignee
+            index, hash_key, attribute = (
+                Item.by_assignee,
+                keys.tickets_by_assignee(ws, assignee),
+                "GSI3PK",
+            )
+        elif filters.status:
+            index, hash_key, attribute = (
+                Item.by_status_or_tag,
+                keys.tickets_by_status(ws, filters.status.value),
+                "GSI2PK",
+            )
+        else:
+            index, hash_key, attribute = Item.by_user, keys.tickets_view(ws), "GSI1PK"
+        tag_view = bool(filters.tag) and not filters.requester_id
+        if not tag_view:
+            if filters.status and attribute != "GSI2PK":
+                conditions.append(TicketItem.status == filters.status.value)
+            if filters.assignee and attribute != "GSI3PK":
+                if filters.assignee == "none":
+                    conditions.append(TicketItem.assignee_id.does_not_exist())
+                else:
+                    conditions.append(TicketItem.assignee_id == filters.assignee)
+            if filters.tag:
+                conditions.append(TicketItem.tags.contains(filters.tag))
+        filter_condition = None
+        for condition in conditions:
+            filter_condition = (
+                condition if filter_condition is None else filter_condition & condition
+            )
+        result = index.query(
+            hash_key,
+            scan_index_forward=False,
+            limit=limit,
+            filter_condition=filter_condition,
+            last_evaluated_key=decode_cursor(cursor, {attribute: hash_key}),
+        )
+        found = list(result)
+        if tag_view:
+            entry_ids = [e.ticket_id for e in found if isinstance(e, TicketTagItem)]
+            wanted = [(keys.ticket_pk(ws, ticket_id), keys.TICKET_SK) for ticket_id in entry_ids]
+            by_id = {item.ticket_id: _ticket(item) for item in TicketItem.batch_get(wanted)}
+            tickets = [by_id[ticket_id] for ticket_id in entry_ids if ticket_id in by_id]
+            tickets = [
+                t
+                for t in tickets
+                if (not filters.status or t.status is filters.status)
+                and (not filters.assignee or (t.assignee_id or "none") == filters.assignee)
+            ]
+        else:
+            tickets = [_ticket(item) for item in found if isinstance(item, TicketItem)]
+        return TicketPage(tickets, encode_cursor(result.last_evaluated_key))
+
+    def list_messages(self, workspace_id: str, ticket_id: str, limit: int) -> list[Message]:
+        return [
+            _message(item)
+            for item in MessageItem.query(
+                keys.ticket_pk(workspace_id, ticket_id),
+                MessageItem.sk.startswith(keys.MESSAGE_PREFIX),
+                limit=limit,
+            )
+        ]
+
+    def list_activity(self, workspace_id: str, ticket_id: str, limit: int) -> list[Activity]:
+        return [
+            _activity(item)
+            for item in ActivityItem.query(
+                keys.ticket_pk(workspace_id, ticket_id),
+                ActivityItem.sk.startswith(keys.ACTIVITY_PREFIX),
+                limit=limit,
+            )
+        ]
+
+    def get_contact(self, workspace_id: str, contact_id: str) -> Contact | None:
+        try:
+            return _contact(
+                ContactItem.get(keys.workspace_pk(workspace_id), keys.contact_sk(contact_id))
+            )
+        except ContactItem.DoesNotExist:
+            return None
+
+    def find_contact_by_email(self, workspace_id: str, email: str) -> Contact | None:
+        try:
+            lookup = ContactEmailLookup.get(
+                keys.workspace_pk(workspace_id), keys.contact_email_sk(email)
+            )
+        except ContactEmailLookup.DoesNotExist:
+            return None
+        return self.get_contact(workspace_id, lookup.contact_id)

@@ -1,0 +1,79 @@
+"""What the ticket services need from storage (a port; pynamodb implements it)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from chalicelib.tickets.model import (
+    Activity,
+    Contact,
+    Message,
+    Ticket,
+    TicketFilter,
+    TicketPage,
+)
+
+
+class DuplicateMessage(Exception):
+    """A message with this RFC Message-ID is already on a ticket of the workspace."""
+
+    def __init__(self, ticket_id: str | None = None) -> None:
+        super().__init__(ticket_id)
+        self.ticket_id = ticket_id
+
+
+class StaleTicket(Exception):
+    """The ticket changed since it was read (optimistic lock): read it again and retry."""
+
+
+class ContactExists(Exception):
+    """Another request created a contact for this e-mail first."""
+
+
+class TicketStore(Protocol):
+    """Persistence of tickets.  Every method makes a bounded number of calls."""
+
+    def next_ticket_number(self, workspace_id: str) -> int: ...
+
+    def create_ticket(
+        self,
+        ticket: Ticket,
+        first_message: Message | None,
+        activity: list[Activity],
+        new_contact: Contact | None,
+    ) -> None:
+        """Atomically: ticket, its number, tag entries, first message (+ its Message-ID),
+        activity and the requester's contact if new.  Raises DuplicateMessage or
+        ContactExists."""
+
+    def save_ticket(
+        self,
+        before: Ticket,
+        after: Ticket,
+        activity: list[Activity],
+        message: Message | None = None,
+        new_contact: Contact | None = None,
+    ) -> None:
+        """Atomically writes `after` if the ticket is still at `before.revision`, with its
+        tag entries, activity and an optional new message.  Raises StaleTicket,
+        DuplicateMessage or ContactExists."""
+
+    def get_ticket(self, workspace_id: str, ticket_id: str) -> Ticket | None: ...
+    def get_ticket_by_number(self, workspace_id: str, number: int) -> Ticket | None: ...
+    def find_ticket_by_message_id(self, workspace_id: str, message_id: str) -> str | None: ...
+    def list_tickets(
+        self, workspace_id: str, filters: TicketFilter, cursor: str | None, limit: int
+    ) -> TicketPage: ...
+    def list_messages(self, workspace_id: str, ticket_id: str, limit: int) -> list[Message]: ...
+    def list_activity(self, workspace_id: str, ticket_id: str, limit: int) -> list[Activity]: ...
+    def update_message_delivery(
+        self,
+        workspace_id: str,
+        ticket_id: str,
+        message_id: str,
+        delivery: str,
+        detail: str | None,
+    ) -> None: ...
+
+    def get_contact(self, workspace_id: str, contact_id: str) -> Contact | None: ...
+    def find_contact_by_email(self, workspace_id: str, email: str) -> Contact | None: ...
