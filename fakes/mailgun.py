@@ -4,23 +4,39 @@ It checks Basic auth (`api:<key>`), the form encoding (multipart or urlencoded),
 fields and address syntax, and answers like Mailgun (200 `{"id": "<...>", "message":
 "Queued. Thank you."}`, 400 for a bad address, 401 for a wrong key).  Tests can script
 failures (`fail_next(503, times=2)`).  Every accepted message is kept in `.messages`.
+
+It also builds what Mailgun posts *to us*, signed like Mailgun signs it, for the webhook
+tests: `inbound_form` (a route's parsed post), `inbound_mime` (a route ending in `mime`) and
+`event_payload` (an event webhook body).  These are plain functions (no server, so unit
+tests can use them) and methods of `FakeMailgun` using its `webhook_signing_key`.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import re
+import secrets
 import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.utils import getaddresses
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.utils import format_datetime, getaddresses, make_msgid
 from typing import Any
+from urllib.parse import urlencode
 
+from urllib3 import encode_multipart_formdata
 from werkzeug.datastructures import MultiDict
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+# The key the test environment configures (tests/conftest.py).
+DEFAULT_WEBHOOK_SIGNING_KEY = "test-mailgun-webhook-signing-key"
 
 
 @dataclass
@@ -39,9 +55,15 @@ class SentMessage:
 
 class FakeMailgun:
     def __init__(
-        self, api_key: str = "key-test", host: str = "127.0.0.1", port: int = 0, echo: bool = False
+        self,
+        api_key: str = "key-test",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        echo: bool = False,
+        webhook_signing_key: str = DEFAULT_WEBHOOK_SIGNING_KEY,
     ) -> None:
         self.api_key = api_key
+        self.webhook_signing_key = webhook_signing_key
         self.echo = echo  # print a line per accepted message (the local stack's mail catcher)
         self.messages: list[SentMessage] = []
         self.requests_seen = 0
@@ -71,6 +93,22 @@ class FakeMailgun:
             self.messages.clear()
             self._failures.clear()
             self.requests_seen = 0
+
+    # -- deliveries to our webhooks, signed with this fake's key ------------------------------
+
+    def inbound_form(self, **kwargs: Any) -> tuple[bytes, str]:
+        """`inbound_form(...)` signed with `webhook_signing_key`."""
+        return inbound_form(signing_key=self.webhook_signing_key, **kwargs)
+
+    def inbound_mime(self, raw_mime: bytes, **kwargs: Any) -> tuple[bytes, str]:
+        """`inbound_mime(...)` signed with `webhook_signing_key`."""
+        return inbound_mime(raw_mime, signing_key=self.webhook_signing_key, **kwargs)
+
+    def event_payload(self, event: str, message_id: str, recipient: str, **kwargs: Any) -> dict:
+        """`event_payload(...)` signed with `webhook_signing_key`."""
+        return event_payload(
+            event, message_id, recipient, signing_key=self.webhook_signing_key, **kwargs
+        )
 
     # -- the API ----------------------------------------------------------------------------
 
@@ -154,3 +192,229 @@ class FakeMailgun:
                 flush=True,
             )
         return self._json({"id": message_id, "message": "Queued. Thank you."}, 200)
+
+
+# -- what Mailgun posts to our webhooks ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboundAttachment:
+    filename: str
+    content_type: str
+    content: bytes
+    content_id: str | None = None  # set for inline parts (images referenced as cid:)
+
+
+def signature_fields(
+    signing_key: str, *, timestamp: int | None = None, token: str | None = None
+) -> dict[str, str]:
+    """`timestamp`, `token` (50 characters, like Mailgun's) and their `signature`.
+
+    Computed here independently of `chalicelib`, so the tests check the product against it.
+    """
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    token = secrets.token_hex(25) if token is None else token
+    signature = hmac.new(
+        signing_key.encode(), f"{stamp}{token}".encode(), hashlib.sha256
+    ).hexdigest()
+    return {"timestamp": stamp, "token": token, "signature": signature}
+
+
+def inbound_form(
+    *,
+    recipient: str,
+    sender: str,
+    subject: str = "Hello",
+    body_plain: str = "Hello, I need help.",
+    from_header: str | None = None,
+    body_html: str | None = None,
+    stripped_text: str | None = None,
+    stripped_signature: str = "",
+    stripped_html: str | None = None,
+    parsing_failed: bool = False,
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    references: str | None = None,
+    extra_headers: Sequence[tuple[str, str]] = (),
+    attachments: Sequence[InboundAttachment] = (),
+    signing_key: str = DEFAULT_WEBHOOK_SIGNING_KEY,
+    timestamp: int | None = None,
+    token: str | None = None,
+) -> tuple[bytes, str]:
+    """A route `forward()` post in parsed mode: `(body, content_type)`.
+
+    Multipart when there are attachments (files `attachment-1..N`, `attachment-count`,
+    `content-id-map` for inline ones), urlencoded otherwise, as Mailgun does.  The stripped-*
+    fields default to the full bodies and are left out when `parsing_failed`.
+    """
+    from_header = from_header or sender
+    message_id = message_id or make_msgid(domain=sender.rpartition("@")[2] or "example.test")
+    date = format_datetime(datetime.now(UTC))
+    headers: list[tuple[str, str]] = [
+        ("Received", f"by mx.mailgun.test with SMTP; {date}"),
+        ("Mime-Version", "1.0"),
+        ("Date", date),
+        ("Message-Id", message_id),
+    ]
+    if in_reply_to:
+        headers.append(("In-Reply-To", in_reply_to))
+    if references:
+        headers.append(("References", references))
+    headers += [("Subject", subject), ("From", from_header), ("To", recipient)]
+    headers += list(extra_headers)
+    if attachments:
+        headers.append(("Content-Type", 'multipart/mixed; boundary="mixed-boundary"'))
+    elif body_html is not None:
+        headers.append(("Content-Type", 'multipart/alternative; boundary="alt-boundary"'))
+    else:
+        headers.append(("Content-Type", 'text/plain; charset="UTF-8"'))
+
+    fields: list[tuple[str, str]] = [
+        ("recipient", recipient),
+        ("sender", sender),
+        ("from", from_header),
+        ("subject", subject),
+        ("body-plain", body_plain),
+    ]
+    if body_html is not None:
+        fields.append(("body-html", body_html))
+    if not parsing_failed:
+        fields += [
+            ("stripped-text", body_plain if stripped_text is None else stripped_text),
+            ("stripped-signature", stripped_signature),
+        ]
+        if body_html is not None or stripped_html is not None:
+            fields.append(
+                ("stripped-html", body_html if stripped_html is None else stripped_html or "")
+            )
+    fields.append(("message-headers", json.dumps([[name, value] for name, value in headers])))
+    # Mailgun also posts each header as a field of its own.
+    fields += [(name, value) for name, value in headers if name != "Received"]
+    if attachments:
+        fields.append(("attachment-count", str(len(attachments))))
+        content_ids = {
+            f"<{a.content_id.strip('<>')}>": f"attachment-{n}"
+            for n, a in enumerate(attachments, 1)
+            if a.content_id
+        }
+        if content_ids:
+            fields.append(("content-id-map", json.dumps(content_ids)))
+    fields += list(signature_fields(signing_key, timestamp=timestamp, token=token).items())
+
+    if not attachments:
+        return urlencode(fields).encode("ascii"), "application/x-www-form-urlencoded"
+    parts: list[tuple[str, Any]] = list(fields)
+    parts += [
+        (f"attachment-{n}", (a.filename, a.content, a.content_type))
+        for n, a in enumerate(attachments, 1)
+    ]
+    body, content_type = encode_multipart_formdata(parts, boundary=secrets.token_hex(16))
+    return body, content_type
+
+
+def inbound_mime(
+    raw_mime: bytes,
+    *,
+    recipient: str,
+    sender: str | None = None,
+    multipart: bool = False,
+    signing_key: str = DEFAULT_WEBHOOK_SIGNING_KEY,
+    timestamp: int | None = None,
+    token: str | None = None,
+) -> tuple[bytes, str]:
+    """A route `forward()` post in raw MIME mode (URL ending in `mime`): `(body, content_type)`.
+
+    `from` and `subject` are read from the message; `sender` defaults to its From address.
+    `body-mime` carries `raw_mime` byte for byte (urlencoded unless `multipart`).
+    """
+    parsed = message_from_bytes(raw_mime)
+    from_header = str(parsed.get("From", ""))
+    envelope_sender = sender or (getaddresses([from_header])[0][1] if from_header else "")
+    fields: list[tuple[str, Any]] = [
+        ("recipient", recipient),
+        ("sender", envelope_sender),
+        ("from", from_header),
+        ("subject", str(parsed.get("Subject", ""))),
+        ("body-mime", raw_mime),
+    ]
+    fields += list(signature_fields(signing_key, timestamp=timestamp, token=token).items())
+    if multipart:
+        body, content_type = encode_multipart_formdata(fields, boundary=secrets.token_hex(16))
+        return body, content_type
+    return urlencode(fields).encode("ascii"), "application/x-www-form-urlencoded"
+
+
+_DELIVERY_STATUS = {
+    ("delivered", None): (250, "OK"),
+    ("failed", "permanent"): (
+        550,
+        "5.1.1 The email account that you tried to reach does not exist.",
+    ),
+    ("failed", "temporary"): (421, "4.2.1 Mailbox busy, try again later."),
+}
+
+
+def event_payload(
+    event: str,
+    message_id: str,
+    recipient: str,
+    severity: str | None = None,
+    reason: str | None = None,
+    mail_id: str | None = None,
+    *,
+    delivery_status_code: int | None = None,
+    delivery_status_message: str | None = None,
+    event_timestamp: float | None = None,
+    event_id: str | None = None,
+    sender: str = "noreply@mg.helptal.test",
+    subject: str = "Hello",
+    extra: dict[str, Any] | None = None,
+    signing_key: str = DEFAULT_WEBHOOK_SIGNING_KEY,
+    timestamp: int | None = None,
+    token: str | None = None,
+) -> dict[str, Any]:
+    """An event webhook body, `{"signature": {...}, "event-data": {...}}`, as Mailgun posts it.
+
+    `message_id` may have angle brackets; events carry it without.  `mail_id` goes into
+    `user-variables` as `helptal-mail-id` (what `v:helptal-mail-id` on send produces).
+    Delivered and failed events get a `delivery-status` (defaults by event and severity).
+    `extra` is merged into `event-data` last (e.g. fields Mailgun may add one day).
+    """
+    now = time.time()
+    signature = signature_fields(signing_key, timestamp=timestamp, token=token)
+    data: dict[str, Any] = {
+        "id": event_id or secrets.token_urlsafe(16),
+        "event": event,
+        "timestamp": float(event_timestamp if event_timestamp is not None else now),
+        "log-level": "error" if severity == "permanent" else "warn" if severity else "info",
+        "recipient": recipient,
+        "recipient-domain": recipient.rpartition("@")[2],
+        "message": {
+            "headers": {
+                "message-id": message_id.strip().strip("<>"),
+                "from": sender,
+                "to": recipient,
+                "subject": subject,
+            },
+            "attachments": [],
+            "size": 1024,
+        },
+        "envelope": {"sender": sender, "targets": recipient, "transport": "smtp"},
+        "flags": {"is-authenticated": True, "is-test-mode": False},
+        "tags": [],
+        "user-variables": {"helptal-mail-id": mail_id} if mail_id else {},
+    }
+    if severity is not None:
+        data["severity"] = severity
+    if reason is not None:
+        data["reason"] = reason
+    if event in ("delivered", "failed"):
+        code, text = _DELIVERY_STATUS.get((event, severity), (None, ""))
+        data["delivery-status"] = {
+            "code": delivery_status_code if delivery_status_code is not None else code,
+            "message": delivery_status_message if delivery_status_message is not None else text,
+            "description": "",
+            "attempt-no": 1,
+        }
+    data.update(extra or {})
+    return {"signature": signature, "event-data": data}
