@@ -12,6 +12,8 @@ from chalicelib.workers import register_workers
 
 # Logs go through the Powertools Logger (JSON); Chalice adds no handler of its own.
 app = Chalice(app_name="helptal", configure_logs=False)
+# Mailgun posts mail with attachments as multipart: keep those bodies byte-exact.
+app.api.binary_types.append("multipart/form-data")
 install_http_middleware(app)
 register_api(app)
 register_workers(app)

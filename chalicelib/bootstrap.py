@@ -8,6 +8,7 @@ from typing import Any
 from chalicelib.accounts.deps import AccountDeps, AccountPolicy
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.settings import get_settings
+from chalicelib.tickets.deps import TicketDeps, TicketPolicy
 
 
 @lru_cache(maxsize=1)
@@ -32,8 +33,9 @@ def mail_log() -> Any:
 @lru_cache(maxsize=1)
 def mail_outbox() -> Any:
     from chalicelib.store.outbox import SqsMailOutbox
+    from chalicelib.store.queues import SqsQueue
 
-    return SqsMailOutbox(mail_log(), sqs_client(), get_settings().queues.mail_out)
+    return SqsMailOutbox(mail_log(), SqsQueue(sqs_client(), get_settings().queues.mail_out))
 
 
 @lru_cache(maxsize=1)
@@ -69,7 +71,68 @@ def account_deps() -> AccountDeps:
     )
 
 
+@lru_cache(maxsize=1)
+def s3_client() -> Any:
+    import boto3
+
+    return boto3.client("s3", region_name=get_settings().region)
+
+
+@lru_cache(maxsize=1)
+def blob_store() -> Any:
+    from chalicelib.store.blobs import S3BlobStore
+
+    return S3BlobStore(s3_client(), get_settings().content_bucket)
+
+
+@lru_cache(maxsize=1)
+def inbound_intake() -> Any:
+    from chalicelib.mail.intake_queue import InboundIntake
+    from chalicelib.store.queues import SqsQueue
+    from chalicelib.store.replay_guard import DynamoReplayGuard
+
+    settings = get_settings()
+    return InboundIntake(
+        signing_key=settings.mailgun_webhook_signing_key,
+        guard=DynamoReplayGuard("mailgun", clock()),
+        blobs=blob_store(),
+        queue=SqsQueue(sqs_client(), settings.queues.inbound_mail),
+        clock=clock(),
+    )
+
+
+@lru_cache(maxsize=1)
+def ticket_deps() -> TicketDeps:
+    from chalicelib.store.events import SqsEventPublisher
+    from chalicelib.store.queues import SqsQueue
+    from chalicelib.store.tickets_repo import DynamoTicketStore
+
+    settings = get_settings()
+    return TicketDeps(
+        store=DynamoTicketStore(),
+        accounts=account_deps().store,
+        clock=clock(),
+        outbox=mail_outbox(),
+        events=SqsEventPublisher(SqsQueue(sqs_client(), settings.queues.events), clock()),
+        blobs=blob_store(),
+        policy=TicketPolicy(
+            inbound_mail_domain=settings.inbound_mail_domain,
+            mail_domain=settings.mailgun_domain,
+            reply_address_secret=settings.reply_address_secret,
+        ),
+    )
+
+
 def reset() -> None:
     """Forgets every built object (tests that change settings call this)."""
-    for factory in (clock, sqs_client, mail_log, mail_outbox, mail_sender, account_deps):
+    for factory in (
+        clock,
+        sqs_client,
+        s3_client,
+        mail_log,
+        mail_outbox,
+        mail_sender,
+        account_deps,
+        ticket_deps,
+    ):
         factory.cache_clear()

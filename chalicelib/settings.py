@@ -33,10 +33,12 @@ class QueueNames:
     """Names of the SQS queues; each has a dead-letter queue named `<name>-dlq`."""
 
     mail_out: str
+    inbound_mail: str
+    events: str
 
     def all(self) -> dict[str, str]:
         """Logical name -> queue name, for resource creation and the local event pump."""
-        return {"mail_out": self.mail_out}
+        return {"mail_out": self.mail_out, "inbound_mail": self.inbound_mail, "events": self.events}
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Settings:
     mailgun_domain: str
     mailgun_api_key: str
     mailgun_webhook_signing_key: str
+    reply_address_secret: str
     session_ttl_seconds: int
     invitation_ttl_seconds: int
     login_max_failures: int
@@ -74,6 +77,8 @@ def get_settings() -> Settings:
         content_bucket=_env("CONTENT_BUCKET", f"{prefix}-content"),
         queues=QueueNames(
             mail_out=_env("MAIL_OUT_QUEUE", f"{prefix}-mail-out"),
+            inbound_mail=_env("INBOUND_MAIL_QUEUE", f"{prefix}-inbound-mail"),
+            events=_env("EVENTS_QUEUE", f"{prefix}-events"),
         ),
         # Set per stage in .chalice/config.json (and by the local stack for its own port).
         public_base_url=_env("PUBLIC_BASE_URL", ""),
@@ -83,6 +88,8 @@ def get_settings() -> Settings:
         mailgun_domain=_env("MAILGUN_DOMAIN", "mg.helptal.test"),
         mailgun_api_key=_env("MAILGUN_API_KEY", ""),
         mailgun_webhook_signing_key=_env("MAILGUN_WEBHOOK_SIGNING_KEY", ""),
+        # Signs ticket reply addresses; set per deployment (the local stack generates one).
+        reply_address_secret=_env("REPLY_ADDRESS_SECRET", ""),
         session_ttl_seconds=_env_int("SESSION_TTL_SECONDS", 7 * 24 * 3600),
         invitation_ttl_seconds=_env_int("INVITATION_TTL_SECONDS", 7 * 24 * 3600),
         login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),

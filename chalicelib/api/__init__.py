@@ -6,7 +6,17 @@ from chalice import Chalice
 
 
 def register_api(app: Chalice) -> None:
-    from chalicelib.api import accounts, api_keys, docs, health, join, members, workspace
+    from chalicelib.api import (
+        accounts,
+        api_keys,
+        docs,
+        health,
+        join,
+        members,
+        tickets,
+        webhooks,
+        workspace,
+    )
 
-    for module in (health, accounts, workspace, members, api_keys, join, docs):
+    for module in (health, accounts, workspace, members, api_keys, tickets, webhooks, join, docs):
         app.register_blueprint(module.bp)

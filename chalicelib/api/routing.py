@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
 FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 WORKSPACE_HEADER = "X-Workspace-Id"
 
 
@@ -55,6 +56,7 @@ class Operation:
     errors: tuple[int, ...]
     produces: str = JSON
     form: str | None = None  # pages: a form body the handler parses itself
+    accepts: tuple[str, ...] = ()  # raw bodies the handler parses itself (webhooks)
 
 
 OPERATIONS: list[Operation] = []
@@ -190,6 +192,7 @@ def operation(
     errors: tuple[int, ...] = (),
     produces: str = JSON,
     form: str | None = None,
+    accepts: tuple[str, ...] = (),
 ) -> Callable[[Callable[[Call], Any]], Callable[..., Any]]:
     """Registers `handler(call)` as `method path` on `bp`.
 
@@ -213,6 +216,7 @@ def operation(
                 errors=errors,
                 produces=produces,
                 form=form,
+                accepts=accepts,
             )
         )
 
@@ -240,7 +244,9 @@ def operation(
         view.__name__ = handler.__name__
         view.__doc__ = handler.__doc__
         # [] accepts any type: the route reads no body, or parses its form itself.
-        content_types = [JSON] if body is not None else [FORM] if form is not None else []
+        content_types = (
+            [JSON] if body is not None else [FORM] if form is not None else list(accepts)
+        )
         bp.route(path, methods=[method], content_types=content_types)(view)
         return handler
 

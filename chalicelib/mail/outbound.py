@@ -31,6 +31,10 @@ class OutboundMail:
     reply_to: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    # Set for ticket replies: the worker records the delivery on that message.
+    ticket_id: str | None = None
+    ticket_message_id: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))

@@ -33,6 +33,7 @@ class MailgunSender:
         sender = mail.from_address or f"noreply@{self._domain}"
         fields = [("from", display_address(mail.from_name, sender))]
         fields += [("to", header_safe(address)) for address in mail.to]
+        fields += [("cc", header_safe(address)) for address in mail.cc]
         fields += [("subject", header_safe(mail.subject)), ("text", mail.text)]
         if mail.html:
             fields.append(("html", mail.html))

@@ -232,6 +232,13 @@ class DynamoAccountsStore:
         except WorkspaceItem.DoesNotExist:
             return None
 
+    def find_workspace_by_slug(self, slug: str) -> Workspace | None:
+        try:
+            lookup = SlugLookup.get(keys.slug_pk(slug), keys.LOOKUP_SK)
+        except SlugLookup.DoesNotExist:
+            return None
+        return self.get_workspace(lookup.workspace_id)
+
     def get_workspaces(self, workspace_ids: list[str]) -> list[Workspace]:
         wanted = [(keys.workspace_pk(w), keys.WORKSPACE_SK) for w in dict.fromkeys(workspace_ids)]
         found = {item.workspace_id: _workspace(item) for item in WorkspaceItem.batch_get(wanted)}

@@ -140,3 +140,7 @@ def tickets_by_requester(workspace_id: str, contact_id: str) -> str:
 def activity_order(last_activity_iso: str, ticket_id: str) -> str:
     """Sort key of a ticket in every view: newest activity last (queries read backwards)."""
     return f"{last_activity_iso}#{ticket_id}"
+
+
+def webhook_token_pk(provider: str, token: str) -> str:
+    return f"WEBHOOK#{provider}#" + hashlib.sha256(token.encode()).hexdigest()

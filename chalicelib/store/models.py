@@ -291,3 +291,7 @@ class ContactItem(Item, discriminator="contact"):
 
 class ContactEmailLookup(Item, discriminator="contact_email"):
     contact_id = UnicodeAttribute()
+
+
+class WebhookTokenItem(Item, discriminator="webhook_token"):
+    """A provider delivery token already accepted (replay guard); expires with its window."""

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.clock import Clock
-from chalicelib.errors import ServiceUnavailable
 from chalicelib.mail.outbound import MailStatus, OutboundMail
 from chalicelib.store import keys
 from chalicelib.store.models import Item, OutboundMailItem
+from chalicelib.store.queues import SqsQueue
 
 
 class DynamoMailLog:
@@ -86,24 +84,10 @@ class DynamoMailLog:
 class SqsMailOutbox:
     """Records the mail as queued, then puts it on the mail-out queue."""
 
-    def __init__(self, log: DynamoMailLog, sqs: Any, queue_name: str) -> None:
+    def __init__(self, log: DynamoMailLog, queue: SqsQueue) -> None:
         self._log = log
-        self._sqs = sqs
-        self._queue_name = queue_name
-        self._queue_url: str | None = None
-
-    def _url(self) -> str:
-        if self._queue_url is None:
-            self._queue_url = self._sqs.get_queue_url(QueueName=self._queue_name)["QueueUrl"]
-        return self._queue_url
+        self._queue = queue
 
     def enqueue(self, mail: OutboundMail) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         self._log.record_queued(mail)
-        try:
-            self._sqs.send_message(QueueUrl=self._url(), MessageBody=mail.to_json())
-        except (BotoCoreError, ClientError) as e:
-            raise ServiceUnavailable(
-                "Could not queue the e-mail; try again.", code="queue_unavailable"
-            ) from e
+        self._queue.send(mail.to_json())

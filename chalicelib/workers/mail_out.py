@@ -30,6 +30,17 @@ def _send_one(record: SQSRecord) -> None:
         workspace_id=mail.workspace_id, mail_id=mail.mail_id, correlation_id=record.message_id
     )
     status = deliver(mail, bootstrap.mail_log(), bootstrap.mail_sender())
+    if mail.ticket_id and mail.ticket_message_id:
+        from chalicelib.tickets.conversation import record_delivery
+        from chalicelib.tickets.model import DeliveryStatus
+
+        record_delivery(
+            bootstrap.ticket_deps(),
+            mail.workspace_id,
+            mail.ticket_id,
+            mail.ticket_message_id,
+            DeliveryStatus(status.value),
+        )
     logger.info("mail delivery finished", extra={"status": status.value, "purpose": mail.purpose})
 
 

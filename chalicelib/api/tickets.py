@@ -1,0 +1,285 @@
+"""The inbox: tickets, their messages, replies and notes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalice import Blueprint, Response
+
+from chalicelib import bootstrap
+from chalicelib.api.routing import Call, operation
+from chalicelib.ids import new_id
+from chalicelib.lazy import lazy_module
+from chalicelib.tickets import conversation, inbox, lifecycle
+from chalicelib.tickets.model import (
+    Channel,
+    DeliveryStatus,
+    Message,
+    MessageKind,
+    Priority,
+    Ticket,
+    TicketFilter,
+    TicketStatus,
+)
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import (
+        MessageIn,
+        MessageOut,
+        TicketDetailOut,
+        TicketIn,
+        TicketListOut,
+        TicketOut,
+        TicketPatchIn,
+        TicketQuery,
+    )
+
+schemas = lazy_module("chalicelib.api.schemas")
+bp = Blueprint(__name__)
+
+
+def ticket_out(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "requester": {
+            "id": ticket.requester_id,
+            "email": ticket.requester_email,
+            "name": ticket.requester_name,
+        },
+        "cc": ticket.cc,
+        "status": ticket.status.value,
+        "priority": ticket.priority.value,
+        "assignee_id": ticket.assignee_id,
+        "tags": ticket.tags,
+        "channel": ticket.channel.value,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "last_activity_at": ticket.last_activity_at,
+        "first_response_at": ticket.first_response_at,
+        "solved_at": ticket.solved_at,
+        "message_count": ticket.message_count,
+        "last_customer_message_id": ticket.last_customer_message_id,
+        "merged_into": ticket.merged_into,
+        "follow_up_of": ticket.follow_up_of,
+    }
+
+
+def message_out(message: Message) -> MessageOut:
+    return schemas.MessageOut(
+        id=message.id,
+        kind=message.kind.value,
+        author=message.author,
+        from_address=message.from_address,
+        to=message.to,
+        cc=message.cc,
+        subject=message.subject,
+        text=message.text,
+        html=message.html,
+        quoted_text=message.quoted_text,
+        attachments=[
+            {
+                "id": a.id,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "inline": a.inline,
+                "url": f"/v1/tickets/{message.ticket_id}/attachments/{a.id}",
+            }
+            for a in message.attachments
+        ],
+        delivery=message.delivery.value,
+        delivery_detail=message.delivery_detail,
+        created_at=message.created_at,
+    )
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/tickets",
+    summary="Open a ticket on behalf of a requester",
+    tag="tickets",
+    body="TicketIn",
+    response="TicketOut",
+    status=201,
+    errors=(400, 401, 422),
+)
+def create_ticket(call: Call) -> TicketOut:
+    body: TicketIn = call.body
+    principal = call.member
+    deps = bootstrap.ticket_deps()
+    new = lifecycle.NewTicket(
+        requester_email=str(body.requester.email),
+        requester_name=body.requester.name,
+        subject=body.subject,
+        channel=Channel.API,
+        cc=[str(c) for c in body.cc],
+        tags=body.tags,
+        priority=Priority(body.priority),
+        status=TicketStatus(body.status),
+        assignee_id=body.assignee_id,
+    )
+
+    def first_message(ticket: Ticket) -> Message:
+        return Message(
+            id=new_id(),
+            ticket_id=ticket.id,
+            workspace_id=ticket.workspace_id,
+            kind=MessageKind.CUSTOMER,
+            author=principal.actor,
+            from_address=None,
+            to=[],
+            cc=[],
+            subject=ticket.subject,
+            text=body.body,
+            html=conversation.text_to_html(body.body),
+            quoted_text=None,
+            message_id=None,
+            in_reply_to=[],
+            references=[],
+            attachments=[],
+            delivery=DeliveryStatus.RECEIVED,
+            created_at=ticket.created_at,
+        )
+
+    ticket = lifecycle.open_ticket(
+        deps, principal.workspace_id, principal.actor, new, first_message
+    )
+    return schemas.TicketOut(**ticket_out(ticket))
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/tickets",
+    summary="The inbox: tickets, newest activity first",
+    tag="tickets",
+    query="TicketQuery",
+    response="TicketListOut",
+    errors=(400, 401, 422),
+)
+def list_tickets(call: Call) -> TicketListOut:
+    query: TicketQuery = call.query
+    principal = call.member
+    assignee = principal.user_id if query.assignee == "me" else query.assignee
+    filters = TicketFilter(
+        status=TicketStatus(query.status) if query.status else None,
+        assignee=assignee or None,
+        tag=query.tag.lower() if query.tag else None,
+        requester_id=query.requester,
+    )
+    page = inbox.list_tickets(
+        bootstrap.ticket_deps(), principal.workspace_id, filters, query.cursor, query.limit
+    )
+    return schemas.TicketListOut(
+        tickets=[ticket_out(t) for t in page.tickets], next_cursor=page.next_cursor
+    )
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/tickets/{ticket_id}",
+    summary="A ticket (by id or number) with its messages and activity",
+    tag="tickets",
+    response="TicketDetailOut",
+    errors=(401, 404),
+)
+def get_ticket(call: Call) -> TicketDetailOut:
+    view = inbox.ticket_view(
+        bootstrap.ticket_deps(), call.member.workspace_id, call.params["ticket_id"]
+    )
+    return schemas.TicketDetailOut(
+        **ticket_out(view.ticket),
+        messages=[message_out(m) for m in view.messages],
+        activity=[schemas.ActivityOut.model_validate(a) for a in view.activity],
+    )
+
+
+@operation(
+    bp,
+    "PATCH",
+    "/v1/tickets/{ticket_id}",
+    summary="Change status, priority, assignee, tags or subject",
+    tag="tickets",
+    body="TicketPatchIn",
+    response="TicketOut",
+    errors=(400, 401, 404, 409, 422),
+)
+def patch_ticket(call: Call) -> TicketOut:
+    body: TicketPatchIn = call.body
+    sent = body.model_fields_set
+    changes = lifecycle.TicketChanges(
+        status=TicketStatus(body.status) if body.status else None,
+        priority=Priority(body.priority) if body.priority else None,
+        assignee_id=body.assignee_id,
+        unassign="assignee_id" in sent and body.assignee_id is None,
+        tags=body.tags,
+        subject=body.subject,
+    )
+    ticket = lifecycle.change_ticket(
+        bootstrap.ticket_deps(),
+        call.member.workspace_id,
+        call.params["ticket_id"],
+        call.member.actor,
+        changes,
+    )
+    return schemas.TicketOut(**ticket_out(ticket))
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/tickets/{ticket_id}/messages",
+    summary="Reply to the requester (sent by e-mail) or add an internal note",
+    tag="tickets",
+    body="MessageIn",
+    response="MessageOut",
+    status=201,
+    errors=(400, 401, 404, 409, 422),
+)
+def post_message(call: Call) -> MessageOut:
+    body: MessageIn = call.body
+    principal = call.member
+    deps = bootstrap.ticket_deps()
+    workspace = deps.accounts.get_workspace(principal.workspace_id)
+    assert workspace is not None
+    member = (
+        deps.accounts.get_member(workspace.id, principal.user_id) if principal.user_id else None
+    )
+    _, posted = conversation.post_agent_message(
+        deps,
+        workspace,
+        call.params["ticket_id"],
+        principal.actor,
+        member.name if member else workspace.name,
+        principal.user_id,
+        conversation.AgentMessage(
+            kind=MessageKind(body.kind),
+            body=body.body,
+            cc=[str(c) for c in body.cc],
+            last_seen_message_id=body.last_seen_message_id,
+        ),
+    )
+    return message_out(posted)
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/tickets/{ticket_id}/attachments/{attachment_id}",
+    summary="Download an attachment (redirects to a link valid for 5 minutes)",
+    tag="tickets",
+    status=302,
+    errors=(401, 404),
+)
+def download_attachment(call: Call) -> Response:
+    url = inbox.attachment_download_url(
+        bootstrap.ticket_deps(),
+        call.member.workspace_id,
+        call.params["ticket_id"],
+        call.params["attachment_id"],
+    )
+    return Response(body="", status_code=302, headers={"Location": url})

@@ -1,0 +1,30 @@
+"""Provider webhooks: verify on the raw body, keep the delivery, queue it, answer fast."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import bootstrap
+from chalicelib.api.routing import FORM, MULTIPART, Call, operation
+from chalicelib.mail.intake_queue import accept_inbound_delivery
+
+bp = Blueprint(__name__)
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/webhooks/mailgun/inbound",
+    summary="Mailgun inbound route (parsed fields or raw MIME); signed by Mailgun",
+    tag="webhooks",
+    auth=False,
+    accepts=(FORM, MULTIPART),
+    errors=(400, 401, 403, 413, 415, 503),
+)
+def mailgun_inbound(call: Call) -> dict[str, str]:
+    request = call.request
+    raw = request.raw_body if isinstance(request.raw_body, bytes) else b""
+    status = accept_inbound_delivery(
+        bootstrap.inbound_intake(), raw, request.headers.get("content-type")
+    )
+    return {"status": status}

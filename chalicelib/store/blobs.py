@@ -1,0 +1,43 @@
+"""S3: raw mail, attachments (served through short-lived presigned URLs)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from chalicelib.errors import ServiceUnavailable
+
+
+class S3BlobStore:
+    def __init__(self, s3: Any, bucket: str) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+
+    def put(self, key: str, content: bytes, content_type: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=content,
+                ContentType=content_type,
+                ServerSideEncryption="AES256",
+            )
+        except (BotoCoreError, ClientError) as e:
+            raise ServiceUnavailable(
+                "Storage is unavailable; try again.", code="storage_unavailable"
+            ) from e
+
+    def get(self, key: str) -> bytes:
+        body: bytes = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        return body
+
+    def download_url(self, key: str, filename: str, expires_seconds: int) -> str:
+        disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
+        url: str = self._s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self._bucket, "Key": key, "ResponseContentDisposition": disposition},
+            ExpiresIn=expires_seconds,
+        )
+        return url

@@ -1,0 +1,29 @@
+"""Sending to one SQS queue by name (its URL looked up once per container)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.errors import ServiceUnavailable
+
+
+class SqsQueue:
+    def __init__(self, sqs: Any, queue_name: str) -> None:
+        self._sqs = sqs
+        self._queue_name = queue_name
+        self._url: str | None = None
+
+    def url(self) -> str:
+        if self._url is None:
+            self._url = self._sqs.get_queue_url(QueueName=self._queue_name)["QueueUrl"]
+        return self._url
+
+    def send(self, body: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._sqs.send_message(QueueUrl=self.url(), MessageBody=body)
+        except (BotoCoreError, ClientError) as e:
+            raise ServiceUnavailable(
+                "The queue is unavailable; try again.", code="queue_unavailable"
+            ) from e

@@ -1,0 +1,189 @@
+"""Messages on a ticket: the customer's (from mail or the API) and the team's (replies,
+which go out by e-mail, and internal notes, which never do)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from html import escape
+
+from chalicelib.accounts.model import Workspace
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.ids import new_id
+from chalicelib.mail.outbound import OutboundMail
+from chalicelib.tickets.deps import TicketDeps
+from chalicelib.tickets.lifecycle import activity, get_ticket, retrying
+from chalicelib.tickets.model import (
+    DeliveryStatus,
+    Message,
+    MessageKind,
+    Ticket,
+    TicketStatus,
+)
+from chalicelib.tickets.reply_address import reply_address
+
+MAX_REFERENCES = 20
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as safe HTML paragraphs (agents write plain text)."""
+    paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+
+
+@dataclass(frozen=True)
+class AgentMessage:
+    kind: MessageKind  # REPLY or NOTE
+    body: str
+    cc: list[str]
+    last_seen_message_id: str | None = None
+
+
+def _customer_messages_since(ticket: Ticket, last_seen: str | None) -> bool:
+    """True when a customer message newer than `last_seen` is on the ticket (ULIDs sort by
+    time, so a later id is a newer message)."""
+    latest = ticket.last_customer_message_id
+    return bool(last_seen and latest and latest > last_seen)
+
+
+def _threading_headers(deps: TicketDeps, ticket: Ticket) -> tuple[list[str], list[str]]:
+    """In-Reply-To and References for our next mail: chained to the customer's last message."""
+    messages = deps.store.list_messages(ticket.workspace_id, ticket.id, limit=200)
+    customer = [m for m in messages if m.kind is MessageKind.CUSTOMER and m.message_id]
+    if not customer:
+        ours = [m.message_id for m in messages if m.message_id]
+        return ours[-1:], ours[-MAX_REFERENCES:]
+    last = customer[-1]
+    assert last.message_id is not None
+    references = [*last.references, last.message_id]
+    return [last.message_id], list(dict.fromkeys(references))[-MAX_REFERENCES:]
+
+
+def post_agent_message(
+    deps: TicketDeps,
+    workspace: Workspace,
+    ticket_ref: str,
+    actor: str,
+    author_name: str,
+    author_user_id: str | None,
+    message: AgentMessage,
+) -> tuple[Ticket, Message]:
+    """Adds a reply (queued for e-mail to the requester and CCs) or an internal note.
+
+    409 `new_customer_message` when the customer wrote after `last_seen_message_id`, so no one
+    replies blind.  The first reply sets first-response time, opens a new ticket and assigns
+    an unassigned ticket to its author.  Writes: the ticket, the message, activity; queues the
+    e-mail and emits `message.sent`."""
+    ticket_id = get_ticket(deps, workspace.id, ticket_ref).id
+    is_reply = message.kind is MessageKind.REPLY
+
+    def write() -> tuple[Ticket, Message, OutboundMail | None]:
+        current = get_ticket(deps, workspace.id, ticket_id)
+        if current.merged_into:
+            raise Conflict("This ticket was merged into another one.", code="ticket_merged")
+        if _customer_messages_since(current, message.last_seen_message_id):
+            raise Conflict(
+                "The customer wrote again since you opened the ticket; read it first.",
+                code="new_customer_message",
+            )
+        now = deps.clock.now()
+        message_item_id = new_id()
+        cc = [c for c in dict.fromkeys(current.cc + message.cc) if c != current.requester_email]
+        rfc_id = f"{message_item_id.lower()}.{current.id.lower()}@{deps.policy.mail_domain}"
+        in_reply_to, references = _threading_headers(deps, current) if is_reply else ([], [])
+        posted = Message(
+            id=message_item_id,
+            ticket_id=current.id,
+            workspace_id=workspace.id,
+            kind=message.kind,
+            author=actor,
+            from_address=None,
+            to=[current.requester_email] if is_reply else [],
+            cc=cc if is_reply else [],
+            subject=f"Re: {current.subject}" if is_reply else current.subject,
+            text=message.body,
+            html=text_to_html(message.body),
+            quoted_text=None,
+            message_id=rfc_id if is_reply else None,
+            in_reply_to=in_reply_to,
+            references=references,
+            attachments=[],
+            delivery=DeliveryStatus.QUEUED if is_reply else DeliveryStatus.NOT_SENT,
+            created_at=now,
+        )
+        entries = []
+        updated = replace(
+            current,
+            updated_at=now,
+            last_activity_at=now,
+            message_count=current.message_count + 1,
+            revision=current.revision + 1,
+        )
+        if is_reply:
+            updated = replace(updated, cc=cc)
+            if current.first_response_at is None:
+                updated = replace(updated, first_response_at=now)
+            if current.status is TicketStatus.NEW:
+                updated = replace(updated, status=TicketStatus.OPEN)
+                entries.append(
+                    activity(current, actor, "status", current.status, TicketStatus.OPEN, now)
+                )
+            if current.assignee_id is None and author_user_id:
+                updated = replace(updated, assignee_id=author_user_id)
+                entries.append(activity(current, actor, "assignee", None, author_user_id, now))
+        deps.store.save_ticket(current, updated, entries, message=posted)
+        mail = None
+        if is_reply:
+            mail = OutboundMail(
+                mail_id=message_item_id,
+                workspace_id=workspace.id,
+                purpose="ticket_reply",
+                from_name=f"{author_name} via {workspace.name}",
+                from_address=f"{workspace.slug}@{deps.policy.inbound_mail_domain}",
+                to=[current.requester_email],
+                cc=cc,
+                subject=posted.subject,
+                text=message.body,
+                html=posted.html or "",
+                reply_to=reply_address(
+                    deps.policy.reply_address_secret,
+                    deps.policy.inbound_mail_domain,
+                    workspace.slug,
+                    workspace.id,
+                    current.id,
+                ),
+                headers={
+                    "Message-Id": f"<{rfc_id}>",
+                    **({"In-Reply-To": f"<{in_reply_to[0]}>"} if in_reply_to else {}),
+                    **(
+                        {"References": " ".join(f"<{r}>" for r in references)} if references else {}
+                    ),
+                },
+                tags=["ticket-reply"],
+                ticket_id=current.id,
+                ticket_message_id=message_item_id,
+            )
+        return updated, posted, mail
+
+    updated, posted, mail = retrying(write)
+    if mail is not None:
+        deps.outbox.enqueue(mail)
+    deps.events.publish(
+        "message.sent" if is_reply else "note.added",
+        workspace.id,
+        {"ticket_id": updated.id, "message_id": posted.id, "actor": actor},
+    )
+    return updated, posted
+
+
+def record_delivery(
+    deps: TicketDeps,
+    workspace_id: str,
+    ticket_id: str,
+    message_id: str,
+    delivery: DeliveryStatus,
+    detail: str | None = None,
+) -> None:
+    """Marks a reply sent / delivered / failed / bounced, as the provider reported it."""
+    if deps.store.get_ticket(workspace_id, ticket_id) is None:
+        raise NotFound("No such ticket.", code="ticket_not_found")
+    deps.store.update_message_delivery(workspace_id, ticket_id, message_id, delivery.value, detail)

@@ -1,0 +1,42 @@
+"""The ports and policy values the ticket services work with (built in bootstrap.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from chalicelib.accounts.ports import AccountsStore, MailOutbox
+from chalicelib.clock import Clock
+from chalicelib.tickets.ports import TicketStore
+
+
+class EventPublisher(Protocol):
+    def publish(self, event_type: str, workspace_id: str, payload: dict[str, object]) -> None:
+        """Puts `ticket.created`, `message.received`, ... on the events queue."""
+
+
+class BlobStore(Protocol):
+    def put(self, key: str, content: bytes, content_type: str) -> None: ...
+    def get(self, key: str) -> bytes: ...
+    def download_url(self, key: str, filename: str, expires_seconds: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class TicketPolicy:
+    inbound_mail_domain: str
+    mail_domain: str  # our Message-IDs end in @<mail_domain>
+    reply_address_secret: str
+    max_attachment_bytes: int = 15 * 1024 * 1024
+    max_message_bytes: int = 25 * 1024 * 1024
+    max_text_chars: int = 100_000  # longer bodies are cut for display; the raw mail is kept
+
+
+@dataclass(frozen=True)
+class TicketDeps:
+    store: TicketStore
+    accounts: AccountsStore
+    clock: Clock
+    outbox: MailOutbox
+    events: EventPublisher
+    blobs: BlobStore
+    policy: TicketPolicy

@@ -1,0 +1,57 @@
+"""Reading the inbox: ticket lists and one ticket with its conversation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.errors import NotFound
+from chalicelib.tickets.deps import TicketDeps
+from chalicelib.tickets.lifecycle import get_ticket
+from chalicelib.tickets.model import (
+    Activity,
+    AttachmentRef,
+    Message,
+    Ticket,
+    TicketFilter,
+    TicketPage,
+)
+
+MAX_MESSAGES_SHOWN = 500
+MAX_ACTIVITY_SHOWN = 500
+DOWNLOAD_URL_SECONDS = 300
+
+
+def list_tickets(
+    deps: TicketDeps, workspace_id: str, filters: TicketFilter, cursor: str | None, limit: int
+) -> TicketPage:
+    """Newest activity first; one Query (two for a tag) per page, whatever the inbox size."""
+    return deps.store.list_tickets(workspace_id, filters, cursor, limit)
+
+
+@dataclass(frozen=True)
+class TicketView:
+    ticket: Ticket
+    messages: list[Message]
+    activity: list[Activity]
+
+
+def ticket_view(deps: TicketDeps, workspace_id: str, ticket_ref: str) -> TicketView:
+    ticket = get_ticket(deps, workspace_id, ticket_ref)
+    return TicketView(
+        ticket,
+        deps.store.list_messages(workspace_id, ticket.id, MAX_MESSAGES_SHOWN),
+        deps.store.list_activity(workspace_id, ticket.id, MAX_ACTIVITY_SHOWN),
+    )
+
+
+def attachment_download_url(
+    deps: TicketDeps, workspace_id: str, ticket_ref: str, attachment_id: str
+) -> str:
+    """A short-lived S3 link for a member; 404 unless the attachment is on this ticket."""
+    view = ticket_view(deps, workspace_id, ticket_ref)
+    found: AttachmentRef | None = next(
+        (a for m in view.messages for a in m.attachments if a.id == attachment_id), None
+    )
+    if found is None:
+        raise NotFound("No such attachment on this ticket.", code="attachment_not_found")
+    return deps.blobs.download_url(found.s3_key, found.filename, DOWNLOAD_URL_SECONDS)

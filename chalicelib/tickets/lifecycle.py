@@ -1,0 +1,246 @@
+"""Opening tickets and changing them (status, priority, assignee, tags, subject)."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TypeVar
+
+from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.ids import new_id
+from chalicelib.tickets.contacts import contact_for
+from chalicelib.tickets.deps import TicketDeps
+from chalicelib.tickets.model import (
+    Activity,
+    Channel,
+    Message,
+    Priority,
+    Ticket,
+    TicketStatus,
+)
+from chalicelib.tickets.ports import ContactExists, StaleTicket
+
+T = TypeVar("T")
+MAX_TAGS = 20
+WRITE_ATTEMPTS = 12
+
+
+def retrying(write: Callable[[], T]) -> T:
+    """Runs a read-modify-write until no concurrent change got in between (bounded)."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return write()
+        except (StaleTicket, ContactExists):
+            # Jittered backoff: concurrent writers to one ticket spread out.
+            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+    raise Conflict(
+        "The ticket is being changed by many requests at once; try again.", code="ticket_busy"
+    )
+
+
+def normalise_tags(tags: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for tag in tags:
+        value = tag.strip().lower().replace(" ", "_")
+        if not value:
+            continue
+        if len(value) > 50 or not all(ch.isalnum() or ch in "-_:." for ch in value):
+            raise ValidationFailed(
+                f"tag {tag!r}: use up to 50 letters, digits, '-', '_', ':' or '.'",
+                details=[{"field": "tags", "message": f"invalid tag {tag!r}"}],
+            )
+        if value not in cleaned:
+            cleaned.append(value)
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationFailed(
+            f"at most {MAX_TAGS} tags", details=[{"field": "tags", "message": "too many tags"}]
+        )
+    return cleaned
+
+
+def activity(
+    ticket: Ticket, actor: str, action: str, before: object, after: object, at: datetime
+) -> Activity:
+    def text(value: object) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, list):
+            return ",".join(str(v) for v in value)
+        return str(getattr(value, "value", value))
+
+    return Activity(
+        id=new_id(),
+        ticket_id=ticket.id,
+        actor=actor,
+        action=action,
+        before=text(before),
+        after=text(after),
+        at=at,
+    )
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    requester_email: str
+    requester_name: str
+    subject: str
+    channel: Channel
+    cc: list[str]
+    tags: list[str]
+    priority: Priority = Priority.NORMAL
+    status: TicketStatus = TicketStatus.NEW
+    assignee_id: str | None = None
+    follow_up_of: str | None = None
+
+
+def open_ticket(
+    deps: TicketDeps,
+    workspace_id: str,
+    actor: str,
+    new: NewTicket,
+    first_message: Callable[[Ticket], Message | None],
+) -> Ticket:
+    """Creates the ticket with its per-workspace number, its requester (a contact, created
+    if new) and its first message, in one transaction.  Emits `ticket.created`."""
+    if new.assignee_id is not None:
+        require_assignable(deps, workspace_id, new.assignee_id)
+    tags = normalise_tags(new.tags)
+    number = deps.store.next_ticket_number(workspace_id)
+    ticket_id = new_id()
+
+    def write() -> Ticket:
+        now = deps.clock.now()
+        contact, is_new = contact_for(deps, workspace_id, new.requester_email, new.requester_name)
+        ticket = Ticket(
+            id=ticket_id,
+            workspace_id=workspace_id,
+            number=number,
+            subject=(new.subject.strip() or "(no subject)")[:250],
+            requester_id=contact.id,
+            requester_email=contact.email,
+            requester_name=contact.name,
+            cc=[c for c in dict.fromkeys(new.cc) if c != contact.email],
+            status=new.status,
+            priority=new.priority,
+            assignee_id=new.assignee_id,
+            tags=tags,
+            channel=new.channel,
+            created_at=now,
+            updated_at=now,
+            last_activity_at=now,
+            follow_up_of=new.follow_up_of,
+        )
+        message = first_message(ticket)
+        if message is not None:
+            ticket = replace(ticket, message_count=1, last_customer_message_id=message.id)
+        entries = [activity(ticket, actor, "created", None, ticket.number, now)]
+        deps.store.create_ticket(ticket, message, entries, contact if is_new else None)
+        return ticket
+
+    ticket = retrying(write)
+    deps.events.publish(
+        "ticket.created",
+        workspace_id,
+        {"ticket_id": ticket.id, "number": ticket.number, "actor": actor},
+    )
+    return ticket
+
+
+def require_assignable(deps: TicketDeps, workspace_id: str, user_id: str) -> None:
+    if deps.accounts.get_member(workspace_id, user_id) is None:
+        raise ValidationFailed(
+            "The assignee is not a member of this workspace.",
+            code="invalid_assignee",
+            details=[{"field": "assignee_id", "message": "not a member of this workspace"}],
+        )
+
+
+def get_ticket(deps: TicketDeps, workspace_id: str, ticket_ref: str) -> Ticket:
+    """By id, or by number (`123` or `#123`); 404 for anything outside the workspace."""
+    reference = ticket_ref.lstrip("#")
+    ticket = (
+        deps.store.get_ticket_by_number(workspace_id, int(reference))
+        if reference.isdigit() and len(reference) < 11
+        else deps.store.get_ticket(workspace_id, ticket_ref)
+        if len(ticket_ref) == 26
+        else None
+    )
+    if ticket is None:
+        raise NotFound("No such ticket.", code="ticket_not_found")
+    return ticket
+
+
+@dataclass(frozen=True)
+class TicketChanges:
+    status: TicketStatus | None = None
+    priority: Priority | None = None
+    assignee_id: str | None = None
+    unassign: bool = False
+    tags: list[str] | None = None
+    subject: str | None = None
+
+
+def apply_changes(
+    ticket: Ticket, changes: TicketChanges, actor: str, now: datetime
+) -> tuple[Ticket, list[Activity]]:
+    """The changed ticket and one activity entry per field that really changed."""
+    updated = ticket
+    entries: list[Activity] = []
+
+    def change(field: str, value: object) -> None:
+        nonlocal updated
+        before = getattr(updated, field)
+        if before != value:
+            entries.append(activity(ticket, actor, field.removesuffix("_id"), before, value, now))
+            updated = replace(updated, **{field: value})  # type: ignore[arg-type]
+
+    if changes.status is not None:
+        change("status", changes.status)
+        if changes.status is TicketStatus.SOLVED and ticket.status is not TicketStatus.SOLVED:
+            updated = replace(updated, solved_at=now)
+    if changes.priority is not None:
+        change("priority", changes.priority)
+    if changes.unassign:
+        change("assignee_id", None)
+    elif changes.assignee_id is not None:
+        change("assignee_id", changes.assignee_id)
+    if changes.tags is not None:
+        change("tags", normalise_tags(changes.tags))
+    if changes.subject is not None:
+        change("subject", changes.subject.strip()[:250] or ticket.subject)
+    if entries:
+        updated = replace(
+            updated, updated_at=now, last_activity_at=now, revision=ticket.revision + 1
+        )
+    return updated, entries
+
+
+def change_ticket(
+    deps: TicketDeps, workspace_id: str, ticket_ref: str, actor: str, changes: TicketChanges
+) -> Ticket:
+    """Writes the changes (and their activity) if the ticket did not change meanwhile;
+    retries on a concurrent change.  Emits `ticket.updated` when anything changed."""
+    if changes.assignee_id is not None:
+        require_assignable(deps, workspace_id, changes.assignee_id)
+    ticket_id = get_ticket(deps, workspace_id, ticket_ref).id
+
+    def write() -> tuple[Ticket, list[Activity]]:
+        current = get_ticket(deps, workspace_id, ticket_id)
+        if current.merged_into:
+            raise Conflict("This ticket was merged into another one.", code="ticket_merged")
+        updated, entries = apply_changes(current, changes, actor, deps.clock.now())
+        if entries:
+            deps.store.save_ticket(current, updated, entries)
+        return updated, entries
+
+    updated, entries = retrying(write)
+    if entries:
+        deps.events.publish(
+            "ticket.updated",
+            workspace_id,
+            {"ticket_id": updated.id, "actor": actor, "changes": [e.action for e in entries]},
+        )
+    return updated

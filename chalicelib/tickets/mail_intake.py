@@ -1,0 +1,275 @@
+"""Turning an incoming e-mail into a ticket, or a message on the ticket it answers.
+
+Idempotent: each e-mail is keyed by its Message-ID (or, when it has none, by the delivery
+it came in), so a redelivered webhook or queue message never adds it twice."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+
+from chalicelib.ids import new_id
+from chalicelib.mail.inbound.model import InboundAttachment, InboundMail
+from chalicelib.observability import logger
+from chalicelib.tickets.contacts import contact_for
+from chalicelib.tickets.deps import TicketDeps
+from chalicelib.tickets.lifecycle import NewTicket, activity, open_ticket, retrying
+from chalicelib.tickets.model import (
+    AttachmentRef,
+    Channel,
+    DeliveryStatus,
+    Message,
+    MessageKind,
+    Ticket,
+    TicketStatus,
+)
+from chalicelib.tickets.ports import DuplicateMessage
+from chalicelib.tickets.reply_address import parse_recipient
+from chalicelib.tickets.threading import Thread, find_thread
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What happened to one e-mail."""
+
+    outcome: str  # created | appended | follow_up | duplicate | ignored | unrouted
+    workspace_id: str | None = None
+    ticket_id: str | None = None
+    reason: str | None = None
+
+
+def _route(deps: TicketDeps, mail: InboundMail) -> tuple[str, str | None] | None:
+    """(workspace id, reply token) for the first recipient that is one of our addresses."""
+    for address in dict.fromkeys([mail.recipient, *mail.to, *mail.cc]):
+        parsed = parse_recipient(address, deps.policy.inbound_mail_domain)
+        if parsed is None:
+            continue
+        workspace = deps.accounts.find_workspace_by_slug(parsed[0])
+        if workspace is not None:
+            return workspace.id, parsed[1]
+    return None
+
+
+def _message_key(mail: InboundMail, raw_key: str) -> str:
+    if mail.message_id:
+        return mail.message_id
+    # No Message-ID: key on the delivery, so a redelivery of the same post is still one mail.
+    return hashlib.sha256(raw_key.encode()).hexdigest() + "@no-message-id.helptal"
+
+
+def _store_attachments(
+    deps: TicketDeps,
+    workspace_id: str,
+    message_item_id: str,
+    attachments: list[InboundAttachment],
+) -> tuple[list[AttachmentRef], list[str]]:
+    stored: list[AttachmentRef] = []
+    skipped: list[str] = []
+    total = 0
+    for position, attachment in enumerate(attachments, start=1):
+        size = len(attachment.content)
+        total += size
+        if size > deps.policy.max_attachment_bytes or total > deps.policy.max_message_bytes:
+            skipped.append(attachment.filename)
+            continue
+        attachment_id = f"{message_item_id}-{position}"
+        key = f"ws/{workspace_id}/attachments/{attachment_id}"
+        deps.blobs.put(key, attachment.content, attachment.content_type)
+        stored.append(
+            AttachmentRef(
+                id=attachment_id,
+                filename=attachment.filename,
+                content_type=attachment.content_type,
+                size=size,
+                s3_key=key,
+                content_id=attachment.content_id,
+                inline=attachment.inline,
+            )
+        )
+    return stored, skipped
+
+
+def _customer_message(
+    deps: TicketDeps,
+    mail: InboundMail,
+    workspace_id: str,
+    ticket_id: str,
+    message_key: str,
+    raw_key: str,
+    author: str,
+    kind: MessageKind,
+) -> Message:
+    from chalicelib.mail.replies import visible_reply
+    from chalicelib.mail.sanitize import sanitize_html
+
+    message_item_id = new_id()
+    attachments, skipped = _store_attachments(deps, workspace_id, message_item_id, mail.attachments)
+    cid_urls = {
+        a.content_id: f"/v1/tickets/{ticket_id}/attachments/{a.id}"
+        for a in attachments
+        if a.content_id
+    }
+    visible = visible_reply(mail.text, mail.html)
+    limit = deps.policy.max_text_chars
+    html = sanitize_html(mail.html, cid_urls=cid_urls) if mail.html else None
+    detail = (
+        f"attachments over the size limit were not kept: {', '.join(skipped)}" if skipped else None
+    )
+    return Message(
+        id=message_item_id,
+        ticket_id=ticket_id,
+        workspace_id=workspace_id,
+        kind=kind,
+        author=author,
+        from_address=mail.from_address,
+        to=mail.to,
+        cc=mail.cc,
+        subject=mail.subject,
+        text=visible.text[:limit],
+        html=html[: limit * 2] if html else None,
+        quoted_text=(visible.quoted or None) and visible.quoted[:limit],
+        message_id=message_key,
+        in_reply_to=mail.in_reply_to,
+        references=mail.references,
+        attachments=attachments,
+        delivery=DeliveryStatus.RECEIVED,
+        delivery_detail=detail,
+        created_at=deps.clock.now(),
+        raw_s3_key=raw_key,
+    )
+
+
+def _our_addresses(deps: TicketDeps, addresses: list[str]) -> set[str]:
+    domain = "@" + deps.policy.inbound_mail_domain.lower()
+    return {a for a in addresses if a.lower().endswith(domain)}
+
+
+def _append(
+    deps: TicketDeps, thread: Thread, mail: InboundMail, message_key: str, raw_key: str
+) -> Ticket:
+    ticket_id = thread.ticket.id
+    workspace_id = thread.ticket.workspace_id
+    if thread.sender_is_member:
+        author, kind = f"user:{thread.member_user_id}", MessageKind.REPLY
+    else:
+        author, kind = "", MessageKind.CUSTOMER
+    message = _customer_message(
+        deps, mail, workspace_id, ticket_id, message_key, raw_key, author, kind
+    )
+
+    def write() -> Ticket:
+        current = deps.store.get_ticket(workspace_id, ticket_id)
+        assert current is not None
+        now = deps.clock.now()
+        contact, is_new = contact_for(deps, workspace_id, mail.from_address, mail.from_name)
+        posted = replace(message, author=author or f"contact:{contact.id}")
+        new_cc = [
+            a
+            for a in mail.cc + mail.to
+            if a not in _our_addresses(deps, mail.cc + mail.to) and a != current.requester_email
+        ]
+        updated = replace(
+            current,
+            updated_at=now,
+            last_activity_at=now,
+            message_count=current.message_count + 1,
+            revision=current.revision + 1,
+            cc=list(dict.fromkeys(current.cc + new_cc)),
+        )
+        entries = []
+        if kind is MessageKind.CUSTOMER:
+            updated = replace(updated, last_customer_message_id=posted.id)
+            if current.status in (TicketStatus.SOLVED, TicketStatus.PENDING, TicketStatus.ON_HOLD):
+                # The customer answered: the ticket needs the team again.
+                updated = replace(updated, status=TicketStatus.OPEN)
+                entries.append(
+                    activity(
+                        current, posted.author, "status", current.status, TicketStatus.OPEN, now
+                    )
+                )
+        deps.store.save_ticket(
+            current,
+            updated,
+            entries,
+            message=posted,
+            new_contact=contact if is_new and not thread.sender_is_member else None,
+        )
+        return updated
+
+    return retrying(write)
+
+
+def receive_mail(deps: TicketDeps, mail: InboundMail, raw_key: str) -> Intake:
+    """Routes, threads and stores one e-mail.  Writes: ticket/message/contact/activity items,
+    attachments in S3; emits `ticket.created` or `message.received`."""
+    routed = _route(deps, mail)
+    if routed is None:
+        logger.warning("inbound mail for no workspace", extra={"raw_key": raw_key})
+        return Intake("unrouted", reason="no workspace has this address")
+    workspace_id, reply_token = routed
+    logger.append_keys(workspace_id=workspace_id)
+    machine_reason = mail.machine_reason
+    if machine_reason:
+        logger.info("machine-generated mail not ticketed", extra={"reason": machine_reason})
+        return Intake("ignored", workspace_id, reason=machine_reason)
+    message_key = _message_key(mail, raw_key)
+    already = deps.store.find_ticket_by_message_id(workspace_id, message_key)
+    if already:
+        return Intake("duplicate", workspace_id, already)
+    thread = find_thread(deps, workspace_id, mail, reply_token)
+    try:
+        if thread is not None and thread.ticket.status is not TicketStatus.CLOSED:
+            ticket = _append(deps, thread, mail, message_key, raw_key)
+            deps.events.publish(
+                "message.received",
+                workspace_id,
+                {"ticket_id": ticket.id, "from": mail.from_address},
+            )
+            return Intake("appended", workspace_id, ticket.id)
+        follow_up_of = thread.ticket.id if thread is not None else None
+        ticket = _open_from_mail(deps, workspace_id, mail, message_key, raw_key, follow_up_of)
+    except DuplicateMessage:
+        return Intake(
+            "duplicate",
+            workspace_id,
+            deps.store.find_ticket_by_message_id(workspace_id, message_key),
+        )
+    return Intake("follow_up" if follow_up_of else "created", workspace_id, ticket.id)
+
+
+def _open_from_mail(
+    deps: TicketDeps,
+    workspace_id: str,
+    mail: InboundMail,
+    message_key: str,
+    raw_key: str,
+    follow_up_of: str | None,
+) -> Ticket:
+    ours = _our_addresses(deps, mail.to + mail.cc)
+    cc = [a for a in mail.cc + mail.to if a not in ours and a != mail.from_address]
+    new = NewTicket(
+        requester_email=mail.from_address,
+        requester_name=mail.from_name,
+        subject=mail.subject,
+        channel=Channel.EMAIL,
+        cc=cc,
+        tags=[],
+        follow_up_of=follow_up_of,
+    )
+    prepared: dict[str, Message] = {}
+
+    def first_message(ticket: Ticket) -> Message:
+        if "message" not in prepared:  # attachments are uploaded once, even on a retry
+            prepared["message"] = _customer_message(
+                deps,
+                mail,
+                workspace_id,
+                ticket.id,
+                message_key,
+                raw_key,
+                f"contact:{ticket.requester_id}",
+                MessageKind.CUSTOMER,
+            )
+        return replace(prepared["message"], author=f"contact:{ticket.requester_id}")
+
+    return open_ticket(deps, workspace_id, "system:mail", new, first_message)
