@@ -74,8 +74,12 @@ def account_deps() -> AccountDeps:
 @lru_cache(maxsize=1)
 def s3_client() -> Any:
     import boto3
+    from botocore.config import Config
 
-    return boto3.client("s3", region_name=get_settings().region)
+    # SigV4 presigned links (the only kind newer regions such as ap-southeast-1 accept).
+    return boto3.client(
+        "s3", region_name=get_settings().region, config=Config(signature_version="s3v4")
+    )
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,7 @@ on first use so that cold starts of routes without forms do not pay for it.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -77,13 +78,16 @@ def parse_form(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_parts: int = DEFAULT_MAX_PARTS,
     max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES,
+    binary_fields: Collection[str] = (),
 ) -> FormData:
     """Parse `body` according to `content_type` (the request's Content-Type header).
 
     Raises `PayloadTooLarge` (413) when the body, the number of parts or one text field is over
     its limit, `BadRequest` (400, code `malformed_form`) for a body that does not match its
     declared type (missing boundary, truncated, invalid UTF-8), and `UnsupportedMediaType`
-    (415) for any other content type.
+    (415) for any other content type.  Fields named in `binary_fields` (e.g. Mailgun's
+    `body-mime`, whose bytes may be in any charset) are kept as bytes, in `files`, with an
+    empty filename.
     """
     kind = media_type(content_type)
     if kind not in (URLENCODED, MULTIPART):
@@ -92,7 +96,9 @@ def parse_form(
         )
     if len(body) > max_body_bytes:
         raise PayloadTooLarge(f"the form is larger than {max_body_bytes} bytes")
-    collector = _Collector(max_parts=max_parts, max_field_bytes=max_field_bytes)
+    collector = _Collector(
+        max_parts=max_parts, max_field_bytes=max_field_bytes, binary_fields=binary_fields
+    )
     if kind == URLENCODED:
         _parse_urlencoded(body, collector)
     else:
@@ -101,7 +107,10 @@ def parse_form(
 
 
 class _Collector:
-    def __init__(self, *, max_parts: int, max_field_bytes: int) -> None:
+    def __init__(
+        self, *, max_parts: int, max_field_bytes: int, binary_fields: Collection[str]
+    ) -> None:
+        self.binary_fields = frozenset(binary_fields)
         self.max_parts = max_parts
         self.max_field_bytes = max_field_bytes
         self.parts = 0
@@ -131,6 +140,9 @@ class _Collector:
         if self._is_new(name):
             self.fields[name] = value
 
+    def add_binary(self, name: str, content: bytes) -> None:
+        self.add_file(name, UploadedFile("", "application/octet-stream", content))
+
     def add_file(self, name: str, upload: UploadedFile) -> None:
         if self._is_new(name):
             self.files[name] = upload
@@ -140,16 +152,21 @@ class _Collector:
 
 
 def _parse_urlencoded(body: bytes, collector: _Collector) -> None:
-    try:
-        # Strictly only percent-encoded bytes are allowed, but raw UTF-8 is common and harmless.
-        text = body.decode("utf-8")
-        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
-    except UnicodeDecodeError as e:
-        raise BadRequest("urlencoded form is not valid UTF-8", code=_MALFORMED) from e
-    for name, value in pairs:
+    # Decoded as latin-1 first, which maps every byte to one character, so each value's exact
+    # bytes are known; text fields must then be valid UTF-8 (raw UTF-8 is common and harmless).
+    pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    for raw_name, raw_value in pairs:
         collector.count_part()
-        collector.check_field_size(name, len(value.encode("utf-8")))
-        collector.add_field(name, value)
+        content = raw_value.encode("latin-1")
+        try:
+            name = raw_name.encode("latin-1").decode("utf-8")
+            if name in collector.binary_fields:
+                collector.add_binary(name, content)
+                continue
+            collector.check_field_size(name, len(content))
+            collector.add_field(name, content.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            raise BadRequest("urlencoded form is not valid UTF-8", code=_MALFORMED) from e
 
 
 def _parse_multipart(body: bytes, content_type: str, collector: _Collector) -> None:
@@ -194,6 +211,9 @@ def _finish_part(segment: Any, content: bytes, collector: _Collector) -> None:
                 content=content,
             ),
         )
+        return
+    if name in collector.binary_fields:
+        collector.add_binary(name, content)
         return
     charset = segment.charset or "utf-8"
     try:

@@ -86,7 +86,7 @@ class MotoServer:
             self._log = self.log_path.open("ab")
         ensure_port_free(self.port, "moto server (set AWS_PORT, or AWS_ENDPOINT_URL)", self.host)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
+            [sys.executable, "-m", "devstack.moto_serial", "-H", self.host, "-p", str(self.port)],
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )

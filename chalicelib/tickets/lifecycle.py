@@ -25,7 +25,7 @@ from chalicelib.tickets.ports import ContactExists, StaleTicket
 
 T = TypeVar("T")
 MAX_TAGS = 20
-WRITE_ATTEMPTS = 12
+WRITE_ATTEMPTS = 30
 
 
 def retrying(write: Callable[[], T]) -> T:
