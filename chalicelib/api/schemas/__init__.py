@@ -1,0 +1,7 @@
+"""Request and response schemas of the public API (also the source of the OpenAPI document).
+
+One module per capability; everything is re-exported here, where routes name them
+(`operation(..., body="SignupIn")`)."""
+
+from chalicelib.api.schemas.common import *  # noqa: F403
+from chalicelib.api.schemas.tickets import *  # noqa: F403

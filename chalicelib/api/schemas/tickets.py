@@ -1,0 +1,134 @@
+"""Ticket request and response schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from chalicelib.api.schemas.common import EmailStr, Incoming, Outgoing, QueryParams
+
+# -- tickets -------------------------------------------------------------------------------
+
+TicketStatusName = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
+PriorityName = Literal["low", "normal", "high", "urgent"]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+
+
+class RequesterIn(Incoming):
+    email: EmailStr
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] = ""
+
+
+class TicketIn(Incoming):
+    requester: RequesterIn
+    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=250)]
+    body: Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
+    cc: list[EmailStr] = Field(default_factory=list, max_length=50)
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    priority: PriorityName = "normal"
+    status: TicketStatusName = "new"
+    assignee_id: str | None = Field(default=None, max_length=26)
+
+
+class TicketPatchIn(Incoming):
+    status: TicketStatusName | None = None
+    priority: PriorityName | None = None
+    assignee_id: str | None = Field(
+        default=None, max_length=26, description="A member's user id; `null` unassigns."
+    )
+    tags: list[Tag] | None = Field(default=None, max_length=20)
+    subject: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=250)]
+        | None
+    ) = None
+
+
+class MessageIn(Incoming):
+    body: Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
+    kind: Literal["reply", "note"] = "reply"
+    cc: list[EmailStr] = Field(default_factory=list, max_length=50)
+    last_seen_message_id: str | None = Field(
+        default=None,
+        max_length=26,
+        description="The newest message you saw; 409 if the customer wrote since.",
+    )
+
+
+class TicketQuery(QueryParams):
+    status: TicketStatusName | None = None
+    assignee: str | None = Field(
+        default=None, max_length=26, description="`me`, `none` or a user id"
+    )
+    tag: str | None = Field(default=None, max_length=50)
+    requester: str | None = Field(default=None, max_length=26, description="a contact id")
+    cursor: str | None = Field(default=None, max_length=4096)
+    limit: int = Field(default=25, ge=1, le=100)
+
+
+class AttachmentOut(Outgoing):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    inline: bool
+    url: str = Field(description="Members only: redirects to a short-lived download link.")
+
+
+class MessageOut(Outgoing):
+    id: str
+    kind: Literal["customer", "reply", "note"]
+    author: str
+    from_address: str | None
+    to: list[str]
+    cc: list[str]
+    subject: str
+    text: str
+    html: str | None = Field(description="Sanitised HTML, safe to render.")
+    quoted_text: str | None
+    attachments: list[AttachmentOut]
+    delivery: str
+    delivery_detail: str | None
+    created_at: datetime
+
+
+class ActivityOut(Outgoing):
+    id: str
+    actor: str
+    action: str
+    before: str | None
+    after: str | None
+    at: datetime
+
+
+class TicketOut(Outgoing):
+    id: str
+    number: int
+    subject: str
+    requester: dict[str, str]
+    cc: list[str]
+    status: TicketStatusName
+    priority: PriorityName
+    assignee_id: str | None
+    tags: list[str]
+    channel: str
+    created_at: datetime
+    updated_at: datetime
+    last_activity_at: datetime
+    first_response_at: datetime | None
+    solved_at: datetime | None
+    message_count: int
+    last_customer_message_id: str | None
+    merged_into: str | None
+    follow_up_of: str | None
+
+
+class TicketListOut(Outgoing):
+    tickets: list[TicketOut]
+    next_cursor: str | None
+
+
+class TicketDetailOut(TicketOut):
+    messages: list[MessageOut]
+    activity: list[ActivityOut]
