@@ -5,7 +5,8 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import bootstrap
-from chalicelib.api.routing import FORM, MULTIPART, Call, operation
+from chalicelib.api.routing import FORM, JSON, MULTIPART, Call, operation
+from chalicelib.errors import BadRequest
 from chalicelib.mail.intake_queue import accept_inbound_delivery
 
 bp = Blueprint(__name__)
@@ -26,5 +27,31 @@ def mailgun_inbound(call: Call) -> dict[str, str]:
     raw = request.raw_body if isinstance(request.raw_body, bytes) else b""
     status = accept_inbound_delivery(
         bootstrap.inbound_intake(), raw, request.headers.get("content-type")
+    )
+    return {"status": status}
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/webhooks/mailgun/events",
+    summary="Mailgun delivery events (delivered, failed, bounced); signed by Mailgun",
+    tag="webhooks",
+    auth=False,
+    accepts=(JSON,),
+    errors=(400, 401, 403, 415, 503),
+)
+def mailgun_events(call: Call) -> dict[str, str]:
+    import json
+
+    from chalicelib.mail.delivery_events import record_mailgun_event
+
+    try:
+        payload = json.loads(call.request.raw_body or b"")
+    except ValueError as e:
+        raise BadRequest("The body is not valid JSON.", code="malformed_json") from e
+    intake = bootstrap.inbound_intake()
+    status = record_mailgun_event(
+        bootstrap.ticket_deps(), intake.signing_key, intake.guard, payload
     )
     return {"status": status}

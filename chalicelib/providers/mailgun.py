@@ -43,7 +43,11 @@ class MailgunSender:
             (f"h:{header_safe(name)}", header_safe(value)) for name, value in mail.headers.items()
         ]
         fields += [("o:tag", header_safe(tag)) for tag in mail.tags]
+        # Echoed back on delivery events (and visible to recipients: ids only, no content).
         fields.append(("v:helptal-mail-id", mail.mail_id))
+        if mail.ticket_id:
+            fields.append(("v:helptal-workspace-id", mail.workspace_id))
+            fields.append(("v:helptal-ticket-id", mail.ticket_id))
         return fields
 
     def send(self, mail: OutboundMail) -> str:

@@ -46,6 +46,8 @@ DEFAULT_TOLERANCE_SECONDS = 15 * 60
 # Mailgun retries over about 8 h (10 min, 15 min, 30 min, 1 h, 2 h, 4 h); an hour's margin.
 MAILGUN_RETRY_WINDOW_SECONDS = 9 * 3600
 MAIL_ID_VARIABLE = "helptal-mail-id"
+WORKSPACE_ID_VARIABLE = "helptal-workspace-id"
+TICKET_ID_VARIABLE = "helptal-ticket-id"
 
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _TOKEN = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, no spaces; Mailgun sends 50 chars
@@ -230,6 +232,8 @@ class MailEvent:
     delivery_status_code: int | None
     delivery_status_message: str | None
     mail_id: str | None
+    workspace_id: str | None = None  # set on ticket replies (user-variables)
+    ticket_id: str | None = None
 
 
 def normalise_message_id(value: Any) -> str | None:
@@ -261,6 +265,7 @@ def parse_event(payload: Any) -> MailEvent:
         raise BadRequest("Mailgun event-data without a numeric timestamp", code="malformed_event")
     message = _object(data.get("message"))
     status = _object(data.get("delivery-status"))
+    variables = _user_variables(data.get("user-variables"))
     return MailEvent(
         event=event,
         event_id=_optional_text(data.get("id")),
@@ -272,7 +277,9 @@ def parse_event(payload: Any) -> MailEvent:
         delivery_status_code=_status_code(status.get("code")),
         delivery_status_message=_optional_text(status.get("message"))
         or _optional_text(status.get("description")),
-        mail_id=_optional_text(_user_variables(data.get("user-variables")).get(MAIL_ID_VARIABLE)),
+        mail_id=_optional_text(variables.get(MAIL_ID_VARIABLE)),
+        workspace_id=_optional_text(variables.get(WORKSPACE_ID_VARIABLE)),
+        ticket_id=_optional_text(variables.get(TICKET_ID_VARIABLE)),
     )
 
 

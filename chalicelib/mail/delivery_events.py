@@ -1,0 +1,60 @@
+"""What Mailgun tells us after sending: delivered, failed, bounced — shown on the reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.mail.intake_queue import ReleasableGuard
+from chalicelib.tickets.deps import TicketDeps
+from chalicelib.tickets.model import DeliveryStatus
+
+
+def delivery_of(event: str, severity: str | None, reason: str | None) -> DeliveryStatus | None:
+    """The delivery state an event means for a reply; None for events that change nothing
+    (accepted, opened, clicked, a temporary failure Mailgun is still retrying)."""
+    if event == "delivered":
+        return DeliveryStatus.DELIVERED
+    if event == "failed" and severity == "permanent":
+        return (
+            DeliveryStatus.BOUNCED
+            if reason in ("bounce", "suppress-bounce")
+            else DeliveryStatus.FAILED
+        )
+    if event == "rejected":
+        return DeliveryStatus.FAILED
+    return None
+
+
+def record_mailgun_event(
+    deps: TicketDeps, signing_key: str, guard: ReleasableGuard, payload: Any
+) -> str:
+    """Verifies an event webhook and records it on the reply it is about.
+
+    "duplicate" for a token already seen, "ignored" for events about other mail or that change
+    nothing, "recorded" otherwise.  Writes: the token; one UpdateItem on the message."""
+    from chalicelib.providers.mailgun_webhooks import parse_event, verify_event
+
+    if not verify_event(payload, signing_key, guard, deps.clock.now().timestamp()):
+        return "duplicate"
+    event = parse_event(payload)
+    delivery = delivery_of(event.event, event.severity, event.reason)
+    if delivery is None or not (event.workspace_id and event.ticket_id and event.mail_id):
+        return "ignored"
+    ticket = deps.store.get_ticket(event.workspace_id, event.ticket_id)
+    if ticket is None:
+        return "ignored"
+    detail = (
+        " ".join(
+            part
+            for part in (
+                str(event.delivery_status_code or ""),
+                event.delivery_status_message or event.reason or "",
+            )
+            if part
+        )
+        or None
+    )
+    deps.store.update_message_delivery(
+        event.workspace_id, ticket.id, event.mail_id, delivery.value, detail
+    )
+    return "recorded"

@@ -1,0 +1,138 @@
+"""A reply's life after Send: through Mailgun (fake), then delivery events on the ticket."""
+
+import json
+
+import pytest
+
+from app import app
+from devstack.pump import EventPump
+from fakes.mailgun import event_payload
+from tests.integration.conftest import drain_mail_queue
+
+
+@pytest.fixture()
+def pump(clean_aws):
+    return EventPump.from_app(app, wait_seconds=0, max_backoff_seconds=0)
+
+
+def _send_queued_mail(pump):
+    [subscription] = [q for q in pump.queues if q.name == "mail_out_worker"]
+    while pump.poll_queue(subscription).received:
+        pass
+
+
+@pytest.fixture()
+def replied(api, fake_mailgun, pump):
+    owner = api.sign_up()
+    drain_mail_queue()
+    status, ticket, _ = api.request(
+        "POST",
+        "/v1/tickets",
+        {"requester": {"email": "carla@customer.test"}, "subject": "Help", "body": "Please"},
+        token=owner["token"],
+    )
+    status, reply, _ = api.request(
+        "POST",
+        f"/v1/tickets/{ticket['id']}/messages",
+        {"body": "Here you go."},
+        token=owner["token"],
+    )
+    assert status == 201
+    return owner, ticket, reply
+
+
+def _reply_state(api, owner, ticket):
+    detail = api.request("GET", f"/v1/tickets/{ticket['id']}", token=owner["token"])[1]
+    return detail["messages"][-1]
+
+
+def _event(api, sent, event, **kwargs):
+    variables = {k[2:]: v for k, v in sent.fields.items() if k.startswith("v:")}
+    payload = event_payload(
+        event,
+        sent.one("h:Message-Id"),
+        sent.all("to")[0],
+        extra={"user-variables": variables},
+        **kwargs,
+    )
+    response = api.client.http.post(
+        "/v1/webhooks/mailgun/events",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps(payload),
+    )
+    return response.status_code, json.loads(response.body), payload
+
+
+def test_reply_is_sent_with_threading_headers_and_marked_sent(api, fake_mailgun, pump, replied):
+    owner, ticket, _ = replied
+    _send_queued_mail(pump)
+    [sent] = fake_mailgun.messages
+    assert sent.one("h:Message-Id").endswith("@mg.helptal.test>")
+    assert sent.one("h:Reply-To").startswith("acme-support+t-")
+    assert sent.one("from") == '"Ann Owner via Acme Support" <acme-support@in.helptal.test>'
+    assert sent.one("v:helptal-ticket-id") == ticket["id"]
+    assert _reply_state(api, owner, ticket)["delivery"] == "sent"
+
+
+def test_delivered_and_bounced_events_show_on_the_reply(api, fake_mailgun, pump, replied):
+    owner, ticket, _ = replied
+    _send_queued_mail(pump)
+    [sent] = fake_mailgun.messages
+    status, body, _ = _event(api, sent, "delivered")
+    assert (status, body) == (200, {"status": "recorded"})
+    assert _reply_state(api, owner, ticket)["delivery"] == "delivered"
+    status, body, _ = _event(
+        api,
+        sent,
+        "failed",
+        severity="permanent",
+        reason="bounce",
+        delivery_status_code=550,
+        delivery_status_message="No such mailbox",
+    )
+    assert body == {"status": "recorded"}
+    state = _reply_state(api, owner, ticket)
+    assert (state["delivery"], state["delivery_detail"]) == ("bounced", "550 No such mailbox")
+
+
+def test_temporary_failures_and_opens_change_nothing(api, fake_mailgun, pump, replied):
+    owner, ticket, _ = replied
+    _send_queued_mail(pump)
+    [sent] = fake_mailgun.messages
+    assert _event(api, sent, "failed", severity="temporary")[1] == {"status": "ignored"}
+    assert _event(api, sent, "opened")[1] == {"status": "ignored"}
+    assert _reply_state(api, owner, ticket)["delivery"] == "sent"
+
+
+def test_event_webhooks_are_verified_and_idempotent(api, fake_mailgun, pump, replied):
+    owner, ticket, _ = replied
+    _send_queued_mail(pump)
+    [sent] = fake_mailgun.messages
+    _, _, payload = _event(api, sent, "delivered")
+    again = api.client.http.post(
+        "/v1/webhooks/mailgun/events",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps(payload),
+    )
+    assert json.loads(again.body) == {"status": "duplicate"}
+    payload["signature"]["signature"] = "0" * 64
+    forged = api.client.http.post(
+        "/v1/webhooks/mailgun/events",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps(payload),
+    )
+    assert forged.status_code == 401
+    garbage = api.client.http.post(
+        "/v1/webhooks/mailgun/events", headers={"Content-Type": "application/json"}, body="{oops"
+    )
+    assert garbage.status_code == 400
+
+
+def test_a_permanently_refused_reply_is_marked_failed_on_the_ticket(
+    api, fake_mailgun, pump, replied
+):
+    owner, ticket, _ = replied
+    fake_mailgun.fail_next(400, message="to parameter is not a valid address")
+    _send_queued_mail(pump)
+    assert fake_mailgun.messages == []
+    assert _reply_state(api, owner, ticket)["delivery"] == "failed"
