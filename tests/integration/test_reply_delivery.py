@@ -105,7 +105,6 @@ def test_temporary_failures_and_opens_change_nothing(api, fake_mailgun, pump, re
 
 
 def test_event_webhooks_are_verified_and_idempotent(api, fake_mailgun, pump, replied):
-    owner, ticket, _ = replied
     _send_queued_mail(pump)
     [sent] = fake_mailgun.messages
     _, _, payload = _event(api, sent, "delivered")
