@@ -10,7 +10,8 @@ from chalicelib import bootstrap
 from chalicelib.api.routing import Call, operation
 from chalicelib.ids import new_id
 from chalicelib.lazy import lazy_module
-from chalicelib.tickets import conversation, inbox, lifecycle
+from chalicelib.tickets import conversation, inbox, lifecycle, merging, presence
+from chalicelib.tickets.counts import inbox_counts
 from chalicelib.tickets.model import (
     Channel,
     DeliveryStatus,
@@ -24,6 +25,8 @@ from chalicelib.tickets.model import (
 
 if TYPE_CHECKING:
     from chalicelib.api.schemas import (
+        InboxCountsOut,
+        MergeIn,
         MessageIn,
         MessageOut,
         TicketDetailOut,
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
         TicketOut,
         TicketPatchIn,
         TicketQuery,
+        ViewersOut,
     )
 
 schemas = lazy_module("chalicelib.api.schemas")
@@ -283,3 +287,70 @@ def download_attachment(call: Call) -> Response:
         call.params["attachment_id"],
     )
     return Response(body="", status_code=302, headers={"Location": url})
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/tickets/{ticket_id}/merge",
+    summary="Merge this ticket into another (messages move; this one closes)",
+    tag="tickets",
+    body="MergeIn",
+    response="TicketOut",
+    errors=(400, 401, 404, 409, 422),
+)
+def merge_ticket(call: Call) -> TicketOut:
+    body: MergeIn = call.body
+    merged = merging.merge_tickets(
+        bootstrap.ticket_deps(),
+        call.member.workspace_id,
+        call.params["ticket_id"],
+        body.into,
+        call.member.actor,
+    )
+    return schemas.TicketOut(**ticket_out(merged))
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/tickets/{ticket_id}/viewing",
+    summary="Heartbeat while a ticket is open; lists teammates viewing it too",
+    tag="tickets",
+    response="ViewersOut",
+    errors=(401, 404),
+)
+def viewing(call: Call) -> ViewersOut:
+    principal = call.member
+    deps = bootstrap.ticket_deps()
+    member = (
+        deps.accounts.get_member(principal.workspace_id, principal.user_id)
+        if principal.user_id
+        else None
+    )
+    viewer_id = principal.user_id or principal.actor
+    others = presence.viewing(
+        deps,
+        principal.workspace_id,
+        call.params["ticket_id"],
+        viewer_id,
+        member.name if member else principal.actor,
+    )
+    return schemas.ViewersOut(viewers=[schemas.ViewerOut.model_validate(v) for v in others])
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/inbox/counts",
+    summary="Ticket counts per status, yours and unassigned",
+    tag="tickets",
+    response="InboxCountsOut",
+    errors=(401,),
+)
+def counts(call: Call) -> InboxCountsOut:
+    raw = bootstrap.ticket_deps().store.inbox_counts(call.member.workspace_id)
+    result = inbox_counts(raw, call.member.user_id)
+    return schemas.InboxCountsOut(
+        by_status=result.by_status, mine=result.mine, unassigned=result.unassigned
+    )

@@ -137,6 +137,20 @@ def tickets_by_requester(workspace_id: str, contact_id: str) -> str:
     return f"WS#{workspace_id}#TICKETS#REQUESTER#{contact_id}"
 
 
+VIEWER_PREFIX = "VIEWER#"
+
+
+def viewer_sk(user_id: str) -> str:
+    return f"{VIEWER_PREFIX}{user_id}"
+
+
+INBOX_COUNT_PREFIX = "COUNT#"
+
+
+def inbox_count_sk(bucket: str) -> str:
+    return f"{INBOX_COUNT_PREFIX}{bucket}"
+
+
 def activity_order(last_activity_iso: str, ticket_id: str) -> str:
     """Sort key of a ticket in every view: newest activity last (queries read backwards)."""
     return f"{last_activity_iso}#{ticket_id}"
@@ -144,3 +158,38 @@ def activity_order(last_activity_iso: str, ticket_id: str) -> str:
 
 def webhook_token_pk(provider: str, token: str) -> str:
     return f"WEBHOOK#{provider}#" + hashlib.sha256(token.encode()).hexdigest()
+
+
+# -- canned responses ----------------------------------------------------------------------
+
+
+def canned_response_sk(canned_id: str) -> str:
+    return f"CANNED#{canned_id}"
+
+
+def canned_name_sk(name_key: str) -> str:
+    """Claims a canned response's name (case-folded) in its workspace: names are unique."""
+    return f"CANNEDNAME#{name_key}"
+
+
+def canned_responses_view(workspace_id: str) -> str:
+    """GSI1 partition of a workspace's canned responses, sorted by name."""
+    return f"WS#{workspace_id}#CANNED"
+
+
+def canned_name_order(name_key: str, canned_id: str) -> str:
+    return f"{name_key}#{canned_id}"
+
+
+# -- contact directory ---------------------------------------------------------------------
+
+CONTACT_PREFIX = "CONTACT#"
+
+
+def contact_index_pk(workspace_id: str) -> str:
+    """The workspace's contact search index: one entry per search term of each contact."""
+    return f"WS#{workspace_id}#CONTACTIDX"
+
+
+def contact_index_sk(term: str, contact_id: str) -> str:
+    return f"{term}#{contact_id}"

@@ -28,8 +28,15 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | tickets by tag (tag entries)                | Query GSI2 WS#<ws>#TICKETS#TAG#<tag>, BatchGet    |
 | tickets by assignee, or unassigned          | Query GSI3 WS#<ws>#TICKETS#ASSIGNEE#<user|none>   |
 | tickets of a requester                      | Query GSI4 WS#<ws>#TICKETS#REQUESTER#<contact>    |
+| who has a ticket open                       | Query PK=WS#<ws>#T#<ticket>, begins_with VIEWER#  |
+| inbox counts                                | Query PK=WS#<ws>, SK begins_with COUNT#           |
 | contact by id                               | GetItem PK=WS#<ws>, SK=CONTACT#<id>               |
 | contact by e-mail                           | GetItem PK=WS#<ws>, SK=CONTACTEMAIL#<email>       |
+| contacts, newest first                      | Query PK=WS#<ws>, SK begins_with CONTACT#         |
+| contacts by e-mail / name-word prefix       | Query PK=WS#<ws>#CONTACTIDX, SK begins_with <q>   |
+| canned response by id                       | GetItem PK=WS#<ws>, SK=CANNED#<id>                |
+| canned response name (uniqueness)           | PK=WS#<ws>, SK=CANNEDNAME#<name, case-folded>     |
+| canned responses by name prefix             | Query GSI1 WS#<ws>#CANNED, begins_with <prefix>   |
 
 Ticket views (GSI1-4) sort by `<last activity>#<ticket id>`; queries read them backwards.
 
@@ -293,5 +300,50 @@ class ContactEmailLookup(Item, discriminator="contact_email"):
     contact_id = UnicodeAttribute()
 
 
+class InboxCountItem(Item, discriminator="inbox_count"):
+    """One inbox count (`status:<s>`, `assignee:<user>`, `unassigned`), kept by every write."""
+
+    value = NumberAttribute(default=0)
+
+
+class TicketViewerItem(Item, discriminator="ticket_viewer"):
+    """Someone has the ticket open (a heartbeat refreshes it; it expires on its own)."""
+
+    user_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+
+
 class WebhookTokenItem(Item, discriminator="webhook_token"):
     """A provider delivery token already accepted (replay guard); expires with its window."""
+
+
+class CannedResponseItem(Item, discriminator="canned_response"):
+    """A saved reply; in the workspace's canned-response view (GSI1), sorted by name."""
+
+    gsi1pk = UnicodeAttribute(attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(attr_name="GSI1SK")
+    canned_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    name_key = UnicodeAttribute()
+    body = UnicodeAttribute()
+    locale = UnicodeAttribute()
+    set_status = UnicodeAttribute(null=True)
+    add_tags = ListAttribute(of=UnicodeAttribute, default=list)
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    revision = NumberAttribute(default=0)
+
+
+class CannedNameClaim(Item, discriminator="canned_name"):
+    canned_id = UnicodeAttribute()
+
+
+class ContactIndexItem(Item, discriminator="contact_index"):
+    """One search term (e-mail or a name word, folded) of a contact, with what a result shows."""
+
+    contact_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -16,6 +16,7 @@ from chalicelib.store.models import (
     ActivityItem,
     ContactEmailLookup,
     ContactItem,
+    InboxCountItem,
     Item,
     MessageIdLookup,
     MessageItem,
@@ -23,8 +24,10 @@ from chalicelib.store.models import (
     TicketItem,
     TicketNumberLookup,
     TicketTagItem,
+    TicketViewerItem,
 )
 from chalicelib.store.paging import decode_cursor, encode_cursor
+from chalicelib.tickets.counts import count_deltas
 from chalicelib.tickets.model import (
     Activity,
     AttachmentRef,
@@ -265,6 +268,9 @@ class DynamoTicketStore:
                     raise DuplicateMessage() from e
                 if guards == "contact":
                     raise ContactExists() from e
+            if "TransactionConflict" in reasons:
+                # Another transaction was writing the same items: read again and retry.
+                raise StaleTicket() from e
             raise
 
     # -- writes -----------------------------------------------------------------------------
@@ -307,6 +313,64 @@ class DynamoTicketStore:
             Item.pk.does_not_exist(),
             "contact",
         )
+        # The contact directory owns the format of its search entries.
+        from chalicelib.store.contacts_repo import contact_index_items
+
+        for entry in contact_index_items(contact):  # at most MAX_TERMS items
+            writes.put(entry)
+
+    def _count(self, writes: _Writes, workspace_id: str, deltas: dict[str, int]) -> None:
+        for bucket, delta in deltas.items():
+            if delta:
+                counter = InboxCountItem(
+                    keys.workspace_pk(workspace_id), keys.inbox_count_sk(bucket)
+                )
+                # An ADD creates the item on first use; the kind makes it readable as a model.
+                actions = [InboxCountItem.value.add(delta), InboxCountItem.kind.set(InboxCountItem)]
+                writes.update(counter, actions, None, None)
+
+    def merge_messages(self, source: Ticket, target: Ticket, messages: list[Message]) -> None:
+        ws = target.workspace_id
+        with MessageItem.batch_write() as batch:
+            for message in messages:
+                copied = replace(message, ticket_id=target.id)
+                batch.save(_message_item(copied))
+                if message.message_id:
+                    batch.save(
+                        MessageIdLookup(
+                            keys.workspace_pk(ws),
+                            keys.rfc_message_id_sk(message.message_id),
+                            ticket_id=target.id,
+                            message_item_id=message.id,
+                        )
+                    )
+
+    def record_viewer(
+        self, workspace_id: str, ticket_id: str, user_id: str, name: str, now: int, until: int
+    ) -> list[tuple[str, str, int]]:
+        pk = keys.ticket_pk(workspace_id, ticket_id)
+        TicketViewerItem(
+            pk, keys.viewer_sk(user_id), user_id=user_id, name=name, expires_at=until
+        ).save()
+        return [
+            (item.user_id, item.name, int(item.expires_at))
+            for item in TicketViewerItem.query(
+                pk,
+                TicketViewerItem.sk.startswith(keys.VIEWER_PREFIX),
+                filter_condition=TicketViewerItem.expires_at > now,
+                limit=50,
+            )
+        ]
+
+    def inbox_counts(self, workspace_id: str) -> dict[str, int]:
+        """Every inbox count of the workspace: one Query over its few counter items."""
+        return {
+            item.sk.removeprefix(keys.INBOX_COUNT_PREFIX): int(item.value)
+            for item in InboxCountItem.query(
+                keys.workspace_pk(workspace_id),
+                InboxCountItem.sk.startswith(keys.INBOX_COUNT_PREFIX),
+            )
+        }
 
     def create_ticket(
         self,
@@ -327,6 +391,7 @@ class DynamoTicketStore:
         )
         for tag in ticket.tags:
             writes.put(_tag_item(ticket, tag))
+        self._count(writes, ticket.workspace_id, count_deltas(None, ticket))
         if first_message is not None:
             self._add_message(writes, first_message)
         for entry in activity:
@@ -356,6 +421,7 @@ class DynamoTicketStore:
             writes.delete(
                 TicketTagItem(keys.ticket_pk(after.workspace_id, after.id), keys.tag_sk(tag))
             )
+        self._count(writes, after.workspace_id, count_deltas(before, after))
         if message is not None:
             self._add_message(writes, message)
         for entry in activity:

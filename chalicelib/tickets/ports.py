@@ -75,5 +75,17 @@ class TicketStore(Protocol):
         detail: str | None,
     ) -> None: ...
 
+    def inbox_counts(self, workspace_id: str) -> dict[str, int]:
+        """Raw counters by bucket (see chalicelib/tickets/counts.py)."""
+
+    def merge_messages(self, source: Ticket, target: Ticket, messages: list[Message]) -> None:
+        """Copies `messages` onto `target` and points their Message-IDs at it (idempotent)."""
+
+    def record_viewer(
+        self, workspace_id: str, ticket_id: str, user_id: str, name: str, now: int, until: int
+    ) -> list[tuple[str, str, int]]:
+        """Notes that `user_id` has the ticket open until `until` (epoch seconds); returns
+        everyone whose view has not expired at `now`: (user id, name, until)."""
+
     def get_contact(self, workspace_id: str, contact_id: str) -> Contact | None: ...
     def find_contact_by_email(self, workspace_id: str, email: str) -> Contact | None: ...

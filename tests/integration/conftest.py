@@ -79,7 +79,9 @@ class Api:
 def clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
     movable = MovableClock()
     deps = dataclasses.replace(bootstrap.account_deps(), clock=movable)
+    tickets = dataclasses.replace(bootstrap.ticket_deps(), clock=movable)
     monkeypatch.setattr(bootstrap, "account_deps", lambda: deps)
+    monkeypatch.setattr(bootstrap, "ticket_deps", lambda: tickets)
     return movable
 
 

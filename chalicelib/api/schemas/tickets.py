@@ -132,3 +132,25 @@ class TicketListOut(Outgoing):
 class TicketDetailOut(TicketOut):
     messages: list[MessageOut]
     activity: list[ActivityOut]
+
+
+class MergeIn(Incoming):
+    into: Annotated[str, StringConstraints(min_length=1, max_length=26)] = Field(
+        description="The ticket (id or number) that absorbs this one."
+    )
+
+
+class ViewerOut(Outgoing):
+    user_id: str
+    name: str
+    until: datetime
+
+
+class ViewersOut(Outgoing):
+    viewers: list[ViewerOut] = Field(description="Teammates who also have the ticket open.")
+
+
+class InboxCountsOut(Outgoing):
+    by_status: dict[str, int]
+    mine: int = Field(description="Your active (not solved or closed) tickets.")
+    unassigned: int = Field(description="Active tickets with no assignee.")
