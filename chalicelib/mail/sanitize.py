@@ -44,7 +44,8 @@ def sanitize_html(html: str, *, cid_urls: Mapping[str, str] | None = None) -> st
     """`html` with only formatting left: no scripts, styles, event handlers, frames or
     forms; links are absolute http(s)/mailto and open with `rel="noopener noreferrer
     nofollow"`; images are http(s), or `cid:` references rewritten to the URL `cid_urls`
-    gives for that Content-ID (without angle brackets); any other image is removed."""
+    gives for that Content-ID (without angle brackets; an http(s) URL or a path on our
+    host); any other image is removed."""
     import nh3
 
     resolved = {_normalise_cid(key): url for key, url in (cid_urls or {}).items()}
@@ -58,7 +59,7 @@ def sanitize_html(html: str, *, cid_urls: Mapping[str, str] | None = None) -> st
             if target.lower().startswith("cid:"):
                 content_id = _normalise_cid(unquote(target[4:]))
                 url = resolved.get(content_id) or resolved_lower.get(content_id.lower())
-                return url if url and url.lower().startswith(_IMAGE_SCHEMES) else None
+                return url if url and _is_our_url(url) else None
             return target if target.lower().startswith(_IMAGE_SCHEMES) else None
         return value
 
@@ -106,6 +107,11 @@ def normalise_html(html: str, *, keep_attributes: frozenset[str] = frozenset()) 
             strip_comments=True,
         )
     )
+
+
+def _is_our_url(url: str) -> bool:
+    # Ours: an absolute http(s) URL or a path on our own host (not protocol-relative).
+    return url.lower().startswith(_IMAGE_SCHEMES) or (url.startswith("/") and url[1:2] != "/")
 
 
 def _prepare(html: str) -> str:

@@ -94,8 +94,16 @@ def test_data_and_script_images_are_dropped_and_attribute_text_stays_escaped():
     assert sanitize_html(html) == '<img alt="a &gt; b" src="https://x.test/i.png">'
 
 
-def test_a_cid_mapped_to_an_unsafe_url_is_still_dropped():
-    assert sanitize_html('<img src="cid:a">', cid_urls={"a": "javascript:alert(1)"}) == ""
+def test_a_cid_can_point_at_a_path_on_our_host():
+    html = '<img src="cid:photo1">'
+    assert sanitize_html(html, cid_urls={"photo1": "/v1/tickets/t1/attachments/a1"}) == (
+        '<img src="/v1/tickets/t1/attachments/a1">'
+    )
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "//evil.test/x.png", "data:image/png,x"])
+def test_a_cid_mapped_to_an_unsafe_url_is_still_dropped(url):
+    assert sanitize_html('<img src="cid:a">', cid_urls={"a": url}) == ""
 
 
 def test_an_outlook_document_keeps_its_text_and_loses_head_styles_and_office_markup():
