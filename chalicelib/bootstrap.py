@@ -127,6 +127,13 @@ def ticket_deps() -> TicketDeps:
     )
 
 
+@lru_cache(maxsize=1)
+def contact_directory() -> Any:
+    from chalicelib.store.contacts_repo import DynamoContactDirectory
+
+    return DynamoContactDirectory()
+
+
 def reset() -> None:
     """Forgets every built object (tests that change settings call this)."""
     for factory in (
@@ -138,5 +145,6 @@ def reset() -> None:
         mail_sender,
         account_deps,
         ticket_deps,
+        contact_directory,
     ):
         factory.cache_clear()

@@ -9,6 +9,7 @@ def register_api(app: Chalice) -> None:
     from chalicelib.api import (
         accounts,
         api_keys,
+        contacts,
         docs,
         health,
         join,
@@ -18,5 +19,16 @@ def register_api(app: Chalice) -> None:
         workspace,
     )
 
-    for module in (health, accounts, workspace, members, api_keys, tickets, webhooks, join, docs):
+    for module in (
+        health,
+        accounts,
+        workspace,
+        members,
+        api_keys,
+        tickets,
+        contacts,
+        webhooks,
+        join,
+        docs,
+    ):
         app.register_blueprint(module.bp)

@@ -5,6 +5,8 @@ The search index lives in its own partition, `WS#<ws>#CONTACTIDX`, one entry per
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.errors import InvalidCursor
 from chalicelib.store import keys
 from chalicelib.store.models import ContactIndexItem, ContactItem
@@ -28,9 +30,7 @@ def contact_index_items(contact: Contact) -> list[ContactIndexItem]:
     ]
 
 
-def _start_within(
-    cursor: str | None, partition: str, sort_prefix: str
-) -> dict[str, object] | None:
+def _start_within(cursor: str | None, partition: str, sort_prefix: str) -> dict[str, Any] | None:
     """The cursor's start key, if it was issued for this partition and sort-key prefix."""
     start = decode_cursor(cursor, {"PK": partition})
     if start is None:

@@ -16,7 +16,8 @@ from chalicelib.errors import NotFound
 from chalicelib.tickets.deps import TicketDeps
 from chalicelib.tickets.model import Contact, TicketFilter, TicketPage
 
-MAX_TERMS = 6  # the e-mail and up to five name words: index entries ride in the ticket's transaction
+# The e-mail and up to five name words: the entries are written in the ticket's transaction.
+MAX_TERMS = 6
 MAX_TERM_CHARS = 254
 _WORD_BREAK = re.compile(r"[\s\-]+")
 
