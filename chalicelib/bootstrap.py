@@ -128,6 +128,14 @@ def ticket_deps() -> TicketDeps:
 
 
 @lru_cache(maxsize=1)
+def canned_deps() -> Any:
+    from chalicelib.store.canned_repo import DynamoCannedResponseStore
+    from chalicelib.tickets.canned import CannedDeps
+
+    return CannedDeps(store=DynamoCannedResponseStore(), tickets=ticket_deps())
+
+
+@lru_cache(maxsize=1)
 def contact_directory() -> Any:
     from chalicelib.store.contacts_repo import DynamoContactDirectory
 
@@ -145,6 +153,7 @@ def reset() -> None:
         mail_sender,
         account_deps,
         ticket_deps,
+        canned_deps,
         contact_directory,
     ):
         factory.cache_clear()

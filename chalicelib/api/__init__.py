@@ -9,6 +9,7 @@ def register_api(app: Chalice) -> None:
     from chalicelib.api import (
         accounts,
         api_keys,
+        canned,
         contacts,
         docs,
         health,
@@ -26,6 +27,7 @@ def register_api(app: Chalice) -> None:
         members,
         api_keys,
         tickets,
+        canned,
         contacts,
         webhooks,
         join,
