@@ -46,7 +46,7 @@ lint: venv ## ruff check, ruff format --check, mypy chalicelib
 	$(VENV)/bin/mypy chalicelib
 
 bench: venv ## run every benchmark in bench/
-	@set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+	@set -e; for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script; done
 
 package: venv ## build the CloudFormation (SAM) package for STAGE (default prod) in build/package
 	$(PY) -m infra build --stage $(STAGE)

@@ -1,0 +1,137 @@
+"""Inbox list latency and AWS calls per request at 100 vs 10,000 tickets (same run).
+
+Seeds two workspaces (ticket items written in batches, as the ticket store writes them),
+then times `GET /v1/tickets` (first page, and a status-filtered page) through the API.
+Targets: AWS calls equal; latency ratio (10,000 / 100) <= 1.3.
+
+    .venv/bin/python bench/inbox_list.py [--large 10000] [--rounds 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+
+import _emulator  # first: it sets the environment the settings read
+import botocore.endpoint
+
+CALLS: list[str] = []
+_original = botocore.endpoint.Endpoint.make_request
+
+
+def _counting(self, operation_model, request_dict):  # type: ignore[no-untyped-def]
+    CALLS.append(operation_model.name)
+    return _original(self, operation_model, request_dict)
+
+
+def seed(workspace_id: str, count: int) -> None:
+    from chalicelib.store.models import TicketItem
+    from chalicelib.store.tickets_repo import _ticket_item
+    from chalicelib.tickets.model import Channel, Priority, Ticket, TicketStatus
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    statuses = [TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED]
+    with TicketItem.batch_write() as batch:
+        for n in range(count):
+            at = start + timedelta(minutes=n)
+            batch.save(
+                _ticket_item(
+                    Ticket(
+                        id=f"01J{n:023d}",
+                        workspace_id=workspace_id,
+                        number=n + 1,
+                        subject=f"Question {n}",
+                        requester_id=f"C{n % 500}",
+                        requester_email=f"c{n % 500}@customer.test",
+                        requester_name="Customer",
+                        cc=[],
+                        status=statuses[n % 4],
+                        priority=Priority.NORMAL,
+                        assignee_id=None,
+                        tags=[],
+                        channel=Channel.EMAIL,
+                        created_at=at,
+                        updated_at=at,
+                        last_activity_at=at,
+                        message_count=1,
+                    )
+                )
+            )
+
+
+def measure(client, token: str, path: str, rounds: int) -> tuple[float, float, int]:
+    samples, calls = [], set()
+    for _ in range(rounds):
+        CALLS.clear()
+        started = time.perf_counter()
+        response = client.http.get(path, headers={"Authorization": f"Bearer {token}"})
+        samples.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.body
+        assert len(json.loads(response.body)["tickets"]) == 25
+        calls.add(len(CALLS))
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1], max(calls)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--small", type=int, default=100)
+    parser.add_argument("--large", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=40)
+    args = parser.parse_args(argv)
+    server = _emulator.start()
+    try:
+        from chalice.test import Client
+
+        from app import app
+
+        with Client(app, stage_name="bench") as client:
+            workspaces = {}
+            for size in (args.small, args.large):
+                body = json.loads(
+                    client.http.post(
+                        "/v1/signup",
+                        headers={"Content-Type": "application/json"},
+                        body=json.dumps(
+                            {
+                                "workspace_name": f"Bench {size}",
+                                "name": "Bench",
+                                "email": f"bench{size}@helptal.test",
+                                "password": "bench-password-123",
+                            }
+                        ),
+                    ).body
+                )
+                seed(body["workspace"]["id"], size)
+                workspaces[size] = body["token"]
+            botocore.endpoint.Endpoint.make_request = _counting
+            print(f"{'view':<26}{'tickets':>8}{'p50 ms':>9}{'p95 ms':>9}{'AWS calls':>11}")
+            verdicts = []
+            for path in ("/v1/tickets?limit=25", "/v1/tickets?status=open&limit=25"):
+                results = {}
+                for size, token in workspaces.items():
+                    measure(client, token, path, 3)  # warm-up
+                    results[size] = measure(client, token, path, args.rounds)
+                    p50, p95, calls = results[size]
+                    print(
+                        f"{path.split('?')[1]:<26}{size:>8}{p50 * 1000:>9.1f}"
+                        f"{p95 * 1000:>9.1f}{calls:>11}"
+                    )
+                ratio = results[args.large][0] / results[args.small][0]
+                same_calls = results[args.large][2] == results[args.small][2]
+                verdicts.append(ratio <= 1.3 and same_calls)
+                print(
+                    f"  latency ratio {args.large}/{args.small}: {ratio:.2f} (target <= 1.3); "
+                    f"AWS calls equal: {same_calls}"
+                )
+            print("PASS" if all(verdicts) else "FAIL")
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""Inbound mail throughput: 500 messages end to end (signed webhook -> S3 + queue -> worker ->
+ticket) beside parsing the same 500 messages alone, in the same run.
+
+Prints messages per second for both and their ratio (how much storing, threading and
+queueing cost on top of parsing).  The messages mix new conversations with replies that
+thread into them, some with attachments.
+
+    .venv/bin/python bench/mail_ingest.py [--messages 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import _emulator  # first: it sets the environment the settings read
+
+
+def build_deliveries(count: int, inbound: str) -> list[tuple[bytes, str]]:
+    from fakes.mailgun import InboundAttachment, inbound_form
+
+    deliveries = []
+    for n in range(count):
+        customer = f"customer{n % 50}@example.test"
+        fields: dict = {
+            "recipient": inbound,
+            "sender": customer,
+            "subject": f"Order {n % 50} question",
+            "body_plain": f"Hello,\n\nMessage {n}.\n\nOn Mon, Ann wrote:\n> earlier text\n",
+            "body_html": f"<p>Hello,</p><p>Message {n}.</p><blockquote>earlier</blockquote>",
+            "message_id": f"<bench-{n}@example.test>",
+            "signing_key": "bench-signing-key",
+        }
+        if n >= 50:  # replies to the first message of the same customer
+            fields["in_reply_to"] = f"<bench-{n % 50}@example.test>"
+        if n % 10 == 0:
+            fields["attachments"] = [InboundAttachment("log.txt", "text/plain", b"x" * 4096)]
+        deliveries.append(inbound_form(**fields))
+    return deliveries
+
+
+def parse_only(deliveries: list[tuple[bytes, str]]) -> float:
+    from chalicelib.http_forms import parse_form
+    from chalicelib.mail.inbound import parse_mailgun_form
+    from chalicelib.mail.replies import visible_reply
+    from chalicelib.mail.sanitize import sanitize_html
+
+    started = time.perf_counter()
+    for body, content_type in deliveries:
+        form = parse_form(body, content_type)
+        files = {k: (f.filename, f.content_type, f.content) for k, f in form.files.items()}
+        mail = parse_mailgun_form(form.fields, files)
+        visible_reply(mail.text, mail.html)
+        sanitize_html(mail.html or "")
+    return time.perf_counter() - started
+
+
+def end_to_end(client, deliveries: list[tuple[bytes, str]]) -> float:
+    from app import app
+    from devstack.pump import EventPump
+
+    pump = EventPump.from_app(app, wait_seconds=0, max_backoff_seconds=0)
+    [worker] = [q for q in pump.queues if q.name == "inbound_mail_worker"]
+    started = time.perf_counter()
+    for body, content_type in deliveries:
+        response = client.http.post(
+            "/v1/webhooks/mailgun/inbound", headers={"Content-Type": content_type}, body=body
+        )
+        assert response.status_code == 200, response.body
+    while True:
+        outcome = pump.poll_queue(worker)
+        if not outcome.received:
+            break
+        assert outcome.failed == 0
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=500)
+    args = parser.parse_args(argv)
+    server = _emulator.start()
+    try:
+        from chalice.test import Client
+
+        from app import app
+
+        with Client(app, stage_name="bench") as client:
+            owner = json.loads(
+                client.http.post(
+                    "/v1/signup",
+                    headers={"Content-Type": "application/json"},
+                    body=json.dumps(
+                        {
+                            "workspace_name": "Bench",
+                            "name": "Bench",
+                            "email": "bench@helptal.test",
+                            "password": "bench-password-123",
+                        }
+                    ),
+                ).body
+            )
+            client.http.put(
+                "/v1/mail/settings",
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": f"Bearer {owner['token']}",
+                },
+                body=json.dumps({"sender_rate_per_hour": 10_000}),
+            )
+            deliveries = build_deliveries(args.messages, owner["workspace"]["inbound_address"])
+            parse_seconds = parse_only(deliveries)
+            e2e_seconds = end_to_end(client, deliveries)
+            tickets = json.loads(
+                client.http.get(
+                    "/v1/inbox/counts", headers={"Authorization": f"Bearer {owner['token']}"}
+                ).body
+            )
+        n = args.messages
+        print(
+            f"parse only   {n} messages in {parse_seconds:6.2f} s  {n / parse_seconds:8.1f} msg/s"
+        )
+        print(
+            f"end to end   {n} messages in {e2e_seconds:6.2f} s  {n / e2e_seconds:8.1f} msg/s "
+            f"(webhook, S3, queue, worker, tickets; one process, emulated AWS)"
+        )
+        print(f"ratio end-to-end / parse-only time: {e2e_seconds / parse_seconds:.1f}")
+        print(f"tickets now: {tickets['by_status']}")
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
