@@ -108,6 +108,7 @@ def inbound_intake() -> Any:
 @lru_cache(maxsize=1)
 def ticket_deps() -> TicketDeps:
     from chalicelib.store.events import SqsEventPublisher
+    from chalicelib.store.mailbox_repo import DynamoMailboxStore
     from chalicelib.store.queues import SqsQueue
     from chalicelib.store.tickets_repo import DynamoTicketStore
 
@@ -124,6 +125,7 @@ def ticket_deps() -> TicketDeps:
             mail_domain=settings.mailgun_domain,
             reply_address_secret=settings.reply_address_secret,
         ),
+        mailbox=DynamoMailboxStore(),
     )
 
 

@@ -193,3 +193,23 @@ def contact_index_pk(workspace_id: str) -> str:
 
 def contact_index_sk(term: str, contact_id: str) -> str:
     return f"{term}#{contact_id}"
+
+
+MAILBOX_SETTINGS_SK = "SETTINGS#MAILBOX"
+HELD_PREFIX = "HELD#"
+
+
+def mail_address_pk(address: str) -> str:
+    return f"MAILADDR#{address}"
+
+
+def sender_rate_sk(sender: str, hour: int) -> str:
+    return "RATE#" + hashlib.sha256(sender.encode()).hexdigest()[:32] + f"#{hour}"
+
+
+def held_sk(held_id: str) -> str:
+    return f"{HELD_PREFIX}{held_id}"
+
+
+def unrouted_pk(day: str) -> str:
+    return f"UNROUTED#{day}"

@@ -29,6 +29,11 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | tickets by assignee, or unassigned          | Query GSI3 WS#<ws>#TICKETS#ASSIGNEE#<user|none>   |
 | tickets of a requester                      | Query GSI4 WS#<ws>#TICKETS#REQUESTER#<contact>    |
 | who has a ticket open                       | Query PK=WS#<ws>#T#<ticket>, begins_with VIEWER#  |
+| mailbox settings                            | GetItem PK=WS#<ws>, SK=SETTINGS#MAILBOX           |
+| workspace of a forwarding address           | GetItem PK=MAILADDR#<address>, SK=LOOKUP          |
+| a sender's mail this hour (rate limit)      | UpdateItem ADD PK=WS#<ws>, SK=RATE#<hash>#<hour>  |
+| held mail                                   | Query PK=WS#<ws>, SK begins_with HELD# (newest)   |
+| mail for no workspace (operators)           | PutItem PK=UNROUTED#<date>, SK=<id> (30-day TTL)  |
 | inbox counts                                | Query PK=WS#<ws>, SK begins_with COUNT#           |
 | contact by id                               | GetItem PK=WS#<ws>, SK=CONTACT#<id>               |
 | contact by e-mail                           | GetItem PK=WS#<ws>, SK=CONTACTEMAIL#<email>       |
@@ -47,6 +52,7 @@ DynamoDB deletes expired items only eventually.
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
     NumberAttribute,
@@ -311,6 +317,42 @@ class TicketViewerItem(Item, discriminator="ticket_viewer"):
 
     user_id = UnicodeAttribute()
     name = UnicodeAttribute()
+
+
+class MailboxSettingsItem(Item, discriminator="mailbox_settings"):
+    ack_enabled = BooleanAttribute(default=True)
+    ack_subject = UnicodeAttribute(null=True)
+    ack_body = UnicodeAttribute(null=True)
+    sender_rate_per_hour = NumberAttribute(default=20)
+    forwarding_addresses = ListAttribute(of=UnicodeAttribute, default=list)
+
+
+class MailAddressLookup(Item, discriminator="mail_address"):
+    """A forwarding address a workspace registered (unique across workspaces)."""
+
+    workspace_id = UnicodeAttribute()
+
+
+class SenderRateItem(Item, discriminator="sender_rate"):
+    mails = NumberAttribute(default=0)
+
+
+class HeldMailItem(Item, discriminator="held_mail"):
+    held_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    sender = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    raw_key = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    held_at = UTCDateTimeAttribute()
+    content_type = UnicodeAttribute(null=True)
+
+
+class UnroutedMailItem(Item, discriminator="unrouted_mail"):
+    recipient = UnicodeAttribute()
+    sender = UnicodeAttribute()
+    raw_key = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
 
 
 class WebhookTokenItem(Item, discriminator="webhook_token"):

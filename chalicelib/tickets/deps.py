@@ -7,6 +7,7 @@ from typing import Protocol
 
 from chalicelib.accounts.ports import AccountsStore, MailOutbox
 from chalicelib.clock import Clock
+from chalicelib.tickets.mailbox import MailboxStore
 from chalicelib.tickets.ports import TicketStore
 
 
@@ -40,3 +41,4 @@ class TicketDeps:
     events: EventPublisher
     blobs: BlobStore
     policy: TicketPolicy
+    mailbox: MailboxStore

@@ -10,10 +10,12 @@ from dataclasses import dataclass, replace
 
 from chalicelib.ids import new_id
 from chalicelib.mail.inbound.model import InboundAttachment, InboundMail
+from chalicelib.mail.outbound import OutboundMail
 from chalicelib.observability import logger
 from chalicelib.tickets.contacts import contact_for
 from chalicelib.tickets.deps import TicketDeps
 from chalicelib.tickets.lifecycle import NewTicket, activity, open_ticket, retrying
+from chalicelib.tickets.mailbox import HeldMail
 from chalicelib.tickets.model import (
     AttachmentRef,
     Channel,
@@ -39,15 +41,25 @@ class Intake:
 
 
 def _route(deps: TicketDeps, mail: InboundMail) -> tuple[str, str | None] | None:
-    """(workspace id, reply token) for the first recipient that is one of our addresses."""
+    """(workspace id, reply token) for the first recipient that is one of our addresses:
+    `<slug>[+token]@<inbound domain>`, or a forwarding address a workspace registered."""
     for address in dict.fromkeys([mail.recipient, *mail.to, *mail.cc]):
         parsed = parse_recipient(address, deps.policy.inbound_mail_domain)
         if parsed is None:
+            workspace_id = deps.mailbox.workspace_of_address(address.strip().lower())
+            if workspace_id is not None:
+                return workspace_id, None
             continue
         workspace = deps.accounts.find_workspace_by_slug(parsed[0])
         if workspace is not None:
             return workspace.id, parsed[1]
     return None
+
+
+def _from_us(deps: TicketDeps, mail: InboundMail) -> bool:
+    """Mail we sent ourselves (a forwarding loop): never ticketed again."""
+    domain = mail.from_address.rpartition("@")[2]
+    return domain in (deps.policy.inbound_mail_domain.lower(), deps.policy.mail_domain.lower())
 
 
 def _message_key(mail: InboundMail, raw_key: str) -> str:
@@ -199,16 +211,26 @@ def _append(
     return retrying(write)
 
 
-def receive_mail(deps: TicketDeps, mail: InboundMail, raw_key: str) -> Intake:
+def receive_mail(
+    deps: TicketDeps,
+    mail: InboundMail,
+    raw_key: str,
+    *,
+    released: bool = False,
+    content_type: str | None = None,
+) -> Intake:
     """Routes, threads and stores one e-mail.  Writes: ticket/message/contact/activity items,
-    attachments in S3; emits `ticket.created` or `message.received`."""
+    attachments in S3; queues the acknowledgement of a new ticket; emits `ticket.created` or
+    `message.received`.  `released`: a held mail let through by the team (no rate check)."""
+    now = deps.clock.now()
     routed = _route(deps, mail)
     if routed is None:
         logger.warning("inbound mail for no workspace", extra={"raw_key": raw_key})
+        deps.mailbox.record_unrouted(mail.recipient, mail.from_address, raw_key, now)
         return Intake("unrouted", reason="no workspace has this address")
     workspace_id, reply_token = routed
     logger.append_keys(workspace_id=workspace_id)
-    machine_reason = mail.machine_reason
+    machine_reason = mail.machine_reason or ("sent by us" if _from_us(deps, mail) else None)
     if machine_reason:
         logger.info("machine-generated mail not ticketed", extra={"reason": machine_reason})
         return Intake("ignored", workspace_id, reason=machine_reason)
@@ -216,6 +238,26 @@ def receive_mail(deps: TicketDeps, mail: InboundMail, raw_key: str) -> Intake:
     already = deps.store.find_ticket_by_message_id(workspace_id, message_key)
     if already:
         return Intake("duplicate", workspace_id, already)
+    settings = deps.mailbox.get_settings(workspace_id)
+    if not released:
+        hour = int(now.timestamp()) // 3600
+        if (
+            deps.mailbox.count_sender(workspace_id, mail.from_address, hour)
+            > settings.sender_rate_per_hour
+        ):
+            deps.mailbox.hold(
+                HeldMail(
+                    id=hashlib.sha256(message_key.encode()).hexdigest()[:26],
+                    workspace_id=workspace_id,
+                    sender=mail.from_address,
+                    subject=mail.subject,
+                    raw_key=raw_key,
+                    reason="sender_rate",
+                    held_at=now,
+                    content_type=content_type,
+                )
+            )
+            return Intake("held", workspace_id, reason="sender over the hourly rate")
     thread = find_thread(deps, workspace_id, mail, reply_token)
     try:
         if thread is not None and thread.ticket.status is not TicketStatus.CLOSED:
@@ -234,7 +276,60 @@ def receive_mail(deps: TicketDeps, mail: InboundMail, raw_key: str) -> Intake:
             workspace_id,
             deps.store.find_ticket_by_message_id(workspace_id, message_key),
         )
+    if settings.acknowledgement.enabled:
+        _acknowledge(deps, ticket, message_key)
     return Intake("follow_up" if follow_up_of else "created", workspace_id, ticket.id)
+
+
+def _acknowledge(deps: TicketDeps, ticket: Ticket, message_key: str) -> None:
+    """The "we received your request" auto-reply (marked Auto-Submitted so it loops nowhere).
+
+    Sent after the ticket is stored; should queueing fail, the delivery is retried, finds the
+    ticket already there and does not acknowledge twice (a missed acknowledgement is the
+    lesser harm)."""
+    from chalicelib.tickets.conversation import text_to_html
+    from chalicelib.tickets.mailbox import acknowledgement_text
+    from chalicelib.tickets.reply_address import reply_address
+
+    workspace = deps.accounts.get_workspace(ticket.workspace_id)
+    if workspace is None:
+        return
+    subject, body = acknowledgement_text(
+        deps.mailbox.get_settings(workspace.id),
+        workspace.locale,
+        {
+            "{{ticket.number}}": str(ticket.number),
+            "{{ticket.subject}}": ticket.subject,
+            "{{requester.name}}": ticket.requester_name,
+            "{{workspace.name}}": workspace.name,
+        },
+    )
+    deps.outbox.enqueue(
+        OutboundMail(
+            mail_id=new_id(),
+            workspace_id=workspace.id,
+            purpose="acknowledgement",
+            from_name=workspace.name,
+            from_address=f"{workspace.slug}@{deps.policy.inbound_mail_domain}",
+            to=[ticket.requester_email],
+            subject=subject,
+            text=body,
+            html=text_to_html(body),
+            reply_to=reply_address(
+                deps.policy.reply_address_secret,
+                deps.policy.inbound_mail_domain,
+                workspace.slug,
+                workspace.id,
+                ticket.id,
+            ),
+            headers={
+                "In-Reply-To": f"<{message_key}>",
+                "References": f"<{message_key}>",
+                "Auto-Submitted": "auto-replied",
+            },
+            tags=["acknowledgement"],
+        )
+    )
 
 
 def _open_from_mail(

@@ -30,7 +30,7 @@ def _file_one(record: SQSRecord) -> None:
     logger.append_keys(correlation_id=record.message_id, raw_key=queued["raw_key"])
     deps = bootstrap.ticket_deps()
     mail = load_inbound_delivery(deps.blobs, queued)
-    intake = receive_mail(deps, mail, queued["raw_key"])
+    intake = receive_mail(deps, mail, queued["raw_key"], content_type=queued.get("content_type"))
     logger.info(
         "inbound mail filed",
         extra={"outcome": intake.outcome, "ticket_id": intake.ticket_id, "reason": intake.reason},

@@ -132,7 +132,11 @@ def test_reply_to_our_reply_threads_into_the_ticket_and_shows_only_new_text(api,
         {"body": "Try turning it off."},
         token=workspace["token"],
     )
-    [queued] = [json.loads(m["Body"]) for m in drain_mail_queue()]
+    [queued] = [
+        json.loads(m["Body"])
+        for m in drain_mail_queue()
+        if json.loads(m["Body"])["purpose"] == "ticket_reply"
+    ]
     our_id = queued["headers"]["Message-Id"]
     api.request(
         "PATCH", f"/v1/tickets/{ticket['id']}", {"status": "solved"}, token=workspace["token"]
@@ -164,7 +168,11 @@ def test_reply_address_threads_even_without_headers(api, workspace, pump):
     api.request(
         "POST", f"/v1/tickets/{ticket['id']}/messages", {"body": "Answer"}, token=workspace["token"]
     )
-    [queued] = [json.loads(m["Body"]) for m in drain_mail_queue()]
+    [queued] = [
+        json.loads(m["Body"])
+        for m in drain_mail_queue()
+        if json.loads(m["Body"])["purpose"] == "ticket_reply"
+    ]
     _post(api, _mail(workspace, recipient=queued["reply_to"], subject="thanks"))
     _file_queued_mail(pump)
     assert len(_tickets(api, workspace["token"])) == 1
@@ -297,6 +305,7 @@ def test_raw_mime_posts_are_understood(api, workspace, pump):
 
 
 def test_twenty_replies_at_once_all_land_on_the_ticket(api, workspace, pump):
+    api.request("PUT", "/v1/mail/settings", {"sender_rate_per_hour": 100}, token=workspace["token"])
     _post(api, _mail(workspace, message_id="<root@customer.test>"))
     _file_queued_mail(pump)
     [ticket] = _tickets(api, workspace["token"])

@@ -1,0 +1,177 @@
+"""pynamodb implementation of `MailboxStore`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.ids import new_id
+from chalicelib.store import keys
+from chalicelib.store.models import (
+    HeldMailItem,
+    Item,
+    MailAddressLookup,
+    MailboxSettingsItem,
+    SenderRateItem,
+    UnroutedMailItem,
+)
+from chalicelib.tickets.mailbox import Acknowledgement, AddressTaken, HeldMail, MailboxSettings
+
+RATE_WINDOW_SECONDS = 3600
+UNROUTED_KEPT_SECONDS = 30 * 24 * 3600
+HELD_KEPT_SECONDS = 30 * 24 * 3600
+
+
+def _held(item: HeldMailItem) -> HeldMail:
+    return HeldMail(
+        id=item.held_id,
+        workspace_id=item.workspace_id,
+        sender=item.sender,
+        subject=item.subject,
+        raw_key=item.raw_key,
+        reason=item.reason,
+        held_at=item.held_at,
+        content_type=item.content_type,
+    )
+
+
+class DynamoMailboxStore:
+    def get_settings(self, workspace_id: str) -> MailboxSettings:
+        try:
+            item = MailboxSettingsItem.get(
+                keys.workspace_pk(workspace_id), keys.MAILBOX_SETTINGS_SK
+            )
+        except MailboxSettingsItem.DoesNotExist:
+            return MailboxSettings()
+        return MailboxSettings(
+            acknowledgement=Acknowledgement(
+                enabled=bool(item.ack_enabled), subject=item.ack_subject, body=item.ack_body
+            ),
+            sender_rate_per_hour=int(item.sender_rate_per_hour),
+            forwarding_addresses=[str(a) for a in item.forwarding_addresses or []],
+        )
+
+    def _settings_item(self, workspace_id: str, settings: MailboxSettings) -> MailboxSettingsItem:
+        return MailboxSettingsItem(
+            keys.workspace_pk(workspace_id),
+            keys.MAILBOX_SETTINGS_SK,
+            ack_enabled=settings.acknowledgement.enabled,
+            ack_subject=settings.acknowledgement.subject,
+            ack_body=settings.acknowledgement.body,
+            sender_rate_per_hour=settings.sender_rate_per_hour,
+            forwarding_addresses=list(settings.forwarding_addresses),
+        )
+
+    def save_settings(self, workspace_id: str, settings: MailboxSettings) -> None:
+        self._settings_item(workspace_id, settings).save()
+
+    def claim_address(self, workspace_id: str, address: str) -> None:
+        """The lookup and the settings' list change together (one transaction)."""
+        settings = self.get_settings(workspace_id)
+        if address in settings.forwarding_addresses:
+            return
+        updated = MailboxSettings(
+            settings.acknowledgement,
+            settings.sender_rate_per_hour,
+            [*settings.forwarding_addresses, address],
+        )
+        try:
+            with TransactWrite(connection=Connection(region=Item.Meta.region)) as tx:
+                tx.save(
+                    MailAddressLookup(
+                        keys.mail_address_pk(address), keys.LOOKUP_SK, workspace_id=workspace_id
+                    ),
+                    condition=Item.pk.does_not_exist(),
+                )
+                tx.save(self._settings_item(workspace_id, updated))
+        except TransactWriteError as e:
+            raise AddressTaken() from e
+
+    def release_address(self, workspace_id: str, address: str) -> None:
+        settings = self.get_settings(workspace_id)
+        remaining = [a for a in settings.forwarding_addresses if a != address]
+        with TransactWrite(connection=Connection(region=Item.Meta.region)) as tx:
+            tx.delete(
+                MailAddressLookup(keys.mail_address_pk(address), keys.LOOKUP_SK),
+                condition=MailAddressLookup.workspace_id == workspace_id,
+            )
+            tx.save(
+                self._settings_item(
+                    workspace_id,
+                    MailboxSettings(
+                        settings.acknowledgement, settings.sender_rate_per_hour, remaining
+                    ),
+                )
+            )
+
+    def workspace_of_address(self, address: str) -> str | None:
+        try:
+            return str(
+                MailAddressLookup.get(keys.mail_address_pk(address), keys.LOOKUP_SK).workspace_id
+            )
+        except MailAddressLookup.DoesNotExist:
+            return None
+
+    def count_sender(self, workspace_id: str, sender: str, hour: int) -> int:
+        item = SenderRateItem(keys.workspace_pk(workspace_id), keys.sender_rate_sk(sender, hour))
+        item.update(
+            actions=[
+                SenderRateItem.mails.add(1),
+                SenderRateItem.kind.set(SenderRateItem),
+                SenderRateItem.expires_at.set((hour + 2) * RATE_WINDOW_SECONDS),
+            ]
+        )
+        return int(item.mails)
+
+    def hold(self, held: HeldMail) -> None:
+        try:
+            HeldMailItem(
+                keys.workspace_pk(held.workspace_id),
+                keys.held_sk(held.id),
+                held_id=held.id,
+                workspace_id=held.workspace_id,
+                sender=held.sender,
+                subject=held.subject[:250],
+                raw_key=held.raw_key,
+                reason=held.reason,
+                held_at=held.held_at,
+                content_type=held.content_type,
+                expires_at=int(held.held_at.timestamp()) + HELD_KEPT_SECONDS,
+            ).save(condition=Item.pk.does_not_exist())
+        except PutError as e:
+            if e.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    def list_held(self, workspace_id: str, limit: int) -> list[HeldMail]:
+        return [
+            _held(item)
+            for item in HeldMailItem.query(
+                keys.workspace_pk(workspace_id),
+                HeldMailItem.sk.startswith(keys.HELD_PREFIX),
+                scan_index_forward=False,
+                limit=limit,
+            )
+        ]
+
+    def get_held(self, workspace_id: str, held_id: str) -> HeldMail | None:
+        try:
+            return _held(HeldMailItem.get(keys.workspace_pk(workspace_id), keys.held_sk(held_id)))
+        except HeldMailItem.DoesNotExist:
+            return None
+
+    def drop_held(self, workspace_id: str, held_id: str) -> None:
+        HeldMailItem(keys.workspace_pk(workspace_id), keys.held_sk(held_id)).delete()
+
+    def record_unrouted(self, recipient: str, sender: str, raw_key: str, at: datetime) -> None:
+        UnroutedMailItem(
+            keys.unrouted_pk(at.strftime("%Y-%m-%d")),
+            new_id(),
+            recipient=recipient,
+            sender=sender or "",
+            raw_key=raw_key,
+            at=at,
+            expires_at=int(at.timestamp()) + UNROUTED_KEPT_SECONDS,
+        ).save()

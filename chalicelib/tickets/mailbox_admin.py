@@ -1,0 +1,123 @@
+"""Changing a workspace's mailbox settings, and letting held mail through."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from chalicelib.accounts.model import Principal
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.tickets.deps import TicketDeps
+from chalicelib.tickets.mailbox import (
+    ACK_PLACEHOLDERS,
+    Acknowledgement,
+    AddressTaken,
+    HeldMail,
+    MailboxSettings,
+)
+
+MAX_HELD_LISTED = 100
+
+
+def _require_manager(principal: Principal) -> None:
+    if not principal.role.can_manage_members:
+        raise Forbidden(
+            "Only owners and admins can change mailbox settings.", code="forbidden_role"
+        )
+
+
+def _check_placeholders(field: str, text: str | None) -> None:
+    import re
+
+    for found in re.findall(r"{{[^}]*}}", text or ""):
+        if found not in ACK_PLACEHOLDERS:
+            raise ValidationFailed(
+                f"{field}: unknown placeholder {found}; use {', '.join(ACK_PLACEHOLDERS)}",
+                code="unknown_placeholder",
+                details=[{"field": f"acknowledgement.{field}", "message": f"unknown {found}"}],
+            )
+
+
+def update_settings(
+    deps: TicketDeps,
+    principal: Principal,
+    *,
+    ack_enabled: bool | None,
+    ack_subject: str | None,
+    ack_body: str | None,
+    clear_subject: bool,
+    clear_body: bool,
+    sender_rate_per_hour: int | None,
+) -> MailboxSettings:
+    _require_manager(principal)
+    _check_placeholders("subject", ack_subject)
+    _check_placeholders("body", ack_body)
+    current = deps.mailbox.get_settings(principal.workspace_id)
+    ack = current.acknowledgement
+    ack = Acknowledgement(
+        enabled=ack.enabled if ack_enabled is None else ack_enabled,
+        subject=None if clear_subject else (ack_subject or ack.subject),
+        body=None if clear_body else (ack_body or ack.body),
+    )
+    updated = replace(
+        current,
+        acknowledgement=ack,
+        sender_rate_per_hour=sender_rate_per_hour or current.sender_rate_per_hour,
+    )
+    deps.mailbox.save_settings(principal.workspace_id, updated)
+    return updated
+
+
+def add_forwarding_address(deps: TicketDeps, principal: Principal, address: str) -> MailboxSettings:
+    """Mail sent straight to this address (e.g. support@your-company) lands in this inbox."""
+    _require_manager(principal)
+    address = address.strip().lower()
+    if address.endswith("@" + deps.policy.inbound_mail_domain.lower()):
+        raise ValidationFailed(
+            "That is already one of your Helptal addresses.",
+            code="own_domain_address",
+            details=[{"field": "address", "message": "a Helptal address"}],
+        )
+    try:
+        deps.mailbox.claim_address(principal.workspace_id, address)
+    except AddressTaken:
+        raise Conflict(
+            "Another workspace already uses this address.", code="address_taken"
+        ) from None
+    return deps.mailbox.get_settings(principal.workspace_id)
+
+
+def remove_forwarding_address(deps: TicketDeps, principal: Principal, address: str) -> None:
+    _require_manager(principal)
+    address = address.strip().lower()
+    if address not in deps.mailbox.get_settings(principal.workspace_id).forwarding_addresses:
+        raise NotFound("No such forwarding address.", code="address_not_found")
+    deps.mailbox.release_address(principal.workspace_id, address)
+
+
+def held_mail(deps: TicketDeps, principal: Principal) -> list[HeldMail]:
+    return deps.mailbox.list_held(principal.workspace_id, MAX_HELD_LISTED)
+
+
+def _held(deps: TicketDeps, principal: Principal, held_id: str) -> HeldMail:
+    held = deps.mailbox.get_held(principal.workspace_id, held_id)
+    if held is None:
+        raise NotFound("No such held mail.", code="held_mail_not_found")
+    return held
+
+
+def release_held(deps: TicketDeps, principal: Principal, held_id: str) -> str | None:
+    """Files a held mail into the inbox after all; returns its ticket id."""
+    from chalicelib.mail.intake_queue import load_inbound_delivery
+    from chalicelib.tickets.mail_intake import receive_mail
+
+    held = _held(deps, principal, held_id)
+    mail = load_inbound_delivery(
+        deps.blobs, {"raw_key": held.raw_key, "content_type": held.content_type}
+    )
+    intake = receive_mail(deps, mail, held.raw_key, released=True, content_type=held.content_type)
+    deps.mailbox.drop_held(principal.workspace_id, held_id)
+    return intake.ticket_id
+
+
+def discard_held(deps: TicketDeps, principal: Principal, held_id: str) -> None:
+    deps.mailbox.drop_held(principal.workspace_id, _held(deps, principal, held_id).id)
