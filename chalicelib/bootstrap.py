@@ -106,6 +106,13 @@ def inbound_intake() -> Any:
 
 
 @lru_cache(maxsize=1)
+def search_index() -> Any:
+    from chalicelib.store.search_repo import DynamoSearchIndex
+
+    return DynamoSearchIndex()
+
+
+@lru_cache(maxsize=1)
 def ticket_deps() -> TicketDeps:
     from chalicelib.store.events import SqsEventPublisher
     from chalicelib.store.mailbox_repo import DynamoMailboxStore
@@ -154,6 +161,9 @@ def reset() -> None:
         mail_outbox,
         mail_sender,
         account_deps,
+        blob_store,
+        inbound_intake,
+        search_index,
         ticket_deps,
         canned_deps,
         contact_directory,

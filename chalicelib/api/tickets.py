@@ -174,9 +174,19 @@ def list_tickets(call: Call) -> TicketListOut:
         tag=query.tag.lower() if query.tag else None,
         requester_id=query.requester,
     )
-    page = inbox.list_tickets(
-        bootstrap.ticket_deps(), principal.workspace_id, filters, query.cursor, query.limit
-    )
+    deps = bootstrap.ticket_deps()
+    if query.q:
+        page = inbox.search_tickets(
+            deps,
+            bootstrap.search_index(),
+            principal.workspace_id,
+            query.q,
+            filters,
+            query.cursor,
+            query.limit,
+        )
+    else:
+        page = inbox.list_tickets(deps, principal.workspace_id, filters, query.cursor, query.limit)
     return schemas.TicketListOut(
         tickets=[ticket_out(t) for t in page.tickets], next_cursor=page.next_cursor
     )

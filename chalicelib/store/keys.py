@@ -213,3 +213,7 @@ def held_sk(held_id: str) -> str:
 
 def unrouted_pk(day: str) -> str:
     return f"UNROUTED#{day}"
+
+
+def search_term_pk(workspace_id: str, term: str) -> str:
+    return f"WS#{workspace_id}#TERM#{term}"

@@ -34,6 +34,7 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | a sender's mail this hour (rate limit)      | UpdateItem ADD PK=WS#<ws>, SK=RATE#<hash>#<hour>  |
 | held mail                                   | Query PK=WS#<ws>, SK begins_with HELD# (newest)   |
 | mail for no workspace (operators)           | PutItem PK=UNROUTED#<date>, SK=<id> (30-day TTL)  |
+| tickets containing a term, newest first     | Query PK=WS#<ws>#TERM#<term>, SK < cursor         |
 | inbox counts                                | Query PK=WS#<ws>, SK begins_with COUNT#           |
 | contact by id                               | GetItem PK=WS#<ws>, SK=CONTACT#<id>               |
 | contact by e-mail                           | GetItem PK=WS#<ws>, SK=CONTACTEMAIL#<email>       |
@@ -353,6 +354,10 @@ class UnroutedMailItem(Item, discriminator="unrouted_mail"):
     sender = UnicodeAttribute()
     raw_key = UnicodeAttribute()
     at = UTCDateTimeAttribute()
+
+
+class SearchPostingItem(Item, discriminator="search_posting"):
+    """A ticket containing a term (the inverted index; the ticket id is the sort key)."""
 
 
 class WebhookTokenItem(Item, discriminator="webhook_token"):

@@ -460,6 +460,13 @@ class DynamoTicketStore:
             return None
         return _ticket(item)
 
+    def get_tickets(self, workspace_id: str, ticket_ids: list[str]) -> list[Ticket]:
+        wanted = [
+            (keys.ticket_pk(workspace_id, t), keys.TICKET_SK) for t in dict.fromkeys(ticket_ids)
+        ]
+        found = {item.ticket_id: _ticket(item) for item in TicketItem.batch_get(wanted)}
+        return [found[t] for t in ticket_ids if t in found]
+
     def get_ticket_by_number(self, workspace_id: str, number: int) -> Ticket | None:
         try:
             lookup = TicketNumberLookup.get(

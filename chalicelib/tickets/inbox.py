@@ -15,6 +15,7 @@ from chalicelib.tickets.model import (
     TicketFilter,
     TicketPage,
 )
+from chalicelib.tickets.search import SearchIndex, search
 
 MAX_MESSAGES_SHOWN = 500
 MAX_ACTIVITY_SHOWN = 500
@@ -26,6 +27,31 @@ def list_tickets(
 ) -> TicketPage:
     """Newest activity first; one Query (two for a tag) per page, whatever the inbox size."""
     return deps.store.list_tickets(workspace_id, filters, cursor, limit)
+
+
+def _matches(ticket: Ticket, filters: TicketFilter) -> bool:
+    return (
+        (filters.status is None or ticket.status is filters.status)
+        and (filters.assignee is None or (ticket.assignee_id or "none") == filters.assignee)
+        and (filters.tag is None or filters.tag in ticket.tags)
+        and (filters.requester_id is None or ticket.requester_id == filters.requester_id)
+    )
+
+
+def search_tickets(
+    deps: TicketDeps,
+    index: SearchIndex,
+    workspace_id: str,
+    query: str,
+    filters: TicketFilter,
+    cursor: str | None,
+    limit: int,
+) -> TicketPage:
+    """Tickets whose subject, requester or messages contain every word of `query`, newest
+    first, narrowed by the other filters.  At most five Queries and one BatchGetItem."""
+    page = search(index, workspace_id, query, cursor, limit)
+    tickets = deps.store.get_tickets(workspace_id, page.ticket_ids)
+    return TicketPage([t for t in tickets if _matches(t, filters)], page.next_cursor)
 
 
 @dataclass(frozen=True)

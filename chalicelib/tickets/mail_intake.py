@@ -158,7 +158,8 @@ def _our_addresses(deps: TicketDeps, addresses: list[str]) -> set[str]:
 
 def _append(
     deps: TicketDeps, thread: Thread, mail: InboundMail, message_key: str, raw_key: str
-) -> Ticket:
+) -> tuple[Ticket, str]:
+    """Adds the mail to the thread's ticket; returns the ticket and the new message's id."""
     ticket_id = thread.ticket.id
     workspace_id = thread.ticket.workspace_id
     if thread.sender_is_member:
@@ -208,7 +209,7 @@ def _append(
         )
         return updated
 
-    return retrying(write)
+    return retrying(write), message.id
 
 
 def receive_mail(
@@ -261,11 +262,11 @@ def receive_mail(
     thread = find_thread(deps, workspace_id, mail, reply_token)
     try:
         if thread is not None and thread.ticket.status is not TicketStatus.CLOSED:
-            ticket = _append(deps, thread, mail, message_key, raw_key)
+            ticket, message_id = _append(deps, thread, mail, message_key, raw_key)
             deps.events.publish(
                 "message.received",
                 workspace_id,
-                {"ticket_id": ticket.id, "from": mail.from_address},
+                {"ticket_id": ticket.id, "message_id": message_id, "from": mail.from_address},
             )
             return Intake("appended", workspace_id, ticket.id)
         follow_up_of = thread.ticket.id if thread is not None else None

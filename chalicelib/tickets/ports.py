@@ -60,6 +60,9 @@ class TicketStore(Protocol):
 
     def get_ticket(self, workspace_id: str, ticket_id: str) -> Ticket | None: ...
     def get_ticket_by_number(self, workspace_id: str, number: int) -> Ticket | None: ...
+    def get_tickets(self, workspace_id: str, ticket_ids: list[str]) -> list[Ticket]:
+        """In the order asked; missing ones left out (one BatchGetItem, at most 100)."""
+
     def find_ticket_by_message_id(self, workspace_id: str, message_id: str) -> str | None: ...
     def list_tickets(
         self, workspace_id: str, filters: TicketFilter, cursor: str | None, limit: int

@@ -8,6 +8,8 @@ from chalice import Chalice
 def register_workers(app: Chalice) -> None:
     from chalicelib.workers.inbound_mail import inbound_mail_bp
     from chalicelib.workers.mail_out import mail_out_bp
+    from chalicelib.workers.search_indexer import search_indexer_bp
 
     app.register_blueprint(mail_out_bp)
     app.register_blueprint(inbound_mail_bp)
+    app.register_blueprint(search_indexer_bp)

@@ -57,6 +57,12 @@ class MessageIn(Incoming):
 
 
 class TicketQuery(QueryParams):
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Words that must all appear in the subject, requester or messages.",
+    )
     status: TicketStatusName | None = None
     assignee: str | None = Field(
         default=None, max_length=26, description="`me`, `none` or a user id"

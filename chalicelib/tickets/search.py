@@ -1,0 +1,72 @@
+"""Full-text search over a workspace's tickets: subject, requester and message text.
+
+An inverted index in the table: one posting item per (term, ticket), written by the search
+indexer from ticket events.  A search reads, for each of its (at most five) terms, one page of
+postings below the cursor, newest ticket first, and intersects them; only tickets above the
+point where every term's page is complete are returned, so pages are exact and each costs at
+most five Queries and one BatchGetItem whatever the workspace's size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from chalicelib.tickets.model import Message, Ticket
+from chalicelib.tickets.search_terms import query_terms, terms
+
+POSTINGS_PER_QUERY = 200
+
+
+class SearchIndex(Protocol):
+    def add(self, workspace_id: str, ticket_id: str, words: list[str]) -> None:
+        """Posts `ticket_id` under each word (idempotent)."""
+
+    def postings(
+        self, workspace_id: str, word: str, below: str | None, limit: int
+    ) -> tuple[list[str], bool]:
+        """Ticket ids under `word` below `below`, newest first; and whether more remain."""
+
+
+def ticket_terms(ticket: Ticket, messages: list[Message]) -> list[str]:
+    words = terms(
+        f"{ticket.subject} {ticket.requester_email} {ticket.requester_name} "
+        f"#{ticket.number} {ticket.number}"
+    )
+    for message in messages:
+        words += terms(f"{message.subject} {message.text} {message.from_address or ''}")
+    return list(dict.fromkeys(words))
+
+
+def index_ticket(index: SearchIndex, ticket: Ticket, messages: list[Message]) -> int:
+    words = ticket_terms(ticket, messages)
+    index.add(ticket.workspace_id, ticket.id, words)
+    return len(words)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    ticket_ids: list[str]  # newest first
+    next_cursor: str | None
+
+
+def search(
+    index: SearchIndex, workspace_id: str, query: str, cursor: str | None, limit: int
+) -> SearchPage:
+    words = query_terms(query)
+    if not words:
+        return SearchPage([], None)
+    windows: list[set[str]] = []
+    boundary = ""  # ids above this are complete in every term's window
+    more = False
+    for word in words:
+        ids, has_more = index.postings(workspace_id, word, cursor, POSTINGS_PER_QUERY)
+        windows.append(set(ids))
+        if has_more and ids:
+            more = True
+            boundary = max(boundary, min(ids))
+    matches = sorted(set.intersection(*windows), reverse=True)
+    complete = [ticket_id for ticket_id in matches if ticket_id >= boundary]
+    page = complete[:limit]
+    if len(complete) > limit:
+        return SearchPage(page, page[-1])
+    return SearchPage(page, boundary if more else None)

@@ -1,0 +1,64 @@
+"""Search indexer: keeps the ticket search index current from ticket events.
+
+Idempotent (postings are plain puts); a failure is retried by the queue and dead-lettered."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from chalice import Blueprint
+from chalice.app import SQSEvent
+
+from chalicelib import bootstrap
+from chalicelib.observability import logger
+from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+search_indexer_bp = Blueprint(__name__)
+INDEXED_EVENTS = (
+    "ticket.created",
+    "ticket.updated",
+    "message.received",
+    "message.sent",
+    "note.added",
+)
+
+
+def _index_one(record: SQSRecord) -> None:
+    from chalicelib.tickets.search import index_ticket
+
+    event = json.loads(record.body)
+    if event.get("type") not in INDEXED_EVENTS:
+        return
+    workspace_id, ticket_id = event["workspace_id"], event["ticket_id"]
+    logger.append_keys(correlation_id=record.message_id, workspace_id=workspace_id)
+    deps = bootstrap.ticket_deps()
+    ticket = deps.store.get_ticket(workspace_id, ticket_id)
+    if ticket is None:
+        return
+    messages = deps.store.list_messages(workspace_id, ticket_id, 500)
+    if event.get("message_id"):
+        messages = [m for m in messages if m.id == event["message_id"]]
+    elif event["type"] == "ticket.updated":
+        messages = []  # subject, requester and tags only
+    index_ticket(bootstrap.search_index(), ticket, messages)
+
+
+@search_indexer_bp.on_sqs_message(
+    queue=get_settings().queues.events, batch_size=10, name="search_indexer"
+)
+def search_indexer(event: SQSEvent) -> PartialItemFailureResponse:
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return process_partial_response(
+        event=event.to_dict(), record_handler=_index_one, processor=processor
+    )
