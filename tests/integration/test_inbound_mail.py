@@ -335,3 +335,44 @@ def test_twenty_replies_at_once_all_land_on_the_ticket(api, workspace, pump):
     assert sorted(m["text"] for m in detail["messages"][1:]) == sorted(
         f"Reply {n}" for n in range(20)
     )
+
+
+def test_an_attachment_over_the_limit_is_left_out_and_said_so(api, workspace, pump,
+                                                              monkeypatch):
+    import dataclasses
+
+    from chalicelib import bootstrap
+
+    deps = bootstrap.ticket_deps()
+    small = dataclasses.replace(deps, policy=dataclasses.replace(deps.policy,
+                                                                 max_attachment_bytes=1000))
+    monkeypatch.setattr(bootstrap, "ticket_deps", lambda: small)
+    _post(api, _mail(workspace, attachments=[
+        InboundAttachment("small.txt", "text/plain", b"x" * 10),
+        InboundAttachment("huge.bin", "application/octet-stream", b"x" * 5000),
+    ]))
+    _file_queued_mail(pump)
+    [ticket] = _tickets(api, workspace["token"])
+    [message] = _detail(api, workspace["token"], ticket["id"])["messages"]
+    assert [a["filename"] for a in message["attachments"]] == ["small.txt"]
+    assert "huge.bin" in message["delivery_detail"]
+
+
+def test_a_subject_cannot_inject_headers_into_our_reply(api, workspace, pump, fake_mailgun):
+    _post(api, _mail(workspace, subject="Hi"))
+    _file_queued_mail(pump)
+    [ticket] = _tickets(api, workspace["token"])
+    api.request("PATCH", f"/v1/tickets/{ticket['id']}",
+                {"subject": "Hello\r\nBcc: victim@evil.test"}, token=workspace["token"])
+    api.request("POST", f"/v1/tickets/{ticket['id']}/messages", {"body": "ok"},
+                token=workspace["token"])
+    [queued] = [m for m in drain_mail_queue() if json.loads(m["Body"])["purpose"] ==
+                "ticket_reply"]
+    from chalice.test import Client
+
+    with Client(app, stage_name="test") as client:
+        event = client.events.generate_sqs_event(message_bodies=[queued["Body"]])
+        client.lambda_.invoke("mail_out_worker", event)
+    [sent] = fake_mailgun.messages
+    assert "\n" not in sent.one("subject") and "\r" not in sent.one("subject")
+    assert sent.all("bcc") == []
