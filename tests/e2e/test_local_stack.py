@@ -110,3 +110,95 @@ def test_errors_and_request_ids_over_http(stack):
     assert requests.get(f"{stack.api_url}/v1/openapi.json", timeout=10).json()["openapi"] == (
         "3.1.0"
     )
+
+
+def _until(check, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting")
+
+
+def test_customer_mail_becomes_a_ticket_and_the_reply_threads_back(stack):
+    from fakes.mailgun import inbound_form
+
+    api = stack.api_url
+    owner_email = f"owner-{uuid.uuid4().hex[:6]}@acme.test"
+    signup = _json(
+        requests.post(
+            f"{api}/v1/signup",
+            json={
+                "workspace_name": "Mail Desk",
+                "name": "Ann",
+                "email": owner_email,
+                "password": PASSWORD,
+            },
+            timeout=10,
+        ),
+        201,
+    )
+    auth = {"Authorization": f"Bearer {signup['token']}"}
+    inbound = signup["workspace"]["inbound_address"]
+    customer = f"cust-{uuid.uuid4().hex[:6]}@customer.test"
+    body, content_type = inbound_form(
+        recipient=inbound, sender=customer, subject="Cannot log in", body_plain="Help me log in."
+    )
+    posted = requests.post(
+        f"{api}/v1/webhooks/mailgun/inbound",
+        data=body,
+        headers={"Content-Type": content_type},
+        timeout=10,
+    )
+    assert posted.status_code == 200, posted.text
+    tickets = _until(
+        lambda: requests.get(f"{api}/v1/tickets", headers=auth, timeout=10).json()["tickets"]
+    )
+    [ticket] = tickets
+    assert (ticket["subject"], ticket["requester"]["email"]) == ("Cannot log in", customer)
+    _json(
+        requests.post(
+            f"{api}/v1/tickets/{ticket['id']}/messages",
+            json={"body": "Reset link sent."},
+            headers=auth,
+            timeout=10,
+        ),
+        201,
+    )
+
+    def reply_sent():
+        return [
+            m
+            for m in requests.get(stack.sent_mail_url, timeout=5).json()
+            if customer in m["to"] and m["subject"] == ["Re: Cannot log in"]
+        ]
+
+    [reply] = _until(reply_sent)
+    our_id = reply["h:Message-Id"][0]
+    body, content_type = inbound_form(
+        recipient=inbound,
+        sender=customer,
+        subject="Re: Cannot log in",
+        body_plain="Worked, thanks!",
+        in_reply_to=our_id,
+        references=our_id,
+    )
+    requests.post(
+        f"{api}/v1/webhooks/mailgun/inbound",
+        data=body,
+        headers={"Content-Type": content_type},
+        timeout=10,
+    )
+
+    def thread():
+        detail = requests.get(f"{api}/v1/tickets/{ticket['id']}", headers=auth, timeout=10).json()
+        return detail if len(detail["messages"]) == 3 else None
+
+    detail = _until(thread)
+    assert detail["messages"][-1]["text"] == "Worked, thanks!"
+    assert (
+        requests.get(f"{api}/v1/tickets", headers=auth, timeout=10).json()["tickets"][0]["id"]
+        == ticket["id"]
+    )
