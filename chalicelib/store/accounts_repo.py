@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.accounts.model import (
     ApiKey,
@@ -43,6 +41,7 @@ from chalicelib.store.models import (
     WorkspaceItem,
 )
 from chalicelib.store.paging import decode_cursor, encode_cursor
+from chalicelib.store.transactions import cancellation_reasons, transaction
 
 
 def _workspace(item: WorkspaceItem) -> Workspace:
@@ -176,20 +175,8 @@ def _credential_item(credential: Credential) -> CredentialItem:
     )
 
 
-def _reasons(error: TransactWriteError) -> list[str | None]:
-    return [r.code if r is not None else None for r in (error.cancellation_reasons or [])]
-
-
 class DynamoAccountsStore:
     """Stores account data in the single table.  Every method is O(1) calls, or one page."""
-
-    def __init__(self) -> None:
-        self._connection: Connection | None = None
-
-    def _transaction(self) -> TransactWrite:
-        if self._connection is None:
-            self._connection = Connection(region=Item.Meta.region)
-        return TransactWrite(connection=self._connection)
 
     # -- workspaces -------------------------------------------------------------------------
 
@@ -202,7 +189,7 @@ class DynamoAccountsStore:
         session: Credential,
     ) -> None:
         try:
-            with self._transaction() as tx:
+            with transaction() as tx:
                 tx.save(_workspace_item(workspace), condition=Item.pk.does_not_exist())
                 tx.save(
                     SlugLookup(
@@ -219,7 +206,7 @@ class DynamoAccountsStore:
                 tx.save(_membership_item(membership), condition=Item.pk.does_not_exist())
                 tx.save(_credential_item(session), condition=Item.pk.does_not_exist())
         except TransactWriteError as e:
-            reasons = _reasons(e)
+            reasons = cancellation_reasons(e)
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise SlugTaken() from e
             if owner_is_new and len(reasons) > 3 and reasons[3] == "ConditionalCheckFailed":
@@ -305,7 +292,7 @@ class DynamoAccountsStore:
     def change_role(self, member: Member, new_role: Role) -> Member:
         delta = (new_role is Role.OWNER) - (member.role is Role.OWNER)
         try:
-            with self._transaction() as tx:
+            with transaction() as tx:
                 tx.update(
                     _membership_item(member),
                     actions=[MembershipItem.role.set(new_role.value)],
@@ -320,7 +307,7 @@ class DynamoAccountsStore:
                         ws, actions=[WorkspaceItem.owner_count.add(delta)], condition=condition
                     )
         except TransactWriteError as e:
-            reasons = _reasons(e)
+            reasons = cancellation_reasons(e)
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise LastOwner() from e
             raise
@@ -335,7 +322,7 @@ class DynamoAccountsStore:
 
     def remove_member(self, member: Member) -> None:
         try:
-            with self._transaction() as tx:
+            with transaction() as tx:
                 tx.delete(_membership_item(member), condition=Item.pk.exists())
                 if member.role is Role.OWNER:
                     ws = WorkspaceItem(keys.workspace_pk(member.workspace_id), keys.WORKSPACE_SK)
@@ -345,7 +332,7 @@ class DynamoAccountsStore:
                         condition=WorkspaceItem.owner_count > 1,
                     )
         except TransactWriteError as e:
-            reasons = _reasons(e)
+            reasons = cancellation_reasons(e)
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise LastOwner() from e
             raise
@@ -367,7 +354,7 @@ class DynamoAccountsStore:
     # -- API keys ---------------------------------------------------------------------------
 
     def create_api_key(self, api_key: ApiKey, credential: Credential) -> None:
-        with self._transaction() as tx:
+        with transaction() as tx:
             tx.save(
                 ApiKeyItem(
                     keys.workspace_pk(api_key.workspace_id),
@@ -404,7 +391,7 @@ class DynamoAccountsStore:
             return None
 
     def delete_api_key(self, api_key: ApiKey) -> None:
-        with self._transaction() as tx:
+        with transaction() as tx:
             tx.delete(
                 ApiKeyItem(keys.workspace_pk(api_key.workspace_id), keys.api_key_sk(api_key.id))
             )
@@ -413,7 +400,7 @@ class DynamoAccountsStore:
     # -- invitations ------------------------------------------------------------------------
 
     def create_invitation(self, invitation: Invitation) -> None:
-        with self._transaction() as tx:
+        with transaction() as tx:
             tx.save(
                 InvitationItem(
                     keys.workspace_pk(invitation.workspace_id),
@@ -497,7 +484,7 @@ class DynamoAccountsStore:
             keys.workspace_pk(invitation.workspace_id), keys.invitation_sk(invitation.id)
         )
         try:
-            with self._transaction() as tx:
+            with transaction() as tx:
                 tx.update(
                     item,
                     actions=[
@@ -524,7 +511,7 @@ class DynamoAccountsStore:
                     )
                 tx.save(_credential_item(session), condition=Item.pk.does_not_exist())
         except TransactWriteError as e:
-            reasons = _reasons(e)
+            reasons = cancellation_reasons(e)
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 raise InvitationNoLongerPending() from e
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":

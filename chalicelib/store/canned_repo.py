@@ -6,14 +6,13 @@ A canned response is `WS#<ws>` / `CANNED#<id>`, listed by name from GSI1
 
 from __future__ import annotations
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import InvalidCursor
 from chalicelib.store import keys
 from chalicelib.store.models import CannedNameClaim, CannedResponseItem, Item
 from chalicelib.store.paging import decode_cursor, encode_cursor
+from chalicelib.store.transactions import CONDITION_FAILED, cancellation_reasons, transaction
 from chalicelib.tickets.canned import (
     CannedNameTaken,
     CannedPage,
@@ -22,7 +21,6 @@ from chalicelib.tickets.canned import (
 )
 from chalicelib.tickets.model import TicketStatus
 
-CONDITION_FAILED = "ConditionalCheckFailed"
 CONFLICTS = ("TransactionConflict",)
 
 
@@ -72,26 +70,14 @@ def _claim(canned: CannedResponse) -> CannedNameClaim:
     )
 
 
-def _reasons(error: TransactWriteError) -> list[str | None]:
-    return [r.code if r is not None else None for r in (error.cancellation_reasons or [])]
-
-
 class DynamoCannedResponseStore:
-    def __init__(self) -> None:
-        self._connection: Connection | None = None
-
-    def _transaction(self) -> TransactWrite:
-        if self._connection is None:
-            self._connection = Connection(region=Item.Meta.region)
-        return TransactWrite(connection=self._connection)
-
     def create(self, canned: CannedResponse) -> None:
         try:
-            with self._transaction() as tx:
+            with transaction() as tx:
                 tx.save(_item(canned), condition=Item.pk.does_not_exist())
                 tx.save(_claim(canned), condition=Item.pk.does_not_exist())
         except TransactWriteError as e:
-            reasons = _reasons(e)
+            reasons = cancellation_reasons(e)
             if len(reasons) > 1 and reasons[1] == CONDITION_FAILED:
                 raise CannedNameTaken() from e
             if any(reason in CONFLICTS for reason in reasons):
@@ -133,14 +119,14 @@ class DynamoCannedResponseStore:
         renamed = before.name_key != after.name_key
         try:
             # pynamodb sends deletes before puts; the cancellation reasons follow that order.
-            with self._transaction() as tx:
+            with transaction() as tx:
                 if renamed:
                     tx.delete(_claim(before), condition=CannedNameClaim.canned_id == before.id)
                 tx.save(_item(after), condition=CannedResponseItem.revision == before.revision)
                 if renamed:
                     tx.save(_claim(after), condition=Item.pk.does_not_exist())
         except TransactWriteError as e:
-            reasons = _reasons(e)
+            reasons = cancellation_reasons(e)
             in_order = reasons if renamed else [None, *reasons, None]
             old_claim, item, new_claim = [*in_order, None, None, None][:3]
             if CONDITION_FAILED in (old_claim, item):
@@ -153,10 +139,10 @@ class DynamoCannedResponseStore:
 
     def delete(self, canned: CannedResponse) -> None:
         try:
-            with self._transaction() as tx:
+            with transaction() as tx:
                 tx.delete(_item(canned), condition=CannedResponseItem.revision == canned.revision)
                 tx.delete(_claim(canned), condition=CannedNameClaim.canned_id == canned.id)
         except TransactWriteError as e:
-            if any(reason in (CONDITION_FAILED, *CONFLICTS) for reason in _reasons(e)):
+            if any(reason in (CONDITION_FAILED, *CONFLICTS) for reason in cancellation_reasons(e)):
                 raise StaleCannedResponse() from e
             raise

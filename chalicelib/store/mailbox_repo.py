@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.ids import new_id
 from chalicelib.store import keys
@@ -18,6 +16,7 @@ from chalicelib.store.models import (
     SenderRateItem,
     UnroutedMailItem,
 )
+from chalicelib.store.transactions import transaction
 from chalicelib.tickets.mailbox import Acknowledgement, AddressTaken, HeldMail, MailboxSettings
 
 RATE_WINDOW_SECONDS = 3600
@@ -79,7 +78,7 @@ class DynamoMailboxStore:
             [*settings.forwarding_addresses, address],
         )
         try:
-            with TransactWrite(connection=Connection(region=Item.Meta.region)) as tx:
+            with transaction() as tx:
                 tx.save(
                     MailAddressLookup(
                         keys.mail_address_pk(address), keys.LOOKUP_SK, workspace_id=workspace_id
@@ -93,7 +92,7 @@ class DynamoMailboxStore:
     def release_address(self, workspace_id: str, address: str) -> None:
         settings = self.get_settings(workspace_id)
         remaining = [a for a in settings.forwarding_addresses if a != address]
-        with TransactWrite(connection=Connection(region=Item.Meta.region)) as tx:
+        with transaction() as tx:
             tx.delete(
                 MailAddressLookup(keys.mail_address_pk(address), keys.LOOKUP_SK),
                 condition=MailAddressLookup.workspace_id == workspace_id,

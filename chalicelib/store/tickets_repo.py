@@ -6,10 +6,8 @@ import json
 from dataclasses import asdict, replace
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.store import keys
 from chalicelib.store.models import (
@@ -27,6 +25,7 @@ from chalicelib.store.models import (
     TicketViewerItem,
 )
 from chalicelib.store.paging import decode_cursor, encode_cursor
+from chalicelib.store.transactions import CONDITION_FAILED, cancellation_reasons, transaction
 from chalicelib.tickets.counts import count_deltas
 from chalicelib.tickets.model import (
     Activity,
@@ -43,8 +42,6 @@ from chalicelib.tickets.model import (
     TicketStatus,
 )
 from chalicelib.tickets.ports import ContactExists, DuplicateMessage, StaleTicket
-
-CONDITION_FAILED = "ConditionalCheckFailed"
 
 
 def _iso(ticket: Ticket) -> str:
@@ -221,10 +218,6 @@ def _contact(item: ContactItem) -> Contact:
     )
 
 
-def _reasons(error: TransactWriteError) -> list[str | None]:
-    return [r.code if r is not None else None for r in (error.cancellation_reasons or [])]
-
-
 class _Writes:
     """Collects the items of one transaction, remembering what each condition guards."""
 
@@ -242,14 +235,9 @@ class _Writes:
 
 
 class DynamoTicketStore:
-    def __init__(self) -> None:
-        self._connection: Connection | None = None
-
     def _commit(self, writes: _Writes) -> None:
-        if self._connection is None:
-            self._connection = Connection(region=Item.Meta.region)
         try:
-            with TransactWrite(connection=self._connection) as tx:
+            with transaction() as tx:
                 for kind, item, extra, _ in writes.actions:
                     if kind == "put":
                         tx.save(item, condition=extra)
@@ -258,7 +246,7 @@ class DynamoTicketStore:
                     else:
                         tx.delete(item)
         except TransactWriteError as e:
-            reasons = _reasons(e)
+            reasons = cancellation_reasons(e)
             for (_, _, _, guards), reason in zip(writes.actions, reasons, strict=False):
                 if reason != CONDITION_FAILED:
                     continue
