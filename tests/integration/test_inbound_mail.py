@@ -337,20 +337,26 @@ def test_twenty_replies_at_once_all_land_on_the_ticket(api, workspace, pump):
     )
 
 
-def test_an_attachment_over_the_limit_is_left_out_and_said_so(api, workspace, pump,
-                                                              monkeypatch):
+def test_an_attachment_over_the_limit_is_left_out_and_said_so(api, workspace, pump, monkeypatch):
     import dataclasses
 
     from chalicelib import bootstrap
 
     deps = bootstrap.ticket_deps()
-    small = dataclasses.replace(deps, policy=dataclasses.replace(deps.policy,
-                                                                 max_attachment_bytes=1000))
+    small = dataclasses.replace(
+        deps, policy=dataclasses.replace(deps.policy, max_attachment_bytes=1000)
+    )
     monkeypatch.setattr(bootstrap, "ticket_deps", lambda: small)
-    _post(api, _mail(workspace, attachments=[
-        InboundAttachment("small.txt", "text/plain", b"x" * 10),
-        InboundAttachment("huge.bin", "application/octet-stream", b"x" * 5000),
-    ]))
+    _post(
+        api,
+        _mail(
+            workspace,
+            attachments=[
+                InboundAttachment("small.txt", "text/plain", b"x" * 10),
+                InboundAttachment("huge.bin", "application/octet-stream", b"x" * 5000),
+            ],
+        ),
+    )
     _file_queued_mail(pump)
     [ticket] = _tickets(api, workspace["token"])
     [message] = _detail(api, workspace["token"], ticket["id"])["messages"]
@@ -362,12 +368,16 @@ def test_a_subject_cannot_inject_headers_into_our_reply(api, workspace, pump, fa
     _post(api, _mail(workspace, subject="Hi"))
     _file_queued_mail(pump)
     [ticket] = _tickets(api, workspace["token"])
-    api.request("PATCH", f"/v1/tickets/{ticket['id']}",
-                {"subject": "Hello\r\nBcc: victim@evil.test"}, token=workspace["token"])
-    api.request("POST", f"/v1/tickets/{ticket['id']}/messages", {"body": "ok"},
-                token=workspace["token"])
-    [queued] = [m for m in drain_mail_queue() if json.loads(m["Body"])["purpose"] ==
-                "ticket_reply"]
+    api.request(
+        "PATCH",
+        f"/v1/tickets/{ticket['id']}",
+        {"subject": "Hello\r\nBcc: victim@evil.test"},
+        token=workspace["token"],
+    )
+    api.request(
+        "POST", f"/v1/tickets/{ticket['id']}/messages", {"body": "ok"}, token=workspace["token"]
+    )
+    [queued] = [m for m in drain_mail_queue() if json.loads(m["Body"])["purpose"] == "ticket_reply"]
     from chalice.test import Client
 
     with Client(app, stage_name="test") as client:
@@ -376,3 +386,26 @@ def test_a_subject_cannot_inject_headers_into_our_reply(api, workspace, pump, fa
     [sent] = fake_mailgun.messages
     assert "\n" not in sent.one("subject") and "\r" not in sent.one("subject")
     assert sent.all("bcc") == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},  # signed, but nothing else
+        {"recipient": "acme-support@in.helptal.test"},  # no sender, no body, no headers
+        {
+            "recipient": "acme-support@in.helptal.test",
+            "from": "not an address",
+            "message-headers": "[[broken json",
+        },
+    ],
+)
+def test_signed_posts_missing_fields_never_fail_the_worker(api, workspace, pump, fields):
+    from urllib.parse import urlencode
+
+    from fakes.mailgun import DEFAULT_WEBHOOK_SIGNING_KEY, signature_fields
+
+    body = urlencode({**fields, **signature_fields(DEFAULT_WEBHOOK_SIGNING_KEY)}).encode()
+    status, _ = _post(api, (body, "application/x-www-form-urlencoded"))
+    assert status == 200
+    _file_queued_mail(pump)  # asserts the worker did not fail the record
