@@ -8,8 +8,8 @@ bytes (S3) and loaded again. bm25s, PyStemmer and numpy are imported on first us
   analysed per locale (Snowball stemmer, stopwords, accents folded after stemming).
 - Dense: cosine similarity of the query vector with normalised passage vectors; an index built
   without an Embedder has none and searches lexically.
-- Hybrid: reciprocal rank fusion of the two article rankings (`bench/kb_retrieval.py` compares
-  it with normalised score fusion).
+- Hybrid: normalised score fusion of the two article scores; it beat reciprocal rank fusion
+  at every setting tried on the FAQ bench (`bench/kb_retrieval.py` prints both).
 - Drafts are never indexed; internal articles are returned only with `include_internal=True`.
 """
 
@@ -41,8 +41,9 @@ INDEXED_STATUSES = frozenset({"published", "internal"})
 # Reciprocal rank fusion constant (the usual 60) and how deep each ranking is read.
 RRF_K = 60
 FUSION_DEPTH = 100
-# Normalised score fusion: share of the lexical score.
-LEXICAL_SHARE = 0.5
+# Normalised score fusion: share of the lexical score. 0.2 to 0.3 did best on the FAQ bench
+# (0.5 and over, worse); 0.3 keeps exact words (error codes, product names) weighty.
+LEXICAL_SHARE = 0.3
 # A top hit that matches fewer than half of the query's words is a weak answer.
 WEAK_COVERAGE = 0.5
 EMBED_BATCH = 64
@@ -129,7 +130,10 @@ def _stopwords(language: str | None) -> frozenset[str]:
     )
 
 
+@lru_cache(maxsize=65536)
 def _fold(term: str) -> str:
+    if term.isascii():
+        return term
     decomposed = unicodedata.normalize("NFKD", term)
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
@@ -152,9 +156,14 @@ def analyse(text: str, language: str | None) -> list[str]:
 
 def highlight(passage: str, query_terms: Iterable[str], language: str | None) -> str:
     """The passage as HTML: words matching a query term wrapped in <mark>, the rest escaped."""
-    wanted = set(query_terms)
     matches = list(_WORD.finditer(passage))
     terms = _normalise([match.group() for match in matches], language)
+    return _marked(passage, matches, terms, set(query_terms))
+
+
+def _marked(
+    passage: str, matches: list[re.Match[str]], terms: list[str | None], wanted: set[str]
+) -> str:
     parts: list[str] = []
     cursor = 0
     for match, term in zip(matches, terms, strict=True):
@@ -201,6 +210,9 @@ class KbIndex:
         self._bm25 = bm25
         self._vectors = vectors
         self._languages = sorted({language_of(a.locale) or "" for a in articles})
+        self._internal: Any = None
+        self._locales: Any = None
+        self._language_masks: dict[str, Any] = {}
 
     def __len__(self) -> int:
         return len(self._articles)
@@ -359,7 +371,7 @@ class KbIndex:
         include_internal: bool = False,
         query_embedding: Sequence[float] | None = None,
         *,
-        fusion: Fusion = "rrf",
+        fusion: Fusion = "score",
     ) -> list[Hit]:
         """The best `limit` articles for a query, one hit per article with its best passage.
         Hybrid when both a query embedding and passage vectors exist, lexical otherwise."""
@@ -381,7 +393,8 @@ class KbIndex:
             query_vector = np.asarray(query_embedding, dtype=np.float32)
             if query_vector.shape != (self._vectors.shape[1],):
                 raise ValueError("query embedding does not match the index's embedding size")
-            dense = self._vectors @ _unit_rows(query_vector[None, :])[0]
+            # einsum, not BLAS: one thread, so no thread spin-up jitter on a small Lambda CPU.
+            dense = np.einsum("ij,j->i", self._vectors, _unit_rows(query_vector[None, :])[0])
             dense_by_article = np.maximum.reduceat(dense, starts)
             dense_by_article[~visible] = -np.inf
 
@@ -402,16 +415,15 @@ class KbIndex:
     def _visible_articles(self, locale: str | None, include_internal: bool) -> Any:
         import numpy as np
 
-        wanted = locale.lower() if locale else None
-        return np.fromiter(
-            (
-                (include_internal or not a.internal)
-                and (wanted is None or a.locale.lower() == wanted)
-                for a in self._articles
-            ),
-            dtype=bool,
-            count=len(self._articles),
-        )
+        if self._internal is None:
+            self._internal = np.array([a.internal for a in self._articles], dtype=bool)
+            self._locales = np.array([a.locale.lower() for a in self._articles])
+        visible = np.ones(len(self._articles), dtype=bool)
+        if not include_internal:
+            visible &= ~self._internal
+        if locale:
+            visible &= self._locales == locale.lower()
+        return visible
 
     def _lexical_scores(self, query: str, locale: str | None) -> Any:
         """BM25 score of every passage, each language's passages scored with its analyser."""
@@ -435,11 +447,13 @@ class KbIndex:
     def _passage_language_mask(self, language: str) -> Any:
         import numpy as np
 
-        by_article = np.fromiter(
-            ((language_of(a.locale) or "") == language for a in self._articles), dtype=bool
-        )
-        counts = np.diff(np.append(self._article_starts, len(self._passages)))
-        return np.repeat(by_article, counts)
+        if language not in self._language_masks:
+            by_article = np.fromiter(
+                ((language_of(a.locale) or "") == language for a in self._articles), dtype=bool
+            )
+            counts = np.diff(np.append(self._article_starts, len(self._passages)))
+            self._language_masks[language] = np.repeat(by_article, counts)
+        return self._language_masks[language]
 
     def _hit(self, article: int, score: float, query: str, lexical: Any, dense: Any) -> Hit:
         import numpy as np
@@ -461,14 +475,16 @@ class KbIndex:
         query_terms = set(analyse(query, language))
         heading = self._headings[best]
         passage = self._passages[best]
-        found = set(analyse(f"{entry.title} {heading} {passage}", language))
+        matches = list(_WORD.finditer(passage))
+        terms = _normalise([match.group() for match in matches], language)
+        found = set(analyse(f"{entry.title} {heading}", language)).union(terms)
         coverage = len(query_terms & found) / len(query_terms) if query_terms else 0.0
         return Hit(
             article_id=entry.id,
             title=entry.title,
             url=entry.url,
             passage=passage,
-            highlighted_passage=highlight(passage, query_terms, language),
+            highlighted_passage=_marked(passage, matches, terms, query_terms),
             score=score,
             heading=heading,
             locale=entry.locale,
