@@ -151,6 +151,21 @@ def contact_directory() -> Any:
     return DynamoContactDirectory()
 
 
+@lru_cache(maxsize=1)
+def kb_deps() -> Any:
+    from chalicelib.kb.deps import KbDeps, KbPolicy
+    from chalicelib.store.kb_repo import DynamoKnowledgeBaseStore, S3ArticleImages
+
+    settings = get_settings()
+    return KbDeps(
+        store=DynamoKnowledgeBaseStore(),
+        clock=clock(),
+        events=ticket_deps().events,
+        images=S3ArticleImages(s3_client(), settings.content_bucket),
+        policy=KbPolicy(public_base_url=settings.public_base_url),
+    )
+
+
 def reset() -> None:
     """Forgets every built object (tests that change settings call this)."""
     for factory in (
@@ -167,5 +182,6 @@ def reset() -> None:
         ticket_deps,
         canned_deps,
         contact_directory,
+        kb_deps,
     ):
         factory.cache_clear()

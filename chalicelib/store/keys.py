@@ -217,3 +217,52 @@ def unrouted_pk(day: str) -> str:
 
 def search_term_pk(workspace_id: str, term: str) -> str:
     return f"WS#{workspace_id}#TERM#{term}"
+
+
+# -- knowledge base ------------------------------------------------------------------------
+
+ARTICLE_SK = "ARTICLE"
+ARTICLE_VERSION_PREFIX = "VER#"
+KB_CATEGORY_PREFIX = "KBCAT#"
+
+
+def article_pk(workspace_id: str, article_id: str) -> str:
+    """An article's item collection: the current article and every saved version."""
+    return f"WS#{workspace_id}#KB#{article_id}"
+
+
+def article_version_sk(number: int) -> str:
+    return f"{ARTICLE_VERSION_PREFIX}{number:06d}"
+
+
+def article_slug_sk(locale: str, slug: str) -> str:
+    """Claims a slug in one locale of a workspace (old slugs stay claimed: redirects)."""
+    return f"KBSLUG#{locale}#{slug}"
+
+
+def translation_sk(translation_group: str, locale: str) -> str:
+    """Claims a locale in a translation group: one article per locale."""
+    return f"KBTRANS#{translation_group}#{locale}"
+
+
+def translation_prefix(translation_group: str) -> str:
+    return f"KBTRANS#{translation_group}#"
+
+
+def articles_view(workspace_id: str) -> str:
+    """GSI1 partition of a workspace's articles."""
+    return f"WS#{workspace_id}#KB"
+
+
+def articles_by_category(workspace_id: str, category_id: str) -> str:
+    """GSI2 partition of the articles of one category."""
+    return f"WS#{workspace_id}#KB#CAT#{category_id}"
+
+
+def article_order(status: str, locale: str, updated_iso: str, article_id: str) -> str:
+    """Sort key of an article in its views: by status, locale, then last update."""
+    return f"{status}#{locale}#{updated_iso}#{article_id}"
+
+
+def kb_category_sk(category_id: str) -> str:
+    return f"{KB_CATEGORY_PREFIX}{category_id}"

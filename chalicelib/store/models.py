@@ -43,6 +43,13 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | canned response by id                       | GetItem PK=WS#<ws>, SK=CANNED#<id>                |
 | canned response name (uniqueness)           | PK=WS#<ws>, SK=CANNEDNAME#<name, case-folded>     |
 | canned responses by name prefix             | Query GSI1 WS#<ws>#CANNED, begins_with <prefix>   |
+| article by id (current)                     | GetItem PK=WS#<ws>#KB#<article>, SK=ARTICLE       |
+| versions of an article, newest first        | Query PK=WS#<ws>#KB#<article>, begins_with VER#   |
+| article by slug (current or old: redirect)  | GetItem PK=WS#<ws>, SK=KBSLUG#<locale>#<slug>     |
+| translations of an article                  | Query PK=WS#<ws>, begins_with KBTRANS#<group>#    |
+| articles by status, locale, last update     | Query GSI1 WS#<ws>#KB, begins_with <status>#<loc> |
+| articles of a category                      | Query GSI2 WS#<ws>#KB#CAT#<category>              |
+| knowledge-base categories                   | Query PK=WS#<ws>, SK begins_with KBCAT#           |
 
 Ticket views (GSI1-4) sort by `<last activity>#<ticket id>`; queries read them backwards.
 
@@ -394,3 +401,68 @@ class ContactIndexItem(Item, discriminator="contact_index"):
     email = UnicodeAttribute()
     name = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+
+
+class ArticleItem(Item, discriminator="kb_article"):
+    """The current version of an article; in the workspace's article view (GSI1) and, with a
+    category, in that category's view (GSI2), both sorted by status, locale, last update."""
+
+    gsi1pk = UnicodeAttribute(attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(attr_name="GSI1SK")
+    gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
+    article_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    translation_group = UnicodeAttribute()
+    locale = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    title = UnicodeAttribute()
+    body = UnicodeAttribute(default="")
+    html = UnicodeAttribute(default="")
+    status = UnicodeAttribute()
+    category_id = UnicodeAttribute(null=True)
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    author = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = NumberAttribute(default=1)
+    # Every slug the article had (current and old): the claims to free when it is deleted.
+    slugs = ListAttribute(of=UnicodeAttribute, default=list)
+
+
+class ArticleVersionItem(Item, discriminator="kb_article_version"):
+    article_id = UnicodeAttribute()
+    number = NumberAttribute()
+    title = UnicodeAttribute()
+    body = UnicodeAttribute(default="")
+    html = UnicodeAttribute(default="")
+    slug = UnicodeAttribute()
+    status = UnicodeAttribute()
+    category_id = UnicodeAttribute(null=True)
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    saved_by = UnicodeAttribute()
+    saved_at = UTCDateTimeAttribute()
+
+
+class ArticleSlugClaim(Item, discriminator="kb_slug"):
+    """A slug (current or old) of an article in one locale; an old one is a redirect."""
+
+    article_id = UnicodeAttribute()
+
+
+class TranslationClaim(Item, discriminator="kb_translation"):
+    """The article of a translation group in one locale."""
+
+    article_id = UnicodeAttribute()
+
+
+class KbCategoryItem(Item, discriminator="kb_category"):
+    category_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    position = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    revision = NumberAttribute(default=0)

@@ -1,0 +1,2 @@
+"""Knowledge base: help articles (Markdown, versions, translations, slugs), categories and
+article images."""
