@@ -521,3 +521,53 @@ def test_bad_articles_are_refused_with_the_field_named_and_nothing_stored(api, t
     assert status == 422, refused
     assert any(d["field"].startswith(field) for d in refused["error"]["details"])
     assert api.request("GET", "/v1/kb/articles", token=owner["token"])[1]["articles"] == []
+
+
+# -- bounds --------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def aws_calls(monkeypatch):
+    import botocore.endpoint
+
+    calls = []
+    original = botocore.endpoint.Endpoint.make_request
+
+    def counting(self, operation_model, request_dict):
+        calls.append(operation_model.name)
+        return original(self, operation_model, request_dict)
+
+    monkeypatch.setattr(botocore.endpoint.Endpoint, "make_request", counting)
+    return calls
+
+
+def test_knowledge_base_requests_make_the_same_calls_whatever_its_size(api, team, aws_calls):
+    owner, _ = team
+    token = owner["token"]
+    article = _article(api, token, slug="first", status="published")
+    api.request("POST", "/v1/kb/categories", {"name": "Billing"}, token=token)
+
+    def calls(round_name):
+        counted = {}
+        for method, path, body in [
+            ("GET", "/v1/kb/articles?status=published&locale=en&limit=5", None),
+            ("GET", f"/v1/kb/articles/{article['id']}", None),
+            ("GET", f"/v1/kb/articles/{article['id']}/versions?limit=5", None),
+            ("GET", "/v1/kb/slugs/en/first", None),
+            ("GET", "/v1/kb/categories", None),
+            ("PATCH", f"/v1/kb/articles/{article['id']}", {"tags": [round_name]}),
+        ]:
+            aws_calls.clear()
+            status, _, _ = api.request(method, path, body, token=token)
+            assert status == 200, path
+            counted[path] = [c for c in aws_calls if c != "SendMessage"]
+        return counted
+
+    small = calls("small")
+    for n in range(15):
+        _article(api, token, title=f"Article {n}", status="published")
+        _patch(api, token, article["id"], body=f"Revision {n}")
+    large = calls("large")
+    assert large == small
+    assert all(len(made) <= 2 + 3 for made in large.values()), large  # 2: authentication
+    assert not any("Scan" in call for made in large.values() for call in made)
