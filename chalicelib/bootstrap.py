@@ -166,6 +166,45 @@ def kb_deps() -> Any:
     )
 
 
+@lru_cache(maxsize=1)
+def helpcentre_store() -> Any:
+    from chalicelib.store.helpcentre_repo import DynamoHelpCentreStore
+
+    return DynamoHelpCentreStore()
+
+
+@lru_cache(maxsize=1)
+def kb_index_store() -> Any:
+    from chalicelib.store.kb_index_repo import S3IndexStore
+
+    return S3IndexStore(blob_store())
+
+
+@lru_cache(maxsize=1)
+def kb_index_cache() -> Any:
+    from chalicelib.kb.indexing import IndexCache
+
+    return IndexCache(kb_index_store())
+
+
+@lru_cache(maxsize=1)
+def kb_search_gaps() -> Any:
+    from chalicelib.store.kb_index_repo import DynamoSearchGaps
+
+    return DynamoSearchGaps()
+
+
+@lru_cache(maxsize=1)
+def dns_resolver() -> Any:
+    from chalicelib.providers.dns import DnsPythonResolver
+
+    configured = get_settings().dns_resolver
+    if not configured:
+        return DnsPythonResolver()
+    host, _, port = configured.partition(":")
+    return DnsPythonResolver(nameservers=[host], port=int(port or 53))
+
+
 def reset() -> None:
     """Forgets every built object (tests that change settings call this)."""
     for factory in (
@@ -183,5 +222,10 @@ def reset() -> None:
         canned_deps,
         contact_directory,
         kb_deps,
+        helpcentre_store,
+        kb_index_store,
+        kb_index_cache,
+        kb_search_gaps,
+        dns_resolver,
     ):
         factory.cache_clear()

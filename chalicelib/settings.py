@@ -57,6 +57,8 @@ class Settings:
     mailgun_api_key: str
     mailgun_webhook_signing_key: str
     reply_address_secret: str
+    domain_verification_secret: str
+    dns_resolver: str
     session_ttl_seconds: int
     invitation_ttl_seconds: int
     login_max_failures: int
@@ -90,6 +92,10 @@ def get_settings() -> Settings:
         mailgun_webhook_signing_key=_env("MAILGUN_WEBHOOK_SIGNING_KEY", ""),
         # Signs ticket reply addresses; set per deployment (the local stack generates one).
         reply_address_secret=_env("REPLY_ADDRESS_SECRET", ""),
+        # Makes each workspace's DNS TXT token for its help-centre domain unguessable.
+        domain_verification_secret=_env("DOMAIN_VERIFICATION_SECRET", ""),
+        # "host:port" of the DNS server for domain checks; empty: the system's resolvers.
+        dns_resolver=_env("DNS_RESOLVER", ""),
         session_ttl_seconds=_env_int("SESSION_TTL_SECONDS", 7 * 24 * 3600),
         invitation_ttl_seconds=_env_int("INVITATION_TTL_SECONDS", 7 * 24 * 3600),
         login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),

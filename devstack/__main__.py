@@ -24,7 +24,7 @@ from fakes.mailgun import FakeMailgun
 from infra.template import PROJECT_DIR, stage_environment
 
 STATE_DIR = PROJECT_DIR / ".devstack"
-DEV_SECRETS = ("MAILGUN_WEBHOOK_SIGNING_KEY", "REPLY_ADDRESS_SECRET")
+DEV_SECRETS = ("MAILGUN_WEBHOOK_SIGNING_KEY", "REPLY_ADDRESS_SECRET", "DOMAIN_VERIFICATION_SECRET")
 REGION = "ap-southeast-1"
 
 

@@ -42,6 +42,7 @@ def _configure_environment() -> None:
             "MAILGUN_API_KEY": "key-test",
             "MAILGUN_WEBHOOK_SIGNING_KEY": TEST_MAILGUN_WEBHOOK_SIGNING_KEY,
             "REPLY_ADDRESS_SECRET": "test-reply-address-secret",
+            "DOMAIN_VERIFICATION_SECRET": "test-domain-verification-secret",
             "PUBLIC_BASE_URL": "https://api.helptal.test",
             "APP_BASE_URL": "https://app.helptal.test",
         }

@@ -13,8 +13,10 @@ def register_api(app: Chalice) -> None:
         contacts,
         docs,
         health,
+        helpcentre,
         join,
         kb,
+        kb_site,
         mail,
         members,
         tickets,
@@ -32,9 +34,11 @@ def register_api(app: Chalice) -> None:
         canned,
         contacts,
         kb,
+        kb_site,
         mail,
         webhooks,
         join,
         docs,
+        helpcentre,
     ):
         app.register_blueprint(module.bp)

@@ -16,6 +16,7 @@ from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttrib
 from pynamodb.exceptions import PutError, TransactWriteError
 
 from chalicelib.kb.helpcentre import HelpCentreSettings
+from chalicelib.kb.site_settings import DomainTakenError
 from chalicelib.store import keys
 from chalicelib.store.models import Item
 from chalicelib.store.transactions import transaction
@@ -54,10 +55,6 @@ def _domain_pk(host: str) -> str:
 
 def _feedback_pk(workspace_id: str, article_id: str) -> str:
     return f"WS#{workspace_id}#KB#{article_id}"
-
-
-class DomainTaken(Exception):
-    pass
 
 
 class DynamoHelpCentreStore:
@@ -116,7 +113,7 @@ class DynamoHelpCentreStore:
                 )
                 tx.save(self._item(workspace_id, settings))
         except TransactWriteError as e:
-            raise DomainTaken() from e
+            raise DomainTakenError() from e
 
     def workspace_of_domain(self, host: str) -> str | None:
         try:

@@ -1,4 +1,5 @@
-"""Search indexer: keeps the ticket search index current from ticket events.
+"""Search indexer: keeps the ticket search index current from ticket events, and rebuilds a
+workspace's knowledge-base index when its articles change.
 
 Idempotent (postings are plain puts); a failure is retried by the queue and dead-lettered."""
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 search_indexer_bp = Blueprint(__name__)
+KB_EVENTS = ("article.published", "article.unpublished", "article.deleted")
 INDEXED_EVENTS = (
     "ticket.created",
     "ticket.updated",
@@ -32,6 +34,9 @@ def _index_one(record: SQSRecord) -> None:
     from chalicelib.tickets.search import index_ticket
 
     event = json.loads(record.body)
+    if event.get("type") in KB_EVENTS:
+        _rebuild_kb_index(event["workspace_id"])
+        return
     if event.get("type") not in INDEXED_EVENTS:
         return
     workspace_id, ticket_id = event["workspace_id"], event["ticket_id"]
@@ -46,6 +51,14 @@ def _index_one(record: SQSRecord) -> None:
     elif event["type"] == "ticket.updated":
         messages = []  # subject, requester and tags only
     index_ticket(bootstrap.search_index(), ticket, messages)
+
+
+def _rebuild_kb_index(workspace_id: str) -> None:
+    """The whole workspace's knowledge-base index, anew."""
+    from chalicelib.kb.indexing import rebuild_index
+
+    version = rebuild_index(bootstrap.kb_deps(), bootstrap.kb_index_store(), workspace_id)
+    logger.info("knowledge-base index rebuilt", extra={"version": version})
 
 
 @search_indexer_bp.on_sqs_message(

@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from devstack.emulator import free_port
+from fakes.dns import FakeDns
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 READY_BANNER = "Helptal is running"
@@ -54,13 +55,21 @@ _running: list[Stack] = []
 
 
 @pytest.fixture(scope="session")
-def stack_env() -> dict[str, str]:
+def fake_dns() -> Iterator[FakeDns]:
+    """The DNS server the stack asks when verifying help-centre domains (records editable)."""
+    server = FakeDns().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_env(fake_dns: FakeDns) -> dict[str, str]:
     """Extra environment for the stack (e.g. MAILGUN_API_BASE of a fake provider).
 
     Override this session fixture to point the stack at fakes started before it. By default
     outbound mail goes to the stack's own Mailgun stand-in, on a port chosen here.
     """
-    return {"MAIL_PORT": str(free_port())}
+    return {"MAIL_PORT": str(free_port()), "DNS_RESOLVER": f"127.0.0.1:{fake_dns.port}"}
 
 
 def _stop_process_group(process: subprocess.Popen[bytes]) -> None:
@@ -157,6 +166,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Help-centre custom domains resolve to the local stack.
+    "--host-resolver-rules=MAP help.acme.test 127.0.0.1",
 ]
 SCREENSHOTS = PROJECT_DIR / "test-artifacts" / "screenshots"
 

@@ -1,0 +1,387 @@
+"""The public help centre: server-rendered pages (no JavaScript needed), at
+`/hc/<workspace slug>/...` and at `/` of a workspace's verified custom domain."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib import bootstrap
+from chalicelib.api.routing import HTML, JSON, Call, operation
+from chalicelib.kb import public
+from chalicelib.kb.helpcentre import (
+    LOCALE_LABELS,
+    Site,
+    description_of,
+    etag,
+    robots_txt,
+    sitemap_xml,
+)
+from chalicelib.kb.model import Article
+from chalicelib.settings import get_settings
+from chalicelib.web.i18n import pick_locale, translator
+from chalicelib.web.render import render_page
+
+bp = Blueprint(__name__)
+PAGE_CACHE = "public, max-age=300"
+SEARCH_LIMIT = 10
+
+
+def _site(call: Call) -> Site | None:
+    accounts = bootstrap.account_deps().store
+    store = bootstrap.helpcentre_store()
+    if "workspace_slug" in call.params:
+        return public.site_by_slug(
+            accounts, store, call.params["workspace_slug"], get_settings().public_base_url
+        )
+    # Behind the CDN the scheme is https; locally it is that of PUBLIC_BASE_URL.
+    scheme = call.request.headers.get("x-forwarded-proto") or (
+        "http" if get_settings().public_base_url.startswith("http://") else "https"
+    )
+    return public.site_by_host(accounts, store, call.request.headers.get("host", ""), scheme)
+
+
+def _locale(call: Call, site: Site | None) -> str:
+    asked = call.params.get("locale") or dict(call.request.query_params or {}).get("lang")
+    default = site.settings.default_locale if site else "en"
+    return pick_locale(asked, call.request.headers.get("accept-language"), default)
+
+
+def _send(
+    call: Call, body: str, status: int = 200, content_type: str = HTML, cache: str = PAGE_CACHE
+) -> Response:
+    """A page for the CDN in front: ETag and Cache-Control; 304 when the client has it."""
+    tag = etag(body)
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": content_type,
+        "Cache-Control": cache,
+        "ETag": tag,
+        "X-Frame-Options": "SAMEORIGIN",
+    }
+    if status == 200 and call.request.headers.get("if-none-match") == tag:
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=body, status_code=status, headers=headers)
+
+
+def _page(
+    call: Call, site: Site, locale: str, template: str, status: int = 200, **context: Any
+) -> Response:
+    t = translator(locale)
+    context.setdefault("alternates", [])
+    context.setdefault("description", None)
+    context.setdefault("canonical", site.home(locale))
+    body = render_page(
+        template,
+        locale=locale,
+        t=t,
+        centre=site.settings,
+        home_url=site.home(locale),
+        search_url=site.search(),
+        noindex=status != 200,
+        **context,
+    )
+    return _send(call, body, status, cache=PAGE_CACHE if status == 200 else "no-store")
+
+
+def _not_found(call: Call, site: Site | None) -> Response:
+    locale = _locale(call, site)
+    if site is None:  # unknown slug or host: nothing of any workspace is shown
+        t = translator(locale)
+        return Response(
+            body=f'<!doctype html><html lang="{locale}"><title>'
+            f"{t['hc.not_found']}</title><h1>{t['hc.not_found']}</h1></html>",
+            status_code=404,
+            headers={"Content-Type": HTML, "Cache-Control": "no-store"},
+        )
+    return _page(
+        call, site, locale, "hc/not_found.html", 404, title=translator(locale)["hc.not_found"]
+    )
+
+
+def _article_link(site: Site, article: Article) -> dict[str, str]:
+    return {"title": article.title, "url": site.article(article.locale, article.slug)}
+
+
+def home(call: Call) -> Response:
+    site = _site(call)
+    if site is None:
+        return _not_found(call, None)
+    locale = _locale(call, site)
+    kb = bootstrap.kb_deps()
+    sections = [
+        {
+            "name": s.category.name if s.category else "",
+            "url": site.category(locale, s.category) if s.category else site.home(locale),
+            "description": s.category.description if s.category else "",
+            "articles": [_article_link(site, a) for a in s.articles],
+        }
+        for s in public.home_sections(kb, site, locale)
+    ]
+    alternates = [
+        {"locale": other, "url": site.home(other), "label": LOCALE_LABELS[other]}
+        for other in LOCALE_LABELS
+    ]
+    return _page(
+        call,
+        site,
+        locale,
+        "hc/home.html",
+        title=site.settings.name,
+        sections=sections,
+        alternates=alternates,
+        canonical=site.home(locale),
+    )
+
+
+def category(call: Call) -> Response:
+    site = _site(call)
+    if site is None:
+        return _not_found(call, None)
+    locale = _locale(call, site)
+    kb = bootstrap.kb_deps()
+    found = public.category_by_slug(kb, site, call.params["category_slug"])
+    if found is None or call.params["locale"] not in LOCALE_LABELS:
+        return _not_found(call, site)
+    articles = [_article_link(site, a) for a in public.category_articles(kb, site, locale, found)]
+    return _page(
+        call,
+        site,
+        locale,
+        "hc/category.html",
+        title=found.name,
+        category={"name": found.name, "description": found.description},
+        articles=articles,
+        canonical=site.category(locale, found),
+    )
+
+
+def article(call: Call, thanks: bool = False) -> Response:
+    site = _site(call)
+    if site is None:
+        return _not_found(call, None)
+    kb = bootstrap.kb_deps()
+    lookup = public.published_article(kb, site, call.params["locale"], call.params["article_slug"])
+    if lookup.article is None:
+        return _not_found(call, site)
+    if lookup.redirect_to:
+        return Response(
+            body="",
+            status_code=301,
+            headers={"Location": lookup.redirect_to, "Cache-Control": PAGE_CACHE},
+        )
+    shown = lookup.article
+    locale = shown.locale
+    translations = public.published_translations(kb, site, shown)
+    alternates = [
+        {
+            "locale": a.locale,
+            "url": site.article(a.locale, a.slug),
+            "label": LOCALE_LABELS[a.locale],
+        }
+        for a in translations
+    ]
+    category_of = (
+        kb.store.get_category(site.workspace_id, shown.category_id) if shown.category_id else None
+    )
+    return _page(
+        call,
+        site,
+        locale,
+        "hc/article.html",
+        title=shown.title,
+        description=description_of(shown),
+        canonical=site.article(locale, shown.slug),
+        alternates=alternates if len(alternates) > 1 else [],
+        thanks=thanks,
+        feedback_url=site.feedback(locale, shown.slug),
+        category={"name": category_of.name, "url": site.category(locale, category_of)}
+        if category_of
+        else None,
+        article={
+            "title": shown.title,
+            "html": shown.html,
+            "updated_iso": shown.updated_at.isoformat(),
+            "updated_date": shown.updated_at.date().isoformat(),
+        },
+    )
+
+
+def feedback(call: Call) -> Response:
+    from chalicelib.api.routing import parse_form, schema
+
+    site = _site(call)
+    if site is None:
+        return _not_found(call, None)
+    kb = bootstrap.kb_deps()
+    lookup = public.published_article(kb, site, call.params["locale"], call.params["article_slug"])
+    if lookup.article is None:
+        return _not_found(call, site)
+    form = parse_form(call.request, schema("ArticleFeedbackForm"))
+    visitor = (call.request.context or {}).get("identity", {}).get("sourceIp", "unknown")
+    bootstrap.helpcentre_store().record_vote(
+        site.workspace_id,
+        lookup.article.id,
+        f"{visitor}|{call.request.headers.get('user-agent', '')}",
+        form.model_dump().get("helpful") == "yes",
+        int(bootstrap.clock().now().timestamp()),
+    )
+    return Response(
+        body="",
+        status_code=303,
+        headers={
+            "Location": site.article(lookup.article.locale, lookup.article.slug) + "?thanks=1",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _hits(call: Call, site: Site, query: str, locale: str | None) -> list[Any]:
+    from chalicelib.kb.searching import search_kb
+
+    return search_kb(
+        bootstrap.kb_index_cache(),
+        bootstrap.kb_search_gaps(),
+        site.workspace_id,
+        query,
+        locale,
+        SEARCH_LIMIT,
+        include_internal=False,
+        now=bootstrap.clock().now(),
+    )
+
+
+def search_page(call: Call) -> Response:
+    site = _site(call)
+    if site is None:
+        return _not_found(call, None)
+    locale = _locale(call, site)
+    query = dict(call.request.query_params or {}).get("q", "").strip()[:200]
+    hits = _hits(call, site, query, locale) if query else []
+    return _page(
+        call,
+        site,
+        locale,
+        "hc/search.html",
+        title=query or site.settings.name,
+        query=query,
+        hits=[
+            {"title": h.title, "url": site.base_url + h.url, "passage_html": h.highlighted_passage}
+            for h in hits
+        ],
+        canonical=site.search(),
+        noindex_search=True,
+    )
+
+
+def search_api(call: Call) -> Response:
+    site = _site(call)
+    if site is None:
+        return Response(
+            body=json.dumps({"error": {"code": "not_found", "message": "No such help centre."}}),
+            status_code=404,
+            headers={"Content-Type": JSON},
+        )
+    query = dict(call.request.query_params or {}).get("q", "").strip()[:200]
+    locale = dict(call.request.query_params or {}).get("locale")
+    hits = _hits(call, site, query, locale) if query else []
+    body = json.dumps(
+        {
+            "hits": [
+                {
+                    "article_id": h.article_id,
+                    "title": h.title,
+                    "url": site.base_url + h.url,
+                    "passage": h.highlighted_passage,
+                    "score": round(h.score, 4),
+                }
+                for h in hits
+            ]
+        }
+    )
+    return _send(call, body, content_type=JSON, cache="public, max-age=60")
+
+
+def sitemap(call: Call) -> Response:
+    site = _site(call)
+    if site is None:
+        return _not_found(call, None)
+    kb = bootstrap.kb_deps()
+    articles = public.published_articles(kb, site)
+    groups: dict[str, list[Article]] = {}
+    for a in articles:
+        groups.setdefault(a.translation_group, []).append(a)
+    multi = {group: found for group, found in groups.items() if len(found) > 1}
+    return _send(call, sitemap_xml(site, articles, multi), content_type="application/xml")
+
+
+def robots(call: Call) -> Response:
+    site = _site(call)
+    if site is None:
+        return Response(
+            body="User-agent: *\nDisallow: /\n",
+            status_code=200,
+            headers={"Content-Type": "text/plain"},
+        )
+    return _send(call, robots_txt(site), content_type="text/plain")
+
+
+_PAGES = [
+    ("GET", "", "home", home, "Help centre home"),
+    ("GET", "/{locale}/categories/{category_slug}", "category", category, "A category"),
+    ("GET", "/{locale}/articles/{article_slug}", "article", article, "A published article"),
+    (
+        "POST",
+        "/{locale}/articles/{article_slug}/feedback",
+        "feedback",
+        feedback,
+        "Was this article helpful? (yes/no, once a day per visitor)",
+    ),
+    ("GET", "/search", "search", search_page, "Search results page"),
+    (
+        "GET",
+        "/api/search",
+        "search_api",
+        search_api,
+        "Search as JSON (published articles only), for the chat widget",
+    ),
+    ("GET", "/sitemap.xml", "sitemap", sitemap, "Sitemap with hreflang alternates"),
+]
+
+
+def _register() -> None:
+    for method, suffix, name, view, summary in _PAGES:
+        for prefix, where in (("/hc/{workspace_slug}", "slug"), ("", "domain")):
+            path = (prefix + suffix) or "/"
+            produces = JSON if name == "search_api" else HTML
+
+            def handler(call: Call, _view: Any = view) -> Response:
+                if _view is article and dict(call.request.query_params or {}).get("thanks"):
+                    return article(call, thanks=True)
+                return _view(call)
+
+            handler.__name__ = f"hc_{name}_by_{where}"
+            operation(
+                bp,
+                method,
+                path,
+                summary=f"{summary} ({'by slug' if where == 'slug' else 'on a custom domain'})",
+                tag="help-centre",
+                auth=False,
+                produces=produces,
+                form="ArticleFeedbackForm" if name == "feedback" else None,
+                errors=(404,),
+            )(handler)
+    operation(
+        bp,
+        "GET",
+        "/robots.txt",
+        summary="robots.txt of a custom-domain help centre",
+        tag="help-centre",
+        auth=False,
+        produces="text/plain",
+    )(robots)
+
+
+_register()

@@ -1,0 +1,200 @@
+"""Help-centre settings and custom domain, knowledge-base search for agents, content gaps."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chalice import Blueprint
+
+from chalicelib import bootstrap
+from chalicelib.accounts.model import MANAGERS
+from chalicelib.api.routing import Call, operation
+from chalicelib.kb import site_settings
+from chalicelib.kb.domains import instruction
+from chalicelib.kb.helpcentre import HelpCentreSettings
+from chalicelib.lazy import lazy_module
+from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import (
+        HelpCentreSettingsIn,
+        HelpCentreSettingsOut,
+        KbSearchOut,
+        KbSearchQuery,
+        SearchInsightsOut,
+    )
+
+schemas = lazy_module("chalicelib.api.schemas")
+bp = Blueprint(__name__)
+
+
+def _defaults(call: Call) -> HelpCentreSettings:
+    workspace = bootstrap.account_deps().store.get_workspace(call.member.workspace_id)
+    assert workspace is not None
+    return HelpCentreSettings(name=workspace.name, default_locale=workspace.locale)
+
+
+def _out(call: Call, settings: HelpCentreSettings) -> HelpCentreSettingsOut:
+    workspace = bootstrap.account_deps().store.get_workspace(call.member.workspace_id)
+    assert workspace is not None
+    record = (
+        instruction(get_settings().domain_verification_secret, workspace.id, settings.custom_domain)
+        if settings.custom_domain
+        else None
+    )
+    url = (
+        f"https://{settings.custom_domain}"
+        if settings.domain_verified
+        else f"{get_settings().public_base_url.rstrip('/')}/hc/{workspace.slug}"
+    )
+    return schemas.HelpCentreSettingsOut(
+        name=settings.name,
+        brand_color=settings.brand_color,
+        logo_url=settings.logo_url,
+        default_locale=settings.default_locale,
+        custom_domain=settings.custom_domain,
+        domain_verified=settings.domain_verified,
+        url=url,
+        dns_record={
+            "name": record.record_name,
+            "type": record.record_type,
+            "value": record.record_value,
+        }
+        if record
+        else None,
+    )
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/kb/settings",
+    summary="Help-centre branding and custom domain",
+    tag="knowledge-base",
+    response="HelpCentreSettingsOut",
+    errors=(401,),
+)
+def get_kb_settings(call: Call) -> HelpCentreSettingsOut:
+    defaults = _defaults(call)
+    return _out(
+        call,
+        site_settings.current(
+            bootstrap.helpcentre_store(),
+            call.member.workspace_id,
+            defaults.name,
+            defaults.default_locale,
+        ),
+    )
+
+
+@operation(
+    bp,
+    "PUT",
+    "/v1/kb/settings",
+    summary="Change the help centre's name, colour, logo, language or custom domain",
+    tag="knowledge-base",
+    body="HelpCentreSettingsIn",
+    response="HelpCentreSettingsOut",
+    roles=MANAGERS,
+    errors=(400, 401, 403, 422),
+)
+def put_kb_settings(call: Call) -> HelpCentreSettingsOut:
+    body: HelpCentreSettingsIn = call.body
+    updated = site_settings.update(
+        bootstrap.helpcentre_store(),
+        call.member,
+        _defaults(call),
+        name=body.name,
+        brand_color=body.brand_color,
+        logo_url=body.logo_url,
+        default_locale=body.default_locale,
+        custom_domain=body.custom_domain,
+    )
+    return _out(call, updated)
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/kb/settings/verify-domain",
+    summary="Check the DNS TXT record; on success the custom domain goes live",
+    tag="knowledge-base",
+    response="HelpCentreSettingsOut",
+    roles=MANAGERS,
+    errors=(401, 403, 409, 503),
+)
+def verify_domain(call: Call) -> HelpCentreSettingsOut:
+    verified = site_settings.verify_domain(
+        bootstrap.helpcentre_store(),
+        bootstrap.dns_resolver(),
+        get_settings().domain_verification_secret,
+        call.member,
+        _defaults(call),
+    )
+    return _out(call, verified)
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/kb/search",
+    summary="Search the knowledge base (internal articles included)",
+    tag="knowledge-base",
+    query="KbSearchQuery",
+    response="KbSearchOut",
+    errors=(401, 422),
+)
+def search_kb(call: Call) -> KbSearchOut:
+    from chalicelib.kb.searching import search_kb as search
+
+    query: KbSearchQuery = call.query
+    defaults = _defaults(call)
+    base = _out(
+        call,
+        site_settings.current(
+            bootstrap.helpcentre_store(),
+            call.member.workspace_id,
+            defaults.name,
+            defaults.default_locale,
+        ),
+    ).url
+    hits = search(
+        bootstrap.kb_index_cache(),
+        bootstrap.kb_search_gaps(),
+        call.member.workspace_id,
+        query.q,
+        query.locale,
+        query.limit,
+        include_internal=True,
+        now=bootstrap.clock().now(),
+    )
+    return schemas.KbSearchOut(
+        hits=[
+            {
+                "article_id": h.article_id,
+                "title": h.title,
+                "url": base + h.url,
+                "passage": h.highlighted_passage,
+                "score": round(h.score, 4),
+            }
+            for h in hits
+        ]
+    )
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/kb/search-insights",
+    summary="Searches that found nothing useful (content gaps), most frequent first",
+    tag="knowledge-base",
+    response="SearchInsightsOut",
+    errors=(401,),
+)
+def search_insights(call: Call) -> SearchInsightsOut:
+    gaps = bootstrap.kb_search_gaps().top(call.member.workspace_id, 50)
+    return schemas.SearchInsightsOut(
+        failed_queries=[
+            {"query": text, "searches": count, "last_searched_at": at} for text, count, at in gaps
+        ]
+    )

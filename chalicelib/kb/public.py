@@ -1,0 +1,143 @@
+"""What the public help centre shows: only published articles of one workspace, found by
+its slug or by a verified custom domain; never drafts, internal articles or another
+workspace's content."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from chalicelib.accounts.ports import AccountsStore
+from chalicelib.kb.deps import KbDeps
+from chalicelib.kb.helpcentre import HelpCentreSettings, Site, category_slug
+from chalicelib.kb.model import LOCALES, Article, ArticleStatus, Category
+
+ARTICLES_PER_SECTION = 10
+MAX_CATEGORY_ARTICLES = 100
+
+
+class HelpCentreStore(Protocol):
+    def get_settings(self, workspace_id: str) -> HelpCentreSettings | None: ...
+    def workspace_of_domain(self, host: str) -> str | None: ...
+
+
+def _settings(
+    store: HelpCentreStore, workspace_id: str, name: str, locale: str
+) -> HelpCentreSettings:
+    return store.get_settings(workspace_id) or HelpCentreSettings(name=name, default_locale=locale)
+
+
+def site_by_slug(
+    accounts: AccountsStore, store: HelpCentreStore, slug: str, public_base_url: str
+) -> Site | None:
+    workspace = accounts.find_workspace_by_slug(slug)
+    if workspace is None:
+        return None
+    settings = _settings(store, workspace.id, workspace.name, workspace.locale)
+    return Site(
+        workspace.id, workspace.slug, settings, f"{public_base_url.rstrip('/')}/hc/{workspace.slug}"
+    )
+
+
+def site_by_host(
+    accounts: AccountsStore, store: HelpCentreStore, host: str, scheme: str = "https"
+) -> Site | None:
+    """The help centre served at `/` of a verified custom domain; None for any other host.
+    Links keep the host as asked (with its port, as in local development)."""
+    name = host.split(":")[0].strip().lower().rstrip(".")
+    workspace_id = store.workspace_of_domain(name) if name else None
+    if workspace_id is None:
+        return None
+    workspace = accounts.get_workspace(workspace_id)
+    settings = store.get_settings(workspace_id)
+    if (
+        workspace is None
+        or settings is None
+        or not settings.domain_verified
+        or settings.custom_domain != name
+    ):
+        return None
+    return Site(workspace.id, workspace.slug, settings, f"{scheme}://{host.strip().lower()}")
+
+
+@dataclass(frozen=True)
+class Section:
+    category: Category | None
+    articles: list[Article]
+
+
+def home_sections(kb: KbDeps, site: Site, locale: str) -> list[Section]:
+    categories = kb.store.list_categories(site.workspace_id)
+    sections = []
+    for category in categories:
+        page = kb.store.list_articles(
+            site.workspace_id,
+            ArticleStatus.PUBLISHED,
+            locale,
+            category.id,
+            None,
+            ARTICLES_PER_SECTION,
+        )
+        if page.articles:
+            sections.append(Section(category, page.articles))
+    return sections
+
+
+def category_by_slug(kb: KbDeps, site: Site, slug: str) -> Category | None:
+    return next(
+        (c for c in kb.store.list_categories(site.workspace_id) if category_slug(c) == slug), None
+    )
+
+
+def category_articles(kb: KbDeps, site: Site, locale: str, category: Category) -> list[Article]:
+    return kb.store.list_articles(
+        site.workspace_id, ArticleStatus.PUBLISHED, locale, category.id, None, MAX_CATEGORY_ARTICLES
+    ).articles
+
+
+@dataclass(frozen=True)
+class ArticleLookup:
+    article: Article | None
+    redirect_to: str | None = None  # the current URL when an old slug was asked for
+
+
+def published_article(kb: KbDeps, site: Site, locale: str, slug: str) -> ArticleLookup:
+    if locale not in LOCALES:
+        return ArticleLookup(None)
+    target = kb.store.find_slug(site.workspace_id, locale, slug)
+    if target is None:
+        return ArticleLookup(None)
+    article = kb.store.get_article(site.workspace_id, target.article_id)
+    if article is None or article.status is not ArticleStatus.PUBLISHED:
+        return ArticleLookup(None)
+    if target.redirect or article.slug != slug:
+        return ArticleLookup(article, site.article(article.locale, article.slug))
+    return ArticleLookup(article)
+
+
+def published_translations(kb: KbDeps, site: Site, article: Article) -> list[Article]:
+    """The article in every locale it is published in (itself included)."""
+    found = []
+    for translation in kb.store.translations(site.workspace_id, article.translation_group):
+        other = (
+            article
+            if translation.article_id == article.id
+            else kb.store.get_article(site.workspace_id, translation.article_id)
+        )
+        if other is not None and other.status is ArticleStatus.PUBLISHED:
+            found.append(other)
+    return sorted(found, key=lambda a: a.locale)
+
+
+def published_articles(kb: KbDeps, site: Site, limit: int = 5000) -> list[Article]:
+    found: list[Article] = []
+    cursor: str | None = None
+    while len(found) < limit:
+        page = kb.store.list_articles(
+            site.workspace_id, ArticleStatus.PUBLISHED, None, None, cursor, 100
+        )
+        found += page.articles
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return found[:limit]

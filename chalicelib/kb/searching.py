@@ -1,0 +1,46 @@
+"""Searching a workspace's knowledge base (agents: internal articles too; the public help
+centre and the chat widget: published only), and remembering the searches that found
+nothing useful (content gaps)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from chalicelib.kb.indexing import IndexCache
+
+if TYPE_CHECKING:
+    from chalicelib.kb.search_engine import Hit
+
+
+class SearchGaps(Protocol):
+    def record(self, workspace_id: str, folded_query: str, query: str, at: datetime) -> None: ...
+    def top(self, workspace_id: str, limit: int) -> list[tuple[str, int, datetime | None]]: ...
+
+
+def search_kb(
+    cache: IndexCache,
+    gaps: SearchGaps,
+    workspace_id: str,
+    query: str,
+    locale: str | None,
+    limit: int,
+    include_internal: bool,
+    now: datetime,
+) -> list[Hit]:
+    """Best article per hit; a search with no or weak results is recorded as a content gap.
+    Calls: one GetItem (index version), an S3 read when the index changed, one UpdateItem
+    for a gap."""
+    from chalicelib.kb.search_engine import is_weak
+
+    index = cache.get(workspace_id)
+    hits = (
+        index.search(query, locale=locale, limit=limit, include_internal=include_internal)
+        if index
+        else []
+    )
+    if is_weak(hits):
+        folded = " ".join(query.lower().split())
+        if folded:
+            gaps.record(workspace_id, folded, query.strip(), now)
+    return hits

@@ -1,0 +1,270 @@
+"""The public help centre: only published articles, on /hc/<slug> and on a verified domain."""
+
+import json
+import re
+
+import pytest
+
+from app import app
+from devstack.pump import EventPump
+
+HTML_HEADERS = {"Accept": "text/html"}
+
+
+@pytest.fixture()
+def kb(api, clean_aws):
+    owner = api.sign_up(workspace="Acme Support")
+    token = owner["token"]
+
+    def article(title, body, status="published", locale="en", **extra):
+        status_code, created, _ = api.request(
+            "POST",
+            "/v1/kb/articles",
+            {"title": title, "body": body, "status": status, "locale": locale, **extra},
+            token=token,
+        )
+        assert status_code == 201, created
+        return created
+
+    category = api.request("POST", "/v1/kb/categories", {"name": "Billing & Plans"}, token=token)[1]
+    refunds = article(
+        "How refunds work",
+        "Refunds arrive **within 5 days**. <script>x</script>",
+        category_id=category["id"],
+        slug="refunds",
+    )
+    french = article(
+        "Comment fonctionnent les remboursements",
+        "Les remboursements arrivent sous 5 jours.",
+        locale="fr",
+        translation_of=refunds["id"],
+        category_id=category["id"],
+        slug="remboursements",
+    )
+    draft = article("Secret roadmap", "Next year we launch rockets.", status="draft")
+    internal = article(
+        "Escalation policy", "Call the on-call engineer for outages.", status="internal"
+    )
+    pump = EventPump.from_app(app, wait_seconds=0, max_backoff_seconds=0)
+    [indexer] = [q for q in pump.queues if q.name == "search_indexer"]
+
+    def index():
+        while pump.poll_queue(indexer).received:
+            pass
+
+    index()
+    return {
+        "owner": owner,
+        "token": token,
+        "category": category,
+        "refunds": refunds,
+        "french": french,
+        "draft": draft,
+        "internal": internal,
+        "index": index,
+        "article": article,
+    }
+
+
+def _get(api, path, **headers):
+    response = api.client.http.get(path, headers={**HTML_HEADERS, **headers})
+    return response.status_code, response.body.decode(), response.headers
+
+
+def test_home_lists_published_articles_by_category(api, kb):
+    status, html, headers = _get(api, "/hc/acme-support")
+    assert status == 200 and '<html lang="en">' in html
+    assert "Billing &amp; Plans" in html and "How refunds work" in html
+    assert "Secret roadmap" not in html and "Escalation policy" not in html
+    assert headers["Cache-Control"].startswith("public") and headers["ETag"]
+
+
+def test_article_page_is_sanitised_and_well_described(api, kb):
+    status, html, _ = _get(api, "/hc/acme-support/en/articles/refunds")
+    assert status == 200
+    assert "<strong>within 5 days</strong>" in html and "<script" not in html
+    assert '<meta name="description" content="Refunds arrive within 5 days.' in html
+    assert (
+        '<link rel="canonical" href="https://api.helptal.test/hc/acme-support/en/articles/refunds">'
+        in html
+    )
+    assert (
+        'hreflang="fr" href="https://api.helptal.test/hc/acme-support/fr/articles/remboursements"'
+        in html
+    )
+    status, html, _ = _get(api, "/hc/acme-support/fr/articles/remboursements")
+    assert status == 200 and '<html lang="fr">' in html and "Rechercher" in html
+
+
+def test_drafts_internal_and_unknown_articles_are_branded_404s(api, kb):
+    for path in (
+        "/hc/acme-support/en/articles/" + kb["draft"]["slug"],
+        "/hc/acme-support/en/articles/" + kb["internal"]["slug"],
+        "/hc/acme-support/en/articles/nothing-here",
+        "/hc/acme-support/de/articles/refunds",
+    ):
+        status, html, headers = _get(api, path)
+        assert status == 404, path
+        assert "Acme Support" in html and "noindex" in html
+        assert headers["Cache-Control"] == "no-store"
+    status, html, _ = _get(api, "/hc/no-such-workspace")
+    assert status == 404 and "Acme" not in html
+
+
+def test_another_workspace_slug_never_shows_these_articles(api, kb):
+    api.sign_up(workspace="Globex", email="gus@globex.test")
+    status, html, _ = _get(api, "/hc/globex/en/articles/refunds")
+    assert status == 404 and "refund" not in html.lower()
+    assert "How refunds work" not in _get(api, "/hc/globex")[1]
+
+
+def test_an_old_slug_redirects_to_the_new_one(api, kb):
+    api.request(
+        "PATCH",
+        f"/v1/kb/articles/{kb['refunds']['id']}",
+        {"slug": "refund-policy"},
+        token=kb["token"],
+    )
+    status, _, headers = _get(api, "/hc/acme-support/en/articles/refunds")
+    assert status == 301
+    assert headers["Location"].endswith("/hc/acme-support/en/articles/refund-policy")
+
+
+def test_etag_lets_the_cdn_revalidate(api, kb):
+    _, _, headers = _get(api, "/hc/acme-support/en/articles/refunds")
+    status, _, _ = _get(
+        api, "/hc/acme-support/en/articles/refunds", **{"If-None-Match": headers["ETag"]}
+    )
+    assert status == 304
+
+
+def test_category_page_and_sitemap(api, kb):
+    status, html, _ = _get(api, "/hc/acme-support/en/categories/billing-plans")
+    assert status == 200 and "How refunds work" in html
+    status, xml, headers = _get(api, "/hc/acme-support/sitemap.xml")
+    assert status == 200 and headers["Content-Type"] == "application/xml"
+    assert "/en/articles/refunds</loc>" in xml and 'hreflang="fr"' in xml
+    assert "Secret" not in xml and kb["internal"]["slug"] not in xml
+
+
+def test_feedback_counts_once_per_visitor(api, kb):
+    from chalicelib import bootstrap
+
+    path = "/hc/acme-support/en/articles/refunds/feedback"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    first = api.client.http.post(path, headers=form, body="helpful=yes")
+    assert first.status_code == 303 and first.headers["Location"].endswith("?thanks=1")
+    api.client.http.post(path, headers=form, body="helpful=yes")
+    assert bootstrap.helpcentre_store().feedback(
+        kb["owner"]["workspace"]["id"], kb["refunds"]["id"]
+    ) == (1, 0)
+    _, html, _ = _get(api, "/hc/acme-support/en/articles/refunds?thanks=1")
+    assert "Thanks for your feedback!" in html
+    bad = api.client.http.post(path, headers=form, body="helpful=maybe")
+    assert bad.status_code == 422
+
+
+def test_public_search_finds_published_articles_only(api, kb):
+    status, body, _ = _get(api, "/hc/acme-support/api/search?q=refunds")
+    hits = json.loads(body)["hits"]
+    assert [h["title"] for h in hits][:1] == ["How refunds work"]
+    assert "<mark>" in hits[0]["passage"]
+    assert (
+        json.loads(_get(api, "/hc/acme-support/api/search?q=escalation%20outages")[1])["hits"] == []
+    )
+    assert json.loads(_get(api, "/hc/acme-support/api/search?q=rockets")[1])["hits"] == []
+    status, html, _ = _get(api, "/hc/acme-support/search?q=refunds")
+    assert status == 200 and "How refunds work" in html
+
+
+def test_agents_search_internal_articles_and_see_content_gaps(api, kb):
+    status, body, _ = api.request("GET", "/v1/kb/search?q=outages", token=kb["token"])
+    assert status == 200 and [h["title"] for h in body["hits"]] == ["Escalation policy"]
+    api.request("GET", "/v1/kb/search?q=teleport%20device", token=kb["token"])
+    api.request("GET", "/v1/kb/search?q=teleport%20device", token=kb["token"])
+    gaps = api.request("GET", "/v1/kb/search-insights", token=kb["token"])[1]
+    assert gaps["failed_queries"][0]["query"] == "teleport device"
+    assert gaps["failed_queries"][0]["searches"] == 2
+
+
+def test_the_index_follows_publish_and_unpublish(api, kb):
+    new = kb["article"]("Pairing a printer", "Hold the pairing button.", slug="pairing")
+    kb["index"]()
+    hits = json.loads(_get(api, "/hc/acme-support/api/search?q=pairing")[1])["hits"]
+    assert [h["article_id"] for h in hits] == [new["id"]]
+    api.request("PATCH", f"/v1/kb/articles/{new['id']}", {"status": "draft"}, token=kb["token"])
+    kb["index"]()
+    assert json.loads(_get(api, "/hc/acme-support/api/search?q=pairing")[1])["hits"] == []
+
+
+def test_custom_domain_serves_the_help_centre_once_verified(api, kb, monkeypatch):
+    from chalicelib import bootstrap
+    from chalicelib.kb.domains import instruction
+
+    status, settings, _ = api.request(
+        "PUT",
+        "/v1/kb/settings",
+        {"custom_domain": "Help.Acme.test", "brand_color": "#112233", "name": "Acme Help"},
+        token=kb["token"],
+    )
+    assert status == 200 and settings["custom_domain"] == "help.acme.test"
+    assert settings["domain_verified"] is False
+    record = settings["dns_record"]
+    assert _get(api, "/", Host="help.acme.test")[0] == 404  # not verified yet
+
+    class Resolver:
+        def __init__(self, records):
+            self.records = records
+
+        def txt_records(self, name):
+            return self.records.get(name, [])
+
+    monkeypatch.setattr(bootstrap, "dns_resolver", lambda: Resolver({}))
+    status, body, _ = api.request("POST", "/v1/kb/settings/verify-domain", token=kb["token"])
+    assert (status, body["error"]["code"]) == (409, "domain_not_verified")
+    monkeypatch.setattr(
+        bootstrap, "dns_resolver", lambda: Resolver({record["name"]: [record["value"]]})
+    )
+    status, body, _ = api.request("POST", "/v1/kb/settings/verify-domain", token=kb["token"])
+    assert status == 200 and body["url"] == "https://help.acme.test"
+    status, html, _ = _get(api, "/", Host="help.acme.test")
+    assert status == 200 and "Acme Help" in html and "#112233" in html
+    status, html, _ = _get(api, "/en/articles/refunds", Host="help.acme.test")
+    assert status == 200 and "https://help.acme.test/en/articles/refunds" in html
+    assert _get(api, "/robots.txt", Host="help.acme.test")[1].endswith(
+        "Sitemap: https://help.acme.test/sitemap.xml\n"
+    )
+    assert _get(api, "/en/articles/refunds", Host="help.evil.test")[0] == 404
+    other = api.sign_up(workspace="Globex", email="gus@globex.test")
+    api.request("PUT", "/v1/kb/settings", {"custom_domain": "help.acme.test"}, token=other["token"])
+    monkeypatch.setattr(
+        bootstrap,
+        "dns_resolver",
+        lambda: Resolver(
+            {
+                instruction(
+                    "test-domain-verification-secret", other["workspace"]["id"], "help.acme.test"
+                ).record_name: [
+                    instruction(
+                        "test-domain-verification-secret",
+                        other["workspace"]["id"],
+                        "help.acme.test",
+                    ).record_value
+                ]
+            }
+        ),
+    )
+    status, body, _ = api.request("POST", "/v1/kb/settings/verify-domain", token=other["token"])
+    assert (status, body["error"]["code"]) == (409, "domain_taken")
+    assert re.search("Acme Help", _get(api, "/", Host="help.acme.test")[1])
+
+
+def test_bad_settings_are_refused(api, kb):
+    for body, field in [
+        ({"brand_color": "red"}, "brand_color"),
+        ({"custom_domain": "https://x.test/y"}, "custom_domain"),
+        ({"logo_url": "javascript:alert(1)"}, "logo_url"),
+    ]:
+        status, answer, _ = api.request("PUT", "/v1/kb/settings", body, token=kb["token"])
+        assert status == 422, body
+        assert answer["error"]["details"][0]["field"] == field
