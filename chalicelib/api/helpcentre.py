@@ -320,7 +320,7 @@ def robots(call: Call) -> Response:
     site = _site(call)
     if site is None:
         return Response(
-            body="User-agent: *\nDisallow: /\n",
+            body="User-agent: *\nAllow: /hc/\nDisallow: /v1/\nDisallow: /join/\n",
             status_code=200,
             headers={"Content-Type": "text/plain"},
         )

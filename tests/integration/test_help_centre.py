@@ -268,3 +268,9 @@ def test_bad_settings_are_refused(api, kb):
         status, answer, _ = api.request("PUT", "/v1/kb/settings", body, token=kb["token"])
         assert status == 422, body
         assert answer["error"]["details"][0]["field"] == field
+
+
+def test_robots_on_the_public_host_allow_help_centres_and_keep_the_api_out(api, kb):
+    status, body, _ = _get(api, "/robots.txt", Host="api.helptal.test")
+    assert status == 200
+    assert "Allow: /hc/" in body and "Disallow: /v1/" in body and "Disallow: /join/" in body
