@@ -118,7 +118,7 @@ class DynamoCannedResponseStore:
     def save(self, before: CannedResponse, after: CannedResponse) -> None:
         renamed = before.name_key != after.name_key
         try:
-            # pynamodb sends deletes before puts; the cancellation reasons follow that order.
+            # Cancellation reasons follow the order the items are added (store/transactions.py).
             with transaction() as tx:
                 if renamed:
                     tx.delete(_claim(before), condition=CannedNameClaim.canned_id == before.id)

@@ -230,7 +230,7 @@ class DynamoKnowledgeBaseStore:
             if len(slugs) > MAX_SLUGS:
                 freed, slugs = slugs[0], slugs[1:]
         try:
-            # pynamodb sends deletes before puts; the cancellation reasons follow that order.
+            # Cancellation reasons follow the order the items are added (store/transactions.py).
             with transaction() as tx:
                 if freed is not None:
                     tx.delete(

@@ -137,7 +137,14 @@ def open_ticket(
         if message is not None:
             ticket = replace(ticket, message_count=1, last_customer_message_id=message.id)
         entries = [activity(ticket, actor, "created", None, ticket.number, now)]
-        deps.store.create_ticket(ticket, message, entries, contact if is_new else None)
+        try:
+            deps.store.create_ticket(ticket, message, entries, contact if is_new else None)
+        except StaleTicket:
+            # Our own earlier attempt went through (its answer was lost): it is the ticket.
+            created = deps.store.get_ticket(workspace_id, ticket_id)
+            if created is None:
+                raise
+            return created
         return ticket
 
     ticket = retrying(write)
