@@ -202,3 +202,21 @@ def test_customer_mail_becomes_a_ticket_and_the_reply_threads_back(stack):
         requests.get(f"{api}/v1/tickets", headers=auth, timeout=10).json()["tickets"][0]["id"]
         == ticket["id"]
     )
+
+
+def test_the_demo_workspace_has_an_article_and_a_ticket(stack):
+    login = _json(
+        requests.post(
+            f"{stack.api_url}/v1/auth/login",
+            json={"email": "demo@helptal.test", "password": "demo-password-123"},
+            timeout=10,
+        ),
+        200,
+    )
+    auth = {"Authorization": f"Bearer {login['token']}"}
+    tickets = _json(requests.get(f"{stack.api_url}/v1/tickets", headers=auth, timeout=10), 200)
+    assert [t["subject"] for t in tickets["tickets"]] == ["I cannot log in"]
+    page = requests.get(
+        f"{stack.api_url}/hc/demo-support/fr/articles/reinitialiser-mot-de-passe", timeout=10
+    )
+    assert page.status_code == 200 and "Mot de passe oublié" in page.text
