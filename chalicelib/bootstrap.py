@@ -205,6 +205,26 @@ def dns_resolver() -> Any:
     return DnsPythonResolver(nameservers=[host], port=int(port or 53))
 
 
+@lru_cache(maxsize=1)
+def ai_settings_store() -> Any:
+    from chalicelib.store.ai_repo import DynamoAiSettingsStore
+
+    return DynamoAiSettingsStore()
+
+
+def kb_embedder_for(workspace_id: str) -> Any:
+    """The embedder for a workspace's knowledge base, or None: AI off for the workspace (no
+    content leaves), or no provider key in this deployment."""
+    settings = get_settings()
+    if not settings.openai_api_key or not ai_settings_store().get(workspace_id).enabled:
+        return None
+    from chalicelib.providers.openai_embed import OpenAIEmbedder
+
+    return OpenAIEmbedder(
+        settings.openai_api_key, settings.openai_embedding_model, settings.openai_base_url or None
+    )
+
+
 def reset() -> None:
     """Forgets every built object (tests that change settings call this)."""
     for factory in (
@@ -227,5 +247,6 @@ def reset() -> None:
         kb_index_cache,
         kb_search_gaps,
         dns_resolver,
+        ai_settings_store,
     ):
         factory.cache_clear()

@@ -59,6 +59,9 @@ class Settings:
     reply_address_secret: str
     domain_verification_secret: str
     dns_resolver: str
+    openai_api_key: str
+    openai_base_url: str
+    openai_embedding_model: str
     session_ttl_seconds: int
     invitation_ttl_seconds: int
     login_max_failures: int
@@ -96,6 +99,10 @@ def get_settings() -> Settings:
         domain_verification_secret=_env("DOMAIN_VERIFICATION_SECRET", ""),
         # "host:port" of the DNS server for domain checks; empty: the system's resolvers.
         dns_resolver=_env("DNS_RESOLVER", ""),
+        # AI providers: used only for workspaces whose admin enabled AI.
+        openai_api_key=_env("OPENAI_API_KEY", ""),
+        openai_base_url=_env("OPENAI_BASE_URL", ""),
+        openai_embedding_model=_env("OPENAI_EMBEDDING_MODEL", "text-embedding-3-small"),
         session_ttl_seconds=_env_int("SESSION_TTL_SECONDS", 7 * 24 * 3600),
         invitation_ttl_seconds=_env_int("INVITATION_TTL_SECONDS", 7 * 24 * 3600),
         login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),

@@ -8,6 +8,7 @@ from chalice import Chalice
 def register_api(app: Chalice) -> None:
     from chalicelib.api import (
         accounts,
+        ai,
         api_keys,
         canned,
         contacts,
@@ -28,6 +29,7 @@ def register_api(app: Chalice) -> None:
         health,
         accounts,
         workspace,
+        ai,
         members,
         api_keys,
         tickets,

@@ -16,6 +16,7 @@ from chalicelib.kb.deps import KbDeps
 from chalicelib.kb.model import Article, ArticleStatus
 
 if TYPE_CHECKING:
+    from chalicelib.kb.embedder import Embedder
     from chalicelib.kb.search_engine import KbIndex
 
 MAX_INDEXED_ARTICLES = 20_000
@@ -49,7 +50,9 @@ def article_path(article: Article) -> str:
     return f"/{article.locale}/articles/{article.slug}"
 
 
-def rebuild_index(kb: KbDeps, indexes: IndexStore, workspace_id: str) -> str:
+def rebuild_index(
+    kb: KbDeps, indexes: IndexStore, workspace_id: str, embedder: Embedder | None = None
+) -> str:
     """Builds and stores a new index version; returns it.  Hits carry `article_path`, made
     absolute by whoever shows them.  Lexical only until the workspace has AI enabled (dense
     retrieval then adds an Embedder; no content leaves otherwise)."""
@@ -69,6 +72,7 @@ def rebuild_index(kb: KbDeps, indexes: IndexStore, workspace_id: str) -> str:
             )
             for a in articles
         ),
+        embedder=embedder,
         version=version,
     )
     indexes.save(workspace_id, version, index.to_bytes())

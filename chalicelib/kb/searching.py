@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from chalicelib.kb.indexing import IndexCache
 
 if TYPE_CHECKING:
+    from chalicelib.kb.embedder import Embedder
     from chalicelib.kb.search_engine import Hit
 
 
@@ -27,18 +28,33 @@ def search_kb(
     limit: int,
     include_internal: bool,
     now: datetime,
+    embedder: Embedder | None = None,
 ) -> list[Hit]:
     """Best article per hit; a search with no or weak results is recorded as a content gap.
+    Hybrid (the query embedded by `embedder`: one provider call) when the workspace has AI on
+    and its index has vectors; lexical otherwise, or when the provider fails.
     Calls: one GetItem (index version), an S3 read when the index changed, one UpdateItem
     for a gap."""
+    from chalicelib.errors import ProviderRejected, ProviderUnavailable
     from chalicelib.kb.search_engine import is_weak
 
     index = cache.get(workspace_id)
-    hits = (
-        index.search(query, locale=locale, limit=limit, include_internal=include_internal)
-        if index
-        else []
-    )
+    if index is None:
+        hits = []
+    else:
+        query_embedding = None
+        if embedder is not None and index.has_embeddings and query.strip():
+            try:
+                query_embedding = embedder.embed([query])[0]
+            except (ProviderUnavailable, ProviderRejected):
+                query_embedding = None  # the words still find articles
+        hits = index.search(
+            query,
+            locale=locale,
+            limit=limit,
+            include_internal=include_internal,
+            query_embedding=query_embedding,
+        )
     if is_weak(hits):
         folded = " ".join(query.lower().split())
         if folded:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 search_indexer_bp = Blueprint(__name__)
-KB_EVENTS = ("article.published", "article.unpublished", "article.deleted")
+KB_EVENTS = ("article.published", "article.unpublished", "article.deleted", "ai.settings_changed")
 INDEXED_EVENTS = (
     "ticket.created",
     "ticket.updated",
@@ -57,7 +57,12 @@ def _rebuild_kb_index(workspace_id: str) -> None:
     """The whole workspace's knowledge-base index, anew."""
     from chalicelib.kb.indexing import rebuild_index
 
-    version = rebuild_index(bootstrap.kb_deps(), bootstrap.kb_index_store(), workspace_id)
+    version = rebuild_index(
+        bootstrap.kb_deps(),
+        bootstrap.kb_index_store(),
+        workspace_id,
+        bootstrap.kb_embedder_for(workspace_id),
+    )
     logger.info("knowledge-base index rebuilt", extra={"version": version})
 
 

@@ -3,6 +3,7 @@
 One module per capability; everything is re-exported here, where routes name them
 (`operation(..., body="SignupIn")`)."""
 
+from chalicelib.api.schemas.ai import *  # noqa: F403
 from chalicelib.api.schemas.canned import *  # noqa: F403
 from chalicelib.api.schemas.common import *  # noqa: F403
 from chalicelib.api.schemas.contacts import *  # noqa: F403

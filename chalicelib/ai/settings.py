@@ -1,0 +1,87 @@
+"""A workspace's AI settings.  AI is off until an owner or admin turns it on; every change is
+recorded (who, when, what)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Protocol
+
+from chalicelib.accounts.model import Principal
+from chalicelib.errors import Forbidden
+from chalicelib.ids import new_id
+
+FEATURES = ("triage", "drafts", "translation", "summaries", "auto_apply_triage")
+
+
+@dataclass(frozen=True)
+class Tone:
+    description: str = ""
+    sign_off: str = ""
+    avoid: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AiSettings:
+    enabled: bool = False
+    features: dict[str, bool] = field(
+        default_factory=lambda: {name: name != "auto_apply_triage" for name in FEATURES}
+    )
+    tone: Tone = field(default_factory=Tone)
+
+
+@dataclass(frozen=True)
+class AiSettingsChange:
+    id: str
+    actor: str
+    at: datetime
+    before_enabled: bool
+    after_enabled: bool
+    summary: str  # which fields changed
+
+
+class AiSettingsStore(Protocol):
+    def get(self, workspace_id: str) -> AiSettings: ...
+    def save(self, workspace_id: str, settings: AiSettings, change: AiSettingsChange) -> None:
+        """Settings and their change record, in one transaction."""
+
+    def changes(self, workspace_id: str, limit: int) -> list[AiSettingsChange]: ...
+
+
+def update_ai_settings(
+    store: AiSettingsStore,
+    principal: Principal,
+    now: datetime,
+    *,
+    enabled: bool | None,
+    features: dict[str, bool] | None,
+    tone: Tone | None,
+) -> AiSettings:
+    """Only owners and admins; returns the new settings and records the change."""
+    if not principal.role.can_manage_members:
+        raise Forbidden("Only owners and admins can change AI settings.", code="forbidden_role")
+    before = store.get(principal.workspace_id)
+    after = before
+    changed: list[str] = []
+    if enabled is not None and enabled != before.enabled:
+        after, changed = replace(after, enabled=enabled), [*changed, "enabled"]
+    if features is not None:
+        merged = {**before.features, **features}
+        if merged != before.features:
+            after, changed = replace(after, features=merged), [*changed, "features"]
+    if tone is not None and tone != before.tone:
+        after, changed = replace(after, tone=tone), [*changed, "tone"]
+    if changed:
+        store.save(
+            principal.workspace_id,
+            after,
+            AiSettingsChange(
+                id=new_id(),
+                actor=principal.actor,
+                at=now,
+                before_enabled=before.enabled,
+                after_enabled=after.enabled,
+                summary=",".join(changed),
+            ),
+        )
+    return after
