@@ -1,0 +1,155 @@
+"""A fake Anthropic Messages API (`POST /v1/messages`) for pytest-httpserver.
+
+It records every request and answers from a script: a forced tool call (the default), a
+text-only answer, or an error (429 with `retry-after`, 529 `overloaded_error`, 500, a
+spend-limit 429).  Usage counts words as tokens and simulates prompt caching: the prefix up to
+the last `cache_control` breakpoint (tools, then system) is written on first sight and read
+afterwards (the real minimum cacheable length is not modelled)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+Answer = Callable[[dict[str, Any]], Response]
+
+
+def _tokens(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False).split())
+
+
+def _error(status: int, error_type: str, message: str, **extra: Any) -> Response:
+    error: dict[str, Any] = {"type": error_type, "message": message}
+    if extra.get("error_code"):
+        error["details"] = {"error_code": extra["error_code"]}
+    headers = {"request-id": "req_fake"}
+    if extra.get("retry_after") is not None:
+        headers["retry-after"] = str(extra["retry_after"])
+    return Response(
+        json.dumps({"type": "error", "error": error, "request_id": "req_fake"}),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+    )
+
+
+class FakeAnthropic:
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.script: list[Answer] = []
+        self.tool_input: dict[str, Any] = {}
+        self._cached_prefixes: set[str] = set()
+
+    # --- scripting: each call queues one answer; with nothing queued, the tool is called ---
+
+    def answer_with_tool(self, tool_input: dict[str, Any]) -> None:
+        self.script.append(lambda body: self._message(body, self._tool_use(body, tool_input)))
+
+    def answer_with_text(self, text: str) -> None:
+        self.script.append(
+            lambda body: self._message(body, [{"type": "text", "text": text}], "end_turn")
+        )
+
+    def rate_limit(self, retry_after: int | None = 7) -> None:
+        self.script.append(
+            lambda body: _error(429, "rate_limit_error", "rate limited", retry_after=retry_after)
+        )
+
+    def spend_limit_reached(self) -> None:
+        self.script.append(
+            lambda body: _error(
+                429,
+                "rate_limit_error",
+                "spend limit reached",
+                error_code="enforced_spend_limit_reached",
+            )
+        )
+
+    def overloaded(self, retry_after: int | None = None) -> None:
+        self.script.append(
+            lambda body: _error(529, "overloaded_error", "Overloaded", retry_after=retry_after)
+        )
+
+    def fail(self, status: int = 500, error_type: str = "api_error") -> None:
+        self.script.append(lambda body: _error(status, error_type, "failure"))
+
+    # --- the endpoint ---
+
+    def handle(self, request: Request) -> Response:
+        body = json.loads(request.get_data())
+        self.requests.append(
+            {
+                "body": body,
+                # the SDK sends the key as `x-api-key` or, in recent releases, as a bearer token
+                "api_key": request.headers.get("x-api-key")
+                or request.headers.get("authorization", "").removeprefix("Bearer "),
+                "version": request.headers.get("anthropic-version"),
+            }
+        )
+        if self.script:
+            return self.script.pop(0)(body)
+        return self._message(body, self._tool_use(body, self.tool_input))
+
+    def _tool_use(self, body: dict[str, Any], tool_input: dict[str, Any]) -> list[dict[str, Any]]:
+        name = (body.get("tool_choice") or {}).get("name") or body["tools"][0]["name"]
+        return [
+            {
+                "type": "tool_use",
+                "id": f"toolu_{len(self.requests):04d}",
+                "name": name,
+                "input": tool_input,
+            }
+        ]
+
+    def _message(
+        self, body: dict[str, Any], content: list[dict[str, Any]], stop_reason: str = "tool_use"
+    ) -> Response:
+        return Response(
+            json.dumps(
+                {
+                    "id": f"msg_{len(self.requests):04d}",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": body["model"],
+                    "content": content,
+                    "stop_reason": stop_reason,
+                    "stop_sequence": None,
+                    "usage": self._usage(body, content),
+                }
+            ),
+            content_type="application/json",
+        )
+
+    def _usage(self, body: dict[str, Any], content: list[dict[str, Any]]) -> dict[str, Any]:
+        system = body.get("system") or []
+        blocks = [*body.get("tools", []), *(system if isinstance(system, list) else [system])]
+        breakpoint_at = max(
+            (i + 1 for i, b in enumerate(blocks) if isinstance(b, dict) and b.get("cache_control")),
+            default=0,
+        )
+        cached_tokens = sum(_tokens(block) for block in blocks[:breakpoint_at])
+        total = sum(_tokens(block) for block in blocks) + _tokens(body["messages"])
+        key = json.dumps(blocks[:breakpoint_at], sort_keys=True)
+        written = read = 0
+        if breakpoint_at and key in self._cached_prefixes:
+            read = cached_tokens
+        elif breakpoint_at:
+            written = cached_tokens
+            self._cached_prefixes.add(key)
+        return {
+            "input_tokens": total - written - read,
+            "output_tokens": _tokens(content),
+            "cache_creation_input_tokens": written,
+            "cache_read_input_tokens": read,
+            "cache_creation": {
+                "ephemeral_5m_input_tokens": written,
+                "ephemeral_1h_input_tokens": 0,
+            },
+        }
+
+    @property
+    def last_body(self) -> dict[str, Any]:
+        return self.requests[-1]["body"]
