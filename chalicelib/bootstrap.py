@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.accounts.deps import AccountDeps, AccountPolicy
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.settings import get_settings
-from chalicelib.tickets.deps import TicketDeps, TicketPolicy
+
+if TYPE_CHECKING:
+    from chalicelib.accounts.deps import AccountDeps
+    from chalicelib.tickets.deps import TicketDeps
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +52,7 @@ def mail_sender() -> Any:
 
 @lru_cache(maxsize=1)
 def account_deps() -> AccountDeps:
+    from chalicelib.accounts.deps import AccountDeps, AccountPolicy
     from chalicelib.accounts.passwords import Argon2PasswordHasher
     from chalicelib.store.accounts_repo import DynamoAccountsStore
 
@@ -118,6 +121,7 @@ def ticket_deps() -> TicketDeps:
     from chalicelib.store.mailbox_repo import DynamoMailboxStore
     from chalicelib.store.queues import SqsQueue
     from chalicelib.store.tickets_repo import DynamoTicketStore
+    from chalicelib.tickets.deps import TicketDeps, TicketPolicy
 
     settings = get_settings()
     return TicketDeps(

@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from chalicelib import bootstrap
+from chalicelib.accounts.model import Role
 from chalicelib.api.routing import Call, operation
 from chalicelib.api.tickets import message_out, ticket_out
 from chalicelib.lazy import lazy_module
-from chalicelib.tickets import canned
-from chalicelib.tickets.canned import CANNED_AUTHORS, CannedResponse
-from chalicelib.tickets.model import TicketStatus
 
 if TYPE_CHECKING:
     from chalicelib.api.schemas import (
@@ -24,8 +22,13 @@ if TYPE_CHECKING:
         CannedResponseQuery,
         CannedResponsesOut,
     )
+    from chalicelib.tickets.canned import CannedResponse
 
+# Loaded by the first request that needs them, not when `app` is imported (cold start).
 schemas = lazy_module("chalicelib.api.schemas")
+canned = lazy_module("chalicelib.tickets.canned")
+model = lazy_module("chalicelib.tickets.model")
+CANNED_AUTHORS = frozenset(Role)  # every member writes saved replies
 bp = Blueprint(__name__)
 
 
@@ -62,7 +65,7 @@ def create_canned_response(call: Call) -> CannedResponseOut:
         name=body.name,
         body=body.body,
         locale=body.locale,
-        set_status=TicketStatus(body.set_status) if body.set_status else None,
+        set_status=model.TicketStatus(body.set_status) if body.set_status else None,
         add_tags=body.add_tags,
     )
     return canned_out(canned.create_canned_response(bootstrap.canned_deps(), call.member, draft))
@@ -123,7 +126,7 @@ def patch_canned_response(call: Call) -> CannedResponseOut:
         name=body.name,
         body=body.body,
         locale=body.locale,
-        set_status=TicketStatus(body.set_status) if body.set_status else None,
+        set_status=model.TicketStatus(body.set_status) if body.set_status else None,
         clear_status="set_status" in body.model_fields_set and body.set_status is None,
         add_tags=body.add_tags,
     )

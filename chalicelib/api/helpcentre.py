@@ -4,26 +4,24 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.api.routing import HTML, JSON, Call, operation
-from chalicelib.kb import public
-from chalicelib.kb.helpcentre import (
-    LOCALE_LABELS,
-    Site,
-    description_of,
-    etag,
-    robots_txt,
-    sitemap_xml,
-)
-from chalicelib.kb.model import Article
+from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
 from chalicelib.web.i18n import pick_locale, translator
 from chalicelib.web.render import render_page
 
+if TYPE_CHECKING:
+    from chalicelib.kb.helpcentre import Site
+    from chalicelib.kb.model import Article
+
+# Loaded by the first request that needs them, not when `app` is imported (cold start).
+public = lazy_module("chalicelib.kb.public")
+helpcentre = lazy_module("chalicelib.kb.helpcentre")
 bp = Blueprint(__name__)
 PAGE_CACHE = "public, max-age=300"
 SEARCH_LIMIT = 10
@@ -53,7 +51,7 @@ def _send(
     call: Call, body: str, status: int = 200, content_type: str = HTML, cache: str = PAGE_CACHE
 ) -> Response:
     """A page for the CDN in front: ETag and Cache-Control; 304 when the client has it."""
-    tag = etag(body)
+    tag = helpcentre.etag(body)
     headers: dict[str, str | list[str]] = {
         "Content-Type": content_type,
         "Cache-Control": cache,
@@ -120,8 +118,8 @@ def home(call: Call) -> Response:
         for s in public.home_sections(kb, site, locale)
     ]
     alternates = [
-        {"locale": other, "url": site.home(other), "label": LOCALE_LABELS[other]}
-        for other in LOCALE_LABELS
+        {"locale": other, "url": site.home(other), "label": helpcentre.LOCALE_LABELS[other]}
+        for other in helpcentre.LOCALE_LABELS
     ]
     return _page(
         call,
@@ -142,7 +140,7 @@ def category(call: Call) -> Response:
     locale = _locale(call, site)
     kb = bootstrap.kb_deps()
     found = public.category_by_slug(kb, site, call.params["category_slug"])
-    if found is None or call.params["locale"] not in LOCALE_LABELS:
+    if found is None or call.params["locale"] not in helpcentre.LOCALE_LABELS:
         return _not_found(call, site)
     articles = [_article_link(site, a) for a in public.category_articles(kb, site, locale, found)]
     return _page(
@@ -178,7 +176,7 @@ def article(call: Call, thanks: bool = False) -> Response:
         {
             "locale": a.locale,
             "url": site.article(a.locale, a.slug),
-            "label": LOCALE_LABELS[a.locale],
+            "label": helpcentre.LOCALE_LABELS[a.locale],
         }
         for a in translations
     ]
@@ -191,7 +189,7 @@ def article(call: Call, thanks: bool = False) -> Response:
         locale,
         "hc/article.html",
         title=shown.title,
-        description=description_of(shown),
+        description=helpcentre.description_of(shown),
         canonical=site.article(locale, shown.slug),
         alternates=alternates if len(alternates) > 1 else [],
         thanks=thanks,
@@ -314,7 +312,8 @@ def sitemap(call: Call) -> Response:
     for a in articles:
         groups.setdefault(a.translation_group, []).append(a)
     multi = {group: found for group, found in groups.items() if len(found) > 1}
-    return _send(call, sitemap_xml(site, articles, multi), content_type="application/xml")
+    body = helpcentre.sitemap_xml(site, articles, multi)
+    return _send(call, body, content_type="application/xml")
 
 
 def robots(call: Call) -> Response:
@@ -325,7 +324,7 @@ def robots(call: Call) -> Response:
             status_code=200,
             headers={"Content-Type": "text/plain"},
         )
-    return _send(call, robots_txt(site), content_type="text/plain")
+    return _send(call, helpcentre.robots_txt(site), content_type="text/plain")
 
 
 _PAGES = [

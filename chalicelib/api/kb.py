@@ -10,8 +10,6 @@ from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
 from chalicelib.api.routing import Call, operation
 from chalicelib.errors import NotFound
-from chalicelib.kb import articles, categories, uploads
-from chalicelib.kb.model import Article, ArticleStatus, ArticleVersion, Category
 from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -33,8 +31,14 @@ if TYPE_CHECKING:
         SlugOut,
         VersionQuery,
     )
+    from chalicelib.kb.model import Article, ArticleVersion, Category
 
+# Loaded by the first request that needs them, not when `app` is imported (cold start).
 schemas = lazy_module("chalicelib.api.schemas")
+articles = lazy_module("chalicelib.kb.articles")
+categories = lazy_module("chalicelib.kb.categories")
+uploads = lazy_module("chalicelib.kb.uploads")
+model = lazy_module("chalicelib.kb.model")
 bp = Blueprint(__name__)
 TAG = "knowledge-base"
 
@@ -110,7 +114,7 @@ def create_article(call: Call) -> ArticleOut:
         body=body.body,
         locale=body.locale,
         slug=body.slug,
-        status=ArticleStatus(body.status),
+        status=model.ArticleStatus(body.status),
         category_id=body.category_id,
         tags=body.tags,
         translation_of=body.translation_of,
@@ -134,7 +138,7 @@ def list_articles(call: Call) -> ArticlesOut:
     page = articles.list_articles(
         bootstrap.kb_deps(),
         call.member.workspace_id,
-        ArticleStatus(query.status) if query.status else None,
+        model.ArticleStatus(query.status) if query.status else None,
         query.locale,
         query.category,
         query.cursor,
@@ -182,7 +186,7 @@ def patch_article(call: Call) -> ArticleOut:
         title=body.title,
         body=body.body,
         slug=body.slug,
-        status=ArticleStatus(body.status) if body.status else None,
+        status=model.ArticleStatus(body.status) if body.status else None,
         category_id=body.category_id,
         clear_category="category_id" in body.model_fields_set and body.category_id is None,
         tags=body.tags,

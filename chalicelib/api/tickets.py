@@ -10,18 +10,6 @@ from chalicelib import bootstrap
 from chalicelib.api.routing import Call, operation
 from chalicelib.ids import new_id
 from chalicelib.lazy import lazy_module
-from chalicelib.tickets import conversation, inbox, lifecycle, merging, presence
-from chalicelib.tickets.counts import inbox_counts
-from chalicelib.tickets.model import (
-    Channel,
-    DeliveryStatus,
-    Message,
-    MessageKind,
-    Priority,
-    Ticket,
-    TicketFilter,
-    TicketStatus,
-)
 
 if TYPE_CHECKING:
     from chalicelib.api.schemas import (
@@ -37,8 +25,17 @@ if TYPE_CHECKING:
         TicketQuery,
         ViewersOut,
     )
+    from chalicelib.tickets.model import Message, Ticket
 
+# Loaded by the first request that needs them, not when `app` is imported (cold start).
 schemas = lazy_module("chalicelib.api.schemas")
+conversation = lazy_module("chalicelib.tickets.conversation")
+inbox_counting = lazy_module("chalicelib.tickets.counts")
+inbox = lazy_module("chalicelib.tickets.inbox")
+lifecycle = lazy_module("chalicelib.tickets.lifecycle")
+merging = lazy_module("chalicelib.tickets.merging")
+model = lazy_module("chalicelib.tickets.model")
+presence = lazy_module("chalicelib.tickets.presence")
 bp = Blueprint(__name__)
 
 
@@ -118,20 +115,20 @@ def create_ticket(call: Call) -> TicketOut:
         requester_email=str(body.requester.email),
         requester_name=body.requester.name,
         subject=body.subject,
-        channel=Channel.API,
+        channel=model.Channel.API,
         cc=[str(c) for c in body.cc],
         tags=body.tags,
-        priority=Priority(body.priority),
-        status=TicketStatus(body.status),
+        priority=model.Priority(body.priority),
+        status=model.TicketStatus(body.status),
         assignee_id=body.assignee_id,
     )
 
     def first_message(ticket: Ticket) -> Message:
-        return Message(
+        return model.Message(
             id=new_id(),
             ticket_id=ticket.id,
             workspace_id=ticket.workspace_id,
-            kind=MessageKind.CUSTOMER,
+            kind=model.MessageKind.CUSTOMER,
             author=principal.actor,
             from_address=None,
             to=[],
@@ -144,7 +141,7 @@ def create_ticket(call: Call) -> TicketOut:
             in_reply_to=[],
             references=[],
             attachments=[],
-            delivery=DeliveryStatus.RECEIVED,
+            delivery=model.DeliveryStatus.RECEIVED,
             created_at=ticket.created_at,
         )
 
@@ -168,8 +165,8 @@ def list_tickets(call: Call) -> TicketListOut:
     query: TicketQuery = call.query
     principal = call.member
     assignee = principal.user_id if query.assignee == "me" else query.assignee
-    filters = TicketFilter(
-        status=TicketStatus(query.status) if query.status else None,
+    filters = model.TicketFilter(
+        status=model.TicketStatus(query.status) if query.status else None,
         assignee=assignee or None,
         tag=query.tag.lower() if query.tag else None,
         requester_id=query.requester,
@@ -226,8 +223,8 @@ def patch_ticket(call: Call) -> TicketOut:
     body: TicketPatchIn = call.body
     sent = body.model_fields_set
     changes = lifecycle.TicketChanges(
-        status=TicketStatus(body.status) if body.status else None,
-        priority=Priority(body.priority) if body.priority else None,
+        status=model.TicketStatus(body.status) if body.status else None,
+        priority=model.Priority(body.priority) if body.priority else None,
         assignee_id=body.assignee_id,
         unassign="assignee_id" in sent and body.assignee_id is None,
         tags=body.tags,
@@ -271,7 +268,7 @@ def post_message(call: Call) -> MessageOut:
         member.name if member else workspace.name,
         principal.user_id,
         conversation.AgentMessage(
-            kind=MessageKind(body.kind),
+            kind=model.MessageKind(body.kind),
             body=body.body,
             cc=[str(c) for c in body.cc],
             last_seen_message_id=body.last_seen_message_id,
@@ -360,7 +357,7 @@ def viewing(call: Call) -> ViewersOut:
 )
 def counts(call: Call) -> InboxCountsOut:
     raw = bootstrap.ticket_deps().store.inbox_counts(call.member.workspace_id)
-    result = inbox_counts(raw, call.member.user_id)
+    result = inbox_counting.inbox_counts(raw, call.member.user_id)
     return schemas.InboxCountsOut(
         by_status=result.by_status, mine=result.mine, unassigned=result.unassigned
     )
