@@ -161,8 +161,10 @@ def list_articles(call: Call) -> ArticlesOut:
 def get_article(call: Call) -> ArticleDetailOut:
     deps = bootstrap.kb_deps()
     article = articles.get_article(deps, call.member.workspace_id, call.params["article_id"])
+    helpful, not_helpful = bootstrap.helpcentre_store().feedback(article.workspace_id, article.id)
     return schemas.ArticleDetailOut(
         **article_fields(article),
+        feedback={"helpful": helpful, "not_helpful": not_helpful},
         translations=[
             schemas.TranslationOut(locale=t.locale, article_id=t.article_id)
             for t in articles.translations_of(deps, article)

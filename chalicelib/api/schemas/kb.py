@@ -83,8 +83,16 @@ class ArticleOut(Outgoing):
     updated_at: datetime
 
 
+class FeedbackOut(Outgoing):
+    helpful: int
+    not_helpful: int
+
+
 class ArticleDetailOut(ArticleOut):
     translations: list[TranslationOut] = Field(description="The same article in other locales.")
+    feedback: FeedbackOut = Field(
+        description='Help-centre visitors\' answers to "Was this article helpful?"'
+    )
 
 
 class ArticlesOut(Outgoing):
