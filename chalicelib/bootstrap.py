@@ -229,6 +229,63 @@ def kb_embedder_for(workspace_id: str) -> Any:
     )
 
 
+@lru_cache(maxsize=1)
+def ai_store() -> Any:
+    from chalicelib.store.ai_repo import DynamoAiStore
+
+    return DynamoAiStore()
+
+
+class _SqsAiJobQueue:
+    def __init__(self, queue: Any) -> None:
+        self._queue = queue
+
+    def send(self, job: Any) -> None:
+        self._queue.send(job.to_json())
+
+
+@lru_cache(maxsize=1)
+def ai_job_queue() -> Any:
+    from chalicelib.store.queues import SqsQueue
+
+    return _SqsAiJobQueue(SqsQueue(sqs_client(), get_settings().queues.ai_jobs))
+
+
+@lru_cache(maxsize=4)
+def _anthropic(model: str) -> Any:
+    from chalicelib.providers.anthropic_llm import AnthropicLlm
+
+    settings = get_settings()
+    return AnthropicLlm(settings.anthropic_api_key, model, settings.anthropic_base_url or None)
+
+
+def llm_for(kind: Any) -> Any:
+    """The model for a kind of AI result; None when this deployment has no Anthropic key."""
+    from chalicelib.ai.model import ResultKind
+
+    settings = get_settings()
+    if not settings.anthropic_api_key:
+        return None
+    if kind is ResultKind.TRIAGE:
+        return _anthropic(settings.anthropic_triage_model)
+    return _anthropic(settings.anthropic_model)
+
+
+@lru_cache(maxsize=1)
+def ai_deps() -> Any:
+    from chalicelib.ai.teammate import AiDeps
+    from chalicelib.kb.searching import KnowledgePassages
+
+    return AiDeps(
+        settings=ai_settings_store(),
+        store=ai_store(),
+        queue=ai_job_queue(),
+        tickets=ticket_deps(),
+        knowledge=KnowledgePassages(kb_index_cache(), kb_embedder_for),
+        llm_for=llm_for,
+    )
+
+
 def reset() -> None:
     """Forgets every built object (tests that change settings call this)."""
     for factory in (
@@ -252,5 +309,9 @@ def reset() -> None:
         kb_search_gaps,
         dns_resolver,
         ai_settings_store,
+        ai_store,
+        ai_job_queue,
+        _anthropic,
+        ai_deps,
     ):
         factory.cache_clear()

@@ -35,10 +35,16 @@ class QueueNames:
     mail_out: str
     inbound_mail: str
     events: str
+    ai_jobs: str
 
     def all(self) -> dict[str, str]:
         """Logical name -> queue name, for resource creation and the local event pump."""
-        return {"mail_out": self.mail_out, "inbound_mail": self.inbound_mail, "events": self.events}
+        return {
+            "mail_out": self.mail_out,
+            "inbound_mail": self.inbound_mail,
+            "events": self.events,
+            "ai_jobs": self.ai_jobs,
+        }
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,10 @@ class Settings:
     openai_api_key: str
     openai_base_url: str
     openai_embedding_model: str
+    anthropic_api_key: str
+    anthropic_base_url: str
+    anthropic_model: str
+    anthropic_triage_model: str
     session_ttl_seconds: int
     invitation_ttl_seconds: int
     login_max_failures: int
@@ -84,6 +94,7 @@ def get_settings() -> Settings:
             mail_out=_env("MAIL_OUT_QUEUE", f"{prefix}-mail-out"),
             inbound_mail=_env("INBOUND_MAIL_QUEUE", f"{prefix}-inbound-mail"),
             events=_env("EVENTS_QUEUE", f"{prefix}-events"),
+            ai_jobs=_env("AI_JOBS_QUEUE", f"{prefix}-ai-jobs"),
         ),
         # Set per stage in .chalice/config.json (and by the local stack for its own port).
         public_base_url=_env("PUBLIC_BASE_URL", ""),
@@ -103,6 +114,12 @@ def get_settings() -> Settings:
         openai_api_key=_env("OPENAI_API_KEY", ""),
         openai_base_url=_env("OPENAI_BASE_URL", ""),
         openai_embedding_model=_env("OPENAI_EMBEDDING_MODEL", "text-embedding-3-small"),
+        # Claude: drafts, summaries, translation and tone (ANTHROPIC_MODEL); triage runs on
+        # every new ticket, so it uses a smaller, cheaper model by default.
+        anthropic_api_key=_env("ANTHROPIC_API_KEY", ""),
+        anthropic_base_url=_env("ANTHROPIC_BASE_URL", ""),
+        anthropic_model=_env("ANTHROPIC_MODEL", "claude-sonnet-4-6"),
+        anthropic_triage_model=_env("ANTHROPIC_TRIAGE_MODEL", "claude-haiku-4-5"),
         session_ttl_seconds=_env_int("SESSION_TTL_SECONDS", 7 * 24 * 3600),
         invitation_ttl_seconds=_env_int("INVITATION_TTL_SECONDS", 7 * 24 * 3600),
         login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),

@@ -2,9 +2,9 @@
 
 It records every request and answers from a script: a forced tool call (the default), a
 text-only answer, or an error (429 with `retry-after`, 529 `overloaded_error`, 500, a
-spend-limit 429).  Usage counts words as tokens and simulates prompt caching: the prefix up to
-the last `cache_control` breakpoint (tools, then system) is written on first sight and read
-afterwards (the real minimum cacheable length is not modelled)."""
+spend-limit 429).  Usage counts words as tokens and simulates prompt caching: each prefix
+ending at a `cache_control` breakpoint (tools, then system) is written on first sight and read
+afterwards (the real minimum cacheable length and the 5-minute lifetime are not modelled)."""
 
 from __future__ import annotations
 
@@ -124,21 +124,24 @@ class FakeAnthropic:
         )
 
     def _usage(self, body: dict[str, Any], content: list[dict[str, Any]]) -> dict[str, Any]:
+        """Like the real API: the longest prefix ending at a breakpoint that was seen before
+        is read from the cache; the rest, up to the last breakpoint, is written."""
         system = body.get("system") or []
         blocks = [*body.get("tools", []), *(system if isinstance(system, list) else [system])]
-        breakpoint_at = max(
-            (i + 1 for i, b in enumerate(blocks) if isinstance(b, dict) and b.get("cache_control")),
-            default=0,
-        )
-        cached_tokens = sum(_tokens(block) for block in blocks[:breakpoint_at])
+        breakpoints = [
+            i + 1 for i, b in enumerate(blocks) if isinstance(b, dict) and b.get("cache_control")
+        ]
         total = sum(_tokens(block) for block in blocks) + _tokens(body["messages"])
-        key = json.dumps(blocks[:breakpoint_at], sort_keys=True)
-        written = read = 0
-        if breakpoint_at and key in self._cached_prefixes:
-            read = cached_tokens
-        elif breakpoint_at:
-            written = cached_tokens
-            self._cached_prefixes.add(key)
+        read_until = 0
+        for end in reversed(breakpoints):
+            if json.dumps(blocks[:end], sort_keys=True) in self._cached_prefixes:
+                read_until = end
+                break
+        last = breakpoints[-1] if breakpoints else 0
+        read = sum(_tokens(block) for block in blocks[:read_until])
+        written = sum(_tokens(block) for block in blocks[read_until:last])
+        for end in breakpoints:
+            self._cached_prefixes.add(json.dumps(blocks[:end], sort_keys=True))
         return {
             "input_tokens": total - written - read,
             "output_tokens": _tokens(content),

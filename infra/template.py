@@ -26,6 +26,7 @@ from typing import Any
 from chalice.utils import to_cfn_resource_name
 
 from chalicelib.settings import Settings
+from chalicelib.store.queues import MAX_RECEIVE_COUNT
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CHALICE_CONFIG = PROJECT_DIR / ".chalice" / "config.json"
@@ -35,7 +36,8 @@ BUCKET_ID = "ContentBucket"
 TTL_ATTRIBUTE = "expires_at"
 # A worker function times out after 30 s; AWS asks for a visibility timeout of 6x that.
 QUEUE_VISIBILITY_TIMEOUT_SECONDS = 180
-MAX_RECEIVE_COUNT = 5
+# The AI-jobs worker may wait on a model for up to two calls (150 s): 6x that.
+VISIBILITY_TIMEOUT_OVERRIDES = {"ai_jobs": 900}
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 EXPORTS_RETENTION_DAYS = 30
 # GSI1: a user's memberships and the ticket feed; GSI2-4: ticket views (docs/data-model.md).
@@ -139,7 +141,9 @@ def _queues(settings: Settings) -> Template:
             "Type": "AWS::SQS::Queue",
             "Properties": {
                 "QueueName": queue_name,
-                "VisibilityTimeout": QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+                "VisibilityTimeout": VISIBILITY_TIMEOUT_OVERRIDES.get(
+                    logical_name, QUEUE_VISIBILITY_TIMEOUT_SECONDS
+                ),
                 "SqsManagedSseEnabled": True,
                 "RedrivePolicy": {
                     "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},

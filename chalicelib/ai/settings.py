@@ -22,12 +22,25 @@ class Tone:
 
 
 @dataclass(frozen=True)
+class Redaction:
+    """What is replaced before text leaves for a provider, besides card numbers (always)."""
+
+    emails: bool = False
+    phones: bool = False
+
+
+@dataclass(frozen=True)
 class AiSettings:
     enabled: bool = False
     features: dict[str, bool] = field(
         default_factory=lambda: {name: name != "auto_apply_triage" for name in FEATURES}
     )
     tone: Tone = field(default_factory=Tone)
+    redaction: Redaction = field(default_factory=Redaction)
+
+    def allows(self, feature: str) -> bool:
+        """AI is on for the workspace and this feature is on."""
+        return self.enabled and self.features.get(feature, False)
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,7 @@ def update_ai_settings(
     enabled: bool | None,
     features: dict[str, bool] | None,
     tone: Tone | None,
+    redaction: Redaction | None = None,
 ) -> AiSettings:
     """Only owners and admins; returns the new settings and records the change."""
     if not principal.role.can_manage_members:
@@ -71,6 +85,8 @@ def update_ai_settings(
             after, changed = replace(after, features=merged), [*changed, "features"]
     if tone is not None and tone != before.tone:
         after, changed = replace(after, tone=tone), [*changed, "tone"]
+    if redaction is not None and redaction != before.redaction:
+        after, changed = replace(after, redaction=redaction), [*changed, "redaction"]
     if changed:
         store.save(
             principal.workspace_id,

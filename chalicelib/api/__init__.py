@@ -9,6 +9,7 @@ def register_api(app: Chalice) -> None:
     from chalicelib.api import (
         accounts,
         ai,
+        ai_tickets,
         api_keys,
         canned,
         contacts,
@@ -33,6 +34,7 @@ def register_api(app: Chalice) -> None:
         members,
         api_keys,
         tickets,
+        ai_tickets,
         canned,
         contacts,
         kb,

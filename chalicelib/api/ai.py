@@ -8,14 +8,27 @@ from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
-from chalicelib.ai.settings import AiSettings, Tone, update_ai_settings
+from chalicelib.ai.settings import AiSettings, Redaction, Tone, update_ai_settings
 from chalicelib.api.routing import Call, operation
+from chalicelib.errors import NotFound
 from chalicelib.lazy import lazy_module
+from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
-    from chalicelib.api.schemas import AiSettingsIn, AiSettingsOut
+    from chalicelib.ai.model import AiResult
+    from chalicelib.api.schemas import (
+        AiLogOut,
+        AiLogQuery,
+        AiSettingsIn,
+        AiSettingsOut,
+        AiUsageOut,
+        AiUsageQuery,
+        ToneGuideOut,
+        ToneLearnIn,
+    )
 
 schemas = lazy_module("chalicelib.api.schemas")
+teammate = lazy_module("chalicelib.ai.teammate")
 bp = Blueprint(__name__)
 CHANGES_SHOWN = 20
 
@@ -30,6 +43,8 @@ def _out(workspace_id: str, settings: AiSettings) -> AiSettingsOut:
             "sign_off": settings.tone.sign_off,
             "avoid": list(settings.tone.avoid),
         },
+        redaction={"emails": settings.redaction.emails, "phones": settings.redaction.phones},
+        configured=bool(get_settings().anthropic_api_key),
         changes=[
             {
                 "actor": c.actor,
@@ -86,6 +101,18 @@ def put_ai(call: Call) -> AiSettingsOut:
         else None
     )
     before = bootstrap.ai_settings_store().get(call.member.workspace_id)
+    redaction = (
+        Redaction(
+            emails=before.redaction.emails
+            if body.redaction.emails is None
+            else body.redaction.emails,
+            phones=before.redaction.phones
+            if body.redaction.phones is None
+            else body.redaction.phones,
+        )
+        if body.redaction
+        else None
+    )
     updated = update_ai_settings(
         bootstrap.ai_settings_store(),
         call.member,
@@ -93,6 +120,7 @@ def put_ai(call: Call) -> AiSettingsOut:
         enabled=body.enabled,
         features=features,
         tone=tone,
+        redaction=redaction,
     )
     if updated.enabled != before.enabled:
         # The knowledge-base index gains or drops its embeddings.
@@ -100,3 +128,120 @@ def put_ai(call: Call) -> AiSettingsOut:
             "ai.settings_changed", call.member.workspace_id, {"enabled": updated.enabled}
         )
     return _out(call.member.workspace_id, updated)
+
+
+def tone_out(result: AiResult | None) -> ToneGuideOut:
+    if result is None:
+        raise NotFound("The team's tone has not been learned yet.", code="no_tone_guide")
+    return schemas.ToneGuideOut(
+        status=result.status.value,
+        failure=result.failure,
+        flags=list(result.flags),
+        requested_at=result.requested_at,
+        completed_at=result.completed_at,
+        guide=result.payload.get("guide"),
+        learned_from=result.payload.get("learned_from"),
+    )
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/workspace/ai/tone/learn",
+    summary="Learn the team's tone of voice from its latest sent replies (queued)",
+    tag="ai",
+    body="ToneLearnIn",
+    response="ToneGuideOut",
+    status=202,
+    roles=MANAGERS,
+    errors=(400, 401, 403, 409, 422, 503),
+)
+def learn_tone(call: Call) -> ToneGuideOut:
+    body: ToneLearnIn = call.body
+    return tone_out(teammate.learn_tone(bootstrap.ai_deps(), call.member, body.sample_size))
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/workspace/ai/tone",
+    summary="The learned style guide drafts follow",
+    tag="ai",
+    response="ToneGuideOut",
+    errors=(401, 404),
+)
+def get_tone(call: Call) -> ToneGuideOut:
+    return tone_out(teammate.tone_guide(bootstrap.ai_deps(), call.member.workspace_id))
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/workspace/ai/log",
+    summary="Every AI provider call of the workspace (no content), newest first",
+    tag="ai",
+    query="AiLogQuery",
+    response="AiLogOut",
+    roles=MANAGERS,
+    errors=(400, 401, 403, 422),
+)
+def ai_log(call: Call) -> AiLogOut:
+    query: AiLogQuery = call.query
+    calls, cursor = bootstrap.ai_store().calls(call.member.workspace_id, query.limit, query.cursor)
+    return schemas.AiLogOut(
+        calls=[
+            {
+                "id": c.id,
+                "feature": c.feature,
+                "provider": c.provider,
+                "model": c.model,
+                "at": c.at,
+                "duration_ms": c.duration_ms,
+                "outcome": c.outcome.value,
+                "input_tokens": c.input_tokens,
+                "output_tokens": c.output_tokens,
+                "cache_read_tokens": c.cache_read_tokens,
+                "cache_write_tokens": c.cache_write_tokens,
+            }
+            for c in calls
+        ],
+        next_cursor=cursor,
+    )
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/workspace/ai/usage",
+    summary="AI provider calls and tokens in a month, per feature",
+    tag="ai",
+    query="AiUsageQuery",
+    response="AiUsageOut",
+    roles=MANAGERS,
+    errors=(401, 403, 422),
+)
+def ai_usage(call: Call) -> AiUsageOut:
+    query: AiUsageQuery = call.query
+    month = query.month or f"{bootstrap.clock().now():%Y-%m}"
+    rows = bootstrap.ai_store().usage(call.member.workspace_id, month)
+    return schemas.AiUsageOut(
+        month=month,
+        features=[
+            {
+                "feature": r.feature,
+                "provider": r.provider,
+                "calls": r.calls,
+                "failed_calls": r.failed_calls,
+                "input_tokens": r.input_tokens,
+                "output_tokens": r.output_tokens,
+                "cache_read_tokens": r.cache_read_tokens,
+                "cache_write_tokens": r.cache_write_tokens,
+            }
+            for r in rows
+        ],
+        total_calls=sum(r.calls for r in rows),
+        total_input_tokens=sum(
+            r.input_tokens + r.cache_read_tokens + r.cache_write_tokens for r in rows
+        ),
+        total_output_tokens=sum(r.output_tokens for r in rows),
+    )

@@ -36,6 +36,8 @@ lifecycle = lazy_module("chalicelib.tickets.lifecycle")
 merging = lazy_module("chalicelib.tickets.merging")
 model = lazy_module("chalicelib.tickets.model")
 presence = lazy_module("chalicelib.tickets.presence")
+teammate = lazy_module("chalicelib.ai.teammate")
+ai_tickets = lazy_module("chalicelib.api.ai_tickets")
 bp = Blueprint(__name__)
 
 
@@ -93,6 +95,11 @@ def message_out(message: Message) -> MessageOut:
         delivery=message.delivery.value,
         delivery_detail=message.delivery_detail,
         created_at=message.created_at,
+        original=(
+            {"text": message.original_text, "language": message.original_language}
+            if message.original_text is not None
+            else None
+        ),
     )
 
 
@@ -202,10 +209,12 @@ def get_ticket(call: Call) -> TicketDetailOut:
     view = inbox.ticket_view(
         bootstrap.ticket_deps(), call.member.workspace_id, call.params["ticket_id"]
     )
+    triage = teammate.triage_for(bootstrap.ai_deps(), view.ticket.workspace_id, view.ticket.id)
     return schemas.TicketDetailOut(
         **ticket_out(view.ticket),
         messages=[message_out(m) for m in view.messages],
         activity=[schemas.ActivityOut.model_validate(a) for a in view.activity],
+        ai={"triage": ai_tickets.triage_out(triage)} if triage else None,
     )
 
 
@@ -260,6 +269,14 @@ def post_message(call: Call) -> MessageOut:
     member = (
         deps.accounts.get_member(workspace.id, principal.user_id) if principal.user_id else None
     )
+    original_text = original_language = None
+    if body.translation_id:
+        original_text, original_language = teammate.translated_reply_original(
+            bootstrap.ai_deps(),
+            principal.workspace_id,
+            call.params["ticket_id"],
+            body.translation_id,
+        )
     _, posted = conversation.post_agent_message(
         deps,
         workspace,
@@ -272,6 +289,8 @@ def post_message(call: Call) -> MessageOut:
             body=body.body,
             cc=[str(c) for c in body.cc],
             last_seen_message_id=body.last_seen_message_id,
+            original_text=original_text,
+            original_language=original_language,
         ),
     )
     return message_out(posted)

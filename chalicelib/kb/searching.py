@@ -4,12 +4,14 @@ nothing useful (content gaps)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.kb.indexing import IndexCache
 
 if TYPE_CHECKING:
+    from chalicelib.ai.ports import Passage
     from chalicelib.kb.embedder import Embedder
     from chalicelib.kb.search_engine import Hit
 
@@ -60,3 +62,46 @@ def search_kb(
         if folded:
             gaps.record(workspace_id, folded, query.strip(), now)
     return hits
+
+
+class KnowledgePassages:
+    """The knowledge base as the AI teammate's source: the best passage of each published
+    article for a conversation (internal articles are left out, as the customer could not
+    open a link to them).  Not recorded as a content gap: no one typed this query."""
+
+    def __init__(self, cache: IndexCache, embedder_for: Callable[[str], Embedder | None]) -> None:
+        self._cache = cache
+        self._embedder_for = embedder_for
+
+    def passages(
+        self, workspace_id: str, query: str, locale: str | None, limit: int
+    ) -> list[Passage]:
+        from chalicelib.ai.ports import Passage
+        from chalicelib.errors import ProviderRejected, ProviderUnavailable
+
+        index = self._cache.get(workspace_id)
+        if index is None or not query.strip():
+            return []
+        query_embedding = None
+        embedder = self._embedder_for(workspace_id) if index.has_embeddings else None
+        if embedder is not None:
+            try:
+                query_embedding = embedder.embed([query])[0]
+            except (ProviderUnavailable, ProviderRejected):
+                query_embedding = None
+        hits = index.search(
+            query,
+            locale=locale,
+            limit=limit,
+            include_internal=False,
+            query_embedding=query_embedding,
+        )
+        return [
+            Passage(
+                article_id=hit.article_id,
+                title=hit.title,
+                url=hit.url,
+                text=f"{hit.heading}\n{hit.passage}".strip() if hit.heading else hit.passage,
+            )
+            for hit in hits
+        ]

@@ -13,61 +13,35 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from chalicelib.errors import ProviderRejected, ProviderUnavailable
+from chalicelib.ai.ports import LlmUnavailable, MalformedOutput, ToolResult, Usage
+from chalicelib.errors import ProviderRejected
+
+__all__ = [
+    "AnthropicLlm",
+    "LlmUnavailable",
+    "MalformedOutput",
+    "ToolResult",
+    "Usage",
+    "system_with_cache_breakpoint",
+]
 
 TIMEOUT_SECONDS = 60.0
 SPEND_LIMIT_REACHED = "enforced_spend_limit_reached"
 
 
-class LlmUnavailable(ProviderUnavailable):
-    """The model could not answer now; try again after `retry_after` seconds (None: the
-    provider gave no hint)."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class MalformedOutput(Exception):
-    """The model answered without the forced tool call (text only, another tool, or cut off
-    at `max_tokens`).  The tokens were still spent: `usage` says how many."""
-
-    def __init__(self, message: str, *, usage: Usage, model: str, stop_reason: str | None):
-        super().__init__(message)
-        self.usage = usage
-        self.model = model
-        self.stop_reason = stop_reason
-
-
-@dataclass(frozen=True)
-class Usage:
-    input_tokens: int
-    output_tokens: int
-    cache_creation_input_tokens: int = 0
-    cache_read_input_tokens: int = 0
-
-    @property
-    def total_input_tokens(self) -> int:
-        return self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
-
-
-@dataclass(frozen=True)
-class ToolResult:
-    input: dict[str, Any]
-    usage: Usage
-    model: str
-    duration_ms: int
-
-
-def system_with_cache_breakpoint(system_blocks: Sequence[str]) -> list[dict[str, Any]]:
-    """The system prompt as text blocks, the last one marked as the end of the cached prefix."""
+def system_with_cache_breakpoint(
+    system_blocks: Sequence[str], cache_after: Sequence[int] = ()
+) -> list[dict[str, Any]]:
+    """The system prompt as text blocks.  The last one ends the cached prefix; `cache_after`
+    lists earlier blocks that end a shorter cached prefix too (e.g. one shared by every
+    ticket of a workspace, before the ticket's articles).  At most 4 breakpoints."""
     blocks: list[dict[str, Any]] = [{"type": "text", "text": text} for text in system_blocks]
-    if blocks:
-        blocks[-1]["cache_control"] = {"type": "ephemeral"}
+    marked = sorted({i for i in cache_after if 0 <= i < len(blocks) - 1})[-3:]
+    for index in [*marked, len(blocks) - 1] if blocks else []:
+        blocks[index]["cache_control"] = {"type": "ephemeral"}
     return blocks
 
 
@@ -101,6 +75,8 @@ def _usage(usage: Any) -> Usage:
 
 
 class AnthropicLlm:
+    provider = "anthropic"
+
     def __init__(
         self,
         api_key: str,
@@ -136,6 +112,7 @@ class AnthropicLlm:
         max_tokens: int,
         *,
         tool_description: str = "",
+        cache_after: Sequence[int] = (),
     ) -> ToolResult:
         """Ask the model to answer by calling `tool_name` (input described by the JSON schema
         `tool_schema`) and return that call's input.  One HTTP request to the Messages API;
@@ -150,7 +127,7 @@ class AnthropicLlm:
             response = self._anthropic().messages.create(
                 model=self.model,
                 max_tokens=max_tokens,
-                system=system_with_cache_breakpoint(system_blocks),
+                system=system_with_cache_breakpoint(system_blocks, cache_after),
                 messages=[dict(message) for message in messages],
                 tools=[tool],
                 tool_choice={"type": "tool", "name": tool_name},

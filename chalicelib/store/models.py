@@ -285,6 +285,8 @@ class MessageItem(Item, discriminator="message"):
     delivery_detail = UnicodeAttribute(null=True)
     raw_s3_key = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+    original_text = UnicodeAttribute(null=True)  # a reply sent translated: the agent's text
+    original_language = UnicodeAttribute(null=True)
 
 
 class MessageIdLookup(Item, discriminator="message_id"):

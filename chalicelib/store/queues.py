@@ -6,6 +6,9 @@ from typing import Any
 
 from chalicelib.errors import ServiceUnavailable
 
+# Deliveries of a message before SQS moves it to its dead-letter queue (every queue).
+MAX_RECEIVE_COUNT = 5
+
 
 class SqsQueue:
     def __init__(self, sqs: Any, queue_name: str) -> None:
@@ -27,3 +30,20 @@ class SqsQueue:
             raise ServiceUnavailable(
                 "The queue is unavailable; try again.", code="queue_unavailable"
             ) from e
+
+
+def delay_retry(sqs: Any, queue_arn: str, receipt_handle: str, seconds: int) -> None:
+    """Keeps a message that failed invisible for `seconds` before its next delivery (backoff;
+    best effort: without it the queue's visibility timeout applies)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    queue_name = queue_arn.rsplit(":", 1)[-1]
+    try:
+        url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        sqs.change_message_visibility(
+            QueueUrl=url,
+            ReceiptHandle=receipt_handle,
+            VisibilityTimeout=max(0, min(seconds, 43_200)),
+        )
+    except (BotoCoreError, ClientError):
+        pass

@@ -154,6 +154,8 @@ def _message_item(message: Message) -> MessageItem:
         delivery_detail=message.delivery_detail,
         raw_s3_key=message.raw_s3_key,
         created_at=message.created_at,
+        original_text=message.original_text,
+        original_language=message.original_language,
     )
 
 
@@ -179,6 +181,8 @@ def _message(item: MessageItem) -> Message:
         delivery_detail=item.delivery_detail,
         raw_s3_key=item.raw_s3_key,
         created_at=item.created_at,
+        original_text=item.original_text,
+        original_language=item.original_language,
     )
 
 

@@ -36,6 +36,8 @@ class AgentMessage:
     body: str
     cc: list[str]
     last_seen_message_id: str | None = None
+    original_text: str | None = None  # sent translated: the agent's own text, kept
+    original_language: str | None = None
 
 
 def _customer_messages_since(ticket: Ticket, last_seen: str | None) -> bool:
@@ -109,6 +111,8 @@ def post_agent_message(
             attachments=[],
             delivery=DeliveryStatus.QUEUED if is_reply else DeliveryStatus.NOT_SENT,
             created_at=now,
+            original_text=message.original_text,
+            original_language=message.original_language,
         )
         entries = []
         updated = replace(

@@ -95,6 +95,9 @@ class Message:
     created_at: datetime
     raw_s3_key: str | None = None
     delivery_detail: str | None = None
+    # A reply sent translated: what the agent wrote, in their language (never sent).
+    original_text: str | None = None
+    original_language: str | None = None
 
 
 @dataclass(frozen=True)

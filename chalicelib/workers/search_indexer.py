@@ -1,5 +1,6 @@
-"""Search indexer: keeps the ticket search index current from ticket events, and rebuilds a
-workspace's knowledge-base index when its articles change.
+"""Events worker: keeps the ticket search index current from ticket events, queues AI triage
+for new tickets and customer messages (workspaces with AI on), and rebuilds a workspace's
+knowledge-base index when its articles change.
 
 Idempotent (postings are plain puts); a failure is retried by the queue and dead-lettered."""
 
@@ -28,6 +29,7 @@ INDEXED_EVENTS = (
     "message.sent",
     "note.added",
 )
+TRIAGED_EVENTS = ("ticket.created", "message.received")
 
 
 def _index_one(record: SQSRecord) -> None:
@@ -41,6 +43,8 @@ def _index_one(record: SQSRecord) -> None:
         return
     workspace_id, ticket_id = event["workspace_id"], event["ticket_id"]
     logger.append_keys(correlation_id=record.message_id, workspace_id=workspace_id)
+    if event["type"] in TRIAGED_EVENTS:
+        _queue_triage(workspace_id, ticket_id)
     deps = bootstrap.ticket_deps()
     ticket = deps.store.get_ticket(workspace_id, ticket_id)
     if ticket is None:
@@ -51,6 +55,14 @@ def _index_one(record: SQSRecord) -> None:
     elif event["type"] == "ticket.updated":
         messages = []  # subject, requester and tags only
     index_ticket(bootstrap.search_index(), ticket, messages)
+
+
+def _queue_triage(workspace_id: str, ticket_id: str) -> None:
+    """AI triage for workspaces that turned it on (one GetItem for those that did not)."""
+    from chalicelib.ai.teammate import on_ticket_event
+
+    if on_ticket_event(bootstrap.ai_deps(), workspace_id, ticket_id, bootstrap.clock().now()):
+        logger.info("AI triage queued", extra={"ticket_id": ticket_id})
 
 
 def _rebuild_kb_index(workspace_id: str) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from chalicelib.api.schemas.common import Incoming, Outgoing
+from chalicelib.api.schemas.common import Incoming, Outgoing, QueryParams
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
@@ -26,12 +26,27 @@ class ToneIn(Incoming):
     avoid: list[Line] = Field(default_factory=list, max_length=30)
 
 
+class RedactionIn(Incoming):
+    emails: bool | None = None
+    phones: bool | None = None
+
+
+class RedactionOut(Outgoing):
+    emails: bool
+    phones: bool
+
+
 class AiSettingsIn(Incoming):
     enabled: bool | None = Field(
         default=None, description="Off by default: nothing reaches an AI provider while off."
     )
     features: AiFeaturesIn | None = None
     tone: ToneIn | None = None
+    redaction: RedactionIn | None = Field(
+        default=None,
+        description="Card numbers are always redacted; e-mail addresses and phone numbers "
+        "when asked.",
+    )
 
 
 class ToneOut(Outgoing):
@@ -52,4 +67,162 @@ class AiSettingsOut(Outgoing):
     enabled: bool
     features: dict[str, bool]
     tone: ToneOut
+    redaction: RedactionOut
+    configured: bool = Field(description="This deployment has an AI provider key.")
     changes: list[AiSettingsChangeOut] = Field(description="Who changed what, newest first.")
+
+
+# -- AI results ----------------------------------------------------------------------------
+
+ResultStatusName = Literal["pending", "ready", "failed"]
+
+
+class AiResultBase(Outgoing):
+    status: ResultStatusName = Field(
+        description="pending: queued for the model; ready; failed (see `failure`)."
+    )
+    failure: str | None = Field(
+        default=None,
+        description=(
+            "Why it failed: ai_disabled, ai_not_configured, provider_unavailable (after "
+            "retries), provider_rejected, malformed_output, no_sent_replies, ..."
+        ),
+    )
+    flags: list[str] = Field(
+        default_factory=list,
+        description="e.g. citation_removed (a reference to an article not given was removed), "
+        "needs_handoff (the articles do not answer the question).",
+    )
+    requested_at: datetime
+    completed_at: datetime | None = None
+
+
+class TriageOut(AiResultBase):
+    language: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    sentiment: Literal["negative", "neutral", "positive"] | None = None
+    sentiment_score: float | None = None
+    priority: Literal["low", "normal", "high", "urgent"] | None = None
+    priority_reason: str | None = None
+    summary: str | None = None
+    applied: bool = Field(
+        default=False, description="Tags and priority were applied (auto_apply_triage)."
+    )
+
+
+class TicketAiOut(Outgoing):
+    triage: TriageOut | None = Field(
+        default=None, description="Suggestions; not applied unless said."
+    )
+
+
+class DraftIn(Incoming):
+    instruction: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = Field(
+        default="",
+        description='e.g. "shorter", "more formal", "apologise for the delay": rewrites the '
+        "latest draft.",
+    )
+
+
+class CitationOut(Outgoing):
+    number: int = Field(description="The [n] used in the body.")
+    article_id: str
+    title: str
+    url: str
+
+
+class DraftOut(AiResultBase):
+    id: str
+    instruction: str = ""
+    body: str | None = None
+    citations: list[CitationOut] = Field(default_factory=list)
+    language: str | None = None
+    answered: bool | None = Field(
+        default=None, description="False: the knowledge base does not answer; hand off."
+    )
+    missing: str | None = Field(default=None, description="What the articles do not cover.")
+
+
+class SummaryOut(AiResultBase):
+    summary: str | None = None
+    next_step: str | None = None
+    message_count: int = Field(description="Messages summarised; a new message makes a new one.")
+
+
+class TranslateIn(Incoming):
+    to: Annotated[str, StringConstraints(min_length=2, max_length=5)] = Field(
+        description="ISO 639-1 language code (en, fr, de, es, it, nl, pt, ja)."
+    )
+
+
+class ReplyTranslationIn(Incoming):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    to: Annotated[str, StringConstraints(min_length=2, max_length=5)] | None = Field(
+        default=None, description="Default: the language the customer wrote in."
+    )
+
+
+class MessageTranslationOut(AiResultBase):
+    id: str
+    text: str | None = Field(default=None, description="The translation.")
+    source_language: str | None = None
+    to: str
+    original: str | None = None
+
+
+class ToneLearnIn(Incoming):
+    sample_size: int = Field(default=20, ge=1, le=50, description="Latest sent replies to read.")
+
+
+class ToneGuideOut(AiResultBase):
+    guide: str | None = None
+    learned_from: int | None = Field(default=None, description="Replies the guide was made from.")
+
+
+class AiCallOut(Outgoing):
+    id: str
+    feature: str
+    provider: str
+    model: str
+    at: datetime
+    duration_ms: int
+    outcome: Literal["ok", "malformed_output", "provider_unavailable", "provider_rejected"]
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+
+
+class AiLogOut(Outgoing):
+    calls: list[AiCallOut] = Field(description="Newest first; no content is ever logged.")
+    next_cursor: str | None
+
+
+class AiLogQuery(QueryParams):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+
+class AiUsageRowOut(Outgoing):
+    feature: str
+    provider: str
+    calls: int
+    failed_calls: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+
+
+class AiUsageOut(Outgoing):
+    month: str
+    features: list[AiUsageRowOut]
+    total_calls: int
+    total_input_tokens: int
+    total_output_tokens: int
+
+
+class AiUsageQuery(QueryParams):
+    month: Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] | None = Field(
+        default=None, description="YYYY-MM; default: this month (UTC)."
+    )

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from chalicelib.api.schemas.ai import TicketAiOut
 from chalicelib.api.schemas.common import EmailStr, Incoming, Outgoing, QueryParams
 
 # -- tickets -------------------------------------------------------------------------------
@@ -54,6 +55,14 @@ class MessageIn(Incoming):
         max_length=26,
         description="The newest message you saw; 409 if the customer wrote since.",
     )
+    translation_id: str | None = Field(
+        default=None,
+        max_length=26,
+        description=(
+            "Send a reply translated by the AI (POST .../reply-translations): `body` is the "
+            "translated text as sent, the agent's original is kept on the message."
+        ),
+    )
 
 
 class TicketQuery(QueryParams):
@@ -82,6 +91,11 @@ class AttachmentOut(Outgoing):
     url: str = Field(description="Members only: redirects to a short-lived download link.")
 
 
+class MessageOriginalOut(Outgoing):
+    text: str
+    language: str | None
+
+
 class MessageOut(Outgoing):
     id: str
     kind: Literal["customer", "reply", "note"]
@@ -97,6 +111,10 @@ class MessageOut(Outgoing):
     delivery: str
     delivery_detail: str | None
     created_at: datetime
+    original: MessageOriginalOut | None = Field(
+        default=None,
+        description="A reply sent translated: the agent's text before translation (not sent).",
+    )
 
 
 class ActivityOut(Outgoing):
@@ -138,6 +156,9 @@ class TicketListOut(Outgoing):
 class TicketDetailOut(TicketOut):
     messages: list[MessageOut]
     activity: list[ActivityOut]
+    ai: TicketAiOut | None = Field(
+        default=None, description="The AI teammate's suggestions (workspaces with AI on)."
+    )
 
 
 class MergeIn(Incoming):

@@ -1,0 +1,770 @@
+"""The AI teammate: triage, drafts, summaries, translations and the team's tone of voice.
+
+Requests store a `pending` result and queue a job; the AI-jobs worker runs `run_job`, which
+checks the workspace's opt-in again (it may have changed), redacts the text, asks the model
+(one forced tool call, validated; an invalid answer is asked once more), post-checks the
+answer and stores it `ready`, or `failed` with the reason.  Every provider call is logged
+without content.  While AI is off nothing is sent anywhere."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.accounts.model import Principal
+from chalicelib.ai.language import SUPPORTED_LANGUAGES, detect_language
+from chalicelib.ai.model import (
+    FEATURE_OF,
+    WORKSPACE_SCOPE,
+    AiJob,
+    AiResult,
+    CallOutcome,
+    ProviderCall,
+    ResultKind,
+    ResultStatus,
+)
+from chalicelib.ai.ports import (
+    AiStore,
+    JobQueue,
+    KnowledgeSource,
+    Llm,
+    LlmUnavailable,
+    MalformedOutput,
+    Passage,
+    ToolResult,
+)
+from chalicelib.ai.prompts import (
+    ConversationLine,
+    DraftAnswer,
+    Prompt,
+    SummaryAnswer,
+    ToneAnswer,
+    TranslationAnswer,
+    TriageAnswer,
+    draft_prompt,
+    summary_prompt,
+    tone_block,
+    tone_prompt,
+    translation_prompt,
+    triage_prompt,
+)
+from chalicelib.ai.redaction import redact
+from chalicelib.ai.settings import AiSettings, AiSettingsStore
+from chalicelib.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ProviderRejected,
+    ServiceUnavailable,
+    ValidationFailed,
+)
+from chalicelib.ids import new_id
+from chalicelib.tickets.counts import tag_vocabulary
+from chalicelib.tickets.deps import TicketDeps
+from chalicelib.tickets.lifecycle import TicketChanges, change_ticket, get_ticket
+from chalicelib.tickets.model import Message, MessageKind, Priority, Ticket, TicketFilter
+
+A = TypeVar("A", bound=BaseModel)
+
+CONVERSATION_MESSAGES = 20  # the latest messages a prompt sees
+MESSAGE_CHARS = 4000  # of each
+PASSAGES = 5
+VOCABULARY_SIZE = 100
+TONE_SAMPLE_DEFAULT = 20
+TONE_SAMPLE_MAX = 50
+TONE_TICKETS_READ = 100  # tickets looked through for the team's replies
+ASK_ATTEMPTS = 2  # an invalid answer is asked once more
+_CITATION = re.compile(r"\[(\d{1,3})\]")
+
+
+@dataclass(frozen=True)
+class AiDeps:
+    settings: AiSettingsStore
+    store: AiStore
+    queue: JobQueue
+    tickets: TicketDeps
+    knowledge: KnowledgeSource
+    # The model for a kind of result, or None when this deployment has no provider key.
+    llm_for: Callable[[ResultKind], Llm | None]
+
+
+# --- the opt-in gate --------------------------------------------------------------------
+
+
+def require_ai(deps: AiDeps, workspace_id: str, kind: ResultKind) -> AiSettings:
+    """409 `ai_disabled` while the workspace has not opted in, 409 `ai_feature_disabled` when
+    this feature is off, 503 `ai_not_configured` when the deployment has no provider."""
+    settings = deps.settings.get(workspace_id)
+    if not settings.enabled:
+        raise Conflict(
+            "AI is turned off for this workspace; an owner or admin can turn it on.",
+            code="ai_disabled",
+        )
+    if not settings.allows(FEATURE_OF[kind]):
+        raise Conflict(
+            f"The AI feature '{FEATURE_OF[kind]}' is turned off for this workspace.",
+            code="ai_feature_disabled",
+        )
+    if deps.llm_for(kind) is None:
+        raise ServiceUnavailable(
+            "No AI provider is configured for this deployment.", code="ai_not_configured"
+        )
+    return settings
+
+
+def _ask_for(deps: AiDeps, result: AiResult) -> AiResult:
+    deps.store.put_result(result)
+    deps.queue.send(AiJob.for_result(result))
+    return result
+
+
+def _pending(
+    principal: Principal,
+    ticket_id: str,
+    kind: ResultKind,
+    key: str,
+    now: datetime,
+    *,
+    basis: int = 0,
+    request: dict[str, Any] | None = None,
+) -> AiResult:
+    return AiResult(
+        workspace_id=principal.workspace_id,
+        ticket_id=ticket_id,
+        kind=kind,
+        key=key,
+        status=ResultStatus.PENDING,
+        requested_by=principal.actor,
+        requested_at=now,
+        basis=basis,
+        request=request or {},
+    )
+
+
+# --- requests (API) ---------------------------------------------------------------------
+
+
+def request_draft(
+    deps: AiDeps, principal: Principal, ticket_ref: str, instruction: str
+) -> AiResult:
+    require_ai(deps, principal.workspace_id, ResultKind.DRAFT)
+    ticket = get_ticket(deps.tickets, principal.workspace_id, ticket_ref)
+    request: dict[str, Any] = {"instruction": instruction.strip()}
+    if instruction.strip():
+        previous = deps.store.latest_result(principal.workspace_id, ticket.id, ResultKind.DRAFT)
+        if previous is not None and previous.status is ResultStatus.READY:
+            request["previous_key"] = previous.key
+    return _ask_for(
+        deps,
+        _pending(
+            principal,
+            ticket.id,
+            ResultKind.DRAFT,
+            new_id(),
+            deps.tickets.clock.now(),
+            basis=ticket.message_count,
+            request=request,
+        ),
+    )
+
+
+def latest_draft(deps: AiDeps, principal: Principal, ticket_ref: str) -> AiResult:
+    require_ai(deps, principal.workspace_id, ResultKind.DRAFT)
+    ticket = get_ticket(deps.tickets, principal.workspace_id, ticket_ref)
+    draft = deps.store.latest_result(principal.workspace_id, ticket.id, ResultKind.DRAFT)
+    if draft is None:
+        raise NotFound("No draft was asked for on this ticket yet.", code="no_draft")
+    return draft
+
+
+def request_summary(deps: AiDeps, principal: Principal, ticket_ref: str) -> AiResult:
+    """The cached summary while no message arrived since; otherwise a new one is made."""
+    require_ai(deps, principal.workspace_id, ResultKind.SUMMARY)
+    ticket = get_ticket(deps.tickets, principal.workspace_id, ticket_ref)
+    cached = deps.store.get_result(principal.workspace_id, ticket.id, ResultKind.SUMMARY, "")
+    if (
+        cached is not None
+        and cached.basis == ticket.message_count
+        and cached.status is not ResultStatus.FAILED
+    ):
+        return cached
+    return _ask_for(
+        deps,
+        _pending(
+            principal,
+            ticket.id,
+            ResultKind.SUMMARY,
+            "",
+            deps.tickets.clock.now(),
+            basis=ticket.message_count,
+        ),
+    )
+
+
+def _supported(language: str) -> str:
+    language = language.strip().lower()
+    if language not in SUPPORTED_LANGUAGES:
+        raise ValidationFailed(
+            f"Translation is offered into {', '.join(SUPPORTED_LANGUAGES)}.",
+            details=[{"field": "to", "message": f"unsupported language {language!r}"}],
+        )
+    return language
+
+
+def request_message_translation(
+    deps: AiDeps, principal: Principal, ticket_ref: str, message_id: str, to: str
+) -> AiResult:
+    """A customer's message in the agent's language (made once, then served from store)."""
+    require_ai(deps, principal.workspace_id, ResultKind.TRANSLATION)
+    to = _supported(to)
+    ticket = get_ticket(deps.tickets, principal.workspace_id, ticket_ref)
+    messages = deps.tickets.store.list_messages(principal.workspace_id, ticket.id, 500)
+    if not any(m.id == message_id for m in messages):
+        raise NotFound("No such message on this ticket.", code="message_not_found")
+    key = f"{message_id}:{to}"
+    existing = deps.store.get_result(principal.workspace_id, ticket.id, ResultKind.TRANSLATION, key)
+    if existing is not None and existing.status is not ResultStatus.FAILED:
+        return existing
+    return _ask_for(
+        deps,
+        _pending(
+            principal,
+            ticket.id,
+            ResultKind.TRANSLATION,
+            key,
+            deps.tickets.clock.now(),
+            request={"message_id": message_id, "to": to},
+        ),
+    )
+
+
+def request_reply_translation(
+    deps: AiDeps, principal: Principal, ticket_ref: str, text: str, to: str | None
+) -> AiResult:
+    """An agent's reply in the customer's language (default: the language the customer
+    wrote in), to review and send with the original kept on the ticket."""
+    require_ai(deps, principal.workspace_id, ResultKind.REPLY_TRANSLATION)
+    ticket = get_ticket(deps.tickets, principal.workspace_id, ticket_ref)
+    if to is None:
+        messages = deps.tickets.store.list_messages(principal.workspace_id, ticket.id, 500)
+        to = customer_language(messages)
+        if to is None:
+            raise ValidationFailed(
+                "The customer's language could not be told; say which one.",
+                details=[{"field": "to", "message": "required for this ticket"}],
+            )
+    to = _supported(to)
+    return _ask_for(
+        deps,
+        _pending(
+            principal,
+            ticket.id,
+            ResultKind.REPLY_TRANSLATION,
+            new_id(),
+            deps.tickets.clock.now(),
+            request={"text": text, "to": to},
+        ),
+    )
+
+
+def get_result(
+    deps: AiDeps, principal: Principal, ticket_ref: str, kind: ResultKind, key: str
+) -> AiResult:
+    require_ai(deps, principal.workspace_id, kind)
+    ticket = get_ticket(deps.tickets, principal.workspace_id, ticket_ref)
+    result = deps.store.get_result(principal.workspace_id, ticket.id, kind, key)
+    if result is None:
+        raise NotFound("No such AI result on this ticket.", code="ai_result_not_found")
+    return result
+
+
+def translated_reply_original(
+    deps: AiDeps, workspace_id: str, ticket_ref: str, translation_id: str
+) -> tuple[str, str | None]:
+    """The agent's original text (and its language) of a ready reply translation on this
+    ticket, to keep beside the translated reply that is sent."""
+    ticket = get_ticket(deps.tickets, workspace_id, ticket_ref)
+    result = deps.store.get_result(
+        workspace_id, ticket.id, ResultKind.REPLY_TRANSLATION, translation_id
+    )
+    if result is None:
+        raise NotFound("No such reply translation on this ticket.", code="translation_not_found")
+    if result.status is not ResultStatus.READY:
+        raise Conflict("The translation is not ready.", code="translation_not_ready")
+    return str(result.payload.get("original", "")), result.payload.get("from")
+
+
+def learn_tone(deps: AiDeps, principal: Principal, sample_size: int) -> AiResult:
+    """Owners and admins: distil a style guide from the team's latest sent replies."""
+    if not principal.role.can_manage_members:
+        raise Forbidden(
+            "Only owners and admins can teach the AI the team's tone.", code="forbidden_role"
+        )
+    require_ai(deps, principal.workspace_id, ResultKind.TONE)
+    current = deps.store.get_result(principal.workspace_id, WORKSPACE_SCOPE, ResultKind.TONE, "")
+    pending = _pending(
+        principal,
+        WORKSPACE_SCOPE,
+        ResultKind.TONE,
+        "",
+        deps.tickets.clock.now(),
+        request={"sample_size": max(1, min(sample_size, TONE_SAMPLE_MAX))},
+    )
+    if current is not None:  # the guide in use stays until the new one is ready
+        pending = replace(pending, payload=current.payload)
+    return _ask_for(deps, pending)
+
+
+def tone_guide(deps: AiDeps, workspace_id: str) -> AiResult | None:
+    return deps.store.get_result(workspace_id, WORKSPACE_SCOPE, ResultKind.TONE, "")
+
+
+def triage_for(deps: AiDeps, workspace_id: str, ticket_id: str) -> AiResult | None:
+    """The ticket's triage suggestions, if AI made some."""
+    return deps.store.get_result(workspace_id, ticket_id, ResultKind.TRIAGE, "")
+
+
+# --- events (queue) ----------------------------------------------------------------------
+
+
+def on_ticket_event(deps: AiDeps, workspace_id: str, ticket_id: str, at: datetime) -> bool:
+    """A new ticket or customer message: queue triage when the workspace has it on (one
+    GetItem when it does not).  Returns True when a job was queued."""
+    settings = deps.settings.get(workspace_id)
+    if not settings.allows("triage") or deps.llm_for(ResultKind.TRIAGE) is None:
+        return False
+    ticket = deps.tickets.store.get_ticket(workspace_id, ticket_id)
+    if ticket is None or ticket.merged_into:
+        return False
+    existing = deps.store.get_result(workspace_id, ticket_id, ResultKind.TRIAGE, "")
+    if existing is not None and existing.basis >= ticket.message_count:
+        return False  # already triaged (or being triaged) with this message
+    result = AiResult(
+        workspace_id=workspace_id,
+        ticket_id=ticket_id,
+        kind=ResultKind.TRIAGE,
+        key="",
+        status=ResultStatus.PENDING,
+        requested_by="system",
+        requested_at=at,
+        basis=ticket.message_count,
+        payload=existing.payload if existing else {},
+    )
+    _ask_for(deps, result)
+    return True
+
+
+# --- jobs (worker) -------------------------------------------------------------------------
+
+
+class _GiveUp(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def run_job(deps: AiDeps, job: AiJob, *, last_attempt: bool) -> AiResult | None:
+    """Makes the result `job` asks for.  Idempotent: a result no longer pending is left
+    alone.  Raises LlmUnavailable for the queue to retry (after marking the result failed on
+    the last attempt); every other failure is stored on the result."""
+    result = deps.store.get_result(job.workspace_id, job.ticket_id, job.kind, job.key)
+    if result is None or result.status is not ResultStatus.PENDING:
+        return result
+    now = deps.tickets.clock.now
+    try:
+        settings = deps.settings.get(job.workspace_id)
+        if not settings.allows(FEATURE_OF[job.kind]):
+            raise _GiveUp("ai_disabled")  # turned off since it was asked: nothing is sent
+        llm = deps.llm_for(job.kind)
+        if llm is None:
+            raise _GiveUp("ai_not_configured")
+        payload, flags = _MAKERS[job.kind](deps, settings, llm, result)
+    except _GiveUp as e:
+        return _finish(deps, result, ResultStatus.FAILED, now(), failure=e.reason)
+    except LlmUnavailable:
+        if last_attempt:
+            _finish(deps, result, ResultStatus.FAILED, now(), failure="provider_unavailable")
+        raise
+    done = _finish(deps, result, ResultStatus.READY, now(), payload=payload, flags=flags)
+    if job.kind is ResultKind.TRIAGE and settings.allows("auto_apply_triage"):
+        _apply_triage(deps, done)
+    return done
+
+
+def _finish(
+    deps: AiDeps,
+    result: AiResult,
+    status: ResultStatus,
+    at: datetime,
+    *,
+    payload: dict[str, Any] | None = None,
+    flags: tuple[str, ...] = (),
+    failure: str | None = None,
+) -> AiResult:
+    # A newer request for the same result (e.g. triage after another message) wins.
+    latest = deps.store.get_result(result.workspace_id, result.ticket_id, result.kind, result.key)
+    if latest is not None and latest.requested_at > result.requested_at:
+        return latest
+    done = replace(
+        result,
+        status=status,
+        completed_at=at,
+        payload=result.payload if payload is None else payload,
+        flags=flags,
+        failure=failure,
+    )
+    deps.store.put_result(done)
+    return done
+
+
+def _ask(
+    deps: AiDeps, workspace_id: str, feature: str, llm: Llm, prompt: Prompt, answer: type[A]
+) -> A:
+    """The model's answer, validated; asked once more when invalid.  Every call is logged."""
+    for _ in range(ASK_ATTEMPTS):
+        started = deps.tickets.clock.now()
+        try:
+            called: ToolResult = llm.call_tool(
+                prompt.system,
+                prompt.messages,
+                prompt.tool_name,
+                prompt.tool_schema,
+                prompt.max_tokens,
+                cache_after=prompt.cache_after,
+            )
+        except MalformedOutput as e:
+            _log_call(deps, workspace_id, feature, llm, started, CallOutcome.MALFORMED, e.usage)
+            continue
+        except LlmUnavailable:
+            _log_call(deps, workspace_id, feature, llm, started, CallOutcome.UNAVAILABLE)
+            raise
+        except ProviderRejected:
+            _log_call(deps, workspace_id, feature, llm, started, CallOutcome.REJECTED)
+            raise _GiveUp("provider_rejected") from None
+        try:
+            parsed = answer.model_validate(called.input)
+        except ValidationError:
+            _log_call(
+                deps,
+                workspace_id,
+                feature,
+                llm,
+                started,
+                CallOutcome.MALFORMED,
+                called.usage,
+                called.duration_ms,
+            )
+            continue
+        _log_call(
+            deps,
+            workspace_id,
+            feature,
+            llm,
+            started,
+            CallOutcome.OK,
+            called.usage,
+            called.duration_ms,
+        )
+        return parsed
+    raise _GiveUp("malformed_output")
+
+
+def _log_call(
+    deps: AiDeps,
+    workspace_id: str,
+    feature: str,
+    llm: Llm,
+    started: datetime,
+    outcome: CallOutcome,
+    usage: Any = None,
+    duration_ms: int | None = None,
+) -> None:
+    ended = deps.tickets.clock.now()
+    deps.store.record_call(
+        ProviderCall(
+            id=new_id(),
+            workspace_id=workspace_id,
+            feature=feature,
+            provider=llm.provider,
+            model=llm.model,
+            at=started,
+            duration_ms=(
+                duration_ms
+                if duration_ms is not None
+                else max(0, round((ended - started).total_seconds() * 1000))
+            ),
+            outcome=outcome,
+            input_tokens=usage.input_tokens if usage else 0,
+            output_tokens=usage.output_tokens if usage else 0,
+            cache_read_tokens=usage.cache_read_input_tokens if usage else 0,
+            cache_write_tokens=usage.cache_creation_input_tokens if usage else 0,
+        )
+    )
+
+
+# --- what each job sends, and checks on what comes back ------------------------------------
+
+
+def _redactor(settings: AiSettings) -> Callable[[str], str]:
+    def clean(text: str) -> str:
+        return redact(text, emails=settings.redaction.emails, phones=settings.redaction.phones).text
+
+    return clean
+
+
+def customer_language(messages: list[Message]) -> str | None:
+    """The language of the customer's latest message that says enough to tell."""
+    for message in reversed(messages):
+        if message.kind is MessageKind.CUSTOMER:
+            language = detect_language(message.text)
+            if language:
+                return language
+    return None
+
+
+def _load_ticket(deps: AiDeps, result: AiResult) -> tuple[Ticket, list[Message]]:
+    ticket = deps.tickets.store.get_ticket(result.workspace_id, result.ticket_id)
+    if ticket is None:
+        raise _GiveUp("ticket_not_found")
+    messages = deps.tickets.store.list_messages(result.workspace_id, ticket.id, 500)
+    return ticket, messages
+
+
+_WHO = {MessageKind.CUSTOMER: "Customer", MessageKind.REPLY: "Agent", MessageKind.NOTE: "Note"}
+
+
+def _lines(
+    messages: list[Message], clean: Callable[[str], str], *, notes: bool = True
+) -> list[ConversationLine]:
+    shown = [m for m in messages if notes or m.kind is not MessageKind.NOTE]
+    return [
+        ConversationLine(_WHO[m.kind], clean(m.text[:MESSAGE_CHARS]))
+        for m in shown[-CONVERSATION_MESSAGES:]
+        if m.text.strip()
+    ]
+
+
+def _make_triage(
+    deps: AiDeps, settings: AiSettings, llm: Llm, result: AiResult
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    ticket, messages = _load_ticket(deps, result)
+    clean = _redactor(settings)
+    vocabulary = tag_vocabulary(
+        deps.tickets.store.inbox_counts(ticket.workspace_id), VOCABULARY_SIZE
+    )
+    prompt = triage_prompt(clean(ticket.subject), _lines(messages, clean, notes=False), vocabulary)
+    answer = _ask(deps, ticket.workspace_id, "triage", llm, prompt, TriageAnswer)
+    known = set(vocabulary)
+    tags = [t for t in dict.fromkeys(t.lower() for t in answer.tags) if t in known]
+    flags = ("unknown_tags_dropped",) if len(tags) < len(set(answer.tags)) else ()
+    return (
+        {
+            "language": customer_language(messages),
+            "tags": tags,
+            "sentiment": answer.sentiment,
+            "sentiment_score": round(answer.sentiment_score, 2),
+            "priority": answer.priority,
+            "priority_reason": answer.priority_reason,
+            "summary": answer.summary,
+            "applied": False,
+        },
+        flags,
+    )
+
+
+def _apply_triage(deps: AiDeps, triage: AiResult) -> None:
+    """Adds the suggested tags and sets the suggested priority unless someone already chose
+    one (a priority other than normal)."""
+    ticket = deps.tickets.store.get_ticket(triage.workspace_id, triage.ticket_id)
+    if ticket is None or ticket.merged_into:
+        return
+    suggested = Priority(triage.payload["priority"])
+    tags = list(dict.fromkeys([*ticket.tags, *triage.payload["tags"]]))
+    change_ticket(
+        deps.tickets,
+        triage.workspace_id,
+        ticket.id,
+        "ai:triage",
+        TicketChanges(
+            tags=tags if tags != ticket.tags else None,
+            priority=suggested if ticket.priority is Priority.NORMAL else None,
+        ),
+    )
+    deps.store.put_result(replace(triage, payload={**triage.payload, "applied": True}))
+
+
+def _make_draft(
+    deps: AiDeps, settings: AiSettings, llm: Llm, result: AiResult
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    ticket, messages = _load_ticket(deps, result)
+    clean = _redactor(settings)
+    workspace = deps.tickets.accounts.get_workspace(ticket.workspace_id)
+    language = customer_language(messages) or (workspace.locale[:2] if workspace else "en")
+    customer_text = " ".join(
+        m.text for m in messages[-CONVERSATION_MESSAGES:] if m.kind is MessageKind.CUSTOMER
+    )
+    query = clean(f"{ticket.subject} {customer_text}")[:1000]
+    passages = deps.knowledge.passages(ticket.workspace_id, query, None, PASSAGES)
+    guide = tone_guide(deps, ticket.workspace_id)
+    tone = tone_block(
+        workspace.name if workspace else "the team",
+        settings.tone,
+        str((guide.payload if guide else {}).get("guide", "")),
+    )
+    previous = ""
+    if result.request.get("previous_key"):
+        before = deps.store.get_result(
+            ticket.workspace_id, ticket.id, ResultKind.DRAFT, result.request["previous_key"]
+        )
+        previous = str(before.payload.get("body", "")) if before else ""
+    prompt = draft_prompt(
+        tone,
+        passages,
+        clean(ticket.subject),
+        _lines(messages, clean),
+        language,
+        instruction=clean(result.request.get("instruction", "")),
+        previous_draft=previous,
+    )
+    answer = _ask(deps, ticket.workspace_id, "drafts", llm, prompt, DraftAnswer)
+    body, citations, removed = check_citations(answer.body, answer.citations, passages)
+    flags: list[str] = []
+    if removed:
+        flags.append("citation_removed")
+    if not answer.answered:
+        flags.append("needs_handoff")
+    return (
+        {
+            "body": body,
+            "citations": citations,
+            "language": language,
+            "answered": answer.answered,
+            "missing": answer.missing,
+            "instruction": result.request.get("instruction", ""),
+        },
+        tuple(flags),
+    )
+
+
+def check_citations(
+    body: str, cited: list[int], passages: list[Passage]
+) -> tuple[str, list[dict[str, Any]], bool]:
+    """The draft with references to articles it was not given removed, the articles it
+    cites (in order of their numbers), and whether anything had to be removed."""
+    given = range(1, len(passages) + 1)
+    removed = any(n not in given for n in cited)
+
+    def keep(match: re.Match[str]) -> str:
+        nonlocal removed
+        if int(match.group(1)) in given:
+            return match.group(0)
+        removed = True
+        return ""
+
+    checked = _CITATION.sub(keep, body)
+    checked = re.sub(r"[ \t]+([.,;:!?])", r"\1", checked)
+    checked = re.sub(r"[ \t]{2,}", " ", checked).strip()
+    numbers = sorted(
+        {n for n in cited if n in given} | {int(m) for m in _CITATION.findall(checked)}
+    )
+    return (
+        checked,
+        [
+            {
+                "number": n,
+                "article_id": passages[n - 1].article_id,
+                "title": passages[n - 1].title,
+                "url": passages[n - 1].url,
+            }
+            for n in numbers
+        ],
+        removed,
+    )
+
+
+def _make_summary(
+    deps: AiDeps, settings: AiSettings, llm: Llm, result: AiResult
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    ticket, messages = _load_ticket(deps, result)
+    clean = _redactor(settings)
+    prompt = summary_prompt(clean(ticket.subject), _lines(messages, clean))
+    answer = _ask(deps, ticket.workspace_id, "summaries", llm, prompt, SummaryAnswer)
+    return {"summary": answer.summary, "next_step": answer.next_step}, ()
+
+
+def _make_translation(
+    deps: AiDeps, settings: AiSettings, llm: Llm, result: AiResult
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    if result.kind is ResultKind.TRANSLATION:
+        _, messages = _load_ticket(deps, result)
+        found = [m for m in messages if m.id == result.request["message_id"]]
+        if not found:
+            raise _GiveUp("message_not_found")
+        text = found[0].text
+    else:
+        text = str(result.request["text"])
+    to = str(result.request["to"])
+    source = detect_language(text)
+    if source == to:
+        return {"text": text, "from": source, "to": to, "original": text}, ("same_language",)
+    prompt = translation_prompt(_redactor(settings)(text), to)
+    answer = _ask(deps, result.workspace_id, "translation", llm, prompt, TranslationAnswer)
+    return {"text": answer.text, "from": source, "to": to, "original": text}, ()
+
+
+def _team_replies(deps: AiDeps, workspace_id: str, wanted: int) -> list[str]:
+    """The team's latest sent replies, newest tickets first (bounded reads)."""
+    replies: list[str] = []
+    cursor: str | None = None
+    read = 0
+    while len(replies) < wanted and read < TONE_TICKETS_READ:
+        page = deps.tickets.store.list_tickets(workspace_id, TicketFilter(), cursor, 50)
+        for ticket in page.tickets:
+            read += 1
+            for message in reversed(deps.tickets.store.list_messages(workspace_id, ticket.id, 200)):
+                if (
+                    message.kind is MessageKind.REPLY
+                    and message.author.startswith("user:")
+                    and message.text.strip()
+                ):
+                    replies.append(message.text[:1500])
+                    if len(replies) >= wanted:
+                        return replies
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return replies
+
+
+def _make_tone(
+    deps: AiDeps, settings: AiSettings, llm: Llm, result: AiResult
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    wanted = int(result.request.get("sample_size", TONE_SAMPLE_DEFAULT))
+    replies = _team_replies(deps, result.workspace_id, wanted)
+    if not replies:
+        raise _GiveUp("no_sent_replies")
+    workspace = deps.tickets.accounts.get_workspace(result.workspace_id)
+    clean = _redactor(settings)
+    prompt = tone_prompt(
+        workspace.name if workspace else "the team", settings.tone, [clean(r) for r in replies]
+    )
+    answer = _ask(deps, result.workspace_id, "tone", llm, prompt, ToneAnswer)
+    return {"guide": answer.guide, "learned_from": len(replies)}, ()
+
+
+_MAKERS: dict[
+    ResultKind,
+    Callable[[AiDeps, AiSettings, Llm, AiResult], tuple[dict[str, Any], tuple[str, ...]]],
+] = {
+    ResultKind.TRIAGE: _make_triage,
+    ResultKind.DRAFT: _make_draft,
+    ResultKind.SUMMARY: _make_summary,
+    ResultKind.TRANSLATION: _make_translation,
+    ResultKind.REPLY_TRANSLATION: _make_translation,
+    ResultKind.TONE: _make_tone,
+}
