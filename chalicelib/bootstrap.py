@@ -222,10 +222,18 @@ def kb_embedder_for(workspace_id: str) -> Any:
     settings = get_settings()
     if not settings.openai_api_key or not ai_settings_store().get(workspace_id).enabled:
         return None
+    from chalicelib.ai.metering import MeteredEmbedder
     from chalicelib.providers.openai_embed import OpenAIEmbedder
 
-    return OpenAIEmbedder(
-        settings.openai_api_key, settings.openai_embedding_model, settings.openai_base_url or None
+    return MeteredEmbedder(
+        OpenAIEmbedder(
+            settings.openai_api_key,
+            settings.openai_embedding_model,
+            settings.openai_base_url or None,
+        ),
+        ai_store(),
+        workspace_id,
+        clock().now,
     )
 
 

@@ -41,6 +41,8 @@ class FakeAnthropic:
         self.requests: list[dict[str, Any]] = []
         self.script: list[Answer] = []
         self.tool_input: dict[str, Any] = {}
+        # Default answer per tool name (the forced tool), when nothing is scripted.
+        self.tool_inputs: dict[str, dict[str, Any]] = {}
         self._cached_prefixes: set[str] = set()
 
     # --- scripting: each call queues one answer; with nothing queued, the tool is called ---
@@ -91,7 +93,10 @@ class FakeAnthropic:
         )
         if self.script:
             return self.script.pop(0)(body)
-        return self._message(body, self._tool_use(body, self.tool_input))
+        tool = (body.get("tool_choice") or {}).get("name", "")
+        return self._message(
+            body, self._tool_use(body, self.tool_inputs.get(tool, self.tool_input))
+        )
 
     def _tool_use(self, body: dict[str, Any], tool_input: dict[str, Any]) -> list[dict[str, Any]]:
         name = (body.get("tool_choice") or {}).get("name") or body["tools"][0]["name"]
@@ -156,3 +161,18 @@ class FakeAnthropic:
     @property
     def last_body(self) -> dict[str, Any]:
         return self.requests[-1]["body"]
+
+    def bodies_for(self, tool: str) -> list[dict[str, Any]]:
+        """The requests that forced `tool`, oldest first."""
+        return [
+            r["body"]
+            for r in self.requests
+            if (r["body"].get("tool_choice") or {}).get("name") == tool
+        ]
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.script.clear()
+        self.tool_input = {}
+        self.tool_inputs = {}
+        self._cached_prefixes.clear()

@@ -21,6 +21,7 @@ class OpenAIEmbedder:
         self._api_key = api_key
         self._base_url = base_url or None
         self._client: Any = None
+        self.tokens_used = 0  # as reported by the provider (call log and usage)
 
     def _openai(self) -> Any:
         if self._client is None:
@@ -54,4 +55,6 @@ class OpenAIEmbedder:
             except openai.APIStatusError as e:
                 raise ProviderRejected(f"openai embeddings answered {e.status_code}") from e
             vectors += [list(d.embedding) for d in sorted(response.data, key=lambda d: d.index)]
+            usage = getattr(response, "usage", None)
+            self.tokens_used += int(getattr(usage, "total_tokens", 0) or 0)
         return vectors

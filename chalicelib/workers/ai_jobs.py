@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+    from chalicelib.ai.model import AiJob
+
 ai_jobs_bp = Blueprint(__name__)
 BASE_BACKOFF_SECONDS = 20
 MAX_BACKOFF_SECONDS = 900
@@ -37,15 +39,23 @@ def backoff_seconds(attempt: int, retry_after: float | None) -> int:
 
 def _run_one(record: SQSRecord) -> None:
     from chalicelib.ai.model import AiJob
-    from chalicelib.ai.ports import LlmUnavailable
-    from chalicelib.ai.teammate import run_job
-    from chalicelib.store.queues import MAX_RECEIVE_COUNT, delay_retry
 
     job = AiJob.from_json(record.body)
     attempt = int(record.attributes.approximate_receive_count or 1)
     logger.append_keys(
         workspace_id=job.workspace_id, correlation_id=record.message_id, ai_job=job.kind.value
     )
+    try:
+        _run(job, attempt, record)
+    finally:
+        logger.remove_keys(["ai_job"])
+
+
+def _run(job: AiJob, attempt: int, record: SQSRecord) -> None:
+    from chalicelib.ai.ports import LlmUnavailable
+    from chalicelib.ai.teammate import run_job
+    from chalicelib.store.queues import MAX_RECEIVE_COUNT, delay_retry
+
     try:
         result = run_job(bootstrap.ai_deps(), job, last_attempt=attempt >= MAX_RECEIVE_COUNT)
     except LlmUnavailable as e:

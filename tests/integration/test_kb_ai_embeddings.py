@@ -118,3 +118,24 @@ def test_only_owners_and_admins_change_ai_settings(api, kb):
     assert status == 422 and body["error"]["details"][0]["field"] == "enabled"
     assert api.request("GET", "/v1/workspace/ai", token=owner["token"])[1]["enabled"] is False
     assert json.dumps(api.request("GET", "/v1/workspace/ai", token=agent["token"])[1])
+
+
+def test_embedding_calls_are_in_the_ai_log_and_usage_without_content(api, kb, fake_openai):
+    owner, run_events = kb
+    api.request("PUT", "/v1/workspace/ai", {"enabled": True}, token=owner["token"])
+    run_events()
+    _search(api, owner["token"], "csv export")
+    calls = api.request("GET", "/v1/workspace/ai/log", token=owner["token"])[1]["calls"]
+    assert len(calls) == len(fake_openai.requests) >= 2
+    assert {(c["feature"], c["provider"], c["outcome"]) for c in calls} == {
+        ("kb_embeddings", "openai", "ok")
+    }
+    assert all(c["input_tokens"] > 0 for c in calls)
+    assert "csv" not in json.dumps(calls) and "password" not in json.dumps(calls)
+    usage = api.request("GET", "/v1/workspace/ai/usage", token=owner["token"])[1]
+    assert usage["features"][0]["feature"] == "kb_embeddings"
+    assert usage["total_calls"] == len(calls)
+    fake_openai.fail_with = 500
+    _search(api, owner["token"], "password")
+    latest = api.request("GET", "/v1/workspace/ai/log", token=owner["token"])[1]["calls"][0]
+    assert latest["outcome"] == "provider_unavailable"
