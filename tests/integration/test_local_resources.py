@@ -6,7 +6,11 @@ import json
 
 from chalicelib.settings import get_settings
 from devstack.resources import create_resources
-from infra.template import MAX_RECEIVE_COUNT, QUEUE_VISIBILITY_TIMEOUT_SECONDS
+from infra.template import (
+    MAX_RECEIVE_COUNT,
+    QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+    VISIBILITY_TIMEOUT_OVERRIDES,
+)
 
 
 def test_table_has_the_single_table_keys_gsi_ttl_and_point_in_time_recovery(aws):
@@ -63,7 +67,9 @@ def test_every_queue_redrives_to_its_own_dead_letter_queue(aws):
         redrive = json.loads(queue["RedrivePolicy"])
         assert redrive["deadLetterTargetArn"] == dlq["QueueArn"]
         assert int(redrive["maxReceiveCount"]) == MAX_RECEIVE_COUNT
-        assert int(queue["VisibilityTimeout"]) == QUEUE_VISIBILITY_TIMEOUT_SECONDS
+        assert int(queue["VisibilityTimeout"]) == VISIBILITY_TIMEOUT_OVERRIDES.get(
+            logical_name, QUEUE_VISIBILITY_TIMEOUT_SECONDS
+        )
         assert dlq["QueueArn"].endswith(f"{queue['QueueArn'].rsplit(':', 1)[1]}-dlq")
         assert int(dlq["MessageRetentionPeriod"]) == 14 * 24 * 3600
         assert queue.get("SqsManagedSseEnabled") == "true"

@@ -94,7 +94,23 @@ def test_every_queue_redrives_to_a_dead_letter_queue(sam):
         assert dlq["QueueName"] == f"{queue['Properties']['QueueName']}-dlq"
         assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
         assert redrive["maxReceiveCount"] == 5
-        assert queue["Properties"]["VisibilityTimeout"] == 180
+
+
+def test_each_queue_stays_invisible_six_times_as_long_as_its_worker_may_run(sam):
+    """AWS's advice for Lambda event sources: a visibility timeout of 6x the function's."""
+    queues = {
+        q["Properties"]["QueueName"]: q["Properties"]
+        for q in _resources_of_type(sam, "AWS::SQS::Queue").values()
+    }
+    checked = 0
+    for function in _resources_of_type(sam, "AWS::Serverless::Function").values():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] != "SQS":
+                continue
+            queue = queues[event["Properties"]["Queue"]["Fn::Sub"].rsplit(":", 1)[1]]
+            assert queue["VisibilityTimeout"] >= 6 * function["Properties"]["Timeout"]
+            checked += 1
+    assert checked >= 4  # mail out, mail in, events, AI jobs
 
 
 def test_every_sqs_event_source_reports_batch_item_failures(sam):
