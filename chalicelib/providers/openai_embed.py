@@ -1,7 +1,8 @@
 """OpenAI embeddings (`text-embedding-3-small`), the knowledge base's dense retrieval.
 
-The SDK is imported on first use.  429, 5xx and connection errors are retryable
-(`ProviderUnavailable`); other 4xx are not (`ProviderRejected`).  Called only for workspaces
+The SDK is imported on first use and never retries on its own.  429, 5xx and connection
+errors are retryable (`ProviderUnavailable`: the events queue retries an index rebuild, then
+dead-letters it; a search falls back to words); other 4xx are not (`ProviderRejected`).  Called only for workspaces
 whose admin enabled AI."""
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class OpenAIEmbedder:
                 api_key=self._api_key,
                 base_url=self._base_url,
                 timeout=TIMEOUT_SECONDS,
-                max_retries=2,
+                max_retries=0,  # index rebuilds retry through the queue; queries fall back to words
             )
         return self._client
 
