@@ -2,8 +2,8 @@
 
 The SDK is imported on first use and never retries on its own.  429, 5xx and connection
 errors are retryable (`ProviderUnavailable`: the events queue retries an index rebuild, then
-dead-letters it; a search falls back to words); other 4xx are not (`ProviderRejected`).  Called only for workspaces
-whose admin enabled AI."""
+dead-letters it; a search falls back to words); other 4xx are not (`ProviderRejected`).
+Called only for workspaces whose admin enabled AI."""
 
 from __future__ import annotations
 
