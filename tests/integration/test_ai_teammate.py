@@ -601,3 +601,18 @@ def test_bad_draft_requests_are_refused(api, owner, claude):
         "GET", f"/v1/tickets/{ticket['id']}/drafts/latest", token=owner["token"]
     )
     assert (status, answer["error"]["code"]) == (404, "no_draft")
+
+
+def test_a_forged_log_cursor_is_refused(api, owner, claude, pump):
+    import base64
+
+    from chalicelib.store import keys
+
+    workspace_pk = keys.workspace_pk(owner["workspace"]["id"])
+    forged = base64.urlsafe_b64encode(
+        json.dumps({"PK": {"S": workspace_pk}, "SK": {"S": "SETTINGS#AI"}}).encode()
+    ).decode()
+    status, body, _ = api.request(
+        "GET", f"/v1/workspace/ai/log?cursor={forged}", token=owner["token"]
+    )
+    assert (status, body["error"]["code"]) == (400, "invalid_cursor")
