@@ -127,13 +127,7 @@ def main() -> int:
         pump = EventPump.from_app(app, wait_seconds=0, max_backoff_seconds=0)
 
         def run_workers() -> None:
-            for _ in range(10):
-                busy = False
-                for subscription in pump.queues:
-                    while pump.poll_queue(subscription).received:
-                        busy = True
-                if not busy:
-                    return
+            pump.drain(["search_indexer", "ai_jobs_worker"])
 
         with Client(app, stage_name="bench") as client:
 

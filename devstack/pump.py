@@ -356,6 +356,23 @@ class EventPump:
         log.info("%s: %d record(s), %d failed", subscription.name, len(messages), len(retried))
         return BatchOutcome(received=len(messages), deleted=len(succeeded), failed=len(retried))
 
+    def drain(self, names: list[str] | None = None, rounds: int = 10) -> int:
+        """Polls the queues (all, or those whose handler is named in `names`, in that order)
+        until none receives anything, or `rounds` passes: work a handler queues for another
+        is delivered too.  Returns the number of records delivered."""
+        subscriptions = (
+            [s for name in names for s in self.queues if s.name == name] if names else self.queues
+        )
+        delivered = 0
+        for _ in range(rounds):
+            before = delivered
+            for subscription in subscriptions:
+                while received := self.poll_queue(subscription).received:
+                    delivered += received
+            if delivered == before:
+                break
+        return delivered
+
     def fire_due_schedules(self) -> list[str]:
         """Run every schedule handler whose time has come; returns the names that fired."""
         now = self.clock()

@@ -6,19 +6,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.kb.indexing import IndexCache
 
 if TYPE_CHECKING:
     from chalicelib.ai.ports import Passage
     from chalicelib.kb.embedder import Embedder
-    from chalicelib.kb.search_engine import Hit
+    from chalicelib.kb.search_engine import Hit, KbIndex
 
 
 class SearchGaps(Protocol):
     def record(self, workspace_id: str, folded_query: str, query: str, at: datetime) -> None: ...
     def top(self, workspace_id: str, limit: int) -> list[tuple[str, int, datetime | None]]: ...
+
+
+def _query_embedding(index: KbIndex, embedder: Embedder | None, query: str) -> Any:
+    """The query's vector (one provider call) when the index has vectors; None without an
+    embedder, or when the provider fails: the words still find articles."""
+    from chalicelib.errors import ProviderRejected, ProviderUnavailable
+
+    if embedder is None or not index.has_embeddings or not query.strip():
+        return None
+    try:
+        return embedder.embed([query])[0]
+    except (ProviderUnavailable, ProviderRejected):
+        return None
 
 
 def search_kb(
@@ -37,25 +50,18 @@ def search_kb(
     and its index has vectors; lexical otherwise, or when the provider fails.
     Calls: one GetItem (index version), an S3 read when the index changed, one UpdateItem
     for a gap."""
-    from chalicelib.errors import ProviderRejected, ProviderUnavailable
     from chalicelib.kb.search_engine import is_weak
 
     index = cache.get(workspace_id)
     if index is None:
         hits = []
     else:
-        query_embedding = None
-        if embedder is not None and index.has_embeddings and query.strip():
-            try:
-                query_embedding = embedder.embed([query])[0]
-            except (ProviderUnavailable, ProviderRejected):
-                query_embedding = None  # the words still find articles
         hits = index.search(
             query,
             locale=locale,
             limit=limit,
             include_internal=include_internal,
-            query_embedding=query_embedding,
+            query_embedding=_query_embedding(index, embedder, query),
         )
     if is_weak(hits):
         folded = " ".join(query.lower().split())
@@ -77,24 +83,17 @@ class KnowledgePassages:
         self, workspace_id: str, query: str, locale: str | None, limit: int
     ) -> list[Passage]:
         from chalicelib.ai.ports import Passage
-        from chalicelib.errors import ProviderRejected, ProviderUnavailable
 
         index = self._cache.get(workspace_id)
         if index is None or not query.strip():
             return []
-        query_embedding = None
         embedder = self._embedder_for(workspace_id) if index.has_embeddings else None
-        if embedder is not None:
-            try:
-                query_embedding = embedder.embed([query])[0]
-            except (ProviderUnavailable, ProviderRejected):
-                query_embedding = None
         hits = index.search(
             query,
             locale=locale,
             limit=limit,
             include_internal=False,
-            query_embedding=query_embedding,
+            query_embedding=_query_embedding(index, embedder, query),
         )
         return [
             Passage(

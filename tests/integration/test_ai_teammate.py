@@ -56,23 +56,9 @@ def pump(clean_aws):
     return EventPump.from_app(app, wait_seconds=0, max_backoff_seconds=0)
 
 
-def _drain(pump, name):
-    [subscription] = [q for q in pump.queues if q.name == name]
-    outcomes = []
-    while True:
-        outcome = pump.poll_queue(subscription)
-        if not outcome.received:
-            return outcomes
-        outcomes.append(outcome)
-
-
 def run_workers(pump):
     """Events (search index, triage queueing, KB index), then AI jobs, until both are idle."""
-    for _ in range(10):
-        events = _drain(pump, "search_indexer")
-        jobs = _drain(pump, "ai_jobs_worker")
-        if not events and not jobs:
-            return
+    pump.drain(["search_indexer", "ai_jobs_worker"])
 
 
 @pytest.fixture()
