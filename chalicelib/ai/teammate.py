@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -79,6 +79,7 @@ TONE_SAMPLE_DEFAULT = 20
 TONE_SAMPLE_MAX = 50
 TONE_TICKETS_READ = 100  # tickets looked through for the team's replies
 ASK_ATTEMPTS = 2  # an invalid answer is asked once more
+STALE_PENDING = timedelta(minutes=30)  # longer than every retry of a job
 _CITATION = re.compile(r"\[(\d{1,3})\]")
 
 
@@ -121,6 +122,14 @@ def _ask_for(deps: AiDeps, result: AiResult) -> AiResult:
     deps.store.put_result(result)
     deps.queue.send(AiJob.for_result(result))
     return result
+
+
+def _usable(result: AiResult | None, now: datetime) -> bool:
+    """A stored result worth returning: ready, or pending for less than `STALE_PENDING` (a
+    job lost to a crash is asked for again rather than awaited forever)."""
+    if result is None or result.status is ResultStatus.FAILED:
+        return False
+    return result.status is ResultStatus.READY or now - result.requested_at < STALE_PENDING
 
 
 def _pending(
@@ -190,7 +199,7 @@ def request_summary(deps: AiDeps, principal: Principal, ticket_ref: str) -> AiRe
     if (
         cached is not None
         and cached.basis == ticket.message_count
-        and cached.status is not ResultStatus.FAILED
+        and _usable(cached, deps.tickets.clock.now())
     ):
         return cached
     return _ask_for(
@@ -228,7 +237,7 @@ def request_message_translation(
         raise NotFound("No such message on this ticket.", code="message_not_found")
     key = f"{message_id}:{to}"
     existing = deps.store.get_result(principal.workspace_id, ticket.id, ResultKind.TRANSLATION, key)
-    if existing is not None and existing.status is not ResultStatus.FAILED:
+    if existing is not None and _usable(existing, deps.tickets.clock.now()):
         return existing
     return _ask_for(
         deps,
@@ -342,7 +351,7 @@ def on_ticket_event(deps: AiDeps, workspace_id: str, ticket_id: str, at: datetim
     if ticket is None or ticket.merged_into:
         return False
     existing = deps.store.get_result(workspace_id, ticket_id, ResultKind.TRIAGE, "")
-    if existing is not None and existing.basis >= ticket.message_count:
+    if existing is not None and existing.basis >= ticket.message_count and _usable(existing, at):
         return False  # already triaged (or being triaged) with this message
     result = AiResult(
         workspace_id=workspace_id,
@@ -390,8 +399,16 @@ def run_job(deps: AiDeps, job: AiJob, *, last_attempt: bool) -> AiResult | None:
         if last_attempt:
             _finish(deps, result, ResultStatus.FAILED, now(), failure="provider_unavailable")
         raise
+    if job.kind is ResultKind.TRIAGE:
+        # Applied once per ticket: a later triage never undoes what agents changed since.
+        payload["applied"] = bool(result.payload.get("applied"))
     done = _finish(deps, result, ResultStatus.READY, now(), payload=payload, flags=flags)
-    if job.kind is ResultKind.TRIAGE and settings.allows("auto_apply_triage"):
+    if (
+        job.kind is ResultKind.TRIAGE
+        and settings.allows("auto_apply_triage")
+        and not payload["applied"]
+        and done.status is ResultStatus.READY
+    ):
         _apply_triage(deps, done)
     return done
 

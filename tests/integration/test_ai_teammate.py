@@ -602,3 +602,72 @@ def test_a_forged_log_cursor_is_refused(api, owner, claude, pump):
         "GET", f"/v1/workspace/ai/log?cursor={forged}", token=owner["token"]
     )
     assert (status, body["error"]["code"]) == (400, "invalid_cursor")
+
+
+def test_auto_applied_triage_never_undoes_what_an_agent_changed_later(api, owner, claude, pump):
+    turn_ai_on(api, owner, features={"auto_apply_triage": True})
+    ticket = _open(api, owner["token"], "Débitée deux fois", FRENCH)
+    run_workers(pump)
+    api.request(
+        "PATCH",
+        f"/v1/tickets/{ticket['id']}",
+        {"priority": "normal", "tags": []},
+        token=owner["token"],
+    )
+    _customer_writes_again(api, owner, ticket)
+    run_workers(pump)
+    detail = _ticket(api, owner, ticket["id"])
+    assert len(claude.bodies_for("record_triage")) == 2  # triaged again: fresh suggestions
+    assert (detail["priority"], detail["tags"]) == ("normal", [])  # but not applied again
+    assert detail["ai"]["triage"]["applied"] is True
+
+
+def _customer_writes_again(api, owner, ticket):
+    """A customer's follow-up to the ticket's signed reply address, through the webhook."""
+    from chalicelib.settings import get_settings
+    from chalicelib.tickets.reply_address import reply_address
+    from fakes.mailgun import inbound_form
+
+    settings = get_settings()
+    body, content_type = inbound_form(
+        recipient=reply_address(
+            settings.reply_address_secret,
+            settings.inbound_mail_domain,
+            owner["workspace"]["slug"],
+            owner["workspace"]["id"],
+            ticket["id"],
+        ),
+        sender="carla@customer.test",
+        from_header="Carla <carla@customer.test>",
+        subject=f"Re: {ticket['subject']}",
+        body_plain="Toujours rien reçu, c'est urgent !",
+    )
+    response = api.client.http.post(
+        "/v1/webhooks/mailgun/inbound", headers={"Content-Type": content_type}, body=body
+    )
+    assert response.status_code == 200
+    EventPump.from_app(app, wait_seconds=0, max_backoff_seconds=0).drain(["inbound_mail_worker"])
+    assert len(_ticket(api, owner, ticket["id"])["messages"]) == 2
+
+
+def test_a_summary_left_pending_by_a_lost_job_is_asked_for_again(api, owner, claude, pump, clock):
+    bootstrap.ai_deps.cache_clear()
+    ticket = _open(api, owner["token"], "Refund", "How do I get a refund for my payment?")
+    path = f"/v1/tickets/{ticket['id']}/summary"
+    assert api.request("GET", path, token=owner["token"])[0] == 202
+    pump.drain(["ai_jobs_worker"])  # ...pretend this job was lost: drop what was made
+    from chalicelib.ai.model import ResultKind, ResultStatus
+
+    store = bootstrap.ai_store()
+    made = store.get_result(owner["workspace"]["id"], ticket["id"], ResultKind.SUMMARY, "")
+    import dataclasses
+
+    store.put_result(dataclasses.replace(made, status=ResultStatus.PENDING, payload={}))
+    assert api.request("GET", path, token=owner["token"])[0] == 202  # still waiting
+    asked = len(claude.bodies_for("write_summary"))
+    clock.advance(minutes=31)
+    assert api.request("GET", path, token=owner["token"])[0] == 202
+    pump.drain(["ai_jobs_worker"])
+    status, summary, _ = api.request("GET", path, token=owner["token"])
+    assert (status, summary["status"]) == (200, "ready")
+    assert len(claude.bodies_for("write_summary")) == asked + 1
