@@ -2,13 +2,14 @@
 
 A workspace with AI on, a tone of voice and a small knowledge base asks for drafts through
 the API; the AI-jobs worker sends them, through the real Anthropic SDK, to the local fake
-Messages API (`fakes/anthropic.py`), which counts tokens as whitespace-separated words of the
-JSON it receives (no tokenizer offline: the shares are what matters, not the absolute
-counts) and simulates prompt caching per breakpoint.
+Messages API (`fakes/anthropic.py`), which counts a token per four characters of the JSON it
+receives (no tokenizer offline: the shares are what matters, not the absolute counts) and
+simulates prompt caching per breakpoint, including the provider's floor: a prefix under
+1,024 tokens is not cached at all.
 
 Printed per draft: input tokens (uncached / cache write / cache read), output tokens, the
-share of input in the cacheable prefix, and the share read from the cache.  The baseline in
-the same run is the first draft of the workspace (nothing cached yet).  Targets: on the
+share of input in the cacheable prefix, and the share read from the cache. The baseline in
+the same run is the first draft of the workspace (nothing cached yet). Targets: on the
 workspace's second draft, cacheable share >= 70 %.
 
     .venv/bin/python bench/ai_drafts.py
@@ -25,40 +26,101 @@ from pytest_httpserver import HTTPServer
 ARTICLES = [
     (
         "Refunds",
-        "## Who can get a refund\n\nAny payment made in the last 30 days can be refunded in "
-        "full. Annual plans are refunded pro rata after that.\n\n## How to ask\n\nOpen "
-        "Settings, then Billing, choose the payment and press Request refund. Refunds reach "
-        "the card used within 5 to 10 business days; your bank may show it as a reversal.",
+        """## Who can get a refund
+
+Any payment made in the last 30 days can be refunded in full, whatever the plan. After 30
+days, monthly plans are not refunded, but you can cancel at any time and keep access until
+the end of the period you paid for. Annual plans are refunded pro rata for the full months
+left, minus any discount you received for paying yearly.
+
+## How to ask for a refund
+
+Open Settings, then Billing, and choose the payment in the list of invoices. Press Request
+refund, pick a reason and confirm. Owners and billing admins can do this; other members see
+the invoices but not the button. If the payment is older than 30 days on a monthly plan, the
+button is greyed out and the page explains why.
+
+## When the money arrives
+
+Refunds are sent the same day to the card or PayPal account used for the payment. Card
+refunds reach you within 5 to 10 business days, depending on your bank, and may show as a
+reversal of the original charge rather than a new credit. PayPal refunds are usually visible
+within a day. We e-mail a credit note to the billing contact as soon as the refund is sent.
+""",
     ),
     (
-        "Double charges",
-        "If a payment appears twice, the second one is usually a pending authorisation that "
-        "your bank releases within 3 days. If both are still there after 3 days, send us the "
-        "last four digits of the card and the dates, and we refund the duplicate the same day.",
+        "Double charges and pending payments",
+        """## Why a payment can appear twice
+
+When a card payment fails the first time and succeeds on a retry, your bank may show both
+attempts. The failed one is an authorisation, not a charge: the bank releases it on its own,
+usually within 3 business days, and it never reaches your statement.
+
+## What to do if both payments stay
+
+If both payments are still there after 3 business days, reply to us with the last four
+digits of the card, the dates and the amounts. We check with our payment provider and refund
+the duplicate the same day. You do not need to cancel your subscription or change your card.
+
+## Avoiding it next time
+
+Make sure the card's billing address and postcode match what your bank has on file; most
+failed first attempts come from an address check. You can update the card under Settings,
+Billing, Payment method.
+""",
     ),
     (
-        "Changing your plan",
-        "You can move between Starter, Team and Business at any time from Settings, Billing, "
-        "Plan. Upgrades apply at once and are charged pro rata; downgrades apply at the end "
-        "of the billing period. Seats can be added or removed the same way.",
+        "Changing your plan or seats",
+        """## Upgrading
+
+You can move between Starter, Team and Business at any time from Settings, Billing, Plan.
+An upgrade applies at once; we charge the difference for the rest of the current period,
+pro rata, on the same day.
+
+## Downgrading
+
+A downgrade applies at the end of the period you paid for, so you keep the features until
+then. If the smaller plan has fewer seats than members, choose who keeps access before the
+change takes effect; the others become read-only.
+
+## Adding or removing seats
+
+Seats are added and removed from the same page. Added seats are charged pro rata; removed
+seats are credited on the next invoice, never refunded to the card.
+""",
     ),
     (
-        "Invoices and VAT",
-        "Invoices are e-mailed to the billing contact and listed under Settings, Billing, "
-        "Invoices, where you can download them as PDF. Add your VAT number before the next "
-        "payment to have it on the invoice; past invoices cannot be changed.",
+        "Invoices, receipts and VAT",
+        """## Where to find invoices
+
+Every invoice is e-mailed to the billing contact and listed under Settings, Billing,
+Invoices, where you can download it as a PDF. The billing contact can be changed on the same
+page and does not need to be a member of the workspace.
+
+## VAT and company details
+
+Add your VAT number and company address before the next payment to have them on the
+invoice. We check EU VAT numbers with VIES; a valid number removes VAT for businesses outside
+Singapore. Past invoices cannot be changed, but we can issue a credit note and a corrected
+invoice on request.
+""",
     ),
     (
         "Resetting your password",
-        "Use Forgot password on the login page and follow the link we e-mail you; it is valid "
-        "for one hour. If no e-mail arrives, check spam and that your address is the one on "
-        "the account. Single sign-on accounts reset their password with their company.",
+        """Use Forgot password on the login page and follow the link we e-mail you; it is valid
+for one hour and works once. If no e-mail arrives within a few minutes, check your spam
+folder and that you typed the address your account uses. Accounts that sign in with Google,
+Microsoft or your company's single sign-on do not have a password with us: reset it with
+that provider instead. After five wrong attempts, sign-in is paused for 15 minutes.
+""",
     ),
     (
         "Exporting your data",
-        "Admins can export tickets, contacts and articles as CSV from Settings, Data, Export. "
-        "Large exports are prepared in the background and e-mailed as a download link that "
-        "stays valid for 7 days.",
+        """Admins can export tickets, contacts and knowledge-base articles as CSV files from
+Settings, Data, Export. Small exports download at once; large ones are prepared in the
+background and e-mailed as a download link that stays valid for 7 days. Exports include
+every field shown in the inbox, plus tags and custom fields, but not attachments.
+""",
     ),
 ]
 
@@ -74,6 +136,10 @@ TICKETS = [
         "What refund can we get and how do we ask for it? Best, Omar",
     ),
 ]
+
+# Anthropic documents 1,024 tokens as the smallest prefix Sonnet 4.6 caches (some report
+# 2,048 in practice).
+MIN_CACHEABLE_TOKENS = 1024
 
 TONE = {
     "description": "Warm, plain words, short paragraphs; explain the next step clearly.",
@@ -110,6 +176,7 @@ def main() -> int:
         "priority_reason": "A billing question.",
         "summary": "Billing question.",
     }
+    fake.min_cacheable_tokens = MIN_CACHEABLE_TOKENS
     http = HTTPServer(host="127.0.0.1", port=0)
     http.expect_request("/v1/messages", method="POST").respond_with_handler(fake.handle)
     http.start()

@@ -289,7 +289,7 @@ def ai_deps() -> Any:
         store=ai_store(),
         queue=ai_job_queue(),
         tickets=ticket_deps(),
-        knowledge=KnowledgePassages(kb_index_cache(), kb_embedder_for),
+        knowledge=KnowledgePassages(kb_index_cache(), kb_embedder_for, kb_deps().store.get_article),
         llm_for=llm_for,
     )
 

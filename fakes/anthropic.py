@@ -1,10 +1,11 @@
 """A fake Anthropic Messages API (`POST /v1/messages`) for pytest-httpserver.
 
 It records every request and answers from a script: a forced tool call (the default), a
-text-only answer, or an error (429 with `retry-after`, 529 `overloaded_error`, 500, a
-spend-limit 429).  Usage counts words as tokens and simulates prompt caching: each prefix
-ending at a `cache_control` breakpoint (tools, then system) is written on first sight and read
-afterwards (the real minimum cacheable length and the 5-minute lifetime are not modelled)."""
+text-only answer, or an error (429 with `retry-after`, 529 `overloaded_error`, 500, a spend-
+limit 429). Usage counts a token per four characters and simulates prompt caching: each
+prefix ending at a `cache_control` breakpoint (tools, then system) is written on first sight
+and read afterwards; a prefix under `min_cacheable_tokens` is not cached (the 5-minute
+lifetime is not modelled)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ Answer = Callable[[dict[str, Any]], Response]
 
 
 def _tokens(value: Any) -> int:
-    return len(json.dumps(value, ensure_ascii=False).split())
+    """About one token per four characters of English (the usual rule of thumb)."""
+    return -(-len(json.dumps(value, ensure_ascii=False)) // 4)
 
 
 def _error(status: int, error_type: str, message: str, **extra: Any) -> Response:
@@ -44,6 +46,9 @@ class FakeAnthropic:
         # Default answer per tool name (the forced tool), when nothing is scripted.
         self.tool_inputs: dict[str, dict[str, Any]] = {}
         self._cached_prefixes: set[str] = set()
+        # The provider silently caches nothing below a model-dependent floor (1,024 tokens
+        # for Sonnet 4.6 by Anthropic's documentation; some report 2,048); 0 turns it off.
+        self.min_cacheable_tokens = 0
 
     # --- scripting: each call queues one answer; with nothing queued, the tool is called ---
 
@@ -134,7 +139,11 @@ class FakeAnthropic:
         system = body.get("system") or []
         blocks = [*body.get("tools", []), *(system if isinstance(system, list) else [system])]
         breakpoints = [
-            i + 1 for i, b in enumerate(blocks) if isinstance(b, dict) and b.get("cache_control")
+            i + 1
+            for i, b in enumerate(blocks)
+            if isinstance(b, dict)
+            and b.get("cache_control")
+            and sum(_tokens(block) for block in blocks[: i + 1]) >= self.min_cacheable_tokens
         ]
         total = sum(_tokens(block) for block in blocks) + _tokens(body["messages"])
         read_until = 0
@@ -176,3 +185,4 @@ class FakeAnthropic:
         self.tool_input = {}
         self.tool_inputs = {}
         self._cached_prefixes.clear()
+        self.min_cacheable_tokens = 0

@@ -70,14 +70,37 @@ def search_kb(
     return hits
 
 
-class KnowledgePassages:
-    """The knowledge base as the AI teammate's source: the best passage of each published
-    article for a conversation (internal articles are left out, as the customer could not
-    open a link to them).  Not recorded as a content gap: no one typed this query."""
+ARTICLE_CHARS = 6000  # of each article given to the model (about 1,500 tokens)
 
-    def __init__(self, cache: IndexCache, embedder_for: Callable[[str], Embedder | None]) -> None:
+
+def excerpt(body: str, limit: int = ARTICLE_CHARS) -> str:
+    """The article's Markdown up to `limit` characters, cut at a paragraph (or word) end."""
+    if len(body) <= limit:
+        return body.strip()
+    cut = body[:limit]
+    end = cut.rfind("\n\n")
+    if end < limit // 2:
+        end = cut.rfind(" ")
+    return cut[: end if end > 0 else limit].rstrip() + " …"
+
+
+class KnowledgePassages:
+    """The knowledge base as the AI teammate's source: the published articles that best
+    match a conversation, each given whole (up to `ARTICLE_CHARS`), so that an answer is not
+    cut off at a passage's edge and the prompt's stable part is long enough to be cached.
+    Internal articles are left out: the customer could not open a link to them.  Not
+    recorded as a content gap: no one typed this query.  Calls: the index (cached) and one
+    GetItem per article."""
+
+    def __init__(
+        self,
+        cache: IndexCache,
+        embedder_for: Callable[[str], Embedder | None],
+        articles: Callable[[str, str], Any],
+    ) -> None:
         self._cache = cache
         self._embedder_for = embedder_for
+        self._articles = articles  # (workspace id, article id) -> Article | None
 
     def passages(
         self, workspace_id: str, query: str, locale: str | None, limit: int
@@ -95,12 +118,17 @@ class KnowledgePassages:
             include_internal=False,
             query_embedding=_query_embedding(index, embedder, query),
         )
-        return [
-            Passage(
-                article_id=hit.article_id,
-                title=hit.title,
-                url=hit.url,
-                text=f"{hit.heading}\n{hit.passage}".strip() if hit.heading else hit.passage,
+        passages = []
+        for hit in hits:
+            article = self._articles(workspace_id, hit.article_id)
+            if article is None or article.status.value != "published":
+                continue  # changed since the index was built
+            passages.append(
+                Passage(
+                    article_id=hit.article_id,
+                    title=article.title,
+                    url=hit.url,
+                    text=excerpt(article.body),
+                )
             )
-            for hit in hits
-        ]
+        return passages

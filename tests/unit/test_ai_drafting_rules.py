@@ -76,3 +76,12 @@ def test_retries_follow_the_providers_hint_or_back_off_exponentially():
     fourth = [backoff_seconds(4, None) for _ in range(20)]
     assert max(first) <= 20 and min(fourth) >= 80
     assert max(backoff_seconds(12, None) for _ in range(20)) <= MAX_BACKOFF_SECONDS
+
+
+def test_a_long_article_is_cut_at_a_paragraph_end():
+    from chalicelib.kb.searching import excerpt
+
+    body = "First paragraph.\n\n" + "word " * 50 + "\n\nThird paragraph that goes on."
+    assert excerpt(body, limit=1000) == body.strip()
+    cut = excerpt(body, limit=len(body) - 5)
+    assert cut.endswith(" …") and "Third" not in cut and cut.startswith("First paragraph.")
