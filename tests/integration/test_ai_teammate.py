@@ -671,3 +671,29 @@ def test_a_summary_left_pending_by_a_lost_job_is_asked_for_again(api, owner, cla
     status, summary, _ = api.request("GET", path, token=owner["token"])
     assert (status, summary["status"]) == (200, "ready")
     assert len(claude.bodies_for("write_summary")) == asked + 1
+
+
+def test_a_reply_cannot_claim_a_translation_that_is_not_ready_or_not_this_tickets(
+    api, owner, claude, pump
+):
+    ticket = _open(api, owner["token"], "Remboursement", FRENCH)
+    other = _open(api, owner["token"], "Autre", FRENCH)
+    run_workers(pump)
+    pending = api.request(
+        "POST",
+        f"/v1/tickets/{ticket['id']}/reply-translations",
+        {"text": "We are refunding you today."},
+        token=owner["token"],
+    )[1]
+    for target, code, status in [
+        (ticket["id"], "translation_not_ready", 409),
+        (other["id"], "translation_not_found", 404),
+    ]:
+        answer = api.request(
+            "POST",
+            f"/v1/tickets/{target}/messages",
+            {"body": "Nous vous remboursons.", "translation_id": pending["id"]},
+            token=owner["token"],
+        )
+        assert (answer[0], answer[1]["error"]["code"]) == (status, code)
+    assert len(_ticket(api, owner, ticket["id"])["messages"]) == 1  # nothing was sent
