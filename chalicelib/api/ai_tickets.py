@@ -100,6 +100,7 @@ def translation_out(result: AiResult) -> Any:
     body="DraftIn",
     response="DraftOut",
     status=202,
+    also=(200,),
     errors=(400, 401, 404, 409, 422, 503),
 )
 def request_draft(call: Call) -> Response:
@@ -117,6 +118,7 @@ def request_draft(call: Call) -> Response:
     summary="The latest draft (202 while it is being written)",
     tag="ai",
     response="DraftOut",
+    also=(202,),
     errors=(401, 404, 409, 503),
 )
 def latest_draft(call: Call) -> Response:
@@ -131,6 +133,7 @@ def latest_draft(call: Call) -> Response:
     summary="A summary of the conversation, cached until a new message arrives",
     tag="ai",
     response="SummaryOut",
+    also=(202,),
     errors=(401, 404, 409, 503),
 )
 def summary(call: Call) -> Response:
@@ -153,6 +156,7 @@ def summary(call: Call) -> Response:
     body="TranslateIn",
     response="MessageTranslationOut",
     status=202,
+    also=(200,),
     errors=(400, 401, 404, 409, 422, 503),
 )
 def translate_message(call: Call) -> Response:
@@ -176,6 +180,7 @@ def translate_message(call: Call) -> Response:
     body="ReplyTranslationIn",
     response="MessageTranslationOut",
     status=202,
+    also=(200,),
     errors=(400, 401, 404, 409, 422, 503),
 )
 def translate_reply(call: Call) -> Response:
@@ -193,6 +198,7 @@ def translate_reply(call: Call) -> Response:
     summary="A reply translation (202 while it is being made)",
     tag="ai",
     response="MessageTranslationOut",
+    also=(202,),
     errors=(401, 404, 409, 503),
 )
 def get_reply_translation(call: Call) -> Response:

@@ -48,6 +48,13 @@ def _ref(model: str) -> dict[str, str]:
     return {"$ref": REF.format(model=model)}
 
 
+_SUCCESS_TEXT = {
+    200: "Success",
+    201: "Created",
+    202: "Accepted: queued, `status: pending`; ask again for the result",
+}
+
+
 def _operation(op: Operation) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "operationId": op.name,
@@ -71,10 +78,11 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.status == 204:
         spec["responses"]["204"] = {"description": "Success, no content"}
     elif op.response is not None:
-        spec["responses"][str(op.status)] = {
-            "description": "Success",
-            "content": {"application/json": {"schema": _ref(op.response)}},
-        }
+        for status in (op.status, *op.also):
+            spec["responses"][str(status)] = {
+                "description": _SUCCESS_TEXT.get(status, "Success"),
+                "content": {"application/json": {"schema": _ref(op.response)}},
+            }
     else:
         spec["responses"][str(op.status)] = {
             "description": "HTML page" if is_page else "Success",

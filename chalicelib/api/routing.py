@@ -57,6 +57,8 @@ class Operation:
     produces: str = JSON
     form: str | None = None  # pages: a form body the handler parses itself
     accepts: tuple[str, ...] = ()  # raw bodies the handler parses itself (webhooks)
+    # Other success statuses answered with the same schema (queued work: 202 while pending).
+    also: tuple[int, ...] = ()
 
 
 OPERATIONS: list[Operation] = []
@@ -193,6 +195,7 @@ def operation(
     produces: str = JSON,
     form: str | None = None,
     accepts: tuple[str, ...] = (),
+    also: tuple[int, ...] = (),
 ) -> Callable[[Callable[[Call], Any]], Callable[..., Any]]:
     """Registers `handler(call)` as `method path` on `bp`.
 
@@ -217,6 +220,7 @@ def operation(
                 produces=produces,
                 form=form,
                 accepts=accepts,
+                also=also,
             )
         )
 

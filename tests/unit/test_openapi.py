@@ -39,3 +39,16 @@ def test_openapi_and_docs_are_served_without_auth():
         assert page.status_code == 200
         assert page.headers["Content-Type"].startswith("text/html")
         assert b"POST /v1/signup" in page.body
+
+
+def test_queued_ai_work_documents_both_pending_and_done_answers():
+    paths = build_openapi()["paths"]
+    for path, method in [
+        ("/v1/tickets/{ticket_id}/drafts", "post"),
+        ("/v1/tickets/{ticket_id}/drafts/latest", "get"),
+        ("/v1/tickets/{ticket_id}/summary", "get"),
+        ("/v1/tickets/{ticket_id}/messages/{message_id}/translate", "post"),
+    ]:
+        responses = paths[path][method]["responses"]
+        assert {"200", "202"} <= set(responses), path
+        assert responses["200"]["content"] == responses["202"]["content"]
