@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from devstack.emulator import free_port
+from fakes.anthropic import FakeAnthropic
 from fakes.dns import FakeDns
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -63,13 +64,32 @@ def fake_dns() -> Iterator[FakeDns]:
 
 
 @pytest.fixture(scope="session")
-def stack_env(fake_dns: FakeDns) -> dict[str, str]:
+def fake_claude() -> Iterator[FakeAnthropic]:
+    """The Messages API the stack's AI teammate talks to (answers scripted per tool)."""
+    from pytest_httpserver import HTTPServer
+
+    fake = FakeAnthropic()
+    server = HTTPServer(host="127.0.0.1", port=free_port())
+    server.expect_request("/v1/messages", method="POST").respond_with_handler(fake.handle)
+    server.start()
+    fake.url = server.url_for("/").rstrip("/")  # type: ignore[attr-defined]
+    yield fake
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_env(fake_dns: FakeDns, fake_claude: FakeAnthropic) -> dict[str, str]:
     """Extra environment for the stack (e.g. MAILGUN_API_BASE of a fake provider).
 
     Override this session fixture to point the stack at fakes started before it. By default
     outbound mail goes to the stack's own Mailgun stand-in, on a port chosen here.
     """
-    return {"MAIL_PORT": str(free_port()), "DNS_RESOLVER": f"127.0.0.1:{fake_dns.port}"}
+    return {
+        "MAIL_PORT": str(free_port()),
+        "DNS_RESOLVER": f"127.0.0.1:{fake_dns.port}",
+        "ANTHROPIC_API_KEY": "sk-ant-e2e",
+        "ANTHROPIC_BASE_URL": fake_claude.url,  # type: ignore[attr-defined]
+    }
 
 
 def _stop_process_group(process: subprocess.Popen[bytes]) -> None:
