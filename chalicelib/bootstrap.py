@@ -244,19 +244,11 @@ def ai_store() -> Any:
     return DynamoAiStore()
 
 
-class _SqsAiJobQueue:
-    def __init__(self, queue: Any) -> None:
-        self._queue = queue
-
-    def send(self, job: Any) -> None:
-        self._queue.send(job.to_json())
-
-
 @lru_cache(maxsize=1)
 def ai_job_queue() -> Any:
-    from chalicelib.store.queues import SqsQueue
+    from chalicelib.store.queues import SqsAiJobQueue, SqsQueue
 
-    return _SqsAiJobQueue(SqsQueue(sqs_client(), get_settings().queues.ai_jobs))
+    return SqsAiJobQueue(SqsQueue(sqs_client(), get_settings().queues.ai_jobs))
 
 
 @lru_cache(maxsize=4)

@@ -63,10 +63,6 @@ class AiResult:
     failure: str | None = None  # why it failed: "provider_unavailable", "malformed_output", ...
     flags: tuple[str, ...] = ()  # e.g. "citation_removed"
 
-    @property
-    def job_id(self) -> str:
-        return f"{self.kind.value}:{self.ticket_id}:{self.key}"
-
 
 @dataclass(frozen=True)
 class AiJob:

@@ -18,10 +18,6 @@ class Usage:
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
 
-    @property
-    def total_input_tokens(self) -> int:
-        return self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
-
 
 @dataclass(frozen=True)
 class ToolResult:

@@ -333,11 +333,6 @@ def tone_guide(deps: AiDeps, workspace_id: str) -> AiResult | None:
     return deps.store.get_result(workspace_id, WORKSPACE_SCOPE, ResultKind.TONE, "")
 
 
-def triage_for(deps: AiDeps, workspace_id: str, ticket_id: str) -> AiResult | None:
-    """The ticket's triage suggestions, if AI made some."""
-    return deps.store.get_result(workspace_id, ticket_id, ResultKind.TRIAGE, "")
-
-
 # --- events (queue) ----------------------------------------------------------------------
 
 

@@ -37,6 +37,7 @@ merging = lazy_module("chalicelib.tickets.merging")
 model = lazy_module("chalicelib.tickets.model")
 presence = lazy_module("chalicelib.tickets.presence")
 teammate = lazy_module("chalicelib.ai.teammate")
+ai_model = lazy_module("chalicelib.ai.model")
 ai_tickets = lazy_module("chalicelib.api.ai_tickets")
 bp = Blueprint(__name__)
 
@@ -209,7 +210,10 @@ def get_ticket(call: Call) -> TicketDetailOut:
     view = inbox.ticket_view(
         bootstrap.ticket_deps(), call.member.workspace_id, call.params["ticket_id"]
     )
-    triage = teammate.triage_for(bootstrap.ai_deps(), view.ticket.workspace_id, view.ticket.id)
+    # One GetItem; the AI teammate itself is not loaded to show its suggestions.
+    triage = bootstrap.ai_store().get_result(
+        view.ticket.workspace_id, view.ticket.id, ai_model.ResultKind.TRIAGE, ""
+    )
     return schemas.TicketDetailOut(
         **ticket_out(view.ticket),
         messages=[message_out(m) for m in view.messages],

@@ -1,6 +1,9 @@
-"""Sending to one SQS queue by name (its URL looked up once per container)."""
+"""Sending to one SQS queue by name (its URL looked up once per container), and holding back
+a message that failed."""
 
 from __future__ import annotations
+
+import contextlib
 
 from typing import Any
 
@@ -31,19 +34,24 @@ class SqsQueue:
                 "The queue is unavailable; try again.", code="queue_unavailable"
             ) from e
 
+    def delay(self, receipt_handle: str, seconds: int) -> None:
+        """Keeps a message that failed invisible for `seconds` before its next delivery
+        (backoff; best effort: without it the queue's visibility timeout applies)."""
+        from botocore.exceptions import BotoCoreError, ClientError
 
-def delay_retry(sqs: Any, queue_arn: str, receipt_handle: str, seconds: int) -> None:
-    """Keeps a message that failed invisible for `seconds` before its next delivery (backoff;
-    best effort: without it the queue's visibility timeout applies)."""
-    from botocore.exceptions import BotoCoreError, ClientError
+        with contextlib.suppress(BotoCoreError, ClientError):
+            self._sqs.change_message_visibility(
+                QueueUrl=self.url(),
+                ReceiptHandle=receipt_handle,
+                VisibilityTimeout=max(0, min(seconds, 43_200)),
+            )
 
-    queue_name = queue_arn.rsplit(":", 1)[-1]
-    try:
-        url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
-        sqs.change_message_visibility(
-            QueueUrl=url,
-            ReceiptHandle=receipt_handle,
-            VisibilityTimeout=max(0, min(seconds, 43_200)),
-        )
-    except (BotoCoreError, ClientError):
-        pass
+
+class SqsAiJobQueue:
+    """The AI teammate's jobs, as JSON on their own queue."""
+
+    def __init__(self, queue: SqsQueue) -> None:
+        self.queue = queue
+
+    def send(self, job: Any) -> None:
+        self.queue.send(job.to_json())

@@ -54,7 +54,7 @@ def _run_one(record: SQSRecord) -> None:
 def _run(job: AiJob, attempt: int, record: SQSRecord) -> None:
     from chalicelib.ai.ports import LlmUnavailable
     from chalicelib.ai.teammate import run_job
-    from chalicelib.store.queues import MAX_RECEIVE_COUNT, delay_retry
+    from chalicelib.store.queues import MAX_RECEIVE_COUNT
 
     try:
         result = run_job(bootstrap.ai_deps(), job, last_attempt=attempt >= MAX_RECEIVE_COUNT)
@@ -64,9 +64,7 @@ def _run(job: AiJob, attempt: int, record: SQSRecord) -> None:
             "AI provider unavailable; job retried", extra={"attempt": attempt, "delay": delay}
         )
         if attempt < MAX_RECEIVE_COUNT:
-            delay_retry(
-                bootstrap.sqs_client(), record.event_source_arn, record.receipt_handle, delay
-            )
+            bootstrap.ai_job_queue().queue.delay(record.receipt_handle, delay)
         raise
     logger.info(
         "AI job finished",

@@ -697,3 +697,32 @@ def test_a_reply_cannot_claim_a_translation_that_is_not_ready_or_not_this_ticket
         )
         assert (answer[0], answer[1]["error"]["code"]) == (status, code)
     assert len(_ticket(api, owner, ticket["id"])["messages"]) == 1  # nothing was sent
+
+
+def test_a_rate_limited_job_waits_as_long_as_the_provider_asks(api, owner, claude, pump, clean_aws):
+    from devstack.pump import lambda_context, sqs_event
+
+    ticket = _open(api, owner["token"], "Refund", "How do I get a refund for my payment?")
+    run_workers(pump)
+    claude.rate_limit(retry_after=120)
+    _draft(api, owner, ticket["id"])
+    sqs = clean_aws.client("sqs")
+    url = clean_aws.queue_urls["ai_jobs"]
+    [subscription] = [q for q in pump.queues if q.name == "ai_jobs_worker"]
+    # Received visible again at once, unless the handler hides it (as it must, for 120 s).
+    messages = sqs.receive_message(
+        QueueUrl=url,
+        MaxNumberOfMessages=1,
+        VisibilityTimeout=0,
+        MessageSystemAttributeNames=["All"],
+    )["Messages"]
+    answer = subscription.handler(
+        sqs_event(messages, subscription.queue_arn, clean_aws.region),
+        lambda_context("ai_jobs_worker"),
+    )
+    assert answer["batchItemFailures"] == [{"itemIdentifier": messages[0]["MessageId"]}]
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
