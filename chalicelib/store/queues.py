@@ -4,7 +4,6 @@ a message that failed."""
 from __future__ import annotations
 
 import contextlib
-
 from typing import Any
 
 from chalicelib.errors import ServiceUnavailable
