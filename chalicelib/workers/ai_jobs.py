@@ -17,6 +17,7 @@ from chalice.app import SQSEvent
 from chalicelib import bootstrap
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
+from chalicelib.workers.batches import each_record
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -74,13 +75,4 @@ def _run(job: AiJob, attempt: int, record: SQSRecord) -> None:
 
 @ai_jobs_bp.on_sqs_message(queue=get_settings().queues.ai_jobs, batch_size=1, name="ai_jobs_worker")
 def ai_jobs_worker(event: SQSEvent) -> PartialItemFailureResponse:
-    from aws_lambda_powertools.utilities.batch import (
-        BatchProcessor,
-        EventType,
-        process_partial_response,
-    )
-
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(
-        event=event.to_dict(), record_handler=_run_one, processor=processor
-    )
+    return each_record(event, _run_one)

@@ -14,6 +14,7 @@ from chalice.app import SQSEvent
 from chalicelib import bootstrap
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
+from chalicelib.workers.batches import each_record
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -41,13 +42,4 @@ def _file_one(record: SQSRecord) -> None:
     queue=get_settings().queues.inbound_mail, batch_size=5, name="inbound_mail_worker"
 )
 def inbound_mail_worker(event: SQSEvent) -> PartialItemFailureResponse:
-    from aws_lambda_powertools.utilities.batch import (
-        BatchProcessor,
-        EventType,
-        process_partial_response,
-    )
-
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(
-        event=event.to_dict(), record_handler=_file_one, processor=processor
-    )
+    return each_record(event, _file_one)

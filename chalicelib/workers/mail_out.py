@@ -15,6 +15,7 @@ from chalicelib.mail.delivery import deliver
 from chalicelib.mail.outbound import OutboundMail
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
+from chalicelib.workers.batches import each_record
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -48,14 +49,4 @@ def _send_one(record: SQSRecord) -> None:
     queue=get_settings().queues.mail_out, batch_size=10, name="mail_out_worker"
 )
 def mail_out_worker(event: SQSEvent) -> PartialItemFailureResponse:
-    from aws_lambda_powertools.utilities.batch import (
-        BatchProcessor,
-        EventType,
-        process_partial_response,
-    )
-
-    # Report every failure per record (the queue retries exactly those), even when all fail.
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(
-        event=event.to_dict(), record_handler=_send_one, processor=processor
-    )
+    return each_record(event, _send_one)

@@ -15,6 +15,7 @@ from chalice.app import SQSEvent
 from chalicelib import bootstrap
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
+from chalicelib.workers.batches import each_record
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -82,13 +83,4 @@ def _rebuild_kb_index(workspace_id: str) -> None:
     queue=get_settings().queues.events, batch_size=10, name="search_indexer"
 )
 def search_indexer(event: SQSEvent) -> PartialItemFailureResponse:
-    from aws_lambda_powertools.utilities.batch import (
-        BatchProcessor,
-        EventType,
-        process_partial_response,
-    )
-
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(
-        event=event.to_dict(), record_handler=_index_one, processor=processor
-    )
+    return each_record(event, _index_one)
