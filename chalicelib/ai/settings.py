@@ -69,9 +69,10 @@ def update_ai_settings(
     enabled: bool | None,
     features: dict[str, bool] | None,
     tone: Tone | None,
-    redaction: Redaction | None = None,
-) -> AiSettings:
-    """Only owners and admins; returns the new settings and records the change."""
+    redaction: dict[str, bool] | None = None,
+) -> tuple[AiSettings, AiSettings]:
+    """Only owners and admins; records the change and returns the settings before and after.
+    `features` and `redaction` change only the switches they name."""
     if not principal.role.can_manage_members:
         raise Forbidden("Only owners and admins can change AI settings.", code="forbidden_role")
     before = store.get(principal.workspace_id)
@@ -85,8 +86,11 @@ def update_ai_settings(
             after, changed = replace(after, features=merged), [*changed, "features"]
     if tone is not None and tone != before.tone:
         after, changed = replace(after, tone=tone), [*changed, "tone"]
-    if redaction is not None and redaction != before.redaction:
-        after, changed = replace(after, redaction=redaction), [*changed, "redaction"]
+    if redaction is not None:
+        merged_redaction = replace(before.redaction, **redaction)
+        if merged_redaction != before.redaction:
+            after = replace(after, redaction=merged_redaction)
+            changed = [*changed, "redaction"]
     if changed:
         store.save(
             principal.workspace_id,
@@ -100,4 +104,4 @@ def update_ai_settings(
                 summary=",".join(changed),
             ),
         )
-    return after
+    return before, after

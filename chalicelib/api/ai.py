@@ -8,7 +8,7 @@ from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
-from chalicelib.ai.settings import AiSettings, Redaction, Tone, update_ai_settings
+from chalicelib.ai.settings import AiSettings, Tone, update_ai_settings
 from chalicelib.api.routing import Call, operation
 from chalicelib.errors import NotFound
 from chalicelib.lazy import lazy_module
@@ -100,27 +100,18 @@ def put_ai(call: Call) -> AiSettingsOut:
         if body.tone
         else None
     )
-    before = bootstrap.ai_settings_store().get(call.member.workspace_id)
-    redaction = (
-        Redaction(
-            emails=before.redaction.emails
-            if body.redaction.emails is None
-            else body.redaction.emails,
-            phones=before.redaction.phones
-            if body.redaction.phones is None
-            else body.redaction.phones,
-        )
-        if body.redaction
-        else None
-    )
-    updated = update_ai_settings(
+    before, updated = update_ai_settings(
         bootstrap.ai_settings_store(),
         call.member,
         bootstrap.clock().now(),
         enabled=body.enabled,
         features=features,
         tone=tone,
-        redaction=redaction,
+        redaction=(
+            {k: v for k, v in body.redaction.model_dump().items() if v is not None}
+            if body.redaction
+            else None
+        ),
     )
     if updated.enabled != before.enabled:
         # The knowledge-base index gains or drops its embeddings.

@@ -302,6 +302,9 @@ def test_emails_and_phones_are_redacted_when_the_workspace_asks(api, owner, clau
     settings = api.request("GET", "/v1/workspace/ai", token=owner["token"])[1]
     assert settings["redaction"] == {"emails": True, "phones": True}
     assert ticket
+    changed = turn_ai_on(api, owner, redaction={"phones": False})  # only the switch named
+    assert changed["redaction"] == {"emails": True, "phones": False}
+    assert changed["changes"][0]["changed"] == ["redaction"]
 
 
 def test_a_rate_limit_is_retried_through_the_queue_then_succeeds(api, owner, claude, pump):
