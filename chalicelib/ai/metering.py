@@ -1,5 +1,5 @@
-"""Every call to an AI provider is logged (without content) and counted per month; this
-wraps the knowledge base's embedder so that its calls are too."""
+"""Every call to an AI provider is logged (without content) and counted per month: the record
+of one call, and a wrapper that records the knowledge base's embedding calls too."""
 
 from __future__ import annotations
 
@@ -8,10 +8,37 @@ from collections.abc import Callable
 from datetime import datetime
 
 from chalicelib.ai.model import CallOutcome, ProviderCall
-from chalicelib.ai.ports import AiStore
+from chalicelib.ai.ports import AiStore, Usage
 from chalicelib.errors import ProviderRejected, ProviderUnavailable
 from chalicelib.ids import new_id
 from chalicelib.kb.embedder import Embedder
+
+
+def provider_call(
+    workspace_id: str,
+    feature: str,
+    provider: str,
+    model: str,
+    at: datetime,
+    started: float,
+    outcome: CallOutcome,
+    usage: Usage | None = None,
+) -> ProviderCall:
+    """The log entry of a call made at `at` (`started`: its `time.perf_counter()`)."""
+    return ProviderCall(
+        id=new_id(),
+        workspace_id=workspace_id,
+        feature=feature,
+        provider=provider,
+        model=model,
+        at=at,
+        duration_ms=round((time.perf_counter() - started) * 1000),
+        outcome=outcome,
+        input_tokens=usage.input_tokens if usage else 0,
+        output_tokens=usage.output_tokens if usage else 0,
+        cache_read_tokens=usage.cache_read_input_tokens if usage else 0,
+        cache_write_tokens=usage.cache_creation_input_tokens if usage else 0,
+    )
 
 
 class MeteredEmbedder:
@@ -46,16 +73,16 @@ class MeteredEmbedder:
             outcome = CallOutcome.REJECTED
             raise
         finally:
+            tokens = int(getattr(self._inner, "tokens_used", 0)) - before
             self._store.record_call(
-                ProviderCall(
-                    id=new_id(),
-                    workspace_id=self._workspace_id,
-                    feature="kb_embeddings",
-                    provider=self.provider,
-                    model=self.model,
-                    at=at,
-                    duration_ms=round((time.perf_counter() - started) * 1000),
-                    outcome=outcome,
-                    input_tokens=int(getattr(self._inner, "tokens_used", 0)) - before,
+                provider_call(
+                    self._workspace_id,
+                    "kb_embeddings",
+                    self.provider,
+                    self.model,
+                    at,
+                    started,
+                    outcome,
+                    Usage(input_tokens=tokens, output_tokens=0),
                 )
             )

@@ -9,6 +9,7 @@ without content.  While AI is off nothing is sent anywhere."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -18,13 +19,13 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.accounts.model import Principal
 from chalicelib.ai.language import SUPPORTED_LANGUAGES, detect_language
+from chalicelib.ai.metering import provider_call
 from chalicelib.ai.model import (
     FEATURE_OF,
     WORKSPACE_SCOPE,
     AiJob,
     AiResult,
     CallOutcome,
-    ProviderCall,
     ResultKind,
     ResultStatus,
 )
@@ -36,7 +37,7 @@ from chalicelib.ai.ports import (
     LlmUnavailable,
     MalformedOutput,
     Passage,
-    ToolResult,
+    Usage,
 )
 from chalicelib.ai.prompts import (
     ConversationLine,
@@ -118,6 +119,12 @@ def require_ai(deps: AiDeps, workspace_id: str, kind: ResultKind) -> AiSettings:
     return settings
 
 
+def _ai_ticket(deps: AiDeps, principal: Principal, ticket_ref: str, kind: ResultKind) -> Ticket:
+    """The caller's ticket, once `require_ai` allowed this kind of result (404 otherwise)."""
+    require_ai(deps, principal.workspace_id, kind)
+    return get_ticket(deps.tickets, principal.workspace_id, ticket_ref)
+
+
 def _ask_for(deps: AiDeps, result: AiResult) -> AiResult:
     deps.store.put_result(result)
     deps.queue.send(AiJob.for_result(result))
@@ -161,8 +168,7 @@ def _pending(
 def request_draft(
     deps: AiDeps, principal: Principal, ticket_ref: str, instruction: str
 ) -> AiResult:
-    require_ai(deps, principal.workspace_id, ResultKind.DRAFT)
-    ticket = get_ticket(deps.tickets, principal.workspace_id, ticket_ref)
+    ticket = _ai_ticket(deps, principal, ticket_ref, ResultKind.DRAFT)
     request: dict[str, Any] = {"instruction": instruction.strip()}
     if instruction.strip():
         previous = deps.store.latest_result(principal.workspace_id, ticket.id, ResultKind.DRAFT)
@@ -183,8 +189,7 @@ def request_draft(
 
 
 def latest_draft(deps: AiDeps, principal: Principal, ticket_ref: str) -> AiResult:
-    require_ai(deps, principal.workspace_id, ResultKind.DRAFT)
-    ticket = get_ticket(deps.tickets, principal.workspace_id, ticket_ref)
+    ticket = _ai_ticket(deps, principal, ticket_ref, ResultKind.DRAFT)
     draft = deps.store.latest_result(principal.workspace_id, ticket.id, ResultKind.DRAFT)
     if draft is None:
         raise NotFound("No draft was asked for on this ticket yet.", code="no_draft")
@@ -193,8 +198,7 @@ def latest_draft(deps: AiDeps, principal: Principal, ticket_ref: str) -> AiResul
 
 def request_summary(deps: AiDeps, principal: Principal, ticket_ref: str) -> AiResult:
     """The cached summary while no message arrived since; otherwise a new one is made."""
-    require_ai(deps, principal.workspace_id, ResultKind.SUMMARY)
-    ticket = get_ticket(deps.tickets, principal.workspace_id, ticket_ref)
+    ticket = _ai_ticket(deps, principal, ticket_ref, ResultKind.SUMMARY)
     cached = deps.store.get_result(principal.workspace_id, ticket.id, ResultKind.SUMMARY, "")
     if (
         cached is not None
@@ -229,9 +233,8 @@ def request_message_translation(
     deps: AiDeps, principal: Principal, ticket_ref: str, message_id: str, to: str
 ) -> AiResult:
     """A customer's message in the agent's language (made once, then served from store)."""
-    require_ai(deps, principal.workspace_id, ResultKind.TRANSLATION)
+    ticket = _ai_ticket(deps, principal, ticket_ref, ResultKind.TRANSLATION)
     to = _supported(to)
-    ticket = get_ticket(deps.tickets, principal.workspace_id, ticket_ref)
     messages = deps.tickets.store.list_messages(principal.workspace_id, ticket.id, 500)
     if not any(m.id == message_id for m in messages):
         raise NotFound("No such message on this ticket.", code="message_not_found")
@@ -257,8 +260,7 @@ def request_reply_translation(
 ) -> AiResult:
     """An agent's reply in the customer's language (default: the language the customer
     wrote in), to review and send with the original kept on the ticket."""
-    require_ai(deps, principal.workspace_id, ResultKind.REPLY_TRANSLATION)
-    ticket = get_ticket(deps.tickets, principal.workspace_id, ticket_ref)
+    ticket = _ai_ticket(deps, principal, ticket_ref, ResultKind.REPLY_TRANSLATION)
     if to is None:
         messages = deps.tickets.store.list_messages(principal.workspace_id, ticket.id, 500)
         to = customer_language(messages)
@@ -284,8 +286,7 @@ def request_reply_translation(
 def get_result(
     deps: AiDeps, principal: Principal, ticket_ref: str, kind: ResultKind, key: str
 ) -> AiResult:
-    require_ai(deps, principal.workspace_id, kind)
-    ticket = get_ticket(deps.tickets, principal.workspace_id, ticket_ref)
+    ticket = _ai_ticket(deps, principal, ticket_ref, kind)
     result = deps.store.get_result(principal.workspace_id, ticket.id, kind, key)
     if result is None:
         raise NotFound("No such AI result on this ticket.", code="ai_result_not_found")
@@ -439,9 +440,11 @@ def _ask(
 ) -> A:
     """The model's answer, validated; asked once more when invalid.  Every call is logged."""
     for _ in range(ASK_ATTEMPTS):
-        started = deps.tickets.clock.now()
+        at, started = deps.tickets.clock.now(), time.perf_counter()
+        outcome: CallOutcome | None = None
+        usage: Usage | None = None
         try:
-            called: ToolResult = llm.call_tool(
+            called = llm.call_tool(
                 prompt.system,
                 prompt.messages,
                 prompt.tool_name,
@@ -449,74 +452,28 @@ def _ask(
                 prompt.max_tokens,
                 cache_after=prompt.cache_after,
             )
+            usage, outcome = called.usage, CallOutcome.MALFORMED
+            parsed = answer.model_validate(called.input)
+            outcome = CallOutcome.OK
+            return parsed
         except MalformedOutput as e:
-            _log_call(deps, workspace_id, feature, llm, started, CallOutcome.MALFORMED, e.usage)
-            continue
+            usage, outcome = e.usage, CallOutcome.MALFORMED
+        except ValidationError:
+            pass  # outcome: malformed
         except LlmUnavailable:
-            _log_call(deps, workspace_id, feature, llm, started, CallOutcome.UNAVAILABLE)
+            outcome = CallOutcome.UNAVAILABLE
             raise
         except ProviderRejected:
-            _log_call(deps, workspace_id, feature, llm, started, CallOutcome.REJECTED)
+            outcome = CallOutcome.REJECTED
             raise _GiveUp("provider_rejected") from None
-        try:
-            parsed = answer.model_validate(called.input)
-        except ValidationError:
-            _log_call(
-                deps,
-                workspace_id,
-                feature,
-                llm,
-                started,
-                CallOutcome.MALFORMED,
-                called.usage,
-                called.duration_ms,
-            )
-            continue
-        _log_call(
-            deps,
-            workspace_id,
-            feature,
-            llm,
-            started,
-            CallOutcome.OK,
-            called.usage,
-            called.duration_ms,
-        )
-        return parsed
+        finally:
+            if outcome is not None:
+                deps.store.record_call(
+                    provider_call(
+                        workspace_id, feature, llm.provider, llm.model, at, started, outcome, usage
+                    )
+                )
     raise _GiveUp("malformed_output")
-
-
-def _log_call(
-    deps: AiDeps,
-    workspace_id: str,
-    feature: str,
-    llm: Llm,
-    started: datetime,
-    outcome: CallOutcome,
-    usage: Any = None,
-    duration_ms: int | None = None,
-) -> None:
-    ended = deps.tickets.clock.now()
-    deps.store.record_call(
-        ProviderCall(
-            id=new_id(),
-            workspace_id=workspace_id,
-            feature=feature,
-            provider=llm.provider,
-            model=llm.model,
-            at=started,
-            duration_ms=(
-                duration_ms
-                if duration_ms is not None
-                else max(0, round((ended - started).total_seconds() * 1000))
-            ),
-            outcome=outcome,
-            input_tokens=usage.input_tokens if usage else 0,
-            output_tokens=usage.output_tokens if usage else 0,
-            cache_read_tokens=usage.cache_read_input_tokens if usage else 0,
-            cache_write_tokens=usage.cache_creation_input_tokens if usage else 0,
-        )
-    )
 
 
 # --- what each job sends, and checks on what comes back ------------------------------------
