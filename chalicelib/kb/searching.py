@@ -106,6 +106,7 @@ class KnowledgePassages:
         self, workspace_id: str, query: str, locale: str | None, limit: int
     ) -> list[Passage]:
         from chalicelib.ai.ports import Passage
+        from chalicelib.kb.model import ArticleStatus
 
         index = self._cache.get(workspace_id)
         if index is None or not query.strip():
@@ -121,7 +122,7 @@ class KnowledgePassages:
         passages = []
         for hit in hits:
             article = self._articles(workspace_id, hit.article_id)
-            if article is None or article.status.value != "published":
+            if article is None or article.status is not ArticleStatus.PUBLISHED:
                 continue  # changed since the index was built
             passages.append(
                 Passage(

@@ -729,3 +729,21 @@ def test_a_rate_limited_job_waits_as_long_as_the_provider_asks(api, owner, claud
     )["Attributes"]
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
     assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
+
+
+def test_an_article_unpublished_since_the_index_was_built_is_not_given(api, owner, claude, pump):
+    articles = api.request("GET", "/v1/kb/articles", token=owner["token"])[1]["articles"]
+    [french] = [a for a in articles if a["title"] == "Remboursements"]
+    ticket = _open(api, owner["token"], "Remboursement", FRENCH)
+    run_workers(pump)
+    status, _, _ = api.request(
+        "PATCH",
+        f"/v1/kb/articles/{french['id']}",
+        {"status": "draft"},
+        token=owner["token"],
+    )
+    assert status == 200
+    _draft(api, owner, ticket["id"])
+    pump.drain(["ai_jobs_worker"])  # the index has not been rebuilt yet
+    [body] = claude.bodies_for("write_draft")
+    assert "Remboursements" not in body["system"][2]["text"]
