@@ -223,17 +223,18 @@ def kb_embedder_for(workspace_id: str) -> Any:
     if not settings.openai_api_key or not ai_settings_store().get(workspace_id).enabled:
         return None
     from chalicelib.ai.metering import MeteredEmbedder
+
+    return MeteredEmbedder(_openai_embedder(), ai_store(), workspace_id, clock().now)
+
+
+@lru_cache(maxsize=1)
+def _openai_embedder() -> Any:
+    """One OpenAI client per container (its connections are reused)."""
     from chalicelib.providers.openai_embed import OpenAIEmbedder
 
-    return MeteredEmbedder(
-        OpenAIEmbedder(
-            settings.openai_api_key,
-            settings.openai_embedding_model,
-            settings.openai_base_url or None,
-        ),
-        ai_store(),
-        workspace_id,
-        clock().now,
+    settings = get_settings()
+    return OpenAIEmbedder(
+        settings.openai_api_key, settings.openai_embedding_model, settings.openai_base_url or None
     )
 
 
@@ -312,6 +313,7 @@ def reset() -> None:
         ai_store,
         ai_job_queue,
         _anthropic,
+        _openai_embedder,
         ai_deps,
     ):
         factory.cache_clear()

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from app import app
+from chalicelib import bootstrap
 from chalicelib.settings import reload_settings
 from devstack.pump import EventPump
 from fakes.openai import FakeOpenAI
@@ -18,9 +19,11 @@ def fake_openai(httpserver, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("OPENAI_BASE_URL", httpserver.url_for("/v1"))
     reload_settings()
+    bootstrap.reset()
     yield fake
     monkeypatch.undo()
     reload_settings()
+    bootstrap.reset()
 
 
 @pytest.fixture()
