@@ -7,26 +7,29 @@ like a placeholder is inserted as it is, never expanded again."""
 
 from __future__ import annotations
 
-import random
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from chalicelib.accounts.model import Principal, Role
+from chalicelib.accounts.model import Principal
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import new_id
+from chalicelib.mail.templates import SUPPORTED_LOCALES
 from chalicelib.tickets.conversation import AgentMessage, post_agent_message
 from chalicelib.tickets.deps import TicketDeps
-from chalicelib.tickets.lifecycle import TicketChanges, change_ticket, get_ticket, normalise_tags
+from chalicelib.tickets.lifecycle import (
+    TicketChanges,
+    change_ticket,
+    get_ticket,
+    normalise_tags,
+    retry_stale,
+)
 from chalicelib.tickets.model import Message, MessageKind, Ticket, TicketStatus
 
 T = TypeVar("T")
 
-CANNED_AUTHORS = frozenset({Role.OWNER, Role.ADMIN, Role.AGENT})
-LOCALES = ("en", "fr")
 MAX_NAME_CHARS = 120
 WRITE_ATTEMPTS = 5
 
@@ -221,14 +224,14 @@ def _name(name: str) -> str:
 
 
 def _retrying(write: Callable[[], T]) -> T:
-    """Runs a read-modify-write until no concurrent change got in between (bounded)."""
-    for attempt in range(WRITE_ATTEMPTS):
-        try:
-            return write()
-        except StaleCannedResponse:
-            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
-    raise Conflict(
-        "The canned response is being changed by others; try again.", code="canned_response_busy"
+    return retry_stale(
+        write,
+        (StaleCannedResponse,),
+        Conflict(
+            "The canned response is being changed by others; try again.",
+            code="canned_response_busy",
+        ),
+        WRITE_ATTEMPTS,
     )
 
 
@@ -256,7 +259,7 @@ def create_canned_response(
     locale = draft.locale
     if locale is None:
         workspace = deps.tickets.accounts.get_workspace(principal.workspace_id)
-        locale = workspace.locale if workspace and workspace.locale in LOCALES else "en"
+        locale = workspace.locale if workspace and workspace.locale in SUPPORTED_LOCALES else "en"
     now = deps.tickets.clock.now()
     canned = CannedResponse(
         id=new_id(),

@@ -28,16 +28,30 @@ MAX_TAGS = 20
 WRITE_ATTEMPTS = 30
 
 
-def retrying(write: Callable[[], T]) -> T:
-    """Runs a read-modify-write until no concurrent change got in between (bounded)."""
-    for attempt in range(WRITE_ATTEMPTS):
+def retry_stale(
+    write: Callable[[], T],
+    stale: tuple[type[Exception], ...],
+    busy: Conflict,
+    attempts: int = WRITE_ATTEMPTS,
+) -> T:
+    """Runs a read-modify-write until no concurrent change (`stale`) got in between; `busy`
+    after `attempts`.  Jittered backoff: concurrent writers spread out."""
+    for attempt in range(attempts):
         try:
             return write()
-        except (StaleTicket, ContactExists):
-            # Jittered backoff: concurrent writers to one ticket spread out.
+        except stale:
             time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
-    raise Conflict(
-        "The ticket is being changed by many requests at once; try again.", code="ticket_busy"
+    raise busy
+
+
+def retrying(write: Callable[[], T]) -> T:
+    """A ticket's read-modify-write, retried while other writes get in between."""
+    return retry_stale(
+        write,
+        (StaleTicket, ContactExists),
+        Conflict(
+            "The ticket is being changed by many requests at once; try again.", code="ticket_busy"
+        ),
     )
 
 
@@ -170,7 +184,7 @@ def get_ticket(deps: TicketDeps, workspace_id: str, ticket_ref: str) -> Ticket:
     reference = ticket_ref.lstrip("#")
     ticket = (
         deps.store.get_ticket_by_number(workspace_id, int(reference))
-        if reference.isdigit() and len(reference) < 11
+        if reference.isascii() and reference.isdigit() and len(reference) < 11
         else deps.store.get_ticket(workspace_id, ticket_ref)
         if len(ticket_ref) == 26
         else None

@@ -155,10 +155,3 @@ class TicketFilter:
 class TicketPage:
     tickets: list[Ticket]
     next_cursor: str | None
-
-
-@dataclass(frozen=True)
-class TicketDetail:
-    ticket: Ticket
-    messages: list[Message]
-    activity: list[Activity]

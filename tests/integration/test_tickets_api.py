@@ -247,3 +247,12 @@ def test_another_workspace_cannot_see_or_touch_a_ticket(api, team):
     assert api.request("GET", "/v1/tickets", token=other["token"])[1]["tickets"] == []
     mine = api.request("GET", f"/v1/tickets/{ticket['id']}", token=owner["token"])[1]
     assert mine["status"] == "new" and len(mine["messages"]) == 1
+
+
+def test_a_ticket_reference_that_is_not_an_id_or_a_number_is_not_found(api, team):
+    owner, _ = team
+    ticket = _open(api, owner["token"])
+    assert api.request("GET", f"/v1/tickets/{ticket['number']}", token=owner["token"])[0] == 200
+    for reference in ["²", "%C2%B2", "١٢", "12345678901", "nope"]:
+        status, body, _ = api.request("GET", f"/v1/tickets/{reference}", token=owner["token"])
+        assert (status, body["error"]["code"]) == (404, "ticket_not_found"), reference
