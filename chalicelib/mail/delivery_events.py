@@ -32,29 +32,32 @@ def record_mailgun_event(
 
     "duplicate" for a token already seen, "ignored" for events about other mail or that change
     nothing, "recorded" otherwise.  Writes: the token; one UpdateItem on the message."""
-    from chalicelib.providers.mailgun_webhooks import parse_event, verify_event
+    from chalicelib.providers.mailgun_webhooks import event_token, parse_event, verify_event
+    from chalicelib.tickets.conversation import record_delivery
 
     if not verify_event(payload, signing_key, guard, deps.clock.now().timestamp()):
         return "duplicate"
-    event = parse_event(payload)
-    delivery = delivery_of(event.event, event.severity, event.reason)
-    if delivery is None or not (event.workspace_id and event.ticket_id and event.mail_id):
-        return "ignored"
-    ticket = deps.store.get_ticket(event.workspace_id, event.ticket_id)
-    if ticket is None:
-        return "ignored"
-    detail = (
-        " ".join(
-            part
-            for part in (
-                str(event.delivery_status_code or ""),
-                event.delivery_status_message or event.reason or "",
+    try:
+        event = parse_event(payload)
+        delivery = delivery_of(event.event, event.severity, event.reason)
+        if delivery is None or not (event.workspace_id and event.ticket_id and event.mail_id):
+            return "ignored"
+        detail = (
+            " ".join(
+                part
+                for part in (
+                    str(event.delivery_status_code or ""),
+                    event.delivery_status_message or event.reason or "",
+                )
+                if part
             )
-            if part
+            or None
         )
-        or None
-    )
-    deps.store.update_message_delivery(
-        event.workspace_id, ticket.id, event.mail_id, delivery.value, detail
-    )
-    return "recorded"
+        changed = record_delivery(
+            deps, event.workspace_id, event.ticket_id, event.mail_id, delivery, detail
+        )
+    except Exception:
+        # Not recorded: free the token so that Mailgun's retry is not taken for a duplicate.
+        guard.release(event_token(payload))
+        raise
+    return "recorded" if changed else "ignored"

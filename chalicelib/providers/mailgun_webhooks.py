@@ -172,9 +172,7 @@ def verify_event(
     True for a first delivery, False for a token already claimed (answer 200, do nothing).
     Raises as `verify_signature`; writes the token through `guard`.
     """
-    block = payload.get("signature") if isinstance(payload, dict) else None
-    if not isinstance(block, dict):
-        block = {}
+    block = _signature_block(payload)
     return _verify_and_claim(
         signing_key,
         _text(block.get("timestamp")),
@@ -185,6 +183,16 @@ def verify_event(
         tolerance_seconds=tolerance_seconds,
         max_age_seconds=max_age_seconds,
     )
+
+
+def _signature_block(payload: Any) -> dict[str, Any]:
+    block = payload.get("signature") if isinstance(payload, dict) else None
+    return block if isinstance(block, dict) else {}
+
+
+def event_token(payload: Any) -> str:
+    """The token an event webhook body is claimed by (to release it when not processed)."""
+    return _text(_signature_block(payload).get("token"))
 
 
 def _text(value: Any) -> str:

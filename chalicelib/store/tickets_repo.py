@@ -429,17 +429,28 @@ class DynamoTicketStore:
         message_id: str,
         delivery: str,
         detail: str | None,
-    ) -> None:
+        only_from: tuple[str, ...] = (),
+    ) -> bool:
+        from pynamodb.exceptions import UpdateError
+
         item = MessageItem(keys.ticket_pk(workspace_id, ticket_id), keys.message_sk(message_id))
         detail_action = (
             MessageItem.delivery_detail.set(detail)
             if detail
             else MessageItem.delivery_detail.remove()
         )
-        item.update(
-            actions=[MessageItem.delivery.set(delivery), detail_action],
-            condition=Item.pk.exists(),
-        )
+        condition = Item.pk.exists()
+        if only_from:
+            condition &= MessageItem.delivery.is_in(*only_from)
+        try:
+            item.update(
+                actions=[MessageItem.delivery.set(delivery), detail_action], condition=condition
+            )
+        except UpdateError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # -- reads ------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from html import escape
 
 from chalicelib.accounts.model import Workspace
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.errors import Conflict
 from chalicelib.ids import new_id
 from chalicelib.mail.outbound import OutboundMail
 from chalicelib.tickets.deps import TicketDeps
@@ -186,8 +186,18 @@ def record_delivery(
     message_id: str,
     delivery: DeliveryStatus,
     detail: str | None = None,
-) -> None:
-    """Marks a reply sent / delivered / failed / bounced, as the provider reported it."""
-    if deps.store.get_ticket(workspace_id, ticket_id) is None:
-        raise NotFound("No such ticket.", code="ticket_not_found")
-    deps.store.update_message_delivery(workspace_id, ticket_id, message_id, delivery.value, detail)
+    *,
+    sending_outcome: bool = False,
+) -> bool:
+    """Marks a reply sent / delivered / failed / bounced, as the provider reported it.  The
+    outcome of sending (`sending_outcome`) only moves a reply on from `queued`, so a
+    redelivered queue message never undoes a later delivery report.  False when nothing
+    changed (no such message, or a later status already recorded).  One UpdateItem."""
+    return deps.store.update_message_delivery(
+        workspace_id,
+        ticket_id,
+        message_id,
+        delivery.value,
+        detail,
+        only_from=(DeliveryStatus.QUEUED.value,) if sending_outcome else (),
+    )

@@ -76,7 +76,10 @@ class TicketStore(Protocol):
         message_id: str,
         delivery: str,
         detail: str | None,
-    ) -> None: ...
+        only_from: tuple[str, ...] = (),
+    ) -> bool:
+        """Sets a message's delivery status (one conditional UpdateItem); False when the
+        message does not exist or, with `only_from`, its status is not one of those."""
 
     def inbox_counts(self, workspace_id: str) -> dict[str, int]:
         """Raw counters by bucket (see chalicelib/tickets/counts.py)."""

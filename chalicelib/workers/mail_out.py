@@ -41,6 +41,7 @@ def _send_one(record: SQSRecord) -> None:
             mail.ticket_id,
             mail.ticket_message_id,
             DeliveryStatus(status.value),
+            sending_outcome=True,
         )
     logger.info("mail delivery finished", extra={"status": status.value, "purpose": mail.purpose})
 

@@ -135,3 +135,51 @@ def test_a_permanently_refused_reply_is_marked_failed_on_the_ticket(
     _send_queued_mail(pump)
     assert fake_mailgun.messages == []
     assert _reply_state(api, owner, ticket)["delivery"] == "failed"
+
+
+def test_an_event_that_could_not_be_recorded_is_accepted_when_mailgun_retries_it(
+    api, fake_mailgun, pump, replied, monkeypatch
+):
+    from chalicelib import bootstrap
+
+    owner, ticket, _ = replied
+    _send_queued_mail(pump)
+    [sent] = fake_mailgun.messages
+    store = bootstrap.ticket_deps().store
+    real_update = store.update_message_delivery
+
+    def table_unavailable(*args, **kwargs):
+        raise RuntimeError("DynamoDB is unavailable")
+
+    monkeypatch.setattr(store, "update_message_delivery", table_unavailable)
+    status, _, payload = _event(api, sent, "delivered")
+    assert status == 500
+    monkeypatch.setattr(store, "update_message_delivery", real_update)
+    retried = api.client.http.post(  # Mailgun retries the very same signed body
+        "/v1/webhooks/mailgun/events",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps(payload),
+    )
+    assert (retried.status_code, json.loads(retried.body)["status"]) == (200, "recorded")
+    assert _reply_state(api, owner, ticket)["delivery"] == "delivered"
+
+
+def test_a_redelivered_send_never_undoes_a_later_delivery_report(api, fake_mailgun, pump, replied):
+    from chalicelib import bootstrap
+    from chalicelib.tickets.conversation import record_delivery
+    from chalicelib.tickets.model import DeliveryStatus
+
+    owner, ticket, reply = replied
+    _send_queued_mail(pump)
+    [sent] = fake_mailgun.messages
+    assert _event(api, sent, "delivered")[0] == 200
+    changed = record_delivery(
+        bootstrap.ticket_deps(),
+        owner["workspace"]["id"],
+        ticket["id"],
+        reply["id"],
+        DeliveryStatus.SENT,
+        sending_outcome=True,
+    )
+    assert changed is False
+    assert _reply_state(api, owner, ticket)["delivery"] == "delivered"
