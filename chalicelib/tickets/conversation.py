@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from html import escape
 
 from chalicelib.accounts.model import Workspace
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, ServiceUnavailable
 from chalicelib.ids import new_id
 from chalicelib.mail.outbound import OutboundMail
 from chalicelib.tickets.deps import TicketDeps
@@ -170,7 +170,20 @@ def post_agent_message(
 
     updated, posted, mail = retrying(write)
     if mail is not None:
-        deps.outbox.enqueue(mail)
+        try:
+            deps.outbox.enqueue(mail)
+        except ServiceUnavailable:
+            # Never left "queued" with nothing queued: the agent sees it failed and resends.
+            record_delivery(
+                deps,
+                workspace.id,
+                updated.id,
+                posted.id,
+                DeliveryStatus.FAILED,
+                "could not be queued for sending; send it again",
+                sending_outcome=True,
+            )
+            raise
     deps.events.publish(
         "message.sent" if is_reply else "note.added",
         workspace.id,

@@ -183,3 +183,22 @@ def test_a_redelivered_send_never_undoes_a_later_delivery_report(api, fake_mailg
     )
     assert changed is False
     assert _reply_state(api, owner, ticket)["delivery"] == "delivered"
+
+
+def test_a_reply_that_could_not_be_queued_shows_as_failed(api, fake_mailgun, replied, monkeypatch):
+    from chalicelib import bootstrap
+    from chalicelib.errors import ServiceUnavailable
+
+    owner, ticket, _ = replied
+
+    def queue_down(mail):
+        raise ServiceUnavailable("The queue is unavailable; try again.", code="queue_unavailable")
+
+    monkeypatch.setattr(bootstrap.ticket_deps().outbox, "enqueue", queue_down)
+    status, body, _ = api.request(
+        "POST", f"/v1/tickets/{ticket['id']}/messages", {"body": "Again."}, token=owner["token"]
+    )
+    assert (status, body["error"]["code"]) == (503, "queue_unavailable")
+    last = _reply_state(api, owner, ticket)
+    assert (last["text"], last["delivery"]) == ("Again.", "failed")
+    assert "send it again" in last["delivery_detail"]
