@@ -280,7 +280,9 @@ class DynamoAccountsStore:
             pk,
             MembershipItem.sk.startswith(keys.MEMBER_PREFIX),
             limit=limit,
-            last_evaluated_key=decode_cursor(cursor, {"PK": pk}),
+            last_evaluated_key=decode_cursor(
+                cursor, {"PK": pk}, sort_prefix=("SK", keys.MEMBER_PREFIX)
+            ),
         )
         members = [_member(item) for item in result]
         return Page(members, encode_cursor(result.last_evaluated_key))

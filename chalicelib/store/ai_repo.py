@@ -35,7 +35,6 @@ from chalicelib.ai.model import (
     ResultStatus,
 )
 from chalicelib.ai.settings import AiSettings, AiSettingsChange, Redaction, Tone
-from chalicelib.errors import InvalidCursor
 from chalicelib.store import keys
 from chalicelib.store.models import Item
 from chalicelib.store.paging import decode_cursor, encode_cursor
@@ -288,9 +287,7 @@ class DynamoAiStore:
         self, workspace_id: str, limit: int, cursor: str | None
     ) -> tuple[list[ProviderCall], str | None]:
         pk = keys.workspace_pk(workspace_id)
-        start = decode_cursor(cursor, {"PK": pk})
-        if start is not None and not str(start.get("SK", {}).get("S", "")).startswith(CALL_PREFIX):
-            raise InvalidCursor("The cursor is not valid for this listing.")
+        start = decode_cursor(cursor, {"PK": pk}, sort_prefix=("SK", CALL_PREFIX))
         results = AiCallItem.query(
             pk,
             AiCallItem.sk.startswith(CALL_PREFIX),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.errors import InvalidCursor
 from chalicelib.store import keys
 from chalicelib.store.models import CannedNameClaim, CannedResponseItem, Item
 from chalicelib.store.paging import decode_cursor, encode_cursor
@@ -99,13 +98,7 @@ class DynamoCannedResponseStore:
         self, workspace_id: str, name_prefix: str, cursor: str | None, limit: int
     ) -> CannedPage:
         view = keys.canned_responses_view(workspace_id)
-        start = decode_cursor(cursor, {"GSI1PK": view})
-        if start is not None:
-            sort_key = start.get("GSI1SK")
-            if not (
-                isinstance(sort_key, dict) and str(sort_key.get("S", "")).startswith(name_prefix)
-            ):
-                raise InvalidCursor("The cursor is not valid for this listing.")
+        start = decode_cursor(cursor, {"GSI1PK": view}, sort_prefix=("GSI1SK", name_prefix))
         result = Item.by_user.query(
             view,
             CannedResponseItem.gsi1sk.startswith(name_prefix) if name_prefix else None,

@@ -5,9 +5,6 @@ The search index lives in its own partition, `WS#<ws>#CONTACTIDX`, one entry per
 
 from __future__ import annotations
 
-from typing import Any
-
-from chalicelib.errors import InvalidCursor
 from chalicelib.store import keys
 from chalicelib.store.models import ContactIndexItem, ContactItem
 from chalicelib.store.paging import decode_cursor, encode_cursor
@@ -30,21 +27,10 @@ def contact_index_items(contact: Contact) -> list[ContactIndexItem]:
     ]
 
 
-def _start_within(cursor: str | None, partition: str, sort_prefix: str) -> dict[str, Any] | None:
-    """The cursor's start key, if it was issued for this partition and sort-key prefix."""
-    start = decode_cursor(cursor, {"PK": partition})
-    if start is None:
-        return None
-    sort_key = start.get("SK")
-    if not (isinstance(sort_key, dict) and str(sort_key.get("S", "")).startswith(sort_prefix)):
-        raise InvalidCursor("The cursor is not valid for this listing.")
-    return start
-
-
 class DynamoContactDirectory:
     def list_contacts(self, workspace_id: str, cursor: str | None, limit: int) -> ContactPage:
         pk = keys.workspace_pk(workspace_id)
-        start = _start_within(cursor, pk, keys.CONTACT_PREFIX)
+        start = decode_cursor(cursor, {"PK": pk}, sort_prefix=("SK", keys.CONTACT_PREFIX))
         result = ContactItem.query(
             pk,
             ContactItem.sk.startswith(keys.CONTACT_PREFIX),
@@ -66,7 +52,7 @@ class DynamoContactDirectory:
 
     def search(self, workspace_id: str, prefix: str, cursor: str | None, limit: int) -> ContactPage:
         pk = keys.contact_index_pk(workspace_id)
-        start = _start_within(cursor, pk, prefix)
+        start = decode_cursor(cursor, {"PK": pk}, sort_prefix=("SK", prefix))
         result = ContactIndexItem.query(
             pk,
             ContactIndexItem.sk.startswith(prefix),

@@ -12,7 +12,6 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.errors import InvalidCursor
 from chalicelib.kb.model import (
     Article,
     ArticlePage,
@@ -310,11 +309,7 @@ class DynamoKnowledgeBaseStore:
             index = Item.by_user
             partition, pk_name, sk_name = keys.articles_view(workspace_id), "GSI1PK", "GSI1SK"
             sort_key = ArticleItem.gsi1sk
-        start = decode_cursor(cursor, {pk_name: partition})
-        if start is not None:
-            after = start.get(sk_name)
-            if not (isinstance(after, dict) and str(after.get("S", "")).startswith(prefix)):
-                raise InvalidCursor("The cursor is not valid for this listing.")
+        start = decode_cursor(cursor, {pk_name: partition}, sort_prefix=(sk_name, prefix))
         result = index.query(
             partition,
             sort_key.startswith(prefix) if prefix else None,
@@ -341,7 +336,7 @@ class DynamoKnowledgeBaseStore:
         self, workspace_id: str, article_id: str, cursor: str | None, limit: int
     ) -> VersionPage:
         pk = keys.article_pk(workspace_id, article_id)
-        start = decode_cursor(cursor, {"PK": pk})
+        start = decode_cursor(cursor, {"PK": pk}, sort_prefix=("SK", keys.ARTICLE_VERSION_PREFIX))
         result = ArticleVersionItem.query(
             pk,
             Item.sk.startswith(keys.ARTICLE_VERSION_PREFIX),

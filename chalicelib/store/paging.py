@@ -15,16 +15,41 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(last_key).encode()).decode()
 
 
-def decode_cursor(cursor: str | None, bound_to: dict[str, str]) -> dict[str, Any] | None:
-    """The start key a cursor stands for; InvalidCursor unless it was issued for the listing
-    whose key attributes are `bound_to` (so no cursor can reach into another workspace)."""
+def _is_key_value(value: Any) -> bool:
+    """A key attribute as DynamoDB writes it: `{"S": "..."}` or `{"N": "..."}`."""
+    return (
+        isinstance(value, dict)
+        and len(value) == 1
+        and next(iter(value)) in ("S", "N")
+        and isinstance(next(iter(value.values())), str)
+    )
+
+
+def decode_cursor(
+    cursor: str | None,
+    bound_to: dict[str, str],
+    *,
+    sort_prefix: tuple[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """The start key a cursor stands for; InvalidCursor (400) unless it was issued for the
+    listing whose key attributes are `bound_to` (so no cursor can reach into another
+    workspace), and, with `sort_prefix` (attribute, prefix), for a sort key within the
+    listing's range: DynamoDB refuses a start key outside the query's range."""
     if not cursor:
         return None
     try:
         last_key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(last_key, dict) or not all(
+            isinstance(name, str) and _is_key_value(value) for name, value in last_key.items()
+        ):
+            raise ValueError("not a start key")
         for attribute, value in bound_to.items():
             if last_key[attribute]["S"] != value:
                 raise ValueError("cursor of another listing")
+        if sort_prefix is not None:
+            attribute, prefix = sort_prefix
+            if not str(last_key[attribute].get("S", "")).startswith(prefix):
+                raise ValueError("cursor outside the listing")
         return dict(last_key)
     except (ValueError, KeyError, TypeError) as e:
         raise InvalidCursor("The cursor is not valid for this listing.") from e
