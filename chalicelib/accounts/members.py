@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib.accounts.deps import AccountDeps
 from chalicelib.accounts.model import Member, Page, Principal, Role
-from chalicelib.accounts.ports import LastOwner
+from chalicelib.accounts.ports import LastOwner, MemberChanged
 from chalicelib.errors import Conflict, Forbidden, NotFound
 
 
@@ -44,6 +44,8 @@ def change_role(deps: AccountDeps, principal: Principal, user_id: str, role: Rol
             "A workspace needs at least one owner; make someone else owner first.",
             code="last_owner",
         ) from None
+    except MemberChanged:
+        raise _changed_meanwhile() from None
 
 
 def remove_member(deps: AccountDeps, principal: Principal, user_id: str) -> None:
@@ -58,3 +60,12 @@ def remove_member(deps: AccountDeps, principal: Principal, user_id: str) -> None
             "A workspace needs at least one owner; make someone else owner first.",
             code="last_owner",
         ) from None
+    except MemberChanged:
+        raise _changed_meanwhile() from None
+
+
+def _changed_meanwhile() -> Conflict:
+    return Conflict(
+        "This member was changed or removed by someone else meanwhile; reload and try again.",
+        code="member_changed",
+    )

@@ -33,6 +33,10 @@ class LastOwner(Exception):
     pass
 
 
+class MemberChanged(Exception):
+    """The membership was changed or removed by someone else since it was read."""
+
+
 class InvitationNoLongerPending(Exception):
     pass
 

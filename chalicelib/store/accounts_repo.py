@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
@@ -24,6 +24,7 @@ from chalicelib.accounts.ports import (
     EmailTaken,
     InvitationNoLongerPending,
     LastOwner,
+    MemberChanged,
     SlugTaken,
 )
 from chalicelib.store import keys
@@ -175,6 +176,16 @@ def _credential_item(credential: Credential) -> CredentialItem:
     )
 
 
+def _membership_refused(error: TransactWriteError) -> NoReturn:
+    """Why a membership transaction (membership first, then the workspace) was refused."""
+    reasons = cancellation_reasons(error)
+    if reasons and reasons[0] == "ConditionalCheckFailed":
+        raise MemberChanged() from error
+    if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+        raise LastOwner() from error
+    raise error
+
+
 class DynamoAccountsStore:
     """Stores account data in the single table.  Every method is O(1) calls, or one page."""
 
@@ -309,10 +320,7 @@ class DynamoAccountsStore:
                         ws, actions=[WorkspaceItem.owner_count.add(delta)], condition=condition
                     )
         except TransactWriteError as e:
-            reasons = cancellation_reasons(e)
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                raise LastOwner() from e
-            raise
+            _membership_refused(e)
         return Member(
             workspace_id=member.workspace_id,
             user_id=member.user_id,
@@ -325,7 +333,10 @@ class DynamoAccountsStore:
     def remove_member(self, member: Member) -> None:
         try:
             with transaction() as tx:
-                tx.delete(_membership_item(member), condition=Item.pk.exists())
+                # The role read is the role removed: the owner count stays true.
+                tx.delete(
+                    _membership_item(member), condition=MembershipItem.role == member.role.value
+                )
                 if member.role is Role.OWNER:
                     ws = WorkspaceItem(keys.workspace_pk(member.workspace_id), keys.WORKSPACE_SK)
                     tx.update(
@@ -334,10 +345,7 @@ class DynamoAccountsStore:
                         condition=WorkspaceItem.owner_count > 1,
                     )
         except TransactWriteError as e:
-            reasons = cancellation_reasons(e)
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                raise LastOwner() from e
-            raise
+            _membership_refused(e)
 
     # -- credentials ------------------------------------------------------------------------
 

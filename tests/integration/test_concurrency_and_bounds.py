@@ -47,6 +47,35 @@ def test_concurrent_accepts_of_one_invitation_admit_one_person(api):
     assert [m["email"] for m in members].count("bob@acme.test") == 1
 
 
+def test_a_member_changed_meanwhile_is_a_conflict_and_the_owner_count_stays_true(api):
+    from chalicelib import bootstrap
+    from chalicelib.accounts.model import Role
+    from tests.integration.conftest import accept_invitation
+
+    owner = api.sign_up()
+    bob = accept_invitation(api, invite(api, owner["token"], "bob@acme.test"))[1]
+    bob_id = bob["user"]["id"]
+    workspace_id = owner["workspace"]["id"]
+    store = bootstrap.account_deps().store
+    stale = store.get_member(workspace_id, bob_id)  # read as an agent...
+    store.change_role(stale, Role.OWNER)  # ...promoted by someone else meanwhile
+    with pytest.raises(Exception) as refused:
+        store.remove_member(stale)
+    assert type(refused.value).__name__ == "MemberChanged"
+    with pytest.raises(Exception) as refused:
+        store.change_role(stale, Role.ADMIN)
+    assert type(refused.value).__name__ == "MemberChanged"
+    assert store.get_workspace(workspace_id).owner_count == 2
+
+    def remove(n):
+        return api.request("DELETE", f"/v1/members/{bob_id}", token=owner["token"])[0]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(remove, range(6)))
+    assert statuses.count(204) == 1 and set(statuses) <= {204, 404, 409}
+    assert store.get_workspace(workspace_id).owner_count == 1
+
+
 @pytest.fixture()
 def aws_calls(monkeypatch):
     calls = []
