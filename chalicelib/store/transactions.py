@@ -4,7 +4,6 @@ added, and why a transaction was refused."""
 from __future__ import annotations
 
 import uuid
-from functools import lru_cache
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -70,9 +69,9 @@ class OrderedTransactWrite(TransactWrite):
         return response
 
 
-@lru_cache(maxsize=1)
 def _connection() -> Connection:
-    return Connection(region=Item.Meta.region)
+    """The models' own connection: same client, same timeouts and retries (Item.Meta)."""
+    return Item._get_connection().connection
 
 
 def transaction() -> TransactWrite:
