@@ -57,6 +57,8 @@ def _send(
         "Cache-Control": cache,
         "ETag": tag,
         "X-Frame-Options": "SAMEORIGIN",
+        # Without a locale in the URL the language comes from Accept-Language.
+        "Vary": "Accept-Language",
     }
     if status == 200 and call.request.headers.get("if-none-match") == tag:
         return Response(body="", status_code=304, headers=headers)

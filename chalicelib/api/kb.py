@@ -251,7 +251,7 @@ def list_versions(call: Call) -> ArticleVersionsOut:
 )
 def restore_version(call: Call) -> ArticleOut:
     number = call.params["number"]
-    if not number.isdigit() or len(number) > 6:
+    if not (number.isascii() and number.isdigit()) or len(number) > 6:
         raise NotFound("The article has no such version.", code="version_not_found")
     return article_out(
         articles.restore_version(

@@ -43,8 +43,14 @@ def site_by_host(
     accounts: AccountsStore, store: HelpCentreStore, host: str, scheme: str = "https"
 ) -> Site | None:
     """The help centre served at `/` of a verified custom domain; None for any other host.
-    Links keep the host as asked (with its port, as in local development)."""
-    name = host.split(":")[0].strip().lower().rstrip(".")
+    Links are built from the verified name, keeping only a numeric port (local development)
+    and an http(s) scheme: nothing else from the request's headers reaches a link."""
+    name, _, port = host.strip().lower().partition(":")
+    name = name.rstrip(".")
+    if port and not (port.isascii() and port.isdigit() and len(port) <= 5):
+        return None
+    if scheme not in ("http", "https"):
+        scheme = "https"
     workspace_id = store.workspace_of_domain(name) if name else None
     if workspace_id is None:
         return None
@@ -57,7 +63,9 @@ def site_by_host(
         or settings.custom_domain != name
     ):
         return None
-    return Site(workspace.id, workspace.slug, settings, f"{scheme}://{host.strip().lower()}")
+    return Site(
+        workspace.id, workspace.slug, settings, f"{scheme}://{name}{':' + port if port else ''}"
+    )
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,8 @@ def test_etag_lets_the_cdn_revalidate(api, kb):
         api, "/hc/acme-support/en/articles/refunds", **{"If-None-Match": headers["ETag"]}
     )
     assert status == 304
+    # The language may come from Accept-Language: caches keep one copy per language.
+    assert headers["Vary"] == "Accept-Language"
 
 
 def test_category_page_and_sitemap(api, kb):
@@ -173,6 +175,9 @@ def test_public_search_finds_published_articles_only(api, kb):
     assert json.loads(_get(api, "/hc/acme-support/api/search?q=rockets")[1])["hits"] == []
     status, html, _ = _get(api, "/hc/acme-support/search?q=refunds")
     assert status == 200 and "How refunds work" in html
+    assert '<meta name="robots" content="noindex">' in html  # results echo any query
+    status, html, _ = _get(api, "/hc/acme-support/en/articles/refunds")
+    assert '<meta name="robots"' not in html
 
 
 def test_agents_search_internal_articles_and_see_content_gaps(api, kb):
@@ -233,6 +238,16 @@ def test_custom_domain_serves_the_help_centre_once_verified(api, kb, monkeypatch
         "Sitemap: https://help.acme.test/sitemap.xml\n"
     )
     assert _get(api, "/en/articles/refunds", Host="help.evil.test")[0] == 404
+    # Links are made of the verified name only: a crafted Host or scheme reaches none.
+    assert _get(api, "/en/articles/refunds", Host="help.acme.test:@evil.test")[0] == 404
+    status, html, _ = _get(
+        api,
+        "/en/articles/refunds",
+        Host="help.acme.test:8443",
+        **{"X-Forwarded-Proto": "javascript"},
+    )
+    assert status == 200 and "https://help.acme.test:8443/en/articles/refunds" in html
+    assert "javascript" not in html
     other = api.sign_up(workspace="Globex", email="gus@globex.test")
     api.request("PUT", "/v1/kb/settings", {"custom_domain": "help.acme.test"}, token=other["token"])
     monkeypatch.setattr(

@@ -170,6 +170,9 @@ def test_every_save_is_a_version_and_an_old_one_can_be_restored(api, team):
         )[0]
         == 404
     )
+    for number in ["²", "x1", "1234567"]:
+        path = f"/v1/kb/articles/{article['id']}/versions/{number}/restore"
+        assert api.request("POST", path, token=owner["token"])[0] == 404, number
 
 
 def test_a_save_that_changes_nothing_adds_no_version(api, team):
