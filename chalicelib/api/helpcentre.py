@@ -112,7 +112,7 @@ def home(call: Call) -> Response:
     kb = bootstrap.kb_deps()
     sections = [
         {
-            "name": s.category.name if s.category else "",
+            "name": s.category.name if s.category else translator(locale)["hc.other_articles"],
             "url": site.category(locale, s.category) if s.category else site.home(locale),
             "description": s.category.description if s.category else "",
             "articles": [_article_link(site, a) for a in s.articles],

@@ -13,6 +13,7 @@ from chalicelib.kb.helpcentre import HelpCentreSettings, Site, category_slug
 from chalicelib.kb.model import LOCALES, Article, ArticleStatus, Category
 
 ARTICLES_PER_SECTION = 10
+HOME_ARTICLES_READ = 500
 MAX_CATEGORY_ARTICLES = 100
 
 
@@ -75,19 +76,31 @@ class Section:
 
 
 def home_sections(kb: KbDeps, site: Site, locale: str) -> list[Section]:
+    """One section per category with published articles in `locale` (most recently updated
+    first), in the categories' order, then the articles in no category.  Reads the newest
+    `HOME_ARTICLES_READ` published articles: one Query for the categories, at most five for
+    the articles, however many categories there are."""
     categories = kb.store.list_categories(site.workspace_id)
-    sections = []
-    for category in categories:
+    by_category: dict[str | None, list[Article]] = {}
+    cursor: str | None = None
+    read = 0
+    while read < HOME_ARTICLES_READ:
         page = kb.store.list_articles(
-            site.workspace_id,
-            ArticleStatus.PUBLISHED,
-            locale,
-            category.id,
-            None,
-            ARTICLES_PER_SECTION,
+            site.workspace_id, ArticleStatus.PUBLISHED, locale, None, cursor, 100
         )
-        if page.articles:
-            sections.append(Section(category, page.articles))
+        read += len(page.articles)
+        for article in page.articles:
+            shown = by_category.setdefault(article.category_id, [])
+            if len(shown) < ARTICLES_PER_SECTION:
+                shown.append(article)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    known = {c.id for c in categories}
+    sections = [Section(c, by_category[c.id]) for c in categories if by_category.get(c.id)]
+    others = [a for cid, found in by_category.items() if cid not in known for a in found]
+    if others:  # no category, or one deleted meanwhile
+        sections.append(Section(None, others[:ARTICLES_PER_SECTION]))
     return sections
 
 

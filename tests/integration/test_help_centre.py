@@ -79,6 +79,17 @@ def test_home_lists_published_articles_by_category(api, kb):
     assert headers["Cache-Control"].startswith("public") and headers["ETag"]
 
 
+def test_articles_in_no_category_are_on_the_home_page_too(api, kb):
+    kb["article"]("Contact us", "Write to us any time.")
+    kb["article"]("Nous contacter", "Écrivez-nous.", locale="fr")
+    html = _get(api, "/hc/acme-support")[1]
+    assert html.index("Billing &amp; Plans") < html.index("Other articles")
+    assert html.index("Other articles") < html.index("Contact us")
+    assert "Nous contacter" not in html
+    french = _get(api, "/hc/acme-support?lang=fr")[1]
+    assert "Autres articles" in french and "Nous contacter" in french
+
+
 def test_article_page_is_sanitised_and_well_described(api, kb):
     status, html, _ = _get(api, "/hc/acme-support/en/articles/refunds")
     assert status == 200
