@@ -37,7 +37,7 @@ def mail_outbox() -> Any:
     from chalicelib.store.outbox import SqsMailOutbox
     from chalicelib.store.queues import SqsQueue
 
-    return SqsMailOutbox(mail_log(), SqsQueue(sqs_client(), get_settings().queues.mail_out))
+    return SqsMailOutbox(mail_log(), SqsQueue(sqs_client, get_settings().queues.mail_out))
 
 
 @lru_cache(maxsize=1)
@@ -103,7 +103,7 @@ def inbound_intake() -> Any:
         signing_key=settings.mailgun_webhook_signing_key,
         guard=DynamoReplayGuard("mailgun", clock()),
         blobs=blob_store(),
-        queue=SqsQueue(sqs_client(), settings.queues.inbound_mail),
+        queue=SqsQueue(sqs_client, settings.queues.inbound_mail),
         clock=clock(),
     )
 
@@ -129,7 +129,7 @@ def ticket_deps() -> TicketDeps:
         accounts=account_deps().store,
         clock=clock(),
         outbox=mail_outbox(),
-        events=SqsEventPublisher(SqsQueue(sqs_client(), settings.queues.events), clock()),
+        events=SqsEventPublisher(SqsQueue(sqs_client, settings.queues.events), clock()),
         blobs=blob_store(),
         policy=TicketPolicy(
             inbound_mail_domain=settings.inbound_mail_domain,
@@ -249,7 +249,7 @@ def ai_store() -> Any:
 def ai_job_queue() -> Any:
     from chalicelib.store.queues import SqsAiJobQueue, SqsQueue
 
-    return SqsAiJobQueue(SqsQueue(sqs_client(), get_settings().queues.ai_jobs))
+    return SqsAiJobQueue(SqsQueue(sqs_client, get_settings().queues.ai_jobs))
 
 
 @lru_cache(maxsize=4)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.errors import ValidationFailed
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
+# The hash of a random, forgotten password, made with the library's default parameters (the
+# ones `hash` uses): verifying against it costs what verifying a real password costs.
+DECOY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$v1ECstShLPDAqypu6CxYUQ"
+    "$ZpY2bytcd73itvb1hy2X8sZ/pH44yJOhUhVSD81q96s"
+)
 
 
 def check_password_policy(password: str, email: str) -> None:
@@ -26,25 +34,31 @@ def check_password_policy(password: str, email: str) -> None:
 
 
 class Argon2PasswordHasher:
-    """argon2id with the library's (RFC 9106 low-memory) defaults."""
+    """argon2id with the library's (RFC 9106 low-memory) defaults.  Nothing is loaded or
+    hashed until a password is: most requests (a bearer token) never need it."""
 
     def __init__(self) -> None:
-        from argon2 import PasswordHasher
+        self._hasher: Any = None
 
-        self._hasher = PasswordHasher()
-        # Verified on unknown e-mails too, so a login takes as long whether or not it exists.
-        self._decoy_hash = self._hasher.hash("decoy-password-for-timing")
+    def _argon2(self) -> Any:
+        if self._hasher is None:
+            from argon2 import PasswordHasher
+
+            self._hasher = PasswordHasher()
+        return self._hasher
 
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        return str(self._argon2().hash(password))
 
     def verify(self, password_hash: str, password: str) -> bool:
         from argon2.exceptions import InvalidHashError, VerificationError
 
         try:
-            return self._hasher.verify(password_hash, password)
+            return bool(self._argon2().verify(password_hash, password))
         except (VerificationError, InvalidHashError):
             return False
 
     def verify_decoy(self, password: str) -> None:
-        self.verify(self._decoy_hash, password)
+        """Verified on unknown e-mails too, so a login takes as long whether or not the
+        account exists."""
+        self.verify(DECOY_HASH, password)

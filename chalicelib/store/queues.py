@@ -4,6 +4,7 @@ a message that failed."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.errors import ServiceUnavailable
@@ -13,10 +14,17 @@ MAX_RECEIVE_COUNT = 5
 
 
 class SqsQueue:
-    def __init__(self, sqs: Any, queue_name: str) -> None:
-        self._sqs = sqs
+    """`client` makes (or returns the cached) SQS client: it is called on first use, so a
+    request that sends nothing never builds one."""
+
+    def __init__(self, client: Callable[[], Any], queue_name: str) -> None:
+        self._client = client
         self._queue_name = queue_name
         self._url: str | None = None
+
+    @property
+    def _sqs(self) -> Any:
+        return self._client()
 
     def url(self) -> str:
         if self._url is None:

@@ -32,3 +32,13 @@ def test_hashes_are_argon2id_and_verify_only_the_right_password():
     assert hasher.verify(hashed, "correct horse battery")
     assert not hasher.verify(hashed, "wrong horse battery")
     assert not hasher.verify("not-a-hash", "anything")
+
+
+def test_the_decoy_costs_what_a_real_password_costs():
+    from argon2 import extract_parameters
+
+    from chalicelib.accounts.passwords import DECOY_HASH, Argon2PasswordHasher
+
+    hasher = Argon2PasswordHasher()
+    assert extract_parameters(DECOY_HASH) == extract_parameters(hasher.hash("any password 1"))
+    assert hasher.verify(DECOY_HASH, "decoy-password-for-timing") is False
