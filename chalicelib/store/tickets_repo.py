@@ -561,6 +561,17 @@ class DynamoTicketStore:
             tickets = [_ticket(item) for item in found if isinstance(item, TicketItem)]
         return TicketPage(tickets, encode_cursor(result.last_evaluated_key))
 
+    def get_message(self, workspace_id: str, ticket_id: str, message_id: str) -> Message | None:
+        try:
+            item = MessageItem.get(
+                keys.ticket_pk(workspace_id, ticket_id),
+                keys.message_sk(message_id),
+                consistent_read=True,
+            )
+        except MessageItem.DoesNotExist:
+            return None
+        return _message(item)
+
     def list_messages(self, workspace_id: str, ticket_id: str, limit: int) -> list[Message]:
         return [
             _message(item)

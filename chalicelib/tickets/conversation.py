@@ -48,7 +48,15 @@ def _customer_messages_since(ticket: Ticket, last_seen: str | None) -> bool:
 
 
 def _threading_headers(deps: TicketDeps, ticket: Ticket) -> tuple[list[str], list[str]]:
-    """In-Reply-To and References for our next mail: chained to the customer's last message."""
+    """In-Reply-To and References for our next mail: chained to the customer's last message
+    (one GetItem); without one that came by mail, to our own last mail."""
+    if ticket.last_customer_message_id:
+        last_customer = deps.store.get_message(
+            ticket.workspace_id, ticket.id, ticket.last_customer_message_id
+        )
+        if last_customer is not None and last_customer.message_id:
+            references = [*last_customer.references, last_customer.message_id]
+            return [last_customer.message_id], list(dict.fromkeys(references))[-MAX_REFERENCES:]
     messages = deps.store.list_messages(ticket.workspace_id, ticket.id, limit=200)
     customer = [m for m in messages if m.kind is MessageKind.CUSTOMER and m.message_id]
     if not customer:

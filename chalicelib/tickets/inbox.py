@@ -73,10 +73,17 @@ def ticket_view(deps: TicketDeps, workspace_id: str, ticket_ref: str) -> TicketV
 def attachment_download_url(
     deps: TicketDeps, workspace_id: str, ticket_ref: str, attachment_id: str
 ) -> str:
-    """A short-lived S3 link for a member; 404 unless the attachment is on this ticket."""
-    view = ticket_view(deps, workspace_id, ticket_ref)
+    """A short-lived S3 link for a member; 404 unless the attachment is on this ticket.
+    An attachment's id is `<message id>-<position>`: one GetItem finds its message."""
+    ticket = get_ticket(deps, workspace_id, ticket_ref)
+    message_id = attachment_id.rpartition("-")[0]
+    message = (
+        deps.store.get_message(workspace_id, ticket.id, message_id)
+        if len(message_id) == 26
+        else None
+    )
     found: AttachmentRef | None = next(
-        (a for m in view.messages for a in m.attachments if a.id == attachment_id), None
+        (a for a in (message.attachments if message else []) if a.id == attachment_id), None
     )
     if found is None:
         raise NotFound("No such attachment on this ticket.", code="attachment_not_found")

@@ -50,11 +50,13 @@ def _index_one(record: SQSRecord) -> None:
     ticket = deps.store.get_ticket(workspace_id, ticket_id)
     if ticket is None:
         return
-    messages = deps.store.list_messages(workspace_id, ticket_id, 500)
-    if event.get("message_id"):
-        messages = [m for m in messages if m.id == event["message_id"]]
+    if event.get("message_id"):  # one GetItem
+        message = deps.store.get_message(workspace_id, ticket_id, event["message_id"])
+        messages = [message] if message else []
     elif event["type"] == "ticket.updated":
         messages = []  # subject, requester and tags only
+    else:
+        messages = deps.store.list_messages(workspace_id, ticket_id, 500)
     index_ticket(bootstrap.search_index(), ticket, messages)
 
 
