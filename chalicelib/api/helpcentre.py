@@ -249,7 +249,7 @@ def _hits(call: Call, site: Site, query: str, locale: str | None) -> list[Any]:
         SEARCH_LIMIT,
         include_internal=False,
         now=bootstrap.clock().now(),
-        embedder=bootstrap.kb_embedder_for(site.workspace_id),
+        embedder_for=bootstrap.kb_embedder_for,
     )
 
 

@@ -167,7 +167,7 @@ def search_kb(call: Call) -> KbSearchOut:
         query.limit,
         include_internal=True,
         now=bootstrap.clock().now(),
-        embedder=bootstrap.kb_embedder_for(call.member.workspace_id),
+        embedder_for=bootstrap.kb_embedder_for,
     )
     return schemas.KbSearchOut(
         hits=[

@@ -21,12 +21,21 @@ class SearchGaps(Protocol):
     def top(self, workspace_id: str, limit: int) -> list[tuple[str, int, datetime | None]]: ...
 
 
-def _query_embedding(index: KbIndex, embedder: Embedder | None, query: str) -> Any:
+EmbedderFor = Callable[[str], "Embedder | None"]
+
+
+def _query_embedding(
+    index: KbIndex, embedder_for: EmbedderFor | None, workspace_id: str, query: str
+) -> Any:
     """The query's vector (one provider call) when the index has vectors; None without an
-    embedder, or when the provider fails: the words still find articles."""
+    embedder (AI off: asked only when the index has vectors), or when the provider fails:
+    the words still find articles."""
     from chalicelib.errors import ProviderRejected, ProviderUnavailable
 
-    if embedder is None or not index.has_embeddings or not query.strip():
+    if embedder_for is None or not index.has_embeddings or not query.strip():
+        return None
+    embedder = embedder_for(workspace_id)
+    if embedder is None:
         return None
     try:
         return embedder.embed([query])[0]
@@ -43,11 +52,11 @@ def search_kb(
     limit: int,
     include_internal: bool,
     now: datetime,
-    embedder: Embedder | None = None,
+    embedder_for: EmbedderFor | None = None,
 ) -> list[Hit]:
     """Best article per hit; a search with no or weak results is recorded as a content gap.
-    Hybrid (the query embedded by `embedder`: one provider call) when the workspace has AI on
-    and its index has vectors; lexical otherwise, or when the provider fails.
+    Hybrid (the query embedded by the workspace's embedder: one provider call) when its
+    index has vectors and AI is on; lexical otherwise, or when the provider fails.
     Calls: one GetItem (index version), an S3 read when the index changed, one UpdateItem
     for a gap."""
     from chalicelib.kb.search_engine import is_weak
@@ -61,7 +70,7 @@ def search_kb(
             locale=locale,
             limit=limit,
             include_internal=include_internal,
-            query_embedding=_query_embedding(index, embedder, query),
+            query_embedding=_query_embedding(index, embedder_for, workspace_id, query),
         )
     if is_weak(hits):
         folded = " ".join(query.lower().split())
@@ -95,7 +104,7 @@ class KnowledgePassages:
     def __init__(
         self,
         cache: IndexCache,
-        embedder_for: Callable[[str], Embedder | None],
+        embedder_for: EmbedderFor,
         articles: Callable[[str, str], Any],
     ) -> None:
         self._cache = cache
@@ -111,13 +120,12 @@ class KnowledgePassages:
         index = self._cache.get(workspace_id)
         if index is None or not query.strip():
             return []
-        embedder = self._embedder_for(workspace_id) if index.has_embeddings else None
         hits = index.search(
             query,
             locale=locale,
             limit=limit,
             include_internal=False,
-            query_embedding=_query_embedding(index, embedder, query),
+            query_embedding=_query_embedding(index, self._embedder_for, workspace_id, query),
         )
         passages = []
         for hit in hits:

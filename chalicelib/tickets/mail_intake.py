@@ -15,7 +15,7 @@ from chalicelib.observability import logger
 from chalicelib.tickets.contacts import contact_for
 from chalicelib.tickets.deps import TicketDeps
 from chalicelib.tickets.lifecycle import NewTicket, activity, open_ticket, retrying
-from chalicelib.tickets.mailbox import HeldMail
+from chalicelib.tickets.mailbox import HeldMail, MailboxSettings
 from chalicelib.tickets.model import (
     AttachmentRef,
     Channel,
@@ -278,11 +278,13 @@ def receive_mail(
             deps.store.find_ticket_by_message_id(workspace_id, message_key),
         )
     if settings.acknowledgement.enabled:
-        _acknowledge(deps, ticket, message_key)
+        _acknowledge(deps, ticket, message_key, settings)
     return Intake("follow_up" if follow_up_of else "created", workspace_id, ticket.id)
 
 
-def _acknowledge(deps: TicketDeps, ticket: Ticket, message_key: str) -> None:
+def _acknowledge(
+    deps: TicketDeps, ticket: Ticket, message_key: str, settings: MailboxSettings
+) -> None:
     """The "we received your request" auto-reply (marked Auto-Submitted so it loops nowhere).
 
     Sent after the ticket is stored; should queueing fail, the delivery is retried, finds the
@@ -296,7 +298,7 @@ def _acknowledge(deps: TicketDeps, ticket: Ticket, message_key: str) -> None:
     if workspace is None:
         return
     subject, body = acknowledgement_text(
-        deps.mailbox.get_settings(workspace.id),
+        settings,
         workspace.locale,
         {
             "{{ticket.number}}": str(ticket.number),
