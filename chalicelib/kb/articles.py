@@ -7,15 +7,14 @@ changes, an event goes on the events queue (see `_announce`)."""
 
 from __future__ import annotations
 
-import random
 import re
-import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from chalicelib.accounts.model import Principal
+from chalicelib.concurrency import retry_stale
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.kb.deps import KbDeps
@@ -45,13 +44,12 @@ ARTICLE_DELETED = "article.deleted"
 
 
 def _retrying(write: Callable[[], T]) -> T:
-    """Runs a read-modify-write until no concurrent change got in between (bounded)."""
-    for attempt in range(WRITE_ATTEMPTS):
-        try:
-            return write()
-        except StaleArticle:
-            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
-    raise Conflict("The article is being changed by others; try again.", code="article_busy")
+    return retry_stale(
+        write,
+        (StaleArticle,),
+        Conflict("The article is being changed by others; try again.", code="article_busy"),
+        WRITE_ATTEMPTS,
+    )
 
 
 def slugify(title: str) -> str:

@@ -19,7 +19,7 @@ from chalicelib.kb.helpcentre import HelpCentreSettings
 from chalicelib.kb.site_settings import DomainTakenError
 from chalicelib.store import keys
 from chalicelib.store.models import Item
-from chalicelib.store.transactions import transaction
+from chalicelib.store.transactions import cancellation_reasons, transaction
 
 VOTE_WINDOW_SECONDS = 24 * 3600
 
@@ -113,7 +113,9 @@ class DynamoHelpCentreStore:
                 )
                 tx.save(self._item(workspace_id, settings))
         except TransactWriteError as e:
-            raise DomainTakenError() from e
+            if cancellation_reasons(e)[:1] == ["ConditionalCheckFailed"]:
+                raise DomainTakenError() from e
+            raise  # throttling or an outage is not "taken"
 
     def workspace_of_domain(self, host: str) -> str | None:
         try:

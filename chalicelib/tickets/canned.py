@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from chalicelib.accounts.model import Principal
+from chalicelib.concurrency import retry_stale
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.mail.templates import SUPPORTED_LOCALES
@@ -24,7 +25,6 @@ from chalicelib.tickets.lifecycle import (
     change_ticket,
     get_ticket,
     normalise_tags,
-    retry_stale,
 )
 from chalicelib.tickets.model import Message, MessageKind, Ticket, TicketStatus
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
+from chalicelib.concurrency import retry_stale
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.tickets.contacts import contact_for
@@ -28,22 +27,6 @@ MAX_TAGS = 20
 WRITE_ATTEMPTS = 30
 
 
-def retry_stale(
-    write: Callable[[], T],
-    stale: tuple[type[Exception], ...],
-    busy: Conflict,
-    attempts: int = WRITE_ATTEMPTS,
-) -> T:
-    """Runs a read-modify-write until no concurrent change (`stale`) got in between; `busy`
-    after `attempts`.  Jittered backoff: concurrent writers spread out."""
-    for attempt in range(attempts):
-        try:
-            return write()
-        except stale:
-            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
-    raise busy
-
-
 def retrying(write: Callable[[], T]) -> T:
     """A ticket's read-modify-write, retried while other writes get in between."""
     return retry_stale(
@@ -52,6 +35,7 @@ def retrying(write: Callable[[], T]) -> T:
         Conflict(
             "The ticket is being changed by many requests at once; try again.", code="ticket_busy"
         ),
+        WRITE_ATTEMPTS,
     )
 
 

@@ -1,0 +1,28 @@
+"""Optimistic concurrency: a read-modify-write retried while another write got in between."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from chalicelib.errors import Conflict
+
+T = TypeVar("T")
+
+
+def retry_stale(
+    write: Callable[[], T],
+    stale: tuple[type[Exception], ...],
+    busy: Conflict,
+    attempts: int,
+) -> T:
+    """Runs `write` until no concurrent change (`stale`) got in between; `busy` after
+    `attempts`.  Jittered backoff: concurrent writers spread out."""
+    for attempt in range(attempts):
+        try:
+            return write()
+        except stale:
+            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+    raise busy
