@@ -25,6 +25,7 @@ from chalicelib.errors import (
     PayloadTooLarge,
     ValidationFailed,
 )
+from chalicelib.http_forms import URLENCODED
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 
@@ -33,8 +34,7 @@ if TYPE_CHECKING:
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
-FORM = "application/x-www-form-urlencoded"
-MULTIPART = "multipart/form-data"
+FORM = URLENCODED
 WORKSPACE_HEADER = "X-Workspace-Id"
 
 
@@ -140,21 +140,20 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
 
 
 def parse_form(request: Request, model: type[BaseModel]) -> BaseModel:
-    """A form-encoded body (HTML pages); raises ValidationFailed naming the fields."""
-    from urllib.parse import parse_qsl
-
+    """A form body (HTML pages), parsed as every form is (`chalicelib.http_forms`: size,
+    part and UTF-8 checks); raises ValidationFailed naming the fields."""
     from pydantic import ValidationError
 
+    from chalicelib.http_forms import parse_form as parse_form_body
+
     raw = request.raw_body or b""
-    if len(raw) > get_settings().max_body_bytes:
-        raise PayloadTooLarge("The form is too large.")
+    form = parse_form_body(
+        raw if isinstance(raw, bytes) else raw.encode(),
+        request.headers.get("content-type"),
+        max_body_bytes=get_settings().max_body_bytes,
+    )
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        fields = dict(parse_qsl(text, keep_blank_values=True))
-    except UnicodeDecodeError as e:
-        raise BadRequest("The form is not valid UTF-8.", code="malformed_form") from e
-    try:
-        return model.model_validate(fields)
+        return model.model_validate(form.fields)
     except ValidationError as e:
         raise _validation_failed(e, "form") from e
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import bootstrap
-from chalicelib.api.routing import FORM, JSON, MULTIPART, Call, operation
+from chalicelib.api.routing import FORM, JSON, Call, operation
 from chalicelib.errors import BadRequest
+from chalicelib.http_forms import MULTIPART
 from chalicelib.mail.intake_queue import accept_inbound_delivery
 
 bp = Blueprint(__name__)

@@ -85,3 +85,13 @@ def test_unknown_or_expired_links_get_a_helpful_page(api, clock):
     page = _get(api, f"/join/{token}")
     assert page.status_code == 410
     assert "This invitation has expired." in page.body.decode()
+
+
+def test_a_form_that_is_not_valid_utf8_is_refused_and_nothing_is_created(api):
+    owner = api.sign_up()
+    token = invite(api, owner["token"], "bob@acme.test")
+    page = api.client.http.post(
+        f"/join/{token}", headers=FORM, body=f"name=B%FFob&password={PASSWORD}"
+    )
+    assert page.status_code == 400
+    assert _get(api, f"/join/{token}").status_code == 200  # still usable
