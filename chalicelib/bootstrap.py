@@ -67,9 +67,7 @@ def account_deps() -> AccountDeps:
             invitation_ttl_seconds=settings.invitation_ttl_seconds,
             login_max_failures=settings.login_max_failures,
             login_window_seconds=settings.login_window_seconds,
-            inbound_mail_domain=settings.inbound_mail_domain,
             public_base_url=settings.public_base_url,
-            app_base_url=settings.app_base_url,
         ),
     )
 

@@ -14,9 +14,7 @@ class AccountPolicy:
     invitation_ttl_seconds: int
     login_max_failures: int
     login_window_seconds: int
-    inbound_mail_domain: str
     public_base_url: str
-    app_base_url: str
 
 
 @dataclass(frozen=True)
