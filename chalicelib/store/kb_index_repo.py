@@ -68,7 +68,9 @@ class DynamoSearchGaps:
         )
 
     def top(self, workspace_id: str, limit: int) -> list[tuple[str, int, datetime | None]]:
-        """The most searched failed queries (reads at most 500 recent gap items)."""
+        """The most searched failed queries among the first `MAX_GAPS_READ` gap items, which
+        are in the order of their text (a workspace with more distinct failed queries in the
+        retention window is ranked on part of them; a count-sorted index would lift that)."""
         items = SearchGapItem.query(
             keys.workspace_pk(workspace_id),
             SearchGapItem.sk.startswith("KBGAP#"),
