@@ -16,6 +16,7 @@ from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
+    from chalicelib.accounts.model import Workspace
     from chalicelib.api.schemas import (
         HelpCentreSettingsIn,
         HelpCentreSettingsOut,
@@ -28,15 +29,23 @@ schemas = lazy_module("chalicelib.api.schemas")
 bp = Blueprint(__name__)
 
 
-def _defaults(call: Call) -> HelpCentreSettings:
+def _workspace(call: Call) -> Workspace:
     workspace = bootstrap.account_deps().store.get_workspace(call.member.workspace_id)
     assert workspace is not None
+    return workspace
+
+
+def _defaults(workspace: Workspace) -> HelpCentreSettings:
     return HelpCentreSettings(name=workspace.name, default_locale=workspace.locale)
 
 
-def _out(call: Call, settings: HelpCentreSettings) -> HelpCentreSettingsOut:
-    workspace = bootstrap.account_deps().store.get_workspace(call.member.workspace_id)
-    assert workspace is not None
+def _current(workspace: Workspace) -> HelpCentreSettings:
+    return site_settings.current(
+        bootstrap.helpcentre_store(), workspace.id, workspace.name, workspace.locale
+    )
+
+
+def _out(workspace: Workspace, settings: HelpCentreSettings) -> HelpCentreSettingsOut:
     record = (
         instruction(get_settings().domain_verification_secret, workspace.id, settings.custom_domain)
         if settings.custom_domain
@@ -75,16 +84,8 @@ def _out(call: Call, settings: HelpCentreSettings) -> HelpCentreSettingsOut:
     errors=(401,),
 )
 def get_kb_settings(call: Call) -> HelpCentreSettingsOut:
-    defaults = _defaults(call)
-    return _out(
-        call,
-        site_settings.current(
-            bootstrap.helpcentre_store(),
-            call.member.workspace_id,
-            defaults.name,
-            defaults.default_locale,
-        ),
-    )
+    workspace = _workspace(call)
+    return _out(workspace, _current(workspace))
 
 
 @operation(
@@ -100,17 +101,18 @@ def get_kb_settings(call: Call) -> HelpCentreSettingsOut:
 )
 def put_kb_settings(call: Call) -> HelpCentreSettingsOut:
     body: HelpCentreSettingsIn = call.body
+    workspace = _workspace(call)
     updated = site_settings.update(
         bootstrap.helpcentre_store(),
         call.member,
-        _defaults(call),
+        _defaults(workspace),
         name=body.name,
         brand_color=body.brand_color,
         logo_url=body.logo_url,
         default_locale=body.default_locale,
         custom_domain=body.custom_domain,
     )
-    return _out(call, updated)
+    return _out(workspace, updated)
 
 
 @operation(
@@ -124,14 +126,15 @@ def put_kb_settings(call: Call) -> HelpCentreSettingsOut:
     errors=(401, 403, 409, 503),
 )
 def verify_domain(call: Call) -> HelpCentreSettingsOut:
+    workspace = _workspace(call)
     verified = site_settings.verify_domain(
         bootstrap.helpcentre_store(),
         bootstrap.dns_resolver(),
         get_settings().domain_verification_secret,
         call.member,
-        _defaults(call),
+        _defaults(workspace),
     )
-    return _out(call, verified)
+    return _out(workspace, verified)
 
 
 @operation(
@@ -148,16 +151,8 @@ def search_kb(call: Call) -> KbSearchOut:
     from chalicelib.kb.searching import search_kb as search
 
     query: KbSearchQuery = call.query
-    defaults = _defaults(call)
-    base = _out(
-        call,
-        site_settings.current(
-            bootstrap.helpcentre_store(),
-            call.member.workspace_id,
-            defaults.name,
-            defaults.default_locale,
-        ),
-    ).url
+    workspace = _workspace(call)
+    base = _out(workspace, _current(workspace)).url
     hits = search(
         bootstrap.kb_index_cache(),
         bootstrap.kb_search_gaps(),

@@ -11,6 +11,7 @@ from chalicelib.accounts.ports import AccountsStore
 from chalicelib.kb.deps import KbDeps
 from chalicelib.kb.helpcentre import HelpCentreSettings, Site, category_slug
 from chalicelib.kb.model import LOCALES, Article, ArticleStatus, Category
+from chalicelib.kb.site_settings import current
 
 ARTICLES_PER_SECTION = 10
 HOME_ARTICLES_READ = 500
@@ -22,19 +23,13 @@ class HelpCentreStore(Protocol):
     def workspace_of_domain(self, host: str) -> str | None: ...
 
 
-def _settings(
-    store: HelpCentreStore, workspace_id: str, name: str, locale: str
-) -> HelpCentreSettings:
-    return store.get_settings(workspace_id) or HelpCentreSettings(name=name, default_locale=locale)
-
-
 def site_by_slug(
     accounts: AccountsStore, store: HelpCentreStore, slug: str, public_base_url: str
 ) -> Site | None:
     workspace = accounts.find_workspace_by_slug(slug)
     if workspace is None:
         return None
-    settings = _settings(store, workspace.id, workspace.name, workspace.locale)
+    settings = current(store, workspace.id, workspace.name, workspace.locale)
     return Site(
         workspace.id, workspace.slug, settings, f"{public_base_url.rstrip('/')}/hc/{workspace.slug}"
     )

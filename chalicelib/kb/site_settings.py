@@ -15,6 +15,10 @@ class DomainTakenError(Exception):
     pass
 
 
+class SettingsReader(Protocol):
+    def get_settings(self, workspace_id: str) -> HelpCentreSettings | None: ...
+
+
 class SettingsStore(Protocol):
     def get_settings(self, workspace_id: str) -> HelpCentreSettings | None: ...
     def save_settings(
@@ -28,7 +32,7 @@ def _require_manager(principal: Principal) -> None:
         raise Forbidden("Only owners and admins can change the help centre.", code="forbidden_role")
 
 
-def current(store: SettingsStore, workspace_id: str, name: str, locale: str) -> HelpCentreSettings:
+def current(store: SettingsReader, workspace_id: str, name: str, locale: str) -> HelpCentreSettings:
     return store.get_settings(workspace_id) or HelpCentreSettings(name=name, default_locale=locale)
 
 
