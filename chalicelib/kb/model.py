@@ -79,6 +79,7 @@ class SlugTarget:
     locale: str
     slug: str
     redirect: bool
+    article: Article  # as read to resolve the slug (callers need not read it again)
 
 
 @dataclass(frozen=True)

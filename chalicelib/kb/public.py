@@ -123,10 +123,10 @@ def published_article(kb: KbDeps, site: Site, locale: str, slug: str) -> Article
     target = kb.store.find_slug(site.workspace_id, locale, slug)
     if target is None:
         return ArticleLookup(None)
-    article = kb.store.get_article(site.workspace_id, target.article_id)
-    if article is None or article.status is not ArticleStatus.PUBLISHED:
+    article = target.article
+    if article.status is not ArticleStatus.PUBLISHED:
         return ArticleLookup(None)
-    if target.redirect or article.slug != slug:
+    if target.redirect:
         return ArticleLookup(article, site.article(article.locale, article.slug))
     return ArticleLookup(article)
 

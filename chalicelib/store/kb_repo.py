@@ -357,7 +357,9 @@ class DynamoKnowledgeBaseStore:
         article = self.get_article(workspace_id, claim.article_id)
         if article is None:
             return None
-        return SlugTarget(article.id, article.locale, article.slug, redirect=article.slug != slug)
+        return SlugTarget(
+            article.id, article.locale, article.slug, redirect=article.slug != slug, article=article
+        )
 
     def translations(self, workspace_id: str, translation_group: str) -> list[Translation]:
         claims = TranslationClaim.query(
