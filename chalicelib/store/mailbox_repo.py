@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
+from typing import Any, NoReturn
 
 from pynamodb.exceptions import PutError, TransactWriteError
 
@@ -16,8 +18,14 @@ from chalicelib.store.models import (
     SenderRateItem,
     UnroutedMailItem,
 )
-from chalicelib.store.transactions import transaction
-from chalicelib.tickets.mailbox import Acknowledgement, AddressTaken, HeldMail, MailboxSettings
+from chalicelib.store.transactions import cancellation_reasons, transaction
+from chalicelib.tickets.mailbox import (
+    Acknowledgement,
+    AddressTaken,
+    HeldMail,
+    MailboxSettings,
+    StaleMailboxSettings,
+)
 
 RATE_WINDOW_SECONDS = 3600
 UNROUTED_KEPT_SECONDS = 30 * 24 * 3600
@@ -37,6 +45,25 @@ def _held(item: HeldMailItem) -> HeldMail:
     )
 
 
+def _unchanged_since(settings: MailboxSettings) -> Any:
+    """The settings item is as it was read (never written: no revision yet)."""
+    if settings.revision:
+        return MailboxSettingsItem.revision == settings.revision
+    return MailboxSettingsItem.revision.does_not_exist() | (MailboxSettingsItem.revision == 0)
+
+
+def _settings_refused(
+    error: TransactWriteError, lookup_refused: type[Exception] | None
+) -> NoReturn:
+    """Why a (lookup, settings) transaction was refused."""
+    reasons = cancellation_reasons(error)
+    if lookup_refused and reasons[:1] == ["ConditionalCheckFailed"]:
+        raise lookup_refused() from error
+    if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+        raise StaleMailboxSettings() from error
+    raise error
+
+
 class DynamoMailboxStore:
     def get_settings(self, workspace_id: str) -> MailboxSettings:
         try:
@@ -51,6 +78,7 @@ class DynamoMailboxStore:
             ),
             sender_rate_per_hour=int(item.sender_rate_per_hour),
             forwarding_addresses=[str(a) for a in item.forwarding_addresses or []],
+            revision=int(item.revision or 0),
         )
 
     def _settings_item(self, workspace_id: str, settings: MailboxSettings) -> MailboxSettingsItem:
@@ -62,21 +90,22 @@ class DynamoMailboxStore:
             ack_body=settings.acknowledgement.body,
             sender_rate_per_hour=settings.sender_rate_per_hour,
             forwarding_addresses=list(settings.forwarding_addresses),
+            revision=settings.revision + 1,
         )
 
     def save_settings(self, workspace_id: str, settings: MailboxSettings) -> None:
-        self._settings_item(workspace_id, settings).save()
+        try:
+            self._settings_item(workspace_id, settings).save(condition=_unchanged_since(settings))
+        except PutError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                raise StaleMailboxSettings() from e
+            raise
 
-    def claim_address(self, workspace_id: str, address: str) -> None:
+    def claim_address(self, workspace_id: str, settings: MailboxSettings, address: str) -> None:
         """The lookup and the settings' list change together (one transaction)."""
-        settings = self.get_settings(workspace_id)
         if address in settings.forwarding_addresses:
             return
-        updated = MailboxSettings(
-            settings.acknowledgement,
-            settings.sender_rate_per_hour,
-            [*settings.forwarding_addresses, address],
-        )
+        updated = replace(settings, forwarding_addresses=[*settings.forwarding_addresses, address])
         try:
             with transaction() as tx:
                 tx.save(
@@ -85,26 +114,29 @@ class DynamoMailboxStore:
                     ),
                     condition=Item.pk.does_not_exist(),
                 )
-                tx.save(self._settings_item(workspace_id, updated))
-        except TransactWriteError as e:
-            raise AddressTaken() from e
-
-    def release_address(self, workspace_id: str, address: str) -> None:
-        settings = self.get_settings(workspace_id)
-        remaining = [a for a in settings.forwarding_addresses if a != address]
-        with transaction() as tx:
-            tx.delete(
-                MailAddressLookup(keys.mail_address_pk(address), keys.LOOKUP_SK),
-                condition=MailAddressLookup.workspace_id == workspace_id,
-            )
-            tx.save(
-                self._settings_item(
-                    workspace_id,
-                    MailboxSettings(
-                        settings.acknowledgement, settings.sender_rate_per_hour, remaining
-                    ),
+                tx.save(
+                    self._settings_item(workspace_id, updated),
+                    condition=_unchanged_since(settings),
                 )
-            )
+        except TransactWriteError as e:
+            _settings_refused(e, AddressTaken)
+
+    def release_address(self, workspace_id: str, settings: MailboxSettings, address: str) -> None:
+        remaining = [a for a in settings.forwarding_addresses if a != address]
+        try:
+            with transaction() as tx:
+                tx.delete(
+                    MailAddressLookup(keys.mail_address_pk(address), keys.LOOKUP_SK),
+                    condition=MailAddressLookup.workspace_id == workspace_id,
+                )
+                tx.save(
+                    self._settings_item(
+                        workspace_id, replace(settings, forwarding_addresses=remaining)
+                    ),
+                    condition=_unchanged_since(settings),
+                )
+        except TransactWriteError as e:
+            _settings_refused(e, None)
 
     def workspace_of_address(self, address: str) -> str | None:
         try:

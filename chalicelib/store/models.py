@@ -335,6 +335,7 @@ class MailboxSettingsItem(Item, discriminator="mailbox_settings"):
     ack_body = UnicodeAttribute(null=True)
     sender_rate_per_hour = NumberAttribute(default=20)
     forwarding_addresses = ListAttribute(of=UnicodeAttribute, default=list)
+    revision = NumberAttribute(null=True)  # optimistic lock (absent on old items)
 
 
 class MailAddressLookup(Item, discriminator="mail_address"):

@@ -43,6 +43,7 @@ class MailboxSettings:
     acknowledgement: Acknowledgement = field(default_factory=Acknowledgement)
     sender_rate_per_hour: int = DEFAULT_SENDER_RATE_PER_HOUR
     forwarding_addresses: list[str] = field(default_factory=list)
+    revision: int = 0  # optimistic lock: every write checks and bumps it
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,16 @@ class HeldMail:
 
 class MailboxStore(Protocol):
     def get_settings(self, workspace_id: str) -> MailboxSettings: ...
-    def save_settings(self, workspace_id: str, settings: MailboxSettings) -> None: ...
-    def claim_address(self, workspace_id: str, address: str) -> None:
-        """Raises AddressTaken when another workspace has it."""
+    def save_settings(self, workspace_id: str, settings: MailboxSettings) -> None:
+        """Raises StaleMailboxSettings when they changed since `settings` was read."""
 
-    def release_address(self, workspace_id: str, address: str) -> None: ...
+    def claim_address(self, workspace_id: str, settings: MailboxSettings, address: str) -> None:
+        """Adds the address to `settings` (as read) and claims it, atomically.  Raises
+        AddressTaken when another workspace has it, StaleMailboxSettings as above."""
+
+    def release_address(self, workspace_id: str, settings: MailboxSettings, address: str) -> None:
+        """Removes the address from `settings` (as read) and frees it, atomically."""
+
     def workspace_of_address(self, address: str) -> str | None: ...
     def count_sender(self, workspace_id: str, sender: str, hour: int) -> int:
         """Adds one to the sender's count for this hour; returns the new count."""
@@ -78,6 +84,10 @@ class MailboxStore(Protocol):
 
 class AddressTaken(Exception):
     pass
+
+
+class StaleMailboxSettings(Exception):
+    """The settings were changed by someone else since they were read."""
 
 
 def render(template: str, values: dict[str, str]) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeVar
 
 from chalicelib.accounts.model import Principal
+from chalicelib.concurrency import retry_stale
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.tickets.deps import TicketDeps
 from chalicelib.tickets.mailbox import (
@@ -13,9 +16,25 @@ from chalicelib.tickets.mailbox import (
     AddressTaken,
     HeldMail,
     MailboxSettings,
+    StaleMailboxSettings,
 )
 
 MAX_HELD_LISTED = 100
+WRITE_ATTEMPTS = 10
+T = TypeVar("T")
+
+
+def _retrying(write: Callable[[], T]) -> T:
+    """Settings are read, changed and written back unless someone else wrote meanwhile."""
+    return retry_stale(
+        write,
+        (StaleMailboxSettings,),
+        Conflict(
+            "The mailbox settings are being changed by others; try again.",
+            code="mailbox_settings_busy",
+        ),
+        WRITE_ATTEMPTS,
+    )
 
 
 def _require_manager(principal: Principal) -> None:
@@ -51,20 +70,24 @@ def update_settings(
     _require_manager(principal)
     _check_placeholders("subject", ack_subject)
     _check_placeholders("body", ack_body)
-    current = deps.mailbox.get_settings(principal.workspace_id)
-    ack = current.acknowledgement
-    ack = Acknowledgement(
-        enabled=ack.enabled if ack_enabled is None else ack_enabled,
-        subject=None if clear_subject else (ack_subject or ack.subject),
-        body=None if clear_body else (ack_body or ack.body),
-    )
-    updated = replace(
-        current,
-        acknowledgement=ack,
-        sender_rate_per_hour=sender_rate_per_hour or current.sender_rate_per_hour,
-    )
-    deps.mailbox.save_settings(principal.workspace_id, updated)
-    return updated
+
+    def write() -> MailboxSettings:
+        current = deps.mailbox.get_settings(principal.workspace_id)
+        ack = current.acknowledgement
+        ack = Acknowledgement(
+            enabled=ack.enabled if ack_enabled is None else ack_enabled,
+            subject=None if clear_subject else (ack_subject or ack.subject),
+            body=None if clear_body else (ack_body or ack.body),
+        )
+        updated = replace(
+            current,
+            acknowledgement=ack,
+            sender_rate_per_hour=sender_rate_per_hour or current.sender_rate_per_hour,
+        )
+        deps.mailbox.save_settings(principal.workspace_id, updated)
+        return replace(updated, revision=current.revision + 1)
+
+    return _retrying(write)
 
 
 def add_forwarding_address(deps: TicketDeps, principal: Principal, address: str) -> MailboxSettings:
@@ -77,8 +100,13 @@ def add_forwarding_address(deps: TicketDeps, principal: Principal, address: str)
             code="own_domain_address",
             details=[{"field": "address", "message": "a Helptal address"}],
         )
+
+    def write() -> None:
+        settings = deps.mailbox.get_settings(principal.workspace_id)
+        deps.mailbox.claim_address(principal.workspace_id, settings, address)
+
     try:
-        deps.mailbox.claim_address(principal.workspace_id, address)
+        _retrying(write)
     except AddressTaken:
         raise Conflict(
             "Another workspace already uses this address.", code="address_taken"
@@ -89,9 +117,14 @@ def add_forwarding_address(deps: TicketDeps, principal: Principal, address: str)
 def remove_forwarding_address(deps: TicketDeps, principal: Principal, address: str) -> None:
     _require_manager(principal)
     address = address.strip().lower()
-    if address not in deps.mailbox.get_settings(principal.workspace_id).forwarding_addresses:
-        raise NotFound("No such forwarding address.", code="address_not_found")
-    deps.mailbox.release_address(principal.workspace_id, address)
+
+    def write() -> None:
+        settings = deps.mailbox.get_settings(principal.workspace_id)
+        if address not in settings.forwarding_addresses:
+            raise NotFound("No such forwarding address.", code="address_not_found")
+        deps.mailbox.release_address(principal.workspace_id, settings, address)
+
+    _retrying(write)
 
 
 def held_mail(deps: TicketDeps, principal: Principal) -> list[HeldMail]:

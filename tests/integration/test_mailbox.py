@@ -128,6 +128,43 @@ def test_mail_to_a_registered_forwarding_address_lands_in_the_inbox(api, owner, 
     assert len(_tickets(api, owner)) == 1
 
 
+def test_settings_changed_at_the_same_time_keep_every_change(api, owner):
+    """Admins adding addresses while others reword the acknowledgement: no change is lost.
+    (Run on the domain functions: the framework's test client is not safe across threads
+    for different routes.)"""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib import bootstrap
+    from chalicelib.accounts.sessions import authenticate
+    from chalicelib.tickets import mailbox_admin
+
+    deps = bootstrap.ticket_deps()
+    principal = authenticate(bootstrap.account_deps(), f"Bearer {owner['token']}", None)
+
+    def change(n):
+        if n % 2:
+            mailbox_admin.add_forwarding_address(deps, principal, f"team{n}@acme.test")
+        else:
+            mailbox_admin.update_settings(
+                deps,
+                principal,
+                ack_enabled=None,
+                ack_subject=f"Thanks #{n} {{{{ticket.number}}}}",
+                ack_body=None,
+                clear_subject=False,
+                clear_body=False,
+                sender_rate_per_hour=None,
+            )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(change, range(8)))
+    settings = api.request("GET", "/v1/mail/settings", token=owner["token"])[1]
+    assert sorted(settings["forwarding_addresses"]) == [f"team{n}@acme.test" for n in (1, 3, 5, 7)]
+    for n in (1, 3, 5, 7):  # every claimed address is in the list, and can be removed
+        path = f"/v1/mail/addresses/team{n}%40acme.test"
+        assert api.request("DELETE", path, token=owner["token"])[0] == 204
+
+
 def test_a_flood_from_one_sender_is_held_back_and_can_be_released(api, owner, mail_in):
     api.request(
         "PUT",
