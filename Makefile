@@ -1,6 +1,10 @@
 # One entry point for Helptal: `make help` lists the targets.
 
-PYTHON ?= python3.11
+# The Lambda runtime is python3.13 (Amazon Linux 2023, glibc 2.34): local development uses the
+# same minor version (docs/decisions/0007). `make` finds it on the PATH, in pyenv, or installs
+# Debian's python3.13 with apt-get where the release has it.
+PYTHON_MINOR := 3.13
+PYTHON ?= $(shell for p in python$(PYTHON_MINOR) $$HOME/.pyenv/versions/$(PYTHON_MINOR).*/bin/python$(PYTHON_MINOR) /usr/local/bin/python$(PYTHON_MINOR) /usr/bin/python$(PYTHON_MINOR); do "$$p" -c 'import venv' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
@@ -8,18 +12,31 @@ STAGE ?= prod
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv browser run test lint bench package clean
+.PHONY: help venv python python-path browser run test lint bench package clean
+comma := ,
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-9s %s\n", $$1, $$2}'
 
 # Reinstalls only when a requirements file changed since the last install.
 $(STAMP): requirements.txt requirements-dev.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma),$(PYTHON_MINOR))))' 2>/dev/null \
+		|| { rm -rf $(VENV); $(MAKE) --no-print-directory python; \
+		     $$($(MAKE) --no-print-directory -s python-path) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
 venv: $(STAMP) ## create .venv and install the app and dev requirements
+
+python: ## make sure Python $(PYTHON_MINOR) (the Lambda runtime's version) is installed
+	@if [ -z "$(PYTHON)" ]; then \
+		command -v apt-get >/dev/null || { echo "install Python $(PYTHON_MINOR) (the Lambda runtime's version) and retry"; exit 1; }; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python$(PYTHON_MINOR) python$(PYTHON_MINOR)-venv \
+		|| { echo "no python$(PYTHON_MINOR) package here: install Python $(PYTHON_MINOR) (e.g. pyenv install $(PYTHON_MINOR)) and retry"; exit 1; }; \
+	fi
+
+python-path:
+	@echo $(or $(PYTHON),python$(PYTHON_MINOR))
 
 run: venv ## run Helptal locally: moto, resources, API on :8000, event pump, demo workspace
 	$(PY) -m devstack run
