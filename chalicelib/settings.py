@@ -1,9 +1,10 @@
-"""Deployment settings, read from the environment once.
+"""Deployment settings, read from the environment once; secrets read by name at use.
 
-Every value has a documented development default so that `make run` works on a fresh
-machine.  Secrets are held here only as values injected by the environment at run time
-(in AWS: Lambda environment resolved from SSM/Secrets Manager by the deploy); nothing
-secret is committed.  See README "Configuration" for the full table.
+In the `dev` stage every value has a documented default so that `make run` works on a fresh
+machine. Deployed stages set their non-secret settings as template parameters (domains, base
+URLs) and keep secrets in SSM Parameter Store (`chalicelib.secret_store`); they refuse to
+serve while a required one is missing (`Settings.missing`). Nothing secret is committed.
+See README "Configuration" for the full table.
 """
 
 from __future__ import annotations
@@ -11,6 +12,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+
+from chalicelib.secret_store import (
+    SECRETS_BY_FIELD,
+    ParameterStoreSecrets,
+    SecretSource,
+    secret_source,
+    secrets_of,
+)
+
+DEV_STAGE = "dev"
+# Read from the parameter store at most this often per container (a rotation's delay).
+DEFAULT_SECRETS_TTL_SECONDS = 300
 
 
 def _env(name: str, default: str) -> str:
@@ -60,15 +73,12 @@ class Settings:
     inbound_mail_domain: str
     mailgun_api_base: str
     mailgun_domain: str
-    mailgun_api_key: str
-    mailgun_webhook_signing_key: str
-    reply_address_secret: str
-    domain_verification_secret: str
     dns_resolver: str
-    openai_api_key: str
+    cloudflare_api_base: str
+    cloudflare_zone_id: str
+    help_centre_cname_target: str
     openai_base_url: str
     openai_embedding_model: str
-    anthropic_api_key: str
     anthropic_base_url: str
     anthropic_model: str
     anthropic_triage_model: str
@@ -78,14 +88,71 @@ class Settings:
     login_window_seconds: int
     max_body_bytes: int
     log_level: str
+    # The Lambda function this process runs ("" locally: every handler in one process).
+    function: str
+    # Parameter Store path of the secrets ("" in dev: secrets from the environment).
+    secrets_path: str
+    secrets: SecretSource
+
+    # Secrets: read through the secret source each time (it caches with a TTL).
+    @property
+    def mailgun_api_key(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["mailgun_api_key"])
+
+    @property
+    def mailgun_webhook_signing_key(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["mailgun_webhook_signing_key"])
+
+    @property
+    def reply_address_secret(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["reply_address_secret"])
+
+    @property
+    def domain_verification_secret(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["domain_verification_secret"])
+
+    @property
+    def anthropic_api_key(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["anthropic_api_key"])
+
+    @property
+    def openai_api_key(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["openai_api_key"])
+
+    @property
+    def cloudflare_api_token(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["cloudflare_api_token"])
+
+    def missing(self) -> list[str]:
+        """What a deployed stage lacks to serve safely: the names of required settings and of
+        this function's required secrets that are unset or empty. Always [] in dev."""
+        if self.stage == DEV_STAGE:
+            return []
+        missing = [name for name, value in self._required_values().items() if not value.strip()]
+        if not isinstance(self.secrets, ParameterStoreSecrets):
+            # Deployed secrets live in the parameter store, never in plain variables.
+            return [*missing, "SECRETS_PATH"]
+        required = tuple(secret for secret in secrets_of(self.function) if secret.required)
+        return missing + self.secrets.missing(required)
+
+    def _required_values(self) -> dict[str, str]:
+        return {
+            "PUBLIC_BASE_URL": self.public_base_url,
+            "APP_BASE_URL": self.app_base_url,
+            "INBOUND_MAIL_DOMAIN": self.inbound_mail_domain,
+            "MAILGUN_DOMAIN": self.mailgun_domain,
+        }
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings for this process (cached; call `reload_settings` in tests that change env)."""
     prefix = _env("RESOURCE_PREFIX", "helptal-dev")
+    stage = _env("HELPTAL_STAGE", DEV_STAGE)
+    # The .test domains are the local stack's; a deployed stage must name its own.
+    dev = stage == DEV_STAGE
     return Settings(
-        stage=_env("HELPTAL_STAGE", "dev"),
+        stage=stage,
         region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "ap-southeast-1")),
         resource_prefix=prefix,
         table_name=_env("TABLE_NAME", prefix),
@@ -99,24 +166,22 @@ def get_settings() -> Settings:
         # Set per stage in .chalice/config.json (and by the local stack for its own port).
         public_base_url=_env("PUBLIC_BASE_URL", ""),
         app_base_url=_env("APP_BASE_URL", ""),
-        inbound_mail_domain=_env("INBOUND_MAIL_DOMAIN", "in.helptal.test"),
+        inbound_mail_domain=_env("INBOUND_MAIL_DOMAIN", "in.helptal.test" if dev else ""),
         mailgun_api_base=_env("MAILGUN_API_BASE", "https://api.mailgun.net"),
-        mailgun_domain=_env("MAILGUN_DOMAIN", "mg.helptal.test"),
-        mailgun_api_key=_env("MAILGUN_API_KEY", ""),
-        mailgun_webhook_signing_key=_env("MAILGUN_WEBHOOK_SIGNING_KEY", ""),
-        # Signs ticket reply addresses; set per deployment (the local stack generates one).
-        reply_address_secret=_env("REPLY_ADDRESS_SECRET", ""),
-        # Makes each workspace's DNS TXT token for its help-centre domain unguessable.
-        domain_verification_secret=_env("DOMAIN_VERIFICATION_SECRET", ""),
+        mailgun_domain=_env("MAILGUN_DOMAIN", "mg.helptal.test" if dev else ""),
         # "host:port" of the DNS server for domain checks; empty: the system's resolvers.
         dns_resolver=_env("DNS_RESOLVER", ""),
-        # AI providers: used only for workspaces whose admin enabled AI.
-        openai_api_key=_env("OPENAI_API_KEY", ""),
+        # Cloudflare for SaaS: TLS for tenants' help-centre domains (custom hostnames in the
+        # SaaS zone). Without a token or zone, custom hostnames are not provisioned.
+        cloudflare_api_base=_env("CLOUDFLARE_API_BASE", "https://api.cloudflare.com/client/v4"),
+        cloudflare_zone_id=_env("CLOUDFLARE_ZONE_ID", ""),
+        # The name a tenant's help-centre domain is CNAMEd to (a proxied name in the SaaS zone).
+        help_centre_cname_target=_env("HELP_CENTRE_CNAME_TARGET", ""),
+        # AI providers (keys in chalicelib.secret_store): only for workspaces with AI on.
         openai_base_url=_env("OPENAI_BASE_URL", ""),
         openai_embedding_model=_env("OPENAI_EMBEDDING_MODEL", "text-embedding-3-small"),
         # Claude: drafts, summaries, translation and tone (ANTHROPIC_MODEL); triage runs on
         # every new ticket, so it uses a smaller, cheaper model by default.
-        anthropic_api_key=_env("ANTHROPIC_API_KEY", ""),
         anthropic_base_url=_env("ANTHROPIC_BASE_URL", ""),
         anthropic_model=_env("ANTHROPIC_MODEL", "claude-sonnet-4-6"),
         anthropic_triage_model=_env("ANTHROPIC_TRIAGE_MODEL", "claude-haiku-4-5"),
@@ -126,6 +191,11 @@ def get_settings() -> Settings:
         login_window_seconds=_env_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         max_body_bytes=_env_int("MAX_BODY_BYTES", 256 * 1024),
         log_level=_env("LOG_LEVEL", "INFO"),
+        function=_env("HELPTAL_FUNCTION", ""),
+        secrets_path=_env("SECRETS_PATH", ""),
+        secrets=secret_source(
+            os.environ, _env_int("SECRETS_TTL_SECONDS", DEFAULT_SECRETS_TTL_SECONDS)
+        ),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from chalice import Chalice, Response
 from chalice.app import Request
 
+from chalicelib import readiness
 from chalicelib.api.routing import JSON, error_body
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
@@ -62,13 +63,27 @@ def _internal_error() -> Response:
     )
 
 
+def _not_configured() -> Response:
+    return Response(
+        body=json.dumps(
+            error_body(
+                "not_configured",
+                "This deployment is missing required settings; the operators have been told.",
+            )
+        ),
+        status_code=503,
+        headers={"Content-Type": JSON, "Retry-After": str(int(readiness.RECHECK_SECONDS))},
+    )
+
+
 def handle_http(request: Request, get_response: Callable[[Request], Response]) -> Response:
     started = time.perf_counter()
     request_id = correlation_id(request)
     logger.remove_keys(["workspace_id"])
     logger.append_keys(correlation_id=request_id)
     try:
-        response = get_response(request)
+        # Fail closed: never sign or verify with an empty key (logged with the missing names).
+        response = _not_configured() if readiness.problems() else get_response(request)
     except Exception:
         logger.exception("unhandled error", extra={"path": _path(request)})
         response = _internal_error()

@@ -14,6 +14,11 @@ if TYPE_CHECKING:
 
 
 def each_record(event: SQSEvent, handle: Callable[[SQSRecord], None]) -> PartialItemFailureResponse:
+    """Runs `handle` on each record. A deployment missing required settings handles none: the
+    whole batch fails and returns to the queue (then its dead-letter queue), never lost."""
+    from chalicelib.readiness import ensure_configured
+
+    ensure_configured()
     from aws_lambda_powertools.utilities.batch import (
         BatchProcessor,
         EventType,

@@ -1,0 +1,202 @@
+"""The deployment's secrets: what each one is, which function may read it, where it is kept.
+
+In AWS (`SECRETS_PATH` set, e.g. `/helptal/prod`) every secret is an SSM Parameter Store
+SecureString named `<SECRETS_PATH>/<parameter>`, read at run time with the Powertools
+parameters utility: one `GetParameters` call fetches all the secrets of the running function
+(`HELPTAL_FUNCTION`), decrypted, and the values are kept for `SECRETS_TTL_SECONDS`, so a
+rotated value reaches every container within that time. Each function's IAM role may read only
+its own secrets (`FUNCTION_SECRETS`, also read by `infra.template`).
+
+Elsewhere (the `dev` stage: `make run` and the tests) secrets come from environment variables.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Secret:
+    field: str  # attribute of `Settings`
+    env: str  # environment variable (dev stage)
+    parameter: str  # parameter name under SECRETS_PATH (deployed stages)
+    required: bool  # a deployed stage refuses to serve without it
+    purpose: str
+
+
+SECRETS: tuple[Secret, ...] = (
+    Secret(
+        "mailgun_api_key",
+        "MAILGUN_API_KEY",
+        "mailgun-api-key",
+        True,
+        "Mailgun API key: sends mail, fetches stored inbound messages",
+    ),
+    Secret(
+        "mailgun_webhook_signing_key",
+        "MAILGUN_WEBHOOK_SIGNING_KEY",
+        "mailgun-webhook-signing-key",
+        True,
+        "Mailgun HTTP webhook signing key: verifies inbound mail and delivery events",
+    ),
+    Secret(
+        "reply_address_secret",
+        "REPLY_ADDRESS_SECRET",
+        "reply-address-secret",
+        True,
+        "signs the per-ticket reply addresses (any long random string)",
+    ),
+    Secret(
+        "domain_verification_secret",
+        "DOMAIN_VERIFICATION_SECRET",
+        "domain-verification-secret",
+        True,
+        "makes each help-centre domain's DNS TXT token unguessable (any long random string)",
+    ),
+    Secret(
+        "anthropic_api_key",
+        "ANTHROPIC_API_KEY",
+        "anthropic-api-key",
+        False,
+        "Claude for the AI teammate (empty: AI endpoints answer 503 ai_not_configured)",
+    ),
+    Secret(
+        "openai_api_key",
+        "OPENAI_API_KEY",
+        "openai-api-key",
+        False,
+        "embeddings for knowledge-base search (empty: word search only)",
+    ),
+    Secret(
+        "cloudflare_api_token",
+        "CLOUDFLARE_API_TOKEN",
+        "cloudflare-api-token",
+        False,
+        "Cloudflare for SaaS custom hostnames (empty: help-centre domains get no TLS)",
+    ),
+)
+SECRETS_BY_FIELD: dict[str, Secret] = {secret.field: secret for secret in SECRETS}
+
+_EVERY_SECRET = frozenset(SECRETS_BY_FIELD)
+# Which secrets each Lambda function reads (the API serves the webhooks, the help centre and
+# the AI settings; the workers only what their jobs need). Its IAM role grants exactly these.
+FUNCTION_SECRETS: dict[str, frozenset[str]] = {
+    "api_handler": _EVERY_SECRET - {"mailgun_api_key"},
+    "mail_out_worker": frozenset({"mailgun_api_key", "reply_address_secret"}),
+    "inbound_mail_worker": frozenset(
+        {"mailgun_api_key", "reply_address_secret", "anthropic_api_key", "openai_api_key"}
+    ),
+    "search_indexer": frozenset({"reply_address_secret", "anthropic_api_key", "openai_api_key"}),
+    "ai_jobs_worker": frozenset({"reply_address_secret", "anthropic_api_key", "openai_api_key"}),
+}
+
+
+class SecretNotGranted(RuntimeError):
+    """Code in one function asked for a secret its role may not read (a wiring bug)."""
+
+
+class SecretsUnavailable(RuntimeError):
+    """The parameter store could not be read (throttled, denied, unreachable)."""
+
+
+class SecretSource(Protocol):
+    def get(self, secret: Secret) -> str: ...
+
+    def missing(self, secrets: tuple[Secret, ...]) -> list[str]:
+        """Names of those secrets that are absent or empty (reads them)."""
+        ...
+
+
+def secrets_of(function: str) -> tuple[Secret, ...]:
+    """The secrets a function reads; every secret when the function is unknown (dev)."""
+    fields = FUNCTION_SECRETS.get(function, _EVERY_SECRET)
+    return tuple(secret for secret in SECRETS if secret.field in fields)
+
+
+@dataclass(frozen=True)
+class EnvironmentSecrets:
+    """Secrets from environment variables (dev stage only)."""
+
+    environ: Mapping[str, str]
+
+    def get(self, secret: Secret) -> str:
+        return self.environ.get(secret.env, "")
+
+    def missing(self, secrets: tuple[Secret, ...]) -> list[str]:
+        return [secret.env for secret in secrets if not self.get(secret).strip()]
+
+
+Fetch = Callable[[list[str], int], dict[str, str]]
+
+
+def _fetch_with_powertools(names: list[str], max_age: int) -> dict[str, str]:
+    """Values of the existing parameters among `names` (decrypted); absent ones are left out."""
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        found = parameters.get_parameters_by_name(
+            {name: {} for name in names}, decrypt=True, max_age=max_age, raise_on_error=False
+        )
+    except parameters.exceptions.GetParameterError as e:
+        raise SecretsUnavailable(str(e)) from e
+    values = {name: str(value) for name, value in found.items() if name != "_errors"}
+    return values
+
+
+class ParameterStoreSecrets:
+    """Secrets from SSM Parameter Store, one batch per TTL for the running function."""
+
+    def __init__(
+        self,
+        path: str,
+        function: str,
+        ttl_seconds: int,
+        fetch: Fetch = _fetch_with_powertools,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.path = path.rstrip("/")
+        self.function = function
+        self.ttl_seconds = ttl_seconds
+        self._fetch = fetch
+        self._monotonic = monotonic
+        self._granted = secrets_of(function)
+        self._values: dict[str, str] = {}
+        self._expires_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def parameter_name(self, secret: Secret) -> str:
+        return f"{self.path}/{secret.parameter}"
+
+    def _current(self) -> dict[str, str]:
+        with self._lock:
+            if self._monotonic() >= self._expires_at:
+                names = [self.parameter_name(secret) for secret in self._granted]
+                # Powertools keeps each value for the same TTL; ours also remembers absent ones.
+                self._values = self._fetch(names, self.ttl_seconds)
+                self._expires_at = self._monotonic() + self.ttl_seconds
+            return self._values
+
+    def get(self, secret: Secret) -> str:
+        if secret not in self._granted:
+            raise SecretNotGranted(f"function {self.function!r} may not read {secret.field}")
+        return self._current().get(self.parameter_name(secret), "")
+
+    def missing(self, secrets: tuple[Secret, ...]) -> list[str]:
+        values = self._current()
+        return [
+            self.parameter_name(secret)
+            for secret in secrets
+            if not values.get(self.parameter_name(secret), "").strip()
+        ]
+
+
+def secret_source(environ: Mapping[str, str], ttl_seconds: int) -> SecretSource:
+    """The parameter store when `SECRETS_PATH` is set, else the environment."""
+    path = environ.get("SECRETS_PATH", "")
+    if path:
+        return ParameterStoreSecrets(path, environ.get("HELPTAL_FUNCTION", ""), ttl_seconds)
+    return EnvironmentSecrets(dict(environ))
