@@ -1,8 +1,8 @@
 """`python -m infra build --stage prod`: write the merge template and the IAM policy file.
 
 Writes `build/merge-<stage>.json` (given to `chalice package --merge-template`) and
-`.chalice/policy-<stage>.json` (the Lambda role's policy, referenced by config.json).
-`--check` only verifies that the committed policy file is up to date.
+`.chalice/policy-<stage>-<function>.json` (each function's role policy, named by config.json).
+`--check` only verifies that the committed policy files and config.json are up to date.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from infra.template import PROJECT_DIR, build_merge_template, describe_stage
+from infra.template import CHALICE_CONFIG, PROJECT_DIR, build_merge_template, describe_stage
 
 
 def _dump(document: object) -> str:
@@ -28,21 +29,40 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     description = describe_stage(args.stage)
-    policy_path = PROJECT_DIR / ".chalice" / f"policy-{args.stage}.json"
-    policy_text = _dump(description["policy"])
+    expected = expected_files(args.stage, description)
+    stale = [
+        path for path, text in expected.items() if not path.exists() or path.read_text() != text
+    ]
     if args.check:
-        if not policy_path.exists() or policy_path.read_text() != policy_text:
-            print(f"{policy_path} is stale: run `python -m infra build --stage {args.stage}`")
-            return 1
-        return 0
-    policy_path.write_text(policy_text)
+        for path in stale:
+            print(f"{path} is stale: run `python -m infra build --stage {args.stage}`")
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(expected[path])
 
     out = args.out or PROJECT_DIR / "build" / f"merge-{args.stage}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    merge = build_merge_template(description["resources"], description["event_sources"])
-    out.write_text(_dump(merge))
-    print(f"wrote {out} and {policy_path}")
+    out.write_text(_dump(build_merge_template(description)))
+    print(f"wrote {out} and {len(description['policies'])} function policies")
     return 0
+
+
+def expected_files(stage: str, description: dict[str, Any]) -> dict[Path, str]:
+    """The policy files of a stage and config.json naming them, as they should be."""
+    chalice_dir = PROJECT_DIR / ".chalice"
+    files: dict[Path, str] = {}
+    config = json.loads(CHALICE_CONFIG.read_text())
+    functions = config["stages"][stage].setdefault("lambda_functions", {})
+    for function, policy in description["policies"].items():
+        name = policy_file_name(stage, function)
+        files[chalice_dir / name] = _dump(policy)
+        functions.setdefault(function, {})["iam_policy_file"] = name
+    files[CHALICE_CONFIG] = _dump(config)
+    return files
+
+
+def policy_file_name(stage: str, function: str) -> str:
+    return f"policy-{stage}-{function}.json"
 
 
 if __name__ == "__main__":

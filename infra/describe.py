@@ -1,6 +1,7 @@
 """Print, as JSON, what infra needs to know about the app in this process's environment.
 
-`python -m infra.describe` -> {"resources": <template>, "event_sources": [...], "policy": {...}}
+`python -m infra.describe` -> {"resources": <template>, "event_sources": [...],
+"deployment": {"function_names", "secrets_path"}, "policies": {<function>: <policy>}}
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from chalice import Chalice
 from chalice.app import ScheduledEventConfig, SQSEventConfig
 
 from chalicelib.settings import get_settings
-from infra.template import PROJECT_DIR, build_policy, build_resource_template
+from infra.iam import function_name, function_policies, secrets_path
+from infra.template import PROJECT_DIR, build_resource_template
 
 
 def load_app() -> Chalice:
@@ -59,10 +61,18 @@ def describe_event_sources(app: Chalice) -> list[dict[str, Any]]:
 
 def main() -> None:
     settings = get_settings()
+    event_sources = describe_event_sources(load_app())
+    policies = function_policies(settings, event_sources)
     description = {
         "resources": build_resource_template(settings),
-        "event_sources": describe_event_sources(load_app()),
-        "policy": build_policy(settings),
+        "event_sources": event_sources,
+        "deployment": {
+            "function_names": {
+                function: function_name(settings, function) for function in policies
+            },
+            "secrets_path": secrets_path(settings),
+        },
+        "policies": policies,
     }
     json.dump(description, sys.stdout, indent=2)
 

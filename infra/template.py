@@ -7,11 +7,13 @@ Three products, all plain dicts:
 - `build_function_overrides(event_sources, resources)`: per-function patches merged into the SAM
   template chalice generates: ReportBatchItemFailures on every SQS event source and a
   DependsOn so a function is created after the queue it reads.
-- `build_policy(settings)`: the least-privilege IAM policy of the Lambda role
-  (`.chalice/policy-<stage>.json`; chalice cannot see pynamodb's calls, so autogen is off).
+- `build_merge_template(description)`: all of it plus `infra.deployment` (template parameters,
+  function names and settings, log groups, the API's custom domain).
 
-`describe_stage(stage)` computes all three for a stage of `.chalice/config.json` in a child
-process, so the stage's environment variables never leak into the caller's settings.
+Each function's IAM policy comes from `infra.iam` (`.chalice/policy-<stage>-<function>.json`;
+chalice cannot see pynamodb's calls, so autogen is off). `describe_stage(stage)` computes all
+of it for a stage of `.chalice/config.json` in a child process, so the stage's environment
+variables never leak into the caller's settings.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from chalice.utils import to_cfn_resource_name
 
 from chalicelib.settings import Settings
 from chalicelib.store.queues import MAX_RECEIVE_COUNT
+from infra import deployment as infra_deployment
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CHALICE_CONFIG = PROJECT_DIR / ".chalice" / "config.json"
@@ -203,77 +206,30 @@ def build_function_overrides(
     return overrides
 
 
-def build_merge_template(
-    resource_template: Template, event_sources: list[dict[str, Any]]
-) -> Template:
-    """The template given to `chalice package --merge-template`."""
+def build_merge_template(description: dict[str, Any]) -> Template:
+    """The template given to `chalice package --merge-template`, from `describe_stage`."""
+    resource_template = description["resources"]
+    deployment = description["deployment"]
     merged = json.loads(json.dumps(resource_template))
-    merged["Resources"].update(build_function_overrides(event_sources, resource_template))
+    merged["Parameters"] = infra_deployment.parameters()
+    merged["Conditions"] = dict(infra_deployment.CONDITIONS)
+    patches, log_groups = infra_deployment.function_overrides(
+        deployment["function_names"], deployment["secrets_path"]
+    )
+    sqs_patches = build_function_overrides(description["event_sources"], resource_template)
+    for resource_id, patch in sqs_patches.items():
+        patches.setdefault(resource_id, {"Properties": {}})
+        patches[resource_id]["Properties"].update(patch["Properties"])
+        patches[resource_id]["DependsOn"] = patches[resource_id].get("DependsOn", []) + patch.get(
+            "DependsOn", []
+        )
+    domain_resources, api_patch, domain_outputs = infra_deployment.custom_domain()
+    merged["Resources"].update(log_groups)
+    merged["Resources"].update(domain_resources)
+    merged["Resources"].update(patches)
+    merged["Resources"][infra_deployment.API_ID] = api_patch
+    merged["Outputs"].update(domain_outputs)
     return merged
-
-
-def _arn(service: str, region: str, resource: str) -> str:
-    return f"arn:aws:{service}:{region}:*:{resource}"
-
-
-def build_policy(settings: Settings) -> Template:
-    """Least-privilege policy for the Lambda role: logs, the table, the bucket, the queues."""
-    region = settings.region
-    table_arn = _arn("dynamodb", region, f"table/{settings.table_name}")
-    queue_arns = [_arn("sqs", region, name) for name in settings.queues.all().values()]
-    bucket_arn = f"arn:aws:s3:::{settings.content_bucket}"
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "Logs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": "arn:aws:logs:*:*:*",
-            },
-            {
-                "Sid": "Table",
-                "Effect": "Allow",
-                "Action": [
-                    "dynamodb:BatchGetItem",
-                    "dynamodb:BatchWriteItem",
-                    "dynamodb:ConditionCheckItem",
-                    "dynamodb:DeleteItem",
-                    "dynamodb:DescribeTable",
-                    "dynamodb:GetItem",
-                    "dynamodb:PutItem",
-                    "dynamodb:Query",
-                    "dynamodb:UpdateItem",
-                ],
-                "Resource": [table_arn, f"{table_arn}/index/*"],
-            },
-            {
-                "Sid": "ContentObjects",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                "Resource": f"{bucket_arn}/*",
-            },
-            {
-                "Sid": "ContentBucket",
-                "Effect": "Allow",
-                "Action": ["s3:ListBucket"],
-                "Resource": bucket_arn,
-            },
-            {
-                "Sid": "Queues",
-                "Effect": "Allow",
-                "Action": [
-                    "sqs:ChangeMessageVisibility",
-                    "sqs:DeleteMessage",
-                    "sqs:GetQueueAttributes",
-                    "sqs:GetQueueUrl",
-                    "sqs:ReceiveMessage",
-                    "sqs:SendMessage",
-                ],
-                "Resource": queue_arns,
-            },
-        ],
-    }
 
 
 def stage_environment(stage: str, config_path: Path = CHALICE_CONFIG) -> dict[str, str]:

@@ -21,9 +21,7 @@ def sam(tmp_path_factory) -> dict:
     workdir = tmp_path_factory.mktemp("package")
     description = describe_stage(STAGE)
     merge_path = workdir / "merge.json"
-    merge_path.write_text(
-        json.dumps(build_merge_template(description["resources"], description["event_sources"]))
-    )
+    merge_path.write_text(json.dumps(build_merge_template(description)))
     env = {**os.environ, "AWS_DEFAULT_REGION": "ap-southeast-1"}
     packaging = subprocess.run(
         [
@@ -144,7 +142,123 @@ def test_functions_get_the_configured_memory_and_timeouts(sam):
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_committed_iam_policy_matches_the_stage_resources(stage):
-    committed = json.loads((PROJECT_DIR / ".chalice" / f"policy-{stage}.json").read_text())
+def test_committed_iam_policies_and_config_match_the_app(stage):
+    """`python -m infra build --check`: every function's policy file, named in config.json."""
+    checked = subprocess.run(
+        [sys.executable, "-m", "infra", "build", "--stage", stage, "--check"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+    )
 
-    assert committed == describe_stage(stage)["policy"]
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    description = describe_stage(stage)
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    functions = config["stages"][stage]["lambda_functions"]
+    assert set(functions) == set(description["policies"])
+    for function, policy in description["policies"].items():
+        committed = PROJECT_DIR / ".chalice" / functions[function]["iam_policy_file"]
+        assert json.loads(committed.read_text()) == policy
+
+
+def _functions_and_roles(sam: dict) -> list[tuple[str, dict, dict]]:
+    functions = _resources_of_type(sam, "AWS::Serverless::Function")
+    pairs = []
+    for function_id, function in functions.items():
+        role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        pairs.append((function_id, function, sam["Resources"][role_id]))
+    return pairs
+
+
+def _statements(role: dict) -> list[dict]:
+    (policy,) = role["Properties"]["Policies"]
+    return policy["PolicyDocument"]["Statement"]
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_every_function_has_its_own_role_writing_only_to_its_own_log_group(sam):
+    pairs = _functions_and_roles(sam)
+    assert len(pairs) >= 5
+    assert len({id(role) for _, _, role in pairs}) == len(pairs)
+    assert len({function["Properties"]["Role"]["Fn::GetAtt"][0] for _, function, _ in pairs}) == (
+        len(pairs)
+    )
+
+    for function_id, function, role in pairs:
+        name = function["Properties"]["FunctionName"]
+        log_group = f"arn:aws:logs:ap-southeast-1:*:log-group:/aws/lambda/{name}"
+        for statement in _statements(role):
+            actions = _as_list(statement["Action"])
+            if any(action.startswith("logs:") for action in actions):
+                assert set(_as_list(statement["Resource"])) == {log_group, f"{log_group}:*"}
+            assert "*" not in actions and not any(a.endswith(":*") for a in actions), function_id
+        groups = [
+            r
+            for r in _resources_of_type(sam, "AWS::Logs::LogGroup").values()
+            if r["Properties"]["LogGroupName"] == f"/aws/lambda/{name}"
+        ]
+        assert len(groups) == 1 and groups[0]["Properties"]["RetentionInDays"] > 0
+
+
+def test_every_secret_comes_from_the_parameter_store_and_each_function_reads_only_its_own(sam):
+    from chalicelib.secret_store import FUNCTION_SECRETS, SECRETS
+
+    secret_variables = {secret.env for secret in SECRETS}
+    for function_id, function, role in _functions_and_roles(sam):
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert not secret_variables & set(variables), function_id
+        assert variables["SECRETS_PATH"] == "/helptal/prod"
+        function = variables["HELPTAL_FUNCTION"]
+        granted = {
+            resource
+            for statement in _statements(role)
+            if any(a.startswith("ssm:") for a in _as_list(statement["Action"]))
+            for resource in _as_list(statement["Resource"])
+        }
+        expected = {
+            f"arn:aws:ssm:ap-southeast-1:*:parameter/helptal/prod/{secret.parameter}"
+            for secret in SECRETS
+            if secret.field in FUNCTION_SECRETS[function]
+        }
+        assert granted == expected, function_id
+    text = json.dumps(sam)
+    for secret_variable in secret_variables:
+        assert f'"{secret_variable}"' not in text
+
+
+def test_every_resource_holding_workspace_content_is_in_ap_southeast_1(sam):
+    region = "ap-southeast-1"
+    for _, _, role in _functions_and_roles(sam):
+        for statement in _statements(role):
+            for resource in _as_list(statement["Resource"]):
+                if resource == "*":  # KMS through SSM in this region only
+                    condition = statement["Condition"]["StringEquals"]["kms:ViaService"]
+                    assert condition == f"ssm.{region}.amazonaws.com"
+                elif not resource.startswith("arn:aws:s3:::"):
+                    assert resource.split(":")[3] == region, resource
+    # Queues, the table and the bucket name no other region; the API is regional.
+    for resource in sam["Resources"].values():
+        assert "us-east-1" not in json.dumps(resource)
+    api = sam["Resources"]["RestAPI"]["Properties"]
+    assert api["EndpointConfiguration"] == "REGIONAL"
+    assert api["Domain"]["EndpointConfiguration"] == "REGIONAL"
+    certificate = sam["Resources"][api["Domain"]["CertificateArn"]["Ref"]]
+    assert certificate["Type"] == "AWS::CertificateManager::Certificate"
+    assert certificate["Properties"]["ValidationMethod"] == "DNS"
+
+
+def test_domains_and_base_urls_are_template_parameters_given_to_every_function(sam):
+    parameters = sam["Parameters"]
+    for name in ("ApiDomainName", "AppBaseUrl", "MailgunDomain", "InboundMailDomain"):
+        assert name in parameters
+    for function_id, function, _ in _functions_and_roles(sam):
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["MAILGUN_DOMAIN"] == {"Ref": "MailgunDomain"}, function_id
+        assert variables["INBOUND_MAIL_DOMAIN"] == {"Ref": "InboundMailDomain"}
+        assert variables["APP_BASE_URL"] == {"Ref": "AppBaseUrl"}
+        assert variables["PUBLIC_BASE_URL"] == {"Fn::Sub": "https://${ApiDomainName}"}
+        assert variables["HELPTAL_STAGE"] == "prod"
+    assert "ApiDomainTarget" in sam["Outputs"]

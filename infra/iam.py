@@ -1,0 +1,193 @@
+"""One IAM role per Lambda function, allowed only what that function's code uses.
+
+`FUNCTION_ACCESS` says, per function, which queues it sends to, which prefixes of the content
+bucket it reads or writes; the queue it is triggered by comes from the app's event sources
+and the secrets it reads from `chalicelib.secret_store.FUNCTION_SECRETS`. Each role writes
+logs to its own log group only (the merge template fixes every function's name, so the group's
+name is known before the function exists).
+
+`python -m infra build` writes `.chalice/policy-<stage>-<function>.json` for every function;
+`.chalice/config.json` names each file as the function's `iam_policy_file`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.secret_store import FUNCTION_SECRETS, SECRETS_BY_FIELD
+from chalicelib.settings import Settings
+
+API_FUNCTION = "api_handler"
+
+# Prefixes of the content bucket (docs/data-model.md "Objects").
+INBOUND_RAW = "inbound/*"
+ATTACHMENTS = "ws/*/attachments/*"
+KNOWLEDGE_BASE = "ws/*/kb/*"  # article images and search indexes
+READ = ("s3:GetObject",)
+READ_WRITE = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+
+# Every function that touches tickets may queue mail, publish events and queue AI jobs.
+_TICKET_QUEUES = ("mail_out", "events", "ai_jobs")
+
+
+@dataclass(frozen=True)
+class FunctionAccess:
+    sends_to: tuple[str, ...]  # logical queue names (Settings.queues)
+    objects: dict[str, tuple[str, ...]] = field(default_factory=dict)  # prefix -> actions
+
+
+FUNCTION_ACCESS: dict[str, FunctionAccess] = {
+    # Webhooks keep raw mail; attachment links are presigned with this role; images, indexes.
+    API_FUNCTION: FunctionAccess(
+        sends_to=(*_TICKET_QUEUES, "inbound_mail"),
+        objects={INBOUND_RAW: READ_WRITE, ATTACHMENTS: READ, KNOWLEDGE_BASE: READ_WRITE},
+    ),
+    "mail_out_worker": FunctionAccess(sends_to=_TICKET_QUEUES, objects={ATTACHMENTS: READ}),
+    # Reads the raw delivery (or fetches a stored one into inbound/), keeps the attachments.
+    "inbound_mail_worker": FunctionAccess(
+        sends_to=_TICKET_QUEUES,
+        objects={INBOUND_RAW: READ_WRITE, ATTACHMENTS: READ_WRITE, KNOWLEDGE_BASE: READ},
+    ),
+    # The events queue: ticket search index, knowledge-base index rebuilds, AI triage requests.
+    "search_indexer": FunctionAccess(
+        sends_to=_TICKET_QUEUES, objects={KNOWLEDGE_BASE: READ_WRITE, ATTACHMENTS: READ}
+    ),
+    "ai_jobs_worker": FunctionAccess(sends_to=_TICKET_QUEUES, objects={KNOWLEDGE_BASE: READ}),
+    # Scheduled: refreshes tenants' pending help-centre hostnames at Cloudflare.
+    "custom_hostnames_job": FunctionAccess(sends_to=()),
+}
+
+_RECEIVE = (
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ReceiveMessage",
+)
+_TABLE_ACTIONS = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+]
+
+
+def function_name(settings: Settings, function: str) -> str:
+    """The deployed Lambda function's name (the merge template sets it; chalice deploy's too)."""
+    app = "helptal"
+    stage_prefix = f"{app}-{settings.stage}"
+    return stage_prefix if function == API_FUNCTION else f"{stage_prefix}-{function}"
+
+
+def log_group_name(settings: Settings, function: str) -> str:
+    return f"/aws/lambda/{function_name(settings, function)}"
+
+
+def secrets_path(settings: Settings) -> str:
+    """The parameter path of a stage's secrets (`SECRETS_PATH`, e.g. `/helptal/prod`)."""
+    return (settings.secrets_path or f"/helptal/{settings.stage}").rstrip("/")
+
+
+def parameter_arn(settings: Settings, parameter: str) -> str:
+    return f"arn:aws:ssm:{settings.region}:*:parameter{secrets_path(settings)}/{parameter}"
+
+
+def function_policy(settings: Settings, function: str, trigger_queue: str | None) -> dict[str, Any]:
+    """The IAM policy of one function's role."""
+    if function not in FUNCTION_ACCESS or function not in FUNCTION_SECRETS:
+        raise KeyError(
+            f"function {function!r} has no access entry: add it to infra.iam.FUNCTION_ACCESS "
+            "and chalicelib.secret_store.FUNCTION_SECRETS"
+        )
+    access = FUNCTION_ACCESS[function]
+    region = settings.region
+    table_arn = f"arn:aws:dynamodb:{region}:*:table/{settings.table_name}"
+    bucket_arn = f"arn:aws:s3:::{settings.content_bucket}"
+    queue_names = settings.queues.all()
+    log_group = f"arn:aws:logs:{region}:*:log-group:{log_group_name(settings, function)}"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "OwnLogGroup",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [log_group, f"{log_group}:*"],
+        },
+        {
+            "Sid": "Table",
+            "Effect": "Allow",
+            "Action": _TABLE_ACTIONS,
+            "Resource": [table_arn, f"{table_arn}/index/*"],
+        },
+    ]
+    by_actions: dict[tuple[str, ...], list[str]] = {}
+    for prefix, actions in sorted(access.objects.items()):
+        by_actions.setdefault(actions, []).append(f"{bucket_arn}/{prefix}")
+    for number, (actions, resources) in enumerate(sorted(by_actions.items()), start=1):
+        statements.append(
+            {
+                "Sid": f"ContentObjects{number}",
+                "Effect": "Allow",
+                "Action": list(actions),
+                "Resource": resources,
+            }
+        )
+    if access.sends_to:
+        statements.append(
+            {
+                "Sid": "SendToQueues",
+                "Effect": "Allow",
+                "Action": ["sqs:GetQueueUrl", "sqs:SendMessage"],
+                "Resource": [
+                    f"arn:aws:sqs:{region}:*:{queue_names[name]}" for name in access.sends_to
+                ],
+            }
+        )
+    if trigger_queue is not None:
+        statements.append(
+            {
+                "Sid": "ReadOwnQueue",
+                "Effect": "Allow",
+                "Action": [*_RECEIVE, "sqs:GetQueueUrl"],
+                "Resource": [f"arn:aws:sqs:{region}:*:{trigger_queue}"],
+            }
+        )
+    secrets = sorted(FUNCTION_SECRETS[function])
+    if secrets:
+        statements.append(
+            {
+                "Sid": "OwnSecrets",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+                "Resource": [
+                    parameter_arn(settings, SECRETS_BY_FIELD[name].parameter) for name in secrets
+                ],
+            }
+        )
+        statements.append(
+            {
+                "Sid": "DecryptSecretsThroughSsm",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{region}.amazonaws.com"}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def function_policies(
+    settings: Settings, event_sources: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Function name -> policy, for the API and every worker and scheduled job of the app."""
+    triggers: dict[str, str | None] = {API_FUNCTION: None}
+    for source in event_sources:
+        triggers[source["name"]] = source.get("queue") if source["kind"] == "sqs" else None
+    return {
+        function: function_policy(settings, function, queue)
+        for function, queue in sorted(triggers.items())
+    }
