@@ -27,7 +27,8 @@ class TicketPolicy:
     inbound_mail_domain: str
     mail_domain: str  # our Message-IDs end in @<mail_domain>
     reply_address_secret: str
-    max_attachment_bytes: int = 15 * 1024 * 1024
+    # Mailgun accepts messages up to 25 MB: any one file of such a message is kept.
+    max_attachment_bytes: int = 25 * 1024 * 1024
     max_message_bytes: int = 25 * 1024 * 1024
     max_text_chars: int = 100_000  # longer bodies are cut for display; the raw mail is kept
 
