@@ -6,9 +6,19 @@ fields and address syntax, and answers like Mailgun (200 `{"id": "<...>", "messa
 failures (`fail_next(503, times=2)`).  Every accepted message is kept in `.messages`.
 
 It also builds what Mailgun posts *to us*, signed like Mailgun signs it, for the webhook
-tests: `inbound_form` (a route's parsed post), `inbound_mime` (a route ending in `mime`) and
-`event_payload` (an event webhook body).  These are plain functions (no server, so unit
-tests can use them) and methods of `FakeMailgun` using its `webhook_signing_key`.
+tests: `inbound_form` (a route's parsed post), `inbound_mime` (a route ending in `mime`),
+`stored_notification` (a `store(notify=...)` route's notification) and `event_payload` (an
+event webhook body).  These are plain functions (no server, so unit tests can use them) and
+methods of `FakeMailgun` using its `webhook_signing_key`.
+
+Stored messages (for mail too large to post): `store(raw_mime, recipient=...)` keeps a
+message and returns its `message-url`, served at `GET /v3/domains/<domain>/messages/<key>`
+(Basic auth; `Accept: message/rfc2822` answers JSON with `body-mime`, otherwise the parsed
+fields) with its attachments at `.../attachments/<n>`.  `receive(raw_mime, recipient=...)`
+does what a store route does: keeps the message, then POSTs the signed notification to
+`notify_url`; `POST /_fake/receive?recipient=...` (body: the raw message) does the same over
+HTTP for the local stack.  `fail_next_fetch(503)`, `stall_next_fetch(seconds)` and
+`expire(message_url)` script the storage's failures.
 """
 
 from __future__ import annotations
@@ -24,7 +34,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import message_from_bytes
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import format_datetime, getaddresses, make_msgid
 from typing import Any
 from urllib.parse import urlencode
@@ -37,6 +49,16 @@ from werkzeug.wrappers import Request, Response
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 # The key the test environment configures (tests/conftest.py).
 DEFAULT_WEBHOOK_SIGNING_KEY = "test-mailgun-webhook-signing-key"
+
+
+@dataclass
+class StoredMessage:
+    """A message kept by a store() route, as Mailgun keeps it."""
+
+    domain: str
+    raw_mime: bytes
+    recipient: str
+    sender: str
 
 
 @dataclass
@@ -61,13 +83,18 @@ class FakeMailgun:
         port: int = 0,
         echo: bool = False,
         webhook_signing_key: str = DEFAULT_WEBHOOK_SIGNING_KEY,
+        notify_url: str | None = None,
     ) -> None:
         self.api_key = api_key
         self.webhook_signing_key = webhook_signing_key
         self.echo = echo  # print a line per accepted message (the local stack's mail catcher)
+        self.notify_url = notify_url  # where `receive` posts store() notifications
         self.messages: list[SentMessage] = []
+        self.stored: dict[str, StoredMessage] = {}
+        self.fetches = 0  # GETs of stored messages answered (any status)
         self.requests_seen = 0
         self._failures: list[tuple[int, str]] = []
+        self._fetch_failures: list[tuple[int, float]] = []
         self._lock = threading.Lock()
         self._server = make_server(host, port, self._wsgi, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -88,11 +115,123 @@ class FakeMailgun:
         with self._lock:
             self._failures.extend([(status, message)] * times)
 
+    def fail_next_fetch(self, status: int, times: int = 1) -> None:
+        """The next `times` GETs of stored messages answer `status` (after the auth check)."""
+        with self._lock:
+            self._fetch_failures.extend([(status, 0.0)] * times)
+
+    def stall_next_fetch(self, seconds: float, times: int = 1) -> None:
+        """The next `times` GETs of stored messages wait `seconds` before answering."""
+        with self._lock:
+            self._fetch_failures.extend([(200, seconds)] * times)
+
     def reset(self) -> None:
         with self._lock:
             self.messages.clear()
+            self.stored.clear()
             self._failures.clear()
+            self._fetch_failures.clear()
             self.requests_seen = 0
+            self.fetches = 0
+
+    # -- stored messages (store() routes) ---------------------------------------------------
+
+    def store(self, raw_mime: bytes, *, recipient: str, sender: str | None = None) -> str:
+        """Keeps `raw_mime` as a store() route would; returns its `message-url`."""
+        domain = recipient.rpartition("@")[2] or "mg.helptal.test"
+        key = secrets.token_urlsafe(32)
+        with self._lock:
+            self.stored[key] = StoredMessage(
+                domain, raw_mime, recipient, _envelope_sender(raw_mime, sender)
+            )
+        return f"{self.url}/v3/domains/{domain}/messages/{key}"
+
+    def expire(self, message_url: str) -> None:
+        """Forgets a stored message (Mailgun keeps them for a few days): GETs answer 404."""
+        with self._lock:
+            self.stored.pop(message_url.rstrip("/").rsplit("/", 1)[-1], None)
+
+    def stored_notification(
+        self, raw_mime: bytes, *, message_url: str, recipient: str, **kwargs: Any
+    ) -> tuple[bytes, str]:
+        """`stored_notification(...)` signed with `webhook_signing_key`."""
+        return stored_notification(
+            raw_mime,
+            message_url=message_url,
+            recipient=recipient,
+            signing_key=self.webhook_signing_key,
+            **kwargs,
+        )
+
+    def receive(
+        self,
+        raw_mime: bytes,
+        *,
+        recipient: str,
+        sender: str | None = None,
+        notify_url: str | None = None,
+    ) -> tuple[int, str]:
+        """What a `store(notify=...)` route does with an incoming message: keeps it, then
+        POSTs the signed notification to `notify_url` (default: this fake's).  Returns the
+        status the notification was answered with, and the message-url."""
+        import requests
+
+        target = notify_url or self.notify_url
+        if not target:
+            raise ValueError("no notify_url to post the store() notification to")
+        message_url = self.store(raw_mime, recipient=recipient, sender=sender)
+        body, content_type = self.stored_notification(
+            raw_mime, message_url=message_url, recipient=recipient, sender=sender
+        )
+        response = requests.post(
+            target, data=body, headers={"Content-Type": content_type}, timeout=30
+        )
+        return response.status_code, message_url
+
+    def _stored(self, request: Request, domain: str, key: str, attachment: str | None) -> Response:
+        if not self._authorised(request):
+            return Response("Forbidden", status=401)
+        with self._lock:
+            self.fetches += 1
+            failure = self._fetch_failures.pop(0) if self._fetch_failures else None
+            stored = self.stored.get(key)
+        if failure:
+            status, stall = failure
+            if stall:
+                time.sleep(stall)
+            if status != 200:
+                return self._json({"message": "Service Unavailable"}, status)
+        if stored is None or stored.domain != domain:
+            return self._json({"message": "Message not found"}, 404)
+        if attachment is not None:
+            files = _attachment_parts(stored.raw_mime)
+            if not attachment.isdigit() or int(attachment) >= len(files):
+                return self._json({"message": "Attachment not found"}, 404)
+            _, content_type, content = files[int(attachment)]
+            return Response(content, content_type=content_type)
+        headers = BytesHeaderParser().parsebytes(stored.raw_mime)
+        answer: dict[str, Any] = {
+            "recipients": stored.recipient,
+            "sender": stored.sender,
+            "from": str(headers.get("From", "")),
+            "subject": str(headers.get("Subject", "")),
+        }
+        if "message/rfc2822" in request.headers.get("Accept", ""):
+            # JSON holds text: bytes that are not UTF-8 travel as escaped surrogates.
+            answer["body-mime"] = stored.raw_mime.decode("utf-8", "surrogateescape")
+        else:
+            message_url = f"{self.url}/v3/domains/{domain}/messages/{key}"
+            answer.update(_parsed_fields(stored.raw_mime, message_url))
+        return self._json(answer, 200)
+
+    def _receive_over_http(self, request: Request) -> Response:
+        recipient = request.args.get("recipient", "")
+        if not recipient:
+            return self._json({"message": "'recipient' query parameter is missing"}, 400)
+        status, message_url = self.receive(
+            request.get_data(), recipient=recipient, sender=request.args.get("sender") or None
+        )
+        return self._json({"message_url": message_url, "notify_status": status}, 200)
 
     # -- deliveries to our webhooks, signed with this fake's key ------------------------------
 
@@ -142,8 +281,15 @@ class FakeMailgun:
     def _handle(self, request: Request) -> Response:
         if request.method == "GET" and request.path == "/_fake/messages":
             return Response(json.dumps(self.inbox()), content_type="application/json")
+        if request.method == "POST" and request.path == "/_fake/receive":
+            return self._receive_over_http(request)
         with self._lock:
             self.requests_seen += 1
+        stored = re.fullmatch(
+            r"/v3/domains/([^/]+)/messages/([^/]+)(?:/attachments/([^/]+))?", request.path
+        )
+        if request.method == "GET" and stored is not None:
+            return self._stored(request, stored.group(1), stored.group(2), stored.group(3))
         match = re.fullmatch(r"/v3/([^/]+)/messages", request.path)
         if request.method != "POST" or match is None:
             return self._json({"message": "not found"}, 404)
@@ -341,6 +487,90 @@ def inbound_mime(
     if multipart:
         body, content_type = encode_multipart_formdata(fields, boundary=secrets.token_hex(16))
         return body, content_type
+    return urlencode(fields).encode("ascii"), "application/x-www-form-urlencoded"
+
+
+def _envelope_sender(raw_mime: bytes, sender: str | None) -> str:
+    if sender is not None:
+        return sender
+    from_header = str(message_from_bytes(raw_mime).get("From", ""))
+    return getaddresses([from_header])[0][1] if from_header else ""
+
+
+def _attachment_parts(raw_mime: bytes) -> list[tuple[str, str, bytes]]:
+    """`(filename, content type, bytes)` of each attachment, in order."""
+    parsed = message_from_bytes(raw_mime, policy=policy.default)
+    found = []
+    for part in parsed.iter_attachments() if isinstance(parsed, EmailMessage) else []:
+        content = part.get_payload(decode=True)
+        found.append(
+            (
+                part.get_filename() or "attachment",
+                part.get_content_type(),
+                content if isinstance(content, bytes) else b"",
+            )
+        )
+    return found
+
+
+def _parsed_fields(raw_mime: bytes, message_url: str) -> dict[str, str]:
+    """The parsed fields Mailgun gives for a stored message (attachments as URLs)."""
+    parsed = message_from_bytes(raw_mime, policy=policy.default)
+    text = html = ""
+    if isinstance(parsed, EmailMessage):
+        plain_part = parsed.get_body(preferencelist=("plain",))
+        html_part = parsed.get_body(preferencelist=("html",))
+        text = plain_part.get_content() if plain_part is not None else ""
+        html = html_part.get_content() if html_part is not None else ""
+    fields = {
+        "from": str(parsed.get("From", "")),
+        "subject": str(parsed.get("Subject", "")),
+        "body-plain": text,
+        "stripped-text": text,
+        "stripped-signature": "",
+        "message-headers": json.dumps([[name, str(value)] for name, value in parsed.items()]),
+        "attachments": json.dumps(
+            [
+                {
+                    "url": f"{message_url}/attachments/{n}",
+                    "content-type": content_type,
+                    "name": name,
+                    "size": len(content),
+                }
+                for n, (name, content_type, content) in enumerate(_attachment_parts(raw_mime))
+            ]
+        ),
+    }
+    if html:
+        fields["body-html"] = html
+        fields["stripped-html"] = html
+    return fields
+
+
+def stored_notification(
+    raw_mime: bytes,
+    *,
+    message_url: str,
+    recipient: str,
+    sender: str | None = None,
+    signing_key: str = DEFAULT_WEBHOOK_SIGNING_KEY,
+    timestamp: int | None = None,
+    token: str | None = None,
+) -> tuple[bytes, str]:
+    """A `store(notify=...)` route's notification: `(body, content_type)`, urlencoded.
+
+    The parsed fields of `raw_mime` (attachments as URLs under `message_url`, not as files),
+    the envelope (`sender` defaults to the From address), `domain`, `message-url` and the
+    signature fields.
+    """
+    fields: list[tuple[str, str]] = [
+        ("domain", recipient.rpartition("@")[2]),
+        ("recipient", recipient),
+        ("sender", _envelope_sender(raw_mime, sender)),
+        *_parsed_fields(raw_mime, message_url).items(),
+        ("message-url", message_url),
+        *signature_fields(signing_key, timestamp=timestamp, token=token).items(),
+    ]
     return urlencode(fields).encode("ascii"), "application/x-www-form-urlencoded"
 
 
