@@ -10,6 +10,7 @@ from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
     from chalicelib.accounts.deps import AccountDeps
+    from chalicelib.mail.inbound.stored import StoredMessages
     from chalicelib.tickets.deps import TicketDeps
 
 
@@ -48,6 +49,15 @@ def mail_sender() -> Any:
     return MailgunSender(
         settings.mailgun_api_base, settings.mailgun_domain, settings.mailgun_api_key
     )
+
+
+@lru_cache(maxsize=1)
+def stored_messages() -> StoredMessages:
+    """Where the inbound-mail worker fetches mail Mailgun stored (too large to post)."""
+    from chalicelib.providers.mailgun_storage import MailgunStorage
+
+    settings = get_settings()
+    return MailgunStorage(settings.mailgun_api_base, settings.mailgun_api_key)
 
 
 @lru_cache(maxsize=1)
@@ -294,6 +304,7 @@ def reset() -> None:
         mail_log,
         mail_outbox,
         mail_sender,
+        stored_messages,
         account_deps,
         blob_store,
         inbound_intake,

@@ -8,7 +8,7 @@ from chalicelib import bootstrap
 from chalicelib.api.routing import FORM, JSON, Call, operation
 from chalicelib.errors import BadRequest
 from chalicelib.http_forms import MULTIPART
-from chalicelib.mail.intake_queue import accept_inbound_delivery
+from chalicelib.mail.intake_queue import accept_inbound_delivery, accept_stored_notification
 
 bp = Blueprint(__name__)
 
@@ -27,6 +27,28 @@ def mailgun_inbound(call: Call) -> dict[str, str]:
     request = call.request
     raw = request.raw_body if isinstance(request.raw_body, bytes) else b""
     status = accept_inbound_delivery(
+        bootstrap.inbound_intake(), raw, request.headers.get("content-type")
+    )
+    return {"status": status}
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/webhooks/mailgun/stored",
+    summary=(
+        "Mailgun store-and-notify route: a stored message's notification (parsed fields and "
+        "message-url; the message, up to 25 MB, is fetched from Mailgun); signed by Mailgun"
+    ),
+    tag="webhooks",
+    auth=False,
+    accepts=(FORM, MULTIPART),
+    errors=(400, 401, 403, 413, 415, 503),
+)
+def mailgun_stored(call: Call) -> dict[str, str]:
+    request = call.request
+    raw = request.raw_body if isinstance(request.raw_body, bytes) else b""
+    status = accept_stored_notification(
         bootstrap.inbound_intake(), raw, request.headers.get("content-type")
     )
     return {"status": status}

@@ -1,11 +1,14 @@
 """Inbound-mail worker: parses each queued delivery and files it into the inbox.
 
+A queued stored-message notification is first fetched from Mailgun (up to 25 MB).
 Idempotent (keyed by Message-ID); a failure leaves the record on the queue for a retry and,
 after the queue's maxReceiveCount, in the dead-letter queue: no mail is lost."""
 
 from __future__ import annotations
 
+import functools
 import json
+import time
 from typing import TYPE_CHECKING
 
 from chalice import Blueprint
@@ -23,15 +26,40 @@ if TYPE_CHECKING:
 inbound_mail_bp = Blueprint(__name__)
 
 
-def _file_one(record: SQSRecord) -> None:
-    from chalicelib.mail.intake_queue import load_inbound_delivery
+# A stored message is fetched (up to 25 MB) only with this much of the invocation left; later
+# records of the batch go back to the queue instead of running into the function's timeout.
+STORED_FETCH_SECONDS = 15
+
+
+class OutOfTime(Exception):
+    """Too little of the invocation is left to fetch a stored message: retried later."""
+
+
+def _file_one(record: SQSRecord, fetch_deadline: float | None = None) -> None:
+    from chalicelib.mail.intake_queue import (
+        STORED,
+        fetch_stored_delivery,
+        load_inbound_delivery,
+    )
     from chalicelib.tickets.mail_intake import receive_mail
 
     queued = json.loads(record.body)
-    logger.append_keys(correlation_id=record.message_id, raw_key=queued["raw_key"])
     deps = bootstrap.ticket_deps()
-    mail = load_inbound_delivery(deps.blobs, queued)
-    intake = receive_mail(deps, mail, queued["raw_key"], content_type=queued.get("content_type"))
+    if queued.get("kind") == STORED:
+        logger.append_keys(correlation_id=record.message_id, raw_key=queued["notification_key"])
+        if fetch_deadline is not None and time.monotonic() > fetch_deadline:
+            raise OutOfTime("left for the next invocation")
+        fetched = fetch_stored_delivery(
+            deps.blobs, bootstrap.stored_messages(), queued, deps.clock.now()
+        )
+        if fetched is None:  # refused for good, and recorded
+            return
+        mail, raw_key, content_type = fetched.mail, fetched.raw_key, fetched.content_type
+    else:
+        logger.append_keys(correlation_id=record.message_id, raw_key=queued["raw_key"])
+        raw_key, content_type = queued["raw_key"], queued.get("content_type")
+        mail = load_inbound_delivery(deps.blobs, queued)
+    intake = receive_mail(deps, mail, raw_key, content_type=content_type)
     logger.info(
         "inbound mail filed",
         extra={"outcome": intake.outcome, "ticket_id": intake.ticket_id, "reason": intake.reason},
@@ -42,4 +70,8 @@ def _file_one(record: SQSRecord) -> None:
     queue=get_settings().queues.inbound_mail, batch_size=5, name="inbound_mail_worker"
 )
 def inbound_mail_worker(event: SQSEvent) -> PartialItemFailureResponse:
-    return each_record(event, _file_one)
+    remaining_ms = getattr(event.context, "get_remaining_time_in_millis", None)
+    if remaining_ms is None:
+        return each_record(event, _file_one)
+    deadline = time.monotonic() + remaining_ms() / 1000 - STORED_FETCH_SECONDS
+    return each_record(event, functools.partial(_file_one, fetch_deadline=deadline))
