@@ -100,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
                 api_key=environ["MAILGUN_API_KEY"],
                 port=int(os.environ.get("MAIL_PORT", "0")),
                 echo=True,
+                # It also plays a store() route: keeps mail it receives, notifies the API.
+                webhook_signing_key=environ["MAILGUN_WEBHOOK_SIGNING_KEY"],
+                notify_url=f"{api_url}/v1/webhooks/mailgun/stored",
             ).start()
             environ["MAILGUN_API_BASE"] = mail_catcher.url
         os.environ.update(environ)
@@ -146,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
             f"  AWS endpoint  {environ['AWS_ENDPOINT_URL']}\n"
             + (
                 f"  sent mail     {mail_catcher.url}/_fake/messages (local Mailgun stand-in)\n"
+                f"  receive mail  curl --data-binary @mail.eml "
+                f"'{mail_catcher.url}/_fake/receive?recipient=<inbound address>'\n"
                 if mail_catcher
                 else f"  Mailgun       {environ['MAILGUN_API_BASE']}\n"
             )
