@@ -302,3 +302,57 @@ def test_the_same_mail_stored_twice_makes_one_ticket(api, workspace, pump, mailg
     _run_worker(pump)
     [ticket] = _tickets(api, workspace["token"])
     assert ticket["message_count"] == 1
+
+
+def test_a_held_stored_message_is_released_into_a_ticket_with_its_attachment(
+    api, workspace, pump, mailgun
+):
+    token = workspace["token"]
+    api.request("PUT", "/v1/mail/settings", {"sender_rate_per_hour": 1}, token=token)
+    inbound = workspace["workspace"]["inbound_address"]
+    _receive(api, mailgun, _message(inbound, message_id="<first@customer.test>"), inbound)
+    large = _message(
+        inbound,
+        subject="Second, with the log",
+        message_id="<second@customer.test>",
+        attachments=[("export.log", "text/plain", b"line\n" * 1000)],
+    )
+    _receive(api, mailgun, large, inbound)
+    _run_worker(pump)
+    [held] = api.request("GET", "/v1/mail/held", token=token)[1]["held"]
+    assert held["subject"] == "Second, with the log"
+    mailgun.reset()  # released from what we kept, not fetched again
+
+    status, released, _ = api.request("POST", f"/v1/mail/held/{held['id']}/release", token=token)
+
+    assert status == 200
+    [message] = _detail(api, token, released["ticket_id"])["messages"]
+    [attachment] = message["attachments"]
+    assert _download(api, token, attachment["url"]) == b"line\n" * 1000
+
+
+def test_with_too_little_time_left_a_stored_message_waits_for_the_next_invocation(
+    api, workspace, mailgun, clean_aws
+):
+    from chalice.local import LambdaContext
+
+    from chalicelib.workers.inbound_mail import STORED_FETCH_SECONDS, inbound_mail_worker
+    from devstack.pump import sqs_event
+
+    inbound = workspace["workspace"]["inbound_address"]
+    _receive(api, mailgun, _message(inbound), inbound)
+    sqs = clean_aws.client("sqs")
+    queue_url = clean_aws.queue_urls["inbound_mail"]
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    event = sqs_event(messages, "arn:aws:sqs:ap-southeast-1:123456789012:q", clean_aws.region)
+    almost_out = LambdaContext(
+        "inbound_mail_worker", 512, max_runtime_ms=(STORED_FETCH_SECONDS - 1) * 1000
+    )
+
+    answer = inbound_mail_worker(event, almost_out)
+
+    assert answer["batchItemFailures"] == [{"itemIdentifier": messages[0]["MessageId"]}]
+    assert mailgun.fetches == 0
+    roomy = LambdaContext("inbound_mail_worker", 512, max_runtime_ms=30_000)
+    assert inbound_mail_worker(event, roomy)["batchItemFailures"] == []
+    assert len(_tickets(api, workspace["token"])) == 1
