@@ -65,11 +65,9 @@ lint: venv ## ruff check, ruff format --check, mypy chalicelib
 bench: venv ## run every benchmark in bench/
 	@set -e; for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script; done
 
-package: venv ## build the CloudFormation (SAM) package for STAGE (default prod) in build/package
-	$(PY) -m infra build --stage $(STAGE)
-	rm -rf build/package
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-ap-southeast-1} $(VENV)/bin/chalice package \
-		--stage $(STAGE) --merge-template build/merge-$(STAGE).json build/package
+# Fails when a dependency is missing or not built for the runtime; prints the sizes (infra/package.py).
+package: venv ## build and check the SAM template + Lambda zip for STAGE (default prod) in build/package
+	$(PY) -m infra.package --stage $(STAGE) --out build/package
 	@echo "build/package/sam.json is ready (deploy with sam/cloudformation deploy in ap-southeast-1)"
 
 clean: ## remove build output and local state
