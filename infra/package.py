@@ -450,6 +450,7 @@ def _keep_dependencies(project_dir: Path, cache_dir: Path) -> None:
     built = _chalice_cache_zip(project_dir)
     if dependencies.exists() or not built.exists():
         return
+    dependencies.parent.mkdir(parents=True, exist_ok=True)
     staged = dependencies.with_name(f"{dependencies.stem}.{os.getpid()}.zip")
     with zipfile.ZipFile(built) as archive, zipfile.ZipFile(staged, "w") as kept:
         for info in archive.infolist():

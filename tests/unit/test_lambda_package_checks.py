@@ -241,3 +241,21 @@ def test_the_app_never_imports_a_distribution_left_out_of_the_zip():
     # quotequail's HTML functions import lxml.
     assert not [path for path in sources if "quote_html" in path.read_text()]
     assert not [path for path in sources if "unwrap_html" in path.read_text()]
+
+
+def test_dependencies_of_a_good_build_come_back_with_the_current_app_code(project, tmp_path):
+    built = package._chalice_cache_zip(project)
+    built.parent.mkdir(parents=True)
+    with zipfile.ZipFile(built, "w") as archive:
+        archive.writestr("numpy/__init__.py", b"# numpy")
+        archive.writestr("app.py", b"# the app as it was")
+    cache_dir = tmp_path / "not-yet" / "deployments"
+
+    package._keep_dependencies(project, cache_dir)
+    (project / "app.py").write_text("# the app, changed\n")
+    package._seed_chalice_cache(project, cache_dir)
+
+    with zipfile.ZipFile(package._chalice_cache_zip(project)) as archive:
+        assert archive.read("numpy/__init__.py") == b"# numpy"
+        assert archive.read("app.py") == b"# the app, changed\n"
+        assert "chalice/app.py" in archive.namelist()
