@@ -157,3 +157,13 @@ def accept_invitation(
     return api.request(
         "POST", f"/v1/invitations/{invitation}/accept", {"name": name, "password": password}
     )
+
+
+@pytest.fixture(scope="session")
+def lambda_package(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The prod Lambda package (sam.json, deployment.zip), built once as `make package` does.
+
+    The first build of a requirements.txt downloads wheels from PyPI."""
+    from tests.integration.lambda_build import build_lambda_package
+
+    return build_lambda_package(tmp_path_factory.mktemp("lambda-package"))

@@ -3,43 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from infra.template import PROJECT_DIR, build_merge_template, describe_stage
+from infra.template import PROJECT_DIR, describe_stage
 
 STAGE = "prod"
 
 
 @pytest.fixture(scope="module")
-def sam(tmp_path_factory) -> dict:
-    """The SAM template `make package` produces for prod (packaging takes a few seconds)."""
-    workdir = tmp_path_factory.mktemp("package")
-    description = describe_stage(STAGE)
-    merge_path = workdir / "merge.json"
-    merge_path.write_text(json.dumps(build_merge_template(description)))
-    env = {**os.environ, "AWS_DEFAULT_REGION": "ap-southeast-1"}
-    packaging = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "chalice"),
-            "package",
-            "--stage",
-            STAGE,
-            "--merge-template",
-            str(merge_path),
-            str(workdir / "package"),
-        ],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert packaging.returncode == 0, packaging.stdout + packaging.stderr
-    return json.loads((workdir / "package" / "sam.json").read_text())
+def sam(lambda_package) -> dict:
+    """The SAM template `make package` produces for prod (the session's one package build)."""
+    return lambda_package.sam
 
 
 def _resources_of_type(sam: dict, kind: str) -> dict[str, dict]:

@@ -1,0 +1,234 @@
+"""The zip `make package` builds imports on the Lambda runtime (python3.13, x86_64).
+
+The zip is unpacked and imported by a fresh interpreter that sees only the zip and the
+standard library (`python -I -S`): nothing from .venv can stand in for a missing dependency.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from infra.package import (
+    NEVER_IMPORTED,
+    RUNTIME,
+    RUNTIME_EXTENSION,
+    UNZIPPED_LIMIT,
+    read_distributions,
+    shared_library_problem,
+)
+from tests.integration.lambda_build import (
+    build_lambda_package,
+    offline_pip_environment,
+    snapshot_of_project,
+)
+
+# Runs in the fresh interpreter: argv = [unzipped dir, modules to import, Lambda's environment].
+_IMPORT_EVERYTHING = r"""
+import importlib, json, os, sys
+root, modules = sys.argv[1], json.loads(sys.argv[2])
+os.environ.update(json.loads(sys.argv[3]))
+leaked = [p for p in sys.path if "-packages" in p]
+sys.path.insert(0, root)
+
+import app
+heavy_at_cold_start = sorted(m for m in ("anthropic", "openai", "stripe") if m in sys.modules)
+
+failed = {}
+for name in modules:
+    try:
+        importlib.import_module(name)
+    except BaseException as error:
+        failed[name] = f"{type(error).__name__}: {error}"
+
+# What the review found broken: knowledge-base search, language detection, reply threading.
+from chalicelib.ai.language import detect_language
+from chalicelib.kb.search_engine import KbIndex, SearchableArticle
+import argon2, quotequail
+article = SearchableArticle(
+    id="art_1", title="Reset your password", body="Open Settings, then choose Reset password.",
+    url="/help/reset-password", locale="en", status="published",
+)
+features = {
+    "kb_search": [hit.article_id for hit in KbIndex.build([article]).search("password")],
+    "language": detect_language("Bonjour, je n'arrive plus à me connecter à mon compte."),
+    "quoted_history": len(quotequail.quote("Thanks!\n\nOn Mon, Ann wrote:\n> hi", limit=10)),
+    "argon2": argon2.PasswordHasher().verify(argon2.PasswordHasher().hash("pw"), "pw"),
+}
+loaded_from = sorted({
+    os.path.dirname(module.__file__)
+    for module in list(sys.modules.values())
+    if getattr(module, "__file__", None)
+})
+print(json.dumps({
+    "leaked": leaked, "heavy_at_cold_start": heavy_at_cold_start, "failed": failed,
+    "features": features, "loaded_from": loaded_from, "lxml_imported": "lxml" in sys.modules,
+}))
+"""
+
+
+def _environment_of(sam: dict, function_id: str) -> dict[str, str]:
+    """A function's environment variables as deployed with the template's default parameters."""
+    defaults = {name: p.get("Default", "") for name, p in sam.get("Parameters", {}).items()}
+
+    def resolve(value) -> str:
+        if isinstance(value, str):
+            return value
+        if "Ref" in value:
+            return defaults[value["Ref"]]
+        return re.sub(r"\$\{(\w+)\}", lambda m: defaults[m.group(1)], value["Fn::Sub"])
+
+    variables = sam["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+    return {name: resolve(value) for name, value in variables.items()}
+
+
+@pytest.fixture(scope="module")
+def unzipped(lambda_package, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("var-task")
+    with zipfile.ZipFile(lambda_package.zip_path) as archive:
+        archive.extractall(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def runtime_modules(lambda_package) -> list[str]:
+    """Every top-level module of every distribution in the zip."""
+    with zipfile.ZipFile(lambda_package.zip_path) as archive:
+        distributions = read_distributions(archive).values()
+    return sorted({name for dist in distributions for name in dist.top_level_modules()})
+
+
+@pytest.fixture(scope="module")
+def imported(lambda_package, unzipped, runtime_modules) -> dict:
+    lambda_environment = {
+        **_environment_of(lambda_package.sam, "APIHandler"),
+        "AWS_REGION": "ap-southeast-1",
+        "AWS_DEFAULT_REGION": "ap-southeast-1",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            _IMPORT_EVERYTHING,
+            str(unzipped),
+            json.dumps(runtime_modules),
+            json.dumps(lambda_environment),
+        ],
+        cwd=unzipped,
+        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_package_fits_lambda_and_reports_its_sizes(lambda_package, record_property):
+    print(f"\n{lambda_package.output}")
+    record_property("zipped_bytes", lambda_package.zipped_bytes)
+    record_property("unzipped_bytes", lambda_package.unzipped_bytes)
+    record_property("packaging_seconds", round(lambda_package.seconds, 1))
+
+    assert lambda_package.unzipped_bytes <= UNZIPPED_LIMIT
+    assert "verdict: ok" in lambda_package.output
+    for function in lambda_package.sam["Resources"].values():
+        if function["Type"] == "AWS::Serverless::Function":
+            assert function["Properties"]["Runtime"] == RUNTIME
+
+
+def test_fresh_interpreter_sees_only_the_zip_and_the_standard_library(unzipped, imported):
+    stdlib = {Path(sysconfig.get_path(name)) for name in ("stdlib", "platstdlib")}
+    outside = [
+        directory
+        for directory in imported["loaded_from"]
+        if not Path(directory).is_relative_to(unzipped)
+        and not any(Path(directory).is_relative_to(root) for root in stdlib)
+    ]
+
+    assert imported["leaked"] == []
+    assert outside == []
+
+
+def test_app_imports_without_the_ai_and_billing_sdks(imported):
+    assert imported["heavy_at_cold_start"] == []
+
+
+def test_every_dependency_in_the_zip_imports(runtime_modules, imported):
+    assert {"numpy", "bm25s", "Stemmer", "py3langid", "pydantic_core", "nh3"} <= set(
+        runtime_modules
+    )
+    assert imported["failed"] == {}
+
+
+def test_search_language_detection_and_reply_threading_work_from_the_zip(imported):
+    assert imported["features"] == {
+        "kb_search": ["art_1"],
+        "language": "fr",
+        "quoted_history": 2,
+        "argon2": True,
+    }
+    assert imported["lxml_imported"] is False
+
+
+def test_every_compiled_extension_is_built_for_the_runtime(unzipped):
+    libraries = [path for path in unzipped.rglob("*.so*") if path.is_file()]
+    # Bundled C libraries (auditwheel's <dist>.libs) are loaded by extensions, not imported.
+    extensions = [
+        path
+        for path in libraries
+        if path.name.endswith(".so") and not path.parent.name.endswith(".libs")
+    ]
+
+    assert any(RUNTIME_EXTENSION in path.name for path in extensions)
+    assert [
+        problem
+        for path in libraries
+        if (problem := shared_library_problem(str(path.relative_to(unzipped)), path.read_bytes()))
+    ] == []
+    assert [
+        path.name
+        for path in extensions
+        if not path.name.endswith((f".{RUNTIME_EXTENSION}.so", ".abi3.so"))
+    ] == []
+
+
+def test_distributions_never_imported_and_tooling_are_left_out(lambda_package):
+    with zipfile.ZipFile(lambda_package.zip_path) as archive:
+        names = archive.namelist()
+        distributions = read_distributions(archive)
+    tooling = {"chalice", "click", "inquirer", "pyyaml", "blessed", "readchar", "pytest", "moto"}
+
+    assert set(distributions) & (set(NEVER_IMPORTED) | tooling) == set()
+    assert not [name for name in names if name.startswith(("lxml/", "pip/", "setuptools/"))]
+    assert not [name for name in names if "__pycache__/" in name]
+    # chalice's runtime module ships; its CLI does not.
+    assert "chalice/app.py" in names
+    assert not [name for name in names if name.startswith("chalice/cli/")]
+
+
+def test_a_code_change_packages_offline_from_the_dependencies_of_the_last_build(
+    lambda_package, tmp_path
+):
+    project = snapshot_of_project(tmp_path / "project")
+    with (project / "app.py").open("a") as app_file:
+        app_file.write("# changed after the last package\n")
+    (tmp_path / "no-wheels").mkdir()
+
+    rebuilt = build_lambda_package(
+        tmp_path, project=project, env=offline_pip_environment(tmp_path / "no-wheels")
+    )
+
+    assert "no download: cached dependencies" in rebuilt.output
+    with zipfile.ZipFile(rebuilt.zip_path) as archive:
+        assert archive.read("app.py").endswith(b"# changed after the last package\n")
+    print(f"\n{rebuilt.output}")
