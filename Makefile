@@ -71,4 +71,4 @@ package: venv ## build and check the SAM template + Lambda zip for STAGE (defaul
 	@echo "build/package/sam.json is ready (deploy with sam/cloudformation deploy in ap-southeast-1)"
 
 clean: ## remove build output and local state
-	rm -rf build .devstack test-artifacts
+	rm -rf build .devstack test-artifacts .chalice/deployments

@@ -136,9 +136,7 @@ def test_prod_api_without_a_domain_setting_refuses_to_serve(aws, secrets_path):
     assert "MAILGUN_DOMAIN" in output
 
 
-def test_prod_worker_without_its_secrets_fails_the_batch_so_the_queue_keeps_it(
-    aws, secrets_path
-):
+def test_prod_worker_without_its_secrets_fails_the_batch_so_the_queue_keeps_it(aws, secrets_path):
     _put(aws, secrets_path, "mail_out_worker", blank="mailgun-api-key")
 
     result, output = _run(_RUN_WORKER, _prod_environment(secrets_path, "mail_out_worker"))
