@@ -10,6 +10,7 @@ from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
     from chalicelib.accounts.deps import AccountDeps
+    from chalicelib.kb.custom_hostnames import CustomHostnameProvider, HostnameDeps
     from chalicelib.mail.inbound.stored import StoredMessages
     from chalicelib.tickets.deps import TicketDeps
 
@@ -186,6 +187,33 @@ def helpcentre_store() -> Any:
 
 
 @lru_cache(maxsize=1)
+def custom_hostname_provider() -> CustomHostnameProvider:
+    """Cloudflare for SaaS; its API token is read at each call (rotation needs no restart)."""
+    from chalicelib.providers.cloudflare import CloudflareCustomHostnames
+
+    settings = get_settings()
+    return CloudflareCustomHostnames(
+        settings.cloudflare_api_base,
+        settings.cloudflare_zone_id,
+        lambda: get_settings().cloudflare_api_token,
+    )
+
+
+def custom_hostname_deps() -> HostnameDeps:
+    """Custom hostnames of help-centre domains; no provider while this deployment has no
+    Cloudflare zone or API token (nothing is provisioned, the settings say so)."""
+    from chalicelib.kb.custom_hostnames import HostnameDeps, HostnamePolicy
+
+    settings = get_settings()
+    configured = bool(settings.cloudflare_zone_id and settings.cloudflare_api_token)
+    return HostnameDeps(
+        store=helpcentre_store(),
+        provider=custom_hostname_provider() if configured else None,
+        policy=HostnamePolicy(cname_target=settings.help_centre_cname_target),
+    )
+
+
+@lru_cache(maxsize=1)
 def kb_index_store() -> Any:
     from chalicelib.store.kb_index_repo import S3IndexStore
 
@@ -314,6 +342,7 @@ def reset() -> None:
         contact_directory,
         kb_deps,
         helpcentre_store,
+        custom_hostname_provider,
         kb_index_store,
         kb_index_cache,
         kb_search_gaps,

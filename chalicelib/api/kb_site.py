@@ -10,6 +10,7 @@ from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
 from chalicelib.api.routing import Call, operation
 from chalicelib.kb import site_settings
+from chalicelib.kb.domain_setup import domain_setup
 from chalicelib.kb.domains import instruction
 from chalicelib.kb.helpcentre import HelpCentreSettings
 from chalicelib.lazy import lazy_module
@@ -45,16 +46,27 @@ def _current(workspace: Workspace) -> HelpCentreSettings:
     )
 
 
-def _out(workspace: Workspace, settings: HelpCentreSettings) -> HelpCentreSettingsOut:
+def _url(workspace: Workspace, settings: HelpCentreSettings) -> str:
+    if settings.domain_verified:
+        return f"https://{settings.custom_domain}"
+    return f"{get_settings().public_base_url.rstrip('/')}/hc/{workspace.slug}"
+
+
+def _out(
+    workspace: Workspace, settings: HelpCentreSettings, *, refresh: bool = False
+) -> HelpCentreSettingsOut:
     record = (
         instruction(get_settings().domain_verification_secret, workspace.id, settings.custom_domain)
         if settings.custom_domain
         else None
     )
-    url = (
-        f"https://{settings.custom_domain}"
-        if settings.domain_verified
-        else f"{get_settings().public_base_url.rstrip('/')}/hc/{workspace.slug}"
+    setup = domain_setup(
+        bootstrap.custom_hostname_deps(),
+        workspace.id,
+        settings,
+        record,
+        bootstrap.clock().now(),
+        refresh=refresh,
     )
     return schemas.HelpCentreSettingsOut(
         name=settings.name,
@@ -63,7 +75,7 @@ def _out(workspace: Workspace, settings: HelpCentreSettings) -> HelpCentreSettin
         default_locale=settings.default_locale,
         custom_domain=settings.custom_domain,
         domain_verified=settings.domain_verified,
-        url=url,
+        url=_url(workspace, settings),
         dns_record={
             "name": record.record_name,
             "type": record.record_type,
@@ -71,6 +83,17 @@ def _out(workspace: Workspace, settings: HelpCentreSettings) -> HelpCentreSettin
         }
         if record
         else None,
+        dns_records=[
+            {"purpose": r.purpose.value, "name": r.name, "type": r.type, "value": r.value}
+            for r in setup.dns_records
+        ],
+        https={
+            "status": setup.https.status.value,
+            "explanation": setup.https.explanation,
+            "hostname_status": setup.https.hostname_status,
+            "certificate_status": setup.https.certificate_status,
+            "checked_at": setup.https.checked_at,
+        },
     )
 
 
@@ -78,14 +101,14 @@ def _out(workspace: Workspace, settings: HelpCentreSettings) -> HelpCentreSettin
     bp,
     "GET",
     "/v1/kb/settings",
-    summary="Help-centre branding and custom domain",
+    summary="Help-centre branding, custom domain, its DNS records and HTTPS status",
     tag="knowledge-base",
     response="HelpCentreSettingsOut",
     errors=(401,),
 )
 def get_kb_settings(call: Call) -> HelpCentreSettingsOut:
     workspace = _workspace(call)
-    return _out(workspace, _current(workspace))
+    return _out(workspace, _current(workspace), refresh=True)
 
 
 @operation(
@@ -97,15 +120,17 @@ def get_kb_settings(call: Call) -> HelpCentreSettingsOut:
     body="HelpCentreSettingsIn",
     response="HelpCentreSettingsOut",
     roles=MANAGERS,
-    errors=(400, 401, 403, 422),
+    errors=(400, 401, 403, 409, 422),
 )
 def put_kb_settings(call: Call) -> HelpCentreSettingsOut:
     body: HelpCentreSettingsIn = call.body
     workspace = _workspace(call)
     updated = site_settings.update(
         bootstrap.helpcentre_store(),
+        bootstrap.custom_hostname_deps(),
         call.member,
         _defaults(workspace),
+        bootstrap.clock().now(),
         name=body.name,
         brand_color=body.brand_color,
         logo_url=body.logo_url,
@@ -119,7 +144,8 @@ def put_kb_settings(call: Call) -> HelpCentreSettingsOut:
     bp,
     "POST",
     "/v1/kb/settings/verify-domain",
-    summary="Check the DNS TXT record; on success the custom domain goes live",
+    summary="Check the DNS TXT record; on success the custom domain goes live and its "
+    "HTTPS certificate is requested (asked again: validated again)",
     tag="knowledge-base",
     response="HelpCentreSettingsOut",
     roles=MANAGERS,
@@ -129,10 +155,12 @@ def verify_domain(call: Call) -> HelpCentreSettingsOut:
     workspace = _workspace(call)
     verified = site_settings.verify_domain(
         bootstrap.helpcentre_store(),
+        bootstrap.custom_hostname_deps(),
         bootstrap.dns_resolver(),
         get_settings().domain_verification_secret,
         call.member,
         _defaults(workspace),
+        bootstrap.clock().now(),
     )
     return _out(workspace, verified)
 
@@ -152,7 +180,7 @@ def search_kb(call: Call) -> KbSearchOut:
 
     query: KbSearchQuery = call.query
     workspace = _workspace(call)
-    base = _out(workspace, _current(workspace)).url
+    base = _url(workspace, _current(workspace))
     hits = search(
         bootstrap.kb_index_cache(),
         bootstrap.kb_search_gaps(),

@@ -7,6 +7,7 @@ from chalice import Chalice
 
 def register_workers(app: Chalice) -> None:
     from chalicelib.workers.ai_jobs import ai_jobs_bp
+    from chalicelib.workers.custom_hostnames import custom_hostnames_bp
     from chalicelib.workers.inbound_mail import inbound_mail_bp
     from chalicelib.workers.mail_out import mail_out_bp
     from chalicelib.workers.search_indexer import search_indexer_bp
@@ -15,3 +16,4 @@ def register_workers(app: Chalice) -> None:
     app.register_blueprint(inbound_mail_bp)
     app.register_blueprint(search_indexer_bp)
     app.register_blueprint(ai_jobs_bp)
+    app.register_blueprint(custom_hostnames_bp)

@@ -30,6 +30,58 @@ class DnsRecordOut(Outgoing):
     value: str
 
 
+class DomainDnsRecordOut(Outgoing):
+    purpose: Literal[
+        "routing", "domain_ownership", "cloudflare_ownership", "certificate_validation"
+    ] = Field(
+        description="`routing`: the CNAME that sends the domain's visitors to Helptal; "
+        "`domain_ownership`: the TXT record verify-domain looks for; "
+        "`cloudflare_ownership` and `certificate_validation`: records Cloudflare asks for "
+        "to prove ownership or validate the certificate (publishing them does no harm)."
+    )
+    name: str = Field(description="The record's full name.")
+    type: str = Field(description="`CNAME` or `TXT`.")
+    value: str
+
+
+HttpsStatusName = Literal[
+    "not_configured",
+    "no_domain",
+    "awaiting_verification",
+    "not_requested",
+    "provisioning",
+    "pending",
+    "active",
+    "retrying",
+    "error",
+]
+
+
+class HttpsOut(Outgoing):
+    status: HttpsStatusName = Field(
+        description="`not_configured`: this deployment issues no certificates (no Cloudflare "
+        "for SaaS); `no_domain`; `awaiting_verification`: create the DNS records, then "
+        "verify the domain; `not_requested`: verify the domain again to request one; "
+        "`provisioning`: being requested from Cloudflare; `pending`: Cloudflare is "
+        "validating the domain or issuing the certificate; `active`: served over HTTPS; "
+        "`retrying`: Cloudflare could not be reached, retried automatically; `error`: "
+        "Cloudflare refused the hostname (see `explanation`)."
+    )
+    explanation: str = Field(description="What is happening and what to do next, for people.")
+    hostname_status: str | None = Field(
+        description="Cloudflare's status of the custom hostname (`pending`, `active`, "
+        "`moved`, `blocked`, ...); null before it exists."
+    )
+    certificate_status: str | None = Field(
+        description="Cloudflare's status of the certificate (`initializing`, "
+        "`pending_validation`, `pending_issuance`, `pending_deployment`, `active`, ...)."
+    )
+    checked_at: datetime | None = Field(
+        description="When Cloudflare was last asked. Reading the settings asks again at "
+        "most once a minute while the certificate is pending."
+    )
+
+
 class HelpCentreSettingsOut(Outgoing):
     name: str
     brand_color: str
@@ -38,8 +90,13 @@ class HelpCentreSettingsOut(Outgoing):
     custom_domain: str | None
     domain_verified: bool
     dns_record: DnsRecordOut | None = Field(
-        description="Publish this TXT record, then call verify-domain."
+        description="Publish this TXT record, then call verify-domain (also in `dns_records`)."
     )
+    dns_records: list[DomainDnsRecordOut] = Field(
+        description="Every DNS record to create for the custom domain: the CNAME to "
+        "Helptal, the ownership TXT record, then any record Cloudflare asks for."
+    )
+    https: HttpsOut = Field(description="HTTPS on the custom domain (Cloudflare for SaaS).")
     url: str = Field(description="Where the help centre is served.")
 
 
