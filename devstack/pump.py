@@ -10,8 +10,10 @@ queue's maxReceiveCount, to move to the dead-letter queue). It also fires every
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import importlib
+import json
 import logging
 import re
 import threading
@@ -52,8 +54,25 @@ def resolve_handler(app: Chalice, name: str, handler_string: str) -> Handler:
         return app.handler_map[name]
 
 
-def lambda_context(function_name: str, timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS) -> Any:
-    return LambdaContext(function_name, DEFAULT_MEMORY_MB, max_runtime_ms=timeout_seconds * 1000)
+def lambda_context(function_name: str, timeout_seconds: int | None = None) -> Any:
+    """The context Lambda gives `function_name`: its timeout as configured for the dev stage
+    in `.chalice/config.json` (what `context.get_remaining_time_in_millis()` counts down)."""
+    seconds = timeout_seconds or function_timeouts().get(function_name, DEFAULT_TIMEOUT_SECONDS)
+    return LambdaContext(function_name, DEFAULT_MEMORY_MB, max_runtime_ms=seconds * 1000)
+
+
+@functools.lru_cache(maxsize=1)
+def function_timeouts(stage: str = "dev") -> dict[str, int]:
+    """Function name -> `lambda_timeout` of `stage` in `.chalice/config.json`."""
+    from infra.template import CHALICE_CONFIG
+
+    config = json.loads(CHALICE_CONFIG.read_text())
+    functions = config["stages"][stage].get("lambda_functions", {})
+    return {
+        name: int(settings["lambda_timeout"])
+        for name, settings in functions.items()
+        if "lambda_timeout" in settings
+    }
 
 
 # --- SQS ---------------------------------------------------------------------------------

@@ -39,8 +39,9 @@ BUCKET_ID = "ContentBucket"
 TTL_ATTRIBUTE = "expires_at"
 # A worker function times out after 30 s; AWS asks for a visibility timeout of 6x that.
 QUEUE_VISIBILITY_TIMEOUT_SECONDS = 180
-# The AI-jobs worker may wait on a model for up to two calls (150 s): 6x that.
-VISIBILITY_TIMEOUT_OVERRIDES = {"ai_jobs": 900}
+# The AI-jobs worker may wait on a model for up to two calls (150 s): 6x that. The inbound-mail
+# worker may download a stored 25 MB message from Mailgun (120 s): 6x that.
+VISIBILITY_TIMEOUT_OVERRIDES = {"ai_jobs": 900, "inbound_mail": 720}
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 EXPORTS_RETENTION_DAYS = 30
 # GSI1: a user's memberships and the ticket feed; GSI2-4: ticket views (docs/data-model.md).

@@ -28,8 +28,8 @@ inbound_mail_bp = Blueprint(__name__)
 
 # A stored message is fetched (up to 25 MB) only with this much of the invocation left; later
 # records of the batch go back to the queue instead of running into the function's timeout.
-# The download may take 10 s (mailgun_storage.TOTAL_SECONDS); storing and parsing the rest.
-STORED_FETCH_SECONDS = 15
+# The download may take 60 s (mailgun_storage.TOTAL_SECONDS); storing and parsing the rest.
+STORED_FETCH_SECONDS = 75
 
 
 class OutOfTime(Exception):

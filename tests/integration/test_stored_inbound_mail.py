@@ -353,6 +353,6 @@ def test_with_too_little_time_left_a_stored_message_waits_for_the_next_invocatio
 
     assert answer["batchItemFailures"] == [{"itemIdentifier": messages[0]["MessageId"]}]
     assert mailgun.fetches == 0
-    roomy = LambdaContext("inbound_mail_worker", 512, max_runtime_ms=30_000)
+    roomy = LambdaContext("inbound_mail_worker", 512, max_runtime_ms=120_000)
     assert inbound_mail_worker(event, roomy)["batchItemFailures"] == []
     assert len(_tickets(api, workspace["token"])) == 1
