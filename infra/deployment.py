@@ -53,6 +53,12 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
         "",
         "The name tenants CNAME their help-centre domain to (a proxied name in that zone)",
     ),
+    "AlarmEmail": (
+        "",
+        "",
+        "Who is e-mailed when a dead-letter queue holds a message, a function refuses to "
+        "serve (missing secret) or stored mail cannot be fetched (empty: alarms only)",
+    ),
     "HostedZoneId": (
         "",
         "",
@@ -163,5 +169,86 @@ def custom_domain() -> tuple[Template, Template, Template]:
 
 
 CONDITIONS: Template = {
-    "HasHostedZone": {"Fn::Not": [{"Fn::Equals": [{"Ref": "HostedZoneId"}, ""]}]}
+    "HasHostedZone": {"Fn::Not": [{"Fn::Equals": [{"Ref": "HostedZoneId"}, ""]}]},
+    "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]},
 }
+
+ALARM_TOPIC_ID = "AlarmTopic"
+METRIC_NAMESPACE = "Helptal"
+# Log lines (Powertools JSON, `message` field) that an operator must hear about:
+# name -> (message pattern, description).
+LOG_ALARMS: dict[str, tuple[str, str]] = {
+    "NotConfigured": (
+        "refusing to serve*",
+        "a function refuses to serve: a required setting or secret is missing or blank",
+    ),
+    "StoredMailRefused": (
+        "stored mail refused",
+        "a stored inbound message could not be fetched (expired or not on Mailgun's storage)",
+    ),
+}
+
+
+def _alarm(description: str, metric: Template, dimensions: list[Template]) -> Template:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            **metric,
+            "Dimensions": dimensions,
+            "Statistic": "Maximum",
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": ALARM_TOPIC_ID}],
+        },
+    }
+
+
+def alarms(dead_letter_queue_ids: list[str], functions: dict[str, str]) -> Template:
+    """An alarm topic (e-mailed to AlarmEmail), an alarm per dead-letter queue holding a
+    message, and log-based alarms (`LOG_ALARMS`) over every function's log group."""
+    resources: Template = {
+        ALARM_TOPIC_ID: {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"KmsMasterKeyId": "alias/aws/sns"},
+        },
+        "AlarmEmailSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Condition": "HasAlarmEmail",
+            "Properties": {
+                "TopicArn": {"Ref": ALARM_TOPIC_ID},
+                "Protocol": "email",
+                "Endpoint": {"Ref": "AlarmEmail"},
+            },
+        },
+    }
+    for dlq_id in dead_letter_queue_ids:
+        resources[f"{dlq_id}Alarm"] = _alarm(
+            "a message failed every delivery and waits in this dead-letter queue",
+            {"Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible"},
+            [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}],
+        )
+    for name, (pattern, description) in LOG_ALARMS.items():
+        for function in functions:
+            resources[f"{function_resource_id(function)}{name}Filter"] = {
+                "Type": "AWS::Logs::MetricFilter",
+                "Properties": {
+                    "LogGroupName": {"Ref": log_group_id(function)},
+                    "FilterPattern": f'{{ $.message = "{pattern}" }}',
+                    "MetricTransformations": [
+                        {
+                            "MetricNamespace": METRIC_NAMESPACE,
+                            "MetricName": name,
+                            "MetricValue": "1",
+                            "DefaultValue": 0,
+                        }
+                    ],
+                },
+            }
+        resources[f"{name}Alarm"] = _alarm(
+            description, {"Namespace": METRIC_NAMESPACE, "MetricName": name}, []
+        )
+    return resources

@@ -225,6 +225,14 @@ def build_merge_template(description: dict[str, Any]) -> Template:
             "DependsOn", []
         )
     domain_resources, api_patch, domain_outputs = infra_deployment.custom_domain()
+    dead_letter_queues = sorted(
+        resource_id
+        for resource_id in resource_template["Resources"]
+        if resource_id.endswith("DeadLetterQueue")
+    )
+    merged["Resources"].update(
+        infra_deployment.alarms(dead_letter_queues, deployment["function_names"])
+    )
     merged["Resources"].update(log_groups)
     merged["Resources"].update(domain_resources)
     merged["Resources"].update(patches)

@@ -239,3 +239,39 @@ def test_domains_and_base_urls_are_template_parameters_given_to_every_function(s
         assert variables["PUBLIC_BASE_URL"] == {"Fn::Sub": "https://${ApiDomainName}"}
         assert variables["HELPTAL_STAGE"] == "prod"
     assert "ApiDomainTarget" in sam["Outputs"]
+
+
+def test_operators_hear_of_dead_letters_refusals_to_serve_and_unfetchable_mail(sam):
+    resources = sam["Resources"]
+    alarms = _resources_of_type(sam, "AWS::CloudWatch::Alarm")
+    topic_id = "AlarmTopic"
+    assert resources[topic_id]["Type"] == "AWS::SNS::Topic"
+    assert resources["AlarmEmailSubscription"]["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+
+    watched_queues = {
+        alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for alarm in alarms.values()
+        if alarm["Properties"]["Namespace"] == "AWS/SQS"
+    }
+    dead_letter_queues = {
+        rid
+        for rid, queue in _resources_of_type(sam, "AWS::SQS::Queue").items()
+        if queue["Properties"]["QueueName"].endswith("-dlq")
+    }
+    assert watched_queues == dead_letter_queues
+
+    filters = _resources_of_type(sam, "AWS::Logs::MetricFilter").values()
+    for metric, message in (
+        ("NotConfigured", "refusing to serve"),
+        ("StoredMailRefused", "stored mail refused"),
+    ):
+        groups = {
+            f["Properties"]["LogGroupName"]["Ref"]
+            for f in filters
+            if f["Properties"]["MetricTransformations"][0]["MetricName"] == metric
+        }
+        assert groups == set(_resources_of_type(sam, "AWS::Logs::LogGroup"))
+        assert any(message in f["Properties"]["FilterPattern"] for f in filters)
+        assert any(a["Properties"]["MetricName"] == metric for a in alarms.values())
