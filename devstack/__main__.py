@@ -20,6 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 from devstack.emulator import MotoServer, ensure_port_free, wait_for_http
+from fakes.cloudflare import FakeCloudflare
 from fakes.mailgun import FakeMailgun
 from infra.template import PROJECT_DIR, stage_environment
 
@@ -86,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _raise_shutdown)
     moto: MotoServer | None = None
     mail_catcher: FakeMailgun | None = None
+    cloudflare: FakeCloudflare | None = None
     api: subprocess.Popen[bytes] | None = None
     pump: subprocess.Popen[bytes] | None = None
     try:
@@ -105,6 +107,20 @@ def run(args: argparse.Namespace) -> int:
                 notify_url=f"{api_url}/v1/webhooks/mailgun/stored",
             ).start()
             environ["MAILGUN_API_BASE"] = mail_catcher.url
+        if not environ.get("CLOUDFLARE_API_TOKEN"):
+            # No Cloudflare configured: help-centre domains get their custom hostnames at a
+            # local stand-in, which moves each one a step towards active every time it is read.
+            cloudflare = FakeCloudflare(
+                api_token="cf-dev-token",
+                zone_id="dev-zone",
+                port=int(os.environ.get("CLOUDFLARE_PORT", "0")),
+                steps_per_read=1,
+                echo=True,
+            ).start()
+            environ["CLOUDFLARE_API_BASE"] = cloudflare.url
+            environ["CLOUDFLARE_API_TOKEN"] = cloudflare.api_token
+            environ["CLOUDFLARE_ZONE_ID"] = cloudflare.zone_id
+            environ.setdefault("HELP_CENTRE_CNAME_TARGET", "customers.helptal.test")
         os.environ.update(environ)
 
         from chalicelib.settings import reload_settings
@@ -154,6 +170,12 @@ def run(args: argparse.Namespace) -> int:
                 if mail_catcher
                 else f"  Mailgun       {environ['MAILGUN_API_BASE']}\n"
             )
+            + (
+                f"  hostnames     {cloudflare.url.removesuffix('/client/v4')}"
+                "/_fake/custom_hostnames (local Cloudflare for SaaS stand-in)\n"
+                if cloudflare
+                else ""
+            )
             + f"  demo login    {login.email} / {login.password}"
             f"{'' if login.created else ' (existing)'}\n"
             + "".join(f"  {name}={environ[name]}\n" for name in DEV_SECRETS)
@@ -178,6 +200,8 @@ def run(args: argparse.Namespace) -> int:
         _stop(api)
         if mail_catcher is not None:
             mail_catcher.stop()
+        if cloudflare is not None:
+            cloudflare.stop()
         if moto is not None:
             moto.stop()
 
