@@ -30,7 +30,9 @@ def event_time(event: CloudWatchEvent) -> datetime:
 @custom_hostnames_bp.schedule(Rate(1, unit=Rate.MINUTES), name="custom_hostnames_job")
 def custom_hostnames_job(event: CloudWatchEvent) -> dict[str, int]:
     from chalicelib.kb.custom_hostnames import run_due
+    from chalicelib.readiness import ensure_configured
 
+    ensure_configured()  # a deployment missing a setting fails the tick (the next one retries)
     remaining = getattr(event.context, "get_remaining_time_in_millis", None)
     reserve = min(RESERVE_MS, remaining() // 2) if remaining else 0
 
