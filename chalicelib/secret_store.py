@@ -72,6 +72,14 @@ SECRETS: tuple[Secret, ...] = (
         "embeddings for knowledge-base search (empty: word search only)",
     ),
     Secret(
+        "help_centre_edge_secret",
+        "HELP_CENTRE_EDGE_SECRET",
+        "help-centre-edge-secret",
+        False,
+        "shared with the Cloudflare worker in front of tenants' help-centre domains: only "
+        "requests carrying it may name the tenant's host in X-Forwarded-Host",
+    ),
+    Secret(
         "cloudflare_api_token",
         "CLOUDFLARE_API_TOKEN",
         "cloudflare-api-token",

@@ -120,6 +120,10 @@ class Settings:
         return self.secrets.get(SECRETS_BY_FIELD["openai_api_key"])
 
     @property
+    def help_centre_edge_secret(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["help_centre_edge_secret"])
+
+    @property
     def cloudflare_api_token(self) -> str:
         return self.secrets.get(SECRETS_BY_FIELD["cloudflare_api_token"])
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,23 @@ def _site(call: Call) -> Site | None:
     scheme = call.request.headers.get("x-forwarded-proto") or (
         "http" if get_settings().public_base_url.startswith("http://") else "https"
     )
-    return public.site_by_host(accounts, store, call.request.headers.get("host", ""), scheme)
+    return public.site_by_host(accounts, store, _requested_host(call), scheme)
+
+
+EDGE_SECRET_HEADER = "x-helptal-edge-secret"
+
+
+def _requested_host(call: Call) -> str:
+    """The name the visitor asked for. A tenant's domain reaches us through Cloudflare for
+    SaaS, whose worker calls the API's own domain and names the tenant's in X-Forwarded-Host,
+    with the shared edge secret; without that secret the header is ignored."""
+    headers = call.request.headers
+    secret = get_settings().help_centre_edge_secret
+    if secret and hmac.compare_digest(
+        headers.get(EDGE_SECRET_HEADER, "").encode(), secret.encode()
+    ):
+        return str(headers.get("x-forwarded-host", ""))
+    return str(headers.get("host", ""))
 
 
 def _locale(call: Call, site: Site | None) -> str:
