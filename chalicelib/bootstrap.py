@@ -323,6 +323,19 @@ def ai_deps() -> Any:
     )
 
 
+_built_with_secrets: list[int] = [0]
+
+
+def follow_secret_rotation() -> None:
+    """Builds the services again when a secret changed since they were built (services keep
+    the keys they were given). At most one read of the parameter store per TTL."""
+    version = get_settings().secrets.version()
+    if version != _built_with_secrets[0]:
+        if _built_with_secrets[0] != 0:
+            reset()
+        _built_with_secrets[0] = version
+
+
 def reset() -> None:
     """Forgets every built object (tests that change settings call this)."""
     for factory in (

@@ -38,10 +38,12 @@ _last = _LastCheck()
 
 
 def problems(monotonic: float | None = None) -> list[str]:
-    """[] when this deployment may serve; else what is missing (names only)."""
+    """[] when this deployment may serve; else what is missing (names only). Also rebuilds
+    the services after a secret was rotated (`bootstrap.follow_secret_rotation`)."""
     now = time.monotonic() if monotonic is None else monotonic
     with _lock:
         if _last.ok:
+            _follow_rotation()
             return []
         if now - _last.checked_at < RECHECK_SECONDS:
             return list(_last.problems)
@@ -56,6 +58,16 @@ def problems(monotonic: float | None = None) -> list[str]:
             extra={"missing": found},
         )
     return list(found)
+
+
+def _follow_rotation() -> None:
+    from chalicelib import bootstrap
+
+    try:
+        bootstrap.follow_secret_rotation()
+    except SecretsUnavailable:
+        # Keep serving with the values already read; the next request tries again.
+        logger.warning("could not read the secrets again; keeping the ones in use")
 
 
 def ensure_configured() -> None:

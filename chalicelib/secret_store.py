@@ -119,6 +119,11 @@ class SecretSource(Protocol):
         """Names of those secrets that are absent or empty (reads them)."""
         ...
 
+    def version(self) -> int:
+        """Changes when a secret's value changed since the last read (reads them when the
+        TTL is over): services built with the old values must then be built again."""
+        ...
+
 
 def secrets_of(function: str) -> tuple[Secret, ...]:
     """The secrets a function reads; every secret when the function is unknown (dev)."""
@@ -137,6 +142,9 @@ class EnvironmentSecrets:
 
     def missing(self, secrets: tuple[Secret, ...]) -> list[str]:
         return [secret.env for secret in secrets if not self.get(secret).strip()]
+
+    def version(self) -> int:
+        return 0  # read once per process
 
 
 Fetch = Callable[[list[str], int], dict[str, str]]
@@ -174,6 +182,7 @@ class ParameterStoreSecrets:
         self._monotonic = monotonic
         self._granted = secrets_of(function)
         self._values: dict[str, str] = {}
+        self._version = 0
         self._expires_at = float("-inf")
         self._lock = threading.Lock()
 
@@ -185,7 +194,10 @@ class ParameterStoreSecrets:
             if self._monotonic() >= self._expires_at:
                 names = [self.parameter_name(secret) for secret in self._granted]
                 # Powertools keeps each value for the same TTL; ours also remembers absent ones.
-                self._values = self._fetch(names, self.ttl_seconds)
+                values = self._fetch(names, self.ttl_seconds)
+                if values != self._values:
+                    self._version += 1
+                self._values = values
                 self._expires_at = self._monotonic() + self.ttl_seconds
             return self._values
 
@@ -193,6 +205,10 @@ class ParameterStoreSecrets:
         if secret not in self._granted:
             raise SecretNotGranted(f"function {self.function!r} may not read {secret.field}")
         return self._current().get(self.parameter_name(secret), "")
+
+    def version(self) -> int:
+        self._current()
+        return self._version
 
     def missing(self, secrets: tuple[Secret, ...]) -> list[str]:
         values = self._current()

@@ -182,3 +182,34 @@ def test_readiness_rechecks_a_failing_deployment_only_after_a_pause(monkeypatch)
         assert refused.value.problems == ["/helptal/prod/reply-address-secret"]
     finally:
         readiness.reset()
+
+
+def test_a_rotated_secret_rebuilds_the_services_that_hold_the_old_one(monkeypatch):
+    from chalicelib import bootstrap
+
+    source, store, clock = _store(
+        {"/helptal/prod/mailgun-api-key": "key-1", "/helptal/prod/reply-address-secret": "r"}
+    )
+
+    class FakeSettings:
+        secrets = source
+
+    monkeypatch.setattr(bootstrap, "get_settings", FakeSettings)
+    monkeypatch.setattr(bootstrap, "_built_with_secrets", [0])
+    resets: list[int] = []
+    monkeypatch.setattr(bootstrap, "reset", lambda: resets.append(1))
+
+    bootstrap.follow_secret_rotation()  # first read: the services are built with these
+    clock.now = 400
+    bootstrap.follow_secret_rotation()  # read again, nothing changed
+    assert resets == []
+    assert len(store.fetches) == 2
+
+    store.values["/helptal/prod/mailgun-api-key"] = "key-2"
+    clock.now = 500
+    bootstrap.follow_secret_rotation()  # within the TTL: not read again
+    assert resets == []
+    clock.now = 800
+    bootstrap.follow_secret_rotation()
+    assert resets == [1]
+    assert source.get(SECRETS_BY_FIELD["mailgun_api_key"]) == "key-2"
