@@ -24,12 +24,8 @@ bp = Blueprint(__name__)
     errors=(400, 401, 403, 413, 415, 503),
 )
 def mailgun_inbound(call: Call) -> dict[str, str]:
-    request = call.request
-    raw = request.raw_body if isinstance(request.raw_body, bytes) else b""
-    status = accept_inbound_delivery(
-        bootstrap.inbound_intake(), raw, request.headers.get("content-type")
-    )
-    return {"status": status}
+    raw, content_type = _signed_body(call)
+    return {"status": accept_inbound_delivery(bootstrap.inbound_intake(), raw, content_type)}
 
 
 @operation(
@@ -46,12 +42,15 @@ def mailgun_inbound(call: Call) -> dict[str, str]:
     errors=(400, 401, 403, 413, 415, 503),
 )
 def mailgun_stored(call: Call) -> dict[str, str]:
+    raw, content_type = _signed_body(call)
+    return {"status": accept_stored_notification(bootstrap.inbound_intake(), raw, content_type)}
+
+
+def _signed_body(call: Call) -> tuple[bytes, str | None]:
+    """The raw body (its signature is checked on these bytes) and its media type."""
     request = call.request
     raw = request.raw_body if isinstance(request.raw_body, bytes) else b""
-    status = accept_stored_notification(
-        bootstrap.inbound_intake(), raw, request.headers.get("content-type")
-    )
-    return {"status": status}
+    return raw, request.headers.get("content-type")
 
 
 @operation(
