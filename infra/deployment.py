@@ -115,6 +115,7 @@ def function_overrides(functions: dict[str, str], secrets_path: str) -> tuple[Te
         log_groups[log_group_id(function)] = {
             "Type": "AWS::Logs::LogGroup",
             "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
             "Properties": {
                 "LogGroupName": f"/aws/lambda/{name}",
                 "RetentionInDays": LOG_RETENTION_DAYS,

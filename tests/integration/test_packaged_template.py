@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -275,3 +276,21 @@ def test_operators_hear_of_dead_letters_refusals_to_serve_and_unfetchable_mail(s
         assert groups == set(_resources_of_type(sam, "AWS::Logs::LogGroup"))
         assert any(message in f["Properties"]["FilterPattern"] for f in filters)
         assert any(a["Properties"]["MetricName"] == metric for a in alarms.values())
+
+
+def test_the_packaged_template_passes_cfn_lint_without_a_warning(lambda_package):
+    """CloudFormation's own linter (with the SAM transform) finds no error and no warning."""
+    linted = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "cfn-lint"),
+            "--regions",
+            "ap-southeast-1",
+            "--",
+            str(lambda_package.out / "sam.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert linted.returncode == 0, linted.stdout + linted.stderr
