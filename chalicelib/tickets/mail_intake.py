@@ -124,9 +124,17 @@ def _customer_message(
     visible = visible_reply(mail.text, mail.html)
     limit = deps.policy.max_text_chars
     html = sanitize_html(mail.html, cid_urls=cid_urls) if mail.html else None
-    detail = (
-        f"attachments over the size limit were not kept: {', '.join(skipped)}" if skipped else None
-    )
+    notes = []
+    if skipped:
+        notes.append(f"attachments over the size limit were not kept: {', '.join(skipped)}")
+    if mail.dropped_attachments:
+        # The raw delivery (raw_s3_key) still holds every file.
+        notes.append(
+            f"{len(mail.dropped_attachments)} attachments over the limit of "
+            f"{len(mail.attachments)} per e-mail were not kept: "
+            f"{', '.join(mail.dropped_attachments)}"
+        )
+    detail = "; ".join(notes) or None
     return Message(
         id=message_item_id,
         ticket_id=ticket_id,

@@ -87,9 +87,11 @@ def build_mail(
     content_type: str,
     warnings: list[str],
     overrides: Mapping[str, str] | None = None,
+    dropped_attachments: Sequence[str] = (),
 ) -> InboundMail:
     """The mail with every header read the same way, whichever reader found it.
-    `overrides` (by lowercase header name) win over `headers`."""
+    `overrides` (by lowercase header name) win over `headers`; `dropped_attachments` names
+    the files left out over the attachment limit."""
     first: dict[str, str] = {}
     for name, value in headers:
         first.setdefault(name.strip().lower(), value)
@@ -143,6 +145,7 @@ def build_mail(
         bulk=verdict.bulk,
         machine_reason=verdict.reason,
         warnings=warnings,
+        dropped_attachments=list(dropped_attachments),
     )
 
 

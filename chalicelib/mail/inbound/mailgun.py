@@ -63,7 +63,8 @@ def parse_mailgun_form(
     warnings: list[str] = []
     headers = _message_headers(fields, limits, warnings)
     inline_ids = _content_id_map(fields.get("content-id-map"), warnings)
-    attachments = _attachments(files, inline_ids, limits, warnings)
+    dropped: list[str] = []
+    attachments = _attachments(files, inline_ids, limits, warnings, dropped)
     content_type = next((value for name, value in headers if name.lower() == "content-type"), "")
     html = fields.get("body-html") or None
     text = fields.get("body-plain") or ""
@@ -80,6 +81,7 @@ def parse_mailgun_form(
         attachments=attachments,
         content_type=content_type.split(";", 1)[0].strip().lower(),
         warnings=warnings,
+        dropped_attachments=dropped,
         overrides={
             "from": fields.get("from", ""),
             "subject": fields.get("subject", ""),
@@ -150,7 +152,9 @@ def _attachments(
     inline_ids: Mapping[str, str],
     limits: Limits,
     warnings: list[str],
+    dropped: list[str],
 ) -> list[InboundAttachment]:
+    """The uploads as attachments, up to the limit; the names of the rest go to `dropped`."""
     numbered = sorted(
         (int(match.group(1)), name) for name in files if (match := _ATTACHMENT_FIELD.match(name))
     )
@@ -160,6 +164,12 @@ def _attachments(
             warnings.append(
                 f"{len(numbered) - limits.max_attachments} attachments over the limit of "
                 f"{limits.max_attachments} dropped"
+            )
+            dropped.extend(
+                _dropped_name(files[later], later_position)
+                for later_position, (_, later) in enumerate(
+                    numbered[position - 1 :], start=position
+                )
             )
             break
         upload = files[name]
@@ -182,3 +192,9 @@ def _attachments(
             )
         )
     return attachments
+
+
+def _dropped_name(upload: object, position: int) -> str:
+    """The safe name of an upload left out (only its name is read)."""
+    filename = upload[0] if isinstance(upload, tuple) and upload else ""
+    return safe_filename(str(filename or ""), "application/octet-stream", position)

@@ -81,6 +81,7 @@ def _read(raw: bytes, recipient: str | None, sender: str | None, limits: Limits)
         attachments=reader.attachments,
         content_type=_content_type(message),
         warnings=warnings,
+        dropped_attachments=reader.dropped_attachments,
     )
 
 
@@ -119,7 +120,7 @@ class _PartReader:
         self.text_parts: list[str] = []
         self.html_parts: list[str] = []
         self.attached_message_texts: list[str] = []
-        self.dropped_attachments = 0
+        self.dropped_attachments: list[str] = []  # names of the files over the limit
 
     def read(self, message: Message) -> None:
         stack: list[tuple[Message, int]] = [(message, 0)]
@@ -153,7 +154,7 @@ class _PartReader:
             )
         if self.dropped_attachments:
             self.warnings.append(
-                f"{self.dropped_attachments} attachments over the limit of "
+                f"{len(self.dropped_attachments)} attachments over the limit of "
                 f"{self.limits.max_attachments} dropped"
             )
 
@@ -230,7 +231,7 @@ class _PartReader:
 
     def _add_attachment(self, attachment: InboundAttachment) -> None:
         if len(self.attachments) >= self.limits.max_attachments:
-            self.dropped_attachments += 1
+            self.dropped_attachments.append(attachment.filename)
             return
         self.attachments.append(attachment)
 

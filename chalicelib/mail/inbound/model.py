@@ -50,6 +50,8 @@ class InboundMail:
     bulk: bool
     machine_reason: str | None
     warnings: list[str] = field(default_factory=list)
+    # Files beyond the attachment limit, by name: left out of the ticket, kept in the raw mail.
+    dropped_attachments: list[str] = field(default_factory=list)
 
     @property
     def is_machine_generated(self) -> bool:
