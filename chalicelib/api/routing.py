@@ -26,6 +26,7 @@ from chalicelib.errors import (
     ValidationFailed,
 )
 from chalicelib.http_forms import URLENCODED
+from chalicelib.json_limits import MAX_JSON_DEPTH, JsonTooDeep, check_depth
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 
@@ -118,7 +119,11 @@ def _validation_failed(error: ValidationError, where: str) -> ValidationFailed:
 
 
 def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
-    raw = request.raw_body or b""
+    """The body as `model`: 413 over the size limit, 400 `missing_body` when empty, 400
+    `malformed_json` when not a JSON object or nested deeper than MAX_JSON_DEPTH (checked
+    before parsing), 422 naming the fields that do not fit.  Parsed once."""
+    body = request.raw_body or b""
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
     if len(raw) > get_settings().max_body_bytes:
         raise PayloadTooLarge(
             f"The request body is larger than {get_settings().max_body_bytes} bytes."
@@ -126,16 +131,21 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
     if not raw.strip():
         raise BadRequest("A JSON body is required.", code="missing_body")
     try:
-        decoded = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise BadRequest("The body is not valid JSON.", code="malformed_json") from e
-    if not isinstance(decoded, dict):
+        check_depth(raw)
+    except JsonTooDeep as e:
+        raise BadRequest(
+            f"The body nests deeper than {MAX_JSON_DEPTH} levels.", code="malformed_json"
+        ) from e
+    # Not a parse: the one parse is pydantic's, below (which reports invalid JSON itself).
+    if not raw.lstrip().startswith(b"{"):
         raise BadRequest("The body must be a JSON object.", code="malformed_json")
     from pydantic import ValidationError
 
     try:
         return model.model_validate_json(raw)
     except ValidationError as e:
+        if any(issue["type"] == "json_invalid" for issue in e.errors(include_url=False)):
+            raise BadRequest("The body is not valid JSON.", code="malformed_json") from e
         raise _validation_failed(e, "body") from e
 
 

@@ -64,13 +64,12 @@ def _signed_body(call: Call) -> tuple[bytes, str | None]:
     errors=(400, 401, 403, 415, 503),
 )
 def mailgun_events(call: Call) -> dict[str, str]:
-    import json
-
+    from chalicelib import json_limits
     from chalicelib.mail.delivery_events import record_mailgun_event
 
     try:
-        payload = json.loads(call.request.raw_body or b"")
-    except ValueError as e:
+        payload = json_limits.loads(call.request.raw_body or b"")
+    except ValueError as e:  # also undecodable bytes, and nesting past MAX_JSON_DEPTH
         raise BadRequest("The body is not valid JSON.", code="malformed_json") from e
     intake = bootstrap.inbound_intake()
     status = record_mailgun_event(
