@@ -14,6 +14,7 @@ from chalicelib.accounts.model import (
     User,
     Workspace,
 )
+from chalicelib.accounts.password_attempts import verify_password
 from chalicelib.accounts.passwords import check_password_policy
 from chalicelib.accounts.ports import AlreadyMember, EmailTaken, InvitationNoLongerPending
 from chalicelib.accounts.sessions import normalise_email, open_session
@@ -176,7 +177,7 @@ def accept(deps: AccountDeps, token: str, name: str, password: str) -> Acceptanc
             password_hash=deps.hasher.hash(password),
             created_at=now,
         )
-    elif not deps.hasher.verify(user.password_hash, password):
+    elif not verify_password(deps, invitation.email, user, password):
         raise Unauthenticated(
             "This e-mail already has an account: enter its password.", code="invalid_credentials"
         )

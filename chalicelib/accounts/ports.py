@@ -41,6 +41,14 @@ class InvitationNoLongerPending(Exception):
     pass
 
 
+class AttemptsUsedUp(Exception):
+    """No password attempt is left in the current window."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(retry_after_seconds)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class AccountsStore(Protocol):
     """Persistence of workspaces, users, members, credentials and invitations.
 
@@ -112,11 +120,15 @@ class AccountsStore(Protocol):
         the user if new and the membership, and the session.  Raises
         InvitationNoLongerPending, AlreadyMember, EmailTaken."""
 
-    def login_failures(self, email: str) -> tuple[int, int] | None:
-        """(failures, window start epoch) recorded for this e-mail, if any."""
+    def reserve_password_attempt(
+        self, subject: str, now_epoch: int, window_seconds: int, max_attempts: int
+    ) -> int:
+        """Atomically takes one of the `max_attempts` password attempts of the subject's
+        window (opening a window if none is current) and returns its number; raises
+        AttemptsUsedUp, whatever the concurrency, once they are all taken."""
 
-    def record_login_failure(self, email: str, now_epoch: int, window_seconds: int) -> None: ...
-    def clear_login_failures(self, email: str) -> None: ...
+    def clear_password_attempts(self, subject: str, attempt: int) -> None:
+        """Ends the window after a right password, unless attempts were taken after `attempt`."""
 
 
 class MailOutbox(Protocol):

@@ -14,8 +14,9 @@ from chalicelib.accounts.model import (
     User,
     Workspace,
 )
+from chalicelib.accounts.password_attempts import verify_password
 from chalicelib.clock import epoch
-from chalicelib.errors import NotFound, TooManyRequests, Unauthenticated
+from chalicelib.errors import NotFound, Unauthenticated
 from chalicelib.ids import new_secret_token, token_hash
 
 SESSION_PREFIX = "hts"
@@ -57,31 +58,13 @@ def open_session(deps: AccountDeps, user_id: str, workspace_id: str) -> tuple[st
 
 
 def log_in(deps: AccountDeps, email: str, password: str) -> LoginResult:
-    """Checks the password; throttles repeated failures per e-mail without revealing whether
-    the e-mail exists.  Writes: a session credential, or a failure count."""
+    """Checks the password behind the per-e-mail throttle (429 once the window's attempts are
+    used up), without revealing whether the e-mail exists.  Writes: the attempt counter and,
+    on success, a session credential."""
     address = normalise_email(email)
-    now = epoch(deps.clock.now())
-    window = deps.policy.login_window_seconds
-    recorded = deps.store.login_failures(address)
-    if recorded is not None:
-        failures, started = recorded
-        if started > now - window and failures >= deps.policy.login_max_failures:
-            raise TooManyRequests(
-                "Too many failed logins. Try again later.",
-                code="login_throttled",
-                retry_after_seconds=started + window - now,
-            )
     user = deps.store.find_user_by_email(address)
-    if user is None:
-        deps.hasher.verify_decoy(password)
-        ok = False
-    else:
-        ok = deps.hasher.verify(user.password_hash, password)
-    if not ok or user is None:
-        deps.store.record_login_failure(address, now, window)
+    if not verify_password(deps, address, user, password) or user is None:
         raise Unauthenticated("The e-mail or password is not right.", code="invalid_credentials")
-    if recorded is not None:
-        deps.store.clear_login_failures(address)
     memberships = deps.store.list_memberships_of_user(user.id, MAX_WORKSPACES_LISTED)
     if not memberships:
         raise Unauthenticated(

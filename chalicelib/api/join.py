@@ -102,7 +102,7 @@ def join_page(call: Call) -> Response:
     auth=False,
     produces=HTML,
     form="JoinForm",
-    errors=(400, 401, 404, 409, 410, 422),
+    errors=(400, 401, 404, 409, 410, 422, 429),
 )
 def join_submit(call: Call) -> Response:
     deps = bootstrap.account_deps()

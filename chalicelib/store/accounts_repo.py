@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib.accounts.model import (
@@ -21,6 +21,7 @@ from chalicelib.accounts.model import (
 )
 from chalicelib.accounts.ports import (
     AlreadyMember,
+    AttemptsUsedUp,
     EmailTaken,
     InvitationNoLongerPending,
     LastOwner,
@@ -530,35 +531,64 @@ class DynamoAccountsStore:
                 raise EmailTaken() from e
             raise
 
-    # -- login throttling -------------------------------------------------------------------
+    # -- password-attempt throttling ---------------------------------------------------------
 
-    def login_failures(self, email: str) -> tuple[int, int] | None:
-        """(failures, window start epoch) for this e-mail, or None if none recorded."""
+    def reserve_password_attempt(
+        self, subject: str, now_epoch: int, window_seconds: int, max_attempts: int
+    ) -> int:
+        """Counts one more attempt in the subject's window with a conditional update, so that
+        concurrent requests can never take more than `max_attempts`; returns its number."""
+        item = LoginThrottleItem(keys.login_throttle_pk(subject), keys.LOOKUP_SK)
+        for _ in range(3):
+            try:
+                # Same window, attempts left: take one, atomically.
+                item.update(
+                    actions=[LoginThrottleItem.failures.add(1)],
+                    condition=(LoginThrottleItem.window_started > now_epoch - window_seconds)
+                    & (LoginThrottleItem.failures < max_attempts),
+                )
+                return int(item.failures)
+            except UpdateError as e:
+                if e.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+            try:
+                # No window yet, or it ran out: open a new one with this attempt.
+                LoginThrottleItem(
+                    keys.login_throttle_pk(subject),
+                    keys.LOOKUP_SK,
+                    failures=1,
+                    window_started=now_epoch,
+                    expires_at=now_epoch + window_seconds,
+                ).save(
+                    condition=Item.pk.does_not_exist()
+                    | (LoginThrottleItem.window_started <= now_epoch - window_seconds)
+                )
+                return 1
+            except PutError as e:
+                if e.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+            current = self._throttle(subject)
+            if current is not None:
+                attempts, started = current
+                if started > now_epoch - window_seconds and attempts >= max_attempts:
+                    raise AttemptsUsedUp(started + window_seconds - now_epoch)
+            # Another request opened or cleared the window meanwhile: try again.
+        raise AttemptsUsedUp(1)
+
+    def _throttle(self, subject: str) -> tuple[int, int] | None:
         try:
-            item = LoginThrottleItem.get(keys.login_throttle_pk(email), keys.LOOKUP_SK)
+            item = LoginThrottleItem.get(
+                keys.login_throttle_pk(subject), keys.LOOKUP_SK, consistent_read=True
+            )
         except LoginThrottleItem.DoesNotExist:
             return None
         return int(item.failures), int(item.window_started)
 
-    def record_login_failure(self, email: str, now_epoch: int, window_seconds: int) -> None:
-        item = LoginThrottleItem(keys.login_throttle_pk(email), keys.LOOKUP_SK)
+    def clear_password_attempts(self, subject: str, attempt: int) -> None:
+        item = LoginThrottleItem(keys.login_throttle_pk(subject), keys.LOOKUP_SK)
         try:
-            # Same window: count one more, atomically.
-            item.update(
-                actions=[LoginThrottleItem.failures.add(1)],
-                condition=LoginThrottleItem.window_started > now_epoch - window_seconds,
-            )
-        except UpdateError as e:
+            # Only when no attempt was taken after this one: those still in flight stay counted.
+            item.delete(condition=LoginThrottleItem.failures == attempt)
+        except DeleteError as e:
             if e.cause_response_code != "ConditionalCheckFailedException":
                 raise
-            # No window yet, or it ran out: start a new one.
-            LoginThrottleItem(
-                keys.login_throttle_pk(email),
-                keys.LOOKUP_SK,
-                failures=1,
-                window_started=now_epoch,
-                expires_at=now_epoch + window_seconds,
-            ).save()
-
-    def clear_login_failures(self, email: str) -> None:
-        LoginThrottleItem(keys.login_throttle_pk(email), keys.LOOKUP_SK).delete()

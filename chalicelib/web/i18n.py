@@ -31,6 +31,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reason.weak_password": "The password needs at least 10 characters and must not be "
         "your e-mail address.",
         "reason.invalid_credentials": "That is not the password of this account.",
+        "reason.login_throttled": "Too many wrong passwords for this account. Try again later.",
         "reason.name_required": "Please enter your name.",
         "reason.unknown": "Something is not right with this request.",
         "hc.search": "Search",
@@ -78,6 +79,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reason.weak_password": "Le mot de passe doit faire au moins 10 caractères et être "
         "différent de ton adresse e-mail.",
         "reason.invalid_credentials": "Ce n'est pas le mot de passe de ce compte.",
+        "reason.login_throttled": "Trop de mots de passe erronés pour ce compte. Réessaie plus "
+        "tard.",
         "reason.name_required": "Indique ton nom.",
         "reason.unknown": "Quelque chose ne va pas avec cette demande.",
         "hc.search": "Rechercher",
