@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+from functools import lru_cache
 from typing import Any
 
 from chalicelib.errors import ValidationFailed
@@ -16,21 +18,64 @@ DECOY_HASH = (
 )
 
 
-def check_password_policy(password: str, email: str) -> None:
-    """Raises ValidationFailed naming the `password` field when the policy is not met."""
-    problems = []
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        problems.append(f"must be at most {MAX_PASSWORD_LENGTH} characters")
-    lowered = password.strip().lower()
-    if lowered == email.strip().lower() or lowered == email.split("@")[0].strip().lower():
-        problems.append("must not be your e-mail address")
-    if problems:
-        message = "password " + " and ".join(problems)
-        raise ValidationFailed(
+COMMON_PASSWORDS_CHECKED = 10_000
+
+# Why a password is refused: a stable key per problem (pages translate them) and its English.
+PROBLEMS = {
+    "too_short": f"must be at least {MIN_PASSWORD_LENGTH} characters",
+    "too_long": f"must be at most {MAX_PASSWORD_LENGTH} characters",
+    "blank": "must not be only spaces",
+    "control_characters": "must not contain control characters",
+    "email": "must not be your e-mail address",
+    "common": "is one of the most common passwords",
+}
+
+
+class WeakPassword(ValidationFailed):
+    """A password the policy refuses; `problems` are keys of PROBLEMS."""
+
+    def __init__(self, problems: list[str]) -> None:
+        message = "password " + " and ".join(PROBLEMS[p] for p in problems)
+        super().__init__(
             message, code="weak_password", details=[{"field": "password", "message": message}]
         )
+        self.problems = problems
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn's list, ranked by frequency in leaked passwords; 1.7 MB, so loaded on first use.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"][:COMMON_PASSWORDS_CHECKED])
+
+
+def is_common_password(password: str) -> bool:
+    return password.strip().casefold() in _common_passwords()
+
+
+def check_password_policy(password: str, email: str) -> None:
+    """Raises WeakPassword (422 naming the `password` field, saying why) when the password is
+    too short or long, blank, holds control characters, is the e-mail address or is one of
+    the 10,000 most common passwords."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append("too_short")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append("too_long")
+    if not password.strip():
+        problems.append("blank")
+    if any(unicodedata.category(c) == "Cc" for c in password):
+        problems.append("control_characters")
+    lowered = password.strip().lower()
+    if lowered and (
+        lowered == email.strip().lower() or lowered == email.split("@")[0].strip().lower()
+    ):
+        problems.append("email")
+    if len(password) <= MAX_PASSWORD_LENGTH and is_common_password(password):
+        problems.append("common")
+    if problems:
+        raise WeakPassword(problems)
 
 
 class Argon2PasswordHasher:

@@ -10,9 +10,11 @@ from chalice import Blueprint, Response
 from chalicelib import bootstrap
 from chalicelib.accounts import invitations
 from chalicelib.accounts.invitations import InvitationPreview
+from chalicelib.accounts.passwords import WeakPassword
 from chalicelib.api.routing import HTML, Call, operation, parse_form, schema
 from chalicelib.errors import HelptalError, ValidationFailed
 from chalicelib.settings import get_settings
+from chalicelib.web.csp import content_security_policy
 from chalicelib.web.i18n import pick_locale, reason, translator
 from chalicelib.web.render import render_page
 
@@ -20,16 +22,16 @@ bp = Blueprint(__name__)
 
 
 def _page(template: str, status: int, **context: object) -> Response:
+    body = render_page(template, **context)
     return Response(
-        body=render_page(template, **context),
+        body=body,
         status_code=status,
         headers={
             "Content-Type": HTML,
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",  # the URL holds the invitation secret
             "X-Frame-Options": "DENY",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-            "form-action 'self'; frame-ancestors 'none'",
+            "Content-Security-Policy": content_security_policy(body),
         },
     )
 
@@ -119,6 +121,8 @@ def join_submit(call: Call) -> Response:
         if not found.existing_account and not name:
             raise ValidationFailed("name is required", code="name_required")
         accepted = invitations.accept(deps, token, name or "-", password)
+    except WeakPassword as e:
+        return _form(call, found, e.status, [t[f"password.{p}"] for p in e.problems], name)
     except HelptalError as e:
         if e.code.startswith("invitation_"):
             return _invalid(call, e)

@@ -11,7 +11,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "join.name": "Your name",
         "join.password": "Choose a password",
         "join.password_existing": "Your Helptal password",
-        "join.password_hint": "At least 10 characters, not your e-mail address.",
+        "join.password_hint": "At least 10 characters; not your e-mail address nor a common "
+        "password.",
         "join.existing_hint": "This e-mail already has a Helptal account: enter its password.",
         "join.submit": "Join the team",
         "join.done_title": "Welcome to {workspace}",
@@ -33,6 +34,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reason.invalid_credentials": "That is not the password of this account.",
         "reason.login_throttled": "Too many wrong passwords for this account. Try again later.",
         "reason.name_required": "Please enter your name.",
+        "password.too_short": "The password needs at least 10 characters.",
+        "password.too_long": "The password can have at most 256 characters.",
+        "password.blank": "The password cannot be only spaces.",
+        "password.control_characters": "The password cannot contain control characters.",
+        "password.email": "The password cannot be your e-mail address.",
+        "password.common": "This password is one of the most common ones, and the first that "
+        "attackers try: choose another.",
         "reason.unknown": "Something is not right with this request.",
         "hc.search": "Search",
         "hc.search_placeholder": "Search the help centre",
@@ -58,7 +66,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "join.name": "Ton nom",
         "join.password": "Choisis un mot de passe",
         "join.password_existing": "Ton mot de passe Helptal",
-        "join.password_hint": "Au moins 10 caractères, différent de ton adresse e-mail.",
+        "join.password_hint": "Au moins 10 caractères ; ni ton adresse e-mail ni un mot de passe "
+        "courant.",
         "join.existing_hint": "Cette adresse a déjà un compte Helptal : saisis son mot de passe.",
         "join.submit": "Rejoindre l'équipe",
         "join.done_title": "Bienvenue chez {workspace}",
@@ -82,6 +91,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reason.login_throttled": "Trop de mots de passe erronés pour ce compte. Réessaie plus "
         "tard.",
         "reason.name_required": "Indique ton nom.",
+        "password.too_short": "Le mot de passe doit faire au moins 10 caractères.",
+        "password.too_long": "Le mot de passe peut faire au plus 256 caractères.",
+        "password.blank": "Le mot de passe ne peut pas être fait que d'espaces.",
+        "password.control_characters": "Le mot de passe ne peut pas contenir de caractères de "
+        "contrôle.",
+        "password.email": "Le mot de passe ne peut pas être ton adresse e-mail.",
+        "password.common": "Ce mot de passe fait partie des plus courants, les premiers "
+        "qu'essaient les attaquants : choisis-en un autre.",
         "reason.unknown": "Quelque chose ne va pas avec cette demande.",
         "hc.search": "Rechercher",
         "hc.search_placeholder": "Rechercher dans le centre d'aide",

@@ -57,6 +57,18 @@ def test_weak_password_is_explained_on_the_form_and_nothing_is_created(api):
     assert _get(api, f"/join/{token}").status_code == 200  # still usable
 
 
+def test_a_common_password_is_refused_on_the_form_in_the_visitors_language(api):
+    owner = api.sign_up()
+    token = invite(api, owner["token"], "bob@acme.test")
+    page = _post(api, f"/join/{token}?lang=fr", {"name": "Bob", "password": "password12"})
+    assert page.status_code == 422
+    assert "Ce mot de passe fait partie des plus courants" in page.body.decode()
+    page = _post(api, f"/join/{token}?lang=en", {"name": "Bob", "password": " " * 12})
+    assert page.status_code == 422
+    assert "The password cannot be only spaces." in page.body.decode()
+    assert _get(api, f"/join/{token}").status_code == 200  # still usable
+
+
 def test_missing_name_is_explained(api):
     owner = api.sign_up()
     token = invite(api, owner["token"], "bob@acme.test")

@@ -178,3 +178,29 @@ def test_bad_workspace_patch_changes_nothing(api):
 def test_health_reports_the_table_reachable(api):
     status, body, _ = api.request("GET", "/v1/health")
     assert (status, body) == (200, {"status": "ok", "table": "reachable"})
+
+
+def test_signup_refuses_blank_control_and_common_passwords_saying_why(api):
+    for password, why in [
+        (" " * 10, "must not be only spaces"),
+        ("\u0000" * 10, "must not contain control characters"),
+        ("password12", "is one of the most common passwords"),
+    ]:
+        status, body, _ = api.request(
+            "POST",
+            "/v1/signup",
+            {
+                "workspace_name": "Acme",
+                "name": "Ann",
+                "email": "ann@acme.test",
+                "password": password,
+            },
+        )
+        assert status == 422, password
+        assert body["error"]["code"] == "weak_password"
+        assert body["error"]["details"][0]["field"] == "password"
+        assert why in body["error"]["details"][0]["message"]
+    status, _body, _ = api.request(
+        "POST", "/v1/auth/login", {"email": "ann@acme.test", "password": "password12"}
+    )
+    assert status == 401  # nothing was created

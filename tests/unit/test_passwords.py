@@ -42,3 +42,30 @@ def test_the_decoy_costs_what_a_real_password_costs():
     hasher = Argon2PasswordHasher()
     assert extract_parameters(DECOY_HASH) == extract_parameters(hasher.hash("any password 1"))
     assert hasher.verify(DECOY_HASH, "decoy-password-for-timing") is False
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        (" " * 10, "blank"),
+        ("\t \u3000" * 4, "blank"),
+        ("\x00" * 10, "control_characters"),
+        ("correct horse\x07battery", "control_characters"),
+        ("password12", "common"),
+        ("QwertyUIOP", "common"),
+        ("1234567890", "common"),
+    ],
+)
+def test_blank_control_character_and_common_passwords_are_refused_saying_why(password, problem):
+    from chalicelib.accounts.passwords import PROBLEMS, WeakPassword
+
+    with pytest.raises(WeakPassword) as caught:
+        check_password_policy(password, "ann@acme.test")
+    assert problem in caught.value.problems
+    assert caught.value.code == "weak_password"
+    assert PROBLEMS[problem] in caught.value.message
+    assert caught.value.details == [{"field": "password", "message": caught.value.message}]
+
+
+def test_an_uncommon_passphrase_with_spaces_and_accents_passes():
+    check_password_policy("  crème brûlée au café  ", "ann@acme.test")
