@@ -10,12 +10,14 @@ from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
 from chalicelib.api.routing import Call, operation
 from chalicelib.lazy import lazy_module
-from chalicelib.tickets import mailbox_admin
+from chalicelib.tickets import forwarding, mailbox_admin
 from chalicelib.tickets.mailbox import ACK_PLACEHOLDERS, MailboxSettings
 
 if TYPE_CHECKING:
     from chalicelib.api.schemas import (
         ForwardingAddressIn,
+        ForwardingAddressOut,
+        ForwardingConfirmationIn,
         HeldMailListOut,
         MailboxSettingsIn,
         MailboxSettingsOut,
@@ -34,6 +36,10 @@ def _settings_out(call: Call, settings: MailboxSettings) -> MailboxSettingsOut:
     return schemas.MailboxSettingsOut(
         inbound_address=f"{workspace.slug}@{deps.policy.inbound_mail_domain}",
         forwarding_addresses=settings.forwarding_addresses,
+        forwarding=[
+            schemas.ForwardingAddressOut.model_validate(a)
+            for a in forwarding.list_addresses(deps, call.member.workspace_id)
+        ],
         acknowledgement={
             "enabled": ack.enabled,
             "subject": ack.subject,
@@ -90,29 +96,47 @@ def put_settings(call: Call) -> MailboxSettingsOut:
     bp,
     "POST",
     "/v1/mail/addresses",
-    summary="Register an address of yours whose mail comes straight to this inbox",
+    summary="Register an address of yours whose mail should come to this inbox; it stays "
+    "pending until confirmed, and the answer names the address to forward its mail to",
     tag="mail",
     body="ForwardingAddressIn",
-    response="MailboxSettingsOut",
+    response="ForwardingAddressOut",
     status=201,
     roles=MANAGERS,
-    errors=(400, 401, 403, 409, 422),
+    errors=(400, 401, 403, 409, 422, 429),
 )
-def add_address(call: Call) -> MailboxSettingsOut:
+def add_address(call: Call) -> ForwardingAddressOut:
     body: ForwardingAddressIn = call.body
-    return _settings_out(
-        call,
-        mailbox_admin.add_forwarding_address(
-            bootstrap.ticket_deps(), call.member, str(body.address)
-        ),
+    added = forwarding.request_address(bootstrap.ticket_deps(), call.member, str(body.address))
+    return schemas.ForwardingAddressOut.model_validate(added)
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/mail/addresses/{address}/confirm",
+    summary="Confirm a pending forwarding address with the code from its confirmation e-mail",
+    tag="mail",
+    body="ForwardingConfirmationIn",
+    response="ForwardingAddressOut",
+    roles=MANAGERS,
+    errors=(400, 401, 403, 404, 409, 422),
+)
+def confirm_address(call: Call) -> ForwardingAddressOut:
+    from urllib.parse import unquote
+
+    body: ForwardingConfirmationIn = call.body
+    confirmed = forwarding.confirm_with_code(
+        bootstrap.ticket_deps(), call.member, unquote(call.params["address"]), body.code
     )
+    return schemas.ForwardingAddressOut.model_validate(confirmed)
 
 
 @operation(
     bp,
     "DELETE",
     "/v1/mail/addresses/{address}",
-    summary="Remove a forwarding address",
+    summary="Remove a forwarding address, confirmed or pending",
     tag="mail",
     status=204,
     roles=MANAGERS,
@@ -121,9 +145,7 @@ def add_address(call: Call) -> MailboxSettingsOut:
 def remove_address(call: Call) -> None:
     from urllib.parse import unquote
 
-    mailbox_admin.remove_forwarding_address(
-        bootstrap.ticket_deps(), call.member, unquote(call.params["address"])
-    )
+    forwarding.remove_address(bootstrap.ticket_deps(), call.member, unquote(call.params["address"]))
 
 
 @operation(

@@ -53,3 +53,55 @@ def invitation_mail(
         f"<p>{escape(str(words['expiry']))}<br>{escape(str(words['ignore']))}</p>"
     )
     return RenderedMail(subject=subject, text=text, html=html)
+
+
+_FORWARDING_CONFIRMATION = {
+    "en": {
+        "subject": "Confirm that {workspace} on Helptal may receive mail sent to {address}",
+        "intro": "The {workspace} team asked Helptal, their helpdesk, to receive the mail sent "
+        "to {address}.",
+        "forward": "If you own this address and agree, forward its mail to {forward_to}: "
+        "this e-mail, once forwarded, confirms it on its own.",
+        "code": "Or give the {workspace} team this confirmation code: {code}",
+        "expiry": "The code expires in 7 days.",
+        "ignore": "If you did not expect this e-mail, ignore it: nothing changes without "
+        "your confirmation.",
+        "token": "Confirmation reference (used by Helptal, keep it in the message): {token}",
+    },
+    "fr": {
+        "subject": "Confirme que {workspace} sur Helptal peut recevoir le courrier envoyé à "
+        "{address}",
+        "intro": "L'équipe {workspace} a demandé à Helptal, son outil de support, de recevoir "
+        "le courrier envoyé à {address}.",
+        "forward": "Si cette adresse est la tienne et que tu es d'accord, transfère son "
+        "courrier à {forward_to} : cet e-mail, une fois transféré, la confirme tout seul.",
+        "code": "Ou donne à l'équipe {workspace} ce code de confirmation : {code}",
+        "expiry": "Le code expire dans 7 jours.",
+        "ignore": "Si tu n'attendais pas cet e-mail, ignore-le : rien ne change sans ta "
+        "confirmation.",
+        "token": "Référence de confirmation (utilisée par Helptal, garde-la dans le message) : "
+        "{token}",
+    },
+}
+
+
+def forwarding_confirmation_mail(
+    locale: str, *, workspace: str, address: str, forward_to: str, code: str, token: str
+) -> RenderedMail:
+    """The e-mail sent to a forwarding address before it may route mail: a code for a person
+    to pass on, and a token the inbound path recognises when the mail comes back forwarded.
+    Names are escaped in HTML; there is no link (a link scanner must not confirm)."""
+    words = _FORWARDING_CONFIRMATION.get(locale, _FORWARDING_CONFIRMATION["en"])
+    values = {
+        "workspace": workspace,
+        "address": address,
+        "forward_to": forward_to,
+        "code": code,
+        "token": token,
+    }
+    paragraphs = ["intro", "forward", "code", "expiry", "ignore", "token"]
+    subject = " ".join(words["subject"].format(**values).split())
+    text = "\n\n".join(words[name].format(**values) for name in paragraphs) + "\n"
+    html_values = {k: escape(v) for k, v in values.items()}
+    html = "".join(f"<p>{escape(words[name]).format(**html_values)}</p>" for name in paragraphs)
+    return RenderedMail(subject=subject, text=text, html=html)

@@ -203,6 +203,13 @@ def mail_address_pk(address: str) -> str:
     return f"MAILADDR#{address}"
 
 
+FORWARDING_CLAIM_PREFIX = "FWDCLAIM#"
+
+
+def forwarding_claim_sk(address: str) -> str:
+    return f"{FORWARDING_CLAIM_PREFIX}{address}"
+
+
 def sender_rate_sk(sender: str, hour: int) -> str:
     return "RATE#" + hashlib.sha256(sender.encode()).hexdigest()[:32] + f"#{hour}"
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from chalicelib.ids import new_id
 from chalicelib.store import keys
 from chalicelib.store.models import (
+    ForwardingClaimItem,
     HeldMailItem,
     Item,
     MailAddressLookup,
@@ -22,11 +23,14 @@ from chalicelib.store.transactions import cancellation_reasons, transaction
 from chalicelib.tickets.mailbox import (
     Acknowledgement,
     AddressTaken,
+    ClaimGone,
+    ForwardingClaim,
     HeldMail,
     MailboxSettings,
     StaleMailboxSettings,
 )
 
+CONFIRMED = "confirmed"
 RATE_WINDOW_SECONDS = 3600
 UNROUTED_KEPT_SECONDS = 30 * 24 * 3600
 HELD_KEPT_SECONDS = 30 * 24 * 3600
@@ -42,6 +46,18 @@ def _held(item: HeldMailItem) -> HeldMail:
         reason=item.reason,
         held_at=item.held_at,
         content_type=item.content_type,
+    )
+
+
+def _claim(workspace_id: str, item: ForwardingClaimItem) -> ForwardingClaim:
+    return ForwardingClaim(
+        workspace_id=workspace_id,
+        address=item.address,
+        nonce=item.nonce,
+        requested_at=item.requested_at,
+        sent_at=item.sent_at,
+        expires_at=datetime.fromtimestamp(int(item.expires_at or 0), UTC),
+        wrong_codes=int(item.wrong_codes or 0),
     )
 
 
@@ -101,16 +117,23 @@ class DynamoMailboxStore:
                 raise StaleMailboxSettings() from e
             raise
 
-    def claim_address(self, workspace_id: str, settings: MailboxSettings, address: str) -> None:
-        """The lookup and the settings' list change together (one transaction)."""
+    def confirm_claim(
+        self, workspace_id: str, settings: MailboxSettings, claim: ForwardingClaim
+    ) -> None:
+        """The lookup, the settings' list and the end of the claim change together."""
+        address = claim.address
         if address in settings.forwarding_addresses:
+            self.drop_claim(workspace_id, address)
             return
         updated = replace(settings, forwarding_addresses=[*settings.forwarding_addresses, address])
         try:
             with transaction() as tx:
                 tx.save(
                     MailAddressLookup(
-                        keys.mail_address_pk(address), keys.LOOKUP_SK, workspace_id=workspace_id
+                        keys.mail_address_pk(address),
+                        keys.LOOKUP_SK,
+                        workspace_id=workspace_id,
+                        status=CONFIRMED,
                     ),
                     condition=Item.pk.does_not_exist(),
                 )
@@ -118,8 +141,67 @@ class DynamoMailboxStore:
                     self._settings_item(workspace_id, updated),
                     condition=_unchanged_since(settings),
                 )
+                tx.delete(
+                    ForwardingClaimItem(
+                        keys.workspace_pk(workspace_id), keys.forwarding_claim_sk(address)
+                    ),
+                    condition=ForwardingClaimItem.nonce == claim.nonce,
+                )
         except TransactWriteError as e:
+            if cancellation_reasons(e)[2:3] == ["ConditionalCheckFailed"]:
+                raise ClaimGone() from e
             _settings_refused(e, AddressTaken)
+
+    def save_claim(self, claim: ForwardingClaim) -> None:
+        ForwardingClaimItem(
+            keys.workspace_pk(claim.workspace_id),
+            keys.forwarding_claim_sk(claim.address),
+            address=claim.address,
+            nonce=claim.nonce,
+            requested_at=claim.requested_at,
+            sent_at=claim.sent_at,
+            wrong_codes=claim.wrong_codes,
+            expires_at=int(claim.expires_at.timestamp()),
+        ).save()
+
+    def get_claim(self, workspace_id: str, address: str) -> ForwardingClaim | None:
+        try:
+            item = ForwardingClaimItem.get(
+                keys.workspace_pk(workspace_id), keys.forwarding_claim_sk(address)
+            )
+        except ForwardingClaimItem.DoesNotExist:
+            return None
+        return _claim(workspace_id, item)
+
+    def list_claims(self, workspace_id: str, limit: int) -> list[ForwardingClaim]:
+        return [
+            _claim(workspace_id, item)
+            for item in ForwardingClaimItem.query(
+                keys.workspace_pk(workspace_id),
+                ForwardingClaimItem.sk.startswith(keys.FORWARDING_CLAIM_PREFIX),
+                limit=limit,
+            )
+        ]
+
+    def drop_claim(self, workspace_id: str, address: str) -> None:
+        ForwardingClaimItem(
+            keys.workspace_pk(workspace_id), keys.forwarding_claim_sk(address)
+        ).delete()
+
+    def note_wrong_code(self, workspace_id: str, address: str) -> int:
+        item = ForwardingClaimItem(
+            keys.workspace_pk(workspace_id), keys.forwarding_claim_sk(address)
+        )
+        try:
+            item.update(
+                actions=[ForwardingClaimItem.wrong_codes.add(1)],
+                condition=ForwardingClaimItem.pk.exists(),
+            )
+        except UpdateError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                raise ClaimGone() from e
+            raise
+        return int(item.wrong_codes)
 
     def release_address(self, workspace_id: str, settings: MailboxSettings, address: str) -> None:
         remaining = [a for a in settings.forwarding_addresses if a != address]
@@ -139,12 +221,15 @@ class DynamoMailboxStore:
             _settings_refused(e, None)
 
     def workspace_of_address(self, address: str) -> str | None:
+        """Only a confirmed address routes mail (items without a status predate pending
+        claims, which were never written here: they are confirmed)."""
         try:
-            return str(
-                MailAddressLookup.get(keys.mail_address_pk(address), keys.LOOKUP_SK).workspace_id
-            )
+            lookup = MailAddressLookup.get(keys.mail_address_pk(address), keys.LOOKUP_SK)
         except MailAddressLookup.DoesNotExist:
             return None
+        if lookup.status not in (None, CONFIRMED):
+            return None
+        return str(lookup.workspace_id)
 
     def count_sender(self, workspace_id: str, sender: str, hour: int) -> int:
         item = SenderRateItem(keys.workspace_pk(workspace_id), keys.sender_rate_sk(sender, hour))

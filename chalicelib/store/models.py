@@ -31,6 +31,7 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | who has a ticket open                       | Query PK=WS#<ws>#T#<ticket>, begins_with VIEWER#  |
 | mailbox settings                            | GetItem PK=WS#<ws>, SK=SETTINGS#MAILBOX           |
 | workspace of a forwarding address           | GetItem PK=MAILADDR#<address>, SK=LOOKUP          |
+| pending forwarding-address claims           | Query PK=WS#<ws>, SK begins_with FWDCLAIM#        |
 | a sender's mail this hour (rate limit)      | UpdateItem ADD PK=WS#<ws>, SK=RATE#<hash>#<hour>  |
 | held mail                                   | Query PK=WS#<ws>, SK begins_with HELD# (newest)   |
 | mail for no workspace (operators)           | PutItem PK=UNROUTED#<date>, SK=<id> (30-day TTL)  |
@@ -339,9 +340,20 @@ class MailboxSettingsItem(Item, discriminator="mailbox_settings"):
 
 
 class MailAddressLookup(Item, discriminator="mail_address"):
-    """A forwarding address a workspace registered (unique across workspaces)."""
+    """A forwarding address a workspace confirmed (unique across workspaces)."""
 
     workspace_id = UnicodeAttribute()
+    status = UnicodeAttribute(null=True)  # "confirmed"; absent on items older than the status
+
+
+class ForwardingClaimItem(Item, discriminator="forwarding_claim"):
+    """A workspace's pending claim on a forwarding address (expires unconfirmed)."""
+
+    address = UnicodeAttribute()
+    nonce = UnicodeAttribute()
+    requested_at = UTCDateTimeAttribute()
+    sent_at = UTCDateTimeAttribute()
+    wrong_codes = NumberAttribute(default=0)
 
 
 class SenderRateItem(Item, discriminator="sender_rate"):

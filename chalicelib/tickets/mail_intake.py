@@ -239,6 +239,10 @@ def receive_mail(
         return Intake("unrouted", reason="no workspace has this address")
     workspace_id, reply_token = routed
     logger.append_keys(workspace_id=workspace_id)
+    from chalicelib.tickets.forwarding import confirm_from_mail
+
+    if confirm_from_mail(deps, workspace_id, mail):  # our confirmation mail, forwarded back
+        return Intake("ignored", workspace_id, reason="forwarding address confirmation")
     machine_reason = mail.machine_reason or ("sent by us" if _from_us(deps, mail) else None)
     if machine_reason:
         logger.info("machine-generated mail not ticketed", extra={"reason": machine_reason})

@@ -63,9 +63,23 @@ class MailboxStore(Protocol):
     def save_settings(self, workspace_id: str, settings: MailboxSettings) -> None:
         """Raises StaleMailboxSettings when they changed since `settings` was read."""
 
-    def claim_address(self, workspace_id: str, settings: MailboxSettings, address: str) -> None:
-        """Adds the address to `settings` (as read) and claims it, atomically.  Raises
-        AddressTaken when another workspace has it, StaleMailboxSettings as above."""
+    def confirm_claim(
+        self, workspace_id: str, settings: MailboxSettings, claim: ForwardingClaim
+    ) -> None:
+        """Atomically: takes the address (unique across workspaces), adds it to `settings`
+        (as read) and ends the pending claim.  Raises AddressTaken when another workspace
+        has it, StaleMailboxSettings as above, ClaimGone when the claim was removed."""
+
+    def save_claim(self, claim: ForwardingClaim) -> None:
+        """Writes a pending claim (replacing the workspace's earlier one for the address)."""
+
+    def get_claim(self, workspace_id: str, address: str) -> ForwardingClaim | None: ...
+    def list_claims(self, workspace_id: str, limit: int) -> list[ForwardingClaim]:
+        """The workspace's pending claims, expired ones included (callers check)."""
+
+    def drop_claim(self, workspace_id: str, address: str) -> None: ...
+    def note_wrong_code(self, workspace_id: str, address: str) -> int:
+        """Adds one to the claim's wrong confirmation codes; returns the new count."""
 
     def release_address(self, workspace_id: str, settings: MailboxSettings, address: str) -> None:
         """Removes the address from `settings` (as read) and frees it, atomically."""
@@ -82,8 +96,26 @@ class MailboxStore(Protocol):
         """Mail for no workspace: kept (30 days) for the operators, never dropped silently."""
 
 
+@dataclass(frozen=True)
+class ForwardingClaim:
+    """A workspace's pending claim on a forwarding address, until confirmed.  `nonce` keys
+    its confirmation code and token; another workspace may hold a claim on the same address."""
+
+    workspace_id: str
+    address: str
+    nonce: str
+    requested_at: datetime
+    sent_at: datetime
+    expires_at: datetime
+    wrong_codes: int = 0
+
+
 class AddressTaken(Exception):
     pass
+
+
+class ClaimGone(Exception):
+    """The pending claim was removed (or replaced) while it was being confirmed."""
 
 
 class StaleMailboxSettings(Exception):

@@ -1,4 +1,5 @@
-"""Changing a workspace's mailbox settings, and letting held mail through."""
+"""Changing a workspace's mailbox settings, and letting held mail through (forwarding
+addresses: chalicelib/tickets/forwarding.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from chalicelib.tickets.deps import TicketDeps
 from chalicelib.tickets.mailbox import (
     ACK_PLACEHOLDERS,
     Acknowledgement,
-    AddressTaken,
     HeldMail,
     MailboxSettings,
     StaleMailboxSettings,
@@ -24,7 +24,7 @@ WRITE_ATTEMPTS = 10
 T = TypeVar("T")
 
 
-def _retrying(write: Callable[[], T]) -> T:
+def write_settings(write: Callable[[], T]) -> T:
     """Settings are read, changed and written back unless someone else wrote meanwhile."""
     return retry_stale(
         write,
@@ -37,7 +37,7 @@ def _retrying(write: Callable[[], T]) -> T:
     )
 
 
-def _require_manager(principal: Principal) -> None:
+def require_manager(principal: Principal) -> None:
     if not principal.role.can_manage_members:
         raise Forbidden(
             "Only owners and admins can change mailbox settings.", code="forbidden_role"
@@ -67,7 +67,7 @@ def update_settings(
     clear_body: bool,
     sender_rate_per_hour: int | None,
 ) -> MailboxSettings:
-    _require_manager(principal)
+    require_manager(principal)
     _check_placeholders("subject", ack_subject)
     _check_placeholders("body", ack_body)
 
@@ -87,44 +87,7 @@ def update_settings(
         deps.mailbox.save_settings(principal.workspace_id, updated)
         return replace(updated, revision=current.revision + 1)
 
-    return _retrying(write)
-
-
-def add_forwarding_address(deps: TicketDeps, principal: Principal, address: str) -> MailboxSettings:
-    """Mail sent straight to this address (e.g. support@your-company) lands in this inbox."""
-    _require_manager(principal)
-    address = address.strip().lower()
-    if address.endswith("@" + deps.policy.inbound_mail_domain.lower()):
-        raise ValidationFailed(
-            "That is already one of your Helptal addresses.",
-            code="own_domain_address",
-            details=[{"field": "address", "message": "a Helptal address"}],
-        )
-
-    def write() -> None:
-        settings = deps.mailbox.get_settings(principal.workspace_id)
-        deps.mailbox.claim_address(principal.workspace_id, settings, address)
-
-    try:
-        _retrying(write)
-    except AddressTaken:
-        raise Conflict(
-            "Another workspace already uses this address.", code="address_taken"
-        ) from None
-    return deps.mailbox.get_settings(principal.workspace_id)
-
-
-def remove_forwarding_address(deps: TicketDeps, principal: Principal, address: str) -> None:
-    _require_manager(principal)
-    address = address.strip().lower()
-
-    def write() -> None:
-        settings = deps.mailbox.get_settings(principal.workspace_id)
-        if address not in settings.forwarding_addresses:
-            raise NotFound("No such forwarding address.", code="address_not_found")
-        deps.mailbox.release_address(principal.workspace_id, settings, address)
-
-    _retrying(write)
+    return write_settings(write)
 
 
 def held_mail(deps: TicketDeps, principal: Principal) -> list[HeldMail]:

@@ -108,15 +108,30 @@ def test_unknown_placeholders_and_bad_values_are_refused(api, owner):
     assert settings["acknowledgement"]["body"] is None and settings["sender_rate_per_hour"] == 20
 
 
-def test_mail_to_a_registered_forwarding_address_lands_in_the_inbox(api, owner, mail_in):
-    status, settings, _ = api.request(
-        "POST", "/v1/mail/addresses", {"address": "Support@Acme.test"}, token=owner["token"]
+def _confirmed_address(api, owner, address):
+    """Adds a forwarding address and confirms it with the code mailed to it."""
+    status, added, _ = api.request(
+        "POST", "/v1/mail/addresses", {"address": address}, token=owner["token"]
     )
-    assert (status, settings["forwarding_addresses"]) == (201, ["support@acme.test"])
+    assert (status, added["status"]) == (201, "pending")
+    [mail] = [
+        json.loads(m["Body"])
+        for m in drain_mail_queue()
+        if json.loads(m["Body"])["to"] == [address.lower()]
+    ]
+    code = next(line.rpartition(": ")[2] for line in mail["text"].splitlines() if "code:" in line)
+    path = f"/v1/mail/addresses/{address.lower().replace('@', '%40')}/confirm"
+    return api.request("POST", path, {"code": code}, token=owner["token"])
+
+
+def test_mail_to_a_confirmed_forwarding_address_lands_in_the_inbox(api, owner, mail_in):
+    status, confirmed, _ = _confirmed_address(api, owner, "Support@Acme.test")
+    assert (status, confirmed["status"]) == (200, "confirmed")
+    settings = api.request("GET", "/v1/mail/settings", token=owner["token"])[1]
+    assert settings["forwarding_addresses"] == ["support@acme.test"]
     other = api.sign_up(workspace="Globex", email="gus@globex.test")
-    status, body, _ = api.request(
-        "POST", "/v1/mail/addresses", {"address": "support@acme.test"}, token=other["token"]
-    )
+    drain_mail_queue()
+    status, body, _ = _confirmed_address(api, other, "support@acme.test")
     assert (status, body["error"]["code"]) == (409, "address_taken")
     mail_in(recipient="support@acme.test", subject="Via our own domain")
     assert [t["subject"] for t in _tickets(api, owner)] == ["Via our own domain"]
@@ -129,21 +144,32 @@ def test_mail_to_a_registered_forwarding_address_lands_in_the_inbox(api, owner, 
 
 
 def test_settings_changed_at_the_same_time_keep_every_change(api, owner):
-    """Admins adding addresses while others reword the acknowledgement: no change is lost.
-    (Run on the domain functions: the framework's test client is not safe across threads
-    for different routes.)"""
+    """Admins confirming addresses while others reword the acknowledgement: no change is
+    lost.  (Run on the domain functions: the framework's test client is not safe across
+    threads for different routes.)"""
     from concurrent.futures import ThreadPoolExecutor
 
     from chalicelib import bootstrap
     from chalicelib.accounts.sessions import authenticate
-    from chalicelib.tickets import mailbox_admin
+    from chalicelib.tickets import forwarding, mailbox_admin
 
     deps = bootstrap.ticket_deps()
     principal = authenticate(bootstrap.account_deps(), f"Bearer {owner['token']}", None)
+    for n in (1, 3, 5, 7):
+        forwarding.request_address(deps, principal, f"team{n}@acme.test")
+    codes = {
+        json.loads(m["Body"])["to"][0]: next(
+            line.rpartition(": ")[2]
+            for line in json.loads(m["Body"])["text"].splitlines()
+            if "code:" in line
+        )
+        for m in drain_mail_queue()
+    }
 
     def change(n):
         if n % 2:
-            mailbox_admin.add_forwarding_address(deps, principal, f"team{n}@acme.test")
+            address = f"team{n}@acme.test"
+            forwarding.confirm_with_code(deps, principal, address, codes[address])
         else:
             mailbox_admin.update_settings(
                 deps,
