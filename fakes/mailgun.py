@@ -386,12 +386,21 @@ def inbound_form(
     signing_key: str = DEFAULT_WEBHOOK_SIGNING_KEY,
     timestamp: int | None = None,
     token: str | None = None,
+    spf: str | None = "Pass",
+    dkim: str | None = None,
+    dkim_domain: str | None = None,
 ) -> tuple[bytes, str]:
     """A route `forward()` post in parsed mode: `(body, content_type)`.
 
     Multipart when there are attachments (files `attachment-1..N`, `attachment-count`,
     `content-id-map` for inline ones), urlencoded otherwise, as Mailgun does.  The stripped-*
     fields default to the full bodies and are left out when `parsing_failed`.
+
+    Mailgun's verdicts head the headers: `X-Mailgun-Spf: <spf>` (default Pass: the envelope
+    sender's own domain allows the sending host; left out when None) and, when `dkim` is
+    given, `X-Mailgun-Dkim-Check-Result: <dkim>` with a DKIM-Signature for `dkim_domain`
+    (default: the From domain).  So a mail whose envelope and From share a domain is
+    authenticated by default, and one whose From differs from the envelope is not.
     """
     from_header = from_header or sender
     message_id = message_id or make_msgid(domain=sender.rpartition("@")[2] or "example.test")
@@ -402,6 +411,9 @@ def inbound_form(
         ("Date", date),
         ("Message-Id", message_id),
     ]
+    headers[1:1] = mailgun_verdicts(
+        spf=spf, dkim=dkim, dkim_domain=dkim_domain or _domain(from_header)
+    )
     if in_reply_to:
         headers.append(("In-Reply-To", in_reply_to))
     if references:
@@ -467,12 +479,18 @@ def inbound_mime(
     signing_key: str = DEFAULT_WEBHOOK_SIGNING_KEY,
     timestamp: int | None = None,
     token: str | None = None,
+    spf: str | None = None,
+    dkim: str | None = None,
+    dkim_domain: str | None = None,
 ) -> tuple[bytes, str]:
     """A route `forward()` post in raw MIME mode (URL ending in `mime`): `(body, content_type)`.
 
     `from` and `subject` are read from the message; `sender` defaults to its From address.
-    `body-mime` carries `raw_mime` byte for byte (urlencoded unless `multipart`).
+    `body-mime` carries `raw_mime` byte for byte (urlencoded unless `multipart`), unless
+    `spf` or `dkim` are given: then Mailgun's verdict headers are put before it (see
+    `with_verdicts`).
     """
+    raw_mime = with_verdicts(raw_mime, spf=spf, dkim=dkim, dkim_domain=dkim_domain)
     parsed = message_from_bytes(raw_mime)
     from_header = str(parsed.get("From", ""))
     envelope_sender = sender or (getaddresses([from_header])[0][1] if from_header else "")
@@ -488,6 +506,53 @@ def inbound_mime(
         body, content_type = encode_multipart_formdata(fields, boundary=secrets.token_hex(16))
         return body, content_type
     return urlencode(fields).encode("ascii"), "application/x-www-form-urlencoded"
+
+
+def _domain(address_header: str) -> str:
+    pairs = getaddresses([address_header])
+    return pairs[0][1].rpartition("@")[2].lower() if pairs else ""
+
+
+def mailgun_verdicts(
+    *, spf: str | None, dkim: str | None = None, dkim_domain: str | None = None
+) -> list[tuple[str, str]]:
+    """The headers Mailgun adds on receipt with its SPF and DKIM verdicts (and, with a DKIM
+    verdict, a DKIM-Signature for `dkim_domain`)."""
+    headers: list[tuple[str, str]] = []
+    if spf is not None:
+        headers.append(("X-Mailgun-Spf", spf))
+    if dkim is not None:
+        headers.append(("X-Mailgun-Dkim-Check-Result", dkim))
+        headers.append(
+            (
+                "DKIM-Signature",
+                f"v=1; a=rsa-sha256; c=relaxed/relaxed; d={dkim_domain or 'example.test'}; "
+                "s=k1; h=from:to:subject; bh=aGVsbG8=; b=c2lnbmF0dXJl",
+            )
+        )
+    return headers
+
+
+def with_verdicts(
+    raw_mime: bytes,
+    *,
+    spf: str | None = None,
+    dkim: str | None = None,
+    dkim_domain: str | None = None,
+) -> bytes:
+    """`raw_mime` with Mailgun's verdict headers put first, as Mailgun adds them on receipt
+    (unchanged when neither `spf` nor `dkim` is given).  The DKIM domain defaults to the
+    From domain."""
+    if spf is None and dkim is None:
+        return raw_mime
+    if dkim is not None and dkim_domain is None:
+        dkim_domain = _domain(str(message_from_bytes(raw_mime).get("From", "")))
+    newline = b"\r\n" if b"\r\n" in raw_mime.split(b"\n", 1)[0] + b"\n" else b"\n"
+    lines = b"".join(
+        f"{name}: {value}".encode() + newline
+        for name, value in mailgun_verdicts(spf=spf, dkim=dkim, dkim_domain=dkim_domain)
+    )
+    return lines + raw_mime
 
 
 def _envelope_sender(raw_mime: bytes, sender: str | None) -> str:

@@ -67,6 +67,8 @@ def ticket_out(ticket: Ticket) -> dict[str, Any]:
         "last_customer_message_id": ticket.last_customer_message_id,
         "merged_into": ticket.merged_into,
         "follow_up_of": ticket.follow_up_of,
+        "sender_verified": ticket.sender_verified,
+        "unverified_reply_to": ticket.unverified_reply_to,
     }
 
 
@@ -101,6 +103,8 @@ def message_out(message: Message) -> MessageOut:
             if message.original_text is not None
             else None
         ),
+        sender_verified=message.sender_verified,
+        from_member=message.from_member,
     )
 
 

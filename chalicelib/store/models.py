@@ -259,6 +259,8 @@ class TicketItem(Item, discriminator="ticket"):
 
 class TicketTagItem(Item, discriminator="ticket_tag"):
     """Puts a ticket in the tag's view (GSI2), sorted by the ticket's last activity."""
+    sender_unverified = BooleanAttribute(null=True)  # absent on most tickets: verified
+    unverified_reply_to = UnicodeAttribute(null=True)
 
     gsi2pk = UnicodeAttribute(attr_name="GSI2PK")
     gsi2sk = UnicodeAttribute(attr_name="GSI2SK")
@@ -294,6 +296,8 @@ class MessageIdLookup(Item, discriminator="message_id"):
     ticket_id = UnicodeAttribute()
     message_item_id = UnicodeAttribute()
 
+    sender_verified = BooleanAttribute(null=True)
+    from_member = BooleanAttribute(null=True)
 
 class ActivityItem(Item, discriminator="activity"):
     activity_id = UnicodeAttribute()

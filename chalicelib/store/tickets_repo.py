@@ -83,6 +83,8 @@ def _ticket_item(ticket: Ticket) -> TicketItem:
         last_customer_message_id=ticket.last_customer_message_id,
         merged_into=ticket.merged_into,
         follow_up_of=ticket.follow_up_of,
+        sender_unverified=True if not ticket.sender_verified else None,
+        unverified_reply_to=ticket.unverified_reply_to,
         message_count=ticket.message_count,
         revision=ticket.revision,
     )
@@ -115,6 +117,8 @@ def _ticket(item: TicketItem) -> Ticket:
         last_customer_message_id=item.last_customer_message_id,
         merged_into=item.merged_into,
         follow_up_of=item.follow_up_of,
+        sender_verified=not item.sender_unverified,
+        unverified_reply_to=item.unverified_reply_to,
         message_count=int(item.message_count or 0),
         revision=int(item.revision or 0),
     )
@@ -156,6 +160,8 @@ def _message_item(message: Message) -> MessageItem:
         created_at=message.created_at,
         original_text=message.original_text,
         original_language=message.original_language,
+        sender_verified=message.sender_verified,
+        from_member=True if message.from_member else None,
     )
 
 
@@ -183,6 +189,8 @@ def _message(item: MessageItem) -> Message:
         created_at=item.created_at,
         original_text=item.original_text,
         original_language=item.original_language,
+        sender_verified=item.sender_verified,
+        from_member=bool(item.from_member),
     )
 
 

@@ -92,6 +92,8 @@ class NewTicket:
     status: TicketStatus = TicketStatus.NEW
     assignee_id: str | None = None
     follow_up_of: str | None = None
+    sender_verified: bool = True  # False: mail whose From SPF/DKIM did not prove
+    unverified_reply_to: str | None = None
 
 
 def open_ticket(
@@ -130,11 +132,17 @@ def open_ticket(
             updated_at=now,
             last_activity_at=now,
             follow_up_of=new.follow_up_of,
+            sender_verified=new.sender_verified,
+            unverified_reply_to=new.unverified_reply_to,
         )
         message = first_message(ticket)
         if message is not None:
             ticket = replace(ticket, message_count=1, last_customer_message_id=message.id)
         entries = [activity(ticket, actor, "created", None, ticket.number, now)]
+        if not new.sender_verified:
+            entries.append(
+                activity(ticket, actor, "sender_not_verified", None, new.unverified_reply_to, now)
+            )
         try:
             deps.store.create_ticket(ticket, message, entries, contact if is_new else None)
         except StaleTicket:

@@ -27,7 +27,7 @@ from chalicelib.tickets.model import (
 )
 from chalicelib.tickets.ports import DuplicateMessage
 from chalicelib.tickets.reply_address import parse_recipient
-from chalicelib.tickets.threading import Thread, find_thread
+from chalicelib.tickets.threading import Thread, find_thread, member_user_id_of
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,17 @@ def _from_us(deps: TicketDeps, mail: InboundMail) -> bool:
     """Mail we sent ourselves (a forwarding loop): never ticketed again."""
     domain = mail.from_address.rpartition("@")[2]
     return domain in (deps.policy.inbound_mail_domain.lower(), deps.policy.mail_domain.lower())
+
+
+def _loops_back(deps: TicketDeps, mail: InboundMail) -> bool:
+    """An X-Loop header naming one of our domains: mail that went round through us once."""
+    ours = ("@" + deps.policy.inbound_mail_domain.lower(), "@" + deps.policy.mail_domain.lower())
+    return any(
+        domain in value.lower()
+        for name, value in mail.headers
+        if name.strip().lower() == "x-loop"
+        for domain in ours
+    )
 
 
 def _message_key(mail: InboundMail, raw_key: str) -> str:
@@ -110,6 +121,9 @@ def _customer_message(
     raw_key: str,
     author: str,
     kind: MessageKind,
+    *,
+    sender_verified: bool = False,
+    from_member: bool = False,
 ) -> Message:
     from chalicelib.mail.replies import visible_reply
     from chalicelib.mail.sanitize import sanitize_html
@@ -156,6 +170,8 @@ def _customer_message(
         delivery_detail=detail,
         created_at=deps.clock.now(),
         raw_s3_key=raw_key,
+        sender_verified=sender_verified,
+        from_member=from_member,
     )
 
 
@@ -165,17 +181,29 @@ def _our_addresses(deps: TicketDeps, addresses: list[str]) -> set[str]:
 
 
 def _append(
-    deps: TicketDeps, thread: Thread, mail: InboundMail, message_key: str, raw_key: str
+    deps: TicketDeps,
+    thread: Thread,
+    mail: InboundMail,
+    message_key: str,
+    raw_key: str,
+    sender_verified: bool,
 ) -> tuple[Ticket, str]:
-    """Adds the mail to the thread's ticket; returns the ticket and the new message's id."""
+    """Adds the mail to the thread's ticket as a customer-side message (a member's mail too:
+    mail never speaks for a member); returns the ticket and the new message's id."""
     ticket_id = thread.ticket.id
     workspace_id = thread.ticket.workspace_id
-    if thread.sender_is_member:
-        author, kind = f"user:{thread.member_user_id}", MessageKind.REPLY
-    else:
-        author, kind = "", MessageKind.CUSTOMER
+    author, kind = "", MessageKind.CUSTOMER
     message = _customer_message(
-        deps, mail, workspace_id, ticket_id, message_key, raw_key, author, kind
+        deps,
+        mail,
+        workspace_id,
+        ticket_id,
+        message_key,
+        raw_key,
+        author,
+        kind,
+        sender_verified=sender_verified,
+        from_member=thread.sender_is_member,
     )
 
     def write() -> Ticket:
@@ -213,7 +241,7 @@ def _append(
             updated,
             entries,
             message=posted,
-            new_contact=contact if is_new and not thread.sender_is_member else None,
+            new_contact=contact if is_new else None,
         )
         return updated
 
@@ -243,7 +271,11 @@ def receive_mail(
 
     if confirm_from_mail(deps, workspace_id, mail):  # our confirmation mail, forwarded back
         return Intake("ignored", workspace_id, reason="forwarding address confirmation")
-    machine_reason = mail.machine_reason or ("sent by us" if _from_us(deps, mail) else None)
+    machine_reason = (
+        mail.machine_reason
+        or ("sent by us" if _from_us(deps, mail) else None)
+        or ("x-loop" if _loops_back(deps, mail) else None)
+    )
     if machine_reason:
         logger.info("machine-generated mail not ticketed", extra={"reason": machine_reason})
         return Intake("ignored", workspace_id, reason=machine_reason)
@@ -251,13 +283,18 @@ def receive_mail(
     already = deps.store.find_ticket_by_message_id(workspace_id, message_key)
     if already:
         return Intake("duplicate", workspace_id, already)
+    from chalicelib.mail.inbound.sender_auth import authenticate_headers
+
+    authentication = authenticate_headers(
+        mail.headers, from_address=mail.from_address, envelope_sender=mail.sender
+    )
+    verified = authentication.verified
     settings = deps.mailbox.get_settings(workspace_id)
     if not released:
         hour = int(now.timestamp()) // 3600
-        if (
-            deps.mailbox.count_sender(workspace_id, mail.from_address, hour)
-            > settings.sender_rate_per_hour
-        ):
+        # An unproven From is free text: count the envelope sender that really sent it.
+        rate_key = mail.from_address if verified else (mail.sender or mail.from_address)
+        if deps.mailbox.count_sender(workspace_id, rate_key, hour) > settings.sender_rate_per_hour:
             deps.mailbox.hold(
                 HeldMail(
                     id=hashlib.sha256(message_key.encode()).hexdigest()[:26],
@@ -271,25 +308,47 @@ def receive_mail(
                 )
             )
             return Intake("held", workspace_id, reason="sender over the hourly rate")
-    thread = find_thread(deps, workspace_id, mail, reply_token)
+    thread = find_thread(deps, workspace_id, mail, reply_token, sender_verified=verified)
+    if thread is not None and not thread.joins:
+        logger.info(
+            "unverified sender cites a ticket: opened apart",
+            extra={"cited_ticket_id": thread.ticket.id, "reason": authentication.reason},
+        )
     try:
-        if thread is not None and thread.ticket.status is not TicketStatus.CLOSED:
-            ticket, message_id = _append(deps, thread, mail, message_key, raw_key)
+        if thread is not None and thread.joins and thread.ticket.status is not TicketStatus.CLOSED:
+            ticket, message_id = _append(deps, thread, mail, message_key, raw_key, verified)
             deps.events.publish(
                 "message.received",
                 workspace_id,
                 {"ticket_id": ticket.id, "message_id": message_id, "from": mail.from_address},
             )
             return Intake("appended", workspace_id, ticket.id)
-        follow_up_of = thread.ticket.id if thread is not None else None
-        ticket = _open_from_mail(deps, workspace_id, mail, message_key, raw_key, follow_up_of)
+        follow_up_of = thread.ticket.id if thread is not None and thread.joins else None
+        unverified_reply_to = thread.ticket.id if thread is not None and not thread.joins else None
+        from_member = (
+            thread.sender_is_member
+            if thread is not None
+            else member_user_id_of(deps, workspace_id, mail.from_address) is not None
+        )
+        ticket = _open_from_mail(
+            deps,
+            workspace_id,
+            mail,
+            message_key,
+            raw_key,
+            follow_up_of,
+            sender_verified=verified,
+            unverified_reply_to=unverified_reply_to,
+            from_member=from_member,
+        )
     except DuplicateMessage:
         return Intake(
             "duplicate",
             workspace_id,
             deps.store.find_ticket_by_message_id(workspace_id, message_key),
         )
-    if settings.acknowledgement.enabled:
+    if settings.acknowledgement.enabled and verified:
+        # Only to a proven sender: an acknowledgement to a forged From is backscatter.
         _acknowledge(deps, ticket, message_key, settings)
     return Intake("follow_up" if follow_up_of else "created", workspace_id, ticket.id)
 
@@ -354,6 +413,10 @@ def _open_from_mail(
     message_key: str,
     raw_key: str,
     follow_up_of: str | None,
+    *,
+    sender_verified: bool,
+    unverified_reply_to: str | None,
+    from_member: bool,
 ) -> Ticket:
     ours = _our_addresses(deps, mail.to + mail.cc)
     cc = [a for a in mail.cc + mail.to if a not in ours and a != mail.from_address]
@@ -365,6 +428,8 @@ def _open_from_mail(
         cc=cc,
         tags=[],
         follow_up_of=follow_up_of,
+        sender_verified=sender_verified,
+        unverified_reply_to=unverified_reply_to,
     )
     prepared: dict[str, Message] = {}
 
@@ -379,6 +444,8 @@ def _open_from_mail(
                 raw_key,
                 f"contact:{ticket.requester_id}",
                 MessageKind.CUSTOMER,
+                sender_verified=sender_verified,
+                from_member=from_member,
             )
         return replace(prepared["message"], author=f"contact:{ticket.requester_id}")
 

@@ -98,6 +98,10 @@ class Message:
     # A reply sent translated: what the agent wrote, in their language (never sent).
     original_text: str | None = None
     original_language: str | None = None
+    # Mail in: whether SPF/DKIM proved the From address (None: not an e-mail), and whether
+    # that address is a member's (still a customer-side message: mail never speaks for a member).
+    sender_verified: bool | None = None
+    from_member: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,10 @@ class Ticket:
     last_customer_message_id: str | None = None
     merged_into: str | None = None
     follow_up_of: str | None = None
+    # Opened by mail whose From address SPF/DKIM did not prove; `unverified_reply_to` is the
+    # ticket that mail claimed to continue (not joined: an agent merges it if it is genuine).
+    sender_verified: bool = True
+    unverified_reply_to: str | None = None
     message_count: int = 0
     revision: int = 0  # optimistic lock: every write checks and bumps it
 

@@ -1,9 +1,16 @@
 """Which ticket an incoming e-mail belongs to.
 
-In order: the signed reply address it was sent to; then its In-Reply-To and References
-against the Message-IDs stored for the workspace.  A match only counts when the sender
-belongs to that conversation (requester, CC participant or a member of the team): mail from
-a stranger who cites someone else's Message-ID starts a ticket of its own."""
+Two proofs let a mail join an existing ticket:
+- the signed per-ticket reply address it was sent to (a secret only the ticket's mail
+  carries), when the From address is the ticket's requester or a CC participant, or a
+  member's address that SPF/DKIM proved;
+- its In-Reply-To and References against the Message-IDs stored for the workspace, only when
+  SPF/DKIM proved the From address (`sender_verified`, see mail/inbound/sender_auth.py) and
+  that address belongs to the conversation (requester, CC participant or a member).
+
+A mail from a conversation's address that cites it without that proof does not join it: it
+comes back as `Thread(..., joins=False)` so that a new ticket, marked "sender not verified",
+can point at it.  A stranger who cites someone else's Message-ID starts a ticket of its own."""
 
 from __future__ import annotations
 
@@ -20,9 +27,14 @@ MAX_REFERENCES_CHECKED = 20
 
 @dataclass(frozen=True)
 class Thread:
+    """The ticket a mail continues.  `sender_is_member`: the From address is a member's
+    (the mail still stays customer-side).  `joins` False: the mail cites this ticket but
+    its sender is not proven, so it must not be added to it."""
+
     ticket: Ticket
     sender_is_member: bool
     member_user_id: str | None
+    joins: bool = True
 
 
 def _follow_merges(deps: TicketDeps, ticket: Ticket) -> Ticket:
@@ -36,7 +48,7 @@ def _follow_merges(deps: TicketDeps, ticket: Ticket) -> Ticket:
     return ticket
 
 
-def _member_id(deps: TicketDeps, workspace_id: str, address: str) -> str | None:
+def member_user_id_of(deps: TicketDeps, workspace_id: str, address: str) -> str | None:
     user = deps.accounts.find_user_by_email(address)
     if user is None or deps.accounts.get_member(workspace_id, user.id) is None:
         return None
@@ -44,30 +56,46 @@ def _member_id(deps: TicketDeps, workspace_id: str, address: str) -> str | None:
 
 
 def find_thread(
-    deps: TicketDeps, workspace_id: str, mail: InboundMail, reply_token: str | None
+    deps: TicketDeps,
+    workspace_id: str,
+    mail: InboundMail,
+    reply_token: str | None,
+    *,
+    sender_verified: bool = False,
 ) -> Thread | None:
-    """The conversation `mail` continues, or None for a new one."""
-    candidates: list[str] = []
+    """The conversation `mail` continues, or None for a new one.  `sender_verified`: SPF or
+    DKIM proved the From address.  Reads only (tickets, message-id lookups, members)."""
+    candidates: list[tuple[str, bool]] = []  # (ticket id, cited through the reply address)
     token_ticket = ticket_of_token(deps.policy.reply_address_secret, workspace_id, reply_token)
     if token_ticket:
-        candidates.append(token_ticket)
+        candidates.append((token_ticket, True))
     cited = [*reversed(mail.in_reply_to), *reversed(mail.references)]
     for message_id in list(dict.fromkeys(cited))[:MAX_REFERENCES_CHECKED]:
         ticket_id = deps.store.find_ticket_by_message_id(workspace_id, message_id)
-        if ticket_id and ticket_id not in candidates:
-            candidates.append(ticket_id)
+        if ticket_id and all(ticket_id != known for known, _ in candidates):
+            candidates.append((ticket_id, False))
     member_id: str | None = None
     member_checked = False
-    for ticket_id in candidates:
+    unproven: Thread | None = None
+    for ticket_id, by_reply_address in candidates:
         ticket = deps.store.get_ticket(workspace_id, ticket_id)
         if ticket is None:
             continue
         ticket = _follow_merges(deps, ticket)
         if mail.from_address in ticket.participants:
-            return Thread(ticket, sender_is_member=False, member_user_id=None)
-        if not member_checked:
-            member_id = _member_id(deps, workspace_id, mail.from_address)
-            member_checked = True
-        if member_id:
-            return Thread(ticket, sender_is_member=True, member_user_id=member_id)
-    return None
+            # The reply address is a secret sent to the participants: proof enough for them.
+            joins = sender_verified or by_reply_address
+            thread = Thread(ticket, sender_is_member=False, member_user_id=None, joins=joins)
+        else:
+            if not member_checked:
+                member_id = member_user_id_of(deps, workspace_id, mail.from_address)
+                member_checked = True
+            if not member_id:
+                continue
+            thread = Thread(
+                ticket, sender_is_member=True, member_user_id=member_id, joins=sender_verified
+            )
+        if thread.joins:
+            return thread
+        unproven = unproven or thread
+    return unproven

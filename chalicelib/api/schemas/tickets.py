@@ -115,6 +115,14 @@ class MessageOut(Outgoing):
         default=None,
         description="A reply sent translated: the agent's text before translation (not sent).",
     )
+    sender_verified: bool | None = Field(
+        default=None,
+        description="Mail in: whether SPF or DKIM proved the From address (null: not e-mail).",
+    )
+    from_member: bool = Field(
+        default=False,
+        description="Mail in from a member's address: shown as a customer-side message.",
+    )
 
 
 class ActivityOut(Outgoing):
@@ -146,6 +154,14 @@ class TicketOut(Outgoing):
     last_customer_message_id: str | None
     merged_into: str | None
     follow_up_of: str | None
+    sender_verified: bool = Field(
+        default=True,
+        description="False: opened by mail whose From address SPF/DKIM did not prove.",
+    )
+    unverified_reply_to: str | None = Field(
+        default=None,
+        description="The ticket an unverified mail claimed to continue (merge it if genuine).",
+    )
 
 
 class TicketListOut(Outgoing):

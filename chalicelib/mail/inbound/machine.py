@@ -48,6 +48,8 @@ def judge_machine_mail(
         reasons.append("delivery report")
     if sender is not None and sender.strip().strip("<>").strip() == "":
         reasons.append("empty envelope sender")
+    elif "return-path" in values and values["return-path"].strip("<> \t") == "":
+        reasons.append("empty return-path")  # the null sender, as the MTA wrote it down
     for address in (from_address, sender or ""):
         if address.split("@", 1)[0].lower() in _DAEMON_LOCAL_PARTS:
             reasons.append("mailer-daemon sender")

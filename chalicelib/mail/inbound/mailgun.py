@@ -21,7 +21,8 @@ _HEADER_FIELDS = (
     "From", "To", "Cc", "Reply-To", "Subject", "Date", "Message-Id", "In-Reply-To",
     "References", "Auto-Submitted", "Precedence", "List-Id", "List-Unsubscribe",
     "X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress", "Content-Type",
-    "Return-Path", "Delivered-To", "X-Original-To",
+    "Return-Path", "Delivered-To", "X-Original-To", "X-Loop", "X-Mailgun-Spf",
+    "X-Mailgun-Dkim-Check-Result", "DKIM-Signature",
 )  # fmt: skip
 
 
