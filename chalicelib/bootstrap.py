@@ -24,7 +24,9 @@ def clock() -> Clock:
 def sqs_client() -> Any:
     import boto3
 
-    return boto3.client("sqs", region_name=get_settings().region)
+    from chalicelib.store.aws_outage import client_config
+
+    return boto3.client("sqs", region_name=get_settings().region, config=client_config())
 
 
 @lru_cache(maxsize=1)
@@ -86,11 +88,12 @@ def account_deps() -> AccountDeps:
 @lru_cache(maxsize=1)
 def s3_client() -> Any:
     import boto3
-    from botocore.config import Config
+
+    from chalicelib.store.aws_outage import client_config
 
     # SigV4 presigned links (the only kind newer regions such as ap-southeast-1 accept).
     return boto3.client(
-        "s3", region_name=get_settings().region, config=Config(signature_version="s3v4")
+        "s3", region_name=get_settings().region, config=client_config(signature_version="s3v4")
     )
 
 

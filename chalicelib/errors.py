@@ -90,8 +90,26 @@ class TooManyRequests(HelptalError):
 
 
 class ServiceUnavailable(HelptalError):
+    """Worth retrying later: answered with Retry-After (unless the raiser gave one)."""
+
     status = 503
     code = "service_unavailable"
+    retry_after_seconds = 5
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            code=code,
+            details=details,
+            headers={"Retry-After": str(self.retry_after_seconds), **(headers or {})},
+        )
 
 
 class ProviderUnavailable(Exception):

@@ -12,9 +12,10 @@ from chalice import Chalice, Response
 from chalice.app import Request
 
 from chalicelib import readiness
-from chalicelib.api.routing import JSON, error_body
+from chalicelib.api.routing import JSON, aws_unavailable, error_body, error_response
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
+from chalicelib.store.aws_outage import is_aws_outage
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
@@ -84,9 +85,13 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
     try:
         # Fail closed: never sign or verify with an empty key (logged with the missing names).
         response = _not_configured() if readiness.problems() else get_response(request)
-    except Exception:
-        logger.exception("unhandled error", extra={"path": _path(request)})
-        response = _internal_error()
+    except Exception as e:
+        if is_aws_outage(e):
+            logger.warning("AWS unavailable", extra={"path": _path(request), "error": repr(e)})
+            response = error_response(aws_unavailable())
+        else:
+            logger.exception("unhandled error", extra={"path": _path(request)})
+            response = _internal_error()
     if response.status_code >= 400:
         response = _in_house_error_shape(response)
     response.headers[REQUEST_ID_HEADER] = request_id

@@ -23,12 +23,14 @@ from chalicelib.errors import (
     Forbidden,
     HelptalError,
     PayloadTooLarge,
+    ServiceUnavailable,
     ValidationFailed,
 )
 from chalicelib.http_forms import URLENCODED
 from chalicelib.json_limits import MAX_JSON_DEPTH, JsonTooDeep, check_depth
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
+from chalicelib.store.aws_outage import RETRY_AFTER_SECONDS, is_aws_outage
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -95,6 +97,14 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     if details:
         error["details"] = details
     return {"error": error}
+
+
+def aws_unavailable() -> ServiceUnavailable:
+    """What a request that met an AWS outage (unreachable, timed out, throttled) answers."""
+    return ServiceUnavailable(
+        "The service is briefly unavailable; try again shortly.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def error_response(error: HelptalError) -> Response:
@@ -253,6 +263,11 @@ def operation(
                 return to_response(handler(call), status)
             except HelptalError as e:
                 return error_response(e)
+            except Exception as e:
+                if not is_aws_outage(e):
+                    raise  # a bug: Chalice logs it and answers 500
+                logger.warning("AWS unavailable", extra={"error": repr(e)})
+                return error_response(aws_unavailable())
 
         view.__name__ = handler.__name__
         view.__doc__ = handler.__doc__

@@ -19,8 +19,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.clock import Clock, epoch
-from chalicelib.errors import BadRequest, ServiceUnavailable
-from chalicelib.http_forms import parse_form
+from chalicelib.errors import BadRequest, HelptalError, ServiceUnavailable
+from chalicelib.http_forms import FormData, parse_form
 from chalicelib.ids import new_id
 from chalicelib.tickets.deps import BlobStore
 
@@ -69,13 +69,12 @@ def accept_inbound_delivery(intake: InboundIntake, raw: bytes, content_type: str
     The token is claimed first, so a captured signature cannot carry a second (altered)
     body; if keeping or queueing the delivery then fails, the claim is released and the
     error makes Mailgun retry: nothing is lost.  Writes: token, S3 object, SQS message."""
-    from chalicelib.providers.mailgun_webhooks import verify_inbound
 
     form = parse_form(
         raw, content_type, max_body_bytes=MAX_INBOUND_BYTES, binary_fields=BINARY_FIELDS
     )
     now = intake.clock.now()
-    if not verify_inbound(form, intake.signing_key, intake.guard, now.timestamp()):
+    if not _verify_and_claim(intake, form, now):
         return "duplicate"
     key = f"inbound/{now:%Y/%m/%d}/{new_id()}"
     _keep_and_queue(
@@ -97,11 +96,10 @@ def accept_stored_notification(intake: InboundIntake, raw: bytes, content_type: 
     Only the notification is kept: the worker fetches the message.  Writes: token, S3
     object, SQS message (`kind` "stored")."""
     from chalicelib.mail.inbound.stored import read_stored_notification
-    from chalicelib.providers.mailgun_webhooks import verify_inbound
 
     form = parse_form(raw, content_type, max_body_bytes=MAX_NOTIFICATION_BYTES)
     now = intake.clock.now()
-    if not verify_inbound(form, intake.signing_key, intake.guard, now.timestamp()):
+    if not _verify_and_claim(intake, form, now):
         return "duplicate"
     token = form.fields.get("token", "")
     try:
@@ -123,6 +121,22 @@ def accept_stored_notification(intake: InboundIntake, raw: bytes, content_type: 
         },
     )
     return "queued"
+
+
+def _verify_and_claim(intake: InboundIntake, form: FormData, now: datetime) -> bool:
+    """`verify_inbound` of the post's signature fields: False for a token already claimed.
+    The claim is a write: when it fails (the table unreachable), raises `ServiceUnavailable`
+    (503 `intake_unavailable`) so Mailgun retries; a refused signature raises as before."""
+    from chalicelib.providers.mailgun_webhooks import verify_inbound
+
+    try:
+        return verify_inbound(form, intake.signing_key, intake.guard, now.timestamp())
+    except HelptalError:
+        raise
+    except Exception as e:
+        raise ServiceUnavailable(
+            "Could not record the delivery; it will be retried.", code="intake_unavailable"
+        ) from e
 
 
 def _keep_and_queue(

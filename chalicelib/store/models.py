@@ -72,6 +72,11 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.settings import get_settings
+from chalicelib.store.aws_outage import (
+    CONNECT_TIMEOUT_SECONDS,
+    MAX_ATTEMPTS,
+    READ_TIMEOUT_SECONDS,
+)
 
 
 class ByUserIndex(GlobalSecondaryIndex["Item"]):
@@ -106,9 +111,10 @@ class Item(Model):
     class Meta:
         table_name = get_settings().table_name
         region = get_settings().region
-        connect_timeout_seconds = 2
-        read_timeout_seconds = 5
-        max_retry_attempts = 3
+        # Give up within seconds when DynamoDB is unreachable or hangs (see aws_outage).
+        connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
+        read_timeout_seconds = READ_TIMEOUT_SECONDS
+        max_retry_attempts = MAX_ATTEMPTS - 1
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
