@@ -13,6 +13,7 @@ from chalicelib import bootstrap
 from chalicelib.api.routing import HTML, JSON, Call, operation
 from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
+from chalicelib.web.csp import content_security_policy
 from chalicelib.web.i18n import pick_locale, translator
 from chalicelib.web.render import render_page
 
@@ -25,6 +26,8 @@ public = lazy_module("chalicelib.kb.public")
 helpcentre = lazy_module("chalicelib.kb.helpcentre")
 bp = Blueprint(__name__)
 PAGE_CACHE = "public, max-age=300"
+# Articles and logos show images from this site or any https URL (the editor allows both).
+PAGE_IMAGES = ("'self'", "https:")
 SEARCH_LIMIT = 10
 
 
@@ -77,6 +80,10 @@ def _send(
         # Without a locale in the URL the language comes from Accept-Language.
         "Vary": "Accept-Language",
     }
+    if content_type == HTML:  # on a 304 too: it replaces the cached page's headers
+        headers["Content-Security-Policy"] = content_security_policy(
+            body, images=PAGE_IMAGES, frame_ancestors="'self'"
+        )
     if status == 200 and call.request.headers.get("if-none-match") == tag:
         return Response(body="", status_code=304, headers=headers)
     return Response(body=body, status_code=status, headers=headers)

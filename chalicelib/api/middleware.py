@@ -16,6 +16,7 @@ from chalicelib.api.routing import JSON, aws_unavailable, error_body, error_resp
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
 from chalicelib.store.aws_outage import is_aws_outage
+from chalicelib.web.csp import content_security_policy
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
@@ -96,6 +97,9 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
         response = _in_house_error_shape(response)
     response.headers[REQUEST_ID_HEADER] = request_id
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if _is_html(response) and "Content-Security-Policy" not in response.headers:
+        body = response.body if isinstance(response.body, str) else ""
+        response.headers["Content-Security-Policy"] = content_security_policy(body)
     response.headers.setdefault("Cache-Control", "no-store")
     logger.info(
         "request handled",
@@ -107,6 +111,11 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
         },
     )
     return response
+
+
+def _is_html(response: Response) -> bool:
+    content_type = str(response.headers.get("Content-Type", ""))
+    return content_type.split(";", 1)[0].strip().lower() == "text/html"
 
 
 def _path(request: Any) -> str | None:
