@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from chalicelib.accounts.api_keys import revoke_keys_of
 from chalicelib.accounts.deps import AccountDeps
 from chalicelib.accounts.model import Member, Page, Principal, Role
 from chalicelib.accounts.ports import LastOwner, MemberChanged
 from chalicelib.errors import Conflict, Forbidden, NotFound
+
+# Each key is two deletes; with the membership and the owner count, well within a transaction.
+KEYS_REVOKED_WITH_MEMBERSHIP = 40
 
 
 def list_members(
@@ -49,12 +53,17 @@ def change_role(deps: AccountDeps, principal: Principal, user_id: str, role: Rol
 
 
 def remove_member(deps: AccountDeps, principal: Principal, user_id: str) -> None:
-    """Members may remove themselves (leave); owners/admins may remove others."""
+    """Members may remove themselves (leave); owners/admins may remove others.  The API keys
+    the member holds are revoked with the membership (an owner transfers those to keep first).
+
+    Writes: the membership, the owner count and the first keys in one transaction; any
+    further keys after it (they stop working with the membership anyway)."""
     target = _member_of_workspace(deps, principal, user_id)
     if target.user_id != principal.user_id:
         _require_authority_over(principal, target, None)
+    held = deps.store.list_member_api_keys(target.workspace_id, target.user_id)
     try:
-        deps.store.remove_member(target)
+        deps.store.remove_member(target, held[:KEYS_REVOKED_WITH_MEMBERSHIP])
     except LastOwner:
         raise Conflict(
             "A workspace needs at least one owner; make someone else owner first.",
@@ -62,6 +71,8 @@ def remove_member(deps: AccountDeps, principal: Principal, user_id: str) -> None
         ) from None
     except MemberChanged:
         raise _changed_meanwhile() from None
+    # The rest, and any key made while the member was being removed.
+    revoke_keys_of(deps, target.workspace_id, target.user_id)
 
 
 def _changed_meanwhile() -> Conflict:

@@ -71,6 +71,10 @@ class Credential:
     user_id: str | None = None
     api_key_id: str | None = None
     role: Role | None = None
+    # API keys: the member the key belongs to (it works while they are a member) and when
+    # its use was last recorded (epoch seconds; recorded at most once a minute).
+    member_id: str | None = None
+    last_used_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,9 @@ class ApiKey:
     token_hash: str
     created_by: str
     created_at: datetime
+    # The member the key belongs to: revoked when they leave, unless an owner transfers it.
+    member_id: str | None = None
+    last_used_at: datetime | None = None
 
 
 class InvitationStatus(StrEnum):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from chalicelib.accounts.model import (
@@ -39,6 +41,10 @@ class MemberChanged(Exception):
 
 class InvitationNoLongerPending(Exception):
     pass
+
+
+class ApiKeyChanged(Exception):
+    """The API key was transferred or revoked by someone else since it was read."""
 
 
 class AttemptsUsedUp(Exception):
@@ -88,8 +94,9 @@ class AccountsStore(Protocol):
     def change_role(self, member: Member, new_role: Role) -> Member:
         """Raises LastOwner if this would leave the workspace with no owner."""
 
-    def remove_member(self, member: Member) -> None:
-        """Raises LastOwner if this would leave the workspace with no owner."""
+    def remove_member(self, member: Member, revoked_keys: Sequence[ApiKey] = ()) -> None:
+        """Removes the membership and revokes `revoked_keys` (at most 45), atomically.
+        Raises LastOwner if this would leave the workspace with no owner."""
 
     def put_credential(self, credential: Credential) -> None: ...
     def get_credential(self, token_hash: str) -> Credential | None: ...
@@ -99,6 +106,14 @@ class AccountsStore(Protocol):
     def list_api_keys(self, workspace_id: str) -> list[ApiKey]: ...
     def get_api_key(self, workspace_id: str, api_key_id: str) -> ApiKey | None: ...
     def delete_api_key(self, api_key: ApiKey) -> None: ...
+    def list_member_api_keys(self, workspace_id: str, user_id: str) -> list[ApiKey]:
+        """The keys a member holds (one Query of their key list, no Scan)."""
+
+    def transfer_api_key(self, api_key: ApiKey, member_id: str) -> ApiKey:
+        """Gives the key to another member.  Raises ApiKeyChanged."""
+
+    def record_api_key_use(self, credential: Credential, used_at: datetime) -> None:
+        """Marks the key used (at most once a minute; never raises)."""
 
     def create_invitation(self, invitation: Invitation) -> None: ...
     def get_invitation(self, workspace_id: str, invitation_id: str) -> Invitation | None: ...

@@ -83,11 +83,23 @@ def log_out(deps: AccountDeps, principal: Principal) -> None:
         deps.store.delete_credential(principal.credential.token_hash)
 
 
+API_KEY_USE_RESOLUTION_SECONDS = 60
+
+
+def _record_use(deps: AccountDeps, credential: Credential) -> None:
+    """At most one write a minute per key: the credential read says when it was last done."""
+    now = deps.clock.now()
+    last = credential.last_used_at
+    if last is None or epoch(now) - last >= API_KEY_USE_RESOLUTION_SECONDS:
+        deps.store.record_api_key_use(credential, now)
+
+
 def authenticate(
     deps: AccountDeps, authorization: str | None, requested_workspace_id: str | None
 ) -> Principal:
     """Resolves `Authorization: Bearer <token>` (and an optional workspace switch) to a
-    principal.  Two GetItems at most.  A workspace the caller is not a member of is 404."""
+    principal.  Two GetItems at most (and, once a minute, a write of an API key's last use).
+    A workspace the caller is not a member of is 404."""
     if not authorization:
         raise Unauthenticated("Send `Authorization: Bearer <token>`.", code="missing_token")
     scheme, _, token = authorization.strip().partition(" ")
@@ -104,6 +116,12 @@ def authenticate(
     if credential.kind is CredentialKind.API_KEY:
         if requested_workspace_id and requested_workspace_id != credential.workspace_id:
             raise NotFound("No such workspace.", code="workspace_not_found")
+        # A key works while the member holding it is a member (its removal revokes it too).
+        if credential.member_id and not deps.store.get_member(
+            credential.workspace_id, credential.member_id
+        ):
+            raise Unauthenticated("The token is not valid or was revoked.", code="invalid_token")
+        _record_use(deps, credential)
         assert credential.role is not None
         return Principal(
             workspace_id=credential.workspace_id, role=credential.role, credential=credential

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas import (
         ApiKeyCreatedOut,
         ApiKeyIn,
+        ApiKeyOut,
         ApiKeysOut,
+        ApiKeyTransferIn,
     )
 
 schemas = lazy_module("chalicelib.api.schemas")
@@ -72,3 +74,24 @@ def list_api_keys(call: Call) -> ApiKeysOut:
 )
 def revoke_api_key(call: Call) -> None:
     api_keys.revoke_api_key(bootstrap.account_deps(), call.member, call.params["api_key_id"])
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/api-keys/{api_key_id}/transfer",
+    summary="Give an API key to another member (owners; keeps it working when its holder "
+    "is removed)",
+    tag="api-keys",
+    body="ApiKeyTransferIn",
+    response="ApiKeyOut",
+    roles=frozenset({Role.OWNER}),
+    errors=(400, 401, 403, 404, 409, 422),
+)
+def transfer_api_key(call: Call) -> ApiKeyOut:
+    body: ApiKeyTransferIn = call.body
+    return schemas.ApiKeyOut.of(
+        api_keys.transfer_api_key(
+            bootstrap.account_deps(), call.member, call.params["api_key_id"], body.member_id
+        )
+    )

@@ -72,7 +72,8 @@ def patch_member(call: Call) -> MemberOut:
     bp,
     "DELETE",
     "/v1/members/{user_id}",
-    summary="Remove a member (or leave, for your own id)",
+    summary="Remove a member (or leave, for your own id); the API keys they hold are revoked "
+    "unless an owner transferred them first",
     tag="members",
     status=204,
     errors=(401, 403, 404, 409),

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, NoReturn
 
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import (
+    DeleteError,
+    PutError,
+    PynamoDBException,
+    TransactWriteError,
+    UpdateError,
+)
 from pynamodb.expressions.update import Action
 
 from chalicelib.accounts.model import (
@@ -21,6 +31,7 @@ from chalicelib.accounts.model import (
 )
 from chalicelib.accounts.ports import (
     AlreadyMember,
+    ApiKeyChanged,
     AttemptsUsedUp,
     EmailTaken,
     InvitationNoLongerPending,
@@ -28,6 +39,7 @@ from chalicelib.accounts.ports import (
     MemberChanged,
     SlugTaken,
 )
+from chalicelib.accounts.sessions import API_KEY_USE_RESOLUTION_SECONDS
 from chalicelib.store import keys
 from chalicelib.store.models import (
     ApiKeyItem,
@@ -43,7 +55,9 @@ from chalicelib.store.models import (
     WorkspaceItem,
 )
 from chalicelib.store.paging import decode_cursor, encode_cursor
-from chalicelib.store.transactions import cancellation_reasons, transaction
+from chalicelib.store.transactions import CONDITION_FAILED, cancellation_reasons, transaction
+
+logger = logging.getLogger(__name__)
 
 
 def _workspace(item: WorkspaceItem) -> Workspace:
@@ -90,6 +104,8 @@ def _credential(item: CredentialItem) -> Credential:
         user_id=item.user_id,
         api_key_id=item.api_key_id,
         role=Role(item.role) if item.role else None,
+        member_id=item.member_id,
+        last_used_at=int(item.last_used_at) if item.last_used_at is not None else None,
     )
 
 
@@ -103,6 +119,30 @@ def _api_key(item: ApiKeyItem) -> ApiKey:
         token_hash=item.token_hash,
         created_by=item.created_by,
         created_at=item.created_at,
+        member_id=item.member_id,
+        last_used_at=item.last_used_at,
+    )
+
+
+def _api_key_item(api_key: ApiKey) -> ApiKeyItem:
+    held = api_key.member_id is not None
+    return ApiKeyItem(
+        keys.workspace_pk(api_key.workspace_id),
+        keys.api_key_sk(api_key.id),
+        gsi1pk=keys.api_keys_of_member(api_key.workspace_id, api_key.member_id or "")
+        if held
+        else None,
+        gsi1sk=keys.api_key_sk(api_key.id) if held else None,
+        api_key_id=api_key.id,
+        workspace_id=api_key.workspace_id,
+        name=api_key.name,
+        role=api_key.role.value,
+        prefix=api_key.prefix,
+        token_hash=api_key.token_hash,
+        created_by=api_key.created_by,
+        created_at=api_key.created_at,
+        member_id=api_key.member_id,
+        last_used_at=api_key.last_used_at,
     )
 
 
@@ -174,6 +214,8 @@ def _credential_item(credential: Credential) -> CredentialItem:
         role=credential.role.value if credential.role else None,
         created_at=credential.created_at,
         expires_at=credential.expires_at,
+        member_id=credential.member_id,
+        last_used_at=credential.last_used_at,
     )
 
 
@@ -331,7 +373,7 @@ class DynamoAccountsStore:
             joined_at=member.joined_at,
         )
 
-    def remove_member(self, member: Member) -> None:
+    def remove_member(self, member: Member, revoked_keys: Sequence[ApiKey] = ()) -> None:
         try:
             with transaction() as tx:
                 # The role read is the role removed: the owner count stays true.
@@ -344,6 +386,15 @@ class DynamoAccountsStore:
                         ws,
                         actions=[WorkspaceItem.owner_count.add(-1)],
                         condition=WorkspaceItem.owner_count > 1,
+                    )
+                for api_key in revoked_keys:
+                    tx.delete(
+                        ApiKeyItem(
+                            keys.workspace_pk(api_key.workspace_id), keys.api_key_sk(api_key.id)
+                        )
+                    )
+                    tx.delete(
+                        CredentialItem(keys.credential_pk(api_key.token_hash), keys.LOOKUP_SK)
                     )
         except TransactWriteError as e:
             _membership_refused(e)
@@ -366,21 +417,7 @@ class DynamoAccountsStore:
 
     def create_api_key(self, api_key: ApiKey, credential: Credential) -> None:
         with transaction() as tx:
-            tx.save(
-                ApiKeyItem(
-                    keys.workspace_pk(api_key.workspace_id),
-                    keys.api_key_sk(api_key.id),
-                    api_key_id=api_key.id,
-                    workspace_id=api_key.workspace_id,
-                    name=api_key.name,
-                    role=api_key.role.value,
-                    prefix=api_key.prefix,
-                    token_hash=api_key.token_hash,
-                    created_by=api_key.created_by,
-                    created_at=api_key.created_at,
-                ),
-                condition=Item.pk.does_not_exist(),
-            )
+            tx.save(_api_key_item(api_key), condition=Item.pk.does_not_exist())
             tx.save(_credential_item(credential), condition=Item.pk.does_not_exist())
 
     def list_api_keys(self, workspace_id: str) -> list[ApiKey]:
@@ -407,6 +444,70 @@ class DynamoAccountsStore:
                 ApiKeyItem(keys.workspace_pk(api_key.workspace_id), keys.api_key_sk(api_key.id))
             )
             tx.delete(CredentialItem(keys.credential_pk(api_key.token_hash), keys.LOOKUP_SK))
+
+    def list_member_api_keys(self, workspace_id: str, user_id: str) -> list[ApiKey]:
+        items = Item.by_user.query(keys.api_keys_of_member(workspace_id, user_id), limit=200)
+        return [_api_key(item) for item in items if isinstance(item, ApiKeyItem)]
+
+    def transfer_api_key(self, api_key: ApiKey, member_id: str) -> ApiKey:
+        held_by = api_key.member_id
+        try:
+            with transaction() as tx:
+                tx.update(
+                    ApiKeyItem(
+                        keys.workspace_pk(api_key.workspace_id), keys.api_key_sk(api_key.id)
+                    ),
+                    actions=[
+                        ApiKeyItem.member_id.set(member_id),
+                        ApiKeyItem.gsi1pk.set(
+                            keys.api_keys_of_member(api_key.workspace_id, member_id)
+                        ),
+                        ApiKeyItem.gsi1sk.set(keys.api_key_sk(api_key.id)),
+                    ],
+                    condition=ApiKeyItem.member_id == held_by
+                    if held_by
+                    else ApiKeyItem.member_id.does_not_exist(),
+                )
+                tx.update(
+                    CredentialItem(keys.credential_pk(api_key.token_hash), keys.LOOKUP_SK),
+                    actions=[CredentialItem.member_id.set(member_id)],
+                    condition=Item.pk.exists(),
+                )
+        except TransactWriteError as e:
+            if CONDITION_FAILED in cancellation_reasons(e):
+                raise ApiKeyChanged() from e
+            raise
+        return replace(api_key, member_id=member_id)
+
+    def record_api_key_use(self, credential: Credential, used_at: datetime) -> None:
+        """Marks the key used now, unless a use was recorded in the last minute (then another
+        request just did).  Never fails the request it is recorded for."""
+        now = int(used_at.timestamp())
+        cred = CredentialItem(keys.credential_pk(credential.token_hash), keys.LOOKUP_SK)
+        try:
+            with transaction() as tx:
+                tx.update(
+                    cred,
+                    actions=[CredentialItem.last_used_at.set(now)],
+                    condition=Item.pk.exists()
+                    & (
+                        CredentialItem.last_used_at.does_not_exist()
+                        | (CredentialItem.last_used_at <= now - API_KEY_USE_RESOLUTION_SECONDS)
+                    ),
+                )
+                tx.update(
+                    ApiKeyItem(
+                        keys.workspace_pk(credential.workspace_id),
+                        keys.api_key_sk(credential.api_key_id or ""),
+                    ),
+                    actions=[ApiKeyItem.last_used_at.set(used_at)],
+                    condition=Item.pk.exists(),
+                )
+        except TransactWriteError as e:
+            if CONDITION_FAILED not in cancellation_reasons(e):
+                logger.warning("could not record an API key's use", exc_info=True)
+        except PynamoDBException:
+            logger.warning("could not record an API key's use", exc_info=True)
 
     # -- invitations ------------------------------------------------------------------------
 

@@ -31,6 +31,11 @@ def api_key_sk(key_id: str) -> str:
 API_KEY_PREFIX = "APIKEY#"
 
 
+def api_keys_of_member(workspace_id: str, user_id: str) -> str:
+    """GSI1 partition of the API keys a member holds (revoked when they leave)."""
+    return f"WS#{workspace_id}#APIKEYS#{user_id}"
+
+
 def invitation_sk(invitation_id: str) -> str:
     return f"INVITE#{invitation_id}"
 

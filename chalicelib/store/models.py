@@ -13,9 +13,10 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | workspaces of a user (paged)                | Query GSI1 GSI1PK=USER#<user>                     |
 | credential (session / API key) by token     | GetItem PK=CRED#<sha256(token)>, SK=LOOKUP        |
 | API keys of a workspace                     | Query PK=WS#<ws>, SK begins_with APIKEY#          |
+| API keys of a member (revoke on removal)    | Query GSI1 WS#<ws>#APIKEYS#<user>                 |
 | invitation by token                         | GetItem PK=INVITETOKEN#<sha256(token)>, SK=LOOKUP |
 | invitations of a workspace                  | Query PK=WS#<ws>, SK begins_with INVITE#          |
-| failed logins for an e-mail                 | GetItem PK=LOGINFAIL#<sha256(email)>, SK=LOOKUP   |
+| password attempts for an e-mail (throttle)  | GetItem PK=LOGINFAIL#<sha256(email)>, SK=LOOKUP   |
 | outbound mail by id (mail-out worker)       | GetItem PK=WS#<ws>, SK=MAIL#<mail>                |
 | ticket by id                                | GetItem PK=WS#<ws>#T#<ticket>, SK=TICKET          |
 | ticket id by number                         | GetItem PK=WS#<ws>, SK=TICKETNO#<number>          |
@@ -171,9 +172,15 @@ class CredentialItem(Item, discriminator="credential"):
     api_key_id = UnicodeAttribute(null=True)
     role = UnicodeAttribute(null=True)  # API keys carry their role; sessions use the membership
     created_at = UTCDateTimeAttribute()
+    member_id = UnicodeAttribute(null=True)  # API keys: the member they belong to
+    last_used_at = NumberAttribute(null=True)  # API keys: epoch of the last recorded use
 
 
 class ApiKeyItem(Item, discriminator="api_key"):
+    """An API key; in its member's key list (GSI1 WS#<ws>#APIKEYS#<user>) when it has one."""
+
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
     api_key_id = UnicodeAttribute()
     workspace_id = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -182,6 +189,8 @@ class ApiKeyItem(Item, discriminator="api_key"):
     token_hash = UnicodeAttribute()
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    member_id = UnicodeAttribute(null=True)
+    last_used_at = UTCDateTimeAttribute(null=True)
 
 
 class InvitationItem(Item, discriminator="invitation"):

@@ -180,8 +180,16 @@ class ApiKeyOut(Outgoing):
     name: str
     role: Role
     prefix: str = Field(description="The first characters of the key, to recognise it.")
-    created_by: str
+    created_by: str = Field(description="Who created it: `user:<id>` or `api_key:<id>`.")
     created_at: datetime
+    member_id: str | None = Field(
+        description="The member holding the key: it works while they are a member and is "
+        "revoked when they are removed, unless an owner transfers it "
+        "(`POST /v1/api-keys/{id}/transfer`)."
+    )
+    last_used_at: datetime | None = Field(
+        description="When the key was last used (recorded at most once a minute)."
+    )
 
     @classmethod
     def of(cls, api_key: ApiKey) -> ApiKeyOut:
@@ -192,6 +200,8 @@ class ApiKeyOut(Outgoing):
             prefix=api_key.prefix,
             created_by=api_key.created_by,
             created_at=api_key.created_at,
+            member_id=api_key.member_id,
+            last_used_at=api_key.last_used_at,
         )
 
 
@@ -274,6 +284,12 @@ class MemberPatchIn(Incoming):
 class ApiKeyIn(Incoming):
     name: Name
     role: Literal["admin", "agent"] = "agent"
+
+
+class ApiKeyTransferIn(Incoming):
+    member_id: str = Field(
+        min_length=1, max_length=64, description="The user id of the member to hold the key."
+    )
 
 
 class PageQuery(QueryParams):
