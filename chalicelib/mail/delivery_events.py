@@ -25,13 +25,22 @@ def delivery_of(event: str, severity: str | None, reason: str | None) -> Deliver
     return None
 
 
+def suppresses_acknowledgements(event: str, severity: str | None, reason: str | None) -> bool:
+    """A hard bounce or a spam complaint: the address gets no more auto-replies."""
+    if event == "complained":
+        return True
+    return delivery_of(event, severity, reason) is DeliveryStatus.BOUNCED
+
+
 def record_mailgun_event(
     deps: TicketDeps, signing_key: str, guard: ReleasableGuard, payload: Any
 ) -> str:
     """Verifies an event webhook and records it on the reply it is about.
 
     "duplicate" for a token already seen, "ignored" for events about other mail or that change
-    nothing, "recorded" otherwise.  Writes: the token; one UpdateItem on the message."""
+    nothing, "recorded" otherwise.  Writes: the token; one UpdateItem on the message; for a
+    hard bounce or a complaint about a workspace's mail, the recipient's acknowledgement
+    suppression."""
     from chalicelib.providers.mailgun_webhooks import event_token, parse_event, verify_event
     from chalicelib.tickets.conversation import record_delivery
 
@@ -39,9 +48,19 @@ def record_mailgun_event(
         return "duplicate"
     try:
         event = parse_event(payload)
+        suppressed = False
+        if (
+            suppresses_acknowledgements(event.event, event.severity, event.reason)
+            and event.workspace_id
+            and event.recipient
+        ):
+            deps.mailbox.suppress_acknowledgements(
+                event.workspace_id, event.recipient, event.reason or event.event, deps.clock.now()
+            )
+            suppressed = True
         delivery = delivery_of(event.event, event.severity, event.reason)
         if delivery is None or not (event.workspace_id and event.ticket_id and event.mail_id):
-            return "ignored"
+            return "recorded" if suppressed else "ignored"
         detail = (
             " ".join(
                 part
@@ -60,4 +79,4 @@ def record_mailgun_event(
         # Not recorded: free the token so that Mailgun's retry is not taken for a duplicate.
         guard.release(event_token(payload))
         raise
-    return "recorded" if changed else "ignored"
+    return "recorded" if changed or suppressed else "ignored"

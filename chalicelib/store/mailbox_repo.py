@@ -10,6 +10,7 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from chalicelib.ids import new_id
 from chalicelib.store import keys
+from chalicelib.store.acknowledgements_repo import DynamoAcknowledgementLedger
 from chalicelib.store.models import (
     ForwardingClaimItem,
     HeldMailItem,
@@ -80,7 +81,7 @@ def _settings_refused(
     raise error
 
 
-class DynamoMailboxStore:
+class DynamoMailboxStore(DynamoAcknowledgementLedger):
     def get_settings(self, workspace_id: str) -> MailboxSettings:
         try:
             item = MailboxSettingsItem.get(

@@ -356,11 +356,19 @@ def receive_mail(
 def _acknowledge(
     deps: TicketDeps, ticket: Ticket, message_key: str, settings: MailboxSettings
 ) -> None:
-    """The "we received your request" auto-reply (marked Auto-Submitted so it loops nowhere).
+    """The "we received your request" auto-reply (marked Auto-Submitted and X-Loop so it
+    loops nowhere), to a sender already proven by SPF/DKIM; see tickets/acknowledgements.py
+    for the caps, the suppressed addresses and what of the sender's words it repeats.
 
     Sent after the ticket is stored; should queueing fail, the delivery is retried, finds the
     ticket already there and does not acknowledge twice (a missed acknowledgement is the
-    lesser harm)."""
+    lesser harm).  Writes: the hourly counters (one transaction); queues the mail."""
+    from chalicelib.tickets.acknowledgements import (
+        ACKS_PER_RECIPIENT_PER_HOUR,
+        ACKS_PER_WORKSPACE_PER_HOUR,
+        safe_name,
+        safe_subject,
+    )
     from chalicelib.tickets.conversation import text_to_html
     from chalicelib.tickets.mailbox import acknowledgement_text
     from chalicelib.tickets.reply_address import reply_address
@@ -368,23 +376,33 @@ def _acknowledge(
     workspace = deps.accounts.get_workspace(ticket.workspace_id)
     if workspace is None:
         return
+    if not deps.mailbox.claim_acknowledgement(
+        workspace.id,
+        ticket.requester_email,
+        int(deps.clock.now().timestamp()) // 3600,
+        per_recipient=ACKS_PER_RECIPIENT_PER_HOUR,
+        per_workspace=ACKS_PER_WORKSPACE_PER_HOUR,
+    ):
+        logger.info("acknowledgement not sent: suppressed or over the hourly cap")
+        return
     subject, body = acknowledgement_text(
         settings,
         workspace.locale,
         {
             "{{ticket.number}}": str(ticket.number),
-            "{{ticket.subject}}": ticket.subject,
-            "{{requester.name}}": ticket.requester_name,
+            "{{ticket.subject}}": safe_subject(ticket.subject),
+            "{{requester.name}}": safe_name(ticket.requester_name, workspace.locale),
             "{{workspace.name}}": workspace.name,
         },
     )
+    our_address = f"{workspace.slug}@{deps.policy.inbound_mail_domain}"
     deps.outbox.enqueue(
         OutboundMail(
             mail_id=new_id(),
             workspace_id=workspace.id,
             purpose="acknowledgement",
             from_name=workspace.name,
-            from_address=f"{workspace.slug}@{deps.policy.inbound_mail_domain}",
+            from_address=our_address,
             to=[ticket.requester_email],
             subject=subject,
             text=body,
@@ -400,8 +418,11 @@ def _acknowledge(
                 "In-Reply-To": f"<{message_key}>",
                 "References": f"<{message_key}>",
                 "Auto-Submitted": "auto-replied",
+                "X-Loop": our_address,
             },
             tags=["acknowledgement"],
+            # Delivery events then name the workspace: a bounce suppresses the address.
+            ticket_id=ticket.id,
         )
     )
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from chalicelib.tickets.acknowledgements import AcknowledgementLedger
+
 DEFAULT_SENDER_RATE_PER_HOUR = 20
 ACK_PLACEHOLDERS = (
     "{{ticket.number}}",
@@ -58,7 +60,7 @@ class HeldMail:
     content_type: str | None = None  # of the raw delivery, to read it again on release
 
 
-class MailboxStore(Protocol):
+class MailboxStore(AcknowledgementLedger, Protocol):
     def get_settings(self, workspace_id: str) -> MailboxSettings: ...
     def save_settings(self, workspace_id: str, settings: MailboxSettings) -> None:
         """Raises StaleMailboxSettings when they changed since `settings` was read."""
