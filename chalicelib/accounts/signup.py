@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from chalicelib.accounts.deps import AccountDeps
 from chalicelib.accounts.model import Member, Role, User, Workspace
 from chalicelib.accounts.passwords import check_password_policy
-from chalicelib.accounts.ports import EmailTaken, SlugTaken
+from chalicelib.accounts.ports import AttemptsUsedUp, EmailTaken, SlugTaken
 from chalicelib.accounts.sessions import normalise_email, open_session
 from chalicelib.accounts.slugs import is_valid_slug, slugify, with_suffix
+from chalicelib.clock import epoch
 from chalicelib.errors import Conflict, ValidationFailed
 from chalicelib.ids import new_id
+from chalicelib.mail.outbound import OutboundMail
+from chalicelib.mail.templates import signup_with_existing_account_mail
 
 SLUG_ATTEMPTS = 3
 
@@ -31,6 +34,7 @@ def sign_up(
     name: str,
     email: str,
     password: str,
+    login_url: str,
     slug: str | None = None,
     locale: str = "en",
     timezone: str = "UTC",
@@ -38,7 +42,10 @@ def sign_up(
     """Creates workspace, owner account, membership and a session in one transaction.
 
     A requested slug must be free (409 otherwise); a derived one gets a short suffix when
-    taken.  An e-mail that already has an account is 409 (log in instead)."""
+    taken.  An e-mail that already has an account gets an answer of the same shape and cost
+    (the password is hashed either way), but nothing is created and its token opens nothing:
+    the owner of the address is told by e-mail instead (queued, at most one an hour), so the
+    answer never tells who has an account."""
     address = normalise_email(email)
     check_password_policy(password, address)
     if slug is not None and not is_valid_slug(slug):
@@ -46,10 +53,6 @@ def sign_up(
             "slug must be 3-40 lowercase letters, digits or single hyphens, and not reserved",
             code="invalid_slug",
             details=[{"field": "slug", "message": "invalid slug"}],
-        )
-    if deps.store.find_user_by_email(address) is not None:
-        raise Conflict(
-            "An account with this e-mail exists; log in to create a workspace.", code="email_taken"
         )
     now = deps.clock.now()
     user = User(
@@ -62,6 +65,7 @@ def sign_up(
     candidate = slug or slugify(workspace_name)
     if not is_valid_slug(candidate):
         candidate = with_suffix(candidate)
+    existing = deps.store.find_user_by_email(address)
     for attempt in range(SLUG_ATTEMPTS):
         workspace = Workspace(
             id=new_id(),
@@ -83,7 +87,12 @@ def sign_up(
         )
         token, session = open_session(deps, user.id, workspace.id)
         try:
-            deps.store.create_workspace(workspace, user, True, owner, session)
+            if existing is not None:
+                if deps.store.find_workspace_by_slug(candidate) is not None:
+                    raise SlugTaken()
+                _tell_the_account_owner(deps, existing, workspace, login_url)
+            else:
+                deps.store.create_workspace(workspace, user, True, owner, session)
         except SlugTaken:
             if slug is not None:
                 raise Conflict(
@@ -97,9 +106,47 @@ def sign_up(
             candidate = with_suffix(slugify(workspace_name))
             continue
         except EmailTaken:
-            raise Conflict(
-                "An account with this e-mail exists; log in to create a workspace.",
-                code="email_taken",
-            ) from None
+            # Signed up a moment ago by someone else: answered as for any existing account.
+            existing = deps.store.find_user_by_email(address)
+            if existing is not None:
+                _tell_the_account_owner(deps, existing, workspace, login_url)
         return SignupResult(workspace=workspace, owner=owner, user=user, token=token)
     raise AssertionError("unreachable")
+
+
+SIGNUP_NOTICES_PER_HOUR = 1
+
+
+def _tell_the_account_owner(
+    deps: AccountDeps, existing: User, attempted: Workspace, login_url: str
+) -> None:
+    """Queues the "someone tried to sign up with your address" e-mail, at most one an hour
+    per address (so sign-ups cannot flood a mailbox).
+
+    Writes: a counter for the address; the outbound mail record; one SQS message."""
+    now = epoch(deps.clock.now())
+    try:
+        deps.store.reserve_password_attempt(
+            f"signup-notice:{existing.email}", now, 3600, SIGNUP_NOTICES_PER_HOUR
+        )
+    except AttemptsUsedUp:
+        return
+    memberships = deps.store.list_memberships_of_user(existing.id, 1)
+    # Filed under a workspace of the account, as every outbound mail is.
+    filed_under = memberships[0].workspace_id if memberships else existing.id
+    rendered = signup_with_existing_account_mail(
+        attempted.locale, workspace=attempted.name, login_url=login_url
+    )
+    deps.outbox.enqueue(
+        OutboundMail(
+            mail_id=new_id(),
+            workspace_id=filed_under,
+            purpose="signup_with_existing_account",
+            from_name="Helptal",
+            to=[existing.email],
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            tags=["signup_with_existing_account"],
+        )
+    )

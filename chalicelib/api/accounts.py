@@ -30,7 +30,8 @@ bp = Blueprint(__name__)
     bp,
     "POST",
     "/v1/signup",
-    summary="Create a workspace and its first owner",
+    summary="Create a workspace and its first owner (an e-mail that has an account gets the "
+    "same answer, nothing is created and its owner is told by e-mail)",
     tag="accounts",
     body="SignupIn",
     response="SignupOut",
@@ -46,6 +47,7 @@ def sign_up(call: Call) -> SignupOut:
         name=body.name,
         email=str(body.email),
         password=body.password,
+        login_url=f"{get_settings().app_base_url.rstrip('/')}/login",
         slug=body.slug,
         locale=body.locale,
         timezone=body.timezone,

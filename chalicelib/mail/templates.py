@@ -105,3 +105,41 @@ def forwarding_confirmation_mail(
     html_values = {k: escape(v) for k, v in values.items()}
     html = "".join(f"<p>{escape(words[name]).format(**html_values)}</p>" for name in paragraphs)
     return RenderedMail(subject=subject, text=text, html=html)
+
+
+_SIGNUP_WITH_EXISTING_ACCOUNT = {
+    "en": {
+        "subject": "Someone tried to sign up to Helptal with your e-mail address",
+        "intro": "Someone, perhaps you, tried to create the workspace “{workspace}” on Helptal "
+        "with this e-mail address. It already has a Helptal account, so no workspace was "
+        "created and your account is unchanged.",
+        "cta": "Log in to Helptal",
+        "ignore": "If it was not you, you can ignore this e-mail: nobody can use your account "
+        "without your password.",
+    },
+    "fr": {
+        "subject": "Quelqu'un a essayé de s'inscrire sur Helptal avec ton adresse e-mail",
+        "intro": "Quelqu'un, peut-être toi, a essayé de créer l'espace « {workspace} » sur "
+        "Helptal avec cette adresse e-mail. Elle a déjà un compte Helptal : aucun espace n'a "
+        "été créé et ton compte n'a pas changé.",
+        "cta": "Se connecter à Helptal",
+        "ignore": "Si ce n'était pas toi, tu peux ignorer cet e-mail : personne ne peut "
+        "utiliser ton compte sans ton mot de passe.",
+    },
+}
+
+
+def signup_with_existing_account_mail(
+    locale: str, *, workspace: str, login_url: str
+) -> RenderedMail:
+    """Tells the owner of an address that a sign-up was tried with it (the sign-up's answer
+    does not say so: nobody learns from it which addresses have an account)."""
+    words = _SIGNUP_WITH_EXISTING_ACCOUNT.get(locale, _SIGNUP_WITH_EXISTING_ACCOUNT["en"])
+    intro = words["intro"].format(workspace=workspace)
+    text = f"{intro}\n\n{words['cta']}: {login_url}\n\n{words['ignore']}\n"
+    html = (
+        f"<p>{escape(words['intro']).format(workspace=escape(workspace))}</p>"
+        f'<p><a href="{escape(login_url, quote=True)}">{escape(words["cta"])}</a></p>'
+        f"<p>{escape(words['ignore'])}</p>"
+    )
+    return RenderedMail(subject=words["subject"], text=text, html=html)

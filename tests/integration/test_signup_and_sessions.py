@@ -1,3 +1,5 @@
+import json
+
 from tests.integration.conftest import PASSWORD
 
 
@@ -46,15 +48,80 @@ def test_derived_slug_gets_a_suffix_when_taken(api):
     assert second["workspace"]["slug"].startswith("acme-support-")
 
 
-def test_signup_with_an_existing_email_is_409(api):
+def _shape(value):
+    """The keys of a JSON answer, recursively (what a caller can compare besides values)."""
+    if isinstance(value, dict):
+        return {key: _shape(inner) for key, inner in value.items()}
+    return type(value).__name__
+
+
+def _sign_up_body(email, password=PASSWORD, **extra):
+    return {
+        "workspace_name": "Second Desk",
+        "name": "Someone",
+        "email": email,
+        "password": password,
+        **extra,
+    }
+
+
+def test_signup_with_an_existing_email_answers_like_a_new_one_and_creates_nothing(api):
+    from tests.integration.conftest import drain_mail_queue
+
     api.sign_up(email="ann@acme.test")
-    status, body, _ = api.request(
-        "POST",
-        "/v1/signup",
-        {"workspace_name": "Second", "name": "Ann", "email": "ANN@acme.test", "password": PASSWORD},
+    drain_mail_queue()
+    new = api.request("POST", "/v1/signup", _sign_up_body("zed@other.test"))
+    taken = api.request(
+        "POST", "/v1/signup", _sign_up_body("ANN@acme.test", password="an attacker's guess")
     )
-    assert status == 409
-    assert body["error"]["code"] == "email_taken"
+    assert new[0] == taken[0] == 201
+    assert _shape(new[1]) == _shape(taken[1])
+    assert taken[1]["user"]["email"] == "ann@acme.test"
+    assert taken[1]["workspace"]["slug"].startswith("second-desk")
+    # Nothing was created for the existing address, and Ann's password is unchanged.
+    status, body, _ = api.request("GET", "/v1/me", token=taken[1]["token"])
+    assert (status, body["error"]["code"]) == (401, "invalid_token")
+    login = api.request("POST", "/v1/auth/login", {"email": "ann@acme.test", "password": PASSWORD})
+    assert login[0] == 200 and len(login[1]["workspaces"]) == 1
+    assert (
+        api.request(
+            "POST",
+            "/v1/auth/login",
+            {"email": "ann@acme.test", "password": "an attacker's guess"},
+        )[0]
+        == 401
+    )
+    # Ann is told, and only Ann.
+    mails = [json.loads(m["Body"]) for m in drain_mail_queue()]
+    assert [m["to"] for m in mails] == [["ann@acme.test"]]
+    assert mails[0]["subject"] == "Someone tried to sign up to Helptal with your e-mail address"
+    assert "https://app.helptal.test/login" in mails[0]["text"]
+    assert "“Second Desk”" in mails[0]["text"]
+
+
+def test_signup_notices_are_in_the_requested_language_and_at_most_one_an_hour(api, clock):
+    from tests.integration.conftest import drain_mail_queue
+
+    api.sign_up(email="ann@acme.test")
+    drain_mail_queue()
+    for _ in range(3):
+        status, _body, _ = api.request(
+            "POST", "/v1/signup", _sign_up_body("ann@acme.test", locale="fr")
+        )
+        assert status == 201
+    [mail] = [json.loads(m["Body"]) for m in drain_mail_queue()]
+    assert mail["subject"] == "Quelqu'un a essayé de s'inscrire sur Helptal avec ton adresse e-mail"
+    assert "« Second Desk »" in mail["text"]
+    clock.advance(minutes=61)
+    api.request("POST", "/v1/signup", _sign_up_body("ann@acme.test"))
+    assert len(drain_mail_queue()) == 1
+
+
+def test_a_taken_slug_is_refused_alike_for_new_and_existing_emails(api):
+    api.sign_up(email="ann@acme.test", slug="acme")
+    for email in ("ann@acme.test", "zed@other.test"):
+        status, body, _ = api.request("POST", "/v1/signup", _sign_up_body(email, slug="acme"))
+        assert (status, body["error"]["code"]) == (409, "slug_taken")
 
 
 def test_login_returns_token_user_and_workspaces(api):

@@ -114,6 +114,11 @@ class WorkspaceMembershipOut(Outgoing):
 
 
 class SignupOut(Outgoing):
+    """The new workspace, its owner and a session.  For an e-mail that already has an account
+    the answer looks the same, but nothing was created and the token opens nothing (401): the
+    owner of the address is told by e-mail to log in instead.  Clients should say "if you
+    already have an account, check your e-mail" when the token is refused."""
+
     workspace: WorkspaceOut
     user: UserOut
     token: str
