@@ -268,14 +268,14 @@ class TicketItem(Item, discriminator="ticket"):
     last_customer_message_id = UnicodeAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
     follow_up_of = UnicodeAttribute(null=True)
+    sender_unverified = BooleanAttribute(null=True)  # absent on most tickets: verified
+    unverified_reply_to = UnicodeAttribute(null=True)
     message_count = NumberAttribute(default=0)
     revision = NumberAttribute(default=0)
 
 
 class TicketTagItem(Item, discriminator="ticket_tag"):
     """Puts a ticket in the tag's view (GSI2), sorted by the ticket's last activity."""
-    sender_unverified = BooleanAttribute(null=True)  # absent on most tickets: verified
-    unverified_reply_to = UnicodeAttribute(null=True)
 
     gsi2pk = UnicodeAttribute(attr_name="GSI2PK")
     gsi2sk = UnicodeAttribute(attr_name="GSI2SK")
@@ -305,14 +305,14 @@ class MessageItem(Item, discriminator="message"):
     created_at = UTCDateTimeAttribute()
     original_text = UnicodeAttribute(null=True)  # a reply sent translated: the agent's text
     original_language = UnicodeAttribute(null=True)
+    sender_verified = BooleanAttribute(null=True)
+    from_member = BooleanAttribute(null=True)
 
 
 class MessageIdLookup(Item, discriminator="message_id"):
     ticket_id = UnicodeAttribute()
     message_item_id = UnicodeAttribute()
 
-    sender_verified = BooleanAttribute(null=True)
-    from_member = BooleanAttribute(null=True)
 
 class ActivityItem(Item, discriminator="activity"):
     activity_id = UnicodeAttribute()
