@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -312,8 +311,10 @@ def _status_code(value: Any) -> int | None:
 def _user_variables(value: Any) -> dict[str, Any]:
     # Documented as an object; a JSON-encoded string is accepted too, in case.
     if isinstance(value, str):
+        from chalicelib.json_limits import loads
+
         try:
-            value = json.loads(value)
+            value = loads(value)
         except ValueError:
             return {}
     return _object(value)

@@ -284,3 +284,12 @@ def test_event_without_event_data_is_a_bad_request(payload: object) -> None:
 
     assert caught.value.status == 400
     assert caught.value.code == "malformed_event"
+
+
+def test_user_variables_nested_too_deep_are_ignored_not_a_crash() -> None:
+    payload = event_payload("delivered", "m3@mg.helptal.test", "bob@example.com")
+    payload["event-data"]["user-variables"] = "[" * 100_000
+
+    event = parse_event(payload)
+
+    assert (event.event, event.mail_id) == ("delivered", None)
