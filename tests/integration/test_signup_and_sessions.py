@@ -271,3 +271,37 @@ def test_signup_refuses_blank_control_and_common_passwords_saying_why(api):
         "POST", "/v1/auth/login", {"email": "ann@acme.test", "password": "password12"}
     )
     assert status == 401  # nothing was created
+
+
+def test_signup_costs_one_password_hash_whether_or_not_the_email_has_an_account(api):
+    import dataclasses
+
+    from chalicelib import bootstrap
+    from chalicelib.accounts import signup
+
+    api.sign_up(email="ann@acme.test")
+    real = bootstrap.account_deps().hasher
+    hashed: list[str] = []
+
+    class CountingHasher:
+        def hash(self, password: str) -> str:
+            hashed.append(password)
+            return str(real.hash(password))
+
+        def verify(self, password_hash: str, password: str) -> bool:
+            raise AssertionError("sign-up checks no password")
+
+        def verify_decoy(self, password: str) -> None:
+            raise AssertionError("sign-up checks no password")
+
+    deps = dataclasses.replace(bootstrap.account_deps(), hasher=CountingHasher())
+    for email in ("ann@acme.test", "zed@other.test"):
+        signup.sign_up(
+            deps,
+            workspace_name="Desk",
+            name="Someone",
+            email=email,
+            password=PASSWORD,
+            login_url="https://app.helptal.test/login",
+        )
+    assert len(hashed) == 2
