@@ -114,7 +114,19 @@ def transfer_api_key(
         ) from None
 
 
+def keys_held_by(deps: AccountDeps, workspace_id: str, user_id: str) -> list[ApiKey]:
+    """The keys a member holds, and the keys they created before keys had a holder."""
+    held = deps.store.list_member_api_keys(workspace_id, user_id)
+    created = f"user:{user_id}"
+    older = [
+        k
+        for k in deps.store.list_api_keys(workspace_id)
+        if k.member_id is None and k.created_by == created
+    ]
+    return held + older
+
+
 def revoke_keys_of(deps: AccountDeps, workspace_id: str, user_id: str) -> None:
     """Revokes every key a member holds (each key and its credential in one transaction)."""
-    for api_key in deps.store.list_member_api_keys(workspace_id, user_id):
+    for api_key in keys_held_by(deps, workspace_id, user_id):
         deps.store.delete_api_key(api_key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.accounts.api_keys import revoke_keys_of
+from chalicelib.accounts.api_keys import keys_held_by, revoke_keys_of
 from chalicelib.accounts.deps import AccountDeps
 from chalicelib.accounts.model import Member, Page, Principal, Role
 from chalicelib.accounts.ports import LastOwner, MemberChanged
@@ -61,7 +61,7 @@ def remove_member(deps: AccountDeps, principal: Principal, user_id: str) -> None
     target = _member_of_workspace(deps, principal, user_id)
     if target.user_id != principal.user_id:
         _require_authority_over(principal, target, None)
-    held = deps.store.list_member_api_keys(target.workspace_id, target.user_id)
+    held = keys_held_by(deps, target.workspace_id, target.user_id)
     try:
         deps.store.remove_member(target, held[:KEYS_REVOKED_WITH_MEMBERSHIP])
     except LastOwner:

@@ -123,3 +123,43 @@ def test_an_admin_key_cannot_be_given_to_an_agent(api):
         token=owner["token"],
     )
     assert (status, body["error"]["code"]) == (409, "member_role_too_low")
+
+
+def test_keys_made_before_keys_had_a_holder_are_revoked_with_their_creator(api):
+    from chalicelib import bootstrap
+    from chalicelib.accounts.model import ApiKey, Credential, CredentialKind, Role
+    from chalicelib.ids import new_id, token_hash
+
+    owner = api.sign_up()
+    admin = _admin(api, owner)
+    workspace_id = owner["workspace"]["id"]
+    secret = "htk_" + new_id() + "older-key-secret"
+    now = bootstrap.account_deps().clock.now()
+    older = ApiKey(
+        id=new_id(),
+        workspace_id=workspace_id,
+        name="older",
+        role=Role.ADMIN,
+        prefix=secret[:12],
+        token_hash=token_hash(secret),
+        created_by=f"user:{admin['user']['id']}",
+        created_at=now,
+    )
+    bootstrap.account_deps().store.create_api_key(
+        older,
+        Credential(
+            token_hash=older.token_hash,
+            kind=CredentialKind.API_KEY,
+            workspace_id=workspace_id,
+            expires_at=None,
+            created_at=now,
+            api_key_id=older.id,
+            role=Role.ADMIN,
+        ),
+    )
+    assert api.request("GET", "/v1/me", token=secret)[0] == 200
+    # Without a holder it cannot mint keys.
+    status, body, _ = api.request("POST", "/v1/api-keys", {"name": "x"}, token=secret)
+    assert (status, body["error"]["code"]) == (403, "api_key_without_member")
+    api.request("DELETE", f"/v1/members/{admin['user']['id']}", token=owner["token"])
+    assert api.request("GET", "/v1/me", token=secret)[0] == 401
