@@ -167,3 +167,25 @@ def lambda_package(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from tests.integration.lambda_build import build_lambda_package
 
     return build_lambda_package(tmp_path_factory.mktemp("lambda-package"))
+
+
+@pytest.fixture()
+def deliver_mail(api: Api, clean_aws: Any) -> Any:
+    """`deliver_mail((body, content_type))`: posts a delivery to the inbound webhook (200
+    expected) and files everything queued with the inbound-mail worker (no record failing)."""
+    from app import app
+    from devstack.pump import EventPump
+
+    pump = EventPump.from_app(app, wait_seconds=0, max_backoff_seconds=0)
+    [worker] = [q for q in pump.queues if q.name == "inbound_mail_worker"]
+
+    def deliver(body_and_type: tuple[bytes, str]) -> None:
+        body, content_type = body_and_type
+        response = api.client.http.post(
+            "/v1/webhooks/mailgun/inbound", headers={"Content-Type": content_type}, body=body
+        )
+        assert response.status_code == 200, response.body
+        while (outcome := pump.poll_queue(worker)).received:
+            assert outcome.failed == 0, "the inbound worker failed a record"
+
+    return deliver

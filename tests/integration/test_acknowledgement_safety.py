@@ -5,8 +5,6 @@ import json
 
 import pytest
 
-from app import app
-from devstack.pump import EventPump
 from fakes.mailgun import event_payload, inbound_form, inbound_mime
 from tests.integration.conftest import drain_mail_queue
 
@@ -21,20 +19,8 @@ def owner(api):
 
 
 @pytest.fixture()
-def deliver(api, owner, clean_aws):
-    pump = EventPump.from_app(app, wait_seconds=0, max_backoff_seconds=0)
-    [worker] = [q for q in pump.queues if q.name == "inbound_mail_worker"]
-
-    def post(body_and_type):
-        body, content_type = body_and_type
-        response = api.client.http.post(
-            "/v1/webhooks/mailgun/inbound", headers={"Content-Type": content_type}, body=body
-        )
-        assert response.status_code == 200
-        while pump.poll_queue(worker).received:
-            pass
-
-    return post
+def deliver(deliver_mail, owner):
+    return deliver_mail
 
 
 def _form(owner, **fields):

@@ -4,8 +4,6 @@ from email.message import EmailMessage
 
 import pytest
 
-from app import app
-from devstack.pump import EventPump
 from fakes.mailgun import InboundAttachment, inbound_form, inbound_mime
 from tests.integration.conftest import drain_mail_queue
 
@@ -20,20 +18,8 @@ def workspace(api):
 
 
 @pytest.fixture()
-def deliver(api, workspace, clean_aws):
-    pump = EventPump.from_app(app, wait_seconds=0, max_backoff_seconds=0)
-    [worker] = [q for q in pump.queues if q.name == "inbound_mail_worker"]
-
-    def post(body_and_type):
-        body, content_type = body_and_type
-        response = api.client.http.post(
-            "/v1/webhooks/mailgun/inbound", headers={"Content-Type": content_type}, body=body
-        )
-        assert response.status_code == 200, response.body
-        while (outcome := pump.poll_queue(worker)).received:
-            assert outcome.failed == 0
-
-    return post
+def deliver(deliver_mail, workspace):
+    return deliver_mail
 
 
 def _only_message(api, workspace):
