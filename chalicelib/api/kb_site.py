@@ -9,8 +9,6 @@ from chalice import Blueprint
 from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
 from chalicelib.api.routing import Call, operation
-from chalicelib.kb import site_settings
-from chalicelib.kb.domain_setup import domain_setup
 from chalicelib.kb.domains import instruction
 from chalicelib.kb.helpcentre import HelpCentreSettings
 from chalicelib.lazy import lazy_module
@@ -27,6 +25,9 @@ if TYPE_CHECKING:
     )
 
 schemas = lazy_module("chalicelib.api.schemas")
+# The custom-hostname rules load with the first settings request, not with the app.
+site_settings = lazy_module("chalicelib.kb.site_settings")
+setups = lazy_module("chalicelib.kb.domain_setup")
 bp = Blueprint(__name__)
 
 
@@ -60,7 +61,7 @@ def _out(
         if settings.custom_domain
         else None
     )
-    setup = domain_setup(
+    setup = setups.domain_setup(
         bootstrap.custom_hostname_deps(),
         workspace.id,
         settings,

@@ -10,7 +10,7 @@ from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
 from chalicelib.api.routing import Call, operation
 from chalicelib.lazy import lazy_module
-from chalicelib.tickets import forwarding, mailbox_admin
+from chalicelib.tickets import mailbox_admin
 from chalicelib.tickets.mailbox import ACK_PLACEHOLDERS, MailboxSettings
 
 if TYPE_CHECKING:
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     )
 
 schemas = lazy_module("chalicelib.api.schemas")
+# Confirmation rules (and the inbound-mail model they use) load with the first request.
+forwarding = lazy_module("chalicelib.tickets.forwarding")
 bp = Blueprint(__name__)
 
 
