@@ -49,15 +49,22 @@ def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
 def render_markdown(markdown: str) -> str:
     """The article's HTML: CommonMark, no raw HTML, links http(s)/mailto or relative, images
     http(s) or relative (others lose their `src` and are removed)."""
+    return sanitize_article_html(str(_markdown().render(markdown)))
+
+
+def sanitize_article_html(html: str) -> str:
+    """`html` with only the article allow-list left (the second layer of
+    `render_markdown`): allowed tags with their allowed attributes, links http(s)/mailto or
+    relative, images http(s) or relative (others are removed)."""
     import nh3
 
-    html = str(_markdown().render(markdown))
     cleaned = str(
         nh3.clean(
             html,
             tags=set(ALLOWED_TAGS),
             clean_content_tags=set(_DROPPED_WITH_CONTENT),
-            attributes={tag: set(names) for tag, names in ARTICLE_ATTRIBUTES.items()},
+            # Only the per-tag lists: without "*" ammonia adds `lang` and `title` to every tag.
+            attributes={"*": set(), **{tag: set(n) for tag, n in ARTICLE_ATTRIBUTES.items()}},
             attribute_filter=_keep_attribute,
             url_schemes={"http", "https", "mailto"},
             link_rel=LINK_REL,

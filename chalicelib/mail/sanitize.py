@@ -67,7 +67,8 @@ def sanitize_html(html: str, *, cid_urls: Mapping[str, str] | None = None) -> st
         _prepare(html),
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(_DROPPED_WITH_CONTENT),
-        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        # Only the per-tag lists: without "*" ammonia adds `lang` and `title` to every tag.
+        attributes={"*": set(), **{tag: set(n) for tag, n in ALLOWED_ATTRIBUTES.items()}},
         attribute_filter=keep_attribute,
         url_schemes={"http", "https", "mailto", "cid"},
         link_rel=LINK_REL,
