@@ -62,6 +62,7 @@ from chalicelib.errors import (
     NotFound,
     ProviderRejected,
     ServiceUnavailable,
+    TooManyRequests,
     ValidationFailed,
 )
 from chalicelib.ids import new_id
@@ -81,6 +82,8 @@ TONE_SAMPLE_MAX = 50
 TONE_TICKETS_READ = 100  # tickets looked through for the team's replies
 ASK_ATTEMPTS = 2  # an invalid answer is asked once more
 STALE_PENDING = timedelta(minutes=30)  # longer than every retry of a job
+# Each ask is a paid provider call: a failed result is asked again at most this often.
+ASK_AGAIN_EVERY = timedelta(minutes=1)
 _CITATION = re.compile(r"\[(\d{1,3})\]")
 
 
@@ -137,6 +140,18 @@ def _usable(result: AiResult | None, now: datetime) -> bool:
     if result is None or result.status is ResultStatus.FAILED:
         return False
     return result.status is ResultStatus.READY or now - result.requested_at < STALE_PENDING
+
+
+def _may_ask_again(result: AiResult, now: datetime) -> None:
+    """429 `ai_asked_too_often` while a failed `result` was asked for less than
+    `ASK_AGAIN_EVERY` ago (Retry-After: the seconds left)."""
+    waited = now - result.requested_at
+    if result.status is ResultStatus.FAILED and waited < ASK_AGAIN_EVERY:
+        raise TooManyRequests(
+            "This was asked for less than a minute ago; ask again later.",
+            code="ai_asked_too_often",
+            retry_after_seconds=int((ASK_AGAIN_EVERY - waited).total_seconds()) + 1,
+        )
 
 
 def _pending(
@@ -196,16 +211,19 @@ def latest_draft(deps: AiDeps, principal: Principal, ticket_ref: str) -> AiResul
     return draft
 
 
-def request_summary(deps: AiDeps, principal: Principal, ticket_ref: str) -> AiResult:
-    """The cached summary while no message arrived since; otherwise a new one is made."""
+def request_summary(
+    deps: AiDeps, principal: Principal, ticket_ref: str, *, again: bool = False
+) -> AiResult:
+    """The cached summary while no message arrived since; otherwise a new one is made
+    (queues a job).  A failed summary of the same messages is returned as it is unless
+    `again` (an explicit ask, at most once per `ASK_AGAIN_EVERY`: 429 beyond)."""
     ticket = _ai_ticket(deps, principal, ticket_ref, ResultKind.SUMMARY)
+    now = deps.tickets.clock.now()
     cached = deps.store.get_result(principal.workspace_id, ticket.id, ResultKind.SUMMARY, "")
-    if (
-        cached is not None
-        and cached.basis == ticket.message_count
-        and _usable(cached, deps.tickets.clock.now())
-    ):
-        return cached
+    if cached is not None and cached.basis == ticket.message_count:
+        if _usable(cached, now) or (cached.status is ResultStatus.FAILED and not again):
+            return cached
+        _may_ask_again(cached, now)
     return _ask_for(
         deps,
         _pending(
@@ -232,7 +250,9 @@ def _supported(language: str) -> str:
 def request_message_translation(
     deps: AiDeps, principal: Principal, ticket_ref: str, message_id: str, to: str
 ) -> AiResult:
-    """A customer's message in the agent's language (made once, then served from store)."""
+    """A customer's message in the agent's language (made once, then served from store; a
+    failed one is asked again at most once per `ASK_AGAIN_EVERY`: 429 beyond).  Queues a
+    job when one is made."""
     ticket = _ai_ticket(deps, principal, ticket_ref, ResultKind.TRANSLATION)
     to = _supported(to)
     messages = deps.tickets.store.list_messages(principal.workspace_id, ticket.id, 500)
@@ -240,8 +260,10 @@ def request_message_translation(
         raise NotFound("No such message on this ticket.", code="message_not_found")
     key = f"{message_id}:{to}"
     existing = deps.store.get_result(principal.workspace_id, ticket.id, ResultKind.TRANSLATION, key)
-    if existing is not None and _usable(existing, deps.tickets.clock.now()):
-        return existing
+    if existing is not None:
+        if _usable(existing, deps.tickets.clock.now()):
+            return existing
+        _may_ask_again(existing, deps.tickets.clock.now())
     return _ask_for(
         deps,
         _pending(
@@ -252,6 +274,16 @@ def request_message_translation(
             deps.tickets.clock.now(),
             request={"message_id": message_id, "to": to},
         ),
+    )
+
+
+def message_translation(
+    deps: AiDeps, principal: Principal, ticket_ref: str, message_id: str, to: str
+) -> AiResult:
+    """The stored translation of a message as it is (never asks the model); 404 when none
+    was asked for."""
+    return get_result(
+        deps, principal, ticket_ref, ResultKind.TRANSLATION, f"{message_id}:{_supported(to)}"
     )
 
 
@@ -286,6 +318,7 @@ def request_reply_translation(
 def get_result(
     deps: AiDeps, principal: Principal, ticket_ref: str, kind: ResultKind, key: str
 ) -> AiResult:
+    """The stored result as it is (never asks the model); 404 when there is none."""
     ticket = _ai_ticket(deps, principal, ticket_ref, kind)
     result = deps.store.get_result(principal.workspace_id, ticket.id, kind, key)
     if result is None:

@@ -1,8 +1,10 @@
 """The AI teammate on a ticket: drafts, the summary and translations.
 
 Each is made by a queue job: asking answers 202 with `status: pending`; the same resource
-answers 200 once `ready` (or `failed`, with the reason).  While the workspace has AI off:
-409 `ai_disabled`; without a provider key in this deployment: 503 `ai_not_configured`."""
+answers 200 once `ready` (or `failed`, with the reason).  A GET never asks the model again
+for a failed result: a POST does, at most once a minute per result (429
+`ai_asked_too_often` with Retry-After beyond).  While the workspace has AI off: 409
+`ai_disabled`; without a provider key in this deployment: 503 `ai_not_configured`."""
 
 from __future__ import annotations
 
@@ -126,18 +128,7 @@ def latest_draft(call: Call) -> Response:
     return _answer(draft_out(result), result)
 
 
-@operation(
-    bp,
-    "GET",
-    "/v1/tickets/{ticket_id}/summary",
-    summary="A summary of the conversation, cached until a new message arrives",
-    tag="ai",
-    response="SummaryOut",
-    also=(202,),
-    errors=(401, 404, 409, 503),
-)
-def summary(call: Call) -> Response:
-    result = teammate.request_summary(bootstrap.ai_deps(), call.member, call.params["ticket_id"])
+def _summary_answer(result: AiResult) -> Response:
     out = schemas.SummaryOut(
         **_base(result),
         summary=result.payload.get("summary"),
@@ -149,15 +140,57 @@ def summary(call: Call) -> Response:
 
 @operation(
     bp,
+    "GET",
+    "/v1/tickets/{ticket_id}/summary",
+    summary=(
+        "A summary of the conversation, cached until a new message arrives (a failed one "
+        "stays failed until asked again with POST)"
+    ),
+    tag="ai",
+    response="SummaryOut",
+    also=(202,),
+    errors=(401, 404, 409, 503),
+)
+def summary(call: Call) -> Response:
+    result = teammate.request_summary(bootstrap.ai_deps(), call.member, call.params["ticket_id"])
+    return _summary_answer(result)
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/tickets/{ticket_id}/summary",
+    summary=(
+        "Ask for the summary again after it failed (queued; at most once a minute per "
+        "ticket, 429 beyond); a ready or pending summary is returned as it is"
+    ),
+    tag="ai",
+    response="SummaryOut",
+    status=202,
+    also=(200,),
+    errors=(401, 404, 409, 429, 503),
+)
+def ask_summary_again(call: Call) -> Response:
+    result = teammate.request_summary(
+        bootstrap.ai_deps(), call.member, call.params["ticket_id"], again=True
+    )
+    return _summary_answer(result)
+
+
+@operation(
+    bp,
     "POST",
     "/v1/tickets/{ticket_id}/messages/{message_id}/translate",
-    summary="Translate a message for the agent (queued; made once per language)",
+    summary=(
+        "Translate a message for the agent (queued; made once per language; a failed one is "
+        "asked again at most once a minute, 429 beyond)"
+    ),
     tag="ai",
     body="TranslateIn",
     response="MessageTranslationOut",
     status=202,
     also=(200,),
-    errors=(400, 401, 404, 409, 422, 503),
+    errors=(400, 401, 404, 409, 422, 429, 503),
 )
 def translate_message(call: Call) -> Response:
     body: TranslateIn = call.body
@@ -167,6 +200,27 @@ def translate_message(call: Call) -> Response:
         call.params["ticket_id"],
         call.params["message_id"],
         body.to,
+    )
+    return _answer(translation_out(result), result)
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/tickets/{ticket_id}/messages/{message_id}/translations/{language}",
+    summary="A message's translation as asked for (202 while it is being made; never asks again)",
+    tag="ai",
+    response="MessageTranslationOut",
+    also=(202,),
+    errors=(401, 404, 409, 422, 503),
+)
+def message_translation(call: Call) -> Response:
+    result = teammate.message_translation(
+        bootstrap.ai_deps(),
+        call.member,
+        call.params["ticket_id"],
+        call.params["message_id"],
+        call.params["language"],
     )
     return _answer(translation_out(result), result)
 

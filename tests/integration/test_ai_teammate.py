@@ -747,3 +747,92 @@ def test_an_article_unpublished_since_the_index_was_built_is_not_given(api, owne
     pump.drain(["ai_jobs_worker"])  # the index has not been rebuilt yet
     [body] = claude.bodies_for("write_draft")
     assert "Remboursements" not in body["system"][2]["text"]
+
+
+def _fail_twice(claude):
+    # An invalid answer is asked once more: two malformed answers fail the result.
+    claude.answer_with_text("Not a summary.")
+    claude.answer_with_text("Still not a summary.")
+
+
+def test_a_failed_summary_stays_failed_until_asked_again_at_most_once_a_minute(
+    api, owner, claude, pump, clock
+):
+    bootstrap.ai_deps.cache_clear()
+    ticket = _open(api, owner["token"], "Refund", "How do I get a refund for my payment?")
+    run_workers(pump)
+    path = f"/v1/tickets/{ticket['id']}/summary"
+    _fail_twice(claude)
+    assert api.request("GET", path, token=owner["token"])[0] == 202
+    run_workers(pump)
+    asked = len(claude.bodies_for("write_summary"))
+    for _ in range(2):  # a poller sees the failure, and polling asks nobody
+        status, summary, _ = api.request("GET", path, token=owner["token"])
+        assert (status, summary["status"], summary["failure"]) == (
+            200,
+            "failed",
+            "malformed_output",
+        )
+        run_workers(pump)
+    assert len(claude.bodies_for("write_summary")) == asked
+
+    clock.advance(seconds=61)
+    _fail_twice(claude)
+    status, summary, _ = api.request("POST", path, token=owner["token"])
+    assert (status, summary["status"]) == (202, "pending")
+    run_workers(pump)
+    assert len(claude.bodies_for("write_summary")) == asked * 2
+    assert api.request("GET", path, token=owner["token"])[1]["status"] == "failed"
+
+    status, body, headers = api.request("POST", path, token=owner["token"])
+    assert (status, body["error"]["code"]) == (429, "ai_asked_too_often")
+    assert 1 <= int(headers["Retry-After"]) <= 60
+    assert len(claude.bodies_for("write_summary")) == asked * 2
+
+    clock.advance(seconds=61)
+    assert api.request("POST", path, token=owner["token"])[0] == 202
+    run_workers(pump)
+    status, summary, _ = api.request("GET", path, token=owner["token"])
+    assert (status, summary["status"], summary["summary"]) == (
+        200,
+        "ready",
+        "Carla was charged twice.",
+    )
+    # Asking for a ready summary returns it without another call.
+    assert api.request("POST", path, token=owner["token"])[1]["status"] == "ready"
+    assert len(claude.bodies_for("write_summary")) == asked * 2 + 1
+
+
+def test_a_failed_message_translation_is_read_as_failed_and_asked_again_once_a_minute(
+    api, owner, claude, pump, clock
+):
+    bootstrap.ai_deps.cache_clear()
+    ticket = _open(api, owner["token"], "Remboursement", FRENCH)
+    run_workers(pump)
+    message_id = _ticket(api, owner, ticket["id"])["messages"][0]["id"]
+    ask = f"/v1/tickets/{ticket['id']}/messages/{message_id}/translate"
+    read = f"/v1/tickets/{ticket['id']}/messages/{message_id}/translations/en"
+    assert api.request("GET", read, token=owner["token"])[0] == 404  # not asked yet
+    claude.answer_with_text("No.")
+    claude.answer_with_text("No.")
+    assert api.request("POST", ask, {"to": "en"}, token=owner["token"])[0] == 202
+    run_workers(pump)
+    for _ in range(2):
+        status, body, _ = api.request("GET", read, token=owner["token"])
+        assert (status, body["status"], body["failure"]) == (200, "failed", "malformed_output")
+    assert len(claude.bodies_for("write_translation")) == 2
+
+    status, body, headers = api.request("POST", ask, {"to": "en"}, token=owner["token"])
+    assert (status, body["error"]["code"]) == (429, "ai_asked_too_often")
+    assert int(headers["Retry-After"]) >= 1
+
+    clock.advance(seconds=61)
+    assert api.request("POST", ask, {"to": "en"}, token=owner["token"])[0] == 202
+    run_workers(pump)
+    status, body, _ = api.request("GET", read, token=owner["token"])
+    assert (status, body["status"], body["text"]) == (
+        200,
+        "ready",
+        "I was charged twice, please refund me.",
+    )
+    assert len(claude.bodies_for("write_translation")) == 3

@@ -85,7 +85,9 @@ class AiResultBase(Outgoing):
         default=None,
         description=(
             "Why it failed: ai_disabled, ai_not_configured, provider_unavailable (after "
-            "retries), provider_rejected, malformed_output, no_sent_replies, ..."
+            "retries), provider_rejected, malformed_output, no_sent_replies, ...  A failed "
+            "result stays failed (reading it never asks the model again) until it is asked "
+            "for again with POST, at most once a minute."
         ),
     )
     flags: list[str] = Field(
