@@ -500,3 +500,23 @@ class KbCategoryItem(Item, discriminator="kb_category"):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     revision = NumberAttribute(default=0)
+
+
+class TicketMergeItem(Item, discriminator="ticket_merge"):
+    """Drives one merge (see chalicelib/tickets/merge_record.py): PK=WS#<ws>,
+    SK=MERGE#<source>; `status` pending until the target has absorbed the source."""
+
+    source_id = UnicodeAttribute()
+    target_id = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    message_count = NumberAttribute()
+    status = UnicodeAttribute()
+    started_at = UTCDateTimeAttribute()
+    finished_at = UTCDateTimeAttribute(null=True)
+
+
+class IncomingMergesItem(Item, discriminator="incoming_merges"):
+    """PK=WS#<ws>#T#<ticket>, SK=MERGES_IN: unfinished merges into this ticket.  A ticket
+    with any cannot itself be merged away (its incoming messages would be stranded)."""
+
+    pending = NumberAttribute(default=0)

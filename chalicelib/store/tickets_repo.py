@@ -15,11 +15,13 @@ from chalicelib.store.models import (
     ContactEmailLookup,
     ContactItem,
     InboxCountItem,
+    IncomingMergesItem,
     Item,
     MessageIdLookup,
     MessageItem,
     TicketCounterItem,
     TicketItem,
+    TicketMergeItem,
     TicketNumberLookup,
     TicketTagItem,
     TicketViewerItem,
@@ -27,6 +29,7 @@ from chalicelib.store.models import (
 from chalicelib.store.paging import decode_cursor, encode_cursor
 from chalicelib.store.transactions import CONDITION_FAILED, cancellation_reasons, transaction
 from chalicelib.tickets.counts import count_deltas
+from chalicelib.tickets.merge_record import MergeRecord, MergeStatus
 from chalicelib.tickets.model import (
     Activity,
     AttachmentRef,
@@ -245,6 +248,9 @@ class _Writes:
     def delete(self, item: Item) -> None:
         self.actions.append(("delete", item, None, None))
 
+    def check(self, item: Item, condition: Any, guards: str | None) -> None:
+        self.actions.append(("check", item, condition, guards))
+
 
 class DynamoTicketStore:
     def _commit(self, writes: _Writes) -> None:
@@ -255,6 +261,8 @@ class DynamoTicketStore:
                         tx.save(item, condition=extra)
                     elif kind == "update":
                         tx.update(item, actions=extra[0], condition=extra[1])
+                    elif kind == "check":
+                        tx.condition_check(type(item), item.pk, item.sk, condition=extra)
                     else:
                         tx.delete(item)
         except TransactWriteError as e:
@@ -344,6 +352,109 @@ class DynamoTicketStore:
                             message_item_id=message.id,
                         )
                     )
+
+    def _merge_item(self, record: MergeRecord) -> TicketMergeItem:
+        return TicketMergeItem(
+            keys.workspace_pk(record.workspace_id),
+            keys.merge_sk(record.source_id),
+            source_id=record.source_id,
+            target_id=record.target_id,
+            actor=record.actor,
+            message_count=record.message_count,
+            status=record.status.value,
+            started_at=record.started_at,
+            finished_at=record.finished_at,
+        )
+
+    def _incoming_merges(self, ticket: Ticket) -> IncomingMergesItem:
+        return IncomingMergesItem(
+            keys.ticket_pk(ticket.workspace_id, ticket.id), keys.INCOMING_MERGES_SK
+        )
+
+    def _write_ticket(self, writes: _Writes, before: Ticket, after: Ticket) -> None:
+        """The ticket (if still at `before.revision`), its tag entries and the counts."""
+        writes.put(_ticket_item(after), TicketItem.revision == before.revision, "ticket")
+        for tag in after.tags:
+            writes.put(_tag_item(after, tag))
+        for tag in set(before.tags) - set(after.tags):
+            writes.delete(
+                TicketTagItem(keys.ticket_pk(after.workspace_id, after.id), keys.tag_sk(tag))
+            )
+        self._count(writes, after.workspace_id, count_deltas(before, after))
+
+    def begin_merge(
+        self,
+        source_before: Ticket,
+        source_after: Ticket,
+        activity: list[Activity],
+        target: Ticket,
+        record: MergeRecord,
+    ) -> None:
+        # Every refusal reads as StaleTicket: the service reads both tickets again and says why.
+        writes = _Writes()
+        writes.put(self._merge_item(record), Item.pk.does_not_exist(), "ticket")
+        self._write_ticket(writes, source_before, source_after)
+        writes.check(
+            self._incoming_merges(source_before),
+            IncomingMergesItem.pending.does_not_exist() | (IncomingMergesItem.pending == 0),
+            "ticket",
+        )
+        writes.check(
+            TicketItem(keys.ticket_pk(target.workspace_id, target.id), keys.TICKET_SK),
+            TicketItem.pk.exists() & TicketItem.merged_into.does_not_exist(),
+            "ticket",
+        )
+        writes.update(
+            self._incoming_merges(target),
+            [IncomingMergesItem.pending.add(1), IncomingMergesItem.kind.set(IncomingMergesItem)],
+            None,
+            None,
+        )
+        for entry in activity:
+            writes.put(_activity_item(source_after.workspace_id, entry))
+        self._commit(writes)
+
+    def get_merge(self, workspace_id: str, source_id: str) -> MergeRecord | None:
+        try:
+            item = TicketMergeItem.get(
+                keys.workspace_pk(workspace_id), keys.merge_sk(source_id), consistent_read=True
+            )
+        except TicketMergeItem.DoesNotExist:
+            return None
+        return MergeRecord(
+            workspace_id=workspace_id,
+            source_id=item.source_id,
+            target_id=item.target_id,
+            actor=item.actor,
+            message_count=int(item.message_count),
+            status=MergeStatus(item.status),
+            started_at=item.started_at,
+            finished_at=item.finished_at,
+        )
+
+    def finish_merge(
+        self,
+        target_before: Ticket,
+        target_after: Ticket,
+        activity: list[Activity],
+        record: MergeRecord,
+    ) -> None:
+        writes = _Writes()
+        writes.put(
+            self._merge_item(record),
+            TicketMergeItem.status == MergeStatus.PENDING.value,
+            "ticket",
+        )
+        self._write_ticket(writes, target_before, target_after)
+        writes.update(
+            self._incoming_merges(target_before),
+            [IncomingMergesItem.pending.add(-1)],
+            IncomingMergesItem.pending > 0,
+            "ticket",
+        )
+        for entry in activity:
+            writes.put(_activity_item(target_after.workspace_id, entry))
+        self._commit(writes)
 
     def record_viewer(
         self, workspace_id: str, ticket_id: str, user_id: str, name: str, now: int, until: int

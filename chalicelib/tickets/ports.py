@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from chalicelib.tickets.merge_record import MergeRecord
 from chalicelib.tickets.model import (
     Activity,
     Contact,
@@ -87,6 +88,32 @@ class TicketStore(Protocol):
 
     def merge_messages(self, source: Ticket, target: Ticket, messages: list[Message]) -> None:
         """Copies `messages` onto `target` and points their Message-IDs at it (idempotent)."""
+
+    def begin_merge(
+        self,
+        source_before: Ticket,
+        source_after: Ticket,
+        activity: list[Activity],
+        target: Ticket,
+        record: MergeRecord,
+    ) -> None:
+        """Atomically: writes the merge record (if the source has none), `source_after` (if
+        the source is still at `source_before.revision` and nothing is being merged into
+        it) and counts one more unfinished merge into `target` (if the target is not
+        merged).  Raises StaleTicket when any of these no longer holds."""
+
+    def get_merge(self, workspace_id: str, source_id: str) -> MergeRecord | None: ...
+
+    def finish_merge(
+        self,
+        target_before: Ticket,
+        target_after: Ticket,
+        activity: list[Activity],
+        record: MergeRecord,
+    ) -> None:
+        """Atomically: writes `target_after` (if still at `target_before.revision`), marks
+        the record done (if still pending) and counts one merge into the target fewer.
+        Raises StaleTicket when either no longer holds."""
 
     def record_viewer(
         self, workspace_id: str, ticket_id: str, user_id: str, name: str, now: int, until: int
