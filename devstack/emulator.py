@@ -79,6 +79,11 @@ class MotoServer:
     def endpoint(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (to measure it), else None."""
+        return self._process.pid if self._process is not None else None
+
     def start(self, timeout: float = 30.0) -> str:
         """Start the server and wait until it answers; returns the endpoint URL."""
         if self.log_path is not None:

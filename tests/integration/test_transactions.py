@@ -28,3 +28,24 @@ def test_transactions_use_the_tables_timeouts_and_retries():
     assert connection._connect_timeout_seconds == Item.Meta.connect_timeout_seconds
     assert connection._read_timeout_seconds == Item.Meta.read_timeout_seconds
     assert connection._max_retry_attempts_exception == Item.Meta.max_retry_attempts
+
+
+def test_a_cancelled_transaction_leaves_every_touched_item_as_it_was(clean_aws):
+    SlugLookup("SLUG#renamed", "LOOKUP", workspace_id="w1").save()
+    SlugLookup("SLUG#removed", "LOOKUP", workspace_id="w2").save()
+    SlugLookup("SLUG#taken", "LOOKUP", workspace_id="w3").save()
+    with pytest.raises(TransactWriteError) as refused, transaction() as tx:
+        tx.update(SlugLookup("SLUG#renamed", "LOOKUP"), actions=[SlugLookup.workspace_id.set("w9")])
+        tx.delete(SlugLookup("SLUG#removed", "LOOKUP"))
+        tx.save(SlugLookup("SLUG#new-by-put", "LOOKUP", workspace_id="w4"))
+        tx.update(
+            SlugLookup("SLUG#new-by-update", "LOOKUP"), actions=[SlugLookup.workspace_id.set("w5")]
+        )
+        tx.condition_check(SlugLookup, "SLUG#taken", "LOOKUP", condition=Item.pk.does_not_exist())
+    assert cancellation_reasons(refused.value) == [None, None, None, None, CONDITION_FAILED]
+
+    assert SlugLookup.get("SLUG#renamed", "LOOKUP").workspace_id == "w1"
+    assert SlugLookup.get("SLUG#removed", "LOOKUP").workspace_id == "w2"
+    assert SlugLookup.get("SLUG#taken", "LOOKUP").workspace_id == "w3"
+    assert SlugLookup.count("SLUG#new-by-put") == 0
+    assert SlugLookup.count("SLUG#new-by-update") == 0
