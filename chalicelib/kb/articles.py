@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from chalicelib.accounts.model import Principal
 from chalicelib.concurrency import retry_stale
-from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.kb.deps import KbDeps
 from chalicelib.kb.model import (
@@ -84,6 +84,24 @@ def _checked_body(deps: KbDeps, body: str) -> str:
             details=[{"field": "body", "message": "too long"}],
         )
     return body
+
+
+# Each article and version item holds the Markdown and its HTML: both under DynamoDB's 400 KB.
+ARTICLE_TEXT_MAX_BYTES = 360_000
+
+
+def _rendered(body: str) -> str:
+    """The body's HTML; 413 `article_too_large` when the body and its HTML would not fit in
+    one item (Markdown that renders much larger than it is written)."""
+    html = render_markdown(body)
+    size = len(body.encode("utf-8")) + len(html.encode("utf-8"))
+    if size > ARTICLE_TEXT_MAX_BYTES:
+        raise PayloadTooLarge(
+            f"The article is too large to keep: {size} bytes with its HTML form, at most "
+            f"{ARTICLE_TEXT_MAX_BYTES} (UTF-8 bytes). Shorten the body.",
+            code="article_too_large",
+        )
+    return html
 
 
 def _tags(tags: list[str]) -> list[str]:
@@ -190,7 +208,7 @@ def create_article(deps: KbDeps, principal: Principal, draft: ArticleDraft) -> A
         slug=slug,
         title=draft.title.strip(),
         body=body,
-        html=render_markdown(body),
+        html=_rendered(body),
         status=draft.status,
         category_id=draft.category_id,
         tags=_tags(draft.tags or []),
@@ -289,7 +307,7 @@ def update_article(
     Publishes an event when the article is or was searchable (see `_announce`)."""
     workspace_id = principal.workspace_id
     body = _checked_body(deps, changes.body) if changes.body is not None else None
-    html = render_markdown(body) if body is not None else None
+    html = _rendered(body) if body is not None else None
     slug = _checked_slug(changes.slug) if changes.slug is not None else None
     tags = _tags(changes.tags) if changes.tags is not None else None
     if changes.category_id is not None:
@@ -357,7 +375,7 @@ def restore_version(deps: KbDeps, principal: Principal, article_id: str, number:
             current,
             title=version.title,
             body=version.body,
-            html=render_markdown(version.body),
+            html=_rendered(version.body),
             category_id=category_id,
             tags=list(version.tags),
         )

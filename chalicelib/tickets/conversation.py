@@ -12,6 +12,7 @@ from chalicelib.ids import new_id
 from chalicelib.mail.outbound import OutboundMail
 from chalicelib.tickets.deps import TicketDeps
 from chalicelib.tickets.lifecycle import activity, get_ticket, retrying
+from chalicelib.tickets.message_size import require_storable
 from chalicelib.tickets.model import (
     DeliveryStatus,
     Message,
@@ -122,6 +123,7 @@ def post_agent_message(
             original_text=message.original_text,
             original_language=message.original_language,
         )
+        require_storable(posted)
         entries = []
         updated = replace(
             current,

@@ -12,6 +12,7 @@ from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.tickets.contacts import contact_for
 from chalicelib.tickets.deps import TicketDeps
+from chalicelib.tickets.message_size import require_storable
 from chalicelib.tickets.model import (
     Activity,
     Channel,
@@ -137,6 +138,7 @@ def open_ticket(
         )
         message = first_message(ticket)
         if message is not None:
+            require_storable(message)
             ticket = replace(ticket, message_count=1, last_customer_message_id=message.id)
         entries = [activity(ticket, actor, "created", None, ticket.number, now)]
         if not new.sender_verified:

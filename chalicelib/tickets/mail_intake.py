@@ -16,6 +16,12 @@ from chalicelib.tickets.contacts import contact_for
 from chalicelib.tickets.deps import TicketDeps
 from chalicelib.tickets.lifecycle import NewTicket, activity, open_ticket, retrying
 from chalicelib.tickets.mailbox import HeldMail, MailboxSettings
+from chalicelib.tickets.message_size import (
+    MESSAGE_ITEM_MAX_BYTES,
+    cut_html_to_bytes,
+    cut_to_bytes,
+    stored_size,
+)
 from chalicelib.tickets.model import (
     AttachmentRef,
     Channel,
@@ -112,6 +118,19 @@ def _store_attachments(
     return stored, skipped
 
 
+def _fitted(message: Message) -> tuple[Message, bool]:
+    """The message cut to fit one item (its text, quoted text and HTML each to a share of
+    the room its addresses and attachments leave), and whether anything was cut."""
+    bare = replace(message, text="", html=None, quoted_text=None)
+    # Room for the note on shortening, added after this.
+    room = MESSAGE_ITEM_MAX_BYTES - stored_size(bare) - 1_000
+    text = cut_to_bytes(message.text, room * 3 // 10)
+    quoted = message.quoted_text and cut_to_bytes(message.quoted_text, room * 2 // 10)
+    html = message.html and cut_html_to_bytes(message.html, room * 5 // 10)
+    fitted = replace(message, text=text, quoted_text=quoted, html=html)
+    return fitted, fitted != message
+
+
 def _customer_message(
     deps: TicketDeps,
     mail: InboundMail,
@@ -136,7 +155,6 @@ def _customer_message(
         if a.content_id
     }
     visible = visible_reply(mail.text, mail.html)
-    limit = deps.policy.max_text_chars
     html = sanitize_html(mail.html, cid_urls=cid_urls) if mail.html else None
     notes = []
     if skipped:
@@ -148,8 +166,7 @@ def _customer_message(
             f"{len(mail.attachments)} per e-mail were not kept: "
             f"{', '.join(mail.dropped_attachments)}"
         )
-    detail = "; ".join(notes) or None
-    return Message(
+    message = Message(
         id=message_item_id,
         ticket_id=ticket_id,
         workspace_id=workspace_id,
@@ -159,20 +176,24 @@ def _customer_message(
         to=mail.to,
         cc=mail.cc,
         subject=mail.subject,
-        text=visible.text[:limit],
-        html=html[: limit * 2] if html else None,
-        quoted_text=(visible.quoted or None) and visible.quoted[:limit],
+        text=visible.text,
+        html=html,
+        quoted_text=visible.quoted or None,
         message_id=message_key,
         in_reply_to=mail.in_reply_to,
         references=mail.references,
         attachments=attachments,
         delivery=DeliveryStatus.RECEIVED,
-        delivery_detail=detail,
         created_at=deps.clock.now(),
         raw_s3_key=raw_key,
         sender_verified=sender_verified,
         from_member=from_member,
     )
+    message, shortened = _fitted(message)
+    if shortened:
+        # The raw delivery (raw_s3_key) still holds the whole message.
+        notes.append("the message was too long to keep whole and was shortened")
+    return replace(message, delivery_detail="; ".join(notes) or None)
 
 
 def _our_addresses(deps: TicketDeps, addresses: list[str]) -> set[str]:

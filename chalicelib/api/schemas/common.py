@@ -38,6 +38,22 @@ EmailStr = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_e
 TimeZone = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_known_time_zone)]
 
 
+def utf8_at_most(max_bytes: int) -> AfterValidator:
+    """A text limit in UTF-8 bytes, what DynamoDB counts (a Japanese character is 3 bytes,
+    an emoji 4), so that no accepted text can overflow the item it is stored in."""
+
+    def check(value: str) -> str:
+        size = len(value.encode("utf-8"))
+        if size > max_bytes:
+            raise ValueError(
+                f"is {size} bytes in UTF-8; at most {max_bytes} bytes "
+                "(a Japanese character counts 3, an emoji 4)"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
 class Incoming(BaseModel):
     """Bodies: unknown fields and wrong types are errors, not silently dropped or coerced."""
 

@@ -8,13 +8,22 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from chalicelib.api.schemas.ai import TicketAiOut
-from chalicelib.api.schemas.common import EmailStr, Incoming, Outgoing, QueryParams
+from chalicelib.api.schemas.common import (
+    EmailStr,
+    Incoming,
+    Outgoing,
+    QueryParams,
+    utf8_at_most,
+)
 
 # -- tickets -------------------------------------------------------------------------------
 
 TicketStatusName = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+# A message item (text and its HTML form) must fit DynamoDB's 400 KB.
+MESSAGE_BODY_MAX_BYTES = 100_000
+MessageBody = Annotated[str, StringConstraints(min_length=1), utf8_at_most(MESSAGE_BODY_MAX_BYTES)]
 
 
 class RequesterIn(Incoming):
@@ -25,7 +34,7 @@ class RequesterIn(Incoming):
 class TicketIn(Incoming):
     requester: RequesterIn
     subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=250)]
-    body: Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
+    body: MessageBody
     cc: list[EmailStr] = Field(default_factory=list, max_length=50)
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     priority: PriorityName = "normal"
@@ -47,7 +56,7 @@ class TicketPatchIn(Incoming):
 
 
 class MessageIn(Incoming):
-    body: Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
+    body: MessageBody
     kind: Literal["reply", "note"] = "reply"
     cc: list[EmailStr] = Field(default_factory=list, max_length=50)
     last_seen_message_id: str | None = Field(
