@@ -432,6 +432,17 @@ class DynamoTicketStore:
             finished_at=item.finished_at,
         )
 
+    def incoming_merges(self, workspace_id: str, ticket_id: str) -> int:
+        try:
+            item = IncomingMergesItem.get(
+                keys.ticket_pk(workspace_id, ticket_id),
+                keys.INCOMING_MERGES_SK,
+                consistent_read=True,
+            )
+        except IncomingMergesItem.DoesNotExist:
+            return 0
+        return int(item.pending or 0)
+
     def finish_merge(
         self,
         target_before: Ticket,

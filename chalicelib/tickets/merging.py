@@ -76,6 +76,12 @@ def _begin(
             f"The target was merged into {target.merged_into}; merge into that one.",
             code="target_merged",
         )
+    if deps.store.incoming_merges(workspace_id, source.id):
+        # Its incoming messages would be stranded here once it was merged away.
+        raise Conflict(
+            "Other tickets are still being merged into this one; try again shortly.",
+            code="merge_in_progress",
+        )
     messages = deps.store.list_messages(workspace_id, source.id, MAX_MERGED_MESSAGES + 1)
     if len(messages) > MAX_MERGED_MESSAGES:
         raise Conflict("This ticket has too many messages to merge.", code="merge_too_large")

@@ -103,6 +103,8 @@ class TicketStore(Protocol):
         merged).  Raises StaleTicket when any of these no longer holds."""
 
     def get_merge(self, workspace_id: str, source_id: str) -> MergeRecord | None: ...
+    def incoming_merges(self, workspace_id: str, ticket_id: str) -> int:
+        """How many merges into this ticket began and have not finished."""
 
     def finish_merge(
         self,

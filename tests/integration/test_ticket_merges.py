@@ -197,8 +197,8 @@ def test_a_ticket_with_merges_into_it_unfinished_cannot_be_merged_away(api, owne
     )
     with pytest.raises(Crash):
         merging.merge_tickets(crashing, ws, a["id"], b["id"], actor)  # a -> b pending
-    status, _, _ = _merge(api, owner, b, c)
-    assert status == 409
+    status, body, _ = _merge(api, owner, b, c)
+    assert (status, body["error"]["code"]) == (409, "merge_in_progress")
     assert _ticket(api, owner, b["id"])["merged_into"] is None
     merging.resume_merge(deps, ws, a["id"])
     status, merged, _ = _merge(api, owner, b, c)  # once a -> b is done, b can go on into c
