@@ -118,16 +118,30 @@ def _store_attachments(
     return stored, skipped
 
 
+MAX_ADDRESSES_KEPT = 100
+
+
 def _fitted(message: Message) -> tuple[Message, bool]:
     """The message cut to fit one item (its text, quoted text and HTML each to a share of
     the room its addresses and attachments leave), and whether anything was cut."""
-    bare = replace(message, text="", html=None, quoted_text=None)
+    # Headers are capped in characters (64K each, 500 addresses): cap them here in bytes too.
+    bare = replace(
+        message,
+        subject=cut_to_bytes(message.subject, 2_000),
+        to=message.to[:MAX_ADDRESSES_KEPT],
+        cc=message.cc[:MAX_ADDRESSES_KEPT],
+        references=message.references[-MAX_ADDRESSES_KEPT:],
+        in_reply_to=message.in_reply_to[:MAX_ADDRESSES_KEPT],
+        text="",
+        html=None,
+        quoted_text=None,
+    )
     # Room for the note on shortening, added after this.
-    room = MESSAGE_ITEM_MAX_BYTES - stored_size(bare) - 1_000
+    room = max(0, MESSAGE_ITEM_MAX_BYTES - stored_size(bare) - 1_000)
     text = cut_to_bytes(message.text, room * 3 // 10)
     quoted = message.quoted_text and cut_to_bytes(message.quoted_text, room * 2 // 10)
     html = message.html and cut_html_to_bytes(message.html, room * 5 // 10)
-    fitted = replace(message, text=text, quoted_text=quoted, html=html)
+    fitted = replace(bare, text=text, quoted_text=quoted, html=html)
     return fitted, fitted != message
 
 

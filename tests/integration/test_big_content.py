@@ -194,6 +194,20 @@ def test_inbound_html_of_millions_of_characters_is_ticketed(api, workspace, deli
     assert len(message["text"]) + len(message["html"]) < 400_000
 
 
+def test_inbound_mail_with_a_huge_subject_and_text_is_ticketed(api, workspace, deliver_mail):
+    deliver_mail(
+        inbound_form(
+            recipient=workspace["workspace"]["inbound_address"],
+            sender=CUSTOMER,
+            subject=EMOJI * 60_000,  # 240 KB
+            body_plain=EMOJI * 100_000,
+        )
+    )
+    message = _only_message(api, workspace)
+    assert "shortened" in message["delivery_detail"]
+    assert message["subject"].startswith(EMOJI)
+
+
 # -- articles ---------------------------------------------------------------------------------
 
 
