@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import argparse
 import copy
+import io
+import json
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -41,21 +44,65 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import run_simple
 
 _DYNAMODB_TARGET = "DynamoDB_"
+_TRANSACT_WRITE = ".TransactWriteItems"
+IDEMPOTENCY_SECONDS = 600.0  # DynamoDB keeps a ClientRequestToken ten minutes
 
 
 class SerialDynamoDB:
-    """WSGI middleware: one DynamoDB request at a time, the rest untouched."""
+    """WSGI middleware: one DynamoDB request at a time, the rest untouched.
+
+    Like DynamoDB, a TransactWriteItems repeated with the same ClientRequestToken within ten
+    minutes succeeds again without running twice (moto re-runs it, so an SDK retry after a
+    lost answer would fail its own conditions)."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self._app = app
         self._lock = threading.Lock()
+        # token -> (kept until, response headers, response body) of a committed transaction
+        self._committed: dict[str, tuple[float, list[tuple[str, str]], bytes]] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(_DYNAMODB_TARGET):
-            with self._lock:
-                # Consume the whole response inside the lock: moto builds it eagerly.
-                return list(self._app(environ, start_response))
-        return self._app(environ, start_response)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith(_DYNAMODB_TARGET):
+            return self._app(environ, start_response)
+        with self._lock:
+            token = self._transaction_token(environ) if target.endswith(_TRANSACT_WRITE) else ""
+            now = time.monotonic()
+            committed = self._committed.get(token) if token else None
+            if committed is not None and committed[0] > now:
+                start_response("200 OK", committed[1])
+                return [committed[2]]
+            answer: dict[str, Any] = {}
+
+            def keep_answer(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+                answer.update(status=status, headers=headers)
+                return start_response(status, headers, *rest)
+
+            # Consume the whole response inside the lock: moto builds it eagerly.
+            chunks = list(self._app(environ, keep_answer))
+            if token and str(answer.get("status", "")).startswith("200"):
+                self._forget_expired(now)
+                self._committed[token] = (
+                    now + IDEMPOTENCY_SECONDS,
+                    list(answer["headers"]),
+                    b"".join(chunks),
+                )
+            return chunks
+
+    @staticmethod
+    def _transaction_token(environ: dict[str, Any]) -> str:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            token = json.loads(body or b"{}").get("ClientRequestToken", "")
+        except ValueError:
+            return ""
+        return token if isinstance(token, str) else ""
+
+    def _forget_expired(self, now: float) -> None:
+        for token in [t for t, (until, _, _) in self._committed.items() if until <= now]:
+            del self._committed[token]
 
 
 class RollbackJournal:

@@ -49,3 +49,29 @@ def test_a_cancelled_transaction_leaves_every_touched_item_as_it_was(clean_aws):
     assert SlugLookup.get("SLUG#taken", "LOOKUP").workspace_id == "w3"
     assert SlugLookup.count("SLUG#new-by-put") == 0
     assert SlugLookup.count("SLUG#new-by-update") == 0
+
+
+def test_a_transaction_retried_with_its_request_token_succeeds_once_as_in_dynamodb(clean_aws):
+    """An SDK retry after a lost answer reuses the ClientRequestToken: DynamoDB answers it
+    without running the transaction again (its conditions would otherwise fail)."""
+    dynamodb = clean_aws.client("dynamodb")
+    item = {"PK": {"S": "SLUG#retried"}, "SK": {"S": "LOOKUP"}, "workspace_id": {"S": "w1"}}
+    request = {
+        "TransactItems": [
+            {
+                "Put": {
+                    "TableName": clean_aws.table_name,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+        ],
+        "ClientRequestToken": "retry-token-1",
+    }
+
+    dynamodb.transact_write_items(**request)
+    dynamodb.transact_write_items(**request)  # the retry: success, nothing written twice
+
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(**{**request, "ClientRequestToken": "another-token"})
+    assert SlugLookup.get("SLUG#retried", "LOOKUP").workspace_id == "w1"
