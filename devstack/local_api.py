@@ -18,6 +18,10 @@ from chalice.cli.factory import CLIFactory
 
 from infra.template import PROJECT_DIR, stage_environment
 
+# socketserver's default backlog is 5: a burst of clients (a web client, the pump, a load
+# script) overflows it, and the kernel drops or resets the connections beyond it.
+LISTEN_BACKLOG = 512
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack.local_api")
@@ -35,6 +39,10 @@ def main(argv: list[str] | None = None) -> None:
     # A throwaway environ: the factory would otherwise write the stage variables over ours.
     factory = CLIFactory(str(PROJECT_DIR), environ={})
     server = create_local_server(factory, args.host, args.port, args.stage)
+    # chalice's server has already listened with socketserver's backlog; listening again on
+    # the bound socket only raises the backlog (chalice.local takes no server class here).
+    server.server.request_queue_size = LISTEN_BACKLOG
+    server.server.socket.listen(LISTEN_BACKLOG)
     # Ctrl-C reaches the whole process group; devstack itself reports the shutdown.
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
