@@ -6,6 +6,9 @@ import base64
 import json
 from typing import Any
 
+from pynamodb.models import Model
+from pynamodb.pagination import ResultIterator
+
 from chalicelib.errors import InvalidCursor
 
 
@@ -53,3 +56,24 @@ def decode_cursor(
         return dict(last_key)
     except (ValueError, KeyError, TypeError) as e:
         raise InvalidCursor("The cursor is not valid for this listing.") from e
+
+
+SLICE_EVALUATED = 100
+"""Items one filtered Query evaluates per page: a filter no index serves costs one Query."""
+
+
+def one_slice(
+    query: ResultIterator[Any], model: type[Model], limit: int
+) -> tuple[list[Any], dict[str, Any] | None]:
+    """The first page of `query` only (exactly one Query call, however few items match its
+    filter): at most `limit` matches, and the key to continue from — the last match returned
+    when the slice held more, else the last key DynamoDB evaluated (None at the end)."""
+    page = next(query.page_iter, None)
+    raw_items: list[dict[str, Any]] = (page or {}).get("Items", [])
+    if len(raw_items) > limit:
+        raw_items = raw_items[:limit]
+        names = list(query.page_iter.key_names)
+        return [model.from_raw_data(raw) for raw in raw_items], {
+            name: raw_items[-1][name] for name in names
+        }
+    return [model.from_raw_data(raw) for raw in raw_items], query.page_iter.last_evaluated_key

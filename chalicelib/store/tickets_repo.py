@@ -26,7 +26,7 @@ from chalicelib.store.models import (
     TicketTagItem,
     TicketViewerItem,
 )
-from chalicelib.store.paging import decode_cursor, encode_cursor
+from chalicelib.store.paging import SLICE_EVALUATED, decode_cursor, encode_cursor, one_slice
 from chalicelib.store.transactions import CONDITION_FAILED, cancellation_reasons, transaction
 from chalicelib.tickets.counts import count_deltas
 from chalicelib.tickets.merge_record import MergeRecord, MergeStatus
@@ -621,8 +621,9 @@ class DynamoTicketStore:
     def list_tickets(
         self, workspace_id: str, filters: TicketFilter, cursor: str | None, limit: int
     ) -> TicketPage:
-        """One Query on the most selective view; other filters narrow it server-side.
-        A tag view holds entries, so its page costs one BatchGetItem more."""
+        """One Query on the most selective view, newest activity first.  Filters that view
+        does not serve narrow one slice of `SLICE_EVALUATED` items, so such a page may be
+        short (even empty) with a cursor.  A tag view holds entries: one BatchGetItem more."""
         ws = workspace_id
         conditions: list[Condition] = []
         if filters.requester_id:
@@ -668,28 +669,39 @@ class DynamoTicketStore:
             filter_condition = (
                 condition if filter_condition is None else filter_condition & condition
             )
+        # A filter no view serves reads one bounded slice: a short page and a cursor, no loop.
+        narrowed = bool(conditions) or (tag_view and bool(filters.status or filters.assignee))
         result = index.query(
             hash_key,
             scan_index_forward=False,
             limit=limit,
+            page_size=SLICE_EVALUATED if narrowed else limit,
             filter_condition=filter_condition,
             last_evaluated_key=decode_cursor(cursor, {attribute: hash_key}),
         )
-        found = list(result)
-        if tag_view:
-            entry_ids = [e.ticket_id for e in found if isinstance(e, TicketTagItem)]
-            wanted = [(keys.ticket_pk(ws, ticket_id), keys.TICKET_SK) for ticket_id in entry_ids]
-            by_id = {item.ticket_id: _ticket(item) for item in TicketItem.batch_get(wanted)}
-            tickets = [by_id[ticket_id] for ticket_id in entry_ids if ticket_id in by_id]
-            tickets = [
-                t
-                for t in tickets
-                if (not filters.status or t.status is filters.status)
-                and (not filters.assignee or (t.assignee_id or "none") == filters.assignee)
-            ]
-        else:
+        if not tag_view:
+            found, last_key = one_slice(result, Item, limit)
             tickets = [_ticket(item) for item in found if isinstance(item, TicketItem)]
-        return TicketPage(tickets, encode_cursor(result.last_evaluated_key))
+            return TicketPage(tickets, encode_cursor(last_key))
+        found, last_key = one_slice(result, Item, SLICE_EVALUATED if narrowed else limit)
+        entries = [e for e in found if isinstance(e, TicketTagItem)]
+        wanted = [(keys.ticket_pk(ws, e.ticket_id), keys.TICKET_SK) for e in entries]
+        by_id = {item.ticket_id: _ticket(item) for item in TicketItem.batch_get(wanted)}
+        shown: list[tuple[TicketTagItem, Ticket]] = [
+            (e, by_id[e.ticket_id])
+            for e in entries
+            if e.ticket_id in by_id
+            and (not filters.status or by_id[e.ticket_id].status is filters.status)
+            and (
+                not filters.assignee
+                or (by_id[e.ticket_id].assignee_id or "none") == filters.assignee
+            )
+        ]
+        if len(shown) > limit:
+            shown = shown[:limit]
+            entry = shown[-1][0].serialize()
+            last_key = {name: entry[name] for name in ("PK", "SK", "GSI2PK", "GSI2SK")}
+        return TicketPage([t for _, t in shown], encode_cursor(last_key))
 
     def get_message(self, workspace_id: str, ticket_id: str, message_id: str) -> Message | None:
         try:

@@ -25,7 +25,9 @@ DOWNLOAD_URL_SECONDS = 300
 def list_tickets(
     deps: TicketDeps, workspace_id: str, filters: TicketFilter, cursor: str | None, limit: int
 ) -> TicketPage:
-    """Newest activity first; one Query (two for a tag) per page, whatever the inbox size."""
+    """Newest activity first; one Query (and one BatchGetItem for a tag) per page, whatever
+    the inbox size.  Filters no view serves read one bounded slice, so a page may be short
+    or empty and still carry a `next_cursor`."""
     return deps.store.list_tickets(workspace_id, filters, cursor, limit)
 
 

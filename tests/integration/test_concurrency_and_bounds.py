@@ -139,3 +139,80 @@ def test_logs_carry_ids_but_never_passwords_or_tokens(api, log_lines):
     assert any(line.get("workspace_id") == body["workspace"]["id"] for line in handled)
     assert PASSWORD not in output
     assert body["token"] not in output
+
+
+def _seed_busy_inbox(workspace_id, like, count, requesters):
+    """`count` newer tickets (new, unassigned, tagged vip) written straight to the table."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from chalicelib.ids import new_id
+    from chalicelib.store.models import TicketItem
+    from chalicelib.store.tickets_repo import _tag_item, _ticket_item
+    from chalicelib.tickets.model import TicketStatus
+
+    with TicketItem.batch_write() as batch:
+        for n in range(count):
+            ticket = replace(
+                like,
+                id=new_id(),
+                number=10_000 + n,
+                status=TicketStatus.NEW,
+                assignee_id=None,
+                tags=["vip"],
+                requester_id=requesters[n % len(requesters)],
+                last_activity_at=like.last_activity_at + timedelta(seconds=n + 1),
+            )
+            batch.save(_ticket_item(ticket))
+            batch.save(_tag_item(ticket, "vip"))
+
+
+def test_every_inbox_view_costs_the_same_calls_at_three_tickets_and_at_three_hundred(
+    api, aws_calls
+):
+    from itertools import product
+
+    from chalicelib import bootstrap
+
+    owner = api.sign_up()
+    token, workspace_id = owner["token"], owner["workspace"]["id"]
+
+    def open_ticket(email, **changes):
+        status, ticket, _ = api.request(
+            "POST",
+            "/v1/tickets",
+            {"requester": {"email": email, "name": "R"}, "subject": "S", "body": "B"},
+            token=token,
+        )
+        assert status == 201
+        if changes:
+            assert api.request("PATCH", f"/v1/tickets/{ticket['id']}", changes, token=token)[0]
+        return ticket
+
+    closed = open_ticket("carla@customer.test", status="closed", tags=["vip"])
+    open_ticket("carla@customer.test", status="open", assignee_id=owner["user"]["id"])
+    other = open_ticket("dan@shop.test", tags=["vip"])
+    carla, dan = closed["requester"]["id"], other["requester"]["id"]
+    paths = [
+        "/v1/tickets?limit=25" + "".join(f"&{name}={value}" for name, value in combination if value)
+        for combination in product(
+            [("status", None), ("status", "closed")],
+            [("assignee", None), ("assignee", "me"), ("assignee", "none")],
+            [("tag", None), ("tag", "vip")],
+            [("requester", None), ("requester", carla)],
+            [("q", None), ("q", "printer")],
+        )
+    ]
+
+    def calls_per_view():
+        return {path: _calls_for(api, aws_calls, "GET", path, token) for path in paths}
+
+    few = calls_per_view()
+    store = bootstrap.ticket_deps().store
+    _seed_busy_inbox(workspace_id, store.get_ticket(workspace_id, closed["id"]), 300, [carla, dan])
+    many = calls_per_view()
+
+    assert many == few
+    assert all(calls.count("Query") <= 2 for calls in many.values()), many
+    unassigned_closed = "/v1/tickets?limit=25&status=closed&assignee=none"
+    assert many[unassigned_closed].count("Query") == 1
