@@ -6,8 +6,9 @@ it came in), so a redelivered webhook or queue message never adds it twice."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+from chalicelib.accounts.model import Workspace
 from chalicelib.ids import new_id
 from chalicelib.mail.inbound.model import InboundAttachment, InboundMail
 from chalicelib.mail.outbound import OutboundMail
@@ -46,17 +47,59 @@ class Intake:
     reason: str | None = None
 
 
-def _route(deps: TicketDeps, mail: InboundMail) -> tuple[str, str | None] | None:
+@dataclass
+class IntakeReads:
+    """What filing a batch of e-mails reads once per workspace rather than once per mail:
+    the workspace behind each address and the workspace's mailbox settings.  Lives for one
+    worker invocation (a few seconds), so a change made meanwhile applies from the next."""
+
+    workspaces_by_address: dict[str, Workspace | None] = field(default_factory=dict)
+    workspaces: dict[str, Workspace | None] = field(default_factory=dict)
+    settings: dict[str, MailboxSettings] = field(default_factory=dict)
+
+    def workspace_by_slug(self, deps: TicketDeps, slug: str) -> Workspace | None:
+        key = "slug:" + slug
+        if key not in self.workspaces_by_address:
+            workspace = deps.accounts.find_workspace_by_slug(slug)
+            self.workspaces_by_address[key] = workspace
+            if workspace is not None:
+                self.workspaces[workspace.id] = workspace
+        return self.workspaces_by_address[key]
+
+    def workspace_of_address(self, deps: TicketDeps, address: str) -> str | None:
+        key = "address:" + address
+        if key not in self.workspaces_by_address:
+            workspace_id = deps.mailbox.workspace_of_address(address)
+            self.workspaces_by_address[key] = (
+                None if workspace_id is None else self.workspace(deps, workspace_id)
+            )
+        found = self.workspaces_by_address[key]
+        return None if found is None else found.id
+
+    def workspace(self, deps: TicketDeps, workspace_id: str) -> Workspace | None:
+        if workspace_id not in self.workspaces:
+            self.workspaces[workspace_id] = deps.accounts.get_workspace(workspace_id)
+        return self.workspaces[workspace_id]
+
+    def mailbox_settings(self, deps: TicketDeps, workspace_id: str) -> MailboxSettings:
+        if workspace_id not in self.settings:
+            self.settings[workspace_id] = deps.mailbox.get_settings(workspace_id)
+        return self.settings[workspace_id]
+
+
+def _route(
+    deps: TicketDeps, mail: InboundMail, reads: IntakeReads
+) -> tuple[str, str | None] | None:
     """(workspace id, reply token) for the first recipient that is one of our addresses:
     `<slug>[+token]@<inbound domain>`, or a forwarding address a workspace registered."""
     for address in dict.fromkeys([mail.recipient, *mail.to, *mail.cc]):
         parsed = parse_recipient(address, deps.policy.inbound_mail_domain)
         if parsed is None:
-            workspace_id = deps.mailbox.workspace_of_address(address.strip().lower())
+            workspace_id = reads.workspace_of_address(deps, address.strip().lower())
             if workspace_id is not None:
                 return workspace_id, None
             continue
-        workspace = deps.accounts.find_workspace_by_slug(parsed[0])
+        workspace = reads.workspace_by_slug(deps, parsed[0])
         if workspace is not None:
             return workspace.id, parsed[1]
     return None
@@ -241,12 +284,22 @@ def _append(
         from_member=thread.sender_is_member,
     )
 
+    attempts = 0
+
     def write() -> Ticket:
-        current = deps.store.get_ticket(workspace_id, ticket_id)
+        nonlocal attempts
+        attempts += 1
+        # find_thread has just read the ticket (consistently): re-read only on a retry.
+        current = thread.ticket if attempts == 1 else deps.store.get_ticket(workspace_id, ticket_id)
         assert current is not None
         now = deps.clock.now()
-        contact, is_new = contact_for(deps, workspace_id, mail.from_address, mail.from_name)
-        posted = replace(message, author=author or f"contact:{contact.id}")
+        new_contact = None
+        if mail.from_address.strip().lower() == current.requester_email:
+            contact_id = current.requester_id  # the requester's contact: nothing to look up
+        else:
+            contact, is_new = contact_for(deps, workspace_id, mail.from_address, mail.from_name)
+            contact_id, new_contact = contact.id, contact if is_new else None
+        posted = replace(message, author=author or f"contact:{contact_id}")
         new_cc = [
             a
             for a in mail.cc + mail.to
@@ -276,7 +329,7 @@ def _append(
             updated,
             entries,
             message=posted,
-            new_contact=contact if is_new else None,
+            new_contact=new_contact,
         )
         return updated
 
@@ -290,12 +343,15 @@ def receive_mail(
     *,
     released: bool = False,
     content_type: str | None = None,
+    reads: IntakeReads | None = None,
 ) -> Intake:
     """Routes, threads and stores one e-mail.  Writes: ticket/message/contact/activity items,
     attachments in S3; queues the acknowledgement of a new ticket; emits `ticket.created` or
-    `message.received`.  `released`: a held mail let through by the team (no rate check)."""
+    `message.received`.  `released`: a held mail let through by the team (no rate check).
+    `reads`: workspaces and mailbox settings already read for earlier mails of the batch."""
     now = deps.clock.now()
-    routed = _route(deps, mail)
+    reads = reads if reads is not None else IntakeReads()
+    routed = _route(deps, mail, reads)
     if routed is None:
         logger.warning("inbound mail for no workspace", extra={"raw_key": raw_key})
         deps.mailbox.record_unrouted(mail.recipient, mail.from_address, raw_key, now)
@@ -324,7 +380,7 @@ def receive_mail(
         mail.headers, from_address=mail.from_address, envelope_sender=mail.sender
     )
     verified = authentication.verified
-    settings = deps.mailbox.get_settings(workspace_id)
+    settings = reads.mailbox_settings(deps, workspace_id)
     if not released:
         hour = int(now.timestamp()) // 3600
         # An unproven From is free text: count the envelope sender that really sent it.
@@ -384,12 +440,16 @@ def receive_mail(
         )
     if settings.acknowledgement.enabled and verified:
         # Only to a proven sender: an acknowledgement to a forged From is backscatter.
-        _acknowledge(deps, ticket, message_key, settings)
+        _acknowledge(deps, ticket, message_key, settings, reads.workspace(deps, workspace_id))
     return Intake("follow_up" if follow_up_of else "created", workspace_id, ticket.id)
 
 
 def _acknowledge(
-    deps: TicketDeps, ticket: Ticket, message_key: str, settings: MailboxSettings
+    deps: TicketDeps,
+    ticket: Ticket,
+    message_key: str,
+    settings: MailboxSettings,
+    workspace: Workspace | None,
 ) -> None:
     """The "we received your request" auto-reply (marked Auto-Submitted and X-Loop so it
     loops nowhere), to a sender already proven by SPF/DKIM; see tickets/acknowledgements.py
@@ -408,7 +468,6 @@ def _acknowledge(
     from chalicelib.tickets.mailbox import acknowledgement_text
     from chalicelib.tickets.reply_address import reply_address
 
-    workspace = deps.accounts.get_workspace(ticket.workspace_id)
     if workspace is None:
         return
     if not deps.mailbox.claim_acknowledgement(

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+    from chalicelib.tickets.mail_intake import IntakeReads
+
 inbound_mail_bp = Blueprint(__name__)
 
 
@@ -36,7 +38,11 @@ class OutOfTime(Exception):
     """Too little of the invocation is left to fetch a stored message: retried later."""
 
 
-def _file_one(record: SQSRecord, fetch_deadline: float | None = None) -> None:
+def _file_one(
+    record: SQSRecord, fetch_deadline: float | None = None, reads: IntakeReads | None = None
+) -> None:
+    """Files one queued delivery.  `reads`: the batch's IntakeReads (workspaces and mailbox
+    settings read once per invocation)."""
     from chalicelib.mail.intake_queue import (
         STORED,
         fetch_stored_delivery,
@@ -60,7 +66,7 @@ def _file_one(record: SQSRecord, fetch_deadline: float | None = None) -> None:
         logger.append_keys(correlation_id=record.message_id, raw_key=queued["raw_key"])
         raw_key, content_type = queued["raw_key"], queued.get("content_type")
         mail = load_inbound_delivery(deps.blobs, queued)
-    intake = receive_mail(deps, mail, raw_key, content_type=content_type)
+    intake = receive_mail(deps, mail, raw_key, content_type=content_type, reads=reads)
     logger.info(
         "inbound mail filed",
         extra={"outcome": intake.outcome, "ticket_id": intake.ticket_id, "reason": intake.reason},
@@ -71,8 +77,11 @@ def _file_one(record: SQSRecord, fetch_deadline: float | None = None) -> None:
     queue=get_settings().queues.inbound_mail, batch_size=5, name="inbound_mail_worker"
 )
 def inbound_mail_worker(event: SQSEvent) -> PartialItemFailureResponse:
+    from chalicelib.tickets.mail_intake import IntakeReads
+
+    reads = IntakeReads()
     remaining_ms = getattr(event.context, "get_remaining_time_in_millis", None)
     if remaining_ms is None:
-        return each_record(event, _file_one)
+        return each_record(event, functools.partial(_file_one, reads=reads))
     deadline = time.monotonic() + remaining_ms() / 1000 - STORED_FETCH_SECONDS
-    return each_record(event, functools.partial(_file_one, fetch_deadline=deadline))
+    return each_record(event, functools.partial(_file_one, fetch_deadline=deadline, reads=reads))
