@@ -4,7 +4,8 @@ through Mailgun's store-and-notify path (the worker fetches it), timed against t
 budget per stored message.
 
 Prints messages per second for both and their ratio (how much storing, threading and
-queueing cost on top of parsing).  The messages mix new conversations with replies that
+queueing cost on top of parsing), and the AWS calls the worker makes per message, for a new
+ticket and for a reply, against their targets.  The messages mix new conversations with replies that
 thread into them, some with attachments.
 
     .venv/bin/python bench/mail_ingest.py [--messages 500]
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 
 import _emulator  # first: it sets the environment the settings read
 
@@ -58,7 +60,81 @@ def parse_only(deliveries: list[tuple[bytes, str]]) -> float:
     return time.perf_counter() - started
 
 
-def end_to_end(client, deliveries: list[tuple[bytes, str]]) -> float:
+# AWS calls the worker may make to file one message (a queue's URL, looked up once per
+# container, not counted).
+CALL_TARGETS = {"created": 8, "appended": 8}
+
+
+class WorkerCalls:
+    """Counts botocore requests made while the inbound worker files each record, by the
+    outcome of that record (created, appended, ...)."""
+
+    def __init__(self) -> None:
+        self.by_outcome: dict[str, list[int]] = {}
+        self._current: list[str] | None = None
+
+    def install(self) -> Callable[[], None]:
+        """Starts counting; returns what stops it."""
+        import botocore.endpoint
+
+        from chalicelib.tickets import mail_intake
+        from chalicelib.workers import inbound_mail
+
+        original_request = botocore.endpoint.Endpoint.make_request
+        original_file_one = inbound_mail._file_one
+        original_receive = mail_intake.receive_mail
+        outcomes: list[str] = []
+
+        def make_request(endpoint, operation_model, request_dict):
+            if self._current is not None and operation_model.name != "GetQueueUrl":
+                self._current.append(operation_model.name)
+            return original_request(endpoint, operation_model, request_dict)
+
+        def receive_mail(*args, **kwargs):
+            intake = original_receive(*args, **kwargs)
+            outcomes.append(intake.outcome)
+            return intake
+
+        def file_one(*args, **kwargs):
+            self._current, outcomes[:] = [], []
+            try:
+                return original_file_one(*args, **kwargs)
+            finally:
+                outcome = outcomes[0] if outcomes else "not filed"
+                self.by_outcome.setdefault(outcome, []).append(len(self._current))
+                self._current = None
+
+        botocore.endpoint.Endpoint.make_request = make_request  # type: ignore[method-assign]
+        mail_intake.receive_mail = receive_mail
+        inbound_mail._file_one = file_one
+
+        def uninstall() -> None:
+            botocore.endpoint.Endpoint.make_request = original_request  # type: ignore[method-assign]
+            mail_intake.receive_mail = original_receive
+            inbound_mail._file_one = original_file_one
+
+        return uninstall
+
+    def report(self) -> list[str]:
+        lines = []
+        for outcome, counts in sorted(self.by_outcome.items()):
+            mean = sum(counts) / len(counts)
+            target = CALL_TARGETS.get(outcome)
+            verdict = (
+                ""
+                if target is None
+                else f"; target <= {target}: " + ("ok" if mean <= target else "OVER")
+            )
+            lines.append(
+                f"aws calls    {outcome:9} {len(counts):4} messages  {mean:5.1f} per message "
+                f"(min {min(counts)}, max {max(counts)}){verdict}"
+            )
+        return lines
+
+
+def end_to_end(
+    client, deliveries: list[tuple[bytes, str]], calls: WorkerCalls | None = None
+) -> float:
     from app import app
     from devstack.pump import EventPump
 
@@ -70,11 +146,14 @@ def end_to_end(client, deliveries: list[tuple[bytes, str]]) -> float:
             "/v1/webhooks/mailgun/inbound", headers={"Content-Type": content_type}, body=body
         )
         assert response.status_code == 200, response.body
+    uninstall = calls.install() if calls is not None else None
     while True:
         outcome = pump.poll_queue(worker)
         if not outcome.received:
             break
         assert outcome.failed == 0
+    if uninstall is not None:
+        uninstall()
     return time.perf_counter() - started
 
 
@@ -157,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             deliveries = build_deliveries(args.messages, owner["workspace"]["inbound_address"])
             parse_seconds = parse_only(deliveries)
-            e2e_seconds = end_to_end(client, deliveries)
+            calls = WorkerCalls()
+            e2e_seconds = end_to_end(client, deliveries, calls)
             large_seconds, large_bytes = large_stored(
                 client, owner["workspace"]["inbound_address"], mailgun
             )
@@ -175,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
             f"(webhook, S3, queue, worker, tickets; one process, emulated AWS)"
         )
         print(f"ratio end-to-end / parse-only time: {e2e_seconds / parse_seconds:.1f}")
+        for line in calls.report():
+            print(line)
         from chalicelib.workers.inbound_mail import STORED_FETCH_SECONDS
 
         verdict = "ok" if large_seconds <= STORED_FETCH_SECONDS else "TOO SLOW"
