@@ -37,7 +37,7 @@ from chalicelib.store.models import (
     KbCategoryItem,
     TranslationClaim,
 )
-from chalicelib.store.paging import decode_cursor, encode_cursor
+from chalicelib.store.paging import SLICE_EVALUATED, decode_cursor, encode_cursor, one_slice
 from chalicelib.store.transactions import CONDITION_FAILED, cancellation_reasons, transaction
 
 CONFLICTS = ("TransactionConflict",)
@@ -310,16 +310,20 @@ class DynamoKnowledgeBaseStore:
             partition, pk_name, sk_name = keys.articles_view(workspace_id), "GSI1PK", "GSI1SK"
             sort_key = ArticleItem.gsi1sk
         start = decode_cursor(cursor, {pk_name: partition}, sort_prefix=(sk_name, prefix))
+        # A locale without a status is no key prefix: one bounded slice, a short page + cursor.
+        narrowed = bool(locale) and not status
         result = index.query(
             partition,
             sort_key.startswith(prefix) if prefix else None,
-            filter_condition=(ArticleItem.locale == locale) if locale and not status else None,
+            filter_condition=(ArticleItem.locale == locale) if narrowed else None,
             scan_index_forward=False,
             limit=limit,
+            page_size=SLICE_EVALUATED if narrowed else limit,
             last_evaluated_key=start,
         )
-        found = [_article(item) for item in result if isinstance(item, ArticleItem)]
-        return ArticlePage(found, encode_cursor(result.last_evaluated_key))
+        found, last_key = one_slice(result, Item, limit)
+        articles = [_article(item) for item in found if isinstance(item, ArticleItem)]
+        return ArticlePage(articles, encode_cursor(last_key))
 
     def get_version(self, workspace_id: str, article_id: str, number: int) -> ArticleVersion | None:
         try:
