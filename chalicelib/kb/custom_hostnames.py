@@ -346,7 +346,8 @@ def _check(
 ) -> CustomHostname:
     """Asks Cloudflare how the hostname is doing (one call; two when `revalidate` and the
     certificate's validation timed out)."""
-    assert record.hostname_id
+    if not record.hostname_id:
+        raise ValueError(f"custom hostname {record.domain} has no Cloudflare id to check")
     try:
         found = provider.get(record.hostname_id)
         if found is not None and revalidate and timed_out(found.certificate_status):
@@ -366,7 +367,8 @@ def _revalidate(
     deps: HostnameDeps, provider: CustomHostnameProvider, record: CustomHostname, now: datetime
 ) -> CustomHostname:
     """The customer asked to check again: Cloudflare re-runs validation (one call)."""
-    assert record.hostname_id
+    if not record.hostname_id:
+        raise ValueError(f"custom hostname {record.domain} has no Cloudflare id to validate")
     try:
         found = provider.revalidate(record.hostname_id)
     except ProviderUnavailable as e:
