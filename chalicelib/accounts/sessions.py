@@ -122,11 +122,13 @@ def authenticate(
         ):
             raise Unauthenticated("The token is not valid or was revoked.", code="invalid_token")
         _record_use(deps, credential)
-        assert credential.role is not None
+        if credential.role is None:
+            raise Unauthenticated("The token is not valid or was revoked.", code="invalid_token")
         return Principal(
             workspace_id=credential.workspace_id, role=credential.role, credential=credential
         )
-    assert credential.user_id is not None
+    if credential.user_id is None:
+        raise Unauthenticated("The token is not valid or was revoked.", code="invalid_token")
     workspace_id = requested_workspace_id or credential.workspace_id
     member = deps.store.get_member(workspace_id, credential.user_id)
     if member is None:

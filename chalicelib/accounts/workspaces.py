@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from chalicelib.accounts.deps import AccountDeps
 from chalicelib.accounts.model import Principal, Workspace
 from chalicelib.errors import Forbidden, NotFound
 
 
-def current_workspace(deps: AccountDeps, principal: Principal) -> Workspace:
-    workspace = deps.store.get_workspace(principal.workspace_id)
+class WorkspaceReader(Protocol):
+    def get_workspace(self, workspace_id: str) -> Workspace | None: ...
+
+
+def existing_workspace(store: WorkspaceReader, workspace_id: str) -> Workspace:
+    """The workspace; 404 `workspace_not_found` when it does not exist (deleted meanwhile)."""
+    workspace = store.get_workspace(workspace_id)
     if workspace is None:
         raise NotFound("No such workspace.", code="workspace_not_found")
     return workspace
+
+
+def current_workspace(deps: AccountDeps, principal: Principal) -> Workspace:
+    return existing_workspace(deps.store, principal.workspace_id)
 
 
 def update_workspace(

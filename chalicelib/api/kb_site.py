@@ -32,9 +32,7 @@ bp = Blueprint(__name__)
 
 
 def _workspace(call: Call) -> Workspace:
-    workspace = bootstrap.account_deps().store.get_workspace(call.member.workspace_id)
-    assert workspace is not None
-    return workspace
+    return call.workspace(bootstrap.account_deps().store)
 
 
 def _defaults(workspace: Workspace) -> HelpCentreSettings:

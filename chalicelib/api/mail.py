@@ -32,8 +32,7 @@ bp = Blueprint(__name__)
 
 def _settings_out(call: Call, settings: MailboxSettings) -> MailboxSettingsOut:
     deps = bootstrap.ticket_deps()
-    workspace = deps.accounts.get_workspace(call.member.workspace_id)
-    assert workspace is not None
+    workspace = call.workspace(deps.accounts)
     ack = settings.acknowledgement
     return schemas.MailboxSettingsOut(
         inbound_address=f"{workspace.slug}@{deps.policy.inbound_mail_domain}",

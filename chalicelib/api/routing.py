@@ -24,6 +24,7 @@ from chalicelib.errors import (
     HelptalError,
     PayloadTooLarge,
     ServiceUnavailable,
+    Unauthenticated,
     ValidationFailed,
 )
 from chalicelib.http_forms import URLENCODED
@@ -34,6 +35,10 @@ from chalicelib.store.aws_outage import RETRY_AFTER_SECONDS, is_aws_outage
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
+
+    from chalicelib.accounts.model import Workspace
+    from chalicelib.accounts.workspaces import WorkspaceReader
+
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
@@ -88,8 +93,15 @@ class Call:
 
     @property
     def member(self) -> Principal:
-        assert self.principal is not None, "operation declared without auth"
+        if self.principal is None:  # an operation declared with auth=False asked for one
+            raise Unauthenticated("Log in to do this.")
         return self.principal
+
+    def workspace(self, accounts: WorkspaceReader) -> Workspace:
+        """The member's workspace; 404 when it was deleted since the session began."""
+        from chalicelib.accounts.workspaces import existing_workspace
+
+        return existing_workspace(accounts, self.member.workspace_id)
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

@@ -272,8 +272,7 @@ def post_message(call: Call) -> MessageOut:
     body: MessageIn = call.body
     principal = call.member
     deps = bootstrap.ticket_deps()
-    workspace = deps.accounts.get_workspace(principal.workspace_id)
-    assert workspace is not None
+    workspace = call.workspace(deps.accounts)
     member = (
         deps.accounts.get_member(workspace.id, principal.user_id) if principal.user_id else None
     )

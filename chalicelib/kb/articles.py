@@ -161,7 +161,8 @@ def _announce(deps: KbDeps, before: Article | None, after: Article | None) -> No
     else:
         return
     article = after or before
-    assert article is not None
+    if article is None:  # neither before nor after: nothing happened to announce
+        return
     deps.events.publish(
         event,
         article.workspace_id,

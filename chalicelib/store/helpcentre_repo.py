@@ -224,7 +224,8 @@ class DynamoHelpCentreStore:
         """Claims the domain for the workspace (unique) and marks it verified, atomically,
         with `hostname` (the request for its custom hostname).  A custom hostname of the
         domain still held by another workspace (being deleted) keeps the domain taken."""
-        assert settings.custom_domain
+        if not settings.custom_domain:
+            raise ValueError("only a help centre with a custom domain can be verified")
         try:
             with transaction() as tx:
                 tx.save(

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from chalicelib.accounts.model import Principal
+from chalicelib.accounts.workspaces import existing_workspace
 from chalicelib.concurrency import retry_stale
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import new_id
@@ -379,8 +380,7 @@ def apply_canned_response(
     workspace_id = principal.workspace_id
     canned = get_canned_response(deps, workspace_id, canned_id)
     ticket = get_ticket(tickets, workspace_id, ticket_ref)
-    workspace = tickets.accounts.get_workspace(workspace_id)
-    assert workspace is not None, "authenticated into a workspace that does not exist"
+    workspace = existing_workspace(tickets.accounts, workspace_id)
     member = (
         tickets.accounts.get_member(workspace_id, principal.user_id) if principal.user_id else None
     )

@@ -59,14 +59,15 @@ def _threading_headers(deps: TicketDeps, ticket: Ticket) -> tuple[list[str], lis
             references = [*last_customer.references, last_customer.message_id]
             return [last_customer.message_id], list(dict.fromkeys(references))[-MAX_REFERENCES:]
     messages = deps.store.list_messages(ticket.workspace_id, ticket.id, limit=200)
-    customer = [m for m in messages if m.kind is MessageKind.CUSTOMER and m.message_id]
+    customer = [
+        (m, m.message_id) for m in messages if m.kind is MessageKind.CUSTOMER and m.message_id
+    ]
     if not customer:
         ours = [m.message_id for m in messages if m.message_id]
         return ours[-1:], ours[-MAX_REFERENCES:]
-    last = customer[-1]
-    assert last.message_id is not None
-    references = [*last.references, last.message_id]
-    return [last.message_id], list(dict.fromkeys(references))[-MAX_REFERENCES:]
+    last, last_id = customer[-1]
+    references = [*last.references, last_id]
+    return [last_id], list(dict.fromkeys(references))[-MAX_REFERENCES:]
 
 
 def post_agent_message(

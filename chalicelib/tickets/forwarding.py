@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from chalicelib.accounts.model import Principal
+from chalicelib.accounts.workspaces import existing_workspace
 from chalicelib.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.mail.inbound.model import InboundMail
@@ -84,8 +85,7 @@ def confirmation_code(secret: str, claim: ForwardingClaim) -> str:
 
 
 def _forward_to(deps: TicketDeps, workspace_id: str) -> str:
-    workspace = deps.accounts.get_workspace(workspace_id)
-    assert workspace is not None
+    workspace = existing_workspace(deps.accounts, workspace_id)
     return f"{workspace.slug}@{deps.policy.inbound_mail_domain}"
 
 
@@ -160,8 +160,7 @@ def request_address(deps: TicketDeps, principal: Principal, address: str) -> For
 def _send_confirmation(deps: TicketDeps, claim: ForwardingClaim, forward_to: str) -> None:
     from chalicelib.mail.templates import forwarding_confirmation_mail
 
-    workspace = deps.accounts.get_workspace(claim.workspace_id)
-    assert workspace is not None
+    workspace = existing_workspace(deps.accounts, claim.workspace_id)
     secret = deps.policy.reply_address_secret
     token = confirmation_token(secret, claim)
     rendered = forwarding_confirmation_mail(

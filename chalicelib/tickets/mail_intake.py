@@ -9,6 +9,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 
 from chalicelib.accounts.model import Workspace
+from chalicelib.errors import NotFound
 from chalicelib.ids import new_id
 from chalicelib.mail.inbound.model import InboundAttachment, InboundMail
 from chalicelib.mail.outbound import OutboundMail
@@ -291,7 +292,10 @@ def _append(
         attempts += 1
         # find_thread has just read the ticket (consistently): re-read only on a retry.
         current = thread.ticket if attempts == 1 else deps.store.get_ticket(workspace_id, ticket_id)
-        assert current is not None
+        if current is None:
+            raise NotFound(
+                "The ticket this mail replies to no longer exists.", code="ticket_not_found"
+            )
         now = deps.clock.now()
         new_contact = None
         if mail.from_address.strip().lower() == current.requester_email:
