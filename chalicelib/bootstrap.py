@@ -101,7 +101,7 @@ def s3_client() -> Any:
 def blob_store() -> Any:
     from chalicelib.store.blobs import S3BlobStore
 
-    return S3BlobStore(s3_client(), get_settings().content_bucket)
+    return S3BlobStore(s3_client, get_settings().content_bucket)
 
 
 @lru_cache(maxsize=1)
@@ -177,7 +177,7 @@ def kb_deps() -> Any:
         store=DynamoKnowledgeBaseStore(),
         clock=clock(),
         events=ticket_deps().events,
-        images=S3ArticleImages(s3_client(), settings.content_bucket),
+        images=S3ArticleImages(s3_client, settings.content_bucket),
         policy=KbPolicy(public_base_url=settings.public_base_url),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -9,9 +10,16 @@ from chalicelib.errors import ServiceUnavailable
 
 
 class S3BlobStore:
-    def __init__(self, s3: Any, bucket: str) -> None:
-        self._s3 = s3
+    """`client` builds the S3 client on first use: a request that never touches S3 (an inbox
+    page) does not pay for building one in a fresh container."""
+
+    def __init__(self, client: Callable[[], Any], bucket: str) -> None:
+        self._client = client
         self._bucket = bucket
+
+    @property
+    def _s3(self) -> Any:
+        return self._client()
 
     def put(self, key: str, content: bytes, content_type: str) -> None:
         from botocore.exceptions import BotoCoreError, ClientError

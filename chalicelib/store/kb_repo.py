@@ -8,6 +8,7 @@ still leads to the article (a redirect) and no other article can take it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -431,9 +432,13 @@ class S3ArticleImages:
     POST (a presigned PUT cannot limit the size; a POST policy's `content-length-range`
     can) and read through short-lived presigned GETs."""
 
-    def __init__(self, s3: Any, bucket: str) -> None:
-        self._s3 = s3
+    def __init__(self, client: Callable[[], Any], bucket: str) -> None:
+        self._client = client  # built on first use (see S3BlobStore)
         self._bucket = bucket
+
+    @property
+    def _s3(self) -> Any:
+        return self._client()
 
     def presign_upload(
         self, key: str, content_type: str, max_bytes: int, expires_seconds: int

@@ -69,6 +69,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.connection import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -125,6 +126,15 @@ class Item(Model):
     by_status_or_tag = _view_index(2)()
     by_assignee = _view_index(3)()
     by_requester = _view_index(4)()
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        """One connection, so one botocore session and client, for every item type of the
+        table. pynamodb builds one per model class, each parsing the DynamoDB service model
+        again: a fresh container's first request paid for that once per item type it read."""
+        if cls is Item:
+            return super()._get_connection()
+        return Item._get_connection()
 
 
 class WorkspaceItem(Item, discriminator="workspace"):
