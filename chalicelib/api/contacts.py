@@ -10,7 +10,7 @@ from chalicelib import bootstrap
 from chalicelib.api.routing import Call, operation
 from chalicelib.api.tickets import ticket_out
 from chalicelib.lazy import lazy_module
-from chalicelib.tickets import contacts_directory
+from chalicelib.tickets import contacts
 from chalicelib.tickets.model import Contact
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def contact_out(contact: Contact) -> ContactOut:
 )
 def list_contacts(call: Call) -> ContactsOut:
     query: ContactQuery = call.query
-    page = contacts_directory.find_contacts(
+    page = contacts.find_contacts(
         bootstrap.contact_directory(),
         call.member.workspace_id,
         query.q,
@@ -68,7 +68,7 @@ def list_contacts(call: Call) -> ContactsOut:
 )
 def get_contact(call: Call) -> ContactDetailOut:
     query: ContactTicketsQuery = call.query
-    view = contacts_directory.contact_view(
+    view = contacts.contact_view(
         bootstrap.ticket_deps(),
         call.member.workspace_id,
         call.params["contact_id"],

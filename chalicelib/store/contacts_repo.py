@@ -8,7 +8,7 @@ from __future__ import annotations
 from chalicelib.store import keys
 from chalicelib.store.models import ContactIndexItem, ContactItem
 from chalicelib.store.paging import decode_cursor, encode_cursor
-from chalicelib.tickets.contacts_directory import ContactPage, search_terms
+from chalicelib.tickets.contacts import ContactPage, search_terms
 from chalicelib.tickets.model import Contact
 
 
