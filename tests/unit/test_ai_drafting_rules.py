@@ -79,7 +79,7 @@ def test_retries_follow_the_providers_hint_or_back_off_exponentially():
 
 
 def test_a_long_article_is_cut_at_a_paragraph_end():
-    from chalicelib.kb.searching import excerpt
+    from chalicelib.kb.search import excerpt
 
     body = "First paragraph.\n\n" + "word " * 50 + "\n\nThird paragraph that goes on."
     assert excerpt(body, limit=1000) == body.strip()

@@ -25,8 +25,8 @@ from chalicelib.kb.custom_hostnames import (
 )
 from chalicelib.kb.domain_setup import HttpsStatus, domain_setup
 from chalicelib.kb.domains import instruction
-from chalicelib.kb.helpcentre import HelpCentreSettings
-from chalicelib.kb.site_settings import DomainTakenError, update, verify_domain
+from chalicelib.kb.helpcentre_settings import DomainTakenError, update, verify_domain
+from chalicelib.kb.helpcentre_site import HelpCentreSettings
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 SECRET = "secret"

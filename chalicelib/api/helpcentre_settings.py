@@ -1,4 +1,5 @@
-"""Help-centre settings and custom domain, knowledge-base search for agents, content gaps."""
+"""Help-centre settings: branding, language and custom domain (its DNS records, its
+verification and HTTPS status)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
 from chalicelib.api.routing import Call, operation
 from chalicelib.kb.domains import instruction
-from chalicelib.kb.helpcentre import HelpCentreSettings
+from chalicelib.kb.helpcentre_site import HelpCentreSettings
 from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
 
@@ -19,14 +20,11 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas import (
         HelpCentreSettingsIn,
         HelpCentreSettingsOut,
-        KbSearchOut,
-        KbSearchQuery,
-        SearchInsightsOut,
     )
 
 schemas = lazy_module("chalicelib.api.schemas")
 # The custom-hostname rules load with the first settings request, not with the app.
-site_settings = lazy_module("chalicelib.kb.site_settings")
+helpcentre_settings = lazy_module("chalicelib.kb.helpcentre_settings")
 setups = lazy_module("chalicelib.kb.domain_setup")
 bp = Blueprint(__name__)
 
@@ -39,13 +37,14 @@ def _defaults(workspace: Workspace) -> HelpCentreSettings:
     return HelpCentreSettings(name=workspace.name, default_locale=workspace.locale)
 
 
-def _current(workspace: Workspace) -> HelpCentreSettings:
-    return site_settings.current(
+def current_settings(workspace: Workspace) -> HelpCentreSettings:
+    return helpcentre_settings.current(
         bootstrap.helpcentre_store(), workspace.id, workspace.name, workspace.locale
     )
 
 
-def _url(workspace: Workspace, settings: HelpCentreSettings) -> str:
+def help_centre_url(workspace: Workspace, settings: HelpCentreSettings) -> str:
+    """Where the help centre is reached: its verified domain, else /hc/<slug>."""
     if settings.domain_verified:
         return f"https://{settings.custom_domain}"
     return f"{get_settings().public_base_url.rstrip('/')}/hc/{workspace.slug}"
@@ -74,7 +73,7 @@ def _out(
         default_locale=settings.default_locale,
         custom_domain=settings.custom_domain,
         domain_verified=settings.domain_verified,
-        url=_url(workspace, settings),
+        url=help_centre_url(workspace, settings),
         dns_record={
             "name": record.record_name,
             "type": record.record_type,
@@ -107,7 +106,7 @@ def _out(
 )
 def get_kb_settings(call: Call) -> HelpCentreSettingsOut:
     workspace = _workspace(call)
-    return _out(workspace, _current(workspace), refresh=True)
+    return _out(workspace, current_settings(workspace), refresh=True)
 
 
 @operation(
@@ -124,7 +123,7 @@ def get_kb_settings(call: Call) -> HelpCentreSettingsOut:
 def put_kb_settings(call: Call) -> HelpCentreSettingsOut:
     body: HelpCentreSettingsIn = call.body
     workspace = _workspace(call)
-    updated = site_settings.update(
+    updated = helpcentre_settings.update(
         bootstrap.helpcentre_store(),
         bootstrap.custom_hostname_deps(),
         call.member,
@@ -152,7 +151,7 @@ def put_kb_settings(call: Call) -> HelpCentreSettingsOut:
 )
 def verify_domain(call: Call) -> HelpCentreSettingsOut:
     workspace = _workspace(call)
-    verified = site_settings.verify_domain(
+    verified = helpcentre_settings.verify_domain(
         bootstrap.helpcentre_store(),
         bootstrap.custom_hostname_deps(),
         bootstrap.dns_resolver(),
@@ -162,62 +161,3 @@ def verify_domain(call: Call) -> HelpCentreSettingsOut:
         bootstrap.clock().now(),
     )
     return _out(workspace, verified)
-
-
-@operation(
-    bp,
-    "GET",
-    "/v1/kb/search",
-    summary="Search the knowledge base (internal articles included)",
-    tag="knowledge-base",
-    query="KbSearchQuery",
-    response="KbSearchOut",
-    errors=(401, 422),
-)
-def search_kb(call: Call) -> KbSearchOut:
-    from chalicelib.kb.searching import search_kb as search
-
-    query: KbSearchQuery = call.query
-    workspace = _workspace(call)
-    base = _url(workspace, _current(workspace))
-    hits = search(
-        bootstrap.kb_index_cache(),
-        bootstrap.kb_search_gaps(),
-        call.member.workspace_id,
-        query.q,
-        query.locale,
-        query.limit,
-        include_internal=True,
-        now=bootstrap.clock().now(),
-        embedder_for=bootstrap.kb_embedder_for,
-    )
-    return schemas.KbSearchOut(
-        hits=[
-            {
-                "article_id": h.article_id,
-                "title": h.title,
-                "url": base + h.url,
-                "passage": h.highlighted_passage,
-                "score": round(h.score, 4),
-            }
-            for h in hits
-        ]
-    )
-
-
-@operation(
-    bp,
-    "GET",
-    "/v1/kb/search-insights",
-    summary="Searches that found nothing useful (content gaps), most frequent first",
-    tag="knowledge-base",
-    response="SearchInsightsOut",
-    errors=(401,),
-)
-def search_insights(call: Call) -> SearchInsightsOut:
-    gaps = bootstrap.kb_search_gaps().top(call.member.workspace_id, 50)
-    return schemas.SearchInsightsOut(
-        failed_queries=[
-            {"query": text, "searches": count, "last_searched_at": at} for text, count, at in gaps
-        ]
-    )

@@ -18,12 +18,12 @@ from chalicelib.web.i18n import pick_locale, translator
 from chalicelib.web.render import render_page
 
 if TYPE_CHECKING:
-    from chalicelib.kb.helpcentre import Site
+    from chalicelib.kb.helpcentre_site import Site
     from chalicelib.kb.model import Article
 
 # Loaded by the first request that needs them, not when `app` is imported (cold start).
-public = lazy_module("chalicelib.kb.public")
-helpcentre = lazy_module("chalicelib.kb.helpcentre")
+content = lazy_module("chalicelib.kb.helpcentre_content")
+helpcentre_site = lazy_module("chalicelib.kb.helpcentre_site")
 bp = Blueprint(__name__)
 PAGE_CACHE = "public, max-age=300"
 # Articles and logos show images from this site or any https URL (the editor allows both).
@@ -35,14 +35,14 @@ def _site(call: Call) -> Site | None:
     accounts = bootstrap.account_deps().store
     store = bootstrap.helpcentre_store()
     if "workspace_slug" in call.params:
-        return public.site_by_slug(
+        return content.site_by_slug(
             accounts, store, call.params["workspace_slug"], get_settings().public_base_url
         )
     # Behind the CDN the scheme is https; locally it is that of PUBLIC_BASE_URL.
     scheme = call.request.headers.get("x-forwarded-proto") or (
         "http" if get_settings().public_base_url.startswith("http://") else "https"
     )
-    return public.site_by_host(accounts, store, _requested_host(call), scheme)
+    return content.site_by_host(accounts, store, _requested_host(call), scheme)
 
 
 EDGE_SECRET_HEADER = "x-helptal-edge-secret"
@@ -71,7 +71,7 @@ def _send(
     call: Call, body: str, status: int = 200, content_type: str = HTML, cache: str = PAGE_CACHE
 ) -> Response:
     """A page for the CDN in front: ETag and Cache-Control; 304 when the client has it."""
-    tag = helpcentre.etag(body)
+    tag = helpcentre_site.etag(body)
     headers: dict[str, str | list[str]] = {
         "Content-Type": content_type,
         "Cache-Control": cache,
@@ -141,11 +141,11 @@ def home(call: Call) -> Response:
             "description": s.category.description if s.category else "",
             "articles": [_article_link(site, a) for a in s.articles],
         }
-        for s in public.home_sections(kb, site, locale)
+        for s in content.home_sections(kb, site, locale)
     ]
     alternates = [
-        {"locale": other, "url": site.home(other), "label": helpcentre.LOCALE_LABELS[other]}
-        for other in helpcentre.LOCALE_LABELS
+        {"locale": other, "url": site.home(other), "label": helpcentre_site.LOCALE_LABELS[other]}
+        for other in helpcentre_site.LOCALE_LABELS
     ]
     return _page(
         call,
@@ -165,10 +165,10 @@ def category(call: Call) -> Response:
         return _not_found(call, None)
     locale = _locale(call, site)
     kb = bootstrap.kb_deps()
-    found = public.category_by_slug(kb, site, call.params["category_slug"])
-    if found is None or call.params["locale"] not in helpcentre.LOCALE_LABELS:
+    found = content.category_by_slug(kb, site, call.params["category_slug"])
+    if found is None or call.params["locale"] not in helpcentre_site.LOCALE_LABELS:
         return _not_found(call, site)
-    articles = [_article_link(site, a) for a in public.category_articles(kb, site, locale, found)]
+    articles = [_article_link(site, a) for a in content.category_articles(kb, site, locale, found)]
     return _page(
         call,
         site,
@@ -186,7 +186,7 @@ def article(call: Call, thanks: bool = False) -> Response:
     if site is None:
         return _not_found(call, None)
     kb = bootstrap.kb_deps()
-    lookup = public.published_article(kb, site, call.params["locale"], call.params["article_slug"])
+    lookup = content.published_article(kb, site, call.params["locale"], call.params["article_slug"])
     if lookup.article is None:
         return _not_found(call, site)
     if lookup.redirect_to:
@@ -197,12 +197,12 @@ def article(call: Call, thanks: bool = False) -> Response:
         )
     shown = lookup.article
     locale = shown.locale
-    translations = public.published_translations(kb, site, shown)
+    translations = content.published_translations(kb, site, shown)
     alternates = [
         {
             "locale": a.locale,
             "url": site.article(a.locale, a.slug),
-            "label": helpcentre.LOCALE_LABELS[a.locale],
+            "label": helpcentre_site.LOCALE_LABELS[a.locale],
         }
         for a in translations
     ]
@@ -215,7 +215,7 @@ def article(call: Call, thanks: bool = False) -> Response:
         locale,
         "hc/article.html",
         title=shown.title,
-        description=helpcentre.description_of(shown),
+        description=helpcentre_site.description_of(shown),
         canonical=site.article(locale, shown.slug),
         alternates=alternates if len(alternates) > 1 else [],
         thanks=thanks,
@@ -239,7 +239,7 @@ def feedback(call: Call) -> Response:
     if site is None:
         return _not_found(call, None)
     kb = bootstrap.kb_deps()
-    lookup = public.published_article(kb, site, call.params["locale"], call.params["article_slug"])
+    lookup = content.published_article(kb, site, call.params["locale"], call.params["article_slug"])
     if lookup.article is None:
         return _not_found(call, site)
     form = parse_form(call.request, schema("ArticleFeedbackForm"))
@@ -262,7 +262,7 @@ def feedback(call: Call) -> Response:
 
 
 def _hits(call: Call, site: Site, query: str, locale: str | None) -> list[Any]:
-    from chalicelib.kb.searching import search_kb
+    from chalicelib.kb.search import search_kb
 
     return search_kb(
         bootstrap.kb_index_cache(),
@@ -333,12 +333,12 @@ def sitemap(call: Call) -> Response:
     if site is None:
         return _not_found(call, None)
     kb = bootstrap.kb_deps()
-    articles = public.published_articles(kb, site)
+    articles = content.published_articles(kb, site)
     groups: dict[str, list[Article]] = {}
     for a in articles:
         groups.setdefault(a.translation_group, []).append(a)
     multi = {group: found for group, found in groups.items() if len(found) > 1}
-    body = helpcentre.sitemap_xml(site, articles, multi)
+    body = helpcentre_site.sitemap_xml(site, articles, multi)
     return _send(call, body, content_type="application/xml")
 
 
@@ -350,7 +350,7 @@ def robots(call: Call) -> Response:
             status_code=200,
             headers={"Content-Type": "text/plain"},
         )
-    return _send(call, helpcentre.robots_txt(site), content_type="text/plain")
+    return _send(call, helpcentre_site.robots_txt(site), content_type="text/plain")
 
 
 _PAGES = [

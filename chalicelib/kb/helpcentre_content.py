@@ -9,9 +9,9 @@ from typing import Protocol
 
 from chalicelib.accounts.ports import AccountsStore
 from chalicelib.kb.deps import KbDeps
-from chalicelib.kb.helpcentre import HelpCentreSettings, Site, category_slug
+from chalicelib.kb.helpcentre_settings import current
+from chalicelib.kb.helpcentre_site import HelpCentreSettings, Site, category_slug
 from chalicelib.kb.model import LOCALES, Article, ArticleStatus, Category
-from chalicelib.kb.site_settings import current
 
 ARTICLES_PER_SECTION = 10
 HOME_ARTICLES_READ = 500

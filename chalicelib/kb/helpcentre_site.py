@@ -1,5 +1,6 @@
 """The public help centre: its settings, its URLs, and the small documents around the pages
-(sitemap, robots.txt, ETags).  Pure: the pages are assembled in chalicelib/api/helpcentre.py."""
+(sitemap, robots.txt, ETags).  Pure: the pages are assembled in
+chalicelib/api/helpcentre_pages.py."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.kb.chunking import MAX_WORDS, OVERLAP_WORDS, chunk_article
-from chalicelib.kb.search_engine import (
+from chalicelib.kb.passage_index import (
     Hit,
     KbIndex,
     SearchableArticle,
@@ -262,7 +262,7 @@ def test_weak_results_are_no_hits_or_a_top_hit_missing_most_query_words():
 def test_importing_app_does_not_load_the_search_libraries():
     script = (
         "import sys, app; loaded = [m for m in ('bm25s', 'numpy', 'Stemmer', "
-        "'chalicelib.kb.search_engine') if m in sys.modules]; print(','.join(loaded))"
+        "'chalicelib.kb.passage_index') if m in sys.modules]; print(','.join(loaded))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],

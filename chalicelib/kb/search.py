@@ -13,7 +13,7 @@ from chalicelib.kb.indexing import IndexCache
 if TYPE_CHECKING:
     from chalicelib.ai.ports import Passage
     from chalicelib.kb.embedder import Embedder
-    from chalicelib.kb.search_engine import Hit, KbIndex
+    from chalicelib.kb.passage_index import Hit, KbIndex
 
 
 class SearchGaps(Protocol):
@@ -59,7 +59,7 @@ def search_kb(
     index has vectors and AI is on; lexical otherwise, or when the provider fails.
     Calls: one GetItem (index version), an S3 read when the index changed, one UpdateItem
     for a gap."""
-    from chalicelib.kb.search_engine import is_weak
+    from chalicelib.kb.passage_index import is_weak
 
     index = cache.get(workspace_id)
     if index is None:

@@ -15,7 +15,7 @@ from chalicelib.errors import Conflict, Forbidden, ServiceUnavailable
 from chalicelib.kb import custom_hostnames
 from chalicelib.kb.custom_hostnames import HostnameDeps, HostnameWrite, StaleHostname
 from chalicelib.kb.domains import DnsUnavailable, TxtResolver, is_verified, normalise_domain
-from chalicelib.kb.helpcentre import HelpCentreSettings
+from chalicelib.kb.helpcentre_site import HelpCentreSettings
 
 
 class DomainTakenError(Exception):
