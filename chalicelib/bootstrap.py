@@ -313,7 +313,7 @@ def llm_for(kind: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def ai_deps() -> Any:
-    from chalicelib.ai.teammate import AiDeps
+    from chalicelib.ai.deps import AiDeps
     from chalicelib.kb.search import KnowledgePassages
 
     return AiDeps(

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.tickets.model import Message
 
 # The languages drafts and the help centre are written in.
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "es", "it", "nl", "pt", "ja")
@@ -45,3 +48,15 @@ def detect_language(
     if confidence < min_confidence or language not in languages:
         return None
     return str(language)
+
+
+def customer_language(messages: list[Message]) -> str | None:
+    """The language of the customer's latest message that says enough to tell."""
+    from chalicelib.tickets.model import MessageKind
+
+    for message in reversed(messages):
+        if message.kind is MessageKind.CUSTOMER:
+            language = detect_language(message.text)
+            if language:
+                return language
+    return None

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     )
 
 schemas = lazy_module("chalicelib.api.schemas")
-teammate = lazy_module("chalicelib.ai.teammate")
+ai_requests = lazy_module("chalicelib.ai.requests")
 bp = Blueprint(__name__)
 CHANGES_SHOWN = 20
 
@@ -149,7 +149,7 @@ def tone_out(result: AiResult | None) -> ToneGuideOut:
 )
 def learn_tone(call: Call) -> ToneGuideOut:
     body: ToneLearnIn = call.body
-    return tone_out(teammate.learn_tone(bootstrap.ai_deps(), call.member, body.sample_size))
+    return tone_out(ai_requests.learn_tone(bootstrap.ai_deps(), call.member, body.sample_size))
 
 
 @operation(
@@ -162,7 +162,7 @@ def learn_tone(call: Call) -> ToneGuideOut:
     errors=(401, 404),
 )
 def get_tone(call: Call) -> ToneGuideOut:
-    return tone_out(teammate.tone_guide(bootstrap.ai_deps(), call.member.workspace_id))
+    return tone_out(ai_requests.tone_guide(bootstrap.ai_deps(), call.member.workspace_id))
 
 
 @operation(

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     )
 
 schemas = lazy_module("chalicelib.api.schemas")
-teammate = lazy_module("chalicelib.ai.teammate")
+ai_requests = lazy_module("chalicelib.ai.requests")
 model = lazy_module("chalicelib.ai.model")
 bp = Blueprint(__name__)
 
@@ -107,7 +107,7 @@ def translation_out(result: AiResult) -> Any:
 )
 def request_draft(call: Call) -> Response:
     body: DraftIn = call.body
-    result = teammate.request_draft(
+    result = ai_requests.request_draft(
         bootstrap.ai_deps(), call.member, call.params["ticket_id"], body.instruction
     )
     return _answer(draft_out(result), result)
@@ -124,7 +124,7 @@ def request_draft(call: Call) -> Response:
     errors=(401, 404, 409, 503),
 )
 def latest_draft(call: Call) -> Response:
-    result = teammate.latest_draft(bootstrap.ai_deps(), call.member, call.params["ticket_id"])
+    result = ai_requests.latest_draft(bootstrap.ai_deps(), call.member, call.params["ticket_id"])
     return _answer(draft_out(result), result)
 
 
@@ -152,7 +152,7 @@ def _summary_answer(result: AiResult) -> Response:
     errors=(401, 404, 409, 503),
 )
 def summary(call: Call) -> Response:
-    result = teammate.request_summary(bootstrap.ai_deps(), call.member, call.params["ticket_id"])
+    result = ai_requests.request_summary(bootstrap.ai_deps(), call.member, call.params["ticket_id"])
     return _summary_answer(result)
 
 
@@ -171,7 +171,7 @@ def summary(call: Call) -> Response:
     errors=(401, 404, 409, 429, 503),
 )
 def ask_summary_again(call: Call) -> Response:
-    result = teammate.request_summary(
+    result = ai_requests.request_summary(
         bootstrap.ai_deps(), call.member, call.params["ticket_id"], again=True
     )
     return _summary_answer(result)
@@ -194,7 +194,7 @@ def ask_summary_again(call: Call) -> Response:
 )
 def translate_message(call: Call) -> Response:
     body: TranslateIn = call.body
-    result = teammate.request_message_translation(
+    result = ai_requests.request_message_translation(
         bootstrap.ai_deps(),
         call.member,
         call.params["ticket_id"],
@@ -215,7 +215,7 @@ def translate_message(call: Call) -> Response:
     errors=(401, 404, 409, 422, 503),
 )
 def message_translation(call: Call) -> Response:
-    result = teammate.message_translation(
+    result = ai_requests.message_translation(
         bootstrap.ai_deps(),
         call.member,
         call.params["ticket_id"],
@@ -239,7 +239,7 @@ def message_translation(call: Call) -> Response:
 )
 def translate_reply(call: Call) -> Response:
     body: ReplyTranslationIn = call.body
-    result = teammate.request_reply_translation(
+    result = ai_requests.request_reply_translation(
         bootstrap.ai_deps(), call.member, call.params["ticket_id"], body.text, body.to
     )
     return _answer(translation_out(result), result)
@@ -256,7 +256,7 @@ def translate_reply(call: Call) -> Response:
     errors=(401, 404, 409, 503),
 )
 def get_reply_translation(call: Call) -> Response:
-    result = teammate.get_result(
+    result = ai_requests.get_result(
         bootstrap.ai_deps(),
         call.member,
         call.params["ticket_id"],

@@ -36,7 +36,7 @@ lifecycle = lazy_module("chalicelib.tickets.lifecycle")
 merging = lazy_module("chalicelib.tickets.merging")
 model = lazy_module("chalicelib.tickets.model")
 presence = lazy_module("chalicelib.tickets.presence")
-teammate = lazy_module("chalicelib.ai.teammate")
+ai_requests = lazy_module("chalicelib.ai.requests")
 ai_model = lazy_module("chalicelib.ai.model")
 ai_tickets = lazy_module("chalicelib.api.ai_tickets")
 bp = Blueprint(__name__)
@@ -278,7 +278,7 @@ def post_message(call: Call) -> MessageOut:
     )
     original_text = original_language = None
     if body.translation_id:
-        original_text, original_language = teammate.translated_reply_original(
+        original_text, original_language = ai_requests.translated_reply_original(
             bootstrap.ai_deps(),
             principal.workspace_id,
             call.params["ticket_id"],

@@ -53,8 +53,8 @@ def _run_one(record: SQSRecord) -> None:
 
 
 def _run(job: AiJob, attempt: int, record: SQSRecord) -> None:
+    from chalicelib.ai.jobs import run_job
     from chalicelib.ai.ports import LlmUnavailable
-    from chalicelib.ai.teammate import run_job
     from chalicelib.store.queues import MAX_RECEIVE_COUNT
 
     try:

@@ -62,7 +62,7 @@ def _index_one(record: SQSRecord) -> None:
 
 def _queue_triage(workspace_id: str, ticket_id: str) -> None:
     """AI triage for workspaces that turned it on (one GetItem for those that did not)."""
-    from chalicelib.ai.teammate import on_ticket_event
+    from chalicelib.ai.ticket_events import on_ticket_event
 
     if on_ticket_event(bootstrap.ai_deps(), workspace_id, ticket_id, bootstrap.clock().now()):
         logger.info("AI triage queued", extra={"ticket_id": ticket_id})

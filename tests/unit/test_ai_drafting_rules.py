@@ -2,6 +2,7 @@
 articles given, tool schemas are strict, prompts keep the stable part first, retries back
 off."""
 
+from chalicelib.ai.jobs import check_citations
 from chalicelib.ai.ports import Passage
 from chalicelib.ai.prompts import (
     ConversationLine,
@@ -10,7 +11,6 @@ from chalicelib.ai.prompts import (
     tool_schema,
     triage_prompt,
 )
-from chalicelib.ai.teammate import check_citations
 from chalicelib.workers.ai_jobs import MAX_BACKOFF_SECONDS, backoff_seconds
 
 PASSAGES = [

@@ -1,28 +1,24 @@
-"""The AI teammate: triage, drafts, summaries, translations and the team's tone of voice.
-
-Requests store a `pending` result and queue a job; the AI-jobs worker runs `run_job`, which
-checks the workspace's opt-in again (it may have changed), redacts the text, asks the model
-(one forced tool call, validated; an invalid answer is asked once more), post-checks the
-answer and stores it `ready`, or `failed` with the reason.  Every provider call is logged
-without content.  While AI is off nothing is sent anywhere."""
+"""The AI-jobs worker's work: `run_job` checks the workspace's opt-in again (it may have
+changed since the ask), redacts the text, asks the model (one forced tool call, validated; an
+invalid answer is asked once more), post-checks the answer and stores the result `ready`, or
+`failed` with the reason.  Every provider call is logged without content."""
 
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.accounts.model import Principal
-from chalicelib.ai.language import SUPPORTED_LANGUAGES, detect_language
+from chalicelib.ai.deps import AiDeps
+from chalicelib.ai.language import customer_language, detect_language
 from chalicelib.ai.metering import provider_call
 from chalicelib.ai.model import (
     FEATURE_OF,
-    WORKSPACE_SCOPE,
     AiJob,
     AiResult,
     CallOutcome,
@@ -30,9 +26,6 @@ from chalicelib.ai.model import (
     ResultStatus,
 )
 from chalicelib.ai.ports import (
-    AiStore,
-    JobQueue,
-    KnowledgeSource,
     Llm,
     LlmUnavailable,
     MalformedOutput,
@@ -55,20 +48,13 @@ from chalicelib.ai.prompts import (
     triage_prompt,
 )
 from chalicelib.ai.redaction import redact
-from chalicelib.ai.settings import AiSettings, AiSettingsStore
+from chalicelib.ai.requests import tone_guide
+from chalicelib.ai.settings import AiSettings
 from chalicelib.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
     ProviderRejected,
-    ServiceUnavailable,
-    TooManyRequests,
-    ValidationFailed,
 )
-from chalicelib.ids import new_id
 from chalicelib.tickets.counts import tag_vocabulary
-from chalicelib.tickets.deps import TicketDeps
-from chalicelib.tickets.lifecycle import TicketChanges, change_ticket, get_ticket
+from chalicelib.tickets.lifecycle import TicketChanges, change_ticket
 from chalicelib.tickets.model import Message, MessageKind, Priority, Ticket, TicketFilter
 
 A = TypeVar("A", bound=BaseModel)
@@ -78,326 +64,9 @@ MESSAGE_CHARS = 4000  # of each
 PASSAGES = 5
 VOCABULARY_SIZE = 100
 TONE_SAMPLE_DEFAULT = 20
-TONE_SAMPLE_MAX = 50
 TONE_TICKETS_READ = 100  # tickets looked through for the team's replies
 ASK_ATTEMPTS = 2  # an invalid answer is asked once more
-STALE_PENDING = timedelta(minutes=30)  # longer than every retry of a job
-# Each ask is a paid provider call: a failed result is asked again at most this often.
-ASK_AGAIN_EVERY = timedelta(minutes=1)
 _CITATION = re.compile(r"\[(\d{1,3})\]")
-
-
-@dataclass(frozen=True)
-class AiDeps:
-    settings: AiSettingsStore
-    store: AiStore
-    queue: JobQueue
-    tickets: TicketDeps
-    knowledge: KnowledgeSource
-    # The model for a kind of result, or None when this deployment has no provider key.
-    llm_for: Callable[[ResultKind], Llm | None]
-
-
-# --- the opt-in gate --------------------------------------------------------------------
-
-
-def require_ai(deps: AiDeps, workspace_id: str, kind: ResultKind) -> AiSettings:
-    """409 `ai_disabled` while the workspace has not opted in, 409 `ai_feature_disabled` when
-    this feature is off, 503 `ai_not_configured` when the deployment has no provider."""
-    settings = deps.settings.get(workspace_id)
-    if not settings.enabled:
-        raise Conflict(
-            "AI is turned off for this workspace; an owner or admin can turn it on.",
-            code="ai_disabled",
-        )
-    if not settings.allows(FEATURE_OF[kind]):
-        raise Conflict(
-            f"The AI feature '{FEATURE_OF[kind]}' is turned off for this workspace.",
-            code="ai_feature_disabled",
-        )
-    if deps.llm_for(kind) is None:
-        raise ServiceUnavailable(
-            "No AI provider is configured for this deployment.", code="ai_not_configured"
-        )
-    return settings
-
-
-def _ai_ticket(deps: AiDeps, principal: Principal, ticket_ref: str, kind: ResultKind) -> Ticket:
-    """The caller's ticket, once `require_ai` allowed this kind of result (404 otherwise)."""
-    require_ai(deps, principal.workspace_id, kind)
-    return get_ticket(deps.tickets, principal.workspace_id, ticket_ref)
-
-
-def _ask_for(deps: AiDeps, result: AiResult) -> AiResult:
-    deps.store.put_result(result)
-    deps.queue.send(AiJob.for_result(result))
-    return result
-
-
-def _usable(result: AiResult | None, now: datetime) -> bool:
-    """A stored result worth returning: ready, or pending for less than `STALE_PENDING` (a
-    job lost to a crash is asked for again rather than awaited forever)."""
-    if result is None or result.status is ResultStatus.FAILED:
-        return False
-    return result.status is ResultStatus.READY or now - result.requested_at < STALE_PENDING
-
-
-def _may_ask_again(result: AiResult, now: datetime) -> None:
-    """429 `ai_asked_too_often` while a failed `result` was asked for less than
-    `ASK_AGAIN_EVERY` ago (Retry-After: the seconds left)."""
-    waited = now - result.requested_at
-    if result.status is ResultStatus.FAILED and waited < ASK_AGAIN_EVERY:
-        raise TooManyRequests(
-            "This was asked for less than a minute ago; ask again later.",
-            code="ai_asked_too_often",
-            retry_after_seconds=int((ASK_AGAIN_EVERY - waited).total_seconds()) + 1,
-        )
-
-
-def _pending(
-    principal: Principal,
-    ticket_id: str,
-    kind: ResultKind,
-    key: str,
-    now: datetime,
-    *,
-    basis: int = 0,
-    request: dict[str, Any] | None = None,
-) -> AiResult:
-    return AiResult(
-        workspace_id=principal.workspace_id,
-        ticket_id=ticket_id,
-        kind=kind,
-        key=key,
-        status=ResultStatus.PENDING,
-        requested_by=principal.actor,
-        requested_at=now,
-        basis=basis,
-        request=request or {},
-    )
-
-
-# --- requests (API) ---------------------------------------------------------------------
-
-
-def request_draft(
-    deps: AiDeps, principal: Principal, ticket_ref: str, instruction: str
-) -> AiResult:
-    ticket = _ai_ticket(deps, principal, ticket_ref, ResultKind.DRAFT)
-    request: dict[str, Any] = {"instruction": instruction.strip()}
-    if instruction.strip():
-        previous = deps.store.latest_result(principal.workspace_id, ticket.id, ResultKind.DRAFT)
-        if previous is not None and previous.status is ResultStatus.READY:
-            request["previous_key"] = previous.key
-    return _ask_for(
-        deps,
-        _pending(
-            principal,
-            ticket.id,
-            ResultKind.DRAFT,
-            new_id(),
-            deps.tickets.clock.now(),
-            basis=ticket.message_count,
-            request=request,
-        ),
-    )
-
-
-def latest_draft(deps: AiDeps, principal: Principal, ticket_ref: str) -> AiResult:
-    ticket = _ai_ticket(deps, principal, ticket_ref, ResultKind.DRAFT)
-    draft = deps.store.latest_result(principal.workspace_id, ticket.id, ResultKind.DRAFT)
-    if draft is None:
-        raise NotFound("No draft was asked for on this ticket yet.", code="no_draft")
-    return draft
-
-
-def request_summary(
-    deps: AiDeps, principal: Principal, ticket_ref: str, *, again: bool = False
-) -> AiResult:
-    """The cached summary while no message arrived since; otherwise a new one is made
-    (queues a job).  A failed summary of the same messages is returned as it is unless
-    `again` (an explicit ask, at most once per `ASK_AGAIN_EVERY`: 429 beyond)."""
-    ticket = _ai_ticket(deps, principal, ticket_ref, ResultKind.SUMMARY)
-    now = deps.tickets.clock.now()
-    cached = deps.store.get_result(principal.workspace_id, ticket.id, ResultKind.SUMMARY, "")
-    if cached is not None and cached.basis == ticket.message_count:
-        if _usable(cached, now) or (cached.status is ResultStatus.FAILED and not again):
-            return cached
-        _may_ask_again(cached, now)
-    return _ask_for(
-        deps,
-        _pending(
-            principal,
-            ticket.id,
-            ResultKind.SUMMARY,
-            "",
-            deps.tickets.clock.now(),
-            basis=ticket.message_count,
-        ),
-    )
-
-
-def _supported(language: str) -> str:
-    language = language.strip().lower()
-    if language not in SUPPORTED_LANGUAGES:
-        raise ValidationFailed(
-            f"Translation is offered into {', '.join(SUPPORTED_LANGUAGES)}.",
-            details=[{"field": "to", "message": f"unsupported language {language!r}"}],
-        )
-    return language
-
-
-def request_message_translation(
-    deps: AiDeps, principal: Principal, ticket_ref: str, message_id: str, to: str
-) -> AiResult:
-    """A customer's message in the agent's language (made once, then served from store; a
-    failed one is asked again at most once per `ASK_AGAIN_EVERY`: 429 beyond).  Queues a
-    job when one is made."""
-    ticket = _ai_ticket(deps, principal, ticket_ref, ResultKind.TRANSLATION)
-    to = _supported(to)
-    messages = deps.tickets.store.list_messages(principal.workspace_id, ticket.id, 500)
-    if not any(m.id == message_id for m in messages):
-        raise NotFound("No such message on this ticket.", code="message_not_found")
-    key = f"{message_id}:{to}"
-    existing = deps.store.get_result(principal.workspace_id, ticket.id, ResultKind.TRANSLATION, key)
-    if existing is not None:
-        if _usable(existing, deps.tickets.clock.now()):
-            return existing
-        _may_ask_again(existing, deps.tickets.clock.now())
-    return _ask_for(
-        deps,
-        _pending(
-            principal,
-            ticket.id,
-            ResultKind.TRANSLATION,
-            key,
-            deps.tickets.clock.now(),
-            request={"message_id": message_id, "to": to},
-        ),
-    )
-
-
-def message_translation(
-    deps: AiDeps, principal: Principal, ticket_ref: str, message_id: str, to: str
-) -> AiResult:
-    """The stored translation of a message as it is (never asks the model); 404 when none
-    was asked for."""
-    return get_result(
-        deps, principal, ticket_ref, ResultKind.TRANSLATION, f"{message_id}:{_supported(to)}"
-    )
-
-
-def request_reply_translation(
-    deps: AiDeps, principal: Principal, ticket_ref: str, text: str, to: str | None
-) -> AiResult:
-    """An agent's reply in the customer's language (default: the language the customer
-    wrote in), to review and send with the original kept on the ticket."""
-    ticket = _ai_ticket(deps, principal, ticket_ref, ResultKind.REPLY_TRANSLATION)
-    if to is None:
-        messages = deps.tickets.store.list_messages(principal.workspace_id, ticket.id, 500)
-        to = customer_language(messages)
-        if to is None:
-            raise ValidationFailed(
-                "The customer's language could not be told; say which one.",
-                details=[{"field": "to", "message": "required for this ticket"}],
-            )
-    to = _supported(to)
-    return _ask_for(
-        deps,
-        _pending(
-            principal,
-            ticket.id,
-            ResultKind.REPLY_TRANSLATION,
-            new_id(),
-            deps.tickets.clock.now(),
-            request={"text": text, "to": to},
-        ),
-    )
-
-
-def get_result(
-    deps: AiDeps, principal: Principal, ticket_ref: str, kind: ResultKind, key: str
-) -> AiResult:
-    """The stored result as it is (never asks the model); 404 when there is none."""
-    ticket = _ai_ticket(deps, principal, ticket_ref, kind)
-    result = deps.store.get_result(principal.workspace_id, ticket.id, kind, key)
-    if result is None:
-        raise NotFound("No such AI result on this ticket.", code="ai_result_not_found")
-    return result
-
-
-def translated_reply_original(
-    deps: AiDeps, workspace_id: str, ticket_ref: str, translation_id: str
-) -> tuple[str, str | None]:
-    """The agent's original text (and its language) of a ready reply translation on this
-    ticket, to keep beside the translated reply that is sent."""
-    ticket = get_ticket(deps.tickets, workspace_id, ticket_ref)
-    result = deps.store.get_result(
-        workspace_id, ticket.id, ResultKind.REPLY_TRANSLATION, translation_id
-    )
-    if result is None:
-        raise NotFound("No such reply translation on this ticket.", code="translation_not_found")
-    if result.status is not ResultStatus.READY:
-        raise Conflict("The translation is not ready.", code="translation_not_ready")
-    return str(result.payload.get("original", "")), result.payload.get("from")
-
-
-def learn_tone(deps: AiDeps, principal: Principal, sample_size: int) -> AiResult:
-    """Owners and admins: distil a style guide from the team's latest sent replies."""
-    if not principal.role.can_manage_members:
-        raise Forbidden(
-            "Only owners and admins can teach the AI the team's tone.", code="forbidden_role"
-        )
-    require_ai(deps, principal.workspace_id, ResultKind.TONE)
-    current = deps.store.get_result(principal.workspace_id, WORKSPACE_SCOPE, ResultKind.TONE, "")
-    pending = _pending(
-        principal,
-        WORKSPACE_SCOPE,
-        ResultKind.TONE,
-        "",
-        deps.tickets.clock.now(),
-        request={"sample_size": max(1, min(sample_size, TONE_SAMPLE_MAX))},
-    )
-    if current is not None:  # the guide in use stays until the new one is ready
-        pending = replace(pending, payload=current.payload)
-    return _ask_for(deps, pending)
-
-
-def tone_guide(deps: AiDeps, workspace_id: str) -> AiResult | None:
-    return deps.store.get_result(workspace_id, WORKSPACE_SCOPE, ResultKind.TONE, "")
-
-
-# --- events (queue) ----------------------------------------------------------------------
-
-
-def on_ticket_event(deps: AiDeps, workspace_id: str, ticket_id: str, at: datetime) -> bool:
-    """A new ticket or customer message: queue triage when the workspace has it on (one
-    GetItem when it does not).  Returns True when a job was queued."""
-    settings = deps.settings.get(workspace_id)
-    if not settings.allows("triage") or deps.llm_for(ResultKind.TRIAGE) is None:
-        return False
-    ticket = deps.tickets.store.get_ticket(workspace_id, ticket_id)
-    if ticket is None or ticket.merged_into:
-        return False
-    existing = deps.store.get_result(workspace_id, ticket_id, ResultKind.TRIAGE, "")
-    if existing is not None and existing.basis >= ticket.message_count and _usable(existing, at):
-        return False  # already triaged (or being triaged) with this message
-    result = AiResult(
-        workspace_id=workspace_id,
-        ticket_id=ticket_id,
-        kind=ResultKind.TRIAGE,
-        key="",
-        status=ResultStatus.PENDING,
-        requested_by="system",
-        requested_at=at,
-        basis=ticket.message_count,
-        payload=existing.payload if existing else {},
-    )
-    _ask_for(deps, result)
-    return True
-
-
-# --- jobs (worker) -------------------------------------------------------------------------
 
 
 class _GiveUp(Exception):
@@ -517,16 +186,6 @@ def _redactor(settings: AiSettings) -> Callable[[str], str]:
         return redact(text, emails=settings.redaction.emails, phones=settings.redaction.phones).text
 
     return clean
-
-
-def customer_language(messages: list[Message]) -> str | None:
-    """The language of the customer's latest message that says enough to tell."""
-    for message in reversed(messages):
-        if message.kind is MessageKind.CUSTOMER:
-            language = detect_language(message.text)
-            if language:
-                return language
-    return None
 
 
 def _load_ticket(deps: AiDeps, result: AiResult) -> tuple[Ticket, list[Message]]:
