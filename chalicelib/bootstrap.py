@@ -9,9 +9,31 @@ from chalicelib.clock import Clock, SystemClock
 from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
+
     from chalicelib.accounts.deps import AccountDeps
+    from chalicelib.ai.deps import AiDeps
+    from chalicelib.ai.model import ResultKind
+    from chalicelib.ai.ports import Llm
     from chalicelib.kb.custom_hostnames import CustomHostnameProvider, HostnameDeps
+    from chalicelib.kb.deps import KbDeps
+    from chalicelib.kb.embedder import Embedder
     from chalicelib.mail.inbound.stored import StoredMessages
+    from chalicelib.mail.intake_queue import InboundIntake
+    from chalicelib.providers.anthropic_llm import AnthropicLlm
+    from chalicelib.providers.dns import DnsPythonResolver
+    from chalicelib.providers.mailgun import MailgunSender
+    from chalicelib.providers.openai_embed import OpenAIEmbedder
+    from chalicelib.store.ai_repo import DynamoAiSettingsStore, DynamoAiStore
+    from chalicelib.store.blobs import S3BlobStore
+    from chalicelib.store.contacts_repo import DynamoContactDirectory
+    from chalicelib.store.helpcentre_repo import DynamoHelpCentreStore
+    from chalicelib.store.kb_index_repo import DynamoSearchGaps
+    from chalicelib.store.outbox import DynamoMailLog, SqsMailOutbox
+    from chalicelib.store.queues import SqsAiJobQueue
+    from chalicelib.store.search_repo import DynamoSearchIndex
+    from chalicelib.tickets.canned import CannedDeps
     from chalicelib.tickets.deps import TicketDeps
 
 
@@ -21,7 +43,7 @@ def clock() -> Clock:
 
 
 @lru_cache(maxsize=1)
-def sqs_client() -> Any:
+def sqs_client() -> SQSClient:
     import boto3
 
     from chalicelib.store.aws_outage import client_config
@@ -30,14 +52,14 @@ def sqs_client() -> Any:
 
 
 @lru_cache(maxsize=1)
-def mail_log() -> Any:
+def mail_log() -> DynamoMailLog:
     from chalicelib.store.outbox import DynamoMailLog
 
     return DynamoMailLog(clock())
 
 
 @lru_cache(maxsize=1)
-def mail_outbox() -> Any:
+def mail_outbox() -> SqsMailOutbox:
     from chalicelib.store.outbox import SqsMailOutbox
     from chalicelib.store.queues import SqsQueue
 
@@ -45,7 +67,7 @@ def mail_outbox() -> Any:
 
 
 @lru_cache(maxsize=1)
-def mail_sender() -> Any:
+def mail_sender() -> MailgunSender:
     from chalicelib.providers.mailgun import MailgunSender
 
     settings = get_settings()
@@ -86,7 +108,7 @@ def account_deps() -> AccountDeps:
 
 
 @lru_cache(maxsize=1)
-def s3_client() -> Any:
+def s3_client() -> S3Client:
     import boto3
 
     from chalicelib.store.aws_outage import client_config
@@ -98,14 +120,14 @@ def s3_client() -> Any:
 
 
 @lru_cache(maxsize=1)
-def blob_store() -> Any:
+def blob_store() -> S3BlobStore:
     from chalicelib.store.blobs import S3BlobStore
 
     return S3BlobStore(s3_client, get_settings().content_bucket)
 
 
 @lru_cache(maxsize=1)
-def inbound_intake() -> Any:
+def inbound_intake() -> InboundIntake:
     from chalicelib.mail.intake_queue import InboundIntake
     from chalicelib.store.queues import SqsQueue
     from chalicelib.store.replay_guard import DynamoReplayGuard
@@ -121,7 +143,7 @@ def inbound_intake() -> Any:
 
 
 @lru_cache(maxsize=1)
-def search_index() -> Any:
+def search_index() -> DynamoSearchIndex:
     from chalicelib.store.search_repo import DynamoSearchIndex
 
     return DynamoSearchIndex()
@@ -153,7 +175,7 @@ def ticket_deps() -> TicketDeps:
 
 
 @lru_cache(maxsize=1)
-def canned_deps() -> Any:
+def canned_deps() -> CannedDeps:
     from chalicelib.store.canned_repo import DynamoCannedResponseStore
     from chalicelib.tickets.canned import CannedDeps
 
@@ -161,14 +183,14 @@ def canned_deps() -> Any:
 
 
 @lru_cache(maxsize=1)
-def contact_directory() -> Any:
+def contact_directory() -> DynamoContactDirectory:
     from chalicelib.store.contacts_repo import DynamoContactDirectory
 
     return DynamoContactDirectory()
 
 
 @lru_cache(maxsize=1)
-def kb_deps() -> Any:
+def kb_deps() -> KbDeps:
     from chalicelib.kb.deps import KbDeps, KbPolicy
     from chalicelib.store.kb_repo import DynamoKnowledgeBaseStore, S3ArticleImages
 
@@ -183,7 +205,7 @@ def kb_deps() -> Any:
 
 
 @lru_cache(maxsize=1)
-def helpcentre_store() -> Any:
+def helpcentre_store() -> DynamoHelpCentreStore:
     from chalicelib.store.helpcentre_repo import DynamoHelpCentreStore
 
     return DynamoHelpCentreStore()
@@ -231,14 +253,14 @@ def kb_index_cache() -> Any:
 
 
 @lru_cache(maxsize=1)
-def kb_search_gaps() -> Any:
+def kb_search_gaps() -> DynamoSearchGaps:
     from chalicelib.store.kb_index_repo import DynamoSearchGaps
 
     return DynamoSearchGaps()
 
 
 @lru_cache(maxsize=1)
-def dns_resolver() -> Any:
+def dns_resolver() -> DnsPythonResolver:
     from chalicelib.providers.dns import DnsPythonResolver
 
     configured = get_settings().dns_resolver
@@ -249,13 +271,13 @@ def dns_resolver() -> Any:
 
 
 @lru_cache(maxsize=1)
-def ai_settings_store() -> Any:
+def ai_settings_store() -> DynamoAiSettingsStore:
     from chalicelib.store.ai_repo import DynamoAiSettingsStore
 
     return DynamoAiSettingsStore()
 
 
-def kb_embedder_for(workspace_id: str) -> Any:
+def kb_embedder_for(workspace_id: str) -> Embedder | None:
     """The embedder for a workspace's knowledge base, or None: AI off for the workspace (no
     content leaves), or no provider key in this deployment."""
     settings = get_settings()
@@ -267,7 +289,7 @@ def kb_embedder_for(workspace_id: str) -> Any:
 
 
 @lru_cache(maxsize=1)
-def _openai_embedder() -> Any:
+def _openai_embedder() -> OpenAIEmbedder:
     """One OpenAI client per container (its connections are reused)."""
     from chalicelib.providers.openai_embed import OpenAIEmbedder
 
@@ -278,28 +300,28 @@ def _openai_embedder() -> Any:
 
 
 @lru_cache(maxsize=1)
-def ai_store() -> Any:
+def ai_store() -> DynamoAiStore:
     from chalicelib.store.ai_repo import DynamoAiStore
 
     return DynamoAiStore()
 
 
 @lru_cache(maxsize=1)
-def ai_job_queue() -> Any:
+def ai_job_queue() -> SqsAiJobQueue:
     from chalicelib.store.queues import SqsAiJobQueue, SqsQueue
 
     return SqsAiJobQueue(SqsQueue(sqs_client, get_settings().queues.ai_jobs))
 
 
 @lru_cache(maxsize=4)
-def _anthropic(model: str) -> Any:
+def _anthropic(model: str) -> AnthropicLlm:
     from chalicelib.providers.anthropic_llm import AnthropicLlm
 
     settings = get_settings()
     return AnthropicLlm(settings.anthropic_api_key, model, settings.anthropic_base_url or None)
 
 
-def llm_for(kind: Any) -> Any:
+def llm_for(kind: ResultKind) -> Llm | None:
     """The model for a kind of AI result; None when this deployment has no Anthropic key."""
     from chalicelib.ai.model import ResultKind
 
@@ -312,7 +334,7 @@ def llm_for(kind: Any) -> Any:
 
 
 @lru_cache(maxsize=1)
-def ai_deps() -> Any:
+def ai_deps() -> AiDeps:
     from chalicelib.ai.deps import AiDeps
     from chalicelib.kb.search import KnowledgePassages
 
