@@ -3,7 +3,8 @@
 It checks Basic auth (`api:<key>`), the form encoding (multipart or urlencoded), the required
 fields and address syntax, and answers like Mailgun (200 `{"id": "<...>", "message":
 "Queued. Thank you."}`, 400 for a bad address, 401 for a wrong key).  Tests can script
-failures (`fail_next(503, times=2)`).  Every accepted message is kept in `.messages`.
+failures (`fail_next(503, times=2)`).  Every accepted message is kept in `.messages`, with
+its `attachment` files (name, type and bytes) in `.attachments`.
 
 It also builds what Mailgun posts *to us*, signed like Mailgun signs it, for the webhook
 tests: `inbound_form` (a route's parsed post), `inbound_mime` (a route ending in `mime`),
@@ -61,12 +62,22 @@ class StoredMessage:
     sender: str
 
 
+@dataclass(frozen=True)
+class SentAttachment:
+    """A file sent with a message (Mailgun's `attachment` form files), as received."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
 @dataclass
 class SentMessage:
     domain: str
     fields: MultiDict
     content_type: str
     files: dict[str, bytes] = field(default_factory=dict)
+    attachments: list[SentAttachment] = field(default_factory=list)
 
     def one(self, name: str) -> str | None:
         return self.fields.get(name)
@@ -271,10 +282,22 @@ class FakeMailgun:
         return user == "api" and password == self.api_key
 
     def inbox(self) -> list[dict[str, Any]]:
-        """What was sent, as plain data (also served at `GET /_fake/messages`)."""
+        """What was sent, as plain data (also served at `GET /_fake/messages`); attachments
+        by name, type and size."""
         with self._lock:
             return [
-                {"domain": m.domain, **{k: m.fields.getlist(k) for k in m.fields}}
+                {
+                    "domain": m.domain,
+                    **{k: m.fields.getlist(k) for k in m.fields},
+                    "attachments": [
+                        {
+                            "filename": a.filename,
+                            "content_type": a.content_type,
+                            "size": len(a.content),
+                        }
+                        for a in m.attachments
+                    ],
+                }
                 for m in self.messages
             ]
 
@@ -325,11 +348,21 @@ class FakeMailgun:
                 },
                 400,
             )
-        files = {name: storage.read() for name, storage in request.files.items()}
+        files: dict[str, bytes] = {}
+        attachments: list[SentAttachment] = []
+        for name, storage in request.files.items(multi=True):
+            content = storage.read()
+            files.setdefault(name, content)
+            if name in ("attachment", "inline"):
+                attachments.append(
+                    SentAttachment(storage.filename or "", storage.mimetype or "", content)
+                )
         with self._lock:
             self._sequence += 1
             message_id = f"<20261129.{self._sequence}@{match.group(1)}>"
-            self.messages.append(SentMessage(match.group(1), MultiDict(form), content_type, files))
+            self.messages.append(
+                SentMessage(match.group(1), MultiDict(form), content_type, files, attachments)
+            )
         if self.echo:
             links = re.findall(r"https?://\S+", form.get("text", ""))
             print(

@@ -16,6 +16,16 @@ class MailStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class MailAttachment:
+    """A file sent with the mail, read from the content bucket when it is sent."""
+
+    filename: str
+    content_type: str
+    size: int
+    s3_key: str
+
+
+@dataclass(frozen=True)
 class OutboundMail:
     """One message to send.  `mail_id` makes delivery idempotent across redeliveries."""
 
@@ -35,6 +45,8 @@ class OutboundMail:
     # Set for ticket replies: the worker records the delivery on that message.
     ticket_id: str | None = None
     ticket_message_id: str | None = None
+    # References only (the queue message stays small); the sender reads the bytes.
+    attachments: list[MailAttachment] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -42,6 +54,7 @@ class OutboundMail:
     @classmethod
     def from_json(cls, raw: str) -> OutboundMail:
         data = json.loads(raw)
+        data["attachments"] = [MailAttachment(**a) for a in data.get("attachments", [])]
         return cls(**data)
 
 

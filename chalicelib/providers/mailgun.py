@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.errors import ProviderRejected, ProviderUnavailable
@@ -15,12 +16,18 @@ class MailgunSender:
     """Sends through Mailgun.  429, 5xx and network errors are retryable; other 4xx are not."""
 
     def __init__(
-        self, api_base: str, domain: str, api_key: str, session: Any | None = None
+        self,
+        api_base: str,
+        domain: str,
+        api_key: str,
+        session: Any | None = None,
+        read_file: Callable[[str], bytes] | None = None,
     ) -> None:
         self._url = f"{api_base.rstrip('/')}/v3/{domain}/messages"
         self._domain = domain
         self._api_key = api_key
         self._session = session
+        self._read_file = read_file  # attachments' bytes by S3 key (the content bucket)
 
     def _http(self) -> Any:
         if self._session is None:
@@ -50,16 +57,32 @@ class MailgunSender:
             fields.append(("v:helptal-ticket-id", mail.ticket_id))
         return fields
 
+    def attachment_files(self, mail: OutboundMail) -> list[tuple[str, tuple[str, bytes, str]]]:
+        """Mailgun's `attachment` form files: (name, bytes, type) read from storage."""
+        if not mail.attachments:
+            return []
+        if self._read_file is None:
+            raise ProviderUnavailable("no storage to read the attachments from")
+        try:
+            return [
+                ("attachment", (header_safe(a.filename), self._read_file(a.s3_key), a.content_type))
+                for a in mail.attachments
+            ]
+        except Exception as e:  # storage errors are retried like a provider outage
+            raise ProviderUnavailable(f"attachment unreadable: {type(e).__name__}") from e
+
     def send(self, mail: OutboundMail) -> str:
         if not self._api_key:
             raise ProviderUnavailable("MAILGUN_API_KEY is not configured")
         import requests
 
+        files = self.attachment_files(mail)
         try:
             response = self._http().post(
                 self._url,
                 auth=("api", self._api_key),
                 data=self.form_fields(mail),
+                files=files or None,
                 timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
             )
         except requests.RequestException as e:
