@@ -72,7 +72,10 @@ def mail_sender() -> MailgunSender:
 
     settings = get_settings()
     return MailgunSender(
-        settings.mailgun_api_base, settings.mailgun_domain, settings.mailgun_api_key
+        settings.mailgun_api_base,
+        settings.mailgun_domain,
+        settings.mailgun_api_key,
+        read_file=blob_store().get,
     )
 
 
@@ -151,6 +154,7 @@ def search_index() -> DynamoSearchIndex:
 
 @lru_cache(maxsize=1)
 def ticket_deps() -> TicketDeps:
+    from chalicelib.store.attachments_repo import DynamoUploadStore, S3UploadedFiles
     from chalicelib.store.events import SqsEventPublisher
     from chalicelib.store.mailbox_repo import DynamoMailboxStore
     from chalicelib.store.queues import SqsQueue
@@ -171,6 +175,8 @@ def ticket_deps() -> TicketDeps:
             reply_address_secret=settings.reply_address_secret,
         ),
         mailbox=DynamoMailboxStore(),
+        uploads=DynamoUploadStore(),
+        files=S3UploadedFiles(s3_client, settings.content_bucket),
     )
 
 

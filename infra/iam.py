@@ -25,6 +25,8 @@ INBOUND_RAW = "inbound/*"
 ATTACHMENTS = "ws/*/attachments/*"
 KNOWLEDGE_BASE = "ws/*/kb/*"  # article images and search indexes
 READ = ("s3:GetObject",)
+# Presigned POSTs act with the signer's rights: the API signs the agents' uploads.
+READ_AND_PRESIGN_UPLOADS = ("s3:GetObject", "s3:PutObject")
 READ_WRITE = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 
 # Every function that touches tickets may queue mail, publish events and queue AI jobs.
@@ -38,11 +40,17 @@ class FunctionAccess:
 
 
 FUNCTION_ACCESS: dict[str, FunctionAccess] = {
-    # Webhooks keep raw mail; attachment links are presigned with this role; images, indexes.
+    # Webhooks keep raw mail; attachment links and agents' uploads are presigned with this
+    # role, and an upload's first bytes read before a reply uses it; images, indexes.
     API_FUNCTION: FunctionAccess(
         sends_to=(*_TICKET_QUEUES, "inbound_mail"),
-        objects={INBOUND_RAW: READ_WRITE, ATTACHMENTS: READ, KNOWLEDGE_BASE: READ_WRITE},
+        objects={
+            INBOUND_RAW: READ_WRITE,
+            ATTACHMENTS: READ_AND_PRESIGN_UPLOADS,
+            KNOWLEDGE_BASE: READ_WRITE,
+        },
     ),
+    # Reads the files a reply carries, to send them with it.
     "mail_out_worker": FunctionAccess(sends_to=_TICKET_QUEUES, objects={ATTACHMENTS: READ}),
     # Reads the raw delivery (or fetches a stored one into inbound/), keeps the attachments.
     "inbound_mail_worker": FunctionAccess(

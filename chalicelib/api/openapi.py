@@ -63,6 +63,8 @@ def _operation(op: Operation) -> dict[str, Any]:
         "parameters": _path_parameters(op.path) + _query_parameters(op.query),
         "responses": {},
     }
+    if op.description:
+        spec["description"] = op.description
     if op.body is not None:
         spec["requestBody"] = {
             "required": True,

@@ -67,6 +67,7 @@ class Operation:
     accepts: tuple[str, ...] = ()  # raw bodies the handler parses itself (webhooks)
     # Other success statuses answered with the same schema (queued work: 202 while pending).
     also: tuple[int, ...] = ()
+    description: str = ""  # longer than the summary: rules, limits, error codes
 
 
 OPERATIONS: list[Operation] = []
@@ -227,6 +228,7 @@ def operation(
     form: str | None = None,
     accepts: tuple[str, ...] = (),
     also: tuple[int, ...] = (),
+    description: str = "",
 ) -> Callable[[Callable[[Call], Any]], Callable[..., Any]]:
     """Registers `handler(call)` as `method path` on `bp`.
 
@@ -252,6 +254,7 @@ def operation(
                 form=form,
                 accepts=accepts,
                 also=also,
+                description=description,
             )
         )
 

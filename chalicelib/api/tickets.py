@@ -13,6 +13,8 @@ from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:
     from chalicelib.api.schemas import (
+        AttachmentUploadIn,
+        AttachmentUploadOut,
         InboxCountsOut,
         MergeIn,
         MessageIn,
@@ -30,14 +32,12 @@ if TYPE_CHECKING:
 # Loaded by the first request that needs them, not when `app` is imported (cold start).
 schemas = lazy_module("chalicelib.api.schemas")
 conversation = lazy_module("chalicelib.tickets.conversation")
-inbox_counting = lazy_module("chalicelib.tickets.counts")
 inbox = lazy_module("chalicelib.tickets.inbox")
 lifecycle = lazy_module("chalicelib.tickets.lifecycle")
 merging = lazy_module("chalicelib.tickets.merging")
 model = lazy_module("chalicelib.tickets.model")
 presence = lazy_module("chalicelib.tickets.presence")
 ai_requests = lazy_module("chalicelib.ai.requests")
-ai_model = lazy_module("chalicelib.ai.model")
 ai_tickets = lazy_module("chalicelib.api.ai_tickets")
 bp = Blueprint(__name__)
 
@@ -214,10 +214,7 @@ def get_ticket(call: Call) -> TicketDetailOut:
     view = inbox.ticket_view(
         bootstrap.ticket_deps(), call.member.workspace_id, call.params["ticket_id"]
     )
-    # One GetItem; the AI teammate itself is not loaded to show its suggestions.
-    triage = bootstrap.ai_store().get_result(
-        view.ticket.workspace_id, view.ticket.id, ai_model.ResultKind.TRIAGE, ""
-    )
+    triage = ai_requests.ticket_triage(bootstrap.ai_store(), view.ticket)
     return schemas.TicketDetailOut(
         **ticket_out(view.ticket),
         messages=[message_out(m) for m in view.messages],
@@ -298,9 +295,57 @@ def post_message(call: Call) -> MessageOut:
             last_seen_message_id=body.last_seen_message_id,
             original_text=original_text,
             original_language=original_language,
+            attachment_ids=tuple(body.attachment_ids),
         ),
     )
     return message_out(posted)
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/tickets/{ticket_id}/attachments",
+    summary="Start an attachment upload for a reply or note: a presigned S3 POST",
+    description=(
+        "Name the file; the answer is where to POST it (valid 15 minutes) and its `id`, which "
+        "a reply or note on this ticket lists in `attachment_ids` within a day. Types: PDF, "
+        "PNG, JPEG, GIF, WebP, plain text, CSV, .docx, .xlsx, .pptx; never programs or "
+        "scripts (by name, and by content when attached). At most 15 MB a file, 10 files "
+        "and 18 MB a message (what a mail can carry). Errors: 413 `attachment_too_large`; "
+        "422 `attachment_type_refused`, `validation_failed`. When a reply or note uses it: "
+        "422 `attachment_not_usable` (not uploaded, another ticket's or workspace's, "
+        "expired), `attachment_type_refused` (its first bytes are not its type), "
+        "`too_many_attachments`; 409 `attachment_already_used`; 413 `attachments_too_large`."
+    ),
+    tag="tickets",
+    body="AttachmentUploadIn",
+    response="AttachmentUploadOut",
+    status=201,
+    errors=(400, 401, 404, 413, 422),
+)
+def start_attachment_upload(call: Call) -> AttachmentUploadOut:
+    body: AttachmentUploadIn = call.body
+    permit = conversation.start_attachment_upload(
+        bootstrap.ticket_deps(),
+        call.member.workspace_id,
+        call.params["ticket_id"],
+        call.member.actor,
+        body.filename,
+        body.content_type,
+        body.size,
+    )
+    upload = permit.upload
+    return schemas.AttachmentUploadOut(
+        id=upload.id,
+        filename=upload.filename,
+        content_type=upload.content_type,
+        size=upload.size,
+        upload_url=permit.upload_url,
+        fields=permit.fields,
+        max_bytes=permit.max_bytes,
+        upload_expires_at=permit.upload_expires_at,
+        attach_before=upload.expires_at,
+    )
 
 
 @operation(
@@ -382,8 +427,7 @@ def viewing(call: Call) -> ViewersOut:
     errors=(401,),
 )
 def counts(call: Call) -> InboxCountsOut:
-    raw = bootstrap.ticket_deps().store.inbox_counts(call.member.workspace_id)
-    result = inbox_counting.inbox_counts(raw, call.member.user_id)
+    result = inbox.counts_for(bootstrap.ticket_deps(), call.member)
     return schemas.InboxCountsOut(
         by_status=result.by_status, mine=result.mine, unassigned=result.unassigned
     )

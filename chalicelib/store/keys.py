@@ -114,6 +114,12 @@ def rfc_message_id_sk(message_id: str) -> str:
     return "MSGID#" + hashlib.sha256(message_id.encode()).hexdigest()
 
 
+def upload_sk(upload_id: str) -> str:
+    """An agent's attachment upload, in the workspace partition (found from any ticket a
+    merge moved its message to)."""
+    return f"UPLOAD#{upload_id}"
+
+
 def contact_sk(contact_id: str) -> str:
     return f"CONTACT#{contact_id}"
 

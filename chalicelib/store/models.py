@@ -30,6 +30,7 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | tickets by assignee, or unassigned          | Query GSI3 WS#<ws>#TICKETS#ASSIGNEE#<user|none>   |
 | tickets of a requester                      | Query GSI4 WS#<ws>#TICKETS#REQUESTER#<contact>    |
 | who has a ticket open                       | Query PK=WS#<ws>#T#<ticket>, begins_with VIEWER#  |
+| an agent's upload (attach, download)        | GetItem / BatchGet PK=WS#<ws>, SK=UPLOAD#<id>     |
 | mailbox settings                            | GetItem PK=WS#<ws>, SK=SETTINGS#MAILBOX           |
 | workspace of a forwarding address           | GetItem PK=MAILADDR#<address>, SK=LOOKUP          |
 | pending forwarding-address claims           | Query PK=WS#<ws>, SK begins_with FWDCLAIM#        |
@@ -530,3 +531,20 @@ class IncomingMergesItem(Item, discriminator="incoming_merges"):
     with any cannot itself be merged away (its incoming messages would be stranded)."""
 
     pending = NumberAttribute(default=0)
+
+
+class AttachmentUploadItem(Item, discriminator="attachment_upload"):
+    """A file an agent uploads for a ticket (chalicelib/tickets/agent_attachments.py):
+    PK=WS#<ws>, SK=UPLOAD#<id>.  `message_id` is set (and `expires_at` removed) by the
+    transaction of the reply or note that uses it, under `message_id` absent."""
+
+    upload_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
+    filename = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    s3_key = UnicodeAttribute()
+    uploaded_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    message_id = UnicodeAttribute(null=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -10,6 +11,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 
 from chalicelib.store import keys
+from chalicelib.store.attachments_repo import claim_upload
 from chalicelib.store.models import (
     ActivityItem,
     ContactEmailLookup,
@@ -44,7 +46,12 @@ from chalicelib.tickets.model import (
     TicketPage,
     TicketStatus,
 )
-from chalicelib.tickets.ports import ContactExists, DuplicateMessage, StaleTicket
+from chalicelib.tickets.ports import (
+    ContactExists,
+    DuplicateMessage,
+    StaleTicket,
+    UploadAlreadyUsed,
+)
 
 
 def _iso(ticket: Ticket) -> str:
@@ -276,6 +283,8 @@ class DynamoTicketStore:
                     raise DuplicateMessage() from e
                 if guards == "contact":
                     raise ContactExists() from e
+                if guards == "upload":
+                    raise UploadAlreadyUsed() from e
             if "TransactionConflict" in reasons:
                 # Another transaction was writing the same items: read again and retry.
                 raise StaleTicket() from e
@@ -529,6 +538,7 @@ class DynamoTicketStore:
         activity: list[Activity],
         message: Message | None = None,
         new_contact: Contact | None = None,
+        claim_uploads: Sequence[str] = (),
     ) -> None:
         writes = _Writes()
         writes.put(
@@ -550,6 +560,14 @@ class DynamoTicketStore:
             writes.put(_activity_item(after.workspace_id, entry))
         if new_contact is not None:
             self._add_contact(writes, new_contact)
+        if claim_uploads:
+            if message is None:
+                raise ValueError("uploads are claimed by a message")
+            for upload_id in claim_uploads:
+                item, actions, condition = claim_upload(
+                    after.workspace_id, after.id, upload_id, message.id
+                )
+                writes.update(item, actions, condition, "upload")
         self._commit(writes)
 
     def update_message_delivery(

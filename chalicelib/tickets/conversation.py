@@ -9,7 +9,12 @@ from html import escape
 from chalicelib.accounts.model import Workspace
 from chalicelib.errors import Conflict, ServiceUnavailable
 from chalicelib.ids import new_id
-from chalicelib.mail.outbound import OutboundMail
+from chalicelib.mail.outbound import MailAttachment, OutboundMail
+from chalicelib.tickets.agent_attachments import (
+    UploadPermit,
+    attachments_for_message,
+    start_upload,
+)
 from chalicelib.tickets.deps import TicketDeps
 from chalicelib.tickets.lifecycle import activity, get_ticket, retrying
 from chalicelib.tickets.message_size import require_storable
@@ -20,6 +25,7 @@ from chalicelib.tickets.model import (
     Ticket,
     TicketStatus,
 )
+from chalicelib.tickets.ports import UploadAlreadyUsed
 from chalicelib.tickets.reply_address import reply_address
 
 MAX_REFERENCES = 20
@@ -39,6 +45,7 @@ class AgentMessage:
     last_seen_message_id: str | None = None
     original_text: str | None = None  # sent translated: the agent's own text, kept
     original_language: str | None = None
+    attachment_ids: tuple[str, ...] = ()  # uploads (agent_attachments.start_upload)
 
 
 def _customer_messages_since(ticket: Ticket, last_seen: str | None) -> bool:
@@ -79,7 +86,10 @@ def post_agent_message(
     author_user_id: str | None,
     message: AgentMessage,
 ) -> tuple[Ticket, Message]:
-    """Adds a reply (queued for e-mail to the requester and CCs) or an internal note.
+    """Adds a reply (queued for e-mail to the requester and CCs, with its attachments) or
+    an internal note (never mailed).  `attachment_ids` are checked first (see
+    `agent_attachments.attachments_for_message`: a refused one changes nothing) and claimed
+    in the message's transaction.
 
     409 `new_customer_message` when the customer wrote after `last_seen_message_id`, so no one
     replies blind.  The first reply sets first-response time, opens a new ticket and assigns
@@ -87,6 +97,15 @@ def post_agent_message(
     e-mail and emits `message.sent`."""
     ticket_id = get_ticket(deps, workspace.id, ticket_ref).id
     is_reply = message.kind is MessageKind.REPLY
+    attachments = attachments_for_message(
+        deps.uploads,
+        deps.files,
+        deps.policy.attachments,
+        deps.clock.now(),
+        workspace.id,
+        ticket_id,
+        message.attachment_ids,
+    )
 
     def write() -> tuple[Ticket, Message, OutboundMail | None]:
         current = get_ticket(deps, workspace.id, ticket_id)
@@ -118,7 +137,7 @@ def post_agent_message(
             message_id=rfc_id if is_reply else None,
             in_reply_to=in_reply_to,
             references=references,
-            attachments=[],
+            attachments=attachments,
             delivery=DeliveryStatus.QUEUED if is_reply else DeliveryStatus.NOT_SENT,
             created_at=now,
             original_text=message.original_text,
@@ -145,7 +164,19 @@ def post_agent_message(
             if current.assignee_id is None and author_user_id:
                 updated = replace(updated, assignee_id=author_user_id)
                 entries.append(activity(current, actor, "assignee", None, author_user_id, now))
-        deps.store.save_ticket(current, updated, entries, message=posted)
+        try:
+            deps.store.save_ticket(
+                current,
+                updated,
+                entries,
+                message=posted,
+                claim_uploads=[a.id for a in attachments],
+            )
+        except UploadAlreadyUsed as e:
+            raise Conflict(
+                "An attachment was used by another message meanwhile; upload it again.",
+                code="attachment_already_used",
+            ) from e
         mail = None
         if is_reply:
             mail = OutboundMail(
@@ -176,6 +207,10 @@ def post_agent_message(
                 tags=["ticket-reply"],
                 ticket_id=current.id,
                 ticket_message_id=message_item_id,
+                attachments=[
+                    MailAttachment(a.filename, a.content_type, a.size, a.s3_key)
+                    for a in attachments
+                ],
             )
         return updated, posted, mail
 
@@ -201,6 +236,33 @@ def post_agent_message(
         {"ticket_id": updated.id, "message_id": posted.id, "actor": actor},
     )
     return updated, posted
+
+
+def start_attachment_upload(
+    deps: TicketDeps,
+    workspace_id: str,
+    ticket_ref: str,
+    actor: str,
+    filename: str,
+    content_type: str,
+    size: int,
+) -> UploadPermit:
+    """A presigned upload of one file for a reply or note on this ticket (404 for a ticket
+    not in the workspace; limits in `agent_attachments.start_upload`).  Reads the ticket,
+    writes the pending upload."""
+    ticket = get_ticket(deps, workspace_id, ticket_ref)
+    return start_upload(
+        deps.uploads,
+        deps.files,
+        deps.policy.attachments,
+        deps.clock.now(),
+        ticket.workspace_id,
+        ticket.id,
+        actor,
+        filename,
+        content_type,
+        size,
+    )
 
 
 def record_delivery(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from chalicelib.accounts.ports import AccountsStore, MailOutbox
 from chalicelib.clock import Clock
+from chalicelib.tickets.agent_attachments import AttachmentLimits, UploadedFiles, UploadStore
 from chalicelib.tickets.mailbox import MailboxStore
 from chalicelib.tickets.ports import TicketStore
 
@@ -31,6 +32,8 @@ class TicketPolicy:
     max_attachment_bytes: int = 25 * 1024 * 1024
     max_message_bytes: int = 25 * 1024 * 1024
     max_text_chars: int = 100_000  # longer bodies are cut for display; the raw mail is kept
+    # Files agents attach to replies and notes (uploaded first, see agent_attachments.py).
+    attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
 
 
 @dataclass(frozen=True)
@@ -43,3 +46,5 @@ class TicketDeps:
     blobs: BlobStore
     policy: TicketPolicy
     mailbox: MailboxStore
+    uploads: UploadStore
+    files: UploadedFiles

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.accounts.model import Principal
 from chalicelib.errors import NotFound
+from chalicelib.tickets.counts import InboxCounts, inbox_counts
 from chalicelib.tickets.deps import TicketDeps
 from chalicelib.tickets.lifecycle import get_ticket
 from chalicelib.tickets.model import (
@@ -76,9 +78,13 @@ def attachment_download_url(
     deps: TicketDeps, workspace_id: str, ticket_ref: str, attachment_id: str
 ) -> str:
     """A short-lived S3 link for a member; 404 unless the attachment is on this ticket.
-    An attachment's id is `<message id>-<position>`: one GetItem finds its message."""
+    Mail's attachments are `<message id>-<position>`: one GetItem finds the message; an
+    agent's upload is a bare id: its record names the message (one GetItem more)."""
     ticket = get_ticket(deps, workspace_id, ticket_ref)
     message_id = attachment_id.rpartition("-")[0]
+    if not message_id and len(attachment_id) == 26:
+        upload = deps.uploads.get_upload(workspace_id, attachment_id)
+        message_id = (upload.message_id if upload else None) or ""
     message = (
         deps.store.get_message(workspace_id, ticket.id, message_id)
         if len(message_id) == 26
@@ -90,3 +96,8 @@ def attachment_download_url(
     if found is None:
         raise NotFound("No such attachment on this ticket.", code="attachment_not_found")
     return deps.blobs.download_url(found.s3_key, found.filename, DOWNLOAD_URL_SECONDS)
+
+
+def counts_for(deps: TicketDeps, principal: Principal) -> InboxCounts:
+    """Ticket counts of the caller's workspace per status, theirs and unassigned."""
+    return inbox_counts(deps.store.inbox_counts(principal.workspace_id), principal.user_id)

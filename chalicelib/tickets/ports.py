@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from chalicelib.tickets.merge_record import MergeRecord
@@ -31,6 +32,10 @@ class ContactExists(Exception):
     """Another request created a contact for this e-mail first."""
 
 
+class UploadAlreadyUsed(Exception):
+    """An upload the message claims is on another message already (or not this ticket's)."""
+
+
 class TicketStore(Protocol):
     """Persistence of tickets.  Every method makes a bounded number of calls."""
 
@@ -54,10 +59,12 @@ class TicketStore(Protocol):
         activity: list[Activity],
         message: Message | None = None,
         new_contact: Contact | None = None,
+        claim_uploads: Sequence[str] = (),
     ) -> None:
         """Atomically writes `after` if the ticket is still at `before.revision`, with its
-        tag entries, activity and an optional new message.  Raises StaleTicket,
-        DuplicateMessage or ContactExists."""
+        tag entries, activity and an optional new message, and marks the `claim_uploads`
+        (agent uploads for this ticket) as used by that message.  Raises StaleTicket,
+        DuplicateMessage, ContactExists or UploadAlreadyUsed."""
 
     def get_ticket(self, workspace_id: str, ticket_id: str) -> Ticket | None: ...
     def get_ticket_by_number(self, workspace_id: str, number: int) -> Ticket | None: ...

@@ -1,7 +1,8 @@
 """Each function's IAM role allows every AWS call the function makes, and the API cannot read
-the workers' secrets: a helpdesk day (knowledge base, mail in with an attachment, a reply out,
-AI triage and a draft) runs with every AWS call recorded under the function that made it,
-then each call is checked against that function's policy from `infra.iam`."""
+the workers' secrets: a helpdesk day (knowledge base, mail in with an attachment, a reply out
+with a file the agent uploaded, AI triage and a draft) runs with every AWS call recorded
+under the function that made it, then each call is checked against that function's policy
+from `infra.iam`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+import requests
 
 from chalicelib.settings import get_settings
 from fakes.mailgun import InboundAttachment, inbound_form
@@ -168,15 +170,35 @@ def _helpdesk_day(api, owner, pump, fake_mailgun) -> None:
     status, _, _ = api.request("POST", f"/v1/tickets/{ticket['id']}/drafts", {}, token=token)
     assert status == 202
     run_workers(pump)
+    # The reply carries a file the agent uploaded (presigned POST, checked, then mailed).
+    receipt = b"%PDF-1.4 avoir"
+    status, permit, _ = api.request(
+        "POST",
+        f"/v1/tickets/{ticket['id']}/attachments",
+        {"filename": "avoir.pdf", "content_type": "application/pdf", "size": len(receipt)},
+        token=token,
+    )
+    assert status == 201, permit
+    posted = requests.post(
+        permit["upload_url"],
+        data=permit["fields"],
+        files={"file": ("avoir.pdf", receipt, "application/pdf")},
+        timeout=10,
+    )
+    assert posted.status_code in (200, 201, 204), posted.text
     status, _, _ = api.request(
         "POST",
         f"/v1/tickets/{ticket['id']}/messages",
-        {"body": "Nous vous remboursons aujourd'hui.", "kind": "reply"},
+        {
+            "body": "Nous vous remboursons aujourd'hui.",
+            "kind": "reply",
+            "attachment_ids": [permit["id"]],
+        },
         token=token,
     )
     assert status in (200, 201, 202)
     pump.drain(["mail_out_worker", "search_indexer"])
-    assert fake_mailgun.messages
+    assert [a.content for m in fake_mailgun.messages for a in m.attachments] == [receipt]
     status, _, _ = api.request("GET", "/v1/kb/search?q=remboursement", token=token)
     assert status == 200
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib.api.schemas.ai import TicketAiOut
 from chalicelib.api.schemas.common import (
@@ -55,6 +55,72 @@ class TicketPatchIn(Incoming):
     ) = None
 
 
+UploadId = Annotated[str, StringConstraints(min_length=26, max_length=26)]
+ATTACHMENT_TYPE_NAMES = (
+    "application/pdf, image/png, image/jpeg, image/gif, image/webp, text/plain, text/csv, "
+    "and the Word (.docx), Excel (.xlsx) and PowerPoint (.pptx) types"
+)
+
+
+class AttachmentUploadIn(Incoming):
+    filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    content_type: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+        description=f"One of {ATTACHMENT_TYPE_NAMES}; the file's first bytes must match it."
+    )
+    size: int = Field(ge=1, description="Bytes; at most 15 MB. S3 refuses a larger file.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"filename": "invoice.pdf", "content_type": "application/pdf", "size": 48213}
+            ]
+        }
+    )
+
+
+class AttachmentUploadOut(Outgoing):
+    id: str = Field(description="Give it in `attachment_ids` of a reply or note on this ticket.")
+    filename: str
+    content_type: str
+    size: int
+    method: Literal["POST"] = "POST"
+    upload_url: str = Field(
+        description="POST a multipart form here: every entry of `fields`, then the file "
+        "as `file`. S3 refuses another type or more than `max_bytes`."
+    )
+    fields: dict[str, str]
+    max_bytes: int
+    upload_expires_at: datetime = Field(description="The presigned POST works until then.")
+    attach_before: datetime = Field(description="A reply or note must use it by then.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "01JDQ3M5V7X8Y9Z0A1B2C3D4E5",
+                    "filename": "invoice.pdf",
+                    "content_type": "application/pdf",
+                    "size": 48213,
+                    "method": "POST",
+                    "upload_url": "https://helptal-prod-content.s3.amazonaws.com/",
+                    "fields": {
+                        "key": "ws/01JDQ2.../attachments/01JDQ3M5V7X8Y9Z0A1B2C3D4E5",
+                        "Content-Type": "application/pdf",
+                        "policy": "eyJleHBpcmF0aW9uIjoi...",
+                        "x-amz-algorithm": "AWS4-HMAC-SHA256",
+                        "x-amz-credential": "...",
+                        "x-amz-date": "20261130T140000Z",
+                        "x-amz-signature": "...",
+                    },
+                    "max_bytes": 48213,
+                    "upload_expires_at": "2026-11-30T14:15:00Z",
+                    "attach_before": "2026-12-01T14:00:00Z",
+                }
+            ]
+        }
+    )
+
+
 class MessageIn(Incoming):
     body: MessageBody
     kind: Literal["reply", "note"] = "reply"
@@ -71,6 +137,17 @@ class MessageIn(Incoming):
             "Send a reply translated by the AI (POST .../reply-translations): `body` is the "
             "translated text as sent, the agent's original is kept on the message."
         ),
+    )
+    attachment_ids: list[UploadId] = Field(
+        default_factory=list,
+        max_length=10,
+        description=(
+            "Files uploaded for this ticket (`POST /v1/tickets/{id}/attachments`, then the "
+            "presigned POST). A reply mails them; a note only shows them. Each is checked: "
+            "uploaded, this ticket's, not on another message, of its declared type by its "
+            "first bytes; at most 10 files and 18 MB together."
+        ),
+        examples=[["01JDQ3M5V7X8Y9Z0A1B2C3D4E5"]],
     )
 
 
