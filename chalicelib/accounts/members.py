@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from chalicelib.accounts.api_keys import keys_held_by, revoke_keys_of
 from chalicelib.accounts.deps import AccountDeps
-from chalicelib.accounts.model import Member, Page, Principal, Role
+from chalicelib.accounts.model import Member, Page, Principal, Role, User
 from chalicelib.accounts.ports import LastOwner, MemberChanged
 from chalicelib.errors import Conflict, Forbidden, NotFound
 
 # Each key is two deletes; with the membership and the owner count, well within a transaction.
 KEYS_REVOKED_WITH_MEMBERSHIP = 40
+
+
+def caller(deps: AccountDeps, principal: Principal) -> User | None:
+    """The signed-in person's own profile; None for an API key that acts for nobody."""
+    return deps.store.get_user(principal.user_id) if principal.user_id else None
 
 
 def list_members(

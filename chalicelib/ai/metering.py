@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from chalicelib.ai.model import CallOutcome, ProviderCall
+from chalicelib.accounts.model import Principal
+from chalicelib.ai.model import CallOutcome, MonthlyUsage, ProviderCall
 from chalicelib.ai.ports import AiStore, Usage
 from chalicelib.errors import ProviderRejected, ProviderUnavailable
 from chalicelib.ids import new_id
@@ -86,3 +87,15 @@ class MeteredEmbedder:
                     Usage(input_tokens=tokens, output_tokens=0),
                 )
             )
+
+
+def call_log(
+    store: AiStore, principal: Principal, limit: int, cursor: str | None
+) -> tuple[list[ProviderCall], str | None]:
+    """The caller's workspace's provider calls (no content), newest first, one page."""
+    return store.calls(principal.workspace_id, limit, cursor)
+
+
+def monthly_usage(store: AiStore, principal: Principal, month: str) -> list[MonthlyUsage]:
+    """The caller's workspace's calls and tokens in `month` (YYYY-MM), per feature."""
+    return store.usage(principal.workspace_id, month)

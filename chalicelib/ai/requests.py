@@ -24,6 +24,7 @@ from chalicelib.ai.model import (
     ResultKind,
     ResultStatus,
 )
+from chalicelib.ai.ports import AiStore
 from chalicelib.errors import (
     Conflict,
     Forbidden,
@@ -32,6 +33,7 @@ from chalicelib.errors import (
 )
 from chalicelib.ids import new_id
 from chalicelib.tickets.lifecycle import get_ticket
+from chalicelib.tickets.model import Ticket
 
 TONE_SAMPLE_MAX = 50
 
@@ -221,3 +223,9 @@ def learn_tone(deps: AiDeps, principal: Principal, sample_size: int) -> AiResult
 
 def tone_guide(deps: AiDeps, workspace_id: str) -> AiResult | None:
     return deps.store.get_result(workspace_id, WORKSPACE_SCOPE, ResultKind.TONE, "")
+
+
+def ticket_triage(store: AiStore, ticket: Ticket) -> AiResult | None:
+    """The AI triage shown with a ticket the caller may see (one GetItem: showing it needs
+    none of the teammate's other services)."""
+    return store.get_result(ticket.workspace_id, ticket.id, ResultKind.TRIAGE, "")

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.accounts.model import Principal
+
+if TYPE_CHECKING:
+    from chalicelib.tickets.deps import EventPublisher
 from chalicelib.errors import Forbidden
 from chalicelib.ids import new_id
 
@@ -61,8 +64,16 @@ class AiSettingsStore(Protocol):
     def changes(self, workspace_id: str, limit: int) -> list[AiSettingsChange]: ...
 
 
+def ai_settings_of(
+    store: AiSettingsStore, principal: Principal, changes_shown: int
+) -> tuple[AiSettings, list[AiSettingsChange]]:
+    """The caller's workspace's AI settings and their latest changes, newest first."""
+    return store.get(principal.workspace_id), store.changes(principal.workspace_id, changes_shown)
+
+
 def update_ai_settings(
     store: AiSettingsStore,
+    events: EventPublisher,
     principal: Principal,
     now: datetime,
     *,
@@ -72,7 +83,8 @@ def update_ai_settings(
     redaction: dict[str, bool] | None = None,
 ) -> tuple[AiSettings, AiSettings]:
     """Only owners and admins; records the change and returns the settings before and after.
-    `features` and `redaction` change only the switches they name."""
+    `features` and `redaction` change only the switches they name.  Turning AI on or off
+    publishes `ai.settings_changed` (the knowledge-base index gains or drops embeddings)."""
     if not principal.role.can_manage_members:
         raise Forbidden("Only owners and admins can change AI settings.", code="forbidden_role")
     before = store.get(principal.workspace_id)
@@ -104,4 +116,6 @@ def update_ai_settings(
                 summary=",".join(changed),
             ),
         )
+    if after.enabled != before.enabled:
+        events.publish("ai.settings_changed", principal.workspace_id, {"enabled": after.enabled})
     return before, after

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     )
 
 schemas = lazy_module("chalicelib.api.schemas")
+members = lazy_module("chalicelib.accounts.members")
 bp = Blueprint(__name__)
 
 
@@ -119,7 +120,7 @@ def me(call: Call) -> MeOut:
     workspace = schemas.WorkspaceOut.of(
         current_workspace(deps, principal), get_settings().inbound_mail_domain
     )
-    user = deps.store.get_user(principal.user_id) if principal.user_id else None
+    user = members.caller(deps, principal)
     return schemas.MeOut(
         user=schemas.UserOut.of(user, principal.role) if user else None,
         api_key_id=principal.credential.api_key_id,

@@ -8,7 +8,13 @@ from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
-from chalicelib.ai.settings import AiSettings, Tone, update_ai_settings
+from chalicelib.ai.settings import (
+    AiSettings,
+    AiSettingsChange,
+    Tone,
+    ai_settings_of,
+    update_ai_settings,
+)
 from chalicelib.api.routing import Call, operation
 from chalicelib.errors import NotFound
 from chalicelib.lazy import lazy_module
@@ -29,12 +35,12 @@ if TYPE_CHECKING:
 
 schemas = lazy_module("chalicelib.api.schemas")
 ai_requests = lazy_module("chalicelib.ai.requests")
+metering = lazy_module("chalicelib.ai.metering")
 bp = Blueprint(__name__)
 CHANGES_SHOWN = 20
 
 
-def _out(workspace_id: str, settings: AiSettings) -> AiSettingsOut:
-    changes = bootstrap.ai_settings_store().changes(workspace_id, CHANGES_SHOWN)
+def _out(settings: AiSettings, changes: list[AiSettingsChange]) -> AiSettingsOut:
     return schemas.AiSettingsOut(
         enabled=settings.enabled,
         features=settings.features,
@@ -68,9 +74,7 @@ def _out(workspace_id: str, settings: AiSettings) -> AiSettingsOut:
     errors=(401,),
 )
 def get_ai(call: Call) -> AiSettingsOut:
-    return _out(
-        call.member.workspace_id, bootstrap.ai_settings_store().get(call.member.workspace_id)
-    )
+    return _out(*ai_settings_of(bootstrap.ai_settings_store(), call.member, CHANGES_SHOWN))
 
 
 @operation(
@@ -100,8 +104,9 @@ def put_ai(call: Call) -> AiSettingsOut:
         if body.tone
         else None
     )
-    before, updated = update_ai_settings(
+    update_ai_settings(
         bootstrap.ai_settings_store(),
+        bootstrap.ticket_deps().events,
         call.member,
         bootstrap.clock().now(),
         enabled=body.enabled,
@@ -113,12 +118,7 @@ def put_ai(call: Call) -> AiSettingsOut:
             else None
         ),
     )
-    if updated.enabled != before.enabled:
-        # The knowledge-base index gains or drops its embeddings.
-        bootstrap.ticket_deps().events.publish(
-            "ai.settings_changed", call.member.workspace_id, {"enabled": updated.enabled}
-        )
-    return _out(call.member.workspace_id, updated)
+    return _out(*ai_settings_of(bootstrap.ai_settings_store(), call.member, CHANGES_SHOWN))
 
 
 def tone_out(result: AiResult | None) -> ToneGuideOut:
@@ -178,7 +178,7 @@ def get_tone(call: Call) -> ToneGuideOut:
 )
 def ai_log(call: Call) -> AiLogOut:
     query: AiLogQuery = call.query
-    calls, cursor = bootstrap.ai_store().calls(call.member.workspace_id, query.limit, query.cursor)
+    calls, cursor = metering.call_log(bootstrap.ai_store(), call.member, query.limit, query.cursor)
     return schemas.AiLogOut(
         calls=[
             {
@@ -214,7 +214,7 @@ def ai_log(call: Call) -> AiLogOut:
 def ai_usage(call: Call) -> AiUsageOut:
     query: AiUsageQuery = call.query
     month = query.month or f"{bootstrap.clock().now():%Y-%m}"
-    rows = bootstrap.ai_store().usage(call.member.workspace_id, month)
+    rows = metering.monthly_usage(bootstrap.ai_store(), call.member, month)
     return schemas.AiUsageOut(
         month=month,
         features=[

@@ -206,9 +206,7 @@ def article(call: Call, thanks: bool = False) -> Response:
         }
         for a in translations
     ]
-    category_of = (
-        kb.store.get_category(site.workspace_id, shown.category_id) if shown.category_id else None
-    )
+    category_of = content.category_of(kb, site, shown)
     return _page(
         call,
         site,
@@ -244,9 +242,10 @@ def feedback(call: Call) -> Response:
         return _not_found(call, site)
     form = parse_form(call.request, schema("ArticleFeedbackForm"))
     visitor = (call.request.context or {}).get("identity", {}).get("sourceIp", "unknown")
-    bootstrap.helpcentre_store().record_vote(
-        site.workspace_id,
-        lookup.article.id,
+    content.record_feedback(
+        bootstrap.helpcentre_store(),
+        site,
+        lookup.article,
         f"{visitor}|{call.request.headers.get('user-agent', '')}",
         form.model_dump().get("helpful") == "yes",
         int(bootstrap.clock().now().timestamp()),

@@ -161,7 +161,9 @@ def list_articles(call: Call) -> ArticlesOut:
 def get_article(call: Call) -> ArticleDetailOut:
     deps = bootstrap.kb_deps()
     article = articles.get_article(deps, call.member.workspace_id, call.params["article_id"])
-    helpful, not_helpful = bootstrap.helpcentre_store().feedback(article.workspace_id, article.id)
+    from chalicelib.kb.helpcentre_content import feedback_of
+
+    helpful, not_helpful = feedback_of(bootstrap.helpcentre_store(), article)
     return schemas.ArticleDetailOut(
         **article_fields(article),
         feedback={"helpful": helpful, "not_helpful": not_helpful},

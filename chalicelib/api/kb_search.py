@@ -70,7 +70,9 @@ def search_kb(call: Call) -> KbSearchOut:
     errors=(401,),
 )
 def search_insights(call: Call) -> SearchInsightsOut:
-    gaps = bootstrap.kb_search_gaps().top(call.member.workspace_id, 50)
+    from chalicelib.kb.search import content_gaps
+
+    gaps = content_gaps(bootstrap.kb_search_gaps(), call.member)
     return schemas.SearchInsightsOut(
         failed_queries=[
             {"query": text, "searches": count, "last_searched_at": at} for text, count, at in gaps

@@ -61,9 +61,7 @@ def _settings_out(call: Call, settings: MailboxSettings) -> MailboxSettingsOut:
     errors=(401,),
 )
 def get_settings(call: Call) -> MailboxSettingsOut:
-    return _settings_out(
-        call, bootstrap.ticket_deps().mailbox.get_settings(call.member.workspace_id)
-    )
+    return _settings_out(call, mailbox_admin.mailbox_settings(bootstrap.ticket_deps(), call.member))
 
 
 @operation(

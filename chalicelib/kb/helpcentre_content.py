@@ -23,6 +23,16 @@ class HelpCentreStore(Protocol):
     def workspace_of_domain(self, host: str) -> str | None: ...
 
 
+class ArticleFeedback(Protocol):
+    def record_vote(
+        self, workspace_id: str, article_id: str, visitor: str, helpful: bool, now: int
+    ) -> bool:
+        """Counts the vote unless this visitor voted on this article in the last day."""
+
+    def feedback(self, workspace_id: str, article_id: str) -> tuple[int, int]:
+        """(helpful, not helpful) votes of an article."""
+
+
 def site_by_slug(
     accounts: AccountsStore, store: HelpCentreStore, slug: str, public_base_url: str
 ) -> Site | None:
@@ -157,3 +167,23 @@ def published_articles(kb: KbDeps, site: Site, limit: int = 5000) -> list[Articl
         if not cursor:
             break
     return found[:limit]
+
+
+def category_of(kb: KbDeps, site: Site, article: Article) -> Category | None:
+    """The category a published article is filed in, if any."""
+    if not article.category_id:
+        return None
+    return kb.store.get_category(site.workspace_id, article.category_id)
+
+
+def record_feedback(
+    feedback: ArticleFeedback, site: Site, article: Article, visitor: str, helpful: bool, now: int
+) -> bool:
+    """A visitor's "was this helpful?" vote on a published article of this site (one per
+    visitor and article a day).  Returns whether it was counted."""
+    return feedback.record_vote(site.workspace_id, article.id, visitor, helpful, now)
+
+
+def feedback_of(feedback: ArticleFeedback, article: Article) -> tuple[int, int]:
+    """(helpful, not helpful) votes of one of the caller's articles."""
+    return feedback.feedback(article.workspace_id, article.id)

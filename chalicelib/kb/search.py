@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from chalicelib.kb.indexing import IndexCache
 
 if TYPE_CHECKING:
+    from chalicelib.accounts.model import Principal
     from chalicelib.ai.ports import Passage
     from chalicelib.kb.embedder import Embedder
     from chalicelib.kb.passage_index import Hit, KbIndex
@@ -22,6 +23,15 @@ class SearchGaps(Protocol):
 
 
 EmbedderFor = Callable[[str], "Embedder | None"]
+CONTENT_GAPS_SHOWN = 50
+
+
+def content_gaps(
+    gaps: SearchGaps, principal: Principal, limit: int = CONTENT_GAPS_SHOWN
+) -> list[tuple[str, int, datetime | None]]:
+    """The caller's workspace's searches that found nothing useful, most frequent first:
+    (query, searches, last searched at)."""
+    return gaps.top(principal.workspace_id, limit)
 
 
 def _query_embedding(

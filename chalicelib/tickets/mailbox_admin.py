@@ -90,6 +90,11 @@ def update_settings(
     return write_settings(write)
 
 
+def mailbox_settings(deps: TicketDeps, principal: Principal) -> MailboxSettings:
+    """The caller's workspace's mailbox settings (defaults until someone changed them)."""
+    return deps.mailbox.get_settings(principal.workspace_id)
+
+
 def held_mail(deps: TicketDeps, principal: Principal) -> list[HeldMail]:
     return deps.mailbox.list_held(principal.workspace_id, MAX_HELD_LISTED)
 
