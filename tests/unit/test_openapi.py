@@ -52,3 +52,19 @@ def test_queued_ai_work_documents_both_pending_and_done_answers():
         responses = paths[path][method]["responses"]
         assert {"200", "202"} <= set(responses), path
         assert responses["200"]["content"] == responses["202"]["content"]
+
+
+def test_attachment_uploads_are_described_with_their_limits_errors_and_examples():
+    document = build_openapi()
+    upload = document["paths"]["/v1/tickets/{ticket_id}/attachments"]["post"]
+    assert {"201", "404", "413", "422"} <= set(upload["responses"])
+    for code in ("attachment_type_refused", "attachment_already_used", "attachment_not_usable"):
+        assert code in upload["description"]
+    schemas = document["components"]["schemas"]
+    assert set(schemas["AttachmentUploadIn"]["required"]) == {"filename", "content_type", "size"}
+    assert schemas["AttachmentUploadIn"]["examples"][0]["content_type"] == "application/pdf"
+    assert {"id", "upload_url", "fields", "max_bytes"} <= set(
+        schemas["AttachmentUploadOut"]["properties"]
+    )
+    assert schemas["MessageIn"]["properties"]["attachment_ids"]["maxItems"] == 10
+    assert "AttachmentOut" in schemas
