@@ -99,7 +99,9 @@ def test_a_reply_with_an_uploaded_file_mails_it_to_the_customer_with_its_name_ty
     api, desk, fake_mailgun, pump
 ):
     owner, ticket = desk
-    pdf_id = upload(api, owner["token"], ticket["id"], "facture 42.pdf", "application/pdf", PDF)
+    # Larger than the bytes sniffed: the size shown is the stored file's, not the sniff's.
+    invoice = PDF + bytes(range(256)) * 400
+    pdf_id = upload(api, owner["token"], ticket["id"], "facture 42.pdf", "application/pdf", invoice)
     png_id = upload(api, owner["token"], ticket["id"], "screen.png", "image/png", PNG)
 
     status, reply, _ = post_message(api, owner["token"], ticket["id"], [pdf_id, png_id])
@@ -109,7 +111,7 @@ def test_a_reply_with_an_uploaded_file_mails_it_to_the_customer_with_its_name_ty
     [sent] = fake_mailgun.messages
     assert sent.all("to") == ["carla@customer.test"]
     assert [(a.filename, a.content_type, a.content) for a in sent.attachments] == [
-        ("facture 42.pdf", "application/pdf", PDF),
+        ("facture 42.pdf", "application/pdf", invoice),
         ("screen.png", "image/png", PNG),
     ]
     [shown] = [m for m in messages(api, owner["token"], ticket["id"]) if m["id"] == reply["id"]]
@@ -117,7 +119,7 @@ def test_a_reply_with_an_uploaded_file_mails_it_to_the_customer_with_its_name_ty
     assert [
         (a["id"], a["filename"], a["content_type"], a["size"]) for a in shown["attachments"]
     ] == [
-        (pdf_id, "facture 42.pdf", "application/pdf", len(PDF)),
+        (pdf_id, "facture 42.pdf", "application/pdf", len(invoice)),
         (png_id, "screen.png", "image/png", len(PNG)),
     ]
 
