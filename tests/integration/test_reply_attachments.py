@@ -292,3 +292,28 @@ def test_two_messages_racing_for_one_upload_get_it_once(api, desk):
     assert (status, body["error"]["code"]) == (409, "attachment_already_used")
     assert UploadAlreadyUsed in raced
     assert [m["kind"] for m in messages(api, owner["token"], ticket["id"])] == ["customer", "note"]
+
+
+def test_a_file_on_a_merged_ticket_still_downloads_from_the_ticket_it_was_merged_into(api, desk):
+    owner, ticket = desk
+    pdf_id = upload(api, owner["token"], ticket["id"], "internal.pdf", "application/pdf", PDF)
+    assert post_message(api, owner["token"], ticket["id"], [pdf_id], kind="note")[0] == 201
+    _, target, _ = api.request(
+        "POST",
+        "/v1/tickets",
+        {"requester": {"email": "carla@customer.test"}, "subject": "Invoice 2", "body": "Hi"},
+        token=owner["token"],
+    )
+    status, merged, _ = api.request(
+        "POST", f"/v1/tickets/{ticket['id']}/merge", {"into": target["id"]}, token=owner["token"]
+    )
+    assert status == 200, merged
+
+    [attachment] = [
+        a for m in messages(api, owner["token"], target["id"]) for a in m["attachments"]
+    ]
+    status, _, headers = api.request("GET", attachment["url"], token=owner["token"])
+
+    assert attachment["url"] == f"/v1/tickets/{target['id']}/attachments/{pdf_id}"
+    assert status == 302
+    assert requests.get(headers["Location"], timeout=10).content == PDF
