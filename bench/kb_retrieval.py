@@ -40,6 +40,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 from kb_corpus import PARAPHRASES, FaqEntry, ensure_faq_installed, load_faq, synthetic_corpus  # noqa: E402
 
+from chalicelib.kb.index_segments import Segment  # noqa: E402
 from chalicelib.kb.passage_index import Fusion, Hit, KbIndex, SearchableArticle  # noqa: E402
 
 BENCH_REQUIREMENTS = PROJECT_DIR / "requirements-bench.txt"
@@ -197,10 +198,10 @@ def measure_scale(
     if vector_pool is not None:
         modes.append(("hybrid", KbIndex.build(corpus, embedder=ReusedVectors(vector_pool))))
     for mode, built in modes:
-        blob = built.to_bytes()
+        blobs = [segment.to_bytes() for segment in built.segments]
         tracemalloc.start()
         started = time.perf_counter()
-        loaded = KbIndex.from_bytes(blob)
+        loaded = KbIndex([Segment.from_bytes(blob) for blob in blobs])
         load_ms = (time.perf_counter() - started) * 1000
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
@@ -219,7 +220,7 @@ def measure_scale(
         print(
             f"    {mode:8} p50 {percentile(latencies, 0.5):6.2f} ms  p95"
             f" {percentile(latencies, 0.95):6.2f} ms over {len(latencies)} searches;"
-            f" index {len(blob) / 1e6:5.1f} MB, loaded in {load_ms:4.0f} ms using"
+            f" index {sum(map(len, blobs)) / 1e6:5.1f} MB, loaded in {load_ms:4.0f} ms using"
             f" {peak / 1e6:5.1f} MB"
         )
 

@@ -1,13 +1,18 @@
 """Knowledge-base retrieval: BM25 over article passages, fused with dense vectors when present.
 
-Pure code: it takes articles and (optionally) an Embedder, and gives an index that is saved as
-bytes (S3) and loaded again. bm25s, PyStemmer and numpy are imported on first use, never at
-`import app` time (docs/decisions/0002-lazy-imports-for-cold-start.md).
+Pure code: a `KbIndex` is the union of a workspace's index segments
+(chalicelib/kb/index_segments.py), put together in memory without copying their arrays, so a
+container that holds an index and sees one segment change reads that segment only. numpy and
+the stemmers are imported on first use, never at `import app` time
+(docs/decisions/0002-lazy-imports-for-cold-start.md).
 
-- Lexical: each passage is indexed as title (repeated `TITLE_WEIGHT` times), heading and text,
-  analysed per locale (Snowball stemmer, stopwords, accents folded after stemming).
-- Dense: cosine similarity of the query vector with normalised passage vectors; an index built
-  without an Embedder has none and searches lexically.
+- Lexical: BM25 (Lucene's variant, k1 1.5, b 0.75) computed at query time from each segment's
+  term counts and the statistics of the union (passages, mean length, document frequency), so
+  the scores are those of one index over every passage. Each passage is indexed as title
+  (repeated `TITLE_WEIGHT` times), heading and text, analysed per locale
+  (chalicelib/kb/analysis.py).
+- Dense: cosine similarity of the query vector with normalised passage vectors; an index whose
+  segments have no vectors (or vectors of different models) searches lexically.
 - Hybrid: normalised score fusion of the two article scores; it beat reciprocal rank fusion
   at every setting tried on the FAQ bench (`bench/kb_retrieval.py` prints both).
 - Drafts are never indexed; internal articles are returned only with `include_internal=True`.
@@ -15,18 +20,19 @@ bytes (S3) and loaded again. bm25s, PyStemmer and numpy are imported on first us
 
 from __future__ import annotations
 
-import html
-import io
-import json
-import re
-import unicodedata
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from chalicelib.kb.chunking import chunk_article
+from chalicelib.kb.analysis import WORD, analyse, language_of, marked, normalise
 from chalicelib.kb.embedder import Embedder
+from chalicelib.kb.index_segments import (
+    SearchableArticle,
+    Segment,
+    build_segments,
+    unit_rows,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,10 +40,11 @@ if TYPE_CHECKING:
 
     FloatArray = npt.NDArray[np.float32]
 
-INDEX_FORMAT = "helptal-kb-index/1"
-# Title words count as if written this many times in every passage of the article.
-TITLE_WEIGHT = 3
-INDEXED_STATUSES = frozenset({"published", "internal"})
+__all__ = ["Fusion", "Hit", "KbIndex", "SearchableArticle", "is_weak"]
+
+# BM25, Lucene's variant (as bm25s computes it).
+BM25_K1 = 1.5
+BM25_B = 0.75
 # Reciprocal rank fusion constant (the usual 60) and how deep each ranking is read.
 RRF_K = 60
 FUSION_DEPTH = 100
@@ -46,42 +53,8 @@ FUSION_DEPTH = 100
 LEXICAL_SHARE = 0.3
 # A top hit that matches fewer than half of the query's words is a weak answer.
 WEAK_COVERAGE = 0.5
-EMBED_BATCH = 64
 
 Fusion = Literal["rrf", "score"]
-
-# Snowball stemmers by primary language subtag; other locales are lower-cased and folded only.
-LANGUAGES = {
-    "en": "english",
-    "fr": "french",
-    "de": "german",
-    "es": "spanish",
-    "it": "italian",
-    "pt": "portuguese",
-    "nl": "dutch",
-}
-_STOPWORD_LISTS = {
-    "english": "STOPWORDS_EN",
-    "french": "STOPWORDS_FRENCH",
-    "german": "STOPWORDS_GERMAN",
-    "spanish": "STOPWORDS_SPANISH",
-    "italian": "STOPWORDS_ITALIAN",
-    "portuguese": "STOPWORDS_PORTUGUESE",
-    "dutch": "STOPWORDS_DUTCH",
-}
-_WORD = re.compile(r"[^\W_]+")
-
-
-@dataclass(frozen=True, slots=True)
-class SearchableArticle:
-    """What search needs of an article; `status` is draft, published or internal."""
-
-    id: str
-    title: str
-    body: str
-    url: str
-    locale: str
-    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,76 +79,6 @@ def is_weak(hits: Sequence[Hit]) -> bool:
     return not hits or hits[0].coverage < WEAK_COVERAGE
 
 
-def language_of(locale: str) -> str | None:
-    """The Snowball language for a locale such as `fr-CA`, or None (no stemming)."""
-    return LANGUAGES.get(locale.split("-")[0].split("_")[0].lower())
-
-
-@lru_cache(maxsize=16)
-def _stemmer(language: str) -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer(language)
-
-
-@lru_cache(maxsize=16)
-def _stopwords(language: str | None) -> frozenset[str]:
-    if language is None:
-        return frozenset()
-    from bm25s import stopwords
-
-    words = getattr(stopwords, _STOPWORD_LISTS[language])
-    return frozenset(_fold(word.lower()) for word in words) | frozenset(
-        word.lower() for word in words
-    )
-
-
-@lru_cache(maxsize=65536)
-def _fold(term: str) -> str:
-    if term.isascii():
-        return term
-    decomposed = unicodedata.normalize("NFKD", term)
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
-def _normalise(words: list[str], language: str | None) -> list[str | None]:
-    """Each word as an index term, or None for a stopword; order kept."""
-    lowered = [word.lower() for word in words]
-    stop = _stopwords(language)
-    stemmed = _stemmer(language).stemWords(lowered) if language else lowered
-    return [
-        None if word in stop or _fold(word) in stop else _fold(stem)
-        for word, stem in zip(lowered, stemmed, strict=True)
-    ]
-
-
-def analyse(text: str, language: str | None) -> list[str]:
-    """The index terms of a text: words, lower-cased, stopwords out, stemmed, accents folded."""
-    return [term for term in _normalise(_WORD.findall(text), language) if term]
-
-
-def highlight(passage: str, query_terms: Iterable[str], language: str | None) -> str:
-    """The passage as HTML: words matching a query term wrapped in <mark>, the rest escaped."""
-    matches = list(_WORD.finditer(passage))
-    terms = _normalise([match.group() for match in matches], language)
-    return _marked(passage, matches, terms, set(query_terms))
-
-
-def _marked(
-    passage: str, matches: list[re.Match[str]], terms: list[str | None], wanted: set[str]
-) -> str:
-    parts: list[str] = []
-    cursor = 0
-    for match, term in zip(matches, terms, strict=True):
-        if term is None or term not in wanted:
-            continue
-        parts.append(html.escape(passage[cursor : match.start()]))
-        parts.append(f"<mark>{html.escape(match.group())}</mark>")
-        cursor = match.end()
-    parts.append(html.escape(passage[cursor:]))
-    return "".join(parts)
-
-
 @dataclass(frozen=True, slots=True)
 class _ArticleEntry:
     id: str
@@ -186,44 +89,36 @@ class _ArticleEntry:
 
 
 class KbIndex:
-    """A searchable snapshot of one workspace's visible articles (all locales)."""
+    """A searchable snapshot of one workspace's visible articles (all locales): the union of
+    its segments, in shard order."""
 
-    def __init__(
-        self,
-        *,
-        version: str,
-        articles: list[_ArticleEntry],
-        headings: list[str],
-        passages: list[str],
-        article_starts: Any,
-        bm25: Any,
-        vectors: Any,
-        embedding_model: str | None,
-    ) -> None:
+    def __init__(self, segments: Iterable[Segment], version: str = "") -> None:
+        import numpy as np
+
         self.version = version
-        self.embedding_model = embedding_model
-        self._articles = articles
-        self._headings = headings
-        self._passages = passages
-        # Passages of an article are contiguous: article i owns [starts[i], starts[i+1]).
-        self._article_starts = article_starts
-        self._bm25 = bm25
-        self._vectors = vectors
-        self._languages = sorted({language_of(a.locale) or "" for a in articles})
+        self._segments = sorted((s for s in segments if s.passage_count), key=lambda s: s.shard)
+        self._articles = [
+            _ArticleEntry(a.id, a.title, a.url, a.locale, a.internal)
+            for segment in self._segments
+            for a in segment.articles
+        ]
+        self._headings = [p.heading for s in self._segments for p in s.passages]
+        self._passages = [p.text for s in self._segments for p in s.passages]
+        counts = [a.passage_count for s in self._segments for a in s.articles]
+        self._article_starts: Any = np.cumsum([0, *counts], dtype=np.int64)[:-1]
+        sizes = [s.passage_count for s in self._segments]
+        self._offsets = [0, *np.cumsum(sizes).tolist()]
+        models = {s.embedding_model for s in self._segments}
+        self.embedding_model = models.pop() if len(models) == 1 else None
+        lengths = [s.passage_lengths.astype(np.float64) for s in self._segments]
+        total = sum(float(x.sum()) for x in lengths)
+        mean = total / len(self._passages) if self._passages else 1.0
+        # The length part of BM25's denominator, per passage of each segment.
+        self._length_norms = [BM25_K1 * (1 - BM25_B + BM25_B * x / (mean or 1.0)) for x in lengths]
+        self._languages = sorted({language_of(a.locale) or "" for a in self._articles})
         self._internal: Any = None
         self._locales: Any = None
         self._language_masks: dict[str, Any] = {}
-
-    def __len__(self) -> int:
-        return len(self._articles)
-
-    @property
-    def passage_count(self) -> int:
-        return len(self._passages)
-
-    @property
-    def has_embeddings(self) -> bool:
-        return self._vectors is not None
 
     @classmethod
     def build(
@@ -234,134 +129,22 @@ class KbIndex:
     ) -> KbIndex:
         """Chunk and index the published and internal articles (drafts are skipped). With an
         embedder, every passage is embedded too (external calls, in batches)."""
-        import bm25s
-        import numpy as np
+        return cls(build_segments(articles, embedder), version)
 
-        entries: list[_ArticleEntry] = []
-        headings: list[str] = []
-        passages: list[str] = []
-        starts: list[int] = []
-        corpus_terms: list[list[str]] = []
-        embed_texts: list[str] = []
-        for article in articles:
-            if article.status not in INDEXED_STATUSES:
-                continue
-            language = language_of(article.locale)
-            title_terms = analyse(article.title, language)
-            chunks = chunk_article(article.id, article.body)
-            starts.append(len(passages))
-            entries.append(
-                _ArticleEntry(
-                    article.id,
-                    article.title,
-                    article.url,
-                    article.locale,
-                    article.status != "published",
-                )
-            )
-            pieces = [(c.heading, c.text) for c in chunks] or [("", "")]
-            for heading, text in pieces:
-                headings.append(heading)
-                passages.append(text)
-                corpus_terms.append(
-                    title_terms * TITLE_WEIGHT
-                    + analyse(heading, language)
-                    + analyse(text, language)
-                )
-                embed_texts.append(
-                    "\n".join(part for part in (article.title, heading, text) if part)
-                )
+    @property
+    def segments(self) -> list[Segment]:
+        return list(self._segments)
 
-        bm25 = None
-        if corpus_terms:
-            bm25 = bm25s.BM25()
-            bm25.index(corpus_terms, show_progress=False)
-        vectors = None
-        model = None
-        if embedder is not None and embed_texts:
-            model = embedder.model
-            rows: list[list[float]] = []
-            for first in range(0, len(embed_texts), EMBED_BATCH):
-                rows.extend(embedder.embed(embed_texts[first : first + EMBED_BATCH]))
-            vectors = _unit_rows(np.asarray(rows, dtype=np.float32))
-        return cls(
-            version=version,
-            articles=entries,
-            headings=headings,
-            passages=passages,
-            article_starts=np.asarray(starts, dtype=np.int64),
-            bm25=bm25,
-            vectors=vectors,
-            embedding_model=model,
-        )
+    def __len__(self) -> int:
+        return len(self._articles)
 
-    def to_bytes(self) -> bytes:
-        """The index as one blob (numpy .npz, no pickles) for object storage."""
-        import numpy as np
+    @property
+    def passage_count(self) -> int:
+        return len(self._passages)
 
-        meta: dict[str, Any] = {
-            "format": INDEX_FORMAT,
-            "version": self.version,
-            "embedding_model": self.embedding_model,
-            "articles": [[a.id, a.title, a.url, a.locale, a.internal] for a in self._articles],
-            "headings": self._headings,
-            "passages": self._passages,
-        }
-        arrays: dict[str, Any] = {"article_starts": self._article_starts}
-        if self._bm25 is not None:
-            vocab = sorted(self._bm25.vocab_dict, key=self._bm25.vocab_dict.__getitem__)
-            meta["bm25"] = {
-                "k1": self._bm25.k1,
-                "b": self._bm25.b,
-                "method": self._bm25.method,
-                "num_docs": int(self._bm25.scores["num_docs"]),
-                "vocab": vocab,
-            }
-            for name in ("data", "indices", "indptr"):
-                arrays[f"bm25_{name}"] = self._bm25.scores[name]
-        if self._vectors is not None:
-            arrays["vectors"] = self._vectors
-        arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-        buffer = io.BytesIO()
-        np.savez(buffer, allow_pickle=False, **arrays)
-        return buffer.getvalue()
-
-    @classmethod
-    def from_bytes(cls, blob: bytes) -> KbIndex:
-        """An index saved by `to_bytes`; ValueError when the blob is not one."""
-        import bm25s
-        import numpy as np
-
-        try:
-            stored = np.load(io.BytesIO(blob), allow_pickle=False)
-            meta = json.loads(stored["meta"].tobytes().decode("utf-8"))
-        except (OSError, ValueError, KeyError) as error:
-            raise ValueError("not a knowledge-base index") from error
-        if meta.get("format") != INDEX_FORMAT:
-            raise ValueError(f"unsupported index format {meta.get('format')!r}")
-        bm25 = None
-        if "bm25" in meta:
-            params = meta["bm25"]
-            bm25 = bm25s.BM25(k1=params["k1"], b=params["b"], method=params["method"])
-            bm25.scores = {
-                "data": stored["bm25_data"],
-                "indices": stored["bm25_indices"],
-                "indptr": stored["bm25_indptr"],
-                "num_docs": params["num_docs"],
-            }
-            bm25.vocab_dict = {term: i for i, term in enumerate(params["vocab"])}
-            bm25.unique_token_ids_set = set(bm25.vocab_dict.values())
-            bm25.nonoccurrence_array = None
-        return cls(
-            version=meta["version"],
-            articles=[_ArticleEntry(*row) for row in meta["articles"]],
-            headings=meta["headings"],
-            passages=meta["passages"],
-            article_starts=stored["article_starts"],
-            bm25=bm25,
-            vectors=stored["vectors"] if "vectors" in stored.files else None,
-            embedding_model=meta["embedding_model"],
-        )
+    @property
+    def has_embeddings(self) -> bool:
+        return self.embedding_model is not None
 
     def search(
         self,
@@ -389,12 +172,17 @@ class KbIndex:
 
         dense = None
         dense_by_article = None
-        if query_embedding is not None and self._vectors is not None:
+        if query_embedding is not None and self.has_embeddings:
             query_vector = np.asarray(query_embedding, dtype=np.float32)
-            if query_vector.shape != (self._vectors.shape[1],):
+            if query_vector.shape != (self._segments[0].vectors.shape[1],):
                 raise ValueError("query embedding does not match the index's embedding size")
-            # einsum, not BLAS: one thread, so no thread spin-up jitter on a small Lambda CPU.
-            dense = np.einsum("ij,j->i", self._vectors, _unit_rows(query_vector[None, :])[0])
+            unit = unit_rows(query_vector[None, :])[0]
+            dense = np.zeros(len(self._passages), dtype=np.float32)
+            for offset, segment in zip(self._offsets, self._segments, strict=False):
+                # einsum, not BLAS: one thread, no thread spin-up jitter on a small Lambda CPU.
+                dense[offset : offset + segment.passage_count] = np.einsum(
+                    "ij,j->i", segment.vectors, unit
+                )
             dense_by_article = np.maximum.reduceat(dense, starts)
             dense_by_article[~visible] = -np.inf
 
@@ -430,18 +218,40 @@ class KbIndex:
         import numpy as np
 
         scores = np.zeros(len(self._passages), dtype=np.float32)
-        if self._bm25 is None:
+        if not self._passages:
             return scores
         languages = [language_of(locale) or ""] if locale else self._languages
         for language in languages:
-            ids = self._bm25.get_tokens_ids(analyse(query, language or None))
-            if not ids:
+            terms = analyse(query, language or None)
+            if not terms:
                 continue
-            language_scores = self._bm25.get_scores_from_ids(ids)
+            language_scores = self._bm25(terms)
             if len(self._languages) == 1:
                 return language_scores
             own = self._passage_language_mask(language)
             scores[own] = language_scores[own]
+        return scores
+
+    def _bm25(self, terms: list[str]) -> Any:
+        """BM25 of every passage for these query terms (a repeated term counts again)."""
+        import numpy as np
+
+        scores = np.zeros(len(self._passages), dtype=np.float32)
+        passages = len(self._passages)
+        for term in terms:
+            found = [segment.postings(term) for segment in self._segments]
+            frequency = sum(len(holders) for holders, _ in found)
+            if not frequency:
+                continue
+            idf = math.log(1 + (passages - frequency + 0.5) / (frequency + 0.5))
+            for offset, norms, (holders, counts) in zip(
+                self._offsets, self._length_norms, found, strict=False
+            ):
+                if len(holders):
+                    tf = counts.astype(np.float64)
+                    scores[offset + holders] += (idf * tf / (tf + norms[holders])).astype(
+                        np.float32
+                    )
         return scores
 
     def _passage_language_mask(self, language: str) -> Any:
@@ -475,8 +285,8 @@ class KbIndex:
         query_terms = set(analyse(query, language))
         heading = self._headings[best]
         passage = self._passages[best]
-        matches = list(_WORD.finditer(passage))
-        terms = _normalise([match.group() for match in matches], language)
+        matches = list(WORD.finditer(passage))
+        terms = normalise([match.group() for match in matches], language)
         found = set(analyse(f"{entry.title} {heading}", language)).union(terms)
         coverage = len(query_terms & found) / len(query_terms) if query_terms else 0.0
         return Hit(
@@ -484,19 +294,12 @@ class KbIndex:
             title=entry.title,
             url=entry.url,
             passage=passage,
-            highlighted_passage=_marked(passage, matches, terms, query_terms),
+            highlighted_passage=marked(passage, matches, terms, query_terms),
             score=score,
             heading=heading,
             locale=entry.locale,
             coverage=coverage,
         )
-
-
-def _unit_rows(matrix: Any) -> Any:
-    import numpy as np
-
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.where(norms == 0, 1.0, norms)).astype(np.float32)
 
 
 def _top(scores: Any, limit: int, minimum: float) -> list[int]:

@@ -41,6 +41,21 @@ class S3BlobStore:
         body: bytes = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
         return body
 
+    def get_if_exists(self, key: str) -> bytes | None:
+        """The object's bytes, or None when there is no such key."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.get(key)
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+
+    def delete(self, key: str) -> None:
+        """Deletes the object (no error when it is already gone)."""
+        self._s3.delete_object(Bucket=self._bucket, Key=key)
+
     def download_url(self, key: str, filename: str, expires_seconds: int) -> str:
         disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
         url: str = self._s3.generate_presigned_url(

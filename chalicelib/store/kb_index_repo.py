@@ -1,29 +1,40 @@
-"""Where knowledge-base search indexes live: S3 objects and a pointer item per workspace.
+"""Where knowledge-base search indexes live: a manifest item per workspace naming the
+index's segments, the segments S3 objects (chalicelib/kb/indexing.py).
 
-| access pattern                  | served by                                   |
-|---------------------------------|---------------------------------------------|
-| current index version           | GetItem PK=WS#<ws>, SK=KBINDEX              |
-| an index                        | S3 GetObject ws/<ws>/kb/index/<version>.bin |
-| a failed or weak search query   | UpdateItem ADD PK=WS#<ws>, SK=KBGAP#<query> |
-| the top failed queries          | Query PK=WS#<ws>, SK begins_with KBGAP#     |
+| access pattern                  | served by                                                 |
+|---------------------------------|-----------------------------------------------------------|
+| the index's manifest            | GetItem PK=WS#<ws>, SK=KBINDEX                            |
+| a segment                       | S3 GetObject ws/<ws>/kb/index/<shard>-<content hash>.seg  |
+| a new manifest                  | PutItem KBINDEX, condition: version as read (or absent)   |
+| a replaced segment              | S3 DeleteObject                                           |
+| a failed or weak search query   | UpdateItem ADD PK=WS#<ws>, SK=KBGAP#<query>               |
+| the top failed queries          | Query PK=WS#<ws>, SK begins_with KBGAP#                   |
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import PutError
 
+from chalicelib.kb.indexing import IndexManifest, SegmentGone, StaleIndex
 from chalicelib.store import keys
 from chalicelib.store.blobs import S3BlobStore
 from chalicelib.store.models import Item
 
 GAP_KEPT_SECONDS = 90 * 24 * 3600
 MAX_GAPS_READ = 500
+INDEX_SK = "KBINDEX"
 
 
 class KbIndexPointer(Item, discriminator="kb_index_pointer"):
     version = UnicodeAttribute()
+    embedding_model = UnicodeAttribute(null=True)
+    # JSON list, one segment name (or null) per shard; absent on an index of the older
+    # one-blob format, which is rebuilt on the next change.
+    segments = UnicodeAttribute(null=True)
 
 
 class SearchGapItem(Item, discriminator="kb_search_gap"):
@@ -37,21 +48,48 @@ class S3IndexStore:
         self._blobs = blobs
 
     @staticmethod
-    def _key(workspace_id: str, version: str) -> str:
-        return f"ws/{workspace_id}/kb/index/{version}.bin"
+    def _key(workspace_id: str, name: str) -> str:
+        return f"ws/{workspace_id}/kb/index/{name}.seg"
 
-    def current_version(self, workspace_id: str) -> str | None:
+    def manifest(self, workspace_id: str) -> IndexManifest | None:
         try:
-            return str(KbIndexPointer.get(keys.workspace_pk(workspace_id), "KBINDEX").version)
+            item = KbIndexPointer.get(keys.workspace_pk(workspace_id), INDEX_SK)
         except KbIndexPointer.DoesNotExist:
             return None
+        segments = tuple(json.loads(item.segments)) if item.segments else ()
+        return IndexManifest(str(item.version), item.embedding_model, segments)
 
-    def save(self, workspace_id: str, version: str, blob: bytes) -> None:
-        self._blobs.put(self._key(workspace_id, version), blob, "application/octet-stream")
-        KbIndexPointer(keys.workspace_pk(workspace_id), "KBINDEX", version=version).save()
+    def load_segment(self, workspace_id: str, name: str) -> bytes:
+        blob = self._blobs.get_if_exists(self._key(workspace_id, name))
+        if blob is None:
+            raise SegmentGone(name)
+        return blob
 
-    def load(self, workspace_id: str, version: str) -> bytes:
-        return self._blobs.get(self._key(workspace_id, version))
+    def save_segment(self, workspace_id: str, name: str, blob: bytes) -> None:
+        self._blobs.put(self._key(workspace_id, name), blob, "application/octet-stream")
+
+    def switch(self, workspace_id: str, manifest: IndexManifest, replacing: str | None) -> None:
+        item = KbIndexPointer(
+            keys.workspace_pk(workspace_id),
+            INDEX_SK,
+            version=manifest.version,
+            embedding_model=manifest.embedding_model,
+            segments=json.dumps(list(manifest.segments), separators=(",", ":")),
+        )
+        condition = (
+            KbIndexPointer.pk.does_not_exist()
+            if replacing is None
+            else KbIndexPointer.version == replacing
+        )
+        try:
+            item.save(condition=condition)
+        except PutError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                raise StaleIndex(workspace_id) from e
+            raise
+
+    def delete_segment(self, workspace_id: str, name: str) -> None:
+        self._blobs.delete(self._key(workspace_id, name))
 
 
 class DynamoSearchGaps:

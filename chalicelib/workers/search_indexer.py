@@ -1,12 +1,15 @@
 """Events worker: keeps the ticket search index current from ticket events, queues AI triage
-for new tickets and customer messages (workspaces with AI on), and rebuilds a workspace's
-knowledge-base index when its articles change.
+for new tickets and customer messages (workspaces with AI on), and updates a workspace's
+knowledge-base index with the articles that changed: once per workspace and batch, however
+many of its article events the batch holds.
 
-Idempotent (postings are plain puts); a failure is retried by the queue and dead-lettered."""
+Idempotent (postings are plain puts; an index update of articles it already holds writes
+nothing); a failure is retried by the queue and dead-lettered."""
 
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import TYPE_CHECKING
 
 from chalice import Blueprint
@@ -18,6 +21,8 @@ from chalicelib.settings import get_settings
 from chalicelib.workers.batches import each_record
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -33,12 +38,48 @@ INDEXED_EVENTS = (
 TRIAGED_EVENTS = ("ticket.created", "message.received")
 
 
-def _index_one(record: SQSRecord) -> None:
+class KbChanges:
+    """The knowledge-base events of one batch, by workspace: the articles they name (None:
+    every article, after `ai.settings_changed`). Each workspace's index is updated once, when
+    its first record is handled; its other records share that outcome (a failure fails them
+    all, and the queue retries them)."""
+
+    def __init__(self, bodies: list[str]) -> None:
+        self._articles: dict[str, set[str] | None] = {}
+        self._outcome: dict[str, Exception | None] = {}
+        for body in bodies:
+            try:
+                event = json.loads(body)
+                kind, workspace_id = event.get("type"), event.get("workspace_id")
+            except (ValueError, AttributeError):
+                continue  # its own record fails when handled
+            if kind not in KB_EVENTS or not isinstance(workspace_id, str):
+                continue
+            named = self._articles.setdefault(workspace_id, set())
+            article_id = event.get("article_id")
+            if kind == "ai.settings_changed" or not isinstance(article_id, str):
+                self._articles[workspace_id] = None
+            elif named is not None:
+                named.add(article_id)
+
+    def apply(self, workspace_id: str, update: Callable[[str, set[str] | None], None]) -> None:
+        if workspace_id not in self._outcome:
+            try:
+                update(workspace_id, self._articles.get(workspace_id))
+            except Exception as failure:
+                self._outcome[workspace_id] = failure
+                raise
+            self._outcome[workspace_id] = None
+        elif (earlier := self._outcome[workspace_id]) is not None:
+            raise earlier
+
+
+def _index_one(kb_changes: KbChanges, record: SQSRecord) -> None:
     from chalicelib.tickets.search import index_ticket
 
     event = json.loads(record.body)
     if event.get("type") in KB_EVENTS:
-        _rebuild_kb_index(event["workspace_id"])
+        kb_changes.apply(event["workspace_id"], _update_kb_index)
         return
     if event.get("type") not in INDEXED_EVENTS:
         return
@@ -68,21 +109,26 @@ def _queue_triage(workspace_id: str, ticket_id: str) -> None:
         logger.info("AI triage queued", extra={"ticket_id": ticket_id})
 
 
-def _rebuild_kb_index(workspace_id: str) -> None:
-    """The whole workspace's knowledge-base index, anew."""
-    from chalicelib.kb.indexing import rebuild_index
+def _update_kb_index(workspace_id: str, article_ids: set[str] | None) -> None:
+    """The workspace's knowledge-base index, with these articles (None: all) as they are now."""
+    from chalicelib.kb.indexing import update_index
 
-    version = rebuild_index(
+    manifest = update_index(
         bootstrap.kb_deps(),
         bootstrap.kb_index_store(),
         workspace_id,
         bootstrap.kb_embedder_for(workspace_id),
+        article_ids,
     )
-    logger.info("knowledge-base index rebuilt", extra={"version": version})
+    logger.info(
+        "knowledge-base index updated",
+        extra={"workspace_id": workspace_id, "version": manifest.version},
+    )
 
 
 @search_indexer_bp.on_sqs_message(
     queue=get_settings().queues.events, batch_size=10, name="search_indexer"
 )
 def search_indexer(event: SQSEvent) -> PartialItemFailureResponse:
-    return each_record(event, _index_one)
+    kb_changes = KbChanges([record.body for record in event])
+    return each_record(event, partial(_index_one, kb_changes))
