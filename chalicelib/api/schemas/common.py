@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.accounts.model import ApiKey, Invitation, Member, Role, User, Workspace
@@ -25,6 +24,9 @@ def _known_time_zone(name: str) -> str:
 
 
 def _email_address(value: str) -> str:
+    # Imported on first use: its patterns cost a request that validates no address.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         # `.test` domains stay usable for demos and staging; deliverability is Mailgun's job.
         checked = validate_email(value, check_deliverability=False, test_environment=True)
@@ -54,18 +56,22 @@ def utf8_at_most(max_bytes: int) -> AfterValidator:
     return AfterValidator(check)
 
 
+# Every schema builds its validator on first use (`defer_build`), not at import: a request
+# pays for the few schemas it uses, not for every schema of its capability (cold start).
+
+
 class Incoming(BaseModel):
     """Bodies: unknown fields and wrong types are errors, not silently dropped or coerced."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class QueryParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Outgoing(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, defer_build=True)
 
 
 # -- outgoing ------------------------------------------------------------------------------
@@ -240,17 +246,23 @@ class HealthOut(Outgoing):
 
 
 class ErrorDetail(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     field: str
     message: str
 
 
 class ErrorInfo(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     code: str
     message: str
     details: list[ErrorDetail] | None = None
 
 
 class ErrorOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     error: ErrorInfo
 
 
