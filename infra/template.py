@@ -45,7 +45,7 @@ VISIBILITY_TIMEOUT_OVERRIDES = {"ai_jobs": 900, "inbound_mail": 720}
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 EXPORTS_RETENTION_DAYS = 30
 # GSI1: a user's memberships and the ticket feed; GSI2-4: ticket views (docs/data-model.md).
-INDEXES = (1, 2, 3, 4)
+INDEXES = (1, 2, 3, 4, 5)
 
 Template = dict[str, Any]
 

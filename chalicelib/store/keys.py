@@ -144,6 +144,10 @@ def tickets_by_assignee(workspace_id: str, assignee_id: str | None) -> str:
     return f"WS#{workspace_id}#TICKETS#ASSIGNEE#{assignee_id or 'none'}"
 
 
+def tickets_by_assignee_and_status(workspace_id: str, assignee_id: str | None, status: str) -> str:
+    return f"WS#{workspace_id}#TICKETS#ASSIGNEE#{assignee_id or 'none'}#STATUS#{status}"
+
+
 def tickets_by_requester(workspace_id: str, contact_id: str) -> str:
     return f"WS#{workspace_id}#TICKETS#REQUESTER#{contact_id}"
 

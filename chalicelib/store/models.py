@@ -28,6 +28,7 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | tickets by status                           | Query GSI2 WS#<ws>#TICKETS#STATUS#<status>        |
 | tickets by tag (tag entries)                | Query GSI2 WS#<ws>#TICKETS#TAG#<tag>, BatchGet    |
 | tickets by assignee, or unassigned          | Query GSI3 WS#<ws>#TICKETS#ASSIGNEE#<user|none>   |
+| tickets by assignee (or none) and status    | Query GSI5 …#ASSIGNEE#<user|none>#STATUS#<status> |
 | tickets of a requester                      | Query GSI4 WS#<ws>#TICKETS#REQUESTER#<contact>    |
 | who has a ticket open                       | Query PK=WS#<ws>#T#<ticket>, begins_with VIEWER#  |
 | an agent's upload (attach, download)        | GetItem / BatchGet PK=WS#<ws>, SK=UPLOAD#<id>     |
@@ -54,7 +55,7 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | articles of a category                      | Query GSI2 WS#<ws>#KB#CAT#<category>              |
 | knowledge-base categories                   | Query PK=WS#<ws>, SK begins_with KBCAT#           |
 
-Ticket views (GSI1-4) sort by `<last activity>#<ticket id>`; queries read them backwards.
+Ticket views (GSI1-5) sort by `<last activity>#<ticket id>`; queries read them backwards.
 
 `expires_at` is the table's TTL attribute (epoch seconds); readers still check it, because
 DynamoDB deletes expired items only eventually.
@@ -127,6 +128,7 @@ class Item(Model):
     by_status_or_tag = _view_index(2)()
     by_assignee = _view_index(3)()
     by_requester = _view_index(4)()
+    by_assignee_and_status = _view_index(5)()
 
     @classmethod
     def _get_connection(cls) -> TableConnection:
@@ -258,6 +260,8 @@ class TicketItem(Item, discriminator="ticket"):
     gsi3sk = UnicodeAttribute(attr_name="GSI3SK")
     gsi4pk = UnicodeAttribute(attr_name="GSI4PK")
     gsi4sk = UnicodeAttribute(attr_name="GSI4SK")
+    gsi5pk = UnicodeAttribute(attr_name="GSI5PK")
+    gsi5sk = UnicodeAttribute(attr_name="GSI5SK")
     ticket_id = UnicodeAttribute()
     workspace_id = UnicodeAttribute()
     number = NumberAttribute()

@@ -72,6 +72,8 @@ def _ticket_item(ticket: Ticket) -> TicketItem:
         gsi3sk=order,
         gsi4pk=keys.tickets_by_requester(ws, ticket.requester_id),
         gsi4sk=order,
+        gsi5pk=keys.tickets_by_assignee_and_status(ws, ticket.assignee_id, ticket.status.value),
+        gsi5sk=order,
         ticket_id=ticket.id,
         workspace_id=ws,
         number=ticket.number,
@@ -656,6 +658,14 @@ class DynamoTicketStore:
                 keys.tickets_by_tag(ws, filters.tag),
                 "GSI2PK",
             )
+        elif filters.assignee and filters.status:
+            # The view agents use most ("mine, open"): its own index, never a filtered slice.
+            assignee = None if filters.assignee == "none" else filters.assignee
+            index, hash_key, attribute = (
+                Item.by_assignee_and_status,
+                keys.tickets_by_assignee_and_status(ws, assignee, filters.status.value),
+                "GSI5PK",
+            )
         elif filters.assignee:
             assignee = None if filters.assignee == "none" else filters.assignee
             index, hash_key, attribute = (
@@ -673,9 +683,9 @@ class DynamoTicketStore:
             index, hash_key, attribute = Item.by_user, keys.tickets_view(ws), "GSI1PK"
         tag_view = bool(filters.tag) and not filters.requester_id
         if not tag_view:
-            if filters.status and attribute != "GSI2PK":
+            if filters.status and attribute not in ("GSI2PK", "GSI5PK"):
                 conditions.append(TicketItem.status == filters.status.value)
-            if filters.assignee and attribute != "GSI3PK":
+            if filters.assignee and attribute not in ("GSI3PK", "GSI5PK"):
                 if filters.assignee == "none":
                     conditions.append(TicketItem.assignee_id.does_not_exist())
                 else:

@@ -189,3 +189,19 @@ def deliver_mail(api: Api, clean_aws: Any) -> Any:
             assert outcome.failed == 0, "the inbound worker failed a record"
 
     return deliver
+
+
+@pytest.fixture()
+def aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of every AWS call made while the test runs (clear it to count one request)."""
+    import botocore.endpoint
+
+    calls: list[str] = []
+    original = botocore.endpoint.Endpoint.make_request
+
+    def counting(self: Any, operation_model: Any, request_dict: Any) -> Any:
+        calls.append(operation_model.name)
+        return original(self, operation_model, request_dict)
+
+    monkeypatch.setattr(botocore.endpoint.Endpoint, "make_request", counting)
+    return calls

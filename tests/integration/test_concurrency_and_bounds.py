@@ -5,7 +5,6 @@ import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-import botocore.endpoint
 import pytest
 
 from tests.integration.conftest import PASSWORD, invite
@@ -74,19 +73,6 @@ def test_a_member_changed_meanwhile_is_a_conflict_and_the_owner_count_stays_true
         statuses = list(pool.map(remove, range(6)))
     assert statuses.count(204) == 1 and set(statuses) <= {204, 404, 409}
     assert store.get_workspace(workspace_id).owner_count == 1
-
-
-@pytest.fixture()
-def aws_calls(monkeypatch):
-    calls = []
-    original = botocore.endpoint.Endpoint.make_request
-
-    def counting(self, operation_model, request_dict):
-        calls.append(operation_model.name)
-        return original(self, operation_model, request_dict)
-
-    monkeypatch.setattr(botocore.endpoint.Endpoint, "make_request", counting)
-    return calls
 
 
 def _calls_for(api, aws_calls, method, path, token):

@@ -42,9 +42,25 @@ def test_a_rare_combination_is_found_by_following_short_pages(api):
     like = bootstrap.ticket_deps().store.get_ticket(workspace_id, closed["id"])
     _seed_busy_inbox(workspace_id, like, 250, [closed["requester"]["id"]])
 
-    ids, pages = _follow(api, token, "/v1/tickets?limit=25&assignee=none&status=closed")
+    carla = closed["requester"]["id"]
+    ids, pages = _follow(api, token, f"/v1/tickets?limit=25&requester={carla}&status=closed")
     assert ids == [closed["id"]]
-    assert pages == 3  # 251 unassigned tickets, read 100 at a time
+    assert pages == 3  # 251 tickets of this requester, read 100 at a time
+
+
+def test_unassigned_closed_tickets_have_their_own_view_full_pages_at_once(api, aws_calls):
+    owner = api.sign_up()
+    token, workspace_id = owner["token"], owner["workspace"]["id"]
+    closed = [_open(api, token, f"c{n}@customer.test", status="closed") for n in range(3)]
+    like = bootstrap.ticket_deps().store.get_ticket(workspace_id, closed[0]["id"])
+    _seed_busy_inbox(workspace_id, like, 250, [closed[0]["requester"]["id"]])
+
+    aws_calls.clear()
+    ids, pages = _follow(api, token, "/v1/tickets?limit=2&assignee=none&status=closed")
+
+    assert ids == [t["id"] for t in reversed(closed)]  # newest activity first
+    assert pages == 2  # a full page, then the last one: never a short page of a slice
+    assert aws_calls.count("Query") == pages  # one Query a page
 
 
 def test_pages_cut_inside_a_slice_continue_after_the_last_ticket_shown(api):
