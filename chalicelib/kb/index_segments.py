@@ -16,6 +16,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.kb.analysis import analyse, language_of
@@ -36,7 +37,7 @@ EMBED_BATCH = 64
 @dataclass(frozen=True, slots=True)
 class SearchableArticle:
     """What search needs of an article; `status` is draft, published or internal; `version`
-    tells an index whether it holds the article's latest save."""
+    (the article's saved version) is recorded with it."""
 
     id: str
     title: str
@@ -66,6 +67,14 @@ class IndexedArticle:
     locale: str
     internal: bool
     passages: tuple[IndexedPassage, ...]
+    fingerprint: str  # of what was indexed: an article saved with the same content matches
+
+
+def fingerprint_of(article: SearchableArticle) -> str:
+    """A hash of everything indexing reads of an article (not its version number: a save
+    that changed only tags or category needs no chunking)."""
+    fields = [article.title, article.body, article.url, article.locale, article.status]
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:32]
 
 
 def shard_of(article_id: str) -> int:
@@ -102,6 +111,7 @@ def index_article(article: SearchableArticle) -> IndexedArticle:
         article.locale,
         article.status != "published",
         tuple(passages),
+        fingerprint_of(article),
     )
 
 
@@ -116,6 +126,7 @@ class SegmentArticle:
     locale: str
     internal: bool
     passage_count: int
+    fingerprint: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +188,16 @@ class Segment:
                     bag_counts.append(count)
                 indptr.append(len(bag_terms))
         rows = [
-            SegmentArticle(a.id, a.version, a.title, a.url, a.locale, a.internal, len(a.passages))
+            SegmentArticle(
+                a.id,
+                a.version,
+                a.title,
+                a.url,
+                a.locale,
+                a.internal,
+                len(a.passages),
+                a.fingerprint,
+            )
             for a in ordered
         ]
         bag = (
@@ -216,18 +236,51 @@ class Segment:
                     article.locale,
                     article.internal,
                     tuple(passages),
+                    article.fingerprint,
                 )
             )
         return found
 
-    @property
+    # What a KbIndex concatenates, made once per segment: a refresh after one edit puts the
+    # union together again from the segments it holds, at the cost of list concatenation.
+    @cached_property
     def passage_lengths(self) -> Any:
         """Index terms per passage (the BM25 document length)."""
         import numpy as np
 
         indptr, _, counts = self._bag
         totals = np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))
-        return totals[indptr[1:]] - totals[indptr[:-1]]
+        return (totals[indptr[1:]] - totals[indptr[:-1]]).astype(np.float64)
+
+    @cached_property
+    def headings(self) -> list[str]:
+        return [p.heading for p in self.passages]
+
+    @cached_property
+    def texts(self) -> list[str]:
+        return [p.text for p in self.passages]
+
+    @cached_property
+    def article_passage_counts(self) -> Any:
+        import numpy as np
+
+        return np.fromiter((a.passage_count for a in self.articles), dtype=np.int64)
+
+    @cached_property
+    def internal(self) -> Any:
+        import numpy as np
+
+        return np.fromiter((a.internal for a in self.articles), dtype=bool)
+
+    @cached_property
+    def locales(self) -> Any:
+        import numpy as np
+
+        return np.array([a.locale.lower() for a in self.articles])
+
+    @cached_property
+    def languages(self) -> frozenset[str]:
+        return frozenset(language_of(a.locale) or "" for a in self.articles)
 
     def postings(self, term: str) -> tuple[Any, Any]:
         """The passages (positions in this segment) holding `term`, and its count in each."""
@@ -275,7 +328,16 @@ class Segment:
             "shard": self.shard,
             "embedding_model": self.embedding_model,
             "articles": [
-                [a.id, a.version, a.title, a.url, a.locale, a.internal, a.passage_count]
+                [
+                    a.id,
+                    a.version,
+                    a.title,
+                    a.url,
+                    a.locale,
+                    a.internal,
+                    a.passage_count,
+                    a.fingerprint,
+                ]
                 for a in self.articles
             ],
             "passages": [[p.heading, p.text, p.digest] for p in self.passages],

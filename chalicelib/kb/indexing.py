@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.ids import new_id
@@ -106,7 +106,8 @@ def update_index(
 ) -> IndexManifest:
     """Brings the index up to date with the articles `article_ids` (None: every article; so
     too when the index has none yet, or vectors of another model than `embedder`'s). Only
-    articles whose saved version differs from the index's are chunked, and only passages
+    articles whose content differs from what the index holds (a fingerprint of title, body,
+    path, locale and status, kept with each article) are chunked, and only passages
     whose content hash their shard's segment lacks are embedded (external calls). Lexical
     only while the workspace has AI off (no embedder: no content leaves).
     Reads one GetItem per article given (else the article list), the segments of their
@@ -175,7 +176,13 @@ def _shard_after(
     """The shard's segment once `found` is applied (None: no article left in it). With
     `touched` None, `found` is every article; otherwise the shard's articles not touched stay
     as they are, and touched ones not found (deleted, unpublished) leave."""
-    from chalicelib.kb.index_segments import Segment, build_segment, index_article, shard_of
+    from chalicelib.kb.index_segments import (
+        Segment,
+        build_segment,
+        fingerprint_of,
+        index_article,
+        shard_of,
+    )
 
     name = current.segments[shard] if current else None
     previous = Segment.from_bytes(indexes.load_segment(workspace_id, name)) if name else None
@@ -185,11 +192,14 @@ def _shard_after(
     if touched is not None:
         entries = [a for article_id, a in held.items() if article_id not in touched]
     for article_id, article in mine.items():
+        searchable = _searchable(article)
         old = held.get(article_id)
-        if old is not None and old.version == article.version:
-            entries.append(old)  # unchanged: neither chunked nor embedded again
+        if old is not None and old.fingerprint == fingerprint_of(searchable):
+            # Same content: neither chunked nor embedded again (a newer version number, from a
+            # save that changed tags or category only, is recorded).
+            entries.append(replace(old, version=article.version))
         else:
-            entries.append(index_article(_searchable(article)))
+            entries.append(index_article(searchable))
     if not entries:
         return None
     return build_segment(shard, entries, embedder, previous)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.kb.analysis import WORD, analyse, language_of, marked, normalise
@@ -79,15 +80,6 @@ def is_weak(hits: Sequence[Hit]) -> bool:
     return not hits or hits[0].coverage < WEAK_COVERAGE
 
 
-@dataclass(frozen=True, slots=True)
-class _ArticleEntry:
-    id: str
-    title: str
-    url: str
-    locale: str
-    internal: bool
-
-
 class KbIndex:
     """A searchable snapshot of one workspace's visible articles (all locales): the union of
     its segments, in shard order."""
@@ -97,27 +89,27 @@ class KbIndex:
 
         self.version = version
         self._segments = sorted((s for s in segments if s.passage_count), key=lambda s: s.shard)
-        self._articles = [
-            _ArticleEntry(a.id, a.title, a.url, a.locale, a.internal)
-            for segment in self._segments
-            for a in segment.articles
-        ]
-        self._headings = [p.heading for s in self._segments for p in s.passages]
-        self._passages = [p.text for s in self._segments for p in s.passages]
-        counts = [a.passage_count for s in self._segments for a in s.articles]
-        self._article_starts: Any = np.cumsum([0, *counts], dtype=np.int64)[:-1]
-        sizes = [s.passage_count for s in self._segments]
+        segments_ = self._segments
+        self._articles = list(chain.from_iterable(s.articles for s in segments_))
+        self._headings = list(chain.from_iterable(s.headings for s in segments_))
+        self._passages = list(chain.from_iterable(s.texts for s in segments_))
+        counts = np.concatenate([[0], *(s.article_passage_counts for s in segments_)])
+        self._article_starts: Any = np.cumsum(counts, dtype=np.int64)[:-1]
+        sizes = [s.passage_count for s in segments_]
         self._offsets = [0, *np.cumsum(sizes).tolist()]
-        models = {s.embedding_model for s in self._segments}
+        models = {s.embedding_model for s in segments_}
         self.embedding_model = models.pop() if len(models) == 1 else None
-        lengths = [s.passage_lengths.astype(np.float64) for s in self._segments]
-        total = sum(float(x.sum()) for x in lengths)
+        total = sum(float(s.passage_lengths.sum()) for s in segments_)
         mean = total / len(self._passages) if self._passages else 1.0
         # The length part of BM25's denominator, per passage of each segment.
-        self._length_norms = [BM25_K1 * (1 - BM25_B + BM25_B * x / (mean or 1.0)) for x in lengths]
-        self._languages = sorted({language_of(a.locale) or "" for a in self._articles})
-        self._internal: Any = None
-        self._locales: Any = None
+        self._length_norms = [
+            BM25_K1 * (1 - BM25_B + BM25_B * s.passage_lengths / (mean or 1.0)) for s in segments_
+        ]
+        self._languages = sorted(set().union(*(s.languages for s in segments_)))
+        self._internal: Any = np.concatenate([[False], *(s.internal for s in segments_)])[1:]
+        self._locales: Any = (
+            np.concatenate([s.locales for s in segments_]) if segments_ else np.array([])
+        )
         self._language_masks: dict[str, Any] = {}
 
     @classmethod
@@ -203,9 +195,6 @@ class KbIndex:
     def _visible_articles(self, locale: str | None, include_internal: bool) -> Any:
         import numpy as np
 
-        if self._internal is None:
-            self._internal = np.array([a.internal for a in self._articles], dtype=bool)
-            self._locales = np.array([a.locale.lower() for a in self._articles])
         visible = np.ones(len(self._articles), dtype=bool)
         if not include_internal:
             visible &= ~self._internal

@@ -58,9 +58,10 @@ class Articles:
 
     def __init__(self) -> None:
         self.by_id: dict[str, Article] = {}
+        self.versions: dict[str, int] = {}
 
     def save(self, article_id: str, title: str, body: str, status: str = "published") -> None:
-        before = self.by_id.get(article_id)
+        self.versions[article_id] = self.versions.get(article_id, 0) + 1
         self.by_id[article_id] = Article(
             id=article_id,
             workspace_id=WS,
@@ -77,7 +78,7 @@ class Articles:
             updated_by="user:1",
             created_at=T0,
             updated_at=T0,
-            version=before.version + 1 if before else 1,
+            version=self.versions[article_id],
         )
 
     def delete(self, article_id: str) -> None:
@@ -236,6 +237,27 @@ def test_unchanged_articles_are_not_chunked_again(monkeypatch):
     chunked.clear()
     update_index(kb_of(articles), indexes, WS, None)  # everything, e.g. after AI settings
     assert chunked == []
+
+
+def test_a_save_that_changes_nothing_search_reads_is_not_chunked_again(monkeypatch):
+    articles, indexes = knowledge_base(), Indexes()
+    update_index(kb_of(articles), indexes, WS)
+    chunked: list[str] = []
+    real = index_segments.chunk_article
+    monkeypatch.setattr(
+        index_segments, "chunk_article", lambda i, body: chunked.append(i) or real(i, body)
+    )
+    same = articles.by_id["a02"]
+    articles.save("a02", same.title, same.body)  # a new version: tags or category changed
+    update_index(kb_of(articles), indexes, WS, None, ["a02"])
+    assert chunked == []
+    held = [
+        a
+        for name in indexes.manifests[WS].segments
+        if name
+        for a in index_segments.Segment.from_bytes(indexes.segments[name]).articles
+    ]
+    assert [a.version for a in held if a.id == "a02"] == [2]
 
 
 def test_a_container_holding_the_index_reads_only_the_changed_segment_after_an_edit():
