@@ -255,7 +255,10 @@ def kb_index_store() -> Any:
 def kb_index_cache() -> Any:
     from chalicelib.kb.indexing import IndexCache
 
-    return IndexCache(kb_index_store())
+    def rebuild(workspace_id: str) -> None:
+        ticket_deps().events.publish("kb.index_outdated", workspace_id, {})
+
+    return IndexCache(kb_index_store(), on_outdated=rebuild)
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,7 @@ per changed segment."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
@@ -216,20 +216,33 @@ class IndexCache:
     """Indexes loaded by this container, by workspace, with their segments: a new manifest
     version costs the reads of the segments it changed only."""
 
-    def __init__(self, indexes: IndexStore, capacity: int = 64, readers: int = 8) -> None:
+    def __init__(
+        self,
+        indexes: IndexStore,
+        capacity: int = 64,
+        readers: int = 8,
+        on_outdated: Callable[[str], None] | None = None,
+    ) -> None:
         self._indexes = indexes
         self._capacity = capacity
         self._readers = readers
+        # Asked (once per workspace and container) to have an index of an older format rebuilt.
+        self._on_outdated = on_outdated
+        self._outdated_reported: set[str] = set()
         self._loaded: dict[str, _Loaded] = {}
         self._lock = threading.Lock()
 
     def get(self, workspace_id: str) -> KbIndex | None:
-        """The workspace's current index, or None when it has none. One GetItem; S3 reads of
-        the segments this container does not hold yet."""
+        """The workspace's current index, or None when it has none (or one of an older format,
+        reported to `on_outdated` for a rebuild). One GetItem; S3 reads of the segments this
+        container does not hold yet."""
         from chalicelib.kb.passage_index import KbIndex
 
         for _ in range(MAX_ATTEMPTS):
             manifest = self._indexes.manifest(workspace_id)
+            if manifest is not None and not manifest.segments:
+                self._report_outdated(workspace_id)
+                return None
             if manifest is None or not any(manifest.segments):
                 return None
             with self._lock:
@@ -248,6 +261,13 @@ class IndexCache:
                 self._loaded[workspace_id] = _Loaded(manifest.version, index, segments)
             return index
         raise SegmentGone(f"the index of {workspace_id} kept changing while being read")
+
+    def _report_outdated(self, workspace_id: str) -> None:
+        with self._lock:
+            if self._on_outdated is None or workspace_id in self._outdated_reported:
+                return
+            self._outdated_reported.add(workspace_id)
+        self._on_outdated(workspace_id)
 
     def _segments(
         self, workspace_id: str, manifest: IndexManifest, loaded: _Loaded | None

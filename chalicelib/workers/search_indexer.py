@@ -27,7 +27,13 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 search_indexer_bp = Blueprint(__name__)
-KB_EVENTS = ("article.published", "article.unpublished", "article.deleted", "ai.settings_changed")
+KB_EVENTS = (
+    "article.published",
+    "article.unpublished",
+    "article.deleted",
+    "ai.settings_changed",
+    "kb.index_outdated",  # a search met an index of an older format: rebuild it whole
+)
 INDEXED_EVENTS = (
     "ticket.created",
     "ticket.updated",

@@ -195,3 +195,17 @@ def test_the_s3_index_store_switches_only_from_the_version_it_read(clean_aws):
     with pytest.raises(SegmentGone):
         store.load_segment("ws_x", "00-abc")
     assert store.manifest("ws_other") is None
+
+
+def test_an_index_of_the_older_format_is_rebuilt_after_the_first_search(api, kb):
+    from chalicelib.store import keys
+    from chalicelib.store.kb_index_repo import KbIndexPointer
+
+    owner, _, run_events = kb
+    workspace_id = owner["workspace"]["id"]
+    KbIndexPointer(keys.workspace_pk(workspace_id), "KBINDEX", version="01OLDFORMAT").save()
+    bootstrap.reset()  # a container that never saw the new format
+
+    assert _search(api, owner["token"], "invoices") == []
+    run_events()
+    assert _search(api, owner["token"], "invoices")[0] == "All about invoices"

@@ -416,3 +416,16 @@ def test_incremental_updates_search_like_a_full_rebuild(edits, batch, ai):
             assert [dataclasses.astuple(h) for h in got] == [
                 dataclasses.astuple(h) for h in expected
             ]
+
+
+def test_an_index_of_the_older_format_is_reported_once_for_a_rebuild():
+    articles, indexes = knowledge_base(3), Indexes()
+    indexes.manifests[WS] = IndexManifest("old-version", None, ())  # the one-object format
+    reported: list[str] = []
+    cache = IndexCache(indexes, on_outdated=reported.append)
+    assert cache.get(WS) is None and cache.get(WS) is None
+    assert reported == [WS]
+
+    changes = KbChanges(['{"type": "kb.index_outdated", "workspace_id": "ws1"}'])
+    changes.apply(WS, lambda ws, ids: update_index(kb_of(articles), indexes, ws, None, ids))
+    assert [h.article_id for h in cache.get(WS).search("refund")][0] == "a00"
