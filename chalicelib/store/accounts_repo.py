@@ -54,7 +54,7 @@ from chalicelib.store.models import (
     UserItem,
     WorkspaceItem,
 )
-from chalicelib.store.paging import decode_cursor, encode_cursor
+from chalicelib.store.paging import decode_cursor, encode_cursor, one_slice
 from chalicelib.store.transactions import CONDITION_FAILED, cancellation_reasons, transaction
 
 logger = logging.getLogger(__name__)
@@ -526,6 +526,12 @@ class DynamoAccountsStore:
                     invited_by=invitation.invited_by,
                     created_at=invitation.created_at,
                     valid_until=invitation.valid_until,
+                    gsi1pk=(
+                        keys.pending_invitations(invitation.workspace_id)
+                        if invitation.status is InvitationStatus.PENDING
+                        else None
+                    ),
+                    gsi1sk=keys.invitation_sk(invitation.id),
                     # kept a while after expiry so the list can say "expired"
                     expires_at=invitation.valid_until + 30 * 24 * 3600,
                 ),
@@ -560,14 +566,16 @@ class DynamoAccountsStore:
         return self.get_invitation(lookup.workspace_id, lookup.invitation_id)
 
     def list_pending_invitations(self, workspace_id: str, limit: int) -> list[Invitation]:
-        items = InvitationItem.query(
-            keys.workspace_pk(workspace_id),
-            InvitationItem.sk.startswith(keys.INVITATION_PREFIX),
-            filter_condition=InvitationItem.status == InvitationStatus.PENDING.value,
+        """One Query of the sparse pending view, newest first, however many invitations
+        were accepted or revoked before."""
+        result = Item.by_user.query(
+            keys.pending_invitations(workspace_id),
             scan_index_forward=False,
             limit=limit,
+            page_size=limit,
         )
-        return [_invitation(item) for item in items]
+        found, _ = one_slice(result, Item, limit)
+        return [_invitation(item) for item in found if isinstance(item, InvitationItem)]
 
     def revoke_invitation(self, invitation: Invitation) -> None:
         item = InvitationItem(
@@ -575,7 +583,11 @@ class DynamoAccountsStore:
         )
         try:
             item.update(
-                actions=[InvitationItem.status.set(InvitationStatus.REVOKED.value)],
+                actions=[
+                    InvitationItem.status.set(InvitationStatus.REVOKED.value),
+                    InvitationItem.gsi1pk.remove(),
+                    InvitationItem.gsi1sk.remove(),
+                ],
                 condition=InvitationItem.status == InvitationStatus.PENDING.value,
             )
         except UpdateError as e:
@@ -602,6 +614,8 @@ class DynamoAccountsStore:
                     actions=[
                         InvitationItem.status.set(InvitationStatus.ACCEPTED.value),
                         InvitationItem.accepted_by.set(user.id),
+                        InvitationItem.gsi1pk.remove(),
+                        InvitationItem.gsi1sk.remove(),
                     ],
                     condition=(InvitationItem.status == InvitationStatus.PENDING.value)
                     & (InvitationItem.valid_until > now_epoch),

@@ -43,6 +43,12 @@ def invitation_sk(invitation_id: str) -> str:
 INVITATION_PREFIX = "INVITE#"
 
 
+def pending_invitations(workspace_id: str) -> str:
+    """GSI1 partition of a workspace's pending invitations (a sparse view: accepting or
+    revoking an invitation removes it from the view)."""
+    return f"WS#{workspace_id}#INVITES#PENDING"
+
+
 def outbound_mail_sk(mail_id: str) -> str:
     return f"MAIL#{mail_id}"
 

@@ -16,6 +16,7 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | API keys of a member (revoke on removal)    | Query GSI1 WS#<ws>#APIKEYS#<user>                 |
 | invitation by token                         | GetItem PK=INVITETOKEN#<sha256(token)>, SK=LOOKUP |
 | invitations of a workspace                  | Query PK=WS#<ws>, SK begins_with INVITE#          |
+| pending invitations of a workspace          | Query GSI1 WS#<ws>#INVITES#PENDING (sparse)       |
 | password attempts for an e-mail (throttle)  | GetItem PK=LOGINFAIL#<sha256(email)>, SK=LOOKUP   |
 | outbound mail by id (mail-out worker)       | GetItem PK=WS#<ws>, SK=MAIL#<mail>                |
 | ticket by id                                | GetItem PK=WS#<ws>#T#<ticket>, SK=TICKET          |
@@ -217,6 +218,9 @@ class InvitationItem(Item, discriminator="invitation"):
     created_at = UTCDateTimeAttribute()
     valid_until = NumberAttribute()
     accepted_by = UnicodeAttribute(null=True)
+    # In the pending view (GSI1) while pending: accepting or revoking removes both.
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
 
 
 class InvitationLookup(Item, discriminator="invitation_token"):

@@ -201,3 +201,41 @@ def test_bad_paging_parameters_are_named(api):
     assert status == 422 and body["error"]["details"][0]["field"] == "limit"
     status, body, _ = api.request("GET", "/v1/members?cursor=garbage", token=owner["token"])
     assert (status, body["error"]["code"]) == (400, "invalid_cursor")
+
+
+def test_pending_invitations_are_one_query_however_many_were_accepted_or_revoked(api, aws_calls):
+    from chalicelib.accounts.model import InvitationStatus
+    from chalicelib.store.models import InvitationItem
+
+    owner = api.sign_up()
+    token, workspace_id = owner["token"], owner["workspace"]["id"]
+    invite(api, token, "first@team.test")
+    first = InvitationItem.get(
+        f"WS#{workspace_id}", f"INVITE#{_pending_ids(api, token)['first@team.test']}"
+    )
+    # 300 newer invitations that were revoked since, written straight to the table.
+    with InvitationItem.batch_write() as batch:
+        for n in range(300):
+            revoked = InvitationItem.from_raw_data(first.serialize())
+            revoked.invitation_id = f"01ZZZZZZZZZZZZZZZZZZZZ{n:04d}"
+            revoked.sk = f"INVITE#{revoked.invitation_id}"
+            revoked.status = InvitationStatus.REVOKED.value
+            revoked.gsi1pk = revoked.gsi1sk = None
+            batch.save(revoked)
+    invite(api, token, "second@team.test")
+    invite(api, token, "third@team.test")
+    third = _pending_ids(api, token)["third@team.test"]
+    assert api.request("DELETE", f"/v1/members/invitations/{third}", token=token)[0] == 204
+    assert accept_invitation(api, invite(api, token, "fourth@team.test"))[0] == 200
+
+    aws_calls.clear()
+    pending = _pending_ids(api, token)
+
+    assert sorted(pending) == ["first@team.test", "second@team.test"]
+    assert aws_calls.count("Query") == 1
+
+
+def _pending_ids(api, token):
+    status, body, _ = api.request("GET", "/v1/members/invitations", token=token)
+    assert status == 200, body
+    return {i["email"]: i["id"] for i in body["invitations"]}
