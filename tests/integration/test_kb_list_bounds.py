@@ -1,7 +1,6 @@
 """Filtering the article list by locale alone reads one bounded slice per page."""
 
 from tests.integration.test_concurrency_and_bounds import _calls_for
-from tests.integration.test_concurrency_and_bounds import aws_calls as aws_calls  # fixture
 
 
 def _article(api, token, title, locale):
