@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.settings import get_settings
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.kb.custom_hostnames import CustomHostnameProvider, HostnameDeps
     from chalicelib.kb.deps import KbDeps
     from chalicelib.kb.embedder import Embedder
+    from chalicelib.kb.indexing import IndexCache
     from chalicelib.mail.inbound.stored import StoredMessages
     from chalicelib.mail.intake_queue import InboundIntake
     from chalicelib.providers.anthropic_llm import AnthropicLlm
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.store.blobs import S3BlobStore
     from chalicelib.store.contacts_repo import DynamoContactDirectory
     from chalicelib.store.helpcentre_repo import DynamoHelpCentreStore
-    from chalicelib.store.kb_index_repo import DynamoSearchGaps
+    from chalicelib.store.kb_index_repo import DynamoSearchGaps, S3IndexStore
     from chalicelib.store.outbox import DynamoMailLog, SqsMailOutbox
     from chalicelib.store.queues import SqsAiJobQueue
     from chalicelib.store.search_repo import DynamoSearchIndex
@@ -245,14 +246,14 @@ def custom_hostname_deps() -> HostnameDeps:
 
 
 @lru_cache(maxsize=1)
-def kb_index_store() -> Any:
+def kb_index_store() -> S3IndexStore:
     from chalicelib.store.kb_index_repo import S3IndexStore
 
     return S3IndexStore(blob_store())
 
 
 @lru_cache(maxsize=1)
-def kb_index_cache() -> Any:
+def kb_index_cache() -> IndexCache:
     from chalicelib.kb.indexing import IndexCache
 
     def rebuild(workspace_id: str) -> None:
