@@ -17,12 +17,14 @@ def retry_stale(
     stale: tuple[type[Exception], ...],
     busy: Conflict,
     attempts: int,
+    max_backoff: float = 0.6,
 ) -> T:
     """Runs `write` until no concurrent change (`stale`) got in between; `busy` after
-    `attempts`.  Jittered backoff: concurrent writers spread out."""
+    `attempts`.  Jittered backoff (growing up to `max_backoff` seconds): concurrent writers
+    spread out."""
     for attempt in range(attempts):
         try:
             return write()
         except stale:
-            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+            time.sleep(random.uniform(0, min(max_backoff, 0.02 * (attempt + 1))))
     raise busy

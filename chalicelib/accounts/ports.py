@@ -150,6 +150,8 @@ class MailOutbox(Protocol):
     """Queues an e-mail for the mail-out worker (recorded first, so it is never lost)."""
 
     def enqueue(self, mail: OutboundMail) -> None: ...
+    def send_recorded(self, mail: OutboundMail) -> None:
+        """Queues a mail whose record was written as queued in another transaction."""
 
 
 class PasswordHasher(Protocol):

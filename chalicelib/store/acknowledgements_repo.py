@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError
 
 from chalicelib.store import keys
 from chalicelib.store.models import Item
-from chalicelib.store.transactions import CONDITION_FAILED, cancellation_reasons, transaction
 
 HOUR_SECONDS = 3600
 
@@ -47,46 +47,44 @@ def suppression_sk(address: str) -> str:
     return f"ACKSUPPRESS#{_address_key(address)}"
 
 
-class DynamoAcknowledgementLedger:
-    def claim_acknowledgement(
-        self,
-        workspace_id: str,
-        recipient: str,
-        hour: int,
-        *,
-        per_recipient: int,
-        per_workspace: int,
-    ) -> bool:
-        pk = keys.workspace_pk(workspace_id)
-        expires_at = (hour + 2) * HOUR_SECONDS
-        count = AcknowledgementCountItem.acknowledgements
-        try:
-            with transaction() as tx:
-                tx.condition_check(
-                    AcknowledgementSuppressionItem,
-                    pk,
-                    suppression_sk(recipient),
-                    condition=Item.pk.does_not_exist(),
-                )
-                for sk, cap in (
-                    (workspace_count_sk(hour), per_workspace),
-                    (recipient_count_sk(recipient, hour), per_recipient),
-                ):
-                    tx.update(
-                        AcknowledgementCountItem(pk, sk),
-                        actions=[
-                            count.add(1),
-                            AcknowledgementCountItem.kind.set(AcknowledgementCountItem),
-                            AcknowledgementCountItem.expires_at.set(expires_at),
-                        ],
-                        condition=count.does_not_exist() | (count < cap),
-                    )
-        except TransactWriteError as e:
-            if CONDITION_FAILED in cancellation_reasons(e):
-                return False
-            raise
-        return True
+def claim_steps(
+    workspace_id: str, recipient: str, hour: int, *, per_recipient: int, per_workspace: int
+) -> list[tuple[str, Item, Any, Any]]:
+    """The writes of one acknowledgement's claim, for the transaction of the ticket it
+    acknowledges: ("check", item, condition, None) that the recipient is not suppressed, then
+    ("update", item, actions, condition) adding one to each hourly count below its cap.  A
+    refusal of any of them cancels the transaction (nothing is counted)."""
+    pk = keys.workspace_pk(workspace_id)
+    expires_at = (hour + 2) * HOUR_SECONDS
+    count = AcknowledgementCountItem.acknowledgements
+    steps: list[tuple[str, Item, Any, Any]] = [
+        (
+            "check",
+            AcknowledgementSuppressionItem(pk, suppression_sk(recipient)),
+            Item.pk.does_not_exist(),
+            None,
+        )
+    ]
+    for sk, cap in (
+        (workspace_count_sk(hour), per_workspace),
+        (recipient_count_sk(recipient, hour), per_recipient),
+    ):
+        steps.append(
+            (
+                "update",
+                AcknowledgementCountItem(pk, sk),
+                [
+                    count.add(1),
+                    AcknowledgementCountItem.kind.set(AcknowledgementCountItem),
+                    AcknowledgementCountItem.expires_at.set(expires_at),
+                ],
+                count.does_not_exist() | (count < cap),
+            )
+        )
+    return steps
 
+
+class DynamoAcknowledgementLedger:
     def suppress_acknowledgements(
         self, workspace_id: str, address: str, reason: str, at: datetime
     ) -> None:

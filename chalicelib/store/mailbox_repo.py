@@ -11,6 +11,7 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from chalicelib.ids import new_id
 from chalicelib.store import keys
 from chalicelib.store.acknowledgements_repo import DynamoAcknowledgementLedger
+from chalicelib.store.mail_reads import DynamoMailReads, settings_of
 from chalicelib.store.models import (
     ForwardingClaimItem,
     HeldMailItem,
@@ -18,11 +19,11 @@ from chalicelib.store.models import (
     MailAddressLookup,
     MailboxSettingsItem,
     SenderRateItem,
+    SlugLookup,
     UnroutedMailItem,
 )
 from chalicelib.store.transactions import cancellation_reasons, transaction
 from chalicelib.tickets.mailbox import (
-    Acknowledgement,
     AddressTaken,
     ClaimGone,
     ForwardingClaim,
@@ -81,7 +82,7 @@ def _settings_refused(
     raise error
 
 
-class DynamoMailboxStore(DynamoAcknowledgementLedger):
+class DynamoMailboxStore(DynamoAcknowledgementLedger, DynamoMailReads):
     def get_settings(self, workspace_id: str) -> MailboxSettings:
         try:
             item = MailboxSettingsItem.get(
@@ -89,14 +90,7 @@ class DynamoMailboxStore(DynamoAcknowledgementLedger):
             )
         except MailboxSettingsItem.DoesNotExist:
             return MailboxSettings()
-        return MailboxSettings(
-            acknowledgement=Acknowledgement(
-                enabled=bool(item.ack_enabled), subject=item.ack_subject, body=item.ack_body
-            ),
-            sender_rate_per_hour=int(item.sender_rate_per_hour),
-            forwarding_addresses=[str(a) for a in item.forwarding_addresses or []],
-            revision=int(item.revision or 0),
-        )
+        return settings_of(item)
 
     def _settings_item(self, workspace_id: str, settings: MailboxSettings) -> MailboxSettingsItem:
         return MailboxSettingsItem(
@@ -220,6 +214,12 @@ class DynamoMailboxStore(DynamoAcknowledgementLedger):
                 )
         except TransactWriteError as e:
             _settings_refused(e, None)
+
+    def workspace_of_slug(self, slug: str) -> str | None:
+        try:
+            return str(SlugLookup.get(keys.slug_pk(slug), keys.LOOKUP_SK).workspace_id)
+        except SlugLookup.DoesNotExist:
+            return None
 
     def workspace_of_address(self, address: str) -> str | None:
         """Only a confirmed address routes mail (items without a status predate pending

@@ -353,6 +353,10 @@ class ContactItem(Item, discriminator="contact"):
 
 class ContactEmailLookup(Item, discriminator="contact_email"):
     contact_id = UnicodeAttribute()
+    # Copied from the contact (contacts are not edited), so one read finds the whole
+    # contact; absent on lookups written before.
+    name = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
 
 
 class InboxCountItem(Item, discriminator="inbox_count"):

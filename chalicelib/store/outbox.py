@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.clock import Clock
@@ -9,6 +11,22 @@ from chalicelib.mail.outbound import MailStatus, OutboundMail
 from chalicelib.store import keys
 from chalicelib.store.models import Item, OutboundMailItem
 from chalicelib.store.queues import SqsQueue
+
+
+def queued_mail_item(mail: OutboundMail, now: datetime) -> OutboundMailItem:
+    """The record of a mail about to be queued (written under `attribute_not_exists`)."""
+    return OutboundMailItem(
+        keys.workspace_pk(mail.workspace_id),
+        keys.outbound_mail_sk(mail.mail_id),
+        mail_id=mail.mail_id,
+        workspace_id=mail.workspace_id,
+        purpose=mail.purpose,
+        to=mail.to,
+        subject=mail.subject,
+        status=MailStatus.QUEUED.value,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 class DynamoMailLog:
@@ -21,19 +39,7 @@ class DynamoMailLog:
         return OutboundMailItem(keys.workspace_pk(workspace_id), keys.outbound_mail_sk(mail_id))
 
     def record_queued(self, mail: OutboundMail) -> None:
-        now = self._clock.now()
-        OutboundMailItem(
-            keys.workspace_pk(mail.workspace_id),
-            keys.outbound_mail_sk(mail.mail_id),
-            mail_id=mail.mail_id,
-            workspace_id=mail.workspace_id,
-            purpose=mail.purpose,
-            to=mail.to,
-            subject=mail.subject,
-            status=MailStatus.QUEUED.value,
-            created_at=now,
-            updated_at=now,
-        ).save(condition=Item.pk.does_not_exist())
+        queued_mail_item(mail, self._clock.now()).save(condition=Item.pk.does_not_exist())
 
     def status(self, workspace_id: str, mail_id: str) -> MailStatus | None:
         try:
@@ -90,4 +96,7 @@ class SqsMailOutbox:
 
     def enqueue(self, mail: OutboundMail) -> None:
         self._log.record_queued(mail)
+        self._queue.send(mail.to_json())
+
+    def send_recorded(self, mail: OutboundMail) -> None:
         self._queue.send(mail.to_json())

@@ -30,6 +30,7 @@ from chalicelib.store.models import (
 )
 from chalicelib.store.paging import SLICE_EVALUATED, decode_cursor, encode_cursor, one_slice
 from chalicelib.store.transactions import CONDITION_FAILED, cancellation_reasons, transaction
+from chalicelib.tickets.acknowledgements import AcknowledgementToSend
 from chalicelib.tickets.counts import count_deltas
 from chalicelib.tickets.merge_record import MergeRecord, MergeStatus
 from chalicelib.tickets.model import (
@@ -47,8 +48,10 @@ from chalicelib.tickets.model import (
     TicketStatus,
 )
 from chalicelib.tickets.ports import (
+    AcknowledgementRefused,
     ContactExists,
     DuplicateMessage,
+    NumberTaken,
     StaleTicket,
     UploadAlreadyUsed,
 )
@@ -232,6 +235,20 @@ def _activity(item: ActivityItem) -> Activity:
     )
 
 
+def contact_of_lookup(workspace_id: str, email: str, lookup: ContactEmailLookup) -> Contact | None:
+    """The contact as its e-mail lookup holds it; None for a lookup written before lookups
+    carried the name (read the contact item then)."""
+    if lookup.name is None or lookup.created_at is None:
+        return None
+    return Contact(
+        id=lookup.contact_id,
+        workspace_id=workspace_id,
+        email=email,
+        name=lookup.name,
+        created_at=lookup.created_at,
+    )
+
+
 def _contact(item: ContactItem) -> Contact:
     return Contact(
         id=item.contact_id,
@@ -287,6 +304,10 @@ class DynamoTicketStore:
                     raise ContactExists() from e
                 if guards == "upload":
                     raise UploadAlreadyUsed() from e
+                if guards == "number":
+                    raise NumberTaken() from e
+                if guards == "acknowledgement":
+                    raise AcknowledgementRefused() from e
             if "TransactionConflict" in reasons:
                 # Another transaction was writing the same items: read again and retry.
                 raise StaleTicket() from e
@@ -294,10 +315,53 @@ class DynamoTicketStore:
 
     # -- writes -----------------------------------------------------------------------------
 
-    def next_ticket_number(self, workspace_id: str) -> int:
-        counter = TicketCounterItem(keys.workspace_pk(workspace_id), keys.TICKET_COUNTER_SK)
-        counter.update(actions=[TicketCounterItem.last_number.add(1)])
-        return int(counter.last_number)
+    def last_ticket_number(self, workspace_id: str) -> int:
+        try:
+            counter = TicketCounterItem.get(
+                keys.workspace_pk(workspace_id), keys.TICKET_COUNTER_SK, consistent_read=True
+            )
+        except TicketCounterItem.DoesNotExist:
+            return 0
+        return int(counter.last_number or 0)
+
+    def _take_number(self, writes: _Writes, ticket: Ticket) -> None:
+        """The counter moves from the number before to the ticket's, and the number points
+        at the ticket: numbers stay gapless and unique whatever the concurrency."""
+        ws = keys.workspace_pk(ticket.workspace_id)
+        last = TicketCounterItem.last_number
+        before = ticket.number - 1
+        writes.update(
+            TicketCounterItem(ws, keys.TICKET_COUNTER_SK),
+            [last.set(ticket.number), TicketCounterItem.kind.set(TicketCounterItem)],
+            (last.does_not_exist() | (last == 0)) if before == 0 else (last == before),
+            "number",
+        )
+        writes.put(
+            TicketNumberLookup(ws, keys.ticket_number_sk(ticket.number), ticket_id=ticket.id),
+            Item.pk.does_not_exist(),
+            "number",
+        )
+
+    def _add_acknowledgement(self, writes: _Writes, ack: AcknowledgementToSend) -> None:
+        from chalicelib.store.acknowledgements_repo import claim_steps
+        from chalicelib.store.outbox import queued_mail_item
+
+        workspace_id = ack.mail.workspace_id
+        for step, item, first, second in claim_steps(
+            workspace_id,
+            ack.recipient,
+            ack.hour,
+            per_recipient=ack.per_recipient,
+            per_workspace=ack.per_workspace,
+        ):
+            if step == "check":
+                writes.check(item, first, "acknowledgement")
+            else:
+                writes.update(item, first, second, "acknowledgement")
+        writes.put(
+            queued_mail_item(ack.mail, ack.recorded_at),
+            Item.pk.does_not_exist(),
+        )
 
     def _add_message(self, writes: _Writes, message: Message) -> None:
         writes.put(_message_item(message), Item.pk.does_not_exist(), "message")
@@ -328,7 +392,13 @@ class DynamoTicketStore:
             Item.pk.does_not_exist(),
         )
         writes.put(
-            ContactEmailLookup(ws, keys.contact_email_sk(contact.email), contact_id=contact.id),
+            ContactEmailLookup(
+                ws,
+                keys.contact_email_sk(contact.email),
+                contact_id=contact.id,
+                name=contact.name,
+                created_at=contact.created_at,
+            ),
             Item.pk.does_not_exist(),
             "contact",
         )
@@ -511,17 +581,12 @@ class DynamoTicketStore:
         first_message: Message | None,
         activity: list[Activity],
         new_contact: Contact | None,
+        acknowledgement: AcknowledgementToSend | None = None,
     ) -> None:
         writes = _Writes()
+        # First: a refusal for an existing ticket id (our own earlier attempt) is told first.
         writes.put(_ticket_item(ticket), Item.pk.does_not_exist(), "ticket")
-        writes.put(
-            TicketNumberLookup(
-                keys.workspace_pk(ticket.workspace_id),
-                keys.ticket_number_sk(ticket.number),
-                ticket_id=ticket.id,
-            ),
-            Item.pk.does_not_exist(),
-        )
+        self._take_number(writes, ticket)
         for tag in ticket.tags:
             writes.put(_tag_item(ticket, tag))
         self._count(writes, ticket.workspace_id, count_deltas(None, ticket))
@@ -531,6 +596,8 @@ class DynamoTicketStore:
             writes.put(_activity_item(ticket.workspace_id, entry))
         if new_contact is not None:
             self._add_contact(writes, new_contact)
+        if acknowledgement is not None:
+            self._add_acknowledgement(writes, acknowledgement)
         self._commit(writes)
 
     def save_ticket(
@@ -777,4 +844,6 @@ class DynamoTicketStore:
             )
         except ContactEmailLookup.DoesNotExist:
             return None
-        return self.get_contact(workspace_id, lookup.contact_id)
+        return contact_of_lookup(workspace_id, email, lookup) or self.get_contact(
+            workspace_id, lookup.contact_id
+        )

@@ -11,8 +11,11 @@ without anything that looks like a link or an address, and shortened."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+from chalicelib.mail.outbound import OutboundMail
 
 ACKS_PER_RECIPIENT_PER_HOUR = 3
 ACKS_PER_WORKSPACE_PER_HOUR = 200
@@ -61,22 +64,23 @@ def safe_name(name: str, locale: str) -> str:
     return NAMELESS_GREETING.get(locale, NAMELESS_GREETING["en"])
 
 
-class AcknowledgementLedger(Protocol):
-    """Counts acknowledgements and remembers the addresses never to acknowledge again."""
+@dataclass(frozen=True)
+class AcknowledgementToSend:
+    """An acknowledgement written with the ticket it acknowledges: the hour's claim on the
+    caps (refused for a suppressed recipient or a full cap) and the mail's outbound record,
+    in the ticket's transaction; the mail is queued once that transaction succeeded."""
 
-    def claim_acknowledgement(
-        self,
-        workspace_id: str,
-        recipient: str,
-        hour: int,
-        *,
-        per_recipient: int,
-        per_workspace: int,
-    ) -> bool:
-        """Counts one acknowledgement to `recipient` in this hour and returns True, unless the
-        recipient is suppressed or either count is at its cap (then nothing is counted).
-        One transaction: a condition check and two conditional counter updates."""
-        ...
+    mail: OutboundMail
+    recipient: str
+    hour: int
+    recorded_at: datetime
+    per_recipient: int
+    per_workspace: int
+
+
+class AcknowledgementLedger(Protocol):
+    """Remembers the addresses never to acknowledge again (acknowledgements are counted in
+    the transaction of the ticket they acknowledge, see AcknowledgementToSend)."""
 
     def suppress_acknowledgements(
         self, workspace_id: str, address: str, reason: str, at: datetime

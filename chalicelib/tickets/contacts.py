@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from chalicelib.errors import NotFound
@@ -27,20 +28,22 @@ _WORD_BREAK = re.compile(r"[\s\-]+")
 def contact_for(deps: TicketDeps, workspace_id: str, email: str, name: str) -> tuple[Contact, bool]:
     """The workspace's contact for `email`, or a new one (not stored yet: it is written in
     the same transaction as the ticket that needs it).  Returns (contact, is_new)."""
-    address = email.strip().lower()
-    found = deps.store.find_contact_by_email(workspace_id, address)
+    found = deps.store.find_contact_by_email(workspace_id, email.strip().lower())
     if found is not None:
         return found, False
+    return new_contact(workspace_id, email, name, deps.clock.now()), True
+
+
+def new_contact(workspace_id: str, email: str, name: str, now: datetime) -> Contact:
+    """A contact for an address the workspace has none for (not stored yet)."""
+    address = email.strip().lower()
     display = name.strip() or address.split("@")[0]
-    return (
-        Contact(
-            id=new_id(),
-            workspace_id=workspace_id,
-            email=address,
-            name=display[:120],
-            created_at=deps.clock.now(),
-        ),
-        True,
+    return Contact(
+        id=new_id(),
+        workspace_id=workspace_id,
+        email=address,
+        name=display[:120],
+        created_at=now,
     )
 
 

@@ -10,22 +10,35 @@ from typing import TypeVar
 from chalicelib.concurrency import retry_stale
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import new_id
-from chalicelib.tickets.contacts import contact_for
+from chalicelib.observability import logger
+from chalicelib.tickets.acknowledgements import AcknowledgementToSend
+from chalicelib.tickets.contacts import contact_for, new_contact
 from chalicelib.tickets.deps import TicketDeps
 from chalicelib.tickets.message_size import require_storable
 from chalicelib.tickets.model import (
     Activity,
     Channel,
+    Contact,
     Message,
     Priority,
     Ticket,
     TicketStatus,
 )
-from chalicelib.tickets.ports import ContactExists, StaleTicket
+from chalicelib.tickets.ports import (
+    AcknowledgementRefused,
+    ContactExists,
+    NumberTaken,
+    StaleTicket,
+)
 
 T = TypeVar("T")
 MAX_TAGS = 20
 WRITE_ATTEMPTS = 30
+# Opening a ticket races every other ticket opened in the workspace for the next number; a
+# lost race means another ticket was filed (progress), so a burst gets a larger budget and a
+# short backoff.
+OPEN_ATTEMPTS = 100
+OPEN_MAX_BACKOFF_SECONDS = 0.05
 
 
 def retrying(write: Callable[[], T]) -> T:
@@ -97,24 +110,62 @@ class NewTicket:
     unverified_reply_to: str | None = None
 
 
+@dataclass(frozen=True)
+class KnownBeforeOpening:
+    """What the caller already read for a new ticket (mail intake reads it in one batch):
+    the workspace's last ticket number and the requester's contact (None: there is none).
+    A retry reads the counter again, and the contact when another request created it
+    meanwhile."""
+
+    last_number: int
+    contact: Contact | None
+
+
 def open_ticket(
     deps: TicketDeps,
     workspace_id: str,
     actor: str,
     new: NewTicket,
     first_message: Callable[[Ticket], Message | None],
+    *,
+    known: KnownBeforeOpening | None = None,
+    acknowledgement: Callable[[Ticket], AcknowledgementToSend | None] | None = None,
 ) -> Ticket:
-    """Creates the ticket with its per-workspace number, its requester (a contact, created
-    if new) and its first message, in one transaction.  Emits `ticket.created`."""
+    """Creates the ticket with the workspace's next number, its requester (a contact,
+    created if new) and its first message, in one transaction; retried when another ticket
+    took the number meanwhile.  `acknowledgement`: the auto-reply for the new ticket, claimed
+    and recorded in that transaction (left out when its caps or suppressions refuse it) and
+    queued afterwards.  Emits `ticket.created`."""
     if new.assignee_id is not None:
         require_assignable(deps, workspace_id, new.assignee_id)
     tags = normalise_tags(new.tags)
-    number = deps.store.next_ticket_number(workspace_id)
     ticket_id = new_id()
+    acknowledging = acknowledgement is not None
+    recorded: list[AcknowledgementToSend] = []
+    # What the next attempt builds on; None: read it (again).
+    last_number = None if known is None else known.last_number
+    requester: tuple[Contact, bool] | None = None
+    if known is not None:
+        requester = (
+            (known.contact, False)
+            if known.contact is not None
+            else (
+                new_contact(
+                    workspace_id, new.requester_email, new.requester_name, deps.clock.now()
+                ),
+                True,
+            )
+        )
 
     def write() -> Ticket:
+        nonlocal acknowledging, last_number, requester
         now = deps.clock.now()
-        contact, is_new = contact_for(deps, workspace_id, new.requester_email, new.requester_name)
+        if last_number is None:
+            last_number = deps.store.last_ticket_number(workspace_id)
+        if requester is None:
+            requester = contact_for(deps, workspace_id, new.requester_email, new.requester_name)
+        contact, is_new = requester
+        number, last_number = last_number + 1, None  # a retry reads the counter again
         ticket = Ticket(
             id=ticket_id,
             workspace_id=workspace_id,
@@ -145,22 +196,45 @@ def open_ticket(
             entries.append(
                 activity(ticket, actor, "sender_not_verified", None, new.unverified_reply_to, now)
             )
+        added = contact if is_new else None
+        ack = acknowledgement(ticket) if acknowledgement is not None and acknowledging else None
         try:
-            deps.store.create_ticket(ticket, message, entries, contact if is_new else None)
+            try:
+                deps.store.create_ticket(ticket, message, entries, added, ack)
+            except AcknowledgementRefused:
+                logger.info("acknowledgement not sent: suppressed or over the hourly cap")
+                acknowledging, ack = False, None
+                deps.store.create_ticket(ticket, message, entries, added)
+        except ContactExists:
+            requester = None  # created meanwhile by another mail: read it
+            raise
         except StaleTicket:
             # Our own earlier attempt went through (its answer was lost): it is the ticket.
+            # Its acknowledgement, if it had one, stays unsent (the lesser harm).
             created = deps.store.get_ticket(workspace_id, ticket_id)
             if created is None:
                 raise
             return created
+        recorded[:] = [ack] if ack is not None else []
         return ticket
 
-    ticket = retrying(write)
+    ticket = retry_stale(
+        write,
+        (StaleTicket, ContactExists, NumberTaken),
+        Conflict(
+            "Too many tickets are being opened in this workspace at once; try again.",
+            code="workspace_busy",
+        ),
+        OPEN_ATTEMPTS,
+        OPEN_MAX_BACKOFF_SECONDS,
+    )
     deps.events.publish(
         "ticket.created",
         workspace_id,
         {"ticket_id": ticket.id, "number": ticket.number, "actor": actor},
     )
+    for ack in recorded:
+        deps.outbox.send_recorded(ack.mail)
     return ticket
 
 

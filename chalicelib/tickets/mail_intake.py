@@ -5,7 +5,9 @@ it came in), so a redelivered webhook or queue message never adds it twice."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from chalicelib.accounts.model import Workspace
@@ -14,10 +16,17 @@ from chalicelib.ids import new_id
 from chalicelib.mail.inbound.model import InboundAttachment, InboundMail
 from chalicelib.mail.outbound import OutboundMail
 from chalicelib.observability import logger
-from chalicelib.tickets.contacts import contact_for
+from chalicelib.tickets.acknowledgements import AcknowledgementToSend
+from chalicelib.tickets.contacts import contact_for, new_contact
 from chalicelib.tickets.deps import TicketDeps
-from chalicelib.tickets.lifecycle import NewTicket, activity, open_ticket, retrying
-from chalicelib.tickets.mailbox import HeldMail, MailboxSettings
+from chalicelib.tickets.lifecycle import (
+    KnownBeforeOpening,
+    NewTicket,
+    activity,
+    open_ticket,
+    retrying,
+)
+from chalicelib.tickets.mailbox import HeldMail, MailboxSettings, MailReads
 from chalicelib.tickets.message_size import (
     MESSAGE_ITEM_MAX_BYTES,
     cut_html_to_bytes,
@@ -27,6 +36,7 @@ from chalicelib.tickets.message_size import (
 from chalicelib.tickets.model import (
     AttachmentRef,
     Channel,
+    Contact,
     DeliveryStatus,
     Message,
     MessageKind,
@@ -35,7 +45,7 @@ from chalicelib.tickets.model import (
 )
 from chalicelib.tickets.ports import DuplicateMessage
 from chalicelib.tickets.reply_address import parse_recipient
-from chalicelib.tickets.threading import Thread, find_thread, member_user_id_of
+from chalicelib.tickets.threading import Thread, cited_message_ids, find_thread
 
 
 @dataclass(frozen=True)
@@ -51,36 +61,44 @@ class Intake:
 @dataclass
 class IntakeReads:
     """What filing a batch of e-mails reads once per workspace rather than once per mail:
-    the workspace behind each address and the workspace's mailbox settings.  Lives for one
-    worker invocation (a few seconds), so a change made meanwhile applies from the next."""
+    the workspace behind each address, the workspace and its mailbox settings.  Lives for
+    one worker invocation (a few seconds), so a change made meanwhile applies from the next
+    batch; nothing is kept between invocations."""
 
-    workspaces_by_address: dict[str, Workspace | None] = field(default_factory=dict)
+    workspace_ids: dict[str, str | None] = field(default_factory=dict)
     workspaces: dict[str, Workspace | None] = field(default_factory=dict)
     settings: dict[str, MailboxSettings] = field(default_factory=dict)
 
-    def workspace_by_slug(self, deps: TicketDeps, slug: str) -> Workspace | None:
+    def workspace_of_slug(self, deps: TicketDeps, slug: str) -> str | None:
         key = "slug:" + slug
-        if key not in self.workspaces_by_address:
-            workspace = deps.accounts.find_workspace_by_slug(slug)
-            self.workspaces_by_address[key] = workspace
-            if workspace is not None:
-                self.workspaces[workspace.id] = workspace
-        return self.workspaces_by_address[key]
+        if key not in self.workspace_ids:
+            self.workspace_ids[key] = deps.mailbox.workspace_of_slug(slug)
+        return self.workspace_ids[key]
 
     def workspace_of_address(self, deps: TicketDeps, address: str) -> str | None:
         key = "address:" + address
-        if key not in self.workspaces_by_address:
-            workspace_id = deps.mailbox.workspace_of_address(address)
-            self.workspaces_by_address[key] = (
-                None if workspace_id is None else self.workspace(deps, workspace_id)
-            )
-        found = self.workspaces_by_address[key]
-        return None if found is None else found.id
+        if key not in self.workspace_ids:
+            self.workspace_ids[key] = deps.mailbox.workspace_of_address(address)
+        return self.workspace_ids[key]
 
-    def workspace(self, deps: TicketDeps, workspace_id: str) -> Workspace | None:
+    def for_mail(
+        self, deps: TicketDeps, workspace_id: str, message_key: str, mail: InboundMail
+    ) -> MailReads:
+        """Everything filing `mail` reads, in one batch with the workspace and its settings
+        when this batch has not read them yet."""
+        found = deps.mailbox.read_for_mail(
+            workspace_id,
+            message_key,
+            mail.from_address,
+            cited_message_ids(mail),
+            with_workspace=workspace_id not in self.workspaces,
+            with_settings=workspace_id not in self.settings,
+        )
         if workspace_id not in self.workspaces:
-            self.workspaces[workspace_id] = deps.accounts.get_workspace(workspace_id)
-        return self.workspaces[workspace_id]
+            self.workspaces[workspace_id] = found.workspace
+        if found.settings is not None:
+            self.settings[workspace_id] = found.settings
+        return found
 
     def mailbox_settings(self, deps: TicketDeps, workspace_id: str) -> MailboxSettings:
         if workspace_id not in self.settings:
@@ -100,9 +118,9 @@ def _route(
             if workspace_id is not None:
                 return workspace_id, None
             continue
-        workspace = reads.workspace_by_slug(deps, parsed[0])
-        if workspace is not None:
-            return workspace.id, parsed[1]
+        workspace_id = reads.workspace_of_slug(deps, parsed[0])
+        if workspace_id is not None:
+            return workspace_id, parsed[1]
     return None
 
 
@@ -266,9 +284,11 @@ def _append(
     message_key: str,
     raw_key: str,
     sender_verified: bool,
+    sender_contact: Contact | None,
 ) -> tuple[Ticket, str]:
     """Adds the mail to the thread's ticket as a customer-side message (a member's mail too:
-    mail never speaks for a member); returns the ticket and the new message's id."""
+    mail never speaks for a member); returns the ticket and the new message's id.
+    `sender_contact`: the sender's contact as read with the mail (None: none yet)."""
     ticket_id = thread.ticket.id
     workspace_id = thread.ticket.workspace_id
     author, kind = "", MessageKind.CUSTOMER
@@ -297,12 +317,19 @@ def _append(
                 "The ticket this mail replies to no longer exists.", code="ticket_not_found"
             )
         now = deps.clock.now()
-        new_contact = None
+        added_contact = None
         if mail.from_address.strip().lower() == current.requester_email:
             contact_id = current.requester_id  # the requester's contact: nothing to look up
         else:
-            contact, is_new = contact_for(deps, workspace_id, mail.from_address, mail.from_name)
-            contact_id, new_contact = contact.id, contact if is_new else None
+            # Read with the mail for the first attempt; a retry looks again.
+            if attempts > 1:
+                contact, is_new = contact_for(deps, workspace_id, mail.from_address, mail.from_name)
+            elif sender_contact is not None:
+                contact, is_new = sender_contact, False
+            else:
+                contact = new_contact(workspace_id, mail.from_address, mail.from_name, now)
+                is_new = True
+            contact_id, added_contact = contact.id, contact if is_new else None
         posted = replace(message, author=author or f"contact:{contact_id}")
         new_cc = [
             a
@@ -333,7 +360,7 @@ def _append(
             updated,
             entries,
             message=posted,
-            new_contact=new_contact,
+            new_contact=added_contact,
         )
         return updated
 
@@ -349,14 +376,17 @@ def receive_mail(
     content_type: str | None = None,
     reads: IntakeReads | None = None,
 ) -> Intake:
-    """Routes, threads and stores one e-mail.  Writes: ticket/message/contact/activity items,
+    """Routes, threads and stores one e-mail.  Writes: ticket/message/contact/activity items
+    (a new ticket with its acknowledgement's claim and record, in one transaction),
     attachments in S3; queues the acknowledgement of a new ticket; emits `ticket.created` or
     `message.received`.  `released`: a held mail let through by the team (no rate check).
     `reads`: workspaces and mailbox settings already read for earlier mails of the batch."""
     now = deps.clock.now()
     reads = reads if reads is not None else IntakeReads()
     routed = _route(deps, mail, reads)
-    if routed is None:
+    message_key = _message_key(mail, raw_key)
+    found = None if routed is None else reads.for_mail(deps, routed[0], message_key, mail)
+    if routed is None or found is None or reads.workspaces.get(routed[0]) is None:
         logger.warning("inbound mail for no workspace", extra={"raw_key": raw_key})
         deps.mailbox.record_unrouted(mail.recipient, mail.from_address, raw_key, now)
         return Intake("unrouted", reason="no workspace has this address")
@@ -374,10 +404,8 @@ def receive_mail(
     if machine_reason:
         logger.info("machine-generated mail not ticketed", extra={"reason": machine_reason})
         return Intake("ignored", workspace_id, reason=machine_reason)
-    message_key = _message_key(mail, raw_key)
-    already = deps.store.find_ticket_by_message_id(workspace_id, message_key)
-    if already:
-        return Intake("duplicate", workspace_id, already)
+    if found.filed_ticket_id:
+        return Intake("duplicate", workspace_id, found.filed_ticket_id)
     from chalicelib.mail.inbound.sender_auth import authenticate_headers
 
     authentication = authenticate_headers(
@@ -403,7 +431,23 @@ def receive_mail(
                 )
             )
             return Intake("held", workspace_id, reason="sender over the hourly rate")
-    thread = find_thread(deps, workspace_id, mail, reply_token, sender_verified=verified)
+
+    @functools.cache
+    def sender_member_id() -> str | None:
+        user_id = found.sender_user_id
+        if user_id is None or deps.accounts.get_member(workspace_id, user_id) is None:
+            return None
+        return user_id
+
+    thread = find_thread(
+        deps,
+        workspace_id,
+        mail,
+        reply_token,
+        sender_verified=verified,
+        cited_tickets=found.cited_tickets,
+        member_of_workspace=sender_member_id,
+    )
     if thread is not None and not thread.joins:
         logger.info(
             "unverified sender cites a ticket: opened apart",
@@ -411,7 +455,9 @@ def receive_mail(
         )
     try:
         if thread is not None and thread.joins and thread.ticket.status is not TicketStatus.CLOSED:
-            ticket, message_id = _append(deps, thread, mail, message_key, raw_key, verified)
+            ticket, message_id = _append(
+                deps, thread, mail, message_key, raw_key, verified, found.sender_contact
+            )
             deps.events.publish(
                 "message.received",
                 workspace_id,
@@ -421,9 +467,14 @@ def receive_mail(
         follow_up_of = thread.ticket.id if thread is not None and thread.joins else None
         unverified_reply_to = thread.ticket.id if thread is not None and not thread.joins else None
         from_member = (
-            thread.sender_is_member
-            if thread is not None
-            else member_user_id_of(deps, workspace_id, mail.from_address) is not None
+            thread.sender_is_member if thread is not None else sender_member_id() is not None
+        )
+        workspace = reads.workspaces[workspace_id]
+        acknowledge = (
+            # Only to a proven sender: an acknowledgement to a forged From is backscatter.
+            functools.partial(_acknowledgement, deps, message_key, settings, workspace)
+            if settings.acknowledgement.enabled and verified and workspace is not None
+            else None
         )
         ticket = _open_from_mail(
             deps,
@@ -435,6 +486,8 @@ def receive_mail(
             sender_verified=verified,
             unverified_reply_to=unverified_reply_to,
             from_member=from_member,
+            known=KnownBeforeOpening(found.last_ticket_number, found.sender_contact),
+            acknowledge=acknowledge,
         )
     except DuplicateMessage:
         return Intake(
@@ -442,26 +495,24 @@ def receive_mail(
             workspace_id,
             deps.store.find_ticket_by_message_id(workspace_id, message_key),
         )
-    if settings.acknowledgement.enabled and verified:
-        # Only to a proven sender: an acknowledgement to a forged From is backscatter.
-        _acknowledge(deps, ticket, message_key, settings, reads.workspace(deps, workspace_id))
     return Intake("follow_up" if follow_up_of else "created", workspace_id, ticket.id)
 
 
-def _acknowledge(
+def _acknowledgement(
     deps: TicketDeps,
-    ticket: Ticket,
     message_key: str,
     settings: MailboxSettings,
-    workspace: Workspace | None,
-) -> None:
+    workspace: Workspace,
+    ticket: Ticket,
+) -> AcknowledgementToSend:
     """The "we received your request" auto-reply (marked Auto-Submitted and X-Loop so it
     loops nowhere), to a sender already proven by SPF/DKIM; see tickets/acknowledgements.py
     for the caps, the suppressed addresses and what of the sender's words it repeats.
 
-    Sent after the ticket is stored; should queueing fail, the delivery is retried, finds the
-    ticket already there and does not acknowledge twice (a missed acknowledgement is the
-    lesser harm).  Writes: the hourly counters (one transaction); queues the mail."""
+    Claimed and recorded in the ticket's transaction (a suppressed recipient or a full cap
+    leaves it out) and queued after it; should queueing fail, the delivery is retried, finds
+    the ticket already there and does not acknowledge twice (a missed acknowledgement is the
+    lesser harm)."""
     from chalicelib.tickets.acknowledgements import (
         ACKS_PER_RECIPIENT_PER_HOUR,
         ACKS_PER_WORKSPACE_PER_HOUR,
@@ -472,17 +523,7 @@ def _acknowledge(
     from chalicelib.tickets.mailbox import acknowledgement_text
     from chalicelib.tickets.reply_address import reply_address
 
-    if workspace is None:
-        return
-    if not deps.mailbox.claim_acknowledgement(
-        workspace.id,
-        ticket.requester_email,
-        int(deps.clock.now().timestamp()) // 3600,
-        per_recipient=ACKS_PER_RECIPIENT_PER_HOUR,
-        per_workspace=ACKS_PER_WORKSPACE_PER_HOUR,
-    ):
-        logger.info("acknowledgement not sent: suppressed or over the hourly cap")
-        return
+    now = deps.clock.now()
     subject, body = acknowledgement_text(
         settings,
         workspace.locale,
@@ -494,34 +535,40 @@ def _acknowledge(
         },
     )
     our_address = f"{workspace.slug}@{deps.policy.inbound_mail_domain}"
-    deps.outbox.enqueue(
-        OutboundMail(
-            mail_id=new_id(),
-            workspace_id=workspace.id,
-            purpose="acknowledgement",
-            from_name=workspace.name,
-            from_address=our_address,
-            to=[ticket.requester_email],
-            subject=subject,
-            text=body,
-            html=text_to_html(body),
-            reply_to=reply_address(
-                deps.policy.reply_address_secret,
-                deps.policy.inbound_mail_domain,
-                workspace.slug,
-                workspace.id,
-                ticket.id,
-            ),
-            headers={
-                "In-Reply-To": f"<{message_key}>",
-                "References": f"<{message_key}>",
-                "Auto-Submitted": "auto-replied",
-                "X-Loop": our_address,
-            },
-            tags=["acknowledgement"],
-            # Delivery events then name the workspace: a bounce suppresses the address.
-            ticket_id=ticket.id,
-        )
+    mail = OutboundMail(
+        mail_id=new_id(),
+        workspace_id=workspace.id,
+        purpose="acknowledgement",
+        from_name=workspace.name,
+        from_address=our_address,
+        to=[ticket.requester_email],
+        subject=subject,
+        text=body,
+        html=text_to_html(body),
+        reply_to=reply_address(
+            deps.policy.reply_address_secret,
+            deps.policy.inbound_mail_domain,
+            workspace.slug,
+            workspace.id,
+            ticket.id,
+        ),
+        headers={
+            "In-Reply-To": f"<{message_key}>",
+            "References": f"<{message_key}>",
+            "Auto-Submitted": "auto-replied",
+            "X-Loop": our_address,
+        },
+        tags=["acknowledgement"],
+        # Delivery events then name the workspace: a bounce suppresses the address.
+        ticket_id=ticket.id,
+    )
+    return AcknowledgementToSend(
+        mail=mail,
+        recipient=ticket.requester_email,
+        hour=int(now.timestamp()) // 3600,
+        recorded_at=now,
+        per_recipient=ACKS_PER_RECIPIENT_PER_HOUR,
+        per_workspace=ACKS_PER_WORKSPACE_PER_HOUR,
     )
 
 
@@ -536,6 +583,8 @@ def _open_from_mail(
     sender_verified: bool,
     unverified_reply_to: str | None,
     from_member: bool,
+    known: KnownBeforeOpening,
+    acknowledge: Callable[[Ticket], AcknowledgementToSend] | None,
 ) -> Ticket:
     ours = _our_addresses(deps, mail.to + mail.cc)
     cc = [a for a in mail.cc + mail.to if a not in ours and a != mail.from_address]
@@ -568,4 +617,12 @@ def _open_from_mail(
             )
         return replace(prepared["message"], author=f"contact:{ticket.requester_id}")
 
-    return open_ticket(deps, workspace_id, "system:mail", new, first_message)
+    return open_ticket(
+        deps,
+        workspace_id,
+        "system:mail",
+        new,
+        first_message,
+        known=known,
+        acknowledgement=acknowledge,
+    )

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from chalicelib.accounts.model import Workspace
 from chalicelib.tickets.acknowledgements import AcknowledgementLedger
+from chalicelib.tickets.model import Contact
 
 DEFAULT_SENDER_RATE_PER_HOUR = 20
 ACK_PLACEHOLDERS = (
@@ -60,7 +62,39 @@ class HeldMail:
     content_type: str | None = None  # of the raw delivery, to read it again on release
 
 
+@dataclass(frozen=True)
+class MailReads:
+    """What filing one e-mail needs to know, read together (see MailboxStore.read_for_mail).
+    `workspace` and `settings` are None unless asked for (settings: the defaults when the
+    workspace never saved any)."""
+
+    filed_ticket_id: str | None  # the ticket already holding this Message-ID
+    sender_contact: Contact | None  # the workspace's contact for the From address
+    sender_user_id: str | None  # an account with the From address (a member? ask)
+    last_ticket_number: int
+    cited_tickets: dict[str, str]  # cited Message-ID -> its ticket, for those found
+    workspace: Workspace | None = None
+    settings: MailboxSettings | None = None
+
+
 class MailboxStore(AcknowledgementLedger, Protocol):
+    def read_for_mail(
+        self,
+        workspace_id: str,
+        message_key: str,
+        sender: str,
+        cited: list[str],
+        *,
+        with_workspace: bool,
+        with_settings: bool,
+    ) -> MailReads:
+        """In one consistent BatchGetItem: the Message-ID lookups of the mail (`message_key`)
+        and of the Message-IDs it cites, the sender's contact and account lookups, the
+        ticket counter, and the workspace and its mailbox settings when asked."""
+
+    def workspace_of_slug(self, slug: str) -> str | None:
+        """The workspace whose inbound address is `<slug>@...` (its slug lookup only)."""
+
     def get_settings(self, workspace_id: str) -> MailboxSettings: ...
     def save_settings(self, workspace_id: str, settings: MailboxSettings) -> None:
         """Raises StaleMailboxSettings when they changed since `settings` was read."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from chalicelib.tickets.acknowledgements import AcknowledgementToSend
 from chalicelib.tickets.merge_record import MergeRecord
 from chalicelib.tickets.model import (
     Activity,
@@ -36,10 +37,20 @@ class UploadAlreadyUsed(Exception):
     """An upload the message claims is on another message already (or not this ticket's)."""
 
 
+class NumberTaken(Exception):
+    """Another ticket took the number after the last one read: read the counter again."""
+
+
+class AcknowledgementRefused(Exception):
+    """The acknowledgement written with a ticket was refused (its recipient is suppressed,
+    or an hourly cap is reached): nothing was written."""
+
+
 class TicketStore(Protocol):
     """Persistence of tickets.  Every method makes a bounded number of calls."""
 
-    def next_ticket_number(self, workspace_id: str) -> int: ...
+    def last_ticket_number(self, workspace_id: str) -> int:
+        """The number of the workspace's latest ticket (0 before the first); consistent."""
 
     def create_ticket(
         self,
@@ -47,10 +58,13 @@ class TicketStore(Protocol):
         first_message: Message | None,
         activity: list[Activity],
         new_contact: Contact | None,
+        acknowledgement: AcknowledgementToSend | None = None,
     ) -> None:
-        """Atomically: ticket, its number, tag entries, first message (+ its Message-ID),
-        activity and the requester's contact if new.  Raises DuplicateMessage or
-        ContactExists."""
+        """Atomically: ticket, its number (the workspace's counter moves from
+        `ticket.number - 1` to it), tag entries, first message (+ its Message-ID), activity,
+        the requester's contact if new, and the acknowledgement's hourly claim and outbound
+        mail record.  Raises NumberTaken, DuplicateMessage, ContactExists, StaleTicket (a
+        ticket with this id exists) or AcknowledgementRefused."""
 
     def save_ticket(
         self,

@@ -14,6 +14,7 @@ can point at it.  A stranger who cites someone else's Message-ID starts a ticket
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from chalicelib.mail.inbound.model import InboundMail
@@ -55,6 +56,12 @@ def member_user_id_of(deps: TicketDeps, workspace_id: str, address: str) -> str 
     return user.id
 
 
+def cited_message_ids(mail: InboundMail) -> list[str]:
+    """The Message-IDs `mail` answers, nearest first (at most MAX_REFERENCES_CHECKED)."""
+    cited = [*reversed(mail.in_reply_to), *reversed(mail.references)]
+    return list(dict.fromkeys(cited))[:MAX_REFERENCES_CHECKED]
+
+
 def find_thread(
     deps: TicketDeps,
     workspace_id: str,
@@ -62,16 +69,23 @@ def find_thread(
     reply_token: str | None,
     *,
     sender_verified: bool = False,
+    cited_tickets: dict[str, str] | None = None,
+    member_of_workspace: Callable[[], str | None] | None = None,
 ) -> Thread | None:
     """The conversation `mail` continues, or None for a new one.  `sender_verified`: SPF or
-    DKIM proved the From address.  Reads only (tickets, message-id lookups, members)."""
+    DKIM proved the From address.  `cited_tickets`: the tickets of `cited_message_ids(mail)`,
+    already read (else each is looked up); `member_of_workspace`: the sender's user id if a
+    member (else looked up).  Reads only (tickets, message-id lookups, members)."""
     candidates: list[tuple[str, bool]] = []  # (ticket id, cited through the reply address)
     token_ticket = ticket_of_token(deps.policy.reply_address_secret, workspace_id, reply_token)
     if token_ticket:
         candidates.append((token_ticket, True))
-    cited = [*reversed(mail.in_reply_to), *reversed(mail.references)]
-    for message_id in list(dict.fromkeys(cited))[:MAX_REFERENCES_CHECKED]:
-        ticket_id = deps.store.find_ticket_by_message_id(workspace_id, message_id)
+    for message_id in cited_message_ids(mail):
+        ticket_id = (
+            cited_tickets.get(message_id)
+            if cited_tickets is not None
+            else deps.store.find_ticket_by_message_id(workspace_id, message_id)
+        )
         if ticket_id and all(ticket_id != known for known, _ in candidates):
             candidates.append((ticket_id, False))
     member_id: str | None = None
@@ -88,7 +102,11 @@ def find_thread(
             thread = Thread(ticket, sender_is_member=False, member_user_id=None, joins=joins)
         else:
             if not member_checked:
-                member_id = member_user_id_of(deps, workspace_id, mail.from_address)
+                member_id = (
+                    member_of_workspace()
+                    if member_of_workspace is not None
+                    else member_user_id_of(deps, workspace_id, mail.from_address)
+                )
                 member_checked = True
             if not member_id:
                 continue
