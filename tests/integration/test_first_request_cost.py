@@ -92,6 +92,8 @@ def test_a_first_inbox_page_loads_and_builds_only_what_it_uses(api):
 
     heavy = {"anthropic", "openai", "stripe", "numpy", "bm25s", "email_validator", "argon2"}
     assert heavy.isdisjoint(loaded["modules"])
+    other_capabilities = {f"chalicelib.api.schemas.{name}" for name in ("ai", "kb", "mail")}
+    assert other_capabilities.isdisjoint(loaded["modules"])
     # Validators are built on first use: the page's query and response, not every schema
     # of the capabilities it loaded.
     assert set(loaded["built"]) <= {"TicketQuery", "TicketListOut", "TicketOut", "ErrorOut"}

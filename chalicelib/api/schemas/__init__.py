@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chalicelib.api.schemas.ai import *  # noqa: F403
+    from chalicelib.api.schemas.ai_results import *  # noqa: F403
     from chalicelib.api.schemas.canned import *  # noqa: F403
     from chalicelib.api.schemas.common import *  # noqa: F403
     from chalicelib.api.schemas.contacts import *  # noqa: F403
@@ -21,7 +22,17 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas.tickets import *  # noqa: F403
 
 # Searched in this order: the ones every request needs first, then the ones they build on.
-CAPABILITY_MODULES = ("common", "tickets", "ai", "canned", "contacts", "helpcentre", "kb", "mail")
+CAPABILITY_MODULES = (
+    "common",
+    "tickets",
+    "ai_results",
+    "ai",
+    "canned",
+    "contacts",
+    "helpcentre",
+    "kb",
+    "mail",
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from chalicelib.api.schemas.ai import TicketAiOut
+from chalicelib.api.schemas.ai_results import TicketAiOut
 from chalicelib.api.schemas.common import (
     EmailStr,
     Incoming,
