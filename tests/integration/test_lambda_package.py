@@ -32,7 +32,7 @@ from tests.integration.lambda_build import (
 
 # Runs in the fresh interpreter: argv = [unzipped dir, modules to import, Lambda's environment].
 _IMPORT_EVERYTHING = r"""
-import importlib, json, os, sys
+import importlib, importlib.util, json, os, sys
 root, modules = sys.argv[1], json.loads(sys.argv[2])
 os.environ.update(json.loads(sys.argv[3]))
 leaked = [p for p in sys.path if "-packages" in p]
@@ -62,6 +62,18 @@ features = {
     "quoted_history": len(quotequail.quote("Thanks!\n\nOn Mon, Ann wrote:\n> hi", limit=10)),
     "argon2": argon2.PasswordHasher().verify(argon2.PasswordHasher().hash("pw"), "pw"),
 }
+# Lambda's /var/task is read-only: what has no bytecode in the zip is compiled at every cold
+# start (this interpreter runs with -B, so it writes none either).
+without_bytecode = sorted(
+    module.__file__
+    for module in list(sys.modules.values())
+    if getattr(module, "__file__", None)
+    and module.__file__.startswith(root)
+    and module.__file__.endswith(".py")
+    and not os.path.exists(importlib.util.cache_from_source(module.__file__))
+)
+with open(importlib.util.cache_from_source(app.__file__), "rb") as pyc:
+    app_pyc_flags = int.from_bytes(pyc.read(8)[4:8], "little")
 loaded_from = sorted({
     os.path.dirname(module.__file__)
     for module in list(sys.modules.values())
@@ -70,6 +82,7 @@ loaded_from = sorted({
 print(json.dumps({
     "leaked": leaked, "heavy_at_cold_start": heavy_at_cold_start, "failed": failed,
     "features": features, "loaded_from": loaded_from, "lxml_imported": "lxml" in sys.modules,
+    "without_bytecode": without_bytecode, "app_pyc_flags": app_pyc_flags,
 }))
 """
 
@@ -117,6 +130,7 @@ def imported(lambda_package, unzipped, runtime_modules) -> dict:
             sys.executable,
             "-I",
             "-S",
+            "-B",
             "-c",
             _IMPORT_EVERYTHING,
             str(unzipped),
@@ -157,6 +171,12 @@ def test_fresh_interpreter_sees_only_the_zip_and_the_standard_library(unzipped, 
 
     assert imported["leaked"] == []
     assert outside == []
+
+
+def test_every_module_a_cold_start_imports_comes_compiled_in_the_zip(imported):
+    assert imported["without_bytecode"] == []
+    # Hash-based and unchecked (PEP 552): used as it is, no stat of the source.
+    assert imported["app_pyc_flags"] == 0b01
 
 
 def test_app_imports_without_the_ai_and_billing_sdks(imported):
@@ -210,7 +230,14 @@ def test_distributions_never_imported_and_tooling_are_left_out(lambda_package):
 
     assert set(distributions) & (set(NEVER_IMPORTED) | tooling) == set()
     assert not [name for name in names if name.startswith(("lxml/", "pip/", "setuptools/"))]
-    assert not [name for name in names if "__pycache__/" in name]
+    # Bytecode only as the package compiles it: for the runtime's Python, beside its source
+    # (none from the development tree, no other version's, none stale).
+    sources = {name for name in names if name.endswith(".py")}
+    for name in (n for n in names if n.endswith(".pyc")):
+        directory, _, file = name.rpartition("__pycache__/")
+        module, _, tag = file.partition(".")
+        assert tag == "cpython-313.pyc", name
+        assert f"{directory}{module}.py" in sources, name
     # chalice's runtime module ships; its CLI does not.
     assert "chalice/app.py" in names
     assert not [name for name in names if name.startswith("chalice/cli/")]
