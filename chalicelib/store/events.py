@@ -18,14 +18,29 @@ class SqsEventPublisher:
 
     def publish(self, event_type: str, workspace_id: str, payload: dict[str, object]) -> None:
         """Best effort after the change is stored: a failure is logged, never undoes it."""
-        event = {
-            "id": new_id(),
-            "type": event_type,
-            "workspace_id": workspace_id,
-            "at": self._clock.now().isoformat(),
-            **payload,
-        }
         try:
-            self._queue.send(json.dumps(event))
+            self._queue.send(self._body(event_type, workspace_id, payload))
         except ServiceUnavailable:
             logger.exception("event not published", extra={"event_type": event_type})
+
+    def publish_later(
+        self,
+        event_type: str,
+        workspace_id: str,
+        payload: dict[str, object],
+        delay_seconds: int,
+    ) -> None:
+        """Queued now, delivered no sooner than `delay_seconds` from now (SQS DelaySeconds,
+        at most 900).  Raises ServiceUnavailable when it could not be queued."""
+        self._queue.send(self._body(event_type, workspace_id, payload), delay_seconds)
+
+    def _body(self, event_type: str, workspace_id: str, payload: dict[str, object]) -> str:
+        return json.dumps(
+            {
+                "id": new_id(),
+                "type": event_type,
+                "workspace_id": workspace_id,
+                "at": self._clock.now().isoformat(),
+                **payload,
+            }
+        )

@@ -31,11 +31,14 @@ class SqsQueue:
             self._url = self._sqs.get_queue_url(QueueName=self._queue_name)["QueueUrl"]
         return self._url
 
-    def send(self, body: str) -> None:
+    def send(self, body: str, delay_seconds: int = 0) -> None:
+        """Queues `body`, hidden from receivers for `delay_seconds` (SQS allows up to 900).
+        Raises ServiceUnavailable when SQS does not take it."""
         from botocore.exceptions import BotoCoreError, ClientError
 
+        extra = {"DelaySeconds": delay_seconds} if delay_seconds else {}
         try:
-            self._sqs.send_message(QueueUrl=self.url(), MessageBody=body)
+            self._sqs.send_message(QueueUrl=self.url(), MessageBody=body, **extra)
         except (BotoCoreError, ClientError) as e:
             raise ServiceUnavailable(
                 "The queue is unavailable; try again.", code="queue_unavailable"

@@ -14,7 +14,18 @@ from chalicelib.tickets.ports import TicketStore
 
 class EventPublisher(Protocol):
     def publish(self, event_type: str, workspace_id: str, payload: dict[str, object]) -> None:
-        """Puts `ticket.created`, `message.received`, ... on the events queue."""
+        """Puts `ticket.created`, `message.received`, ... on the events queue (best effort:
+        a failure is logged, never raised)."""
+
+    def publish_later(
+        self,
+        event_type: str,
+        workspace_id: str,
+        payload: dict[str, object],
+        delay_seconds: int,
+    ) -> None:
+        """Puts an event on the events queue, delivered no sooner than `delay_seconds` (at
+        most 900) from now.  Raises ServiceUnavailable when it could not be queued."""
 
 
 class BlobStore(Protocol):
@@ -34,6 +45,9 @@ class TicketPolicy:
     max_text_chars: int = 100_000  # longer bodies are cut for display; the raw mail is kept
     # Files agents attach to replies and notes (uploaded first, see agent_attachments.py).
     attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
+    # When the check that finishes a merge cut short is delivered: longer than any request
+    # that merges can run (the API's Lambda stops at 29 s), within SQS's 900 s.
+    merge_check_delay_seconds: int = 5 * 60
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ A merge is a unit of work driven by a merge record (see merge_record.py, data-mo
 3. finish: one transaction folds the source into the target (CCs, message count) and marks
    the record done, on condition that it was pending, so this happens exactly once.
 A crash after 1 or 2 leaves a pending record; merging the same pair again, or
-`resume_merge`, finishes the same work.
+`resume_merge`, finishes the same work.  So that nobody has to notice, a delayed merge check
+is queued on the events queue before step 1: the events worker delivers it to `check_merge`,
+which finishes the merge if it is still pending (at least once; a no-op once it is done).
 """
 
 from __future__ import annotations
@@ -25,14 +27,17 @@ from chalicelib.tickets.merge_record import MergeRecord, MergeStatus
 from chalicelib.tickets.model import Ticket, TicketStatus
 
 MAX_MERGED_MESSAGES = 500
+# The event that asks, some minutes after a merge began, whether it finished.
+MERGE_CHECK = "ticket.merge_check"
 
 
 def merge_tickets(
     deps: TicketDeps, workspace_id: str, source_ref: str, target_ref: str, actor: str
 ) -> Ticket:
     """Merges the source into the target and returns the target.  Writes: the merge record,
-    both tickets, the copied messages and their Message-ID lookups.  Emits `ticket.updated`
-    for both.  Merging a pair whose merge was cut short finishes it."""
+    both tickets, the copied messages and their Message-ID lookups.  Queues a delayed merge
+    check before it begins (503 when it cannot: no merge begins unwatched); emits
+    `ticket.updated` for both.  Merging a pair whose merge was cut short finishes it."""
     source = get_ticket(deps, workspace_id, source_ref)
     target = get_ticket(deps, workspace_id, target_ref)
     if source.id == target.id:
@@ -54,6 +59,17 @@ def resume_merge(deps: TicketDeps, workspace_id: str, source_id: str) -> Ticket:
     if record.status is MergeStatus.DONE:
         raise Conflict("This ticket was already merged.", code="ticket_merged")
     return _finish(deps, record)
+
+
+def check_merge(deps: TicketDeps, workspace_id: str, source_id: str) -> bool:
+    """The delayed merge check: finishes the merge of this source if it is still pending
+    (cut short) and returns True; returns False when it is done or there is none (the
+    merge was refused).  Writes as `resume_merge`; a failure raises, for the queue to retry."""
+    record = deps.store.get_merge(workspace_id, source_id)
+    if record is None or record.status is MergeStatus.DONE:
+        return False
+    _finish(deps, record)
+    return True
 
 
 def _begin(
@@ -102,6 +118,13 @@ def _begin(
         message_count=len(messages),
         status=MergeStatus.PENDING,
         started_at=now,
+    )
+    # Queued before the merge begins, so whatever cuts it short, the check finishes it.
+    deps.events.publish_later(
+        MERGE_CHECK,
+        workspace_id,
+        {"ticket_id": source.id, "target_id": target.id},
+        deps.policy.merge_check_delay_seconds,
     )
     # Refused (StaleTicket, so read again) when the source changed, has merges into it
     # still running, or the target got merged meanwhile: this is what refuses cycles.

@@ -1,10 +1,12 @@
 """Events worker: keeps the ticket search index current from ticket events, queues AI triage
 for new tickets and customer messages (workspaces with AI on), and updates a workspace's
 knowledge-base index with the articles that changed: once per workspace and batch, however
-many of its article events the batch holds.
+many of its article events the batch holds; and finishes a ticket merge cut short when its
+delayed merge check arrives.
 
 Idempotent (postings are plain puts; an index update of articles it already holds writes
-nothing); a failure is retried by the queue and dead-lettered."""
+nothing; a merge check of a finished merge does nothing); a failure is retried by the queue
+and dead-lettered."""
 
 from __future__ import annotations
 
@@ -81,9 +83,14 @@ class KbChanges:
 
 
 def _index_one(kb_changes: KbChanges, record: SQSRecord) -> None:
+    from chalicelib.tickets.merging import MERGE_CHECK
     from chalicelib.tickets.search import index_ticket
 
     event = json.loads(record.body)
+    if event.get("type") == MERGE_CHECK:
+        logger.append_keys(correlation_id=record.message_id, workspace_id=event["workspace_id"])
+        _check_merge(event["workspace_id"], event["ticket_id"])
+        return
     if event.get("type") in KB_EVENTS:
         kb_changes.apply(event["workspace_id"], _update_kb_index)
         return
@@ -105,6 +112,14 @@ def _index_one(kb_changes: KbChanges, record: SQSRecord) -> None:
     else:
         messages = deps.store.list_messages(workspace_id, ticket_id, 500)
     index_ticket(bootstrap.search_index(), ticket, messages)
+
+
+def _check_merge(workspace_id: str, source_id: str) -> None:
+    """Finishes the source's merge if it was cut short; nothing if it finished or never began."""
+    from chalicelib.tickets.merging import check_merge
+
+    if check_merge(bootstrap.ticket_deps(), workspace_id, source_id):
+        logger.info("merge cut short finished", extra={"ticket_id": source_id})
 
 
 def _queue_triage(workspace_id: str, ticket_id: str) -> None:

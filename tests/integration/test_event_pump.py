@@ -174,6 +174,26 @@ def test_a_handler_that_raises_fails_the_whole_batch(aws, queue_pair):
     assert _messages_left(sqs, queue_url) == 1
 
 
+def test_a_delayed_message_is_delivered_only_once_its_delay_has_passed(aws, queue_pair):
+    """As SQS does with DelaySeconds (the merge check relies on it)."""
+    name, queue_url, _ = queue_pair
+    sqs = aws.client("sqs")
+    worker = PumpTestApp(name)
+    pump = _pump(aws, worker.app)
+    sent = time.monotonic()
+    sqs.send_message(QueueUrl=queue_url, MessageBody="later", DelaySeconds=3)
+
+    assert pump.poll_queue(pump.queues[0]).received == 0
+    assert worker.deliveries == []
+    while not worker.deliveries and time.monotonic() < sent + 15:
+        pump.poll_queue(pump.queues[0])
+    delivered_after = time.monotonic() - sent
+
+    assert worker.bodies() == ["later"]
+    assert delivered_after >= 3
+    assert _messages_left(sqs, queue_url) == 0
+
+
 def test_rate_schedule_fires_every_interval_with_a_scheduled_event(aws, queue_pair):
     name, _, _ = queue_pair
     clock = FakeClock()

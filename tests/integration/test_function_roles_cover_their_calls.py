@@ -7,7 +7,9 @@ from `infra.iam`."""
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import fnmatch
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
@@ -15,12 +17,16 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
+from chalicelib import bootstrap
 from chalicelib.settings import get_settings
+from chalicelib.tickets import merging
+from chalicelib.tickets.merge_record import MergeStatus
 from fakes.mailgun import InboundAttachment, inbound_form
 from infra.describe import describe_event_sources
 from infra.iam import function_policies
 from tests.integration.conftest import drain_mail_queue
 from tests.integration.test_ai_teammate import claude, owner, pump, run_workers, turn_ai_on
+from tests.integration.test_ticket_merges import Crash, StoreThatCrashes
 
 __all__ = ["claude", "owner", "pump"]  # fixtures used by name
 
@@ -203,8 +209,39 @@ def _helpdesk_day(api, owner, pump, fake_mailgun) -> None:
     assert status == 200
 
 
+def _merges(api, owner, pump, monkeypatch) -> None:
+    """A merge through the API (which queues its delayed check), and a merge cut short that
+    its check finishes in the events worker."""
+    deps = bootstrap.ticket_deps()
+    policy = dataclasses.replace(deps.policy, merge_check_delay_seconds=1)
+    monkeypatch.setattr(bootstrap, "ticket_deps", lambda: dataclasses.replace(deps, policy=policy))
+    token, ws = owner["token"], owner["workspace"]["id"]
+    tickets = []
+    for n in range(4):
+        status, ticket, _ = api.request(
+            "POST",
+            "/v1/tickets",
+            {"requester": {"email": f"m{n}@customer.test"}, "subject": "Help", "body": "Hi"},
+            token=token,
+        )
+        assert status == 201, ticket
+        tickets.append(ticket["id"])
+    status, _, _ = api.request(
+        "POST", f"/v1/tickets/{tickets[0]}/merge", {"into": tickets[1]}, token=token
+    )
+    assert status == 200
+    crashing = dataclasses.replace(
+        bootstrap.ticket_deps(), store=StoreThatCrashes(deps.store, "merge_messages", False)
+    )
+    with pytest.raises(Crash):  # outside any function: not recorded
+        merging.merge_tickets(crashing, ws, tickets[2], tickets[3], "user:ann")
+    time.sleep(1.5)
+    pump.drain(["search_indexer"])
+    assert deps.store.get_merge(ws, tickets[2]).status is MergeStatus.DONE
+
+
 def test_every_aws_call_of_a_helpdesk_day_is_allowed_by_its_functions_role(
-    as_functions, owner, claude, pump, fake_mailgun, recorded_calls
+    as_functions, owner, claude, pump, fake_mailgun, recorded_calls, monkeypatch
 ):
     from app import app
 
@@ -212,6 +249,7 @@ def test_every_aws_call_of_a_helpdesk_day_is_allowed_by_its_functions_role(
     drain_mail_queue()
     recorded_calls.clear()
     _helpdesk_day(as_functions, owner, pump, fake_mailgun)
+    _merges(as_functions, owner, pump, monkeypatch)
 
     policies = function_policies(get_settings(), describe_event_sources(app))
     functions = {function for function, *_ in recorded_calls}

@@ -1,10 +1,11 @@
 """Merges are one unit of work: concurrent merges cannot form a cycle, and a merge cut short
-by a crash finishes on retry without duplicating messages."""
+by a crash finishes on retry, or by its queued merge check, without duplicating messages."""
 
 from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -13,6 +14,10 @@ from chalicelib import bootstrap
 from chalicelib.errors import Conflict
 from chalicelib.tickets import merging
 from chalicelib.tickets.merge_record import MergeStatus
+from devstack.pump import EventPump
+
+# The merge check's delay in these tests (5 minutes in service).
+CHECK_DELAY_SECONDS = 3
 
 
 class Crash(Exception):
@@ -230,3 +235,117 @@ def test_merging_a_ticket_with_many_messages_moves_them_all(api, owner):
     ids = _message_ids(target["id"], ws)
     assert len(ids) == len(set(ids)) == 122
     assert set(_message_ids(source["id"], ws)) <= set(ids)
+
+
+@pytest.fixture()
+def events_worker(clean_aws):
+    """Delivers what is on the events queue to the events worker, as Lambda would."""
+    from app import app
+
+    return EventPump.from_app(app, wait_seconds=0, max_backoff_seconds=0)
+
+
+def _with_short_check_delay(deps):
+    policy = dataclasses.replace(deps.policy, merge_check_delay_seconds=CHECK_DELAY_SECONDS)
+    return dataclasses.replace(deps, policy=policy)
+
+
+def _deliver_events_until(events_worker, done, timeout=CHECK_DELAY_SECONDS + 10):
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        events_worker.drain(["search_indexer"])
+        time.sleep(0.2)
+    return done()
+
+
+@pytest.mark.parametrize(
+    ("step", "after"),
+    [("merge_messages", False), ("merge_messages", True), ("finish_merge", False)],
+    ids=["before-copy", "after-copy", "before-finish"],
+)
+def test_a_merge_cut_short_is_finished_by_its_queued_check(api, owner, events_worker, step, after):
+    ws, actor = owner["workspace"]["id"], f"user:{owner['user']['id']}"
+    deps = _with_short_check_delay(bootstrap.ticket_deps())
+    source = _open(api, owner, email="dan@customer.test", notes=2)
+    target = _open(api, owner, notes=1)
+    other = _open(api, owner, email="erin@customer.test")
+    both = set(_message_ids(source["id"], ws)) | set(_message_ids(target["id"], ws))
+    events_worker.drain(["search_indexer"])  # the tickets' own events
+    crashing = dataclasses.replace(deps, store=StoreThatCrashes(deps.store, step, after))
+    started = time.monotonic()  # before the check is queued
+    with pytest.raises(Crash):  # e.g. the API's Lambda timed out copying
+        merging.merge_tickets(crashing, ws, source["id"], target["id"], actor)
+
+    events_worker.drain(["search_indexer"])
+    if time.monotonic() - started < CHECK_DELAY_SECONDS:  # the check waits its delay
+        assert deps.store.get_merge(ws, source["id"]).status is MergeStatus.PENDING
+        status, body, _ = _merge(api, owner, target, other)
+        assert (status, body["error"]["code"]) == (409, "merge_in_progress")
+
+    finished = _deliver_events_until(
+        events_worker,
+        lambda: deps.store.get_merge(ws, source["id"]).status is MergeStatus.DONE,
+    )
+    assert finished, "the queued merge check did not finish the merge"
+    detail = _ticket(api, owner, target["id"])
+    ids = [m["id"] for m in detail["messages"]]
+    assert len(ids) == len(set(ids)) == 5 and set(ids) == both
+    assert detail["message_count"] == 5
+    assert "dan@customer.test" in detail["cc"]
+    assert deps.store.incoming_merges(ws, target["id"]) == 0
+    status, merged, _ = _merge(api, owner, target, other)  # the target can be merged again
+    assert status == 200, merged
+    assert merged["message_count"] == 6
+
+
+def test_a_merge_check_delivered_again_changes_nothing(api, owner, events_worker):
+    ws, actor = owner["workspace"]["id"], f"user:{owner['user']['id']}"
+    deps = _with_short_check_delay(bootstrap.ticket_deps())
+    source = _open(api, owner, email="dan@customer.test", notes=1)
+    target = _open(api, owner)
+    crashing = dataclasses.replace(deps, store=StoreThatCrashes(deps.store, "merge_messages", True))
+    with pytest.raises(Crash):
+        merging.merge_tickets(crashing, ws, source["id"], target["id"], actor)
+    assert _deliver_events_until(
+        events_worker,
+        lambda: deps.store.get_merge(ws, source["id"]).status is MergeStatus.DONE,
+    )
+    merged = deps.store.get_ticket(ws, target["id"])
+
+    deps.events.publish(merging.MERGE_CHECK, ws, {"ticket_id": source["id"]})  # redelivered
+    [worker] = [q for q in events_worker.queues if q.name == "search_indexer"]
+    outcome = events_worker.poll_queue(worker)
+
+    assert (outcome.received, outcome.failed) == (1, 0)
+    assert deps.store.get_ticket(ws, target["id"]) == merged
+    assert len(set(_message_ids(target["id"], ws))) == 3
+
+
+def test_a_merge_check_that_fails_is_retried_and_dead_lettered_not_lost(
+    api, owner, events_worker, clean_aws, monkeypatch
+):
+    ws, actor = owner["workspace"]["id"], f"user:{owner['user']['id']}"
+    deps = _with_short_check_delay(bootstrap.ticket_deps())
+    source = _open(api, owner, email="dan@customer.test", notes=1)
+    target = _open(api, owner)
+    events_worker.drain(["search_indexer"])
+    crashing = dataclasses.replace(deps, store=StoreThatCrashes(deps.store, "merge_messages", True))
+    with pytest.raises(Crash):
+        merging.merge_tickets(crashing, ws, source["id"], target["id"], actor)
+    broken = dataclasses.replace(deps, store=StoreThatCrashes(deps.store, "finish_merge", False))
+    monkeypatch.setattr(bootstrap, "ticket_deps", lambda: broken)  # every check fails
+    time.sleep(CHECK_DELAY_SECONDS)
+    [worker] = [q for q in events_worker.queues if q.name == "search_indexer"]
+
+    failures = 0
+    for _ in range(20):
+        outcome = events_worker.poll_queue(worker)
+        failures += outcome.failed
+        if not outcome.received and failures:
+            break
+    assert failures == 5  # the queue's maxReceiveCount
+    sqs = clean_aws.client("sqs")
+    dead = sqs.receive_message(QueueUrl=clean_aws.dlq_urls["events"], WaitTimeSeconds=1)
+    [kept] = dead.get("Messages", [])
+    assert f'"ticket_id": "{source["id"]}"' in kept["Body"]
+    assert deps.store.get_merge(ws, source["id"]).status is MergeStatus.PENDING
