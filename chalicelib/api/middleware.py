@@ -16,7 +16,6 @@ from chalicelib.api.routing import JSON, aws_unavailable, error_body, error_resp
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
 from chalicelib.store.aws_outage import is_aws_outage
-from chalicelib.web.csp import content_security_policy
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
@@ -98,6 +97,8 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
     response.headers[REQUEST_ID_HEADER] = request_id
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if _is_html(response) and "Content-Security-Policy" not in response.headers:
+        from chalicelib.web.csp import content_security_policy
+
         body = response.body if isinstance(response.body, str) else ""
         response.headers["Content-Security-Policy"] = content_security_policy(body)
     response.headers.setdefault("Cache-Control", "no-store")

@@ -27,7 +27,6 @@ from chalicelib.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from chalicelib.http_forms import URLENCODED
 from chalicelib.json_limits import MAX_JSON_DEPTH, JsonTooDeep, check_depth
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
@@ -42,7 +41,10 @@ if TYPE_CHECKING:
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
-FORM = URLENCODED
+# The form media types `chalicelib.http_forms` parses, named here so that routing does not
+# load the parser (it loads with the first form).
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 WORKSPACE_HEADER = "X-Workspace-Id"
 
 

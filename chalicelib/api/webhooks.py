@@ -1,14 +1,14 @@
-"""Provider webhooks: verify on the raw body, keep the delivery, queue it, answer fast."""
+"""Provider webhooks: verify on the raw body, keep the delivery, queue it, answer fast.
+
+The mail intake loads with the first delivery, not when `app` is imported (cold start)."""
 
 from __future__ import annotations
 
 from chalice import Blueprint
 
 from chalicelib import bootstrap
-from chalicelib.api.routing import FORM, JSON, Call, operation
+from chalicelib.api.routing import FORM, JSON, MULTIPART, Call, operation
 from chalicelib.errors import BadRequest
-from chalicelib.http_forms import MULTIPART
-from chalicelib.mail.intake_queue import accept_inbound_delivery, accept_stored_notification
 
 bp = Blueprint(__name__)
 
@@ -24,6 +24,8 @@ bp = Blueprint(__name__)
     errors=(400, 401, 403, 413, 415, 503),
 )
 def mailgun_inbound(call: Call) -> dict[str, str]:
+    from chalicelib.mail.intake_queue import accept_inbound_delivery
+
     raw, content_type = _signed_body(call)
     return {"status": accept_inbound_delivery(bootstrap.inbound_intake(), raw, content_type)}
 
@@ -42,6 +44,8 @@ def mailgun_inbound(call: Call) -> dict[str, str]:
     errors=(400, 401, 403, 413, 415, 503),
 )
 def mailgun_stored(call: Call) -> dict[str, str]:
+    from chalicelib.mail.intake_queue import accept_stored_notification
+
     raw, content_type = _signed_body(call)
     return {"status": accept_stored_notification(bootstrap.inbound_intake(), raw, content_type)}
 
