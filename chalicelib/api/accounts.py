@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from chalicelib import bootstrap
-from chalicelib.accounts import sessions, signup
-from chalicelib.accounts.workspaces import current_workspace
+from chalicelib.accounts import sessions
 from chalicelib.api.routing import Call, operation
 from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
@@ -22,8 +21,12 @@ if TYPE_CHECKING:
         SignupOut,
     )
 
+# Loaded by the first request that needs them, not when `app` is imported (cold start);
+# sessions authenticate every request, so they load with routing.
 schemas = lazy_module("chalicelib.api.schemas")
+signup = lazy_module("chalicelib.accounts.signup")
 members = lazy_module("chalicelib.accounts.members")
+workspaces = lazy_module("chalicelib.accounts.workspaces")
 bp = Blueprint(__name__)
 
 
@@ -118,7 +121,7 @@ def me(call: Call) -> MeOut:
     deps = bootstrap.account_deps()
     principal = call.member
     workspace = schemas.WorkspaceOut.of(
-        current_workspace(deps, principal), get_settings().inbound_mail_domain
+        workspaces.current_workspace(deps, principal), get_settings().inbound_mail_domain
     )
     user = members.caller(deps, principal)
     return schemas.MeOut(

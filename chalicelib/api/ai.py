@@ -8,13 +8,6 @@ from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
-from chalicelib.ai.settings import (
-    AiSettings,
-    AiSettingsChange,
-    Tone,
-    ai_settings_of,
-    update_ai_settings,
-)
 from chalicelib.api.routing import Call, operation
 from chalicelib.errors import NotFound
 from chalicelib.lazy import lazy_module
@@ -22,6 +15,7 @@ from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
     from chalicelib.ai.model import AiResult
+    from chalicelib.ai.settings import AiSettings, AiSettingsChange
     from chalicelib.api.schemas import (
         AiLogOut,
         AiLogQuery,
@@ -33,7 +27,9 @@ if TYPE_CHECKING:
         ToneLearnIn,
     )
 
+# Loaded by the first request that needs them, not when `app` is imported (cold start).
 schemas = lazy_module("chalicelib.api.schemas")
+ai_settings = lazy_module("chalicelib.ai.settings")
 ai_requests = lazy_module("chalicelib.ai.requests")
 metering = lazy_module("chalicelib.ai.metering")
 bp = Blueprint(__name__)
@@ -74,7 +70,9 @@ def _out(settings: AiSettings, changes: list[AiSettingsChange]) -> AiSettingsOut
     errors=(401,),
 )
 def get_ai(call: Call) -> AiSettingsOut:
-    return _out(*ai_settings_of(bootstrap.ai_settings_store(), call.member, CHANGES_SHOWN))
+    return _out(
+        *ai_settings.ai_settings_of(bootstrap.ai_settings_store(), call.member, CHANGES_SHOWN)
+    )
 
 
 @operation(
@@ -96,7 +94,7 @@ def put_ai(call: Call) -> AiSettingsOut:
         else None
     )
     tone = (
-        Tone(
+        ai_settings.Tone(
             description=body.tone.description,
             sign_off=body.tone.sign_off,
             avoid=tuple(body.tone.avoid),
@@ -104,7 +102,7 @@ def put_ai(call: Call) -> AiSettingsOut:
         if body.tone
         else None
     )
-    update_ai_settings(
+    ai_settings.update_ai_settings(
         bootstrap.ai_settings_store(),
         bootstrap.ticket_deps().events,
         call.member,
@@ -118,7 +116,9 @@ def put_ai(call: Call) -> AiSettingsOut:
             else None
         ),
     )
-    return _out(*ai_settings_of(bootstrap.ai_settings_store(), call.member, CHANGES_SHOWN))
+    return _out(
+        *ai_settings.ai_settings_of(bootstrap.ai_settings_store(), call.member, CHANGES_SHOWN)
+    )
 
 
 def tone_out(result: AiResult | None) -> ToneGuideOut:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from chalicelib import bootstrap
-from chalicelib.accounts import api_keys
 from chalicelib.accounts.model import MANAGERS, Role
 from chalicelib.api.routing import Call, operation
 from chalicelib.lazy import lazy_module
@@ -21,7 +20,9 @@ if TYPE_CHECKING:
         ApiKeyTransferIn,
     )
 
+# Loaded by the first request that needs them, not when `app` is imported (cold start).
 schemas = lazy_module("chalicelib.api.schemas")
+api_keys = lazy_module("chalicelib.accounts.api_keys")
 bp = Blueprint(__name__)
 
 

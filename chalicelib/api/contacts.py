@@ -10,8 +10,6 @@ from chalicelib import bootstrap
 from chalicelib.api.routing import Call, operation
 from chalicelib.api.tickets import ticket_out
 from chalicelib.lazy import lazy_module
-from chalicelib.tickets import contacts
-from chalicelib.tickets.model import Contact
 
 if TYPE_CHECKING:
     from chalicelib.api.schemas import (
@@ -21,8 +19,11 @@ if TYPE_CHECKING:
         ContactsOut,
         ContactTicketsQuery,
     )
+    from chalicelib.tickets.model import Contact
 
+# Loaded by the first request that needs them, not when `app` is imported (cold start).
 schemas = lazy_module("chalicelib.api.schemas")
+contacts = lazy_module("chalicelib.tickets.contacts")
 bp = Blueprint(__name__)
 
 

@@ -13,9 +13,6 @@ from chalicelib import bootstrap
 from chalicelib.api.routing import HTML, JSON, Call, operation
 from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
-from chalicelib.web.csp import content_security_policy
-from chalicelib.web.i18n import pick_locale, translator
-from chalicelib.web.render import render_page
 
 if TYPE_CHECKING:
     from chalicelib.kb.helpcentre_site import Site
@@ -24,6 +21,9 @@ if TYPE_CHECKING:
 # Loaded by the first request that needs them, not when `app` is imported (cold start).
 content = lazy_module("chalicelib.kb.helpcentre_content")
 helpcentre_site = lazy_module("chalicelib.kb.helpcentre_site")
+csp = lazy_module("chalicelib.web.csp")
+i18n = lazy_module("chalicelib.web.i18n")
+render = lazy_module("chalicelib.web.render")
 bp = Blueprint(__name__)
 PAGE_CACHE = "public, max-age=300"
 # Articles and logos show images from this site or any https URL (the editor allows both).
@@ -64,7 +64,7 @@ def _requested_host(call: Call) -> str:
 def _locale(call: Call, site: Site | None) -> str:
     asked = call.params.get("locale") or dict(call.request.query_params or {}).get("lang")
     default = site.settings.default_locale if site else "en"
-    return pick_locale(asked, call.request.headers.get("accept-language"), default)
+    return i18n.pick_locale(asked, call.request.headers.get("accept-language"), default)
 
 
 def _send(
@@ -81,7 +81,7 @@ def _send(
         "Vary": "Accept-Language",
     }
     if content_type == HTML:  # on a 304 too: it replaces the cached page's headers
-        headers["Content-Security-Policy"] = content_security_policy(
+        headers["Content-Security-Policy"] = csp.content_security_policy(
             body, images=PAGE_IMAGES, frame_ancestors="'self'"
         )
     if status == 200 and call.request.headers.get("if-none-match") == tag:
@@ -92,11 +92,11 @@ def _send(
 def _page(
     call: Call, site: Site, locale: str, template: str, status: int = 200, **context: Any
 ) -> Response:
-    t = translator(locale)
+    t = i18n.translator(locale)
     context.setdefault("alternates", [])
     context.setdefault("description", None)
     context.setdefault("canonical", site.home(locale))
-    body = render_page(
+    body = render.render_page(
         template,
         locale=locale,
         t=t,
@@ -112,7 +112,7 @@ def _page(
 def _not_found(call: Call, site: Site | None) -> Response:
     locale = _locale(call, site)
     if site is None:  # unknown slug or host: nothing of any workspace is shown
-        t = translator(locale)
+        t = i18n.translator(locale)
         return Response(
             body=f'<!doctype html><html lang="{locale}"><title>'
             f"{t['hc.not_found']}</title><h1>{t['hc.not_found']}</h1></html>",
@@ -120,7 +120,7 @@ def _not_found(call: Call, site: Site | None) -> Response:
             headers={"Content-Type": HTML, "Cache-Control": "no-store"},
         )
     return _page(
-        call, site, locale, "hc/not_found.html", 404, title=translator(locale)["hc.not_found"]
+        call, site, locale, "hc/not_found.html", 404, title=i18n.translator(locale)["hc.not_found"]
     )
 
 
@@ -136,7 +136,7 @@ def home(call: Call) -> Response:
     kb = bootstrap.kb_deps()
     sections = [
         {
-            "name": s.category.name if s.category else translator(locale)["hc.other_articles"],
+            "name": s.category.name if s.category else i18n.translator(locale)["hc.other_articles"],
             "url": site.category(locale, s.category) if s.category else site.home(locale),
             "description": s.category.description if s.category else "",
             "articles": [_article_link(site, a) for a in s.articles],

@@ -10,8 +10,6 @@ from chalice import Blueprint
 from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
 from chalicelib.api.routing import Call, operation
-from chalicelib.kb.domains import instruction
-from chalicelib.kb.helpcentre_site import HelpCentreSettings
 from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
 
@@ -21,9 +19,13 @@ if TYPE_CHECKING:
         HelpCentreSettingsIn,
         HelpCentreSettingsOut,
     )
+    from chalicelib.kb.helpcentre_site import HelpCentreSettings
 
 schemas = lazy_module("chalicelib.api.schemas")
-# The custom-hostname rules load with the first settings request, not with the app.
+# The help-centre and custom-hostname rules load with the first settings request, not with
+# the app.
+domains = lazy_module("chalicelib.kb.domains")
+helpcentre_site = lazy_module("chalicelib.kb.helpcentre_site")
 helpcentre_settings = lazy_module("chalicelib.kb.helpcentre_settings")
 setups = lazy_module("chalicelib.kb.domain_setup")
 bp = Blueprint(__name__)
@@ -34,7 +36,7 @@ def _workspace(call: Call) -> Workspace:
 
 
 def _defaults(workspace: Workspace) -> HelpCentreSettings:
-    return HelpCentreSettings(name=workspace.name, default_locale=workspace.locale)
+    return helpcentre_site.HelpCentreSettings(name=workspace.name, default_locale=workspace.locale)
 
 
 def current_settings(workspace: Workspace) -> HelpCentreSettings:
@@ -54,7 +56,9 @@ def _out(
     workspace: Workspace, settings: HelpCentreSettings, *, refresh: bool = False
 ) -> HelpCentreSettingsOut:
     record = (
-        instruction(get_settings().domain_verification_secret, workspace.id, settings.custom_domain)
+        domains.instruction(
+            get_settings().domain_verification_secret, workspace.id, settings.custom_domain
+        )
         if settings.custom_domain
         else None
     )

@@ -5,24 +5,30 @@ language, never as JSON."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.accounts import invitations
-from chalicelib.accounts.invitations import InvitationPreview
-from chalicelib.accounts.passwords import WeakPassword
 from chalicelib.api.routing import HTML, Call, operation, parse_form, schema
 from chalicelib.errors import HelptalError, ValidationFailed
+from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
-from chalicelib.web.csp import content_security_policy
-from chalicelib.web.i18n import pick_locale, reason, translator
-from chalicelib.web.render import render_page
 
+if TYPE_CHECKING:
+    from chalicelib.accounts.invitations import InvitationPreview
+
+# Loaded by the first request that needs them, not when `app` is imported (cold start).
+invitations = lazy_module("chalicelib.accounts.invitations")
+passwords = lazy_module("chalicelib.accounts.passwords")
+csp = lazy_module("chalicelib.web.csp")
+i18n = lazy_module("chalicelib.web.i18n")
+render = lazy_module("chalicelib.web.render")
 bp = Blueprint(__name__)
 
 
 def _page(template: str, status: int, **context: object) -> Response:
-    body = render_page(template, **context)
+    body = render.render_page(template, **context)
     return Response(
         body=body,
         status_code=status,
@@ -31,7 +37,7 @@ def _page(template: str, status: int, **context: object) -> Response:
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",  # the URL holds the invitation secret
             "X-Frame-Options": "DENY",
-            "Content-Security-Policy": content_security_policy(body),
+            "Content-Security-Policy": csp.content_security_policy(body),
         },
     )
 
@@ -40,19 +46,19 @@ def _locale(call: Call, default: str = "en") -> str:
     query: dict[str, str] = dict(call.request.query_params or {})
     lang = query.get("lang")
     accept_language = call.request.headers.get("accept-language")
-    return pick_locale(str(lang) if lang else None, accept_language, default)
+    return i18n.pick_locale(str(lang) if lang else None, accept_language, default)
 
 
 def _invalid(call: Call, error: HelptalError) -> Response:
     locale = _locale(call)
-    t = translator(locale)
+    t = i18n.translator(locale)
     return _page(
         "join_invalid.html",
         error.status,
         locale=locale,
         t=t,
         title=t["join.invalid_title"],
-        reason=reason(t, error.code),
+        reason=i18n.reason(t, error.code),
     )
 
 
@@ -60,7 +66,7 @@ def _form(
     call: Call, found: InvitationPreview, status: int, errors: list[str], name: str = ""
 ) -> Response:
     locale = _locale(call, found.workspace.locale)
-    t = translator(locale)
+    t = i18n.translator(locale)
     return _page(
         "join.html",
         status,
@@ -113,7 +119,7 @@ def join_submit(call: Call) -> Response:
         found = invitations.preview(deps, token)
     except HelptalError as e:
         return _invalid(call, e)
-    t = translator(_locale(call, found.workspace.locale))
+    t = i18n.translator(_locale(call, found.workspace.locale))
     name = ""
     try:
         form = parse_form(call.request, schema("JoinForm"))
@@ -121,14 +127,14 @@ def join_submit(call: Call) -> Response:
         if not found.existing_account and not name:
             raise ValidationFailed("name is required", code="name_required")
         accepted = invitations.accept(deps, token, name or "-", password)
-    except WeakPassword as e:
+    except passwords.WeakPassword as e:
         return _form(call, found, e.status, [t[f"password.{p}"] for p in e.problems], name)
     except HelptalError as e:
         if e.code.startswith("invitation_"):
             return _invalid(call, e)
-        return _form(call, found, e.status, [reason(t, e.code)], name)
+        return _form(call, found, e.status, [i18n.reason(t, e.code)], name)
     locale = _locale(call, accepted.workspace.locale)
-    t = translator(locale)
+    t = i18n.translator(locale)
     return _page(
         "join_done.html",
         200,

@@ -10,8 +10,6 @@ from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
 from chalicelib.api.routing import Call, operation
 from chalicelib.lazy import lazy_module
-from chalicelib.tickets import mailbox_admin
-from chalicelib.tickets.mailbox import ACK_PLACEHOLDERS, MailboxSettings
 
 if TYPE_CHECKING:
     from chalicelib.api.schemas import (
@@ -23,9 +21,13 @@ if TYPE_CHECKING:
         MailboxSettingsOut,
         ReleasedOut,
     )
+    from chalicelib.tickets.mailbox import MailboxSettings
 
 schemas = lazy_module("chalicelib.api.schemas")
-# Confirmation rules (and the inbound-mail model they use) load with the first request.
+# Mailbox administration and the confirmation rules (and the inbound-mail model they use)
+# load with the first request, not when `app` is imported (cold start).
+mailbox = lazy_module("chalicelib.tickets.mailbox")
+mailbox_admin = lazy_module("chalicelib.tickets.mailbox_admin")
 forwarding = lazy_module("chalicelib.tickets.forwarding")
 bp = Blueprint(__name__)
 
@@ -45,7 +47,7 @@ def _settings_out(call: Call, settings: MailboxSettings) -> MailboxSettingsOut:
             "enabled": ack.enabled,
             "subject": ack.subject,
             "body": ack.body,
-            "placeholders": list(ACK_PLACEHOLDERS),
+            "placeholders": list(mailbox.ACK_PLACEHOLDERS),
         },
         sender_rate_per_hour=settings.sender_rate_per_hour,
     )

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from chalicelib import bootstrap
-from chalicelib.accounts import invitations, members
 from chalicelib.accounts.model import MANAGERS
 from chalicelib.api.routing import Call, operation
 from chalicelib.lazy import lazy_module
@@ -26,7 +25,10 @@ if TYPE_CHECKING:
         PageQuery,
     )
 
+# Loaded by the first request that needs them, not when `app` is imported (cold start).
 schemas = lazy_module("chalicelib.api.schemas")
+invitations = lazy_module("chalicelib.accounts.invitations")
+members = lazy_module("chalicelib.accounts.members")
 bp = Blueprint(__name__)
 
 

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from chalicelib import bootstrap
-from chalicelib.accounts import workspaces
 from chalicelib.api.routing import Call, operation
 from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     )
 
 schemas = lazy_module("chalicelib.api.schemas")
+workspaces = lazy_module("chalicelib.accounts.workspaces")
 bp = Blueprint(__name__)
 
 

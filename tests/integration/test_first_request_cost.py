@@ -98,3 +98,26 @@ def test_a_first_inbox_page_loads_and_builds_only_what_it_uses(api):
     # of the capabilities it loaded.
     assert set(loaded["built"]) <= {"TicketQuery", "TicketListOut", "TicketOut", "ErrorOut"}
     assert loaded["schemas"] > 20
+    # Route modules load the domain modules of their capability on first use: the inbox page
+    # does not load the help centre, mail intake, AI settings, sign-up or team management.
+    unused_capabilities = {
+        f"chalicelib.{name}"
+        for name in (
+            "kb.model",
+            "kb.helpcentre_site",
+            "kb.domains",
+            "mail.intake_queue",
+            "mail.templates",
+            "ai.settings",
+            "accounts.signup",
+            "accounts.invitations",
+            "accounts.api_keys",
+            "tickets.mailbox_admin",
+            "http_forms",
+            "web.i18n",
+            "web.render",
+        )
+    }
+    assert unused_capabilities.isdisjoint(loaded["modules"]), sorted(
+        unused_capabilities & set(loaded["modules"])
+    )
