@@ -1,7 +1,8 @@
-"""`python -m devstack run|pump|resources`: the local Helptal stack.
+"""`python -m devstack run|pump|fire|resources`: the local Helptal stack.
 
 run        emulator (unless AWS_ENDPOINT_URL is set) + resources + API + seed + event pump
 pump       only the event pump, for the app in this environment
+fire       run one scheduled job once on the running stack: `fire <schedule> [--time ISO8601]`
 resources  only create the resources on AWS_ENDPOINT_URL and print where they are
 """
 
@@ -24,7 +25,9 @@ from fakes.cloudflare import FakeCloudflare
 from fakes.mailgun import FakeMailgun
 from infra.template import PROJECT_DIR, stage_environment
 
-STATE_DIR = PROJECT_DIR / ".devstack"
+STATE_DIR = Path(os.environ.get("DEVSTACK_STATE_DIR") or PROJECT_DIR / ".devstack")
+# Where a running stack says how to reach it (emulator, stand-ins), for `fire`.
+STACK_FILE = "stack.json"
 DEV_SECRETS = ("MAILGUN_WEBHOOK_SIGNING_KEY", "REPLY_ADDRESS_SECRET", "DOMAIN_VERIFICATION_SECRET")
 REGION = "ap-southeast-1"
 
@@ -122,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
             environ["CLOUDFLARE_ZONE_ID"] = cloudflare.zone_id
             environ.setdefault("HELP_CENTRE_CNAME_TARGET", "customers.helptal.test")
         os.environ.update(environ)
+        _write_stack_file(environ)
 
         from chalicelib.settings import reload_settings
         from devstack.resources import create_resources
@@ -196,6 +200,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        (STATE_DIR / STACK_FILE).unlink(missing_ok=True)
         _stop(pump)
         _stop(api)
         if mail_catcher is not None:
@@ -221,6 +226,56 @@ def pump(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_stack_file(environ: dict[str, str]) -> None:
+    """The running stack's own settings (not the caller's whole environment)."""
+    ours = set(stage_environment("dev")) | set(DEV_SECRETS)
+    prefixes = ("AWS_", "MAILGUN_", "CLOUDFLARE_", "HELP_CENTRE_", "RESOURCE_PREFIX")
+    stack = {
+        name: value
+        for name, value in environ.items()
+        if name in ours or name.startswith(prefixes) or name in ("PUBLIC_BASE_URL", "APP_BASE_URL")
+    }
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    path = STATE_DIR / STACK_FILE
+    path.write_text(json.dumps(stack, indent=2))
+    path.chmod(0o600)
+
+
+def fire(args: argparse.Namespace) -> int:
+    """One scheduled job, once, on the running stack; "now" is the event's time."""
+    from datetime import datetime
+
+    path = STATE_DIR / STACK_FILE
+    if not path.exists():
+        print("devstack: no running stack found: start it with `make run`", file=sys.stderr)
+        return 1
+    at = None
+    if args.time:
+        try:
+            when = datetime.fromisoformat(args.time.replace("Z", "+00:00"))
+        except ValueError:
+            print(f"devstack: --time {args.time!r} is not ISO 8601", file=sys.stderr)
+            return 2
+        if when.tzinfo is None:
+            print("devstack: --time needs a time zone, e.g. 2026-12-01T09:00:00Z", file=sys.stderr)
+            return 2
+        at = when.timestamp()
+    os.environ.update(json.loads(path.read_text()))
+
+    from chalicelib.settings import reload_settings
+    from devstack.pump import EventPump
+    from infra.describe import load_app
+
+    reload_settings()
+    try:
+        result = EventPump.from_app(load_app()).fire(args.schedule, at)
+    except LookupError as e:
+        print(f"devstack: {e.args[0]}", file=sys.stderr)
+        return 2
+    print(f"{args.schedule} ran once: {json.dumps(result, default=str)}", flush=True)
+    return 0
+
+
 def resources(args: argparse.Namespace) -> int:
     from devstack.resources import create_resources
 
@@ -241,6 +296,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     run_parser.set_defaults(func=run)
     commands.add_parser("pump", help="only the event pump").set_defaults(func=pump)
+    fire_parser = commands.add_parser("fire", help="run one scheduled job once")
+    fire_parser.add_argument("schedule", help="the schedule's name, e.g. custom_hostnames_job")
+    fire_parser.add_argument("--time", help="the event's time (ISO 8601, with a zone); default now")
+    fire_parser.set_defaults(func=fire)
     commands.add_parser("resources", help="only create the resources").set_defaults(func=resources)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

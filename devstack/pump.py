@@ -392,6 +392,16 @@ class EventPump:
                 break
         return delivered
 
+    def fire(self, name: str, at: float | None = None) -> Any:
+        """Runs the schedule handler `name` once now, its event dated `at` (default: now), as
+        CloudWatch would at that time; returns what it returns, raises what it raises."""
+        for subscription in self.schedules:
+            if subscription.name == name:
+                event = scheduled_event(name, self.clock() if at is None else at, self.region)
+                return subscription.handler(event, lambda_context(name))
+        known = ", ".join(sorted(s.name for s in self.schedules)) or "none"
+        raise LookupError(f"no schedule named {name!r}; the app's schedules: {known}")
+
     def fire_due_schedules(self) -> list[str]:
         """Run every schedule handler whose time has come; returns the names that fired."""
         now = self.clock()

@@ -141,6 +141,8 @@ def stack(stack_env: dict[str, str]) -> Iterator[Stack]:
     api_port = free_port()
     prefix = f"helptal-e2e-{uuid.uuid4().hex[:8]}"
     env.update({"API_PORT": str(api_port), "RESOURCE_PREFIX": prefix, **stack_env})
+    # Its own state (what `python -m devstack fire` reads to reach it).
+    env["DEVSTACK_STATE_DIR"] = str(PROJECT_DIR / "test-artifacts" / prefix)
 
     log_path = PROJECT_DIR / "test-artifacts" / f"{prefix}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)

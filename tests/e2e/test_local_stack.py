@@ -1,10 +1,15 @@
 """The stack `make run` starts, used over real HTTP as the web client and a teammate would."""
 
 import re
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import requests
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 PASSWORD = "correct horse battery"
 
@@ -220,3 +225,25 @@ def test_the_demo_workspace_has_an_article_and_a_ticket(stack):
         f"{stack.api_url}/hc/demo-support/fr/articles/reinitialiser-mot-de-passe", timeout=10
     )
     assert page.status_code == 200 and "Mot de passe oublié" in page.text
+
+
+def test_a_scheduled_job_fires_once_on_the_running_stack_at_the_time_given(stack):
+    def fire(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "devstack", "fire", *args],
+            cwd=PROJECT_DIR,
+            env=stack.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    done = fire("custom_hostnames_job", "--time", "2026-12-01T09:00:00Z")
+    assert done.returncode == 0, done.stderr
+    assert "custom_hostnames_job ran once" in done.stdout
+
+    unknown = fire("no_such_job")
+    assert unknown.returncode == 2
+    assert "custom_hostnames_job" in unknown.stderr  # the schedules there are
+    no_zone = fire("custom_hostnames_job", "--time", "2026-12-01T09:00:00")
+    assert no_zone.returncode == 2 and "time zone" in no_zone.stderr

@@ -215,6 +215,22 @@ def test_rate_schedule_fires_every_interval_with_a_scheduled_event(aws, queue_pa
     assert event["resources"][0].endswith(":rule/tick")
 
 
+def test_firing_a_schedule_runs_it_once_with_the_time_asked_for(aws, queue_pair):
+    name, _, _ = queue_pair
+    worker = PumpTestApp(name)
+    pump = _pump(aws, worker.app, clock=FakeClock())
+    at = datetime(2026, 12, 1, 9, 30, tzinfo=UTC).timestamp()
+
+    pump.fire("tick", at)
+
+    (event,) = worker.ticks
+    assert event["time"] == "2026-12-01T09:30:00Z"
+    assert event["resources"][0].endswith(":rule/tick")
+    with pytest.raises(LookupError, match="the app's schedules: tick"):
+        pump.fire("tock")
+    assert len(worker.ticks) == 1
+
+
 def test_running_pump_delivers_messages_until_stopped(aws, queue_pair):
     name, queue_url, _ = queue_pair
     sqs = aws.client("sqs")
