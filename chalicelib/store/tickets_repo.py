@@ -56,6 +56,8 @@ from chalicelib.tickets.ports import (
     UploadAlreadyUsed,
 )
 
+MAX_VIEWERS_READ = 100
+
 
 def _iso(ticket: Ticket) -> str:
     return ticket.last_activity_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -555,14 +557,19 @@ class DynamoTicketStore:
         TicketViewerItem(
             pk, keys.viewer_sk(user_id), user_id=user_id, name=name, expires_at=until
         ).save()
+        # One viewer item per member (rewritten, never added): one bounded slice, one Query.
+        result = TicketViewerItem.query(
+            pk,
+            TicketViewerItem.sk.startswith(keys.VIEWER_PREFIX),
+            filter_condition=TicketViewerItem.expires_at > now,
+            limit=MAX_VIEWERS_READ,
+            page_size=MAX_VIEWERS_READ,
+        )
+        found, _ = one_slice(result, Item, MAX_VIEWERS_READ)
         return [
             (item.user_id, item.name, int(item.expires_at))
-            for item in TicketViewerItem.query(
-                pk,
-                TicketViewerItem.sk.startswith(keys.VIEWER_PREFIX),
-                filter_condition=TicketViewerItem.expires_at > now,
-                limit=50,
-            )
+            for item in found
+            if isinstance(item, TicketViewerItem)
         ]
 
     def inbox_counts(self, workspace_id: str) -> dict[str, int]:
