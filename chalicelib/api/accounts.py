@@ -78,9 +78,10 @@ def log_in(call: Call) -> LoginOut:
     body: LoginIn = call.body
     result = sessions.log_in(bootstrap.account_deps(), body.email, body.password)
     names = {w.id: w for w in result.workspaces}
+    roles = {m.workspace_id: m.role for m in result.memberships}
     return schemas.LoginOut(
         token=result.session.token,
-        user=schemas.UserOut.of(result.session.user),
+        user=schemas.UserOut.of(result.session.user, roles[result.session.workspace_id]),
         workspace_id=result.session.workspace_id,
         workspaces=[
             schemas.WorkspaceMembershipOut(

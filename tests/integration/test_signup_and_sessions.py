@@ -142,6 +142,24 @@ def test_login_returns_token_user_and_workspaces(api):
     assert api.request("GET", "/v1/me", token=body["token"])[0] == 200
 
 
+def test_login_signup_invitation_and_me_show_the_user_alike_with_their_role(api):
+    from tests.integration.conftest import accept_invitation, invite
+
+    owner = api.sign_up(email="ann@acme.test")
+    accepted = accept_invitation(api, invite(api, owner["token"], "bob@acme.test"))[1]
+    for email, role, first in (
+        ("ann@acme.test", "owner", owner["user"]),
+        ("bob@acme.test", "agent", accepted["user"]),
+    ):
+        status, login, _ = api.request(
+            "POST", "/v1/auth/login", {"email": email, "password": PASSWORD}
+        )
+        assert status == 200
+        me = api.request("GET", "/v1/me", token=login["token"])[1]
+        assert login["user"] == first == me["user"]
+        assert login["user"]["role"] == me["role"] == role
+
+
 def test_wrong_password_and_unknown_email_get_the_same_answer(api):
     api.sign_up(email="ann@acme.test")
     wrong = api.request("POST", "/v1/auth/login", {"email": "ann@acme.test", "password": "x"})

@@ -100,13 +100,16 @@ class WorkspaceOut(Outgoing):
 
 
 class UserOut(Outgoing):
+    """A person as every answer shows them: with their role in the workspace the answer is
+    about (the session's workspace)."""
+
     id: str
     email: str
     name: str
-    role: Role | None = None
+    role: Role
 
     @classmethod
-    def of(cls, user: User, role: Role | None = None) -> UserOut:
+    def of(cls, user: User, role: Role) -> UserOut:
         return cls(id=user.id, email=user.email, name=user.name, role=role)
 
 
