@@ -8,7 +8,12 @@ from html.parser import HTMLParser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.kb.render import ARTICLE_ATTRIBUTES, render_markdown, sanitize_article_html
+from chalicelib.kb.render import (
+    ARTICLE_ATTRIBUTES,
+    ARTICLE_TAGS,
+    render_markdown,
+    sanitize_article_html,
+)
 from chalicelib.mail.sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, sanitize_html
 
 
@@ -126,12 +131,20 @@ def _scheme(url: str) -> str | None:
     return found.group(1).lower() if found else None
 
 
-def _assert_only_allowed(cleaned: str, allowed: dict[str, set[str]], extra: set[str]) -> None:
+def _assert_only_allowed(
+    cleaned: str,
+    allowed: dict[str, set[str]],
+    extra: set[str],
+    tags: frozenset[str] = ALLOWED_TAGS,
+) -> None:
     parser = _Tags()
     parser.feed(cleaned)
     parser.close()
     for tag, attributes in parser.tags:
-        assert tag in ALLOWED_TAGS, (tag, cleaned)
+        assert tag in tags, (tag, cleaned)
+        if tag == "input":
+            assert ("disabled", None) in attributes, cleaned
+            assert ("type", "checkbox") in attributes, cleaned
         for name, value in attributes:
             assert not name.startswith("on"), (tag, name, cleaned)
             assert name not in {"style", "srcdoc", "formaction", "action"}, (tag, name, cleaned)
@@ -161,14 +174,14 @@ def test_received_mail_keeps_no_event_handler_style_or_unsafe_url(fragments):
 @given(st.lists(elements(), min_size=1, max_size=3))
 def test_article_html_keeps_no_event_handler_style_or_unsafe_url(fragments):
     cleaned = sanitize_article_html("".join(fragments))
-    _assert_only_allowed(cleaned, ARTICLE_ATTRIBUTES, ARTICLE_EXTRA)
+    _assert_only_allowed(cleaned, ARTICLE_ATTRIBUTES, ARTICLE_EXTRA, ARTICLE_TAGS)
 
 
 @_settings
 @given(st.sampled_from(PAYLOADS), st.sampled_from(PAYLOADS), st.text(max_size=20))
 def test_article_markdown_links_and_images_never_carry_unsafe_urls(link, image, words):
     markdown = f"[{words}]({link}) ![{words}]({image}) <a href='{link}' onmouseover='x'>raw</a>"
-    _assert_only_allowed(render_markdown(markdown), ARTICLE_ATTRIBUTES, ARTICLE_EXTRA)
+    _assert_only_allowed(render_markdown(markdown), ARTICLE_ATTRIBUTES, ARTICLE_EXTRA, ARTICLE_TAGS)
 
 
 def test_an_event_handler_on_a_kept_link_is_removed():
