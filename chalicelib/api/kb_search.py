@@ -11,6 +11,7 @@ from chalicelib import bootstrap
 from chalicelib.api.helpcentre_settings import current_settings, help_centre_url
 from chalicelib.api.routing import Call, operation
 from chalicelib.lazy import lazy_module
+from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
     from chalicelib.api.schemas import KbSearchOut, KbSearchQuery, SearchInsightsOut
@@ -35,6 +36,8 @@ def search_kb(call: Call) -> KbSearchOut:
     query: KbSearchQuery = call.query
     workspace = call.workspace(bootstrap.account_deps().store)
     base = help_centre_url(workspace, current_settings(workspace))
+    # Internal articles have no public page: they open in the agents' app.
+    app_articles = get_settings().app_base_url.rstrip("/") + "/kb/articles/"
     hits = search(
         bootstrap.kb_index_cache(),
         bootstrap.kb_search_gaps(),
@@ -51,7 +54,8 @@ def search_kb(call: Call) -> KbSearchOut:
             {
                 "article_id": h.article_id,
                 "title": h.title,
-                "url": base + h.url,
+                "url": app_articles + h.article_id if h.internal else base + h.url,
+                "internal": h.internal,
                 "passage": h.highlighted_passage,
                 "score": round(h.score, 4),
             }

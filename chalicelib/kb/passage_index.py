@@ -70,6 +70,7 @@ class Hit:
     score: float
     heading: str = ""
     locale: str = ""
+    internal: bool = False  # for agents only: no public URL opens it
     # Share of the query's words (after stemming) found in the title, heading or passage.
     coverage: float = 0.0
 
@@ -287,6 +288,7 @@ class KbIndex:
             score=score,
             heading=heading,
             locale=entry.locale,
+            internal=bool(self._internal[article]),
             coverage=coverage,
         )
 

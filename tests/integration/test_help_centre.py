@@ -201,6 +201,19 @@ def test_agents_search_internal_articles_and_see_content_gaps(api, kb):
     assert gaps["failed_queries"][0]["searches"] == 2
 
 
+def test_agents_search_links_internal_articles_to_the_agent_app_not_a_public_404(api, kb):
+    hits = api.request("GET", "/v1/kb/search?q=outages", token=kb["token"])[1]["hits"]
+    assert [(h["url"], h["internal"]) for h in hits] == [
+        (f"https://app.helptal.test/kb/articles/{kb['internal']['id']}", True)
+    ]
+    hits = api.request("GET", "/v1/kb/search?q=refunds", token=kb["token"])[1]["hits"]
+    public = next(h for h in hits if h["title"] == "How refunds work")
+    assert public["internal"] is False
+    assert public["url"].endswith("/hc/acme-support/en/articles/refunds")
+    path = public["url"][public["url"].index("/hc/") :]
+    assert _get(api, path)[0] == 200
+
+
 def test_the_index_follows_publish_and_unpublish(api, kb):
     new = kb["article"]("Pairing a printer", "Hold the pairing button.", slug="pairing")
     kb["index"]()

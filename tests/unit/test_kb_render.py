@@ -69,9 +69,9 @@ def test_code_is_escaped_inside_code_blocks():
 def test_a_table_renders_as_a_table_with_its_alignment_as_classes():
     html = render_markdown("| Plan | Price |\n|:-----|------:|\n| Pro | 10 € |\n")
     assert html == (
-        "<table>\n<thead>\n<tr>\n<th class=\"align-left\">Plan</th>\n"
-        "<th class=\"align-right\">Price</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n"
-        "<td class=\"align-left\">Pro</td>\n<td class=\"align-right\">10 €</td>\n"
+        '<table>\n<thead>\n<tr>\n<th class="align-left">Plan</th>\n'
+        '<th class="align-right">Price</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n'
+        '<td class="align-left">Pro</td>\n<td class="align-right">10 €</td>\n'
         "</tr>\n</tbody>\n</table>\n"
     )
 

@@ -109,7 +109,11 @@ class KbSearchQuery(QueryParams):
 class KbHitOut(Outgoing):
     article_id: str
     title: str
-    url: str
+    url: str = Field(
+        description="The article on the help centre; an internal article (no public page) "
+        "links to the article in the agents' app (`APP_BASE_URL/kb/articles/{id}`) instead."
+    )
+    internal: bool = Field(default=False, description="Only agents can read it.")
     passage: str = Field(description="The best passage, query words in <mark>; safe HTML.")
     score: float
 
