@@ -63,10 +63,12 @@ def invite(
         invited_by=principal.actor,
         created_at=now,
         valid_until=epoch(now) + deps.policy.invitation_ttl_seconds,
+        # The inviter's choice, else the workspace's: the join page follows it too.
+        locale=locale or workspace.locale,
     )
     deps.store.create_invitation(invitation)
     rendered = invitation_mail(
-        locale or workspace.locale,
+        invitation.locale or workspace.locale,
         inviter=inviter,
         workspace=workspace.name,
         role=role.value,

@@ -110,6 +110,7 @@ class Invitation:
     created_at: datetime
     valid_until: int
     accepted_by: str | None = None
+    locale: str | None = None  # of the e-mail and the join page; None: the workspace's
 
 
 @dataclass(frozen=True)

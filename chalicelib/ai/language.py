@@ -50,6 +50,17 @@ def detect_language(
     return str(language)
 
 
+def customer_locale(
+    detected: str | None, known: str | None, fallback: str, supported: tuple[str, ...]
+) -> str:
+    """The language to write to a customer in, among `supported`: the one their mail was
+    detected in, else the one kept on their contact, else `fallback` (the workspace's)."""
+    for candidate in (detected, known, fallback):
+        if candidate in supported:
+            return str(candidate)
+    return supported[0]
+
+
 def customer_language(messages: list[Message]) -> str | None:
     """The language of the customer's latest message that says enough to tell."""
     from chalicelib.tickets.model import MessageKind

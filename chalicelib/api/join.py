@@ -1,7 +1,8 @@
 """The page an invitation e-mail links to: see who invited you, choose a password, join.
 
-Plain HTML forms (no JavaScript needed); errors are shown on the page in the visitor's
-language, never as JSON."""
+Plain HTML forms (no JavaScript needed); errors are shown on the page, never as JSON.  The
+page speaks the invitation's language (the inviter's choice, else the workspace's), not the
+browser's; `?lang=` switches it."""
 
 from __future__ import annotations
 
@@ -42,15 +43,21 @@ def _page(template: str, status: int, **context: object) -> Response:
     )
 
 
-def _locale(call: Call, default: str = "en") -> str:
+def _asked(call: Call) -> str | None:
     query: dict[str, str] = dict(call.request.query_params or {})
     lang = query.get("lang")
-    accept_language = call.request.headers.get("accept-language")
-    return i18n.pick_locale(str(lang) if lang else None, accept_language, default)
+    return str(lang) if lang else None
+
+
+def _locale(call: Call, found: InvitationPreview) -> str:
+    """`?lang=` when the visitor switched, else the invitation's language."""
+    chosen = found.invitation.locale or found.workspace.locale
+    return i18n.pick_locale(_asked(call), None, chosen)
 
 
 def _invalid(call: Call, error: HelptalError) -> Response:
-    locale = _locale(call)
+    # No invitation to follow: the browser's language is all there is.
+    locale = i18n.pick_locale(_asked(call), call.request.headers.get("accept-language"), "en")
     t = i18n.translator(locale)
     return _page(
         "join_invalid.html",
@@ -65,7 +72,7 @@ def _invalid(call: Call, error: HelptalError) -> Response:
 def _form(
     call: Call, found: InvitationPreview, status: int, errors: list[str], name: str = ""
 ) -> Response:
-    locale = _locale(call, found.workspace.locale)
+    locale = _locale(call, found)
     t = i18n.translator(locale)
     return _page(
         "join.html",
@@ -119,7 +126,8 @@ def join_submit(call: Call) -> Response:
         found = invitations.preview(deps, token)
     except HelptalError as e:
         return _invalid(call, e)
-    t = i18n.translator(_locale(call, found.workspace.locale))
+    locale = _locale(call, found)
+    t = i18n.translator(locale)
     name = ""
     try:
         form = parse_form(call.request, schema("JoinForm"))
@@ -133,8 +141,6 @@ def join_submit(call: Call) -> Response:
         if e.code.startswith("invitation_"):
             return _invalid(call, e)
         return _form(call, found, e.status, [i18n.reason(t, e.code)], name)
-    locale = _locale(call, accepted.workspace.locale)
-    t = i18n.translator(locale)
     return _page(
         "join_done.html",
         200,

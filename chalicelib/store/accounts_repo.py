@@ -158,6 +158,7 @@ def _invitation(item: InvitationItem) -> Invitation:
         created_at=item.created_at,
         valid_until=int(item.valid_until),
         accepted_by=item.accepted_by,
+        locale=item.locale,
     )
 
 
@@ -526,6 +527,7 @@ class DynamoAccountsStore:
                     invited_by=invitation.invited_by,
                     created_at=invitation.created_at,
                     valid_until=invitation.valid_until,
+                    locale=invitation.locale,
                     gsi1pk=(
                         keys.pending_invitations(invitation.workspace_id)
                         if invitation.status is InvitationStatus.PENDING

@@ -45,6 +45,7 @@ class DynamoContactDirectory:
                 email=item.email,
                 name=item.name,
                 created_at=item.created_at,
+                language=item.language,
             )
             for item in result
         ]

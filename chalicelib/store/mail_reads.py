@@ -56,6 +56,7 @@ def _contact(workspace_id: str, address: str, lookup: ContactEmailLookup) -> Con
         email=item.email,
         name=item.name,
         created_at=item.created_at,
+        language=item.language,
     )
 
 

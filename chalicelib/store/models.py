@@ -218,6 +218,7 @@ class InvitationItem(Item, discriminator="invitation"):
     created_at = UTCDateTimeAttribute()
     valid_until = NumberAttribute()
     accepted_by = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)  # absent on invitations written before
     # In the pending view (GSI1) while pending: accepting or revoking removes both.
     gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
     gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
@@ -349,14 +350,17 @@ class ContactItem(Item, discriminator="contact"):
     email = UnicodeAttribute()
     name = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    language = UnicodeAttribute(null=True)  # also on the e-mail lookup, for mail intake
 
 
 class ContactEmailLookup(Item, discriminator="contact_email"):
     contact_id = UnicodeAttribute()
-    # Copied from the contact (contacts are not edited), so one read finds the whole
-    # contact; absent on lookups written before.
+    # Copied from the contact (only its language changes, on both), so one read finds the
+    # whole contact; absent on lookups written before.
     name = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(null=True)
+    # The contact's language, kept equal to the contact's (written in the same transactions).
+    language = UnicodeAttribute(null=True)
 
 
 class InboxCountItem(Item, discriminator="inbox_count"):

@@ -248,6 +248,7 @@ def contact_of_lookup(workspace_id: str, email: str, lookup: ContactEmailLookup)
         email=email,
         name=lookup.name,
         created_at=lookup.created_at,
+        language=lookup.language,
     )
 
 
@@ -258,6 +259,7 @@ def _contact(item: ContactItem) -> Contact:
         email=item.email,
         name=item.name,
         created_at=item.created_at,
+        language=item.language,
     )
 
 
@@ -379,6 +381,16 @@ class DynamoTicketStore:
                 "message_id",
             )
 
+    def _set_contact_language(self, writes: _Writes, ticket: Ticket, language: str) -> None:
+        # A contact gone meanwhile reads as ContactExists: the retry reads it again.
+        ws = keys.workspace_pk(ticket.workspace_id)
+        contact = ContactItem(ws, keys.contact_sk(ticket.requester_id))
+        writes.update(contact, [ContactItem.language.set(language)], Item.pk.exists(), "contact")
+        lookup = ContactEmailLookup(ws, keys.contact_email_sk(ticket.requester_email))
+        writes.update(
+            lookup, [ContactEmailLookup.language.set(language)], Item.pk.exists(), "contact"
+        )
+
     def _add_contact(self, writes: _Writes, contact: Contact) -> None:
         ws = keys.workspace_pk(contact.workspace_id)
         writes.put(
@@ -390,6 +402,7 @@ class DynamoTicketStore:
                 email=contact.email,
                 name=contact.name,
                 created_at=contact.created_at,
+                language=contact.language,
             ),
             Item.pk.does_not_exist(),
         )
@@ -400,6 +413,7 @@ class DynamoTicketStore:
                 contact_id=contact.id,
                 name=contact.name,
                 created_at=contact.created_at,
+                language=contact.language,
             ),
             Item.pk.does_not_exist(),
             "contact",
@@ -589,6 +603,7 @@ class DynamoTicketStore:
         activity: list[Activity],
         new_contact: Contact | None,
         acknowledgement: AcknowledgementToSend | None = None,
+        requester_language: str | None = None,
     ) -> None:
         writes = _Writes()
         # First: a refusal for an existing ticket id (our own earlier attempt) is told first.
@@ -603,6 +618,8 @@ class DynamoTicketStore:
             writes.put(_activity_item(ticket.workspace_id, entry))
         if new_contact is not None:
             self._add_contact(writes, new_contact)
+        elif requester_language is not None:
+            self._set_contact_language(writes, ticket, requester_language)
         if acknowledgement is not None:
             self._add_acknowledgement(writes, acknowledgement)
         self._commit(writes)

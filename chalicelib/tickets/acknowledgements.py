@@ -23,7 +23,7 @@ MAX_NAME_CHARS = 40
 MAX_NAME_WORDS = 4
 MAX_SUBJECT_CHARS = 80
 # Said instead of a name that is not one ("Hello there,").
-NAMELESS_GREETING = {"en": "there", "fr": "à toi"}
+NAMELESS_GREETING = {"en": "there", "fr": "à vous"}
 
 # A scheme (http:, mailto:, javascript:), "www.", an address, or a dotted host name.
 _LINK_LIKE = re.compile(

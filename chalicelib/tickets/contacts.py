@@ -25,17 +25,22 @@ MAX_TERM_CHARS = 254
 _WORD_BREAK = re.compile(r"[\s\-]+")
 
 
-def contact_for(deps: TicketDeps, workspace_id: str, email: str, name: str) -> tuple[Contact, bool]:
+def contact_for(
+    deps: TicketDeps, workspace_id: str, email: str, name: str, *, language: str | None = None
+) -> tuple[Contact, bool]:
     """The workspace's contact for `email`, or a new one (not stored yet: it is written in
     the same transaction as the ticket that needs it).  Returns (contact, is_new)."""
     found = deps.store.find_contact_by_email(workspace_id, email.strip().lower())
     if found is not None:
         return found, False
-    return new_contact(workspace_id, email, name, deps.clock.now()), True
+    return new_contact(workspace_id, email, name, deps.clock.now(), language=language), True
 
 
-def new_contact(workspace_id: str, email: str, name: str, now: datetime) -> Contact:
-    """A contact for an address the workspace has none for (not stored yet)."""
+def new_contact(
+    workspace_id: str, email: str, name: str, now: datetime, *, language: str | None = None
+) -> Contact:
+    """A contact for an address the workspace has none for (not stored yet); `language`:
+    the one its first mail was detected in."""
     address = email.strip().lower()
     display = name.strip() or address.split("@")[0]
     return Contact(
@@ -44,6 +49,7 @@ def new_contact(workspace_id: str, email: str, name: str, now: datetime) -> Cont
         email=address,
         name=display[:120],
         created_at=now,
+        language=language,
     )
 
 

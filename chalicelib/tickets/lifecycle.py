@@ -108,6 +108,8 @@ class NewTicket:
     follow_up_of: str | None = None
     sender_verified: bool = True  # False: mail whose From SPF/DKIM did not prove
     unverified_reply_to: str | None = None
+    # Detected from the first message: kept on the requester's contact.
+    requester_language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,11 @@ def open_ticket(
             if known.contact is not None
             else (
                 new_contact(
-                    workspace_id, new.requester_email, new.requester_name, deps.clock.now()
+                    workspace_id,
+                    new.requester_email,
+                    new.requester_name,
+                    deps.clock.now(),
+                    language=new.requester_language,
                 ),
                 True,
             )
@@ -163,7 +169,13 @@ def open_ticket(
         if last_number is None:
             last_number = deps.store.last_ticket_number(workspace_id)
         if requester is None:
-            requester = contact_for(deps, workspace_id, new.requester_email, new.requester_name)
+            requester = contact_for(
+                deps,
+                workspace_id,
+                new.requester_email,
+                new.requester_name,
+                language=new.requester_language,
+            )
         contact, is_new = requester
         number, last_number = last_number + 1, None  # a retry reads the counter again
         ticket = Ticket(
@@ -197,14 +209,24 @@ def open_ticket(
                 activity(ticket, actor, "sender_not_verified", None, new.unverified_reply_to, now)
             )
         added = contact if is_new else None
+        # Written with the ticket only when it changed: the common case adds nothing.
+        language = (
+            new.requester_language
+            if not is_new and new.requester_language not in (None, contact.language)
+            else None
+        )
         ack = acknowledgement(ticket) if acknowledgement is not None and acknowledging else None
         try:
             try:
-                deps.store.create_ticket(ticket, message, entries, added, ack)
+                deps.store.create_ticket(
+                    ticket, message, entries, added, ack, requester_language=language
+                )
             except AcknowledgementRefused:
                 logger.info("acknowledgement not sent: suppressed or over the hourly cap")
                 acknowledging, ack = False, None
-                deps.store.create_ticket(ticket, message, entries, added)
+                deps.store.create_ticket(
+                    ticket, message, entries, added, requester_language=language
+                )
         except ContactExists:
             requester = None  # created meanwhile by another mail: read it
             raise

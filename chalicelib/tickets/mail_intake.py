@@ -181,6 +181,8 @@ def _store_attachments(
 
 
 MAX_ADDRESSES_KEPT = 100
+# Enough words to tell a language; the detector's time grows with the text.
+MAX_DETECTED_CHARS = 2000
 
 
 def _fitted(message: Message) -> tuple[Message, bool]:
@@ -470,9 +472,22 @@ def receive_mail(
             thread.sender_is_member if thread is not None else sender_member_id() is not None
         )
         workspace = reads.workspaces[workspace_id]
+        from chalicelib.ai.language import customer_locale, detect_language
+        from chalicelib.mail.templates import SUPPORTED_LOCALES
+
+        # Kept on the contact, so that a later mail too short to tell is answered alike.
+        language = detect_language(mail.text[:MAX_DETECTED_CHARS])
+        kept = found.sender_contact.language if found.sender_contact else None
         acknowledge = (
             # Only to a proven sender: an acknowledgement to a forged From is backscatter.
-            functools.partial(_acknowledgement, deps, message_key, settings, workspace)
+            functools.partial(
+                _acknowledgement,
+                deps,
+                message_key,
+                settings,
+                workspace,
+                customer_locale(language, kept, workspace.locale, SUPPORTED_LOCALES),
+            )
             if settings.acknowledgement.enabled and verified and workspace is not None
             else None
         )
@@ -488,6 +503,7 @@ def receive_mail(
             from_member=from_member,
             known=KnownBeforeOpening(found.last_ticket_number, found.sender_contact),
             acknowledge=acknowledge,
+            language=language,
         )
     except DuplicateMessage:
         return Intake(
@@ -503,6 +519,7 @@ def _acknowledgement(
     message_key: str,
     settings: MailboxSettings,
     workspace: Workspace,
+    locale: str,
     ticket: Ticket,
 ) -> AcknowledgementToSend:
     """The "we received your request" auto-reply (marked Auto-Submitted and X-Loop so it
@@ -526,11 +543,11 @@ def _acknowledgement(
     now = deps.clock.now()
     subject, body = acknowledgement_text(
         settings,
-        workspace.locale,
+        locale,  # the customer's (see receive_mail), not necessarily the workspace's
         {
             "{{ticket.number}}": str(ticket.number),
             "{{ticket.subject}}": safe_subject(ticket.subject),
-            "{{requester.name}}": safe_name(ticket.requester_name, workspace.locale),
+            "{{requester.name}}": safe_name(ticket.requester_name, locale),
             "{{workspace.name}}": workspace.name,
         },
     )
@@ -585,6 +602,7 @@ def _open_from_mail(
     from_member: bool,
     known: KnownBeforeOpening,
     acknowledge: Callable[[Ticket], AcknowledgementToSend] | None,
+    language: str | None,
 ) -> Ticket:
     ours = _our_addresses(deps, mail.to + mail.cc)
     cc = [a for a in mail.cc + mail.to if a not in ours and a != mail.from_address]
@@ -598,6 +616,7 @@ def _open_from_mail(
         follow_up_of=follow_up_of,
         sender_verified=sender_verified,
         unverified_reply_to=unverified_reply_to,
+        requester_language=language,
     )
     prepared: dict[str, Message] = {}
 

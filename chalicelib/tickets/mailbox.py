@@ -27,10 +27,11 @@ DEFAULT_ACK = {
         "as soon as we can. You can add details by replying to this e-mail.\n",
     ),
     "fr": (
-        "[#{{ticket.number}}] Nous avons bien reçu ta demande",
-        "Bonjour {{requester.name}},\n\nMerci d'avoir écrit à {{workspace.name}}. Ta demande "
-        "n°{{ticket.number}} (« {{ticket.subject}} ») est arrivée chez notre équipe et nous te "
-        "répondrons dès que possible. Tu peux ajouter des détails en répondant à cet e-mail.\n",
+        "[#{{ticket.number}}] Nous avons bien reçu votre demande",
+        "Bonjour {{requester.name}},\n\nMerci d'avoir écrit à {{workspace.name}}. Votre "
+        "demande n°{{ticket.number}} (« {{ticket.subject}} ») est bien parvenue à notre équipe, "
+        "qui vous répondra dès que possible. Vous pouvez ajouter des précisions en répondant à "
+        "cet e-mail.\n",
     ),
 }
 
@@ -38,7 +39,7 @@ DEFAULT_ACK = {
 @dataclass(frozen=True)
 class Acknowledgement:
     enabled: bool = True
-    subject: str | None = None  # None: the default wording in the workspace's language
+    subject: str | None = None  # None: the default wording, in the customer's language
     body: str | None = None
 
 

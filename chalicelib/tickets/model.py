@@ -58,6 +58,8 @@ class Contact:
     email: str
     name: str
     created_at: datetime
+    # ISO 639-1, of the latest of their mail that said enough to tell; None: not known.
+    language: str | None = None
 
 
 @dataclass(frozen=True)

@@ -59,12 +59,14 @@ class TicketStore(Protocol):
         activity: list[Activity],
         new_contact: Contact | None,
         acknowledgement: AcknowledgementToSend | None = None,
+        requester_language: str | None = None,
     ) -> None:
         """Atomically: ticket, its number (the workspace's counter moves from
         `ticket.number - 1` to it), tag entries, first message (+ its Message-ID), activity,
-        the requester's contact if new, and the acknowledgement's hourly claim and outbound
-        mail record.  Raises NumberTaken, DuplicateMessage, ContactExists, StaleTicket (a
-        ticket with this id exists) or AcknowledgementRefused."""
+        the requester's contact if new (else `requester_language`, when given, set on the
+        existing one), and the acknowledgement's hourly claim and outbound mail record.
+        Raises NumberTaken, DuplicateMessage, ContactExists (also: the contact whose language
+        is set is gone), StaleTicket (a ticket with this id exists) or AcknowledgementRefused."""
 
     def save_ticket(
         self,

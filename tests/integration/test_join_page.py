@@ -1,8 +1,10 @@
 """The page an invitation e-mail links to."""
 
+import json
+import re
 from urllib.parse import urlencode
 
-from tests.integration.conftest import PASSWORD, invite
+from tests.integration.conftest import PASSWORD, drain_mail_queue, invite
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -15,10 +17,22 @@ def _post(api, path, fields, **headers):
     return api.client.http.post(path, headers={**FORM, **headers}, body=urlencode(fields))
 
 
-def test_join_page_shows_who_invited_whom_in_the_visitors_language(api):
+def _invite_in(api, owner_token, email, locale):
+    status, body, _ = api.request(
+        "POST",
+        "/v1/members/invitations",
+        {"email": email, "role": "agent", "locale": locale},
+        token=owner_token,
+    )
+    assert status == 201, body
+    [mail] = [json.loads(m["Body"]) for m in drain_mail_queue()]
+    return re.search(r"/join/(hti_[A-Za-z0-9_-]+)", mail["text"]).group(1)
+
+
+def test_join_page_speaks_the_invitations_language_not_the_browsers(api):
     owner = api.sign_up(workspace="Acme <Support>")
-    token = invite(api, owner["token"], "bob@acme.test")
-    page = _get(api, f"/join/{token}", **{"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"})
+    token = _invite_in(api, owner["token"], "bob@acme.test", "fr")
+    page = _get(api, f"/join/{token}", **{"Accept-Language": "en-GB,en;q=0.9"})
     html = page.body.decode()
     assert page.status_code == 200
     assert page.headers["Content-Type"].startswith("text/html")
@@ -28,6 +42,16 @@ def test_join_page_shows_who_invited_whom_in_the_visitors_language(api):
     assert page.headers["Referrer-Policy"] == "no-referrer"
     english = _get(api, f"/join/{token}?lang=en").body.decode()
     assert "Join Acme &lt;Support&gt; on Helptal" in english
+
+
+def test_join_page_of_a_french_workspace_is_french_for_an_english_browser(api):
+    owner = api.sign_up(workspace="Atelier", locale="fr")
+    drain_mail_queue()
+    token = invite(api, owner["token"], "bob@acme.test")
+    page = _get(api, f"/join/{token}", **{"Accept-Language": "en-US,en;q=0.9"})
+    assert '<html lang="fr">' in page.body.decode()
+    done = _post(api, f"/join/{token}", {"name": "Bob", "password": PASSWORD})
+    assert "Bienvenue chez Atelier" in done.body.decode()
 
 
 def test_joining_through_the_form_creates_the_account(api):

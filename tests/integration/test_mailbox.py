@@ -85,11 +85,13 @@ def test_acknowledgement_can_be_reworded_or_turned_off(api, owner, mail_in):
     assert drain_mail_queue() == []
 
 
-def test_acknowledgement_is_in_the_workspace_language(api, owner, mail_in):
+def test_a_new_customer_too_terse_to_tell_is_acknowledged_in_the_workspace_language(
+    api, owner, mail_in
+):
     api.request("PATCH", "/v1/workspace", {"locale": "fr"}, token=owner["token"])
-    mail_in(subject="Colis")
+    mail_in(subject="Colis", body_plain="?")
     [ack] = [json.loads(m["Body"]) for m in drain_mail_queue()]
-    assert ack["subject"] == "[#1] Nous avons bien reçu ta demande"
+    assert ack["subject"] == "[#1] Nous avons bien reçu votre demande"
 
 
 def test_unknown_placeholders_and_bad_values_are_refused(api, owner):

@@ -3,7 +3,7 @@ says too little."""
 
 import pytest
 
-from chalicelib.ai.language import detect_language
+from chalicelib.ai.language import customer_locale, detect_language
 
 MESSAGES = {
     "en": "Where is my order? It was due yesterday and the tracking page shows nothing.",
@@ -59,3 +59,19 @@ def test_links_numbers_and_redaction_placeholders_do_not_sway_the_answer():
 def test_languages_can_be_narrowed_to_a_workspace_s_own():
     assert detect_language(MESSAGES["fr"], languages=("en", "fr")) == "fr"
     assert detect_language(MESSAGES["nl"], languages=("de", "nl")) == "nl"
+
+
+@pytest.mark.parametrize(
+    ("detected", "kept", "workspace", "expected"),
+    [
+        ("fr", "en", "en", "fr"),  # what they wrote in wins
+        (None, "fr", "en", "fr"),  # too short to tell: what their contact keeps
+        (None, None, "fr", "fr"),  # nothing known: the workspace's
+        ("de", None, "fr", "fr"),  # a language we cannot write in is passed over
+        (None, None, "ja", "en"),
+    ],
+)
+def test_the_customer_is_written_to_in_the_first_language_known_and_served(
+    detected, kept, workspace, expected
+):
+    assert customer_locale(detected, kept, workspace, ("en", "fr")) == expected
