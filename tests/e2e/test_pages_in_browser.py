@@ -9,7 +9,7 @@ import requests
 PASSWORD = "correct horse battery"
 
 
-def _invite(stack, workspace="Acme Support"):
+def _invite(stack, workspace="Acme Support", locale=None):
     email = f"owner-{uuid.uuid4().hex[:6]}@acme.test"
     signup = requests.post(
         f"{stack.api_url}/v1/signup",
@@ -19,7 +19,7 @@ def _invite(stack, workspace="Acme Support"):
     invitee = f"agent-{uuid.uuid4().hex[:6]}@acme.test"
     response = requests.post(
         f"{stack.api_url}/v1/members/invitations",
-        json={"email": invitee},
+        json={"email": invitee, **({"locale": locale} if locale else {})},
         headers={"Authorization": f"Bearer {signup['token']}"},
         timeout=10,
     )
@@ -34,8 +34,8 @@ def _invite(stack, workspace="Acme Support"):
 
 
 def test_invited_agent_joins_from_the_emailed_link_in_french(stack, browser, screenshot_path):
-    invitee, link = _invite(stack)
-    context = browser.new_context(locale="fr-FR")
+    invitee, link = _invite(stack, locale="fr")
+    context = browser.new_context(locale="en-GB")  # the page follows the invitation
     page = context.new_page()
     page.goto(link)
     assert page.locator("h1").inner_text() == "Rejoindre Acme Support sur Helptal"
