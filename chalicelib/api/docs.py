@@ -1,16 +1,43 @@
-"""`GET /v1/openapi.json` and a readable `/docs` page (server-rendered, no external assets)."""
+"""`GET /v1/openapi.json` and the API reference at `/docs`: Swagger UI (the pinned
+`swagger-ui-bundle-v2` distribution), its files served by this app, no CDN.
+
+The reference page is the one page that runs script: Swagger UI's bundle and our own
+initialiser, both files from this site (`script-src 'self'`, nothing inline).  The files are
+read on the first request for them, never when `app` is imported."""
 
 from __future__ import annotations
 
 import json
+from functools import cache
 from html import escape
-from typing import Any
+from pathlib import Path
 
 from chalice import Blueprint, Response
 
 from chalicelib.api.routing import HTML, Call, operation
 
 bp = Blueprint(__name__)
+
+JAVASCRIPT = "text/javascript; charset=utf-8"
+CSS = "text/css; charset=utf-8"
+ASSET_CACHE = "public, max-age=3600"
+# Swagger UI sets element styles through the DOM (allowed); its stylesheet's icons are data:
+# URIs; "Try it out" calls this API (connect-src 'self').
+REFERENCE_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+# The page's links are relative, so they also work under an API Gateway stage path.
+OPENAPI_URL = "v1/openapi.json"
+REFERENCE_SCRIPT = Path(__file__).resolve().parents[1] / "web" / "static" / "api-reference.js"
 
 
 @operation(
@@ -31,45 +58,17 @@ def openapi_document(call: Call) -> Response:
     )
 
 
-def _schema_html(schema: dict[str, Any]) -> str:
-    return f"<pre>{escape(json.dumps(schema, indent=2))}</pre>"
-
-
-def render_docs_page(document: dict[str, Any]) -> str:
-    sections = []
-    for path, methods in document["paths"].items():
-        for method, spec in methods.items():
-            body = spec.get("requestBody", {}).get("content", {})
-            request = "".join(_schema_html(c["schema"]) for c in body.values())
-            responses = "".join(
-                f"<li><code>{escape(status)}</code> {escape(r['description'])}</li>"
-                for status, r in spec["responses"].items()
-            )
-            auth = "Bearer token" if spec["security"] else "No authentication"
-            sections.append(
-                f'<section id="{escape(spec["operationId"])}">'
-                f"<h3><code>{escape(method.upper())} {escape(path)}</code></h3>"
-                f"<p>{escape(spec['summary'])} <em>({auth})</em></p>"
-                + (f"<h4>Request body</h4>{request}" if request else "")
-                + f"<h4>Responses</h4><ul>{responses}</ul></section>"
-            )
-    schemas = "".join(
-        f'<section id="schema-{escape(name)}"><h3>{escape(name)}</h3>'
-        f"{_schema_html(schema)}</section>"
-        for name, schema in document["components"]["schemas"].items()
-    )
-    info = document["info"]
+def reference_page(title: str) -> str:
+    """The HTML of `/docs`: an empty Swagger UI root that the scripts fill in."""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(info['title'])} reference</title><style>"
-        "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
-        "padding:0 1rem;color:#1d2433}pre{background:#f4f5f7;padding:.75rem;"
-        "overflow:auto}section{border-top:1px solid #dde;padding:.5rem 0}"
-        "</style></head><body>"
-        f"<h1>{escape(info['title'])}</h1><p>{escape(info['description'])}</p>"
-        '<p><a href="/v1/openapi.json">OpenAPI document (JSON)</a></p>'
-        f"<h2>Operations</h2>{''.join(sections)}<h2>Schemas</h2>{schemas}"
+        f"<title>{escape(title)}</title>"
+        '<link rel="stylesheet" href="docs/swagger-ui.css"></head><body>'
+        f'<div id="swagger-ui" data-openapi-url="{OPENAPI_URL}"></div>'
+        f'<noscript><p><a href="{OPENAPI_URL}">The OpenAPI document (JSON)</a></p></noscript>'
+        '<script src="docs/swagger-ui-bundle.js"></script>'
+        '<script src="docs/api-reference.js"></script>'
         "</body></html>"
     )
 
@@ -78,16 +77,78 @@ def render_docs_page(document: dict[str, Any]) -> str:
     bp,
     "GET",
     "/docs",
-    summary="Human-readable API reference",
+    summary="The API reference (Swagger UI): every operation, and Authorize + Try it out",
     tag="docs",
     auth=False,
     produces=HTML,
 )
 def docs_page(call: Call) -> Response:
-    from chalicelib.api.openapi import build_openapi
-
     return Response(
-        body=render_docs_page(build_openapi()),
+        body=reference_page("Helptal API reference"),
         status_code=200,
-        headers={"Content-Type": HTML, "Cache-Control": "public, max-age=300"},
+        headers={
+            "Content-Type": HTML,
+            "Cache-Control": "public, max-age=300",
+            "Content-Security-Policy": REFERENCE_POLICY,
+        },
     )
+
+
+@cache
+def swagger_ui_file(name: str) -> str:
+    """One file of the pinned Swagger UI distribution (read once per container)."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    return (swagger_ui_path / name).read_text(encoding="utf-8")
+
+
+@cache
+def reference_script() -> str:
+    return REFERENCE_SCRIPT.read_text(encoding="utf-8")
+
+
+def _asset(body: str, content_type: str) -> Response:
+    return Response(
+        body=body,
+        status_code=200,
+        headers={"Content-Type": content_type, "Cache-Control": ASSET_CACHE},
+    )
+
+
+@operation(
+    bp,
+    "GET",
+    "/docs/swagger-ui-bundle.js",
+    summary="Swagger UI's script, for the API reference page",
+    tag="docs",
+    auth=False,
+    produces=JAVASCRIPT,
+)
+def swagger_ui_script(call: Call) -> Response:
+    return _asset(swagger_ui_file("swagger-ui-bundle.js"), JAVASCRIPT)
+
+
+@operation(
+    bp,
+    "GET",
+    "/docs/swagger-ui.css",
+    summary="Swagger UI's stylesheet, for the API reference page",
+    tag="docs",
+    auth=False,
+    produces=CSS,
+)
+def swagger_ui_stylesheet(call: Call) -> Response:
+    return _asset(swagger_ui_file("swagger-ui.css"), CSS)
+
+
+@operation(
+    bp,
+    "GET",
+    "/docs/api-reference.js",
+    summary="The API reference page's own script: starts Swagger UI on this API's document",
+    tag="docs",
+    auth=False,
+    produces=JAVASCRIPT,
+)
+def api_reference_script(call: Call) -> Response:
+    return _asset(reference_script(), JAVASCRIPT)

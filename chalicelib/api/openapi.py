@@ -55,6 +55,16 @@ _SUCCESS_TEXT = {
 }
 
 
+_TEXT = {"type": "string"}
+_MEDIA_TEXT = {
+    "text/html": "HTML page",
+    "application/xml": "XML document",
+    "text/plain": "Plain text",
+    "text/javascript": "JavaScript file",
+    "text/css": "Stylesheet",
+}
+
+
 def _operation(op: Operation) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "operationId": op.name,
@@ -75,7 +85,8 @@ def _operation(op: Operation) -> dict[str, Any]:
             "required": True,
             "content": {"application/x-www-form-urlencoded": {"schema": _ref(op.form)}},
         }
-    is_page = op.produces.startswith("text/html")
+    media_type = op.produces.split(";", 1)[0].strip()
+    is_json = media_type == "application/json"
     page = {"text/html": {"schema": {"type": "string"}}}
     if op.status == 204:
         spec["responses"]["204"] = {"description": "Success, no content"}
@@ -87,14 +98,15 @@ def _operation(op: Operation) -> dict[str, Any]:
             }
     else:
         spec["responses"][str(op.status)] = {
-            "description": "HTML page" if is_page else "Success",
-            "content": page if is_page else {"application/json": {"schema": {}}},
+            "description": _MEDIA_TEXT.get(media_type, "Success"),
+            "content": {media_type: {"schema": {"type": "object"} if is_json else _TEXT}},
         }
     errors = set(op.errors) | ({401} if op.auth else set()) | ({415} if op.body else set())
     for status in sorted(errors):
         spec["responses"][str(status)] = {
             "description": _ERROR_TEXT.get(status, "Error"),
-            "content": page if is_page else {"application/json": {"schema": _ref("ErrorOut")}},
+            # Pages, sitemaps and files answer their errors as an HTML page.
+            "content": {"application/json": {"schema": _ref("ErrorOut")}} if is_json else page,
         }
     spec["security"] = [{"bearer": []}] if op.auth else []
     return spec

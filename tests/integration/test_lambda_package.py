@@ -39,7 +39,9 @@ leaked = [p for p in sys.path if "-packages" in p]
 sys.path.insert(0, root)
 
 import app
-heavy_at_cold_start = sorted(m for m in ("anthropic", "openai", "stripe") if m in sys.modules)
+heavy_at_cold_start = sorted(
+    m for m in ("anthropic", "openai", "stripe", "swagger_ui_bundle") if m in sys.modules
+)
 
 failed = {}
 for name in modules:
@@ -52,6 +54,7 @@ for name in modules:
 from chalicelib.ai.language import detect_language
 from chalicelib.kb.passage_index import KbIndex, SearchableArticle
 import argon2, quotequail
+from chalicelib.api.docs import reference_script, swagger_ui_file
 article = SearchableArticle(
     id="art_1", title="Reset your password", body="Open Settings, then choose Reset password.",
     url="/help/reset-password", locale="en", status="published",
@@ -61,6 +64,11 @@ features = {
     "language": detect_language("Bonjour, je n'arrive plus à me connecter à mon compte."),
     "quoted_history": len(quotequail.quote("Thanks!\n\nOn Mon, Ann wrote:\n> hi", limit=10)),
     "argon2": argon2.PasswordHasher().verify(argon2.PasswordHasher().hash("pw"), "pw"),
+    "api_reference": {
+        "swagger_ui": "SwaggerUIBundle" in swagger_ui_file("swagger-ui-bundle.js"),
+        "stylesheet": ".swagger-ui" in swagger_ui_file("swagger-ui.css"),
+        "starter": "SwaggerUIBundle(" in reference_script(),
+    },
 }
 # Lambda's /var/task is read-only: what has no bytecode in the zip is compiled at every cold
 # start (this interpreter runs with -B, so it writes none either).
@@ -196,6 +204,7 @@ def test_search_language_detection_and_reply_threading_work_from_the_zip(importe
         "language": "fr",
         "quoted_history": 2,
         "argon2": True,
+        "api_reference": {"swagger_ui": True, "stylesheet": True, "starter": True},
     }
     assert imported["lxml_imported"] is False
 

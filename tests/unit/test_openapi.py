@@ -1,4 +1,7 @@
 import json
+import re
+import subprocess
+import sys
 
 from chalice.test import Client
 from openapi_spec_validator import validate
@@ -38,7 +41,41 @@ def test_openapi_and_docs_are_served_without_auth():
         page = client.http.get("/docs")
         assert page.status_code == 200
         assert page.headers["Content-Type"].startswith("text/html")
-        assert b"POST /v1/signup" in page.body
+        assert b'data-openapi-url="v1/openapi.json"' in page.body
+
+
+def test_reference_page_serves_swagger_ui_and_its_starter_from_the_app():
+    with Client(app, stage_name=TEST_STAGE) as client:
+        page = client.http.get("/docs").body.decode()
+        assets = re.findall(r'(?:src|href)="(docs/[\w.-]+)"', page)
+        assert set(assets) == {
+            "docs/swagger-ui.css",
+            "docs/swagger-ui-bundle.js",
+            "docs/api-reference.js",
+        }
+        for asset in assets:
+            response = client.http.get("/" + asset)
+            assert response.status_code == 200, asset
+            expected = "text/css" if asset.endswith(".css") else "text/javascript"
+            assert response.headers["Content-Type"].startswith(expected), asset
+            assert response.headers["Cache-Control"].startswith("public"), asset
+        bundle = client.http.get("/docs/swagger-ui-bundle.js").body
+        assert b"SwaggerUIBundle" in bundle and len(bundle) > 500_000
+        assert b"SwaggerUIBundle(" in client.http.get("/docs/api-reference.js").body
+
+
+def test_importing_the_app_reads_no_reference_assets():
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, app; print(sorted(m for m in sys.modules if 'swagger' in m))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_queued_ai_work_documents_both_pending_and_done_answers():
