@@ -38,8 +38,10 @@ python: ## make sure Python $(PYTHON_MINOR) (the Lambda runtime's version) is in
 python-path:
 	@echo $(or $(PYTHON),python$(PYTHON_MINOR))
 
-run: venv ## run Helptal locally: moto, resources, API on :8000, event pump, demo workspace
-	$(PY) -m devstack run
+# `make run AI=local` adds a local stand-in model (rules, no key; every result labelled).
+AI ?= off
+run: venv ## run Helptal locally: moto, resources, API on :8000, event pump, demo workspace (AI=local: stand-in model)
+	$(PY) -m devstack run --ai $(AI)
 
 # Browser tests use Debian's Chromium; the test tooling installs it when it is missing.
 CHROMIUM ?= /usr/bin/chromium

@@ -1,8 +1,10 @@
-"""`python -m devstack run|pump|fire|resources`: the local Helptal stack.
+"""`python -m devstack run|pump|fire|mail|resources`: the local Helptal stack.
 
-run        emulator (unless AWS_ENDPOINT_URL is set) + resources + API + seed + event pump
+run        emulator (unless AWS_ENDPOINT_URL is set) + resources + API + seed + event pump;
+           `--ai local` adds the local stand-in model (fakes/local_model.py)
 pump       only the event pump, for the app in this environment
 fire       run one scheduled job once on the running stack: `fire <schedule> [--time ISO8601]`
+mail       send a customer's mail into the running stack's demo workspace: `mail "text"`
 resources  only create the resources on AWS_ENDPOINT_URL and print where they are
 """
 
@@ -12,6 +14,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -22,6 +25,7 @@ from types import FrameType
 
 from devstack.emulator import MotoServer, ensure_port_free, wait_for_http
 from fakes.cloudflare import FakeCloudflare
+from fakes.local_model import LocalModel
 from fakes.mailgun import FakeMailgun
 from infra.template import PROJECT_DIR, stage_environment
 
@@ -30,6 +34,11 @@ STATE_DIR = Path(os.environ.get("DEVSTACK_STATE_DIR") or PROJECT_DIR / ".devstac
 STACK_FILE = "stack.json"
 DEV_SECRETS = ("MAILGUN_WEBHOOK_SIGNING_KEY", "REPLY_ADDRESS_SECRET", "DOMAIN_VERIFICATION_SECRET")
 REGION = "ap-southeast-1"
+# The local Mailgun stand-in's port, kept across runs so that bookmarks and scripts work.
+DEFAULT_MAIL_PORT = 8025
+# Set in the stack file: where `mail` posts a customer's mail, and to whom.
+LOCAL_MAIL_URL = "DEVSTACK_MAIL_URL"
+DEMO_INBOUND_ADDRESS = "DEVSTACK_DEMO_INBOUND_ADDRESS"
 
 
 class Shutdown(Exception):
@@ -66,7 +75,27 @@ def dev_environment(api_port: int) -> dict[str, str]:
         if not os.environ.get(name):
             environ[name] = f"http://127.0.0.1:{api_port}"
     environ.update(dev_secrets(environ))
+    # Readable log lines for a person at a terminal (deployed stages always log JSON).
+    environ.setdefault("LOG_FORMAT", "text")
     return environ
+
+
+def use_local_model(environ: dict[str, str], url: str) -> None:
+    """Point Claude and OpenAI embeddings at the local stand-in model, with its own key and
+    model name: nothing leaves this machine, and every result is named `local-stand-in`."""
+    from fakes.local_model import MODEL
+
+    environ.update(
+        {
+            "ANTHROPIC_BASE_URL": url,
+            "ANTHROPIC_API_KEY": MODEL,
+            "ANTHROPIC_MODEL": MODEL,
+            "ANTHROPIC_TRIAGE_MODEL": MODEL,
+            "OPENAI_BASE_URL": f"{url}/v1",
+            "OPENAI_API_KEY": MODEL,
+            "OPENAI_EMBEDDING_MODEL": MODEL,
+        }
+    )
 
 
 def _stop(process: subprocess.Popen[bytes] | None, timeout: float = 5.0) -> None:
@@ -83,14 +112,24 @@ def _stop(process: subprocess.Popen[bytes] | None, timeout: float = 5.0) -> None
 def run(args: argparse.Namespace) -> int:
     aws_port = int(os.environ.get("AWS_PORT", "4566"))
     api_port = int(os.environ.get("API_PORT", "8000"))
+    mail_port = int(os.environ.get("MAIL_PORT") or DEFAULT_MAIL_PORT)
     api_url = f"http://127.0.0.1:{api_port}"
     environ = dev_environment(api_port)
+    try:
+        # Before starting anything: a busy port is the most common first-run failure.
+        ensure_port_free(api_port, "API (set API_PORT)")
+        if "MAILGUN_API_BASE" not in environ:
+            ensure_port_free(mail_port, "local Mailgun stand-in (set MAIL_PORT)")
+    except RuntimeError as e:
+        print(f"devstack: {e}", file=sys.stderr)
+        return 1
 
     signal.signal(signal.SIGINT, _raise_shutdown)
     signal.signal(signal.SIGTERM, _raise_shutdown)
     moto: MotoServer | None = None
     mail_catcher: FakeMailgun | None = None
     cloudflare: FakeCloudflare | None = None
+    local_model: LocalModel | None = None
     api: subprocess.Popen[bytes] | None = None
     pump: subprocess.Popen[bytes] | None = None
     try:
@@ -103,13 +142,17 @@ def run(args: argparse.Namespace) -> int:
             environ.setdefault("MAILGUN_API_KEY", "key-dev")
             mail_catcher = FakeMailgun(
                 api_key=environ["MAILGUN_API_KEY"],
-                port=int(os.environ.get("MAIL_PORT", "0")),
+                port=mail_port,
                 echo=True,
                 # It also plays a store() route: keeps mail it receives, notifies the API.
                 webhook_signing_key=environ["MAILGUN_WEBHOOK_SIGNING_KEY"],
                 notify_url=f"{api_url}/v1/webhooks/mailgun/stored",
             ).start()
             environ["MAILGUN_API_BASE"] = mail_catcher.url
+            environ[LOCAL_MAIL_URL] = mail_catcher.url
+        if args.ai == "local":
+            local_model = LocalModel(port=int(os.environ.get("AI_PORT", "0")), echo=True).start()
+            use_local_model(environ, local_model.url)
         if not environ.get("CLOUDFLARE_API_TOKEN"):
             # No Cloudflare configured: help-centre domains get their custom hostnames at a
             # local stand-in, which moves each one a step towards active every time it is read.
@@ -137,7 +180,6 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-        ensure_port_free(api_port, "API (set API_PORT)")
         api = subprocess.Popen(
             [
                 sys.executable,
@@ -157,7 +199,9 @@ def run(args: argparse.Namespace) -> int:
 
         from devstack.seed import seed_demo_workspace
 
-        login = seed_demo_workspace(api_url)
+        login = seed_demo_workspace(api_url, ai=local_model is not None)
+        environ[DEMO_INBOUND_ADDRESS] = login.inbound_address
+        _write_stack_file(environ)
         pump = subprocess.Popen(
             [sys.executable, "-m", "devstack", "pump"], cwd=PROJECT_DIR, env=environ
         )
@@ -166,11 +210,12 @@ def run(args: argparse.Namespace) -> int:
             "\nHelptal is running\n"
             f"  API           {api_url}\n"
             f"  API docs      {api_url}/docs\n"
+            f"  help centre   {login.help_centre_url}\n"
+            f"  inbound mail  {login.inbound_address}\n"
             f"  AWS endpoint  {environ['AWS_ENDPOINT_URL']}\n"
             + (
                 f"  sent mail     {mail_catcher.url}/_fake/messages (local Mailgun stand-in)\n"
-                f"  receive mail  curl --data-binary @mail.eml "
-                f"'{mail_catcher.url}/_fake/receive?recipient=<inbound address>'\n"
+                f'  send a mail   {MAIL_COMMAND} "Hello, I cannot log in"\n'
                 if mail_catcher
                 else f"  Mailgun       {environ['MAILGUN_API_BASE']}\n"
             )
@@ -180,6 +225,7 @@ def run(args: argparse.Namespace) -> int:
                 if cloudflare
                 else ""
             )
+            + f"  AI            {_ai_line(environ, local_model)}\n"
             + f"  demo login    {login.email} / {login.password}"
             f"{'' if login.created else ' (existing)'}\n"
             + "".join(f"  {name}={environ[name]}\n" for name in DEV_SECRETS)
@@ -207,8 +253,24 @@ def run(args: argparse.Namespace) -> int:
             mail_catcher.stop()
         if cloudflare is not None:
             cloudflare.stop()
+        if local_model is not None:
+            local_model.stop()
         if moto is not None:
             moto.stop()
+
+
+MAIL_COMMAND = ".venv/bin/python -m devstack mail"
+
+
+def _ai_line(environ: dict[str, str], local_model: LocalModel | None) -> str:
+    if local_model is not None:
+        return (
+            f"LOCAL STAND-IN MODEL on {local_model.url} (rules, not a real AI; every result "
+            "is labelled local-stand-in); AI is on for the demo workspace"
+        )
+    if environ.get("ANTHROPIC_API_KEY"):
+        return "Claude (turn AI on per workspace: PUT /v1/workspace/ai)"
+    return "off: no ANTHROPIC_API_KEY (`make run AI=local` starts a local stand-in model)"
 
 
 def pump(args: argparse.Namespace) -> int:
@@ -229,7 +291,7 @@ def pump(args: argparse.Namespace) -> int:
 def _write_stack_file(environ: dict[str, str]) -> None:
     """The running stack's own settings (not the caller's whole environment)."""
     ours = set(stage_environment("dev")) | set(DEV_SECRETS)
-    prefixes = ("AWS_", "MAILGUN_", "CLOUDFLARE_", "HELP_CENTRE_", "RESOURCE_PREFIX")
+    prefixes = ("AWS_", "MAILGUN_", "CLOUDFLARE_", "HELP_CENTRE_", "RESOURCE_PREFIX", "DEVSTACK_")
     stack = {
         name: value
         for name, value in environ.items()
@@ -276,6 +338,54 @@ def fire(args: argparse.Namespace) -> int:
     return 0
 
 
+def mail(args: argparse.Namespace) -> int:
+    """A customer's mail, delivered to the running stack's local Mailgun stand-in as Mailgun
+    would deliver it to the demo workspace's inbound address (the pump files the ticket)."""
+    from email.message import EmailMessage
+    from email.utils import formatdate, make_msgid
+
+    import requests
+
+    path = STATE_DIR / STACK_FILE
+    stack = json.loads(path.read_text()) if path.exists() else {}
+    if not stack.get(LOCAL_MAIL_URL) or not stack.get(DEMO_INBOUND_ADDRESS):
+        print(
+            "devstack: no running stack with the local Mailgun stand-in found: start it with "
+            "`make run` (and leave MAILGUN_API_BASE unset)",
+            file=sys.stderr,
+        )
+        return 1
+    recipient = args.to or stack[DEMO_INBOUND_ADDRESS]
+    message = EmailMessage()
+    message["From"] = args.sender
+    message["To"] = recipient
+    message["Subject"] = args.subject or _first_sentence(args.text)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="customer.test")
+    message.set_content(args.text)
+    try:
+        response = requests.post(
+            f"{stack[LOCAL_MAIL_URL]}/_fake/receive",
+            params={"recipient": recipient},
+            data=message.as_bytes(),
+            timeout=30,
+        )
+    except requests.ConnectionError:
+        print("devstack: the stack is not answering: is `make run` still running?", file=sys.stderr)
+        return 1
+    notified = response.json().get("notify_status") if response.ok else None
+    if notified != 200:
+        print(f"devstack: the mail was not accepted: {response.text[:300]}", file=sys.stderr)
+        return 1
+    print(f"mail from {args.sender} delivered to {recipient}: a ticket opens in a few seconds")
+    return 0
+
+
+def _first_sentence(text: str, limit: int = 70) -> str:
+    first = re.split(r"(?<=[.?!])\s", " ".join(text.split()), maxsplit=1)[0]
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
 def resources(args: argparse.Namespace) -> int:
     from devstack.resources import create_resources
 
@@ -294,16 +404,34 @@ def main(argv: list[str] | None = None) -> int:
         default=60.0,
         help="seconds to wait for the API to answer /v1/health",
     )
+    run_parser.add_argument(
+        "--ai",
+        choices=("off", "local"),
+        default="off",
+        help="local: start a local stand-in model (rules, no key) and turn AI on for the demo",
+    )
     run_parser.set_defaults(func=run)
     commands.add_parser("pump", help="only the event pump").set_defaults(func=pump)
     fire_parser = commands.add_parser("fire", help="run one scheduled job once")
     fire_parser.add_argument("schedule", help="the schedule's name, e.g. custom_hostnames_job")
     fire_parser.add_argument("--time", help="the event's time (ISO 8601, with a zone); default now")
     fire_parser.set_defaults(func=fire)
+    mail_parser = commands.add_parser("mail", help="send a customer's mail to the demo workspace")
+    mail_parser.add_argument("text", help="the mail's text")
+    mail_parser.add_argument("--subject", help="default: the first words of the text")
+    mail_parser.add_argument(
+        "--from", dest="sender", default="Carla Customer <carla@customer.test>"
+    )
+    mail_parser.add_argument("--to", help="default: the demo workspace's inbound address")
+    mail_parser.set_defaults(func=mail)
     commands.add_parser("resources", help="only create the resources").set_defaults(func=resources)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("botocore", "pynamodb"):
+    # The same shape as the app's readable log lines (chalicelib/observability.py).
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)-7s %(message)s", datefmt="%H:%M:%S"
+    )
+    # Every request to a stand-in or a provider is logged by the app already.
+    for noisy in ("botocore", "pynamodb", "werkzeug", "httpx", "httpx2"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     code: int = args.func(args)
     return code

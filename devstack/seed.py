@@ -17,26 +17,70 @@ class DemoLogin:
     email: str
     password: str
     created: bool
+    # Where customers mail the workspace, and its public help centre.
+    inbound_address: str = ""
+    help_centre_url: str = ""
+    ai_enabled: bool = False
 
 
-def seed_demo_workspace(api_url: str, timeout: float = 10.0) -> DemoLogin:
-    """Sign up the demo workspace via `POST /v1/signup`; a 409 means it already exists."""
+def seed_demo_workspace(api_url: str, timeout: float = 10.0, *, ai: bool = False) -> DemoLogin:
+    """Log in to the demo workspace, or sign it up via `POST /v1/signup` and fill it (an
+    emulator that kept its data already has it); with `ai`, turn AI on for it before its
+    first ticket (only for the local stand-in model)."""
+    api_url = api_url.rstrip("/")
     response = requests.post(
-        f"{api_url.rstrip('/')}/v1/signup",
-        json={
-            "workspace_name": DEMO_WORKSPACE,
-            "name": DEMO_OWNER,
-            "email": DEMO_EMAIL,
-            "password": DEMO_PASSWORD,
-        },
+        f"{api_url}/v1/auth/login",
+        json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD},
         timeout=timeout,
     )
-    if response.status_code == 409:
-        return DemoLogin(DEMO_EMAIL, DEMO_PASSWORD, created=False)
-    if response.status_code not in (200, 201):
-        raise RuntimeError(f"seeding failed: {response.status_code} {response.text[:500]}")
-    _seed_content(api_url.rstrip("/"), response.json()["token"], timeout)
-    return DemoLogin(DEMO_EMAIL, DEMO_PASSWORD, created=True)
+    created = response.status_code != 200
+    if created:
+        response = requests.post(
+            f"{api_url}/v1/signup",
+            json={
+                "workspace_name": DEMO_WORKSPACE,
+                "name": DEMO_OWNER,
+                "email": DEMO_EMAIL,
+                "password": DEMO_PASSWORD,
+            },
+            timeout=timeout,
+        )
+        if response.status_code not in (200, 201):
+            raise RuntimeError(f"seeding failed: {response.status_code} {response.text[:500]}")
+    token = response.json()["token"]
+    if created:
+        _seed_content(api_url, token, timeout, ai=ai)
+    elif ai:
+        _turn_ai_on(api_url, token, timeout)
+    return DemoLogin(
+        DEMO_EMAIL,
+        DEMO_PASSWORD,
+        created=created,
+        inbound_address=str(_get(api_url, token, "/v1/mail/settings", timeout)["inbound_address"]),
+        help_centre_url=str(_get(api_url, token, "/v1/kb/settings", timeout)["url"]),
+        ai_enabled=ai,
+    )
+
+
+def _get(api_url: str, token: str, path: str, timeout: float) -> dict:
+    response = requests.get(
+        f"{api_url}{path}", timeout=timeout, headers={"Authorization": f"Bearer {token}"}
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"seeding: GET {path} answered {response.status_code}")
+    result: dict = response.json()
+    return result
+
+
+def _turn_ai_on(api_url: str, token: str, timeout: float) -> None:
+    response = requests.put(
+        f"{api_url}/v1/workspace/ai",
+        json={"enabled": True},
+        timeout=timeout,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"turning AI on failed: {response.status_code} {response.text[:300]}")
 
 
 def _post(api_url: str, token: str, path: str, body: dict[str, object], timeout: float) -> dict:
@@ -49,8 +93,9 @@ def _post(api_url: str, token: str, path: str, body: dict[str, object], timeout:
     return result
 
 
-def _seed_content(api_url: str, token: str, timeout: float) -> None:
-    """A category with an article in English and French, and a first ticket in the inbox."""
+def _seed_content(api_url: str, token: str, timeout: float, *, ai: bool) -> None:
+    """A category with an article in English and French, and a first ticket in the inbox
+    (triaged by the local stand-in model when `ai`)."""
     category = _post(api_url, token, "/v1/kb/categories", {"name": "Getting started"}, timeout)
     english = _post(
         api_url,
@@ -82,6 +127,8 @@ def _seed_content(api_url: str, token: str, timeout: float) -> None:
         },
         timeout,
     )
+    if ai:
+        _turn_ai_on(api_url, token, timeout)
     _post(
         api_url,
         token,
@@ -90,6 +137,8 @@ def _seed_content(api_url: str, token: str, timeout: float) -> None:
             "requester": {"email": "carla@customer.test", "name": "Carla Customer"},
             "subject": "I cannot log in",
             "body": "Hello, since this morning my password is refused. Can you help?",
+            # The workspace's first tags: the vocabulary AI triage picks from.
+            "tags": ["login", "password"],
         },
         timeout,
     )
