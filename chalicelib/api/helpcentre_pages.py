@@ -136,9 +136,11 @@ def home(call: Call) -> Response:
     kb = bootstrap.kb_deps()
     sections = [
         {
-            "name": s.category.name if s.category else i18n.translator(locale)["hc.other_articles"],
+            "name": s.category.name_in(locale)
+            if s.category
+            else i18n.translator(locale)["hc.other_articles"],
             "url": site.category(locale, s.category) if s.category else site.home(locale),
-            "description": s.category.description if s.category else "",
+            "description": s.category.description_in(locale) if s.category else "",
             "articles": [_article_link(site, a) for a in s.articles],
         }
         for s in content.home_sections(kb, site, locale)
@@ -165,18 +167,25 @@ def category(call: Call) -> Response:
         return _not_found(call, None)
     locale = _locale(call, site)
     kb = bootstrap.kb_deps()
-    found = content.category_by_slug(kb, site, call.params["category_slug"])
-    if found is None or call.params["locale"] not in helpcentre_site.LOCALE_LABELS:
+    if call.params["locale"] not in helpcentre_site.LOCALE_LABELS:
+        return _not_found(call, site)
+    found = content.category_by_slug(kb, site, call.params["category_slug"], locale)
+    if found is None:
         return _not_found(call, site)
     articles = [_article_link(site, a) for a in content.category_articles(kb, site, locale, found)]
+    alternates = [
+        {"locale": other, "url": site.category(other, found), "label": label}
+        for other, label in helpcentre_site.LOCALE_LABELS.items()
+    ]
     return _page(
         call,
         site,
         locale,
         "hc/category.html",
-        title=found.name,
-        category={"name": found.name, "description": found.description},
+        title=found.name_in(locale),
+        category={"name": found.name_in(locale), "description": found.description_in(locale)},
         articles=articles,
+        alternates=alternates,
         canonical=site.category(locale, found),
     )
 
@@ -218,7 +227,7 @@ def article(call: Call, thanks: bool = False) -> Response:
         alternates=alternates if len(alternates) > 1 else [],
         thanks=thanks,
         feedback_url=site.feedback(locale, shown.slug),
-        category={"name": category_of.name, "url": site.category(locale, category_of)}
+        category={"name": category_of.name_in(locale), "url": site.category(locale, category_of)}
         if category_of
         else None,
         article={

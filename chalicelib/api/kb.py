@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 schemas = lazy_module("chalicelib.api.schemas")
 articles = lazy_module("chalicelib.kb.articles")
 categories = lazy_module("chalicelib.kb.categories")
+helpcentre_site = lazy_module("chalicelib.kb.helpcentre_site")
 uploads = lazy_module("chalicelib.kb.uploads")
 model = lazy_module("chalicelib.kb.model")
 bp = Blueprint(__name__)
@@ -87,7 +89,16 @@ def category_out(category: Category) -> CategoryOut:
         id=category.id,
         name=category.name,
         description=category.description,
+        slug=helpcentre_site.category_slug(category),
         position=category.position,
+        translations={
+            locale: {
+                "name": translation.name,
+                "description": translation.description,
+                "slug": helpcentre_site.category_slug(category, locale),
+            }
+            for locale, translation in category.translations.items()
+        },
         created_at=category.created_at,
         updated_at=category.updated_at,
     )
@@ -286,6 +297,19 @@ def find_slug(call: Call) -> SlugOut:
 # -- categories ----------------------------------------------------------------------------
 
 
+def _category_translations(given: Mapping[Any, Any]) -> dict[str, Any]:
+    return {
+        locale: None
+        if translation is None
+        else model.CategoryTranslation(
+            name=translation.name,
+            description=translation.description,
+            slug=translation.slug or "",
+        )
+        for locale, translation in given.items()
+    }
+
+
 @operation(
     bp,
     "POST",
@@ -300,7 +324,10 @@ def find_slug(call: Call) -> SlugOut:
 def create_category(call: Call) -> CategoryOut:
     body: CategoryIn = call.body
     draft = categories.CategoryDraft(
-        name=body.name, description=body.description, position=body.position
+        name=body.name,
+        description=body.description,
+        position=body.position,
+        translations=_category_translations(body.translations),
     )
     return category_out(categories.create_category(bootstrap.kb_deps(), call.member, draft))
 
@@ -340,7 +367,7 @@ def get_category(call: Call) -> CategoryOut:
     bp,
     "PATCH",
     "/v1/kb/categories/{category_id}",
-    summary="Rename, describe or move a category",
+    summary="Rename, describe, translate or move a category",
     tag=TAG,
     body="CategoryPatchIn",
     response="CategoryOut",
@@ -349,7 +376,12 @@ def get_category(call: Call) -> CategoryOut:
 def patch_category(call: Call) -> CategoryOut:
     body: CategoryPatchIn = call.body
     changes = categories.CategoryChanges(
-        name=body.name, description=body.description, position=body.position
+        name=body.name,
+        description=body.description,
+        position=body.position,
+        translations=None
+        if body.translations is None
+        else _category_translations(body.translations),
     )
     return category_out(
         categories.update_category(

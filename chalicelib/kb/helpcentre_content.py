@@ -109,9 +109,12 @@ def home_sections(kb: KbDeps, site: Site, locale: str) -> list[Section]:
     return sections
 
 
-def category_by_slug(kb: KbDeps, site: Site, slug: str) -> Category | None:
-    return next(
-        (c for c in kb.store.list_categories(site.workspace_id) if category_slug(c) == slug), None
+def category_by_slug(kb: KbDeps, site: Site, slug: str, locale: str) -> Category | None:
+    """The category with this slug in `locale`, else the one with it as its default slug
+    (a link made before the category was translated)."""
+    found = kb.store.list_categories(site.workspace_id)
+    return next((c for c in found if category_slug(c, locale) == slug), None) or next(
+        (c for c in found if category_slug(c) == slug), None
     )
 
 

@@ -43,7 +43,7 @@ class Site:
         return f"{self.base_url}/{locale}/articles/{quote(slug)}"
 
     def category(self, locale: str, category: Category) -> str:
-        return f"{self.base_url}/{locale}/categories/{quote(category_slug(category))}"
+        return f"{self.base_url}/{locale}/categories/{quote(category_slug(category, locale))}"
 
     def search(self) -> str:
         return f"{self.base_url}/search"
@@ -55,8 +55,12 @@ class Site:
         return f"{self.base_url}/sitemap.xml"
 
 
-def category_slug(category: Category) -> str:
-    return slugify(category.name)
+def category_slug(category: Category, locale: str | None = None) -> str:
+    """The category's slug in `locale`: its translation's own, or from its name there."""
+    translation = category.translations.get(locale) if locale else None
+    if translation is None:
+        return slugify(category.name)
+    return translation.slug or slugify(translation.name)
 
 
 def etag(body: str) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -89,6 +90,15 @@ class Translation:
 
 
 @dataclass(frozen=True)
+class CategoryTranslation:
+    """A category's name, description and slug in one locale (slug empty: from the name)."""
+
+    name: str
+    description: str = ""
+    slug: str = ""
+
+
+@dataclass(frozen=True)
 class Category:
     id: str
     workspace_id: str
@@ -98,3 +108,15 @@ class Category:
     created_at: datetime
     updated_at: datetime
     revision: int = 0
+    # By locale; a locale without one shows the name and description above.
+    translations: Mapping[str, CategoryTranslation] = field(default_factory=dict)
+
+    def name_in(self, locale: str) -> str:
+        translation = self.translations.get(locale)
+        return translation.name if translation else self.name
+
+    def description_in(self, locale: str) -> str:
+        translation = self.translations.get(locale)
+        if translation and translation.description:
+            return translation.description
+        return self.description

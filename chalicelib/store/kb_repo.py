@@ -8,7 +8,9 @@ still leads to the article (a redirect) and no other article can take it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -19,6 +21,7 @@ from chalicelib.kb.model import (
     ArticleStatus,
     ArticleVersion,
     Category,
+    CategoryTranslation,
     SlugTarget,
     Translation,
     VersionPage,
@@ -170,6 +173,12 @@ def _category_item(category: Category) -> KbCategoryItem:
         created_at=category.created_at,
         updated_at=category.updated_at,
         revision=category.revision,
+        translations=json.dumps(
+            {locale: asdict(t) for locale, t in sorted(category.translations.items())},
+            ensure_ascii=False,
+        )
+        if category.translations
+        else None,
     )
 
 
@@ -183,6 +192,10 @@ def _category(item: KbCategoryItem) -> Category:
         created_at=item.created_at,
         updated_at=item.updated_at,
         revision=int(item.revision or 0),
+        translations={
+            locale: CategoryTranslation(**fields)
+            for locale, fields in json.loads(item.translations or "{}").items()
+        },
     )
 
 

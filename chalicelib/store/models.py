@@ -147,6 +147,7 @@ class WorkspaceItem(Item, discriminator="workspace"):
     name = UnicodeAttribute()
     timezone = UnicodeAttribute(default="UTC")
     locale = UnicodeAttribute(default="en")
+    formality = UnicodeAttribute(null=True)  # absent: formal
     owner_count = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -527,6 +528,8 @@ class KbCategoryItem(Item, discriminator="kb_category"):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     revision = NumberAttribute(default=0)
+    # JSON {locale: {name, description, slug}}; absent when it has none.
+    translations = UnicodeAttribute(null=True)
 
 
 class TicketMergeItem(Item, discriminator="ticket_merge"):

@@ -175,6 +175,31 @@ def test_feedback_counts_once_per_visitor(api, kb):
     assert bad.status_code == 422
 
 
+def test_french_pages_show_the_category_in_french_and_fall_back_to_its_name(api, kb):
+    _, html, _ = _get(api, "/hc/acme-support/fr/articles/remboursements")
+    assert "Billing &amp; Plans" in html  # not translated yet: the category's own name
+    api.request(
+        "PATCH",
+        f"/v1/kb/categories/{kb['category']['id']}",
+        {"translations": {"fr": {"name": "Facturation", "description": "Paiements"}}},
+        token=kb["token"],
+    )
+    status, html, _ = _get(api, "/hc/acme-support?lang=fr")
+    assert status == 200 and "Facturation" in html and "Paiements" in html
+    assert "/fr/categories/facturation" in html and "Billing" not in html
+    status, html, _ = _get(api, "/hc/acme-support/fr/categories/facturation")
+    assert status == 200 and "<h1>Facturation</h1>" in html
+    assert "Comment fonctionnent les remboursements" in html
+    assert 'hreflang="en">English</a>' in html  # the switcher: to the English page
+    assert '/hc/acme-support/en/categories/billing-plans" hreflang="en"' in html
+    _, html, _ = _get(api, "/hc/acme-support/fr/articles/remboursements")
+    assert "Facturation" in html and "Billing" not in html
+    _, html, _ = _get(api, "/hc/acme-support/en/categories/billing-plans")
+    assert "Billing &amp; Plans" in html and "How refunds work" in html
+    # A French link made before the translation still opens the category.
+    assert _get(api, "/hc/acme-support/fr/categories/billing-plans")[0] == 200
+
+
 def test_public_search_finds_published_articles_only(api, kb):
     status, body, _ = _get(api, "/hc/acme-support/api/search?q=refunds")
     hits = json.loads(body)["hits"]

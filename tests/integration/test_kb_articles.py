@@ -298,6 +298,90 @@ def test_categories_are_listed_by_position_and_can_be_moved(api, team):
     assert [c["name"] for c in listed] == ["Billing", "Getting started", "Account"]
 
 
+def test_a_category_is_translated_per_locale_with_its_own_slug(api, team):
+    owner, _ = team
+    token = owner["token"]
+    status, made, _ = api.request(
+        "POST",
+        "/v1/kb/categories",
+        {"name": "Billing", "translations": {"fr": {"name": "Facturation"}}},
+        token=token,
+    )
+    assert status == 201, made
+    assert (made["slug"], made["translations"]) == (
+        "billing",
+        {"fr": {"name": "Facturation", "description": "", "slug": "facturation"}},
+    )
+    path = f"/v1/kb/categories/{made['id']}"
+    fr = {
+        "name": " Paiements  et factures ",
+        "description": "Cartes, virements",
+        "slug": "paiements",
+    }
+    status, changed, _ = api.request("PATCH", path, {"translations": {"fr": fr}}, token=token)
+    assert status == 200, changed
+    assert changed["translations"]["fr"] == {
+        "name": "Paiements et factures",
+        "description": "Cartes, virements",
+        "slug": "paiements",
+    }
+    assert api.request("GET", path, token=token)[1]["translations"] == changed["translations"]
+    status, removed, _ = api.request("PATCH", path, {"translations": {"fr": None}}, token=token)
+    assert (status, removed["translations"]) == (200, {})
+
+
+@pytest.mark.parametrize(
+    "translations",
+    [
+        {"de": {"name": "Rechnungen"}},
+        {"fr": {"name": "   "}},
+        {"fr": {"name": "Facturation", "slug": "Not A Slug"}},
+        {"fr": {"description": "no name"}},
+    ],
+)
+def test_a_category_translation_must_name_a_known_locale_a_name_and_a_valid_slug(
+    api, team, translations
+):
+    token = team[0]["token"]
+    status, body, _ = api.request(
+        "POST", "/v1/kb/categories", {"name": "Billing", "translations": translations}, token=token
+    )
+    assert status == 422, body
+
+
+def test_two_categories_cannot_share_a_slug_in_one_locale(api, team):
+    token = team[0]["token"]
+    api.request(
+        "POST",
+        "/v1/kb/categories",
+        {"name": "Billing", "translations": {"fr": {"name": "Facturation"}}},
+        token=token,
+    )
+    status, body, _ = api.request(
+        "POST",
+        "/v1/kb/categories",
+        {"name": "Invoices", "translations": {"fr": {"name": "Factures", "slug": "facturation"}}},
+        token=token,
+    )
+    assert (status, body["error"]["code"]) == (409, "category_slug_taken")
+
+
+def test_another_workspace_cannot_translate_a_category(api, team):
+    token = team[0]["token"]
+    made = api.request("POST", "/v1/kb/categories", {"name": "Billing"}, token=token)[1]
+    stranger = api.sign_up(workspace="Other Co", email="eve@other.test")
+    status, body, _ = api.request(
+        "PATCH",
+        f"/v1/kb/categories/{made['id']}",
+        {"translations": {"fr": {"name": "Volé"}}},
+        token=stranger["token"],
+    )
+    assert (status, body["error"]["code"]) == (404, "category_not_found")
+    assert (
+        api.request("GET", f"/v1/kb/categories/{made['id']}", token=token)[1]["translations"] == {}
+    )
+
+
 def test_articles_belong_to_a_category_which_cannot_be_deleted_while_it_has_some(api, team):
     owner, _ = team
     token = owner["token"]

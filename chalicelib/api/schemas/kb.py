@@ -24,7 +24,10 @@ STATUS_HELP = (
     "`draft` (members only), `published` (public help centre) or `internal` "
     "(agents and the AI only)."
 )
-BODY_HELP = "Markdown (CommonMark); raw HTML is shown as text, never run."
+BODY_HELP = (
+    "Markdown (CommonMark with GitHub's tables, strikethrough, autolinks and task lists); "
+    "raw HTML is shown as text, never run."
+)
 
 
 class ArticleIn(Incoming):
@@ -134,25 +137,54 @@ CategoryName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
 ]
 CategoryDescription = Annotated[str, StringConstraints(max_length=500)]
+TRANSLATIONS_HELP = (
+    "The category on the help centre in other locales (`en`, `fr`); a locale without one "
+    "shows `name` and `description`."
+)
+
+
+class CategoryTranslationIn(Incoming):
+    name: CategoryName
+    description: CategoryDescription = Field(
+        default="", description="Empty: the category's own description."
+    )
+    slug: Slug | None = Field(default=None, description="Default: from the name.")
 
 
 class CategoryIn(Incoming):
     name: CategoryName
     description: CategoryDescription = ""
     position: int = Field(default=0, ge=0, le=10_000, description="Lower comes first.")
+    translations: dict[Locale, CategoryTranslationIn] = Field(
+        default_factory=dict, description=TRANSLATIONS_HELP
+    )
 
 
 class CategoryPatchIn(Incoming):
     name: CategoryName | None = None
     description: CategoryDescription | None = None
     position: int | None = Field(default=None, ge=0, le=10_000)
+    translations: dict[Locale, CategoryTranslationIn | None] | None = Field(
+        default=None,
+        description="Replaces the translation of each locale given; `null` removes it.",
+    )
+
+
+class CategoryTranslationOut(Outgoing):
+    name: str
+    description: str
+    slug: str = Field(description="Its URL on the help centre in that locale.")
 
 
 class CategoryOut(Outgoing):
     id: str
     name: str
     description: str
+    slug: str = Field(
+        description="Its URL on the help centre in a locale it has no translation for."
+    )
     position: int
+    translations: dict[str, CategoryTranslationOut] = Field(description=TRANSLATIONS_HELP)
     created_at: datetime
     updated_at: datetime
 
