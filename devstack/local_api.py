@@ -73,6 +73,12 @@ class ProductRequestHandler(ChaliceRequestHandler):
         # Skips ChaliceRequestHandler.__init__, which would build a plain LocalGateway.
         super(ChaliceRequestHandler, self).__init__(request, client_address, server)
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """An access line only for a failed answer: the app logs every request it handles
+        ("request handled", with status and duration), not a path no route serves."""
+        if not str(code).isdigit() or int(code) >= 400:
+            super().log_request(code, size)
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack.local_api")
