@@ -384,11 +384,21 @@ _PAGES = [
 ]
 
 
+# What each page answers with (default: HTML), and the query parameters it reads.
+_PRODUCES = {"search_api": JSON, "sitemap": "application/xml"}
+_PAGE_QUERIES = {
+    "home": "HelpCentrePageQuery",
+    "article": "HelpCentreArticleQuery",
+    "search": "HelpCentreSearchQuery",
+    "search_api": "HelpCentreSearchApiQuery",
+}
+
+
 def _register() -> None:
     for method, suffix, name, view, summary in _PAGES:
         for prefix, where in (("/hc/{workspace_slug}", "slug"), ("", "domain")):
             path = (prefix + suffix) or "/"
-            produces = JSON if name == "search_api" else HTML
+            produces = _PRODUCES.get(name, HTML)
 
             def handler(call: Call, _view: Any = view) -> Response:
                 if _view is article and dict(call.request.query_params or {}).get("thanks"):
@@ -405,6 +415,7 @@ def _register() -> None:
                 auth=False,
                 produces=produces,
                 form="ArticleFeedbackForm" if name == "feedback" else None,
+                page_query=_PAGE_QUERIES.get(name),
                 errors=(404,),
             )(handler)
     operation(

@@ -98,6 +98,7 @@ def _form(
     tag="pages",
     auth=False,
     produces=HTML,
+    page_query="JoinPageQuery",
     errors=(404, 410),
 )
 def join_page(call: Call) -> Response:
@@ -117,6 +118,7 @@ def join_page(call: Call) -> Response:
     auth=False,
     produces=HTML,
     form="JoinForm",
+    page_query="JoinPageQuery",
     errors=(400, 401, 404, 409, 410, 422, 429),
 )
 def join_submit(call: Call) -> Response:

@@ -7,28 +7,51 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.api.routing import OPERATIONS, Operation, schema
+from chalicelib.api.examples import request_example
+from chalicelib.api.glossary import (
+    PATH_PARAMETERS,
+    field_description,
+    query_description,
+)
+from chalicelib.api.routing import FORM, OPERATIONS, WORKSPACE_HEADER, Operation, schema
 
 REF = "#/components/schemas/{model}"
 _ERROR_TEXT = {
-    400: "Malformed request",
+    400: "Malformed request: `missing_body`, `malformed_json` (not a JSON object, or nested "
+    "deeper than 64 levels), or a code of this operation",
     401: "Missing, invalid, expired or revoked token",
-    403: "Your role does not allow this",
-    404: "Not found in this workspace",
+    403: "Your role does not allow this (`forbidden_role`), or a rule of this operation",
+    404: "Not found in this workspace (also: `X-Workspace-Id` names a workspace you are not "
+    "a member of)",
     405: "Method not allowed",
     409: "Conflicts with the current state",
     410: "No longer usable",
     413: "Body too large",
-    415: "Body is not JSON",
+    415: "Wrong Content-Type: send the body as the media type documented here",
     422: "A field is invalid (named in error.details)",
-    429: "Too many attempts",
-    503: "A dependency is unavailable",
+    429: "Too many attempts: wait for `Retry-After` seconds",
+    503: "Briefly unavailable (`service_unavailable`, with `Retry-After`), or this deployment "
+    "is missing settings (`not_configured`)",
+}
+WORKSPACE_PARAMETER = {
+    "name": WORKSPACE_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "Act in another of your workspaces (its id); default: the one the token "
+    "was issued for.",
+    "schema": {"type": "string"},
 }
 
 
 def _path_parameters(path: str) -> list[dict[str, Any]]:
     return [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "description": PATH_PARAMETERS.get(name, ""),
+            "schema": {"type": "string"},
+        }
         for name in re.findall(r"{(\w+)}", path)
     ]
 
@@ -38,10 +61,45 @@ def _query_parameters(query: str | None) -> list[dict[str, Any]]:
         return []
     described = schema(query).model_json_schema(ref_template=REF)
     required = set(described.get("required", []))
-    return [
-        {"name": name, "in": "query", "required": name in required, "schema": spec}
-        for name, spec in described.get("properties", {}).items()
-    ]
+    parameters = []
+    for name, spec in described.get("properties", {}).items():
+        spec = dict(spec)
+        text = spec.pop("description", None) or query_description(query, name)
+        parameter = {"name": name, "in": "query", "required": name in required, "schema": spec}
+        if text:
+            parameter["description"] = text
+        parameters.append(parameter)
+    return parameters
+
+
+def _describe_fields(schemas: dict[str, Any]) -> None:
+    """Gives each property that has no description of its own the glossary's."""
+    for name, described in schemas.items():
+        for field, spec in described.get("properties", {}).items():
+            if not spec.get("description"):
+                text = field_description(name, field)
+                if text:
+                    spec["description"] = text
+
+
+def _error_statuses(op: Operation) -> set[int]:
+    """Every error status `op` can answer: its own, and those routing answers for it."""
+    errors = set(op.errors) | {503}
+    if op.auth:
+        errors |= {401, 404}
+    if op.roles is not None:
+        errors.add(403)
+    if "{" in op.path:
+        errors.add(404)
+    if op.body is not None:
+        errors |= {400, 413, 415, 422}
+    if op.form is not None:
+        errors |= {415, 422}
+    if op.accepts:
+        errors.add(415)
+    if op.query is not None:
+        errors.add(422)
+    return errors
 
 
 def _ref(model: str) -> dict[str, str]:
@@ -70,20 +128,25 @@ def _operation(op: Operation) -> dict[str, Any]:
         "operationId": op.name,
         "summary": op.summary,
         "tags": [op.tag],
-        "parameters": _path_parameters(op.path) + _query_parameters(op.query),
+        "parameters": _path_parameters(op.path)
+        + _query_parameters(op.query or op.page_query)
+        + ([WORKSPACE_PARAMETER] if op.auth else []),
         "responses": {},
     }
     if op.description:
         spec["description"] = op.description
-    if op.body is not None:
+    for media_type, body in (("application/json", op.body), (FORM, op.form)):
+        if body is not None:
+            content: dict[str, Any] = {"schema": _ref(body)}
+            example = request_example(body, schema(body).model_json_schema())
+            if example is not None:
+                content["example"] = example
+            spec["requestBody"] = {"required": True, "content": {media_type: content}}
+    if op.accepts:
         spec["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _ref(op.body)}},
-        }
-    if op.form is not None:
-        spec["requestBody"] = {
-            "required": True,
-            "content": {"application/x-www-form-urlencoded": {"schema": _ref(op.form)}},
+            "description": "As the sender (Mailgun) posts it; its signature is verified.",
+            "content": {media_type: {"schema": {"type": "object"}} for media_type in op.accepts},
         }
     media_type = op.produces.split(";", 1)[0].strip()
     is_json = media_type == "application/json"
@@ -101,8 +164,7 @@ def _operation(op: Operation) -> dict[str, Any]:
             "description": _MEDIA_TEXT.get(media_type, "Success"),
             "content": {media_type: {"schema": {"type": "object"} if is_json else _TEXT}},
         }
-    errors = set(op.errors) | ({401} if op.auth else set()) | ({415} if op.body else set())
-    for status in sorted(errors):
+    for status in sorted(_error_statuses(op)):
         spec["responses"][str(status)] = {
             "description": _ERROR_TEXT.get(status, "Error"),
             # Pages, sitemaps and files answer their errors as an HTML page.
@@ -119,6 +181,8 @@ def build_openapi(server_url: str | None = None) -> dict[str, Any]:
         [(schema(n), "validation" if n in bodies else "serialization") for n in sorted(names)],
         ref_template=REF,
     )
+    schemas = definitions.get("$defs", {})
+    _describe_fields(schemas)
     paths: dict[str, dict[str, Any]] = {}
     for op in sorted(OPERATIONS, key=lambda o: (o.path, o.method)):
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
@@ -135,7 +199,7 @@ def build_openapi(server_url: str | None = None) -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": definitions.get("$defs", {}),
+            "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -70,6 +70,8 @@ class Operation:
     # Other success statuses answered with the same schema (queued work: 202 while pending).
     also: tuple[int, ...] = ()
     description: str = ""  # longer than the summary: rules, limits, error codes
+    # Pages: the query parameters the handler reads itself (documented, never refused).
+    page_query: str | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -231,6 +233,7 @@ def operation(
     accepts: tuple[str, ...] = (),
     also: tuple[int, ...] = (),
     description: str = "",
+    page_query: str | None = None,
 ) -> Callable[[Callable[[Call], Any]], Callable[..., Any]]:
     """Registers `handler(call)` as `method path` on `bp`.
 
@@ -257,6 +260,7 @@ def operation(
                 accepts=accepts,
                 also=also,
                 description=description,
+                page_query=page_query,
             )
         )
 

@@ -105,3 +105,102 @@ def test_attachment_uploads_are_described_with_their_limits_errors_and_examples(
     )
     assert schemas["MessageIn"]["properties"]["attachment_ids"]["maxItems"] == 10
     assert "AttachmentOut" in schemas
+
+
+def _operations(document):
+    for path, methods in document["paths"].items():
+        for method, spec in methods.items():
+            yield path, method, spec
+
+
+def _registered():
+    from chalicelib.api.routing import OPERATIONS
+
+    return {(op.path, op.method.lower()): op for op in OPERATIONS}
+
+
+def test_every_parameter_matches_its_handler_and_is_described():
+    from chalicelib.api.routing import schema
+
+    registered = _registered()
+    for path, method, spec in _operations(build_openapi()):
+        op = registered[(path, method)]
+        parameters = spec["parameters"]
+        assert all(p.get("description") for p in parameters), (path, method, parameters)
+        in_path = [p["name"] for p in parameters if p["in"] == "path"]
+        assert in_path == re.findall(r"{(\w+)}", path), (path, method)
+        query = op.query or op.page_query
+        fields = set(schema(query).model_fields) if query else set()
+        assert {p["name"] for p in parameters if p["in"] == "query"} == fields, (path, method)
+        headers = {p["name"] for p in parameters if p["in"] == "header"}
+        assert headers == ({"X-Workspace-Id"} if op.auth else set()), (path, method)
+
+
+def test_every_field_of_every_schema_is_described():
+    schemas = build_openapi()["components"]["schemas"]
+    undescribed = [
+        f"{name}.{field}"
+        for name, described in schemas.items()
+        for field, spec in described.get("properties", {}).items()
+        if not spec.get("description")
+    ]
+    assert undescribed == []
+
+
+def test_every_request_body_has_a_valid_example():
+    from chalicelib.api.routing import schema
+
+    registered = _registered()
+    for path, method, spec in _operations(build_openapi()):
+        op = registered[(path, method)]
+        if op.body is None and op.form is None:
+            continue
+        [(media_type, content)] = spec["requestBody"]["content"].items()
+        example = content.get("example")
+        assert example, (path, method)
+        if op.body is not None:
+            assert media_type == "application/json"
+            schema(op.body).model_validate_json(json.dumps(example))
+        else:
+            assert media_type == "application/x-www-form-urlencoded"
+            schema(op.form).model_validate(example)
+
+
+def test_every_error_routing_can_answer_is_documented():
+    registered = _registered()
+    for path, method, spec in _operations(build_openapi()):
+        op = registered[(path, method)]
+        documented = set(spec["responses"])
+        assert "503" in documented, (path, method)
+        if op.body is not None:
+            assert {"400", "413", "415", "422"} <= documented, (path, method)
+        if op.form is not None or op.accepts:
+            assert "415" in documented, (path, method)
+        if op.query is not None:
+            assert "422" in documented, (path, method)
+        if op.auth:
+            assert {"401", "404"} <= documented, (path, method)
+        if op.roles is not None:
+            assert "403" in documented, (path, method)
+        if "{" in path:
+            assert "404" in documented, (path, method)
+        assert set(op.errors) <= {int(status) for status in documented}, (path, method)
+        for status, answer in spec["responses"].items():
+            assert answer["description"], (path, method, status)
+            if status != "204":
+                assert answer["content"], (path, method, status)
+
+
+def test_files_are_documented_with_their_real_media_types():
+    paths = build_openapi()["paths"]
+
+    def media_types(path):
+        return set(paths[path]["get"]["responses"]["200"]["content"])
+
+    assert media_types("/sitemap.xml") == {"application/xml"}
+    assert media_types("/hc/{workspace_slug}/sitemap.xml") == {"application/xml"}
+    assert media_types("/robots.txt") == {"text/plain"}
+    assert media_types("/docs") == {"text/html"}
+    assert media_types("/docs/swagger-ui.css") == {"text/css"}
+    assert media_types("/docs/swagger-ui-bundle.js") == {"text/javascript"}
+    assert media_types("/hc/{workspace_slug}/api/search") == {"application/json"}

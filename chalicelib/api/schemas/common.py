@@ -306,6 +306,12 @@ class AcceptIn(Incoming):
     password: Password
 
 
+class JoinPageQuery(QueryParams):
+    """What the join page reads of its query (documented; the page ignores the rest)."""
+
+    lang: str | None = None
+
+
 class JoinForm(QueryParams):
     """The join page's form (strings, as browsers send them)."""
 

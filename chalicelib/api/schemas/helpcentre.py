@@ -14,6 +14,25 @@ class ArticleFeedbackForm(QueryParams):
     helpful: Literal["yes", "no"]
 
 
+# What help-centre pages read of their query (documented; the pages ignore the rest).
+class HelpCentrePageQuery(QueryParams):
+    lang: str | None = None
+
+
+class HelpCentreArticleQuery(QueryParams):
+    thanks: str | None = None
+
+
+class HelpCentreSearchQuery(QueryParams):
+    q: str = ""
+    lang: str | None = None
+
+
+class HelpCentreSearchApiQuery(QueryParams):
+    q: str = ""
+    locale: str | None = None
+
+
 class HelpCentreSettingsIn(Incoming):
     name: str | None = Field(default=None, min_length=1, max_length=120)
     brand_color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")

@@ -1,0 +1,98 @@
+"""An example request body for each body and form schema, shown by the API reference (and
+filled in by "Try it out").  A schema's own `examples` come first; tests/unit/test_openapi.py
+checks that each example here is valid for its schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TICKET_ID = "01JD3Y5Q6M8Z4XK2T9B7C1N0PA"
+MESSAGE_ID = "01JD3Y7R2W5V8H3J6K9M4N1P0B"
+MEMBER_ID = "01JD3XZ2A4C6E8G0J2M4P6R8TV"
+CATEGORY_ID = "01JD3Y0B1C2D3E4F5G6H7J8K9M"
+PASSWORD = "a long and unusual passphrase"
+
+REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
+    "AcceptIn": {"name": "Bob Martin", "password": PASSWORD},
+    "AiSettingsIn": {
+        "enabled": True,
+        "features": {"triage": True, "drafts": True, "auto_apply_triage": False},
+        "tone": {
+            "description": "Warm and direct; short sentences; no jargon.",
+            "sign_off": "Best, the Acme team",
+            "avoid": ["unfortunately"],
+        },
+        "redaction": {"emails": True, "phones": True},
+    },
+    "ApiKeyIn": {"name": "CRM sync", "role": "agent"},
+    "ApiKeyTransferIn": {"member_id": MEMBER_ID},
+    "ArticleFeedbackForm": {"helpful": "yes"},
+    "ArticleIn": {
+        "title": "How refunds work",
+        "body": "Refunds reach your card **within 5 days**.",
+        "locale": "en",
+        "status": "published",
+        "category_id": CATEGORY_ID,
+        "tags": ["billing"],
+    },
+    "ArticlePatchIn": {"status": "published", "tags": ["billing", "refunds"]},
+    "CannedApplyIn": {"send": True, "last_seen_message_id": MESSAGE_ID},
+    "CannedResponseIn": {
+        "name": "Refund on its way",
+        "body": "Hi {{requester.first_name}}, your refund is on its way.",
+        "locale": "en",
+        "set_status": "solved",
+        "add_tags": ["refund"],
+    },
+    "CannedResponsePatchIn": {"set_status": "pending"},
+    "CategoryIn": {"name": "Billing", "description": "Invoices, refunds and payment methods."},
+    "CategoryPatchIn": {"position": 1},
+    "DraftIn": {"instruction": "shorter, and apologise for the delay"},
+    "ForwardingAddressIn": {"address": "support@acme.example"},
+    "ForwardingConfirmationIn": {"code": "K7QF-3ZNP"},
+    "HelpCentreSettingsIn": {"name": "Acme Help", "brand_color": "#0b7a75"},
+    "ImageUploadIn": {"filename": "refund-steps.png", "content_type": "image/png", "size": 48213},
+    "InvitationIn": {"email": "bob@acme.example", "role": "agent"},
+    "JoinForm": {"name": "Bob Martin", "password": PASSWORD},
+    "LoginIn": {"email": "ann@acme.example", "password": PASSWORD},
+    "MailboxSettingsIn": {
+        "acknowledgement": {"enabled": True},
+        "sender_rate_per_hour": 20,
+    },
+    "MemberPatchIn": {"role": "admin"},
+    "MergeIn": {"into": "41"},
+    "MessageIn": {
+        "body": "Thanks for waiting: your refund was sent today.",
+        "kind": "reply",
+        "last_seen_message_id": MESSAGE_ID,
+    },
+    "ReplyTranslationIn": {"text": "Your refund was sent today.", "to": "fr"},
+    "SignupIn": {
+        "workspace_name": "Acme Support",
+        "name": "Ann Lee",
+        "email": "ann@acme.example",
+        "password": PASSWORD,
+        "locale": "en",
+        "timezone": "Europe/Paris",
+    },
+    "TicketIn": {
+        "requester": {"email": "carol@customer.example", "name": "Carol"},
+        "subject": "Charged twice this month",
+        "body": "Hello, I was charged twice for March. Can I get a refund?",
+        "tags": ["billing"],
+        "priority": "high",
+    },
+    "TicketPatchIn": {"status": "pending", "assignee_id": MEMBER_ID},
+    "ToneLearnIn": {"sample_size": 20},
+    "TranslateIn": {"to": "en"},
+    "WorkspacePatchIn": {"name": "Acme Customer Care", "timezone": "Europe/Paris"},
+}
+
+
+def request_example(name: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+    """The example shown for body schema `name` (its JSON schema's first, else ours)."""
+    own = schema.get("examples")
+    if own:
+        first: dict[str, Any] = own[0]
+        return first
+    return REQUEST_EXAMPLES.get(name)
