@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import json
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
@@ -24,6 +25,7 @@ helpcentre_site = lazy_module("chalicelib.kb.helpcentre_site")
 csp = lazy_module("chalicelib.web.csp")
 i18n = lazy_module("chalicelib.web.i18n")
 render = lazy_module("chalicelib.web.render")
+words = lazy_module("chalicelib.web.helpcentre_words")
 bp = Blueprint(__name__)
 PAGE_CACHE = "public, max-age=300"
 # Articles and logos show images from this site or any https URL (the editor allows both).
@@ -89,11 +91,27 @@ def _send(
     return Response(body=body, status_code=status, headers=headers)
 
 
+def _words(locale: str) -> Any:
+    return words.PageWords(locale, i18n.translator(locale))
+
+
+def _languages(urls: dict[str, str]) -> list[dict[str, str]]:
+    """The language switcher: every locale of the help centre, each to its page."""
+    return [
+        {"locale": other, "label": label, "url": urls[other]}
+        for other, label in helpcentre_site.LOCALE_LABELS.items()
+    ]
+
+
 def _page(
     call: Call, site: Site, locale: str, template: str, status: int = 200, **context: Any
 ) -> Response:
-    t = i18n.translator(locale)
+    t = _words(locale)
     context.setdefault("alternates", [])
+    context.setdefault(
+        "languages",
+        _languages({other: site.home(other) for other in helpcentre_site.LOCALE_LABELS}),
+    )
     context.setdefault("description", None)
     context.setdefault("canonical", site.home(locale))
     body = render.render_page(
@@ -101,6 +119,7 @@ def _page(
         locale=locale,
         t=t,
         centre=site.settings,
+        favicon_url=site.settings.logo_url or site.favicon(),
         home_url=site.home(locale),
         search_url=site.search(),
         noindex=status != 200,
@@ -112,16 +131,13 @@ def _page(
 def _not_found(call: Call, site: Site | None) -> Response:
     locale = _locale(call, site)
     if site is None:  # unknown slug or host: nothing of any workspace is shown
-        t = i18n.translator(locale)
-        return Response(
-            body=f'<!doctype html><html lang="{locale}"><title>'
-            f"{t['hc.not_found']}</title><h1>{t['hc.not_found']}</h1></html>",
-            status_code=404,
-            headers={"Content-Type": HTML, "Cache-Control": "no-store"},
+        # In every language, the visitor's first: nothing tells which one the centre uses.
+        shown = [locale] + [other for other in helpcentre_site.LOCALE_LABELS if other != locale]
+        body = render.render_page(
+            "hc/unknown.html", locale=locale, words=[_words(other) for other in shown]
         )
-    return _page(
-        call, site, locale, "hc/not_found.html", 404, title=i18n.translator(locale)["hc.not_found"]
-    )
+        return _send(call, body, 404, cache="no-store")
+    return _page(call, site, locale, "hc/not_found.html", 404, title=_words(locale)["hc.not_found"])
 
 
 def _article_link(site: Site, article: Article) -> dict[str, str]:
@@ -138,7 +154,7 @@ def home(call: Call) -> Response:
         {
             "name": s.category.name_in(locale)
             if s.category
-            else i18n.translator(locale)["hc.other_articles"],
+            else _words(locale)["hc.other_articles"],
             "url": site.category(locale, s.category) if s.category else site.home(locale),
             "description": s.category.description_in(locale) if s.category else "",
             "articles": [_article_link(site, a) for a in s.articles],
@@ -173,10 +189,9 @@ def category(call: Call) -> Response:
     if found is None:
         return _not_found(call, site)
     articles = [_article_link(site, a) for a in content.category_articles(kb, site, locale, found)]
-    alternates = [
-        {"locale": other, "url": site.category(other, found), "label": label}
-        for other, label in helpcentre_site.LOCALE_LABELS.items()
-    ]
+    alternates = _languages(
+        {other: site.category(other, found) for other in helpcentre_site.LOCALE_LABELS}
+    )
     return _page(
         call,
         site,
@@ -186,6 +201,7 @@ def category(call: Call) -> Response:
         category={"name": found.name_in(locale), "description": found.description_in(locale)},
         articles=articles,
         alternates=alternates,
+        languages=alternates,
         canonical=site.category(locale, found),
     )
 
@@ -216,6 +232,13 @@ def article(call: Call, thanks: bool = False) -> Response:
         for a in translations
     ]
     category_of = content.category_of(kb, site, shown)
+    # An article not translated into a language leads to that language's home page.
+    languages = _languages(
+        {
+            other: next((a["url"] for a in alternates if a["locale"] == other), site.home(other))
+            for other in helpcentre_site.LOCALE_LABELS
+        }
+    )
     return _page(
         call,
         site,
@@ -225,6 +248,7 @@ def article(call: Call, thanks: bool = False) -> Response:
         description=helpcentre_site.description_of(shown),
         canonical=site.article(locale, shown.slug),
         alternates=alternates if len(alternates) > 1 else [],
+        languages=languages,
         thanks=thanks,
         feedback_url=site.feedback(locale, shown.slug),
         category={"name": category_of.name_in(locale), "url": site.category(locale, category_of)}
@@ -234,7 +258,7 @@ def article(call: Call, thanks: bool = False) -> Response:
             "title": shown.title,
             "html": shown.html,
             "updated_iso": shown.updated_at.isoformat(),
-            "updated_date": shown.updated_at.date().isoformat(),
+            "updated_text": words.format_date(shown.updated_at.date(), locale),
         },
     )
 
@@ -304,6 +328,12 @@ def search_page(call: Call) -> Response:
             for h in hits
         ],
         canonical=site.search(),
+        languages=_languages(
+            {
+                other: site.search() + "?" + urlencode({"q": query, "lang": other})
+                for other in helpcentre_site.LOCALE_LABELS
+            }
+        ),
         noindex_search=True,
     )
 
@@ -350,6 +380,14 @@ def sitemap(call: Call) -> Response:
     return _send(call, body, content_type="application/xml")
 
 
+def favicon(call: Call) -> Response:
+    site = _site(call)
+    if site is None:
+        return _not_found(call, None)
+    body = helpcentre_site.favicon_svg(site.settings)
+    return _send(call, body, content_type="image/svg+xml", cache="public, max-age=86400")
+
+
 def robots(call: Call) -> Response:
     site = _site(call)
     if site is None:
@@ -381,24 +419,15 @@ _PAGES = [
         "Search as JSON (published articles only), for the chat widget",
     ),
     ("GET", "/sitemap.xml", "sitemap", sitemap, "Sitemap with hreflang alternates"),
+    ("GET", "/favicon.svg", "favicon", favicon, "The icon of a help centre without a logo"),
 ]
-
-
-# What each page answers with (default: HTML), and the query parameters it reads.
-_PRODUCES = {"search_api": JSON, "sitemap": "application/xml"}
-_PAGE_QUERIES = {
-    "home": "HelpCentrePageQuery",
-    "article": "HelpCentreArticleQuery",
-    "search": "HelpCentreSearchQuery",
-    "search_api": "HelpCentreSearchApiQuery",
-}
 
 
 def _register() -> None:
     for method, suffix, name, view, summary in _PAGES:
         for prefix, where in (("/hc/{workspace_slug}", "slug"), ("", "domain")):
             path = (prefix + suffix) or "/"
-            produces = _PRODUCES.get(name, HTML)
+            produces = {"search_api": JSON, "favicon": "image/svg+xml"}.get(name, HTML)
 
             def handler(call: Call, _view: Any = view) -> Response:
                 if _view is article and dict(call.request.query_params or {}).get("thanks"):
@@ -415,7 +444,6 @@ def _register() -> None:
                 auth=False,
                 produces=produces,
                 form="ArticleFeedbackForm" if name == "feedback" else None,
-                page_query=_PAGE_QUERIES.get(name),
                 errors=(404,),
             )(handler)
     operation(

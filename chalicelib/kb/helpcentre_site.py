@@ -54,6 +54,9 @@ class Site:
     def sitemap(self) -> str:
         return f"{self.base_url}/sitemap.xml"
 
+    def favicon(self) -> str:
+        return f"{self.base_url}/favicon.svg"
+
 
 def category_slug(category: Category, locale: str | None = None) -> str:
     """The category's slug in `locale`: its translation's own, or from its name there."""
@@ -61,6 +64,18 @@ def category_slug(category: Category, locale: str | None = None) -> str:
     if translation is None:
         return slugify(category.name)
     return translation.slug or slugify(translation.name)
+
+
+def favicon_svg(settings: HelpCentreSettings) -> str:
+    """A square in the brand colour with the centre's initial, for sites without a logo."""
+    initial = escape((settings.name.strip()[:1] or "?").upper())
+    color = escape(settings.brand_color)
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+        f'<rect width="32" height="32" rx="7" fill="{color}"/>'
+        '<text x="16" y="22.5" font-family="system-ui, sans-serif" font-size="18" '
+        f'font-weight="700" text-anchor="middle" fill="#fff">{initial}</text></svg>'
+    )
 
 
 def etag(body: str) -> str:

@@ -122,6 +122,84 @@ def test_drafts_internal_and_unknown_articles_are_branded_404s(api, kb):
     assert status == 404 and "Acme" not in html
 
 
+def test_an_unknown_help_centre_is_a_branded_404_in_both_languages(api, kb):
+    status, html, headers = _get(api, "/hc/no-such-workspace", **{"Accept-Language": "fr"})
+    assert status == 404 and '<html lang="fr">' in html
+    assert html.index("Ce centre d&#39;aide n&#39;existe pas.") < html.index(
+        "This help centre does not exist."
+    )
+    assert "Helptal" in html and '<meta name="robots" content="noindex">' in html
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'; style-src 'sha256-")
+    assert headers["Cache-Control"] == "no-store"
+    status, html, _ = _get(api, "/hc/no-such-workspace/en/articles/refunds")
+    assert status == 404 and html.index("This help centre") < html.index("Ce centre")
+
+
+def test_titles_name_the_centre_once(api, kb):
+    assert "<title>Acme Support</title>" in _get(api, "/hc/acme-support")[1]
+    assert "<title>Acme Support</title>" in _get(api, "/hc/acme-support/search")[1]
+    html = _get(api, "/hc/acme-support/en/articles/refunds")[1]
+    assert "<title>How refunds work · Acme Support</title>" in html
+
+
+def _switcher(html):
+    nav = re.search(r'<nav class="lang"[^>]*>(.*?)</nav>', html).group(1)
+    return re.findall(r'<a href="([^"]+)" hreflang="(\w+)"', nav), re.findall(
+        r'<span aria-current="true" lang="(\w+)"', nav
+    )
+
+
+def test_every_page_has_a_language_switcher_to_the_same_page_in_the_other_language(api, kb):
+    base = "https://api.helptal.test/hc/acme-support"
+    pages = {
+        "/hc/acme-support": [(f"{base}/?lang=fr", "fr")],
+        "/hc/acme-support/en/articles/refunds": [(f"{base}/fr/articles/remboursements", "fr")],
+        "/hc/acme-support/fr/articles/remboursements": [(f"{base}/en/articles/refunds", "en")],
+        "/hc/acme-support/en/categories/billing-plans": [
+            (f"{base}/fr/categories/billing-plans", "fr")
+        ],
+        "/hc/acme-support/search?q=refund+d%C3%A9lai&lang=en": [
+            (f"{base}/search?q=refund+d%C3%A9lai&amp;lang=fr", "fr")
+        ],
+        "/hc/acme-support/en/articles/nothing-here": [(f"{base}/?lang=fr", "fr")],
+    }
+    for path, links in pages.items():
+        found, current = _switcher(_get(api, path)[1])
+        assert found == links, path
+        assert current == ["fr" if "/fr/" in path else "en"], path
+    # An article without a translation leads to the other language's home.
+    kb["article"]("Only in English", "Nothing in French.", slug="english-only")
+    found, _ = _switcher(_get(api, "/hc/acme-support/en/articles/english-only")[1])
+    assert found == [(f"{base}/?lang=fr", "fr")]
+
+
+def test_dates_are_written_in_the_page_language(api, kb):
+    from datetime import UTC, datetime
+
+    today = datetime.now(UTC).date()
+    _, english, _ = _get(api, "/hc/acme-support/en/articles/refunds")
+    _, french, _ = _get(api, "/hc/acme-support/fr/articles/remboursements")
+    months_fr = "janvier février mars avril mai juin juillet août septembre octobre novembre"
+    months_fr = (months_fr + " décembre").split()
+    assert f">{today.day} {today.strftime('%B')} {today.year}</time>" in english
+    day_fr = "1er" if today.day == 1 else str(today.day)
+    assert f">{day_fr} {months_fr[today.month - 1]} {today.year}</time>" in french
+
+
+def test_pages_carry_a_favicon_the_logo_and_footer_links(api, kb):
+    html = _get(api, "/hc/acme-support/en/articles/refunds")[1]
+    assert '<link rel="icon" href="https://api.helptal.test/hc/acme-support/favicon.svg">' in html
+    assert "<footer>" in html and "Powered by Helptal" in html
+    status, svg, headers = _get(api, "/hc/acme-support/favicon.svg")
+    assert status == 200 and headers["Content-Type"] == "image/svg+xml"
+    assert ">A</text>" in svg and 'fill="#3553d6"' in svg
+    logo = "https://cdn.acme.test/logo.png"
+    status, _, _ = api.request("PUT", "/v1/kb/settings", {"logo_url": logo}, token=kb["token"])
+    assert status == 200
+    html = _get(api, "/hc/acme-support?lang=fr")[1]
+    assert f'<link rel="icon" href="{logo}">' in html and f'<img src="{logo}" alt="">' in html
+
+
 def test_another_workspace_slug_never_shows_these_articles(api, kb):
     api.sign_up(workspace="Globex", email="gus@globex.test")
     status, html, _ = _get(api, "/hc/globex/en/articles/refunds")
@@ -190,7 +268,7 @@ def test_french_pages_show_the_category_in_french_and_fall_back_to_its_name(api,
     status, html, _ = _get(api, "/hc/acme-support/fr/categories/facturation")
     assert status == 200 and "<h1>Facturation</h1>" in html
     assert "Comment fonctionnent les remboursements" in html
-    assert 'hreflang="en">English</a>' in html  # the switcher: to the English page
+    assert 'hreflang="en" lang="en">English</a>' in html  # the switcher: to the English page
     assert '/hc/acme-support/en/categories/billing-plans" hreflang="en"' in html
     _, html, _ = _get(api, "/hc/acme-support/fr/articles/remboursements")
     assert "Facturation" in html and "Billing" not in html
