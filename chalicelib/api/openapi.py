@@ -33,6 +33,7 @@ _ERROR_TEXT = {
     503: "Briefly unavailable (`service_unavailable`, with `Retry-After`), or this deployment "
     "is missing settings (`not_configured`)",
 }
+_ANSWERED_BEFORE_THE_HANDLER = {415, 503}
 WORKSPACE_PARAMETER = {
     "name": WORKSPACE_HEADER,
     "in": "header",
@@ -165,10 +166,12 @@ def _operation(op: Operation) -> dict[str, Any]:
             "content": {media_type: {"schema": {"type": "object"} if is_json else _TEXT}},
         }
     for status in sorted(_error_statuses(op)):
+        # Pages, sitemaps and files answer their own errors as an HTML page; a wrong
+        # Content-Type and an outage are answered before them, in JSON.
+        as_json = is_json or status in _ANSWERED_BEFORE_THE_HANDLER
         spec["responses"][str(status)] = {
             "description": _ERROR_TEXT.get(status, "Error"),
-            # Pages, sitemaps and files answer their errors as an HTML page.
-            "content": {"application/json": {"schema": _ref("ErrorOut")}} if is_json else page,
+            "content": {"application/json": {"schema": _ref("ErrorOut")}} if as_json else page,
         }
     spec["security"] = [{"bearer": []}] if op.auth else []
     return spec

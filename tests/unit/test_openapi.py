@@ -204,3 +204,10 @@ def test_files_are_documented_with_their_real_media_types():
     assert media_types("/docs/swagger-ui.css") == {"text/css"}
     assert media_types("/docs/swagger-ui-bundle.js") == {"text/javascript"}
     assert media_types("/hc/{workspace_slug}/api/search") == {"application/json"}
+
+
+def test_pages_document_their_own_errors_as_html_and_routing_errors_as_json():
+    join = build_openapi()["paths"]["/join/{token}"]["post"]["responses"]
+    assert set(join["410"]["content"]) == {"text/html"}
+    assert set(join["415"]["content"]) == {"application/json"}
+    assert set(join["503"]["content"]) == {"application/json"}
