@@ -12,7 +12,7 @@ STAGE ?= prod
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv python python-path browser run test lint bench package clean
+.PHONY: help venv python python-path browser run test lint catalogs bench package clean
 comma := ,
 
 help: ## list the targets
@@ -63,6 +63,9 @@ lint: venv ## ruff check, ruff format --check, mypy chalicelib
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy chalicelib
+
+catalogs: venv ## compile the translation catalogs (chalicelib/locales/*/LC_MESSAGES/helptal.po) to .mo
+	$(VENV)/bin/python -m infra.catalogs
 
 bench: venv ## run every benchmark in bench/
 	@set -e; for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script; done

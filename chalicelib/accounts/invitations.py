@@ -73,6 +73,8 @@ def invite(
         workspace=workspace.name,
         role=role.value,
         accept_url=accept_url(deps, token),
+        days=max(1, round(deps.policy.invitation_ttl_seconds / 86400)),
+        formality=workspace.formality,
     )
     deps.outbox.enqueue(
         OutboundMail(

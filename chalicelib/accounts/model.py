@@ -33,6 +33,8 @@ class Workspace:
     owner_count: int
     created_at: datetime
     updated_at: datetime
+    # How French text to customers and invitees says "you": formal ("vous") or informal ("tu").
+    formality: str = "formal"
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,7 @@ class AccountsStore(Protocol):
         timezone: str | None,
         locale: str | None,
         updated_at: object,
+        formality: str | None = None,
     ) -> Workspace: ...
 
     def get_user(self, user_id: str) -> User | None: ...

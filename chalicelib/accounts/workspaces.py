@@ -32,12 +32,13 @@ def update_workspace(
     name: str | None,
     timezone: str | None,
     locale: str | None,
+    formality: str | None = None,
 ) -> Workspace:
     if not principal.role.can_manage_members:
         raise Forbidden(
             "Only owners and admins can change workspace settings.", code="forbidden_role"
         )
-    if name is None and timezone is None and locale is None:
+    if name is None and timezone is None and locale is None and formality is None:
         return current_workspace(deps, principal)
     return deps.store.update_workspace(
         principal.workspace_id,
@@ -45,4 +46,5 @@ def update_workspace(
         timezone=timezone,
         locale=locale,
         updated_at=deps.clock.now(),
+        formality=formality,
     )

@@ -58,7 +58,7 @@ def _locale(call: Call, found: InvitationPreview) -> str:
 def _invalid(call: Call, error: HelptalError) -> Response:
     # No invitation to follow: the browser's language is all there is.
     locale = i18n.pick_locale(_asked(call), call.request.headers.get("accept-language"), "en")
-    t = i18n.translator(locale)
+    t = i18n.translator(locale)  # no workspace known: formal
     return _page(
         "join_invalid.html",
         error.status,
@@ -73,7 +73,7 @@ def _form(
     call: Call, found: InvitationPreview, status: int, errors: list[str], name: str = ""
 ) -> Response:
     locale = _locale(call, found)
-    t = i18n.translator(locale)
+    t = i18n.translator(locale, found.workspace.formality)
     return _page(
         "join.html",
         status,
@@ -129,7 +129,7 @@ def join_submit(call: Call) -> Response:
     except HelptalError as e:
         return _invalid(call, e)
     locale = _locale(call, found)
-    t = i18n.translator(locale)
+    t = i18n.translator(locale, found.workspace.formality)
     name = ""
     try:
         form = parse_form(call.request, schema("JoinForm"))

@@ -42,7 +42,7 @@ def get_workspace(call: Call) -> WorkspaceOut:
     bp,
     "PATCH",
     "/v1/workspace",
-    summary="Rename, or change time zone or language",
+    summary="Rename, or change time zone, language or the French form of address",
     tag="workspace",
     body="WorkspacePatchIn",
     response="WorkspaceOut",
@@ -56,5 +56,6 @@ def patch_workspace(call: Call) -> WorkspaceOut:
         name=body.name,
         timezone=body.timezone,
         locale=body.locale,
+        formality=body.formality,
     )
     return schemas.WorkspaceOut.of(updated, get_settings().inbound_mail_domain)

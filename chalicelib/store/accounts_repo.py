@@ -70,6 +70,7 @@ def _workspace(item: WorkspaceItem) -> Workspace:
         owner_count=int(item.owner_count),
         created_at=item.created_at,
         updated_at=item.updated_at,
+        formality=item.formality or "formal",
     )
 
 
@@ -171,6 +172,7 @@ def _workspace_item(workspace: Workspace) -> WorkspaceItem:
         name=workspace.name,
         timezone=workspace.timezone,
         locale=workspace.locale,
+        formality=workspace.formality,
         owner_count=workspace.owner_count,
         created_at=workspace.created_at,
         updated_at=workspace.updated_at,
@@ -294,8 +296,11 @@ class DynamoAccountsStore:
         timezone: str | None,
         locale: str | None,
         updated_at: Any,
+        formality: str | None = None,
     ) -> Workspace:
         actions: list[Action] = [WorkspaceItem.updated_at.set(updated_at)]
+        if formality is not None:
+            actions.append(WorkspaceItem.formality.set(formality))
         if name is not None:
             actions.append(WorkspaceItem.name.set(name))
         if timezone is not None:

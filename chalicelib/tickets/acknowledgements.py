@@ -22,8 +22,6 @@ ACKS_PER_WORKSPACE_PER_HOUR = 200
 MAX_NAME_CHARS = 40
 MAX_NAME_WORDS = 4
 MAX_SUBJECT_CHARS = 80
-# Said instead of a name that is not one ("Hello there,").
-NAMELESS_GREETING = {"en": "there", "fr": "à vous"}
 
 # A scheme (http:, mailto:, javascript:), "www.", an address, or a dotted host name.
 _LINK_LIKE = re.compile(
@@ -48,9 +46,9 @@ def safe_subject(subject: str) -> str:
     return _shortened(" ".join(_without_links(subject)), MAX_SUBJECT_CHARS)
 
 
-def safe_name(name: str, locale: str) -> str:
+def safe_name(name: str, locale: str, formality: str = "formal") -> str:
     """The sender's display name when it looks like a person's name (letters, at most four
-    words, no links); otherwise a neutral greeting word in `locale`."""
+    words, no links); otherwise a neutral greeting word in `locale` ("Hello there,")."""
     words = _without_links(name)
     candidate = " ".join(words)
     if (
@@ -61,7 +59,9 @@ def safe_name(name: str, locale: str) -> str:
         and _NAME.match(candidate)
     ):
         return candidate
-    return NAMELESS_GREETING.get(locale, NAMELESS_GREETING["en"])
+    from chalicelib.translations import words as words_of
+
+    return words_of(locale, formality)["ack.nameless"]
 
 
 @dataclass(frozen=True)

@@ -170,6 +170,8 @@ def _send_confirmation(deps: TicketDeps, claim: ForwardingClaim, forward_to: str
         forward_to=forward_to,
         code=confirmation_code(secret, claim),
         token=token,
+        days=PENDING_FOR.days,
+        formality=workspace.formality,
     )
     # From our no-reply address with no Reply-To: an auto-reply quoting the code goes
     # nowhere near a workspace's inbox.

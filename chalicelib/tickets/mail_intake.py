@@ -547,9 +547,10 @@ def _acknowledgement(
         {
             "{{ticket.number}}": str(ticket.number),
             "{{ticket.subject}}": safe_subject(ticket.subject),
-            "{{requester.name}}": safe_name(ticket.requester_name, locale),
+            "{{requester.name}}": safe_name(ticket.requester_name, locale, workspace.formality),
             "{{workspace.name}}": workspace.name,
         },
+        workspace.formality,
     )
     our_address = f"{workspace.slug}@{deps.policy.inbound_mail_domain}"
     mail = OutboundMail(

@@ -19,22 +19,6 @@ ACK_PLACEHOLDERS = (
     "{{workspace.name}}",
 )
 
-DEFAULT_ACK = {
-    "en": (
-        "[#{{ticket.number}}] We received your request",
-        "Hello {{requester.name}},\n\nThanks for writing to {{workspace.name}}. Your request "
-        '#{{ticket.number}} ("{{ticket.subject}}") has reached our team and we will answer '
-        "as soon as we can. You can add details by replying to this e-mail.\n",
-    ),
-    "fr": (
-        "[#{{ticket.number}}] Nous avons bien reçu votre demande",
-        "Bonjour {{requester.name}},\n\nMerci d'avoir écrit à {{workspace.name}}. Votre "
-        "demande n°{{ticket.number}} (« {{ticket.subject}} ») est bien parvenue à notre équipe, "
-        "qui vous répondra dès que possible. Vous pouvez ajouter des précisions en répondant à "
-        "cet e-mail.\n",
-    ),
-}
-
 
 @dataclass(frozen=True)
 class Acknowledgement:
@@ -169,9 +153,14 @@ def render(template: str, values: dict[str, str]) -> str:
 
 
 def acknowledgement_text(
-    settings: MailboxSettings, locale: str, values: dict[str, str]
+    settings: MailboxSettings, locale: str, values: dict[str, str], formality: str = "formal"
 ) -> tuple[str, str]:
-    default_subject, default_body = DEFAULT_ACK.get(locale, DEFAULT_ACK["en"])
+    """The acknowledgement's subject and body: the workspace's own wording, else the default
+    one in `locale` (and, in French, the workspace's `formality`)."""
+    from chalicelib.translations import words
+
+    w = words(locale, formality)
+    default_subject, default_body = w["ack.subject"], w["ack.body"]
     ack = settings.acknowledgement
     return (
         render(ack.subject or default_subject, values),

@@ -46,7 +46,7 @@ def test_invited_agent_joins_from_the_emailed_link_in_french(stack, browser, scr
     assert page.evaluate("document.querySelector('#password').validity.tooShort")
     page.fill("#password", invitee)  # long enough, but refused by the server's policy
     page.click("button[type=submit]")
-    assert "ne peut pas être ton adresse e-mail" in page.locator(".errors").inner_text()
+    assert "ne peut pas être votre adresse e-mail" in page.locator(".errors").inner_text()
     assert page.input_value("#name") == "Bob Agent"
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")

@@ -73,3 +73,27 @@ def test_the_contact_follows_the_language_of_their_latest_mail(api, deliver_mail
     assert "We received" in _ack_for(deliver_mail, owner, ENGLISH)["subject"]
     assert "reçu" in _ack_for(deliver_mail, owner, FRENCH)["subject"]
     assert "reçu" in _ack_for(deliver_mail, owner, "!!")["subject"]
+
+
+def test_a_workspace_may_address_its_french_customers_with_tu(api, deliver_mail):
+    owner = _workspace(api, "en")
+    status, body, _ = api.request(
+        "PATCH", "/v1/workspace", {"formality": "informal"}, token=owner["token"]
+    )
+    assert status == 200 and body["formality"] == "informal"
+    ack = _ack_for(deliver_mail, owner, FRENCH)
+    assert "Nous avons bien reçu ta demande" in ack["subject"]
+    assert "Tu peux ajouter des précisions" in ack["text"] and "vous" not in ack["text"]
+    assert "We received" in _ack_for(deliver_mail, owner, ENGLISH, sender="kim@client.test")[
+        "subject"
+    ]
+
+
+def test_the_form_of_address_is_formal_unless_changed_and_checked(api):
+    owner = _workspace(api, "fr")
+    status, body, _ = api.request("GET", "/v1/workspace", token=owner["token"])
+    assert body["formality"] == "formal"
+    status, body, _ = api.request(
+        "PATCH", "/v1/workspace", {"formality": "casual"}, token=owner["token"]
+    )
+    assert status == 422 and body["error"]["details"][0]["field"] == "formality"

@@ -277,5 +277,5 @@ def test_the_confirmation_mail_is_in_the_workspace_language(api, owner):
     api.request("PATCH", "/v1/workspace", {"locale": "fr"}, token=owner["token"])
     _add(api, owner)
     mail = _confirmation_mail()
-    assert mail["subject"].startswith("Confirme que Acme Support")
+    assert mail["subject"].startswith("Confirmez que Acme Support")
     assert "code de confirmation" in mail["text"]

@@ -131,3 +131,15 @@ def test_a_form_that_is_not_valid_utf8_is_refused_and_nothing_is_created(api):
     )
     assert page.status_code == 400
     assert _get(api, f"/join/{token}").status_code == 200  # still usable
+
+
+def test_join_page_says_vous_unless_the_workspace_chose_tu(api):
+    owner = api.sign_up(workspace="Atelier", locale="fr")
+    drain_mail_queue()
+    token = invite(api, owner["token"], "bob@acme.test")
+    assert "Votre nom" in _get(api, f"/join/{token}").body.decode()
+    api.request("PATCH", "/v1/workspace", {"formality": "informal"}, token=owner["token"])
+    page = _get(api, f"/join/{token}").body.decode()
+    assert "Ton nom" in page and "Choisis un mot de passe" in page
+    refused = _post(api, f"/join/{token}", {"name": "Bob", "password": "bob@acme.test"})
+    assert "ne peut pas être ton adresse e-mail" in refused.body.decode()

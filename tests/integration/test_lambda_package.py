@@ -55,6 +55,7 @@ from chalicelib.ai.language import detect_language
 from chalicelib.kb.passage_index import KbIndex, SearchableArticle
 import argon2, quotequail
 from chalicelib.api.docs import reference_script, swagger_ui_file
+from chalicelib.translations import words
 article = SearchableArticle(
     id="art_1", title="Reset your password", body="Open Settings, then choose Reset password.",
     url="/help/reset-password", locale="en", status="published",
@@ -69,6 +70,8 @@ features = {
         "stylesheet": ".swagger-ui" in swagger_ui_file("swagger-ui.css"),
         "starter": "SwaggerUIBundle(" in reference_script(),
     },
+    # Babel and the compiled catalogs ship: French plural, informal form.
+    "catalogs": words("fr", "informal").plural("invitation.expiry", 2).format(days=2),
 }
 # Lambda's /var/task is read-only: what has no bytecode in the zip is compiled at every cold
 # start (this interpreter runs with -B, so it writes none either).
@@ -205,6 +208,7 @@ def test_search_language_detection_and_reply_threading_work_from_the_zip(importe
         "quoted_history": 2,
         "argon2": True,
         "api_reference": {"swagger_ui": True, "stylesheet": True, "starter": True},
+        "catalogs": "Ce lien ne fonctionne qu'une fois et expire dans 2 jours.",
     }
     assert imported["lxml_imported"] is False
 

@@ -28,7 +28,7 @@ def test_invitation_mail_is_queued_in_the_workspace_language(api):
     )
     [message] = drain_mail_queue()
     mail = json.loads(message["Body"])
-    assert mail["subject"] == "Ann Owner t'invite à rejoindre Acme Support sur Helptal"
+    assert mail["subject"] == "Ann Owner vous invite à rejoindre Acme Support sur Helptal"
     assert mail["to"] == ["chloe@acme.test"]
     assert "/join/hti_" in mail["html"]
     assert "https://api.helptal.test/join/hti_" in mail["text"]  # PUBLIC_BASE_URL

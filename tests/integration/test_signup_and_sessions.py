@@ -110,7 +110,9 @@ def test_signup_notices_are_in_the_requested_language_and_at_most_one_an_hour(ap
         )
         assert status == 201
     [mail] = [json.loads(m["Body"]) for m in drain_mail_queue()]
-    assert mail["subject"] == "Quelqu'un a essayé de s'inscrire sur Helptal avec ton adresse e-mail"
+    assert mail["subject"] == (
+        "Quelqu'un a essayé de s'inscrire sur Helptal avec votre adresse e-mail"
+    )
     assert "« Second Desk »" in mail["text"]
     clock.advance(minutes=61)
     api.request("POST", "/v1/signup", _sign_up_body("ann@acme.test"))

@@ -12,6 +12,7 @@ from chalicelib.accounts.model import ApiKey, Invitation, Member, Role, User, Wo
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Locale = Literal["en", "fr"]
+Formality = Literal["formal", "informal"]
 Password = Annotated[str, Field(min_length=1, max_length=256)]
 
 
@@ -83,6 +84,7 @@ class WorkspaceOut(Outgoing):
     name: str
     timezone: str
     locale: str
+    formality: Formality
     inbound_address: str
     created_at: datetime
 
@@ -94,6 +96,7 @@ class WorkspaceOut(Outgoing):
             name=workspace.name,
             timezone=workspace.timezone,
             locale=workspace.locale,
+            formality="informal" if workspace.formality == "informal" else "formal",
             inbound_address=f"{workspace.slug}@{inbound_domain}",
             created_at=workspace.created_at,
         )
@@ -291,6 +294,7 @@ class WorkspacePatchIn(Incoming):
     name: Name | None = None
     timezone: TimeZone | None = None
     locale: Locale | None = None
+    formality: Formality | None = None
 
 
 class InvitationIn(Incoming):
