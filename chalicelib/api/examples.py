@@ -51,6 +51,13 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     "ForwardingAddressIn": {"address": "support@acme.example"},
     "ForwardingConfirmationIn": {"code": "K7QF-3ZNP"},
     "HelpCentreSettingsIn": {"name": "Acme Help", "brand_color": "#0b7a75"},
+    "HelpCentreContactForm": {
+        "name": "Carol",
+        "email": "carol@customer.example",
+        "subject": "Charged twice this month",
+        "message": "Hello, I was charged twice for March. Can I get a refund?",
+        "token": "the token of the form's cookie",
+    },
     "ImageUploadIn": {"filename": "refund-steps.png", "content_type": "image/png", "size": 48213},
     "InvitationIn": {"email": "bob@acme.example", "role": "agent"},
     "JoinForm": {"name": "Bob Martin", "password": PASSWORD},
