@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.kb.custom_hostnames import CustomHostnameProvider, HostnameDeps
     from chalicelib.kb.deps import KbDeps
     from chalicelib.kb.embedder import Embedder
+    from chalicelib.kb.helpcentre_contact import HumanCheck
     from chalicelib.kb.indexing import IndexCache
     from chalicelib.mail.inbound.stored import StoredMessages
     from chalicelib.mail.intake_queue import InboundIntake
@@ -216,6 +217,12 @@ def helpcentre_store() -> DynamoHelpCentreStore:
     from chalicelib.store.helpcentre_repo import DynamoHelpCentreStore
 
     return DynamoHelpCentreStore()
+
+
+def human_check() -> HumanCheck | None:
+    """The help centre contact form's human check: none yet (the hourly limit per visitor
+    and the anti-forgery token still apply)."""
+    return None
 
 
 @lru_cache(maxsize=1)

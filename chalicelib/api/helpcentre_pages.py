@@ -104,7 +104,13 @@ def _languages(urls: dict[str, str]) -> list[dict[str, str]]:
 
 
 def _page(
-    call: Call, site: Site, locale: str, template: str, status: int = 200, **context: Any
+    call: Call,
+    site: Site,
+    locale: str,
+    template: str,
+    status: int = 200,
+    cache: str | None = None,
+    **context: Any,
 ) -> Response:
     t = _words(locale)
     context.setdefault("alternates", [])
@@ -122,10 +128,11 @@ def _page(
         favicon_url=site.settings.logo_url or site.favicon(),
         home_url=site.home(locale),
         search_url=site.search(),
+        contact_url=site.contact(locale),
         noindex=status != 200,
         **context,
     )
-    return _send(call, body, status, cache=PAGE_CACHE if status == 200 else "no-store")
+    return _send(call, body, status, cache=cache or (PAGE_CACHE if status == 200 else "no-store"))
 
 
 def _not_found(call: Call, site: Site | None) -> Response:
@@ -380,6 +387,126 @@ def sitemap(call: Call) -> Response:
     return _send(call, body, content_type="application/xml")
 
 
+CONTACT_COOKIE = "hc_contact"
+
+
+def _contact_form(
+    call: Call,
+    site: Site,
+    locale: str,
+    status: int = 200,
+    problem: str | None = None,
+    fields: dict[str, str] | None = None,
+) -> Response:
+    """The form with a fresh anti-forgery token, in the form and in a cookie (a page on
+    another site can read neither, so it cannot post a form that matches)."""
+    import secrets
+
+    token = secrets.token_urlsafe(24)
+    sent = status == 200 and bool(dict(call.request.query_params or {}).get("sent"))
+    response = _page(
+        call,
+        site,
+        locale,
+        "hc/contact.html",
+        status,
+        cache="no-store",
+        title=_words(locale)["hc.contact_title"],
+        token=token,
+        sent=sent,
+        problem=problem,
+        fields=fields or {},
+        languages=_languages(
+            {other: site.contact(other) for other in helpcentre_site.LOCALE_LABELS}
+        ),
+        canonical=site.contact(locale),
+        noindex_search=True,
+    )
+    secure = "; Secure" if site.base_url.startswith("https://") else ""
+    response.headers["Set-Cookie"] = (
+        f"{CONTACT_COOKIE}={token}; Path=/; Max-Age=7200; HttpOnly; SameSite=Strict{secure}"
+    )
+    return response
+
+
+def contact(call: Call) -> Response:
+    site = _site(call)
+    if site is None:
+        return _not_found(call, None)
+    if call.params["locale"] not in helpcentre_site.LOCALE_LABELS:
+        return _not_found(call, site)
+    return _contact_form(call, site, call.params["locale"])
+
+
+def _cookie(call: Call, name: str) -> str:
+    from http.cookies import CookieError, SimpleCookie
+
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(call.request.headers.get("cookie", ""))
+    except CookieError:
+        return ""
+    morsel = jar.get(name)
+    return morsel.value if morsel else ""
+
+
+def _same_origin(call: Call, site: Site) -> bool:
+    """No Origin (an old browser, a test client), or this site's own."""
+    from urllib.parse import urlsplit
+
+    origin = call.request.headers.get("origin")
+    if not origin:
+        return True
+    own = urlsplit(site.base_url)
+    return origin.rstrip("/") == f"{own.scheme}://{own.netloc}"
+
+
+def contact_send(call: Call) -> Response:
+    """Opens a ticket from the contact form; the form again (with the reason) when it is
+    forged, stale, invalid, refused by the human check or over the hourly limit."""
+    from chalicelib.api.routing import parse_form, schema
+    from chalicelib.errors import ValidationFailed
+    from chalicelib.kb import helpcentre_contact as contact_form
+
+    site = _site(call)
+    if site is None:
+        return _not_found(call, None)
+    locale = call.params["locale"]
+    if locale not in helpcentre_site.LOCALE_LABELS:
+        return _not_found(call, site)
+    t = _words(locale)
+    try:
+        form = parse_form(call.request, schema("HelpCentreContactForm"))
+    except ValidationFailed:
+        return _contact_form(call, site, locale, 422, t["hc.contact_invalid"])
+    given = form.model_dump()
+    fields = {k: str(given[k]) for k in ("name", "email", "subject", "message")}
+    cookie = _cookie(call, CONTACT_COOKIE)
+    if not (cookie and hmac.compare_digest(cookie, given["token"]) and _same_origin(call, site)):
+        return _contact_form(call, site, locale, 403, t["hc.contact_expired"], fields)
+    visitor = (call.request.context or {}).get("identity", {}).get("sourceIp", "unknown")
+    try:
+        contact_form.send_contact_message(
+            bootstrap.ticket_deps(),
+            bootstrap.helpcentre_store(),
+            bootstrap.human_check(),
+            site,
+            contact_form.ContactMessage(locale=locale, **fields),
+            visitor_ip=visitor,
+            human_token=given["turnstile"],
+            now=int(bootstrap.clock().now().timestamp()),
+        )
+    except contact_form.NotHuman:
+        return _contact_form(call, site, locale, 403, t["hc.contact_not_verified"], fields)
+    except contact_form.TooManyContacts:
+        return _contact_form(call, site, locale, 429, t["hc.contact_too_many"], fields)
+    return Response(
+        body="",
+        status_code=303,
+        headers={"Location": site.contact(locale) + "?sent=1", "Cache-Control": "no-store"},
+    )
+
+
 def favicon(call: Call) -> Response:
     site = _site(call)
     if site is None:
@@ -411,6 +538,14 @@ _PAGES = [
         "Was this article helpful? (yes/no, once a day per visitor)",
     ),
     ("GET", "/search", "search", search_page, "Search results page"),
+    ("GET", "/{locale}/contact", "contact", contact, "The contact form"),
+    (
+        "POST",
+        "/{locale}/contact",
+        "contact_send",
+        contact_send,
+        "Send the contact form: opens a ticket (5 an hour per visitor)",
+    ),
     (
         "GET",
         "/api/search",
@@ -423,11 +558,21 @@ _PAGES = [
 ]
 
 
+# What each page answers with (default: HTML), and the query parameters it reads.
+_PRODUCES = {"search_api": JSON, "sitemap": "application/xml", "favicon": "image/svg+xml"}
+_PAGE_QUERIES = {
+    "home": "HelpCentrePageQuery",
+    "article": "HelpCentreArticleQuery",
+    "search": "HelpCentreSearchQuery",
+    "search_api": "HelpCentreSearchApiQuery",
+}
+
+
 def _register() -> None:
     for method, suffix, name, view, summary in _PAGES:
         for prefix, where in (("/hc/{workspace_slug}", "slug"), ("", "domain")):
             path = (prefix + suffix) or "/"
-            produces = {"search_api": JSON, "favicon": "image/svg+xml"}.get(name, HTML)
+            produces = _PRODUCES.get(name, HTML)
 
             def handler(call: Call, _view: Any = view) -> Response:
                 if _view is article and dict(call.request.query_params or {}).get("thanks"):
@@ -443,7 +588,11 @@ def _register() -> None:
                 tag="help-centre",
                 auth=False,
                 produces=produces,
-                form="ArticleFeedbackForm" if name == "feedback" else None,
+                form={
+                    "feedback": "ArticleFeedbackForm",
+                    "contact_send": "HelpCentreContactForm",
+                }.get(name),
+                page_query=_PAGE_QUERIES.get(name),
                 errors=(404,),
             )(handler)
     operation(

@@ -54,6 +54,9 @@ class Site:
     def sitemap(self) -> str:
         return f"{self.base_url}/sitemap.xml"
 
+    def contact(self, locale: str) -> str:
+        return f"{self.base_url}/{locale}/contact"
+
     def favicon(self) -> str:
         return f"{self.base_url}/favicon.svg"
 

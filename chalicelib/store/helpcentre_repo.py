@@ -8,6 +8,7 @@
 | custom hostnames due for work (job)    | Query GSI1 GSI1PK=HCHOSTNAMES#DUE, GSI1SK <= <now>     |
 | feedback counts of an article          | GetItem PK=WS#<ws>#KB#<article>, SK=FEEDBACK           |
 | one vote per visitor, article and day  | PutItem PK=WS#<ws>, SK=VOTE#<hash> (if absent)         |
+| contact messages of a visitor an hour  | UpdateItem PK=WS#<ws>, SK=CONTACT#<hash> (count < max) |
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 
 from chalicelib.kb.custom_hostnames import (
     CustomHostname,
@@ -83,6 +84,12 @@ class ArticleFeedbackItem(Item, discriminator="article_feedback"):
 
 class FeedbackVoteItem(Item, discriminator="feedback_vote"):
     """A visitor's vote on an article (only its hash is kept), for rate limiting."""
+
+
+class ContactAttemptItem(Item, discriminator="contact_attempt"):
+    """Contact-form messages of one visitor (only a hash is kept) in one hour."""
+
+    messages = NumberAttribute(default=0)
 
 
 SETTINGS_SK = "SETTINGS#HELPCENTRE"
@@ -322,6 +329,29 @@ class DynamoHelpCentreStore:
         counter = ArticleFeedbackItem(_feedback_pk(workspace_id, article_id), "FEEDBACK")
         field = ArticleFeedbackItem.helpful if helpful else ArticleFeedbackItem.not_helpful
         counter.update(actions=[field.add(1), ArticleFeedbackItem.kind.set(ArticleFeedbackItem)])
+        return True
+
+    def allow_contact(self, workspace_id: str, visitor: str, now: int, limit: int) -> bool:
+        """Counts one contact message of `visitor` this hour unless `limit` were sent."""
+        from chalicelib.kb.helpcentre_contact import CONTACT_WINDOW_SECONDS
+
+        hour = now // CONTACT_WINDOW_SECONDS
+        visitor_hash = hashlib.sha256(f"{visitor}:{hour}".encode()).hexdigest()[:32]
+        attempt = ContactAttemptItem(keys.workspace_pk(workspace_id), "CONTACT#" + visitor_hash)
+        try:
+            attempt.update(
+                actions=[
+                    ContactAttemptItem.messages.add(1),
+                    ContactAttemptItem.kind.set(ContactAttemptItem),
+                    ContactAttemptItem.expires_at.set(now + CONTACT_WINDOW_SECONDS),
+                ],
+                condition=ContactAttemptItem.messages.does_not_exist()
+                | (ContactAttemptItem.messages < limit),
+            )
+        except UpdateError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
         return True
 
     def feedback(self, workspace_id: str, article_id: str) -> tuple[int, int]:

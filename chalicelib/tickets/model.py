@@ -33,6 +33,7 @@ class Channel(StrEnum):
     API = "api"
     CHAT = "chat"
     BOOKING = "booking"
+    WEB = "web"  # the help centre's contact form
 
 
 class MessageKind(StrEnum):

@@ -5,13 +5,48 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from chalicelib.api.schemas.common import Incoming, Outgoing, QueryParams
+from chalicelib.api.schemas.common import EmailStr, Incoming, Outgoing, QueryParams
 
 
 class ArticleFeedbackForm(QueryParams):
     helpful: Literal["yes", "no"]
+
+
+class HelpCentreContactForm(QueryParams):
+    """The help centre's contact form (`application/x-www-form-urlencoded`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        defer_build=True,
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Zoé Martin",
+                    "email": "zoe@example.com",
+                    "subject": "Where is my invoice?",
+                    "message": "I cannot find my March invoice.",
+                    "token": "the value of the form's hidden field",
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=120)
+    email: EmailStr
+    subject: str = Field(min_length=1, max_length=200)
+    message: str = Field(min_length=1, max_length=10_000)
+    token: str = Field(
+        max_length=100, description="The form's anti-forgery token (the same as its cookie)."
+    )
+    turnstile: str = Field(
+        default="",
+        max_length=4096,
+        alias="cf-turnstile-response",
+        description="Cloudflare Turnstile's token, when the help centre asks for one.",
+    )
 
 
 # What help-centre pages read of their query (documented; the pages ignore the rest).
