@@ -83,3 +83,119 @@ def test_visitor_finds_an_answer_on_the_custom_domain(stack, browser, fake_dns, 
     page.wait_for_selector("text=Thanks for your feedback!")
     page.screenshot(path=str(screenshot_path), full_page=True)
     page.close()
+
+
+ARTICLE = """Plans at a glance:
+
+| Plan | Price | Seats |
+|:-----|------:|:-----:|
+| Starter | 0 € | 1 |
+| Pro | 29 € | 10 |
+
+- [x] Pick a plan
+- [ ] Add your team
+
+~~Yearly only~~ Monthly too."""
+
+ARTICLE_FR = """Les offres en bref :
+
+| Offre | Prix | Places |
+|:------|-----:|:------:|
+| Starter | 0 € | 1 |
+| Pro | 29 € | 10 |
+
+- [x] Choisir une offre
+- [ ] Ajouter votre équipe"""
+
+
+def test_visitor_reads_a_table_switches_language_and_contacts_the_team(
+    stack, browser, screenshot_path
+):
+    api = stack.api_url
+    signup = requests.post(
+        f"{api}/v1/signup",
+        json={
+            "workspace_name": "Globex Support",
+            "name": "Gus",
+            "email": f"hc-{uuid.uuid4().hex[:6]}@globex.test",
+            "password": PASSWORD,
+        },
+        timeout=10,
+    ).json()
+    auth = {"Authorization": f"Bearer {signup['token']}"}
+    slug = signup["workspace"]["slug"]
+    category = requests.post(
+        f"{api}/v1/kb/categories",
+        json={"name": "Billing", "translations": {"fr": {"name": "Facturation"}}},
+        headers=auth,
+        timeout=10,
+    ).json()
+    english = requests.post(
+        f"{api}/v1/kb/articles",
+        json={
+            "title": "Choosing a plan",
+            "body": ARTICLE,
+            "status": "published",
+            "slug": "plans",
+            "category_id": category["id"],
+        },
+        headers=auth,
+        timeout=10,
+    ).json()
+    french = requests.post(
+        f"{api}/v1/kb/articles",
+        json={
+            "title": "Choisir une offre",
+            "body": ARTICLE_FR,
+            "status": "published",
+            "locale": "fr",
+            "slug": "offres",
+            "translation_of": english["id"],
+            "category_id": category["id"],
+        },
+        headers=auth,
+        timeout=10,
+    )
+    assert french.status_code == 201, french.text
+
+    page = browser.new_page()
+    page.goto(f"{api}/hc/{slug}/en/articles/plans")
+    assert page.title() == "Choosing a plan · Globex Support"
+    table = page.locator("article table")
+    assert table.locator("th").all_inner_texts() == ["Plan", "Price", "Seats"]
+    assert table.locator("tbody tr").count() == 2
+    assert page.locator("article input[type=checkbox]").count() == 2
+    assert page.locator("article input[type=checkbox]").first.is_disabled()
+    assert page.locator("article s").inner_text() == "Yearly only"
+    page.screenshot(
+        path=str(screenshot_path.with_name(screenshot_path.stem + "-en.png")), full_page=True
+    )
+
+    page.click("nav.lang >> text=Français")
+    page.wait_for_url(f"{api}/hc/{slug}/fr/articles/offres")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.locator("article h1").inner_text() == "Choisir une offre"
+    assert page.locator("article table th").first.inner_text() == "Offre"
+    assert "Facturation" in page.locator("main p.muted").first.inner_text()
+    assert "Mis à jour le" in page.locator("article p.muted").inner_text()
+    page.screenshot(
+        path=str(screenshot_path.with_name(screenshot_path.stem + "-fr.png")), full_page=True
+    )
+
+    page.click("aside.contact >> text=Nous contacter")
+    page.wait_for_url(f"{api}/hc/{slug}/fr/contact")
+    page.fill("input[name=name]", "Zoé Client")
+    page.fill("input[name=email]", "zoe@client.test")
+    page.fill("input[name=subject]", "Facture introuvable")
+    page.fill("textarea[name=message]", "Je ne trouve pas ma facture de mars.")
+    page.screenshot(
+        path=str(screenshot_path.with_name(screenshot_path.stem + "-contact-fr.png")),
+        full_page=True,
+    )
+    page.click("form.contact button")
+    page.wait_for_selector("text=votre message est bien parvenu à notre équipe")
+    page.close()
+
+    tickets = requests.get(f"{api}/v1/tickets", headers=auth, timeout=10).json()["tickets"]
+    assert [(t["subject"], t["channel"]) for t in tickets] == [("Facture introuvable", "web")]
+    assert tickets[0]["requester"]["email"] == "zoe@client.test"
