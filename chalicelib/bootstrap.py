@@ -220,9 +220,15 @@ def helpcentre_store() -> DynamoHelpCentreStore:
 
 
 def human_check() -> HumanCheck | None:
-    """The help centre contact form's human check: none yet (the hourly limit per visitor
-    and the anti-forgery token still apply)."""
-    return None
+    """Cloudflare Turnstile for the help centre's contact form when both its site key and
+    its secret key are configured; None otherwise (the hourly limit per visitor and the
+    anti-forgery token still apply)."""
+    settings = get_settings()
+    if not (settings.turnstile_site_key and settings.turnstile_secret_key):
+        return None
+    from chalicelib.providers.turnstile import TurnstileHumanCheck
+
+    return TurnstileHumanCheck(settings.turnstile_api_base, lambda: settings.turnstile_secret_key)
 
 
 @lru_cache(maxsize=1)

@@ -86,6 +86,14 @@ SECRETS: tuple[Secret, ...] = (
         False,
         "Cloudflare for SaaS custom hostnames (empty: help-centre domains get no TLS)",
     ),
+    Secret(
+        "turnstile_secret_key",
+        "TURNSTILE_SECRET_KEY",
+        "turnstile-secret-key",
+        False,
+        "Cloudflare Turnstile: the help centre's contact form asks visitors to prove they are "
+        "human (with TURNSTILE_SITE_KEY; empty: no check)",
+    ),
 )
 SECRETS_BY_FIELD: dict[str, Secret] = {secret.field: secret for secret in SECRETS}
 

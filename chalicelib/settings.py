@@ -93,6 +93,9 @@ class Settings:
     # Parameter Store path of the secrets ("" in dev: secrets from the environment).
     secrets_path: str
     secrets: SecretSource
+    # Cloudflare Turnstile on the help centre's contact form (with its secret key).
+    turnstile_site_key: str = ""
+    turnstile_api_base: str = "https://challenges.cloudflare.com"
 
     # Secrets: read through the secret source each time (it caches with a TTL).
     @property
@@ -122,6 +125,10 @@ class Settings:
     @property
     def help_centre_edge_secret(self) -> str:
         return self.secrets.get(SECRETS_BY_FIELD["help_centre_edge_secret"])
+
+    @property
+    def turnstile_secret_key(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["turnstile_secret_key"])
 
     @property
     def cloudflare_api_token(self) -> str:
@@ -197,6 +204,8 @@ def get_settings() -> Settings:
         log_level=_env("LOG_LEVEL", "INFO"),
         function=_env("HELPTAL_FUNCTION", ""),
         secrets_path=_env("SECRETS_PATH", ""),
+        turnstile_site_key=_env("TURNSTILE_SITE_KEY", ""),
+        turnstile_api_base=_env("TURNSTILE_API_BASE", "https://challenges.cloudflare.com"),
         secrets=secret_source(
             os.environ, _env_int("SECRETS_TTL_SECONDS", DEFAULT_SECRETS_TTL_SECONDS)
         ),

@@ -53,6 +53,12 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
         "",
         "The name tenants CNAME their help-centre domain to (a proxied name in that zone)",
     ),
+    "TurnstileSiteKey": (
+        "TURNSTILE_SITE_KEY",
+        "",
+        "Cloudflare Turnstile site key of the help centre's contact form (with the secret "
+        "turnstile-secret-key; empty: no human check)",
+    ),
     "AlarmEmail": (
         "",
         "",

@@ -70,7 +70,12 @@ def _locale(call: Call, site: Site | None) -> str:
 
 
 def _send(
-    call: Call, body: str, status: int = 200, content_type: str = HTML, cache: str = PAGE_CACHE
+    call: Call,
+    body: str,
+    status: int = 200,
+    content_type: str = HTML,
+    cache: str = PAGE_CACHE,
+    widget: tuple[str, ...] = (),
 ) -> Response:
     """A page for the CDN in front: ETag and Cache-Control; 304 when the client has it."""
     tag = helpcentre_site.etag(body)
@@ -84,7 +89,7 @@ def _send(
     }
     if content_type == HTML:  # on a 304 too: it replaces the cached page's headers
         headers["Content-Security-Policy"] = csp.content_security_policy(
-            body, images=PAGE_IMAGES, frame_ancestors="'self'"
+            body, images=PAGE_IMAGES, frame_ancestors="'self'", scripts_and_frames=widget
         )
     if status == 200 and call.request.headers.get("if-none-match") == tag:
         return Response(body="", status_code=304, headers=headers)
@@ -110,6 +115,7 @@ def _page(
     template: str,
     status: int = 200,
     cache: str | None = None,
+    widget: tuple[str, ...] = (),
     **context: Any,
 ) -> Response:
     t = _words(locale)
@@ -132,7 +138,13 @@ def _page(
         noindex=status != 200,
         **context,
     )
-    return _send(call, body, status, cache=cache or (PAGE_CACHE if status == 200 else "no-store"))
+    return _send(
+        call,
+        body,
+        status,
+        cache=cache or (PAGE_CACHE if status == 200 else "no-store"),
+        widget=widget,
+    )
 
 
 def _not_found(call: Call, site: Site | None) -> Response:
@@ -388,6 +400,7 @@ def sitemap(call: Call) -> Response:
 
 
 CONTACT_COOKIE = "hc_contact"
+TURNSTILE_ORIGIN = "https://challenges.cloudflare.com"
 
 
 def _contact_form(
@@ -404,6 +417,8 @@ def _contact_form(
 
     token = secrets.token_urlsafe(24)
     sent = status == 200 and bool(dict(call.request.query_params or {}).get("sent"))
+    # Turnstile's widget is the only script any page loads, and only when it is configured.
+    turnstile = get_settings().turnstile_site_key if bootstrap.human_check() else ""
     response = _page(
         call,
         site,
@@ -416,6 +431,8 @@ def _contact_form(
         sent=sent,
         problem=problem,
         fields=fields or {},
+        turnstile_site_key=turnstile,
+        widget=(TURNSTILE_ORIGIN,) if turnstile and not sent else (),
         languages=_languages(
             {other: site.contact(other) for other in helpcentre_site.LOCALE_LABELS}
         ),

@@ -26,16 +26,25 @@ def style_sources(html: str) -> list[str]:
 
 
 def content_security_policy(
-    html: str, *, images: Iterable[str] = (), frame_ancestors: str = "'none'"
+    html: str,
+    *,
+    images: Iterable[str] = (),
+    frame_ancestors: str = "'none'",
+    scripts_and_frames: Iterable[str] = (),
 ) -> str:
     """The policy for `html`: no scripts, no plugins, no base URL, forms post only to this
-    site, styles only the page's own, images only from `images`."""
+    site, styles only the page's own, images only from `images`; scripts, frames and their
+    calls only from `scripts_and_frames` (a human check's widget), none by default."""
     styles = style_sources(html)
     allowed_images = list(images)
+    widget = " ".join(scripts_and_frames)
     directives = [
         "default-src 'none'",
         f"style-src {' '.join(styles)}" if styles else "",
         f"img-src {' '.join(allowed_images)}" if allowed_images else "",
+        f"script-src {widget}" if widget else "",
+        f"frame-src {widget}" if widget else "",
+        f"connect-src {widget}" if widget else "",
         "base-uri 'none'",
         "form-action 'self'",
         f"frame-ancestors {frame_ancestors}",

@@ -105,3 +105,52 @@ def test_an_unknown_help_centre_has_no_contact_form(api, centre):
         body=urlencode({"name": "x", "email": "x@x.test", "subject": "x", "message": "x"}),
     )
     assert response.status_code == 404
+
+
+@pytest.fixture()
+def turnstile(monkeypatch, centre):
+    from chalicelib import bootstrap
+    from chalicelib.settings import reload_settings
+    from fakes.turnstile import FakeTurnstile
+
+    fake = FakeTurnstile(secret_key="ts-secret").start()
+    monkeypatch.setenv("TURNSTILE_SITE_KEY", "ts-site-key")
+    monkeypatch.setenv("TURNSTILE_SECRET_KEY", "ts-secret")
+    monkeypatch.setenv("TURNSTILE_API_BASE", fake.url)
+    reload_settings()
+    bootstrap.reset()
+    yield fake
+    monkeypatch.undo()
+    reload_settings()
+    bootstrap.reset()
+    fake.stop()
+
+
+def test_with_turnstile_configured_the_form_opens_a_ticket_only_for_a_human(api, centre, turnstile):
+    response, html, token, cookie = _form(api, "/hc/acme-support/fr/contact")
+    assert '<div class="cf-turnstile" data-sitekey="ts-site-key" data-language="fr">' in html
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src https://challenges.cloudflare.com" in policy
+    assert "frame-src https://challenges.cloudflare.com" in policy
+    assert "'unsafe-inline'" not in policy
+    path = "/hc/acme-support/fr/contact"
+    refused = _send(api, token, cookie, path=path)  # no widget token
+    assert refused.status_code == 403 and "pas un robot" in refused.body.decode()
+    refused = _send(api, token, cookie, path=path, **{"cf-turnstile-response": "bot-token"})
+    assert refused.status_code == 403
+    assert _tickets(api, centre) == []
+    sent = _send(
+        api, token, cookie, path=path, **{"cf-turnstile-response": "XXXX.DUMMY.TOKEN.XXXX"}
+    )
+    assert sent.status_code == 303
+    assert [t["subject"] for t in _tickets(api, centre)] == ["Invoice missing"]
+    assert turnstile.verifications[-1]["secret"] == "ts-secret"
+    # Other pages still load no script.
+    home = api.client.http.get("/hc/acme-support", headers=HTML_HEADERS)
+    assert "script-src" not in home.headers["Content-Security-Policy"]
+
+
+def test_without_turnstile_no_page_loads_a_script(api, centre):
+    response, html, _, _ = _form(api)
+    assert "cf-turnstile" not in html and "<script" not in html
+    assert "script-src" not in response.headers["Content-Security-Policy"]
