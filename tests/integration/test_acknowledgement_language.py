@@ -84,9 +84,9 @@ def test_a_workspace_may_address_its_french_customers_with_tu(api, deliver_mail)
     ack = _ack_for(deliver_mail, owner, FRENCH)
     assert "Nous avons bien reçu ta demande" in ack["subject"]
     assert "Tu peux ajouter des précisions" in ack["text"] and "vous" not in ack["text"]
-    assert "We received" in _ack_for(deliver_mail, owner, ENGLISH, sender="kim@client.test")[
-        "subject"
-    ]
+    assert (
+        "We received" in _ack_for(deliver_mail, owner, ENGLISH, sender="kim@client.test")["subject"]
+    )
 
 
 def test_the_form_of_address_is_formal_unless_changed_and_checked(api):
