@@ -8,6 +8,7 @@ from typing import Any
 
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.store import keys
+from chalicelib.store.blobs import presigned_post
 from chalicelib.store.models import AttachmentUploadItem, Item
 from chalicelib.tickets.agent_attachments import StoredFile, Upload
 
@@ -97,17 +98,9 @@ class S3UploadedFiles:
     def presign_upload(
         self, key: str, content_type: str, max_bytes: int, expires_seconds: int
     ) -> tuple[str, dict[str, str]]:
-        posted: dict[str, Any] = self._client().generate_presigned_post(
-            Bucket=self._bucket,
-            Key=key,
-            Fields={"Content-Type": content_type},
-            Conditions=[
-                {"Content-Type": content_type},
-                ["content-length-range", 1, max_bytes],
-            ],
-            ExpiresIn=expires_seconds,
+        return presigned_post(
+            self._client(), self._bucket, key, content_type, max_bytes, expires_seconds
         )
-        return str(posted["url"]), {k: str(v) for k, v in posted["fields"].items()}
 
     def inspect(self, key: str, first_bytes: int) -> StoredFile | None:
         """One ranged GET: it proves the object exists, and gives its size (Content-Range)

@@ -9,6 +9,21 @@ from urllib.parse import quote
 from chalicelib.errors import ServiceUnavailable
 
 
+def presigned_post(
+    s3: Any, bucket: str, key: str, content_type: str, max_bytes: int, expires_seconds: int
+) -> tuple[str, dict[str, str]]:
+    """Where and with which form fields a browser POSTs one file to `key`: the policy fixes
+    its Content-Type and caps its size (a presigned PUT cannot cap the size)."""
+    posted: dict[str, Any] = s3.generate_presigned_post(
+        Bucket=bucket,
+        Key=key,
+        Fields={"Content-Type": content_type},
+        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+        ExpiresIn=expires_seconds,
+    )
+    return str(posted["url"]), {k: str(v) for k, v in posted["fields"].items()}
+
+
 class S3BlobStore:
     """`client` builds the S3 client on first use: a request that never touches S3 (an inbox
     page) does not pay for building one in a fresh container."""

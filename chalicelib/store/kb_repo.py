@@ -33,6 +33,7 @@ from chalicelib.kb.ports import (
     TranslationExists,
 )
 from chalicelib.store import keys
+from chalicelib.store.blobs import presigned_post
 from chalicelib.store.models import (
     ArticleItem,
     ArticleSlugClaim,
@@ -456,17 +457,7 @@ class S3ArticleImages:
     def presign_upload(
         self, key: str, content_type: str, max_bytes: int, expires_seconds: int
     ) -> tuple[str, dict[str, str]]:
-        posted: dict[str, Any] = self._s3.generate_presigned_post(
-            Bucket=self._bucket,
-            Key=key,
-            Fields={"Content-Type": content_type},
-            Conditions=[
-                {"Content-Type": content_type},
-                ["content-length-range", 1, max_bytes],
-            ],
-            ExpiresIn=expires_seconds,
-        )
-        return str(posted["url"]), {k: str(v) for k, v in posted["fields"].items()}
+        return presigned_post(self._s3, self._bucket, key, content_type, max_bytes, expires_seconds)
 
     def download_url(self, key: str, expires_seconds: int) -> str:
         url: str = self._s3.generate_presigned_url(
