@@ -54,26 +54,17 @@ def catalog(locale: str, formality: Formality = "formal") -> NullTranslations:
 
 class Words(Mapping[str, str]):
     """The messages of one language and form, looked up by id: `words["join.title"]`
-    (a KeyError for an id no catalog has), `words.plural("invitation.expiry", 3)`.
-    `extra`: messages not in the catalogs yet (the help centre's hand-written table)."""
+    (a KeyError for an id no catalog has), `words.plural("invitation.expiry", 3)`."""
 
-    def __init__(
-        self,
-        locale: str,
-        formality: Formality = "formal",
-        extra: Mapping[str, str] | None = None,
-    ) -> None:
+    def __init__(self, locale: str, formality: Formality = "formal") -> None:
         self.locale = locale if locale in LOCALES else DEFAULT_LOCALE
         self.formality = formality
         self._catalog = catalog(self.locale, formality)
-        self._extra = extra or {}
 
     def __getitem__(self, key: str) -> str:
         text = self._catalog.gettext(key)
         if text != key:
             return text
-        if key in self._extra:
-            return self._extra[key]
         raise KeyError(key)
 
     def plural(self, key: str, n: int) -> str:
@@ -84,7 +75,7 @@ class Words(Mapping[str, str]):
         return text
 
     def __iter__(self) -> Iterator[str]:
-        return iter(sorted(_ids(self._catalog) | set(self._extra)))
+        return iter(sorted(_ids(self._catalog)))
 
     def __len__(self) -> int:
         return sum(1 for _ in self)

@@ -96,8 +96,9 @@ def _send(
     return Response(body=body, status_code=status, headers=headers)
 
 
-def _words(locale: str) -> Any:
-    return words.PageWords(locale, i18n.translator(locale))
+def _words(locale: str, site: Site | None) -> Any:
+    """The page's words; French says "tu" or "vous" as the workspace chose."""
+    return i18n.translator(locale, site.formality if site else "formal")
 
 
 def _languages(urls: dict[str, str]) -> list[dict[str, str]]:
@@ -118,7 +119,7 @@ def _page(
     widget: tuple[str, ...] = (),
     **context: Any,
 ) -> Response:
-    t = _words(locale)
+    t = _words(locale, site)
     context.setdefault("alternates", [])
     context.setdefault(
         "languages",
@@ -153,10 +154,12 @@ def _not_found(call: Call, site: Site | None) -> Response:
         # In every language, the visitor's first: nothing tells which one the centre uses.
         shown = [locale] + [other for other in helpcentre_site.LOCALE_LABELS if other != locale]
         body = render.render_page(
-            "hc/unknown.html", locale=locale, words=[_words(other) for other in shown]
+            "hc/unknown.html", locale=locale, words=[_words(other, None) for other in shown]
         )
         return _send(call, body, 404, cache="no-store")
-    return _page(call, site, locale, "hc/not_found.html", 404, title=_words(locale)["hc.not_found"])
+    return _page(
+        call, site, locale, "hc/not_found.html", 404, title=_words(locale, site)["hc.not_found"]
+    )
 
 
 def _article_link(site: Site, article: Article) -> dict[str, str]:
@@ -173,7 +176,7 @@ def home(call: Call) -> Response:
         {
             "name": s.category.name_in(locale)
             if s.category
-            else _words(locale)["hc.other_articles"],
+            else _words(locale, site)["hc.other_articles"],
             "url": site.category(locale, s.category) if s.category else site.home(locale),
             "description": s.category.description_in(locale) if s.category else "",
             "articles": [_article_link(site, a) for a in s.articles],
@@ -426,7 +429,7 @@ def _contact_form(
         "hc/contact.html",
         status,
         cache="no-store",
-        title=_words(locale)["hc.contact_title"],
+        title=_words(locale, site)["hc.contact_title"],
         token=token,
         sent=sent,
         problem=problem,
@@ -491,7 +494,7 @@ def contact_send(call: Call) -> Response:
     locale = call.params["locale"]
     if locale not in helpcentre_site.LOCALE_LABELS:
         return _not_found(call, site)
-    t = _words(locale)
+    t = _words(locale, site)
     try:
         form = parse_form(call.request, schema("HelpCentreContactForm"))
     except ValidationFailed:

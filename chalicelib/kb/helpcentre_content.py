@@ -41,7 +41,11 @@ def site_by_slug(
         return None
     settings = current(store, workspace.id, workspace.name, workspace.locale)
     return Site(
-        workspace.id, workspace.slug, settings, f"{public_base_url.rstrip('/')}/hc/{workspace.slug}"
+        workspace.id,
+        workspace.slug,
+        settings,
+        f"{public_base_url.rstrip('/')}/hc/{workspace.slug}",
+        formality=workspace.formality,
     )
 
 
@@ -70,7 +74,11 @@ def site_by_host(
     ):
         return None
     return Site(
-        workspace.id, workspace.slug, settings, f"{scheme}://{name}{':' + port if port else ''}"
+        workspace.id,
+        workspace.slug,
+        settings,
+        f"{scheme}://{name}{':' + port if port else ''}",
+        formality=workspace.formality,
     )
 
 

@@ -35,6 +35,7 @@ class Site:
     settings: HelpCentreSettings
     base_url: str  # https://help.acme.com or https://api.helptal.com/hc/acme
     locales: tuple[str, ...] = field(default=LOCALES)
+    formality: str = "formal"  # the workspace's "vous" or "tu" in French
 
     def home(self, locale: str) -> str:
         return f"{self.base_url}/?lang={locale}"

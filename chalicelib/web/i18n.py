@@ -1,18 +1,14 @@
 """Words of the public pages, per locale, and picking the visitor's language.
 
 The words come from the gettext catalogs (chalicelib/translations.py, sources in
-chalicelib/locales/*/LC_MESSAGES/helptal.po).  `MESSAGES` holds words not moved into the
-catalogs yet: `translator` finds them too, and tests/unit/test_translation_catalogs.py
-checks that every id has both languages."""
+chalicelib/locales/*/LC_MESSAGES/helptal.po); tests/unit/test_translation_catalogs.py checks
+that every id has both languages."""
 
 from __future__ import annotations
 
 from chalicelib.translations import LOCALES, Formality, Words
 
 SUPPORTED = LOCALES
-
-# Words waiting for the catalogs: {"en": {"id": "text"}, "fr": {"id": "texte"}}.
-MESSAGES: dict[str, dict[str, str]] = {"en": {}, "fr": {}}
 
 
 def pick_locale(requested: str | None, accept_language: str | None, default: str) -> str:
@@ -31,7 +27,7 @@ def translator(locale: str, formality: str = "formal") -> Words:
     `informal` (the workspace's choice), "vous" otherwise."""
     chosen = locale if locale in SUPPORTED else "en"
     form: Formality = "informal" if formality == "informal" else "formal"
-    return Words(chosen, form, MESSAGES.get(chosen, {}))
+    return Words(chosen, form)
 
 
 def reason(t: Words, code: str) -> str:

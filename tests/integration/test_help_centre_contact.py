@@ -154,3 +154,12 @@ def test_without_turnstile_no_page_loads_a_script(api, centre):
     response, html, _, _ = _form(api)
     assert "cf-turnstile" not in html and "<script" not in html
     assert "script-src" not in response.headers["Content-Security-Policy"]
+
+
+def test_french_pages_say_tu_once_the_workspace_chose_it(api, centre):
+    path = "/hc/acme-support/fr/contact"
+    assert "Votre nom" in _form(api, path)[1]
+    api.request("PATCH", "/v1/workspace", token=centre["token"], body={"formality": "informal"})
+    html = _form(api, path)[1]
+    assert "Ton nom" in html and "Votre nom" not in html
+    assert "Comment pouvons-nous t&#39;aider ?" in html

@@ -2,7 +2,8 @@
 
 from datetime import date
 
-from chalicelib.web.helpcentre_words import HC_MESSAGES, PageWords, format_date
+from chalicelib.web.helpcentre_words import format_date
+from chalicelib.web.i18n import translator
 
 
 def test_dates_are_written_the_way_each_language_writes_them():
@@ -12,11 +13,13 @@ def test_dates_are_written_the_way_each_language_writes_them():
     assert format_date(date(2026, 2, 3), "de") == "3 February 2026"
 
 
-def test_every_help_centre_word_has_both_languages():
-    assert set(HC_MESSAGES["en"]) == set(HC_MESSAGES["fr"])
-    assert all(text.strip() for words in HC_MESSAGES.values() for text in words.values())
+def test_help_centre_words_come_from_the_catalogs_in_both_languages():
+    assert translator("en")["hc.contact"] == "Contact us"
+    assert translator("fr")["hc.contact"] == "Nous contacter"
 
 
-def test_page_words_fall_back_to_the_shared_ones():
-    t = PageWords("fr", {"hc.search": "Rechercher"})
-    assert (t["hc.contact"], t["hc.search"]) == ("Nous contacter", "Rechercher")
+def test_the_contact_form_says_tu_when_the_workspace_chose_it_and_vous_otherwise():
+    assert translator("fr")["hc.contact_name"] == "Votre nom"
+    assert translator("fr", "informal")["hc.contact_name"] == "Ton nom"
+    # Words that address nobody are the same in both forms.
+    assert translator("fr", "informal")["hc.contact_send"] == "Envoyer"
