@@ -12,11 +12,11 @@ STAGE ?= prod
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv python python-path browser run test lint catalogs bench package clean
+.PHONY: help venv python python-path browser run test lint catalogs web-vendor bench package clean
 comma := ,
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
 
 # Reinstalls only when a requirements file changed since the last install.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -66,6 +66,10 @@ lint: venv ## ruff check, ruff format --check, mypy chalicelib
 
 catalogs: venv ## compile the translation catalogs (chalicelib/locales/*/LC_MESSAGES/helptal.po) to .mo
 	$(VENV)/bin/python -m infra.catalogs
+
+# The web client's pinned ES modules, from the npm registry (infra/web_vendor.py); committed.
+web-vendor: venv ## download the web client's pinned modules (npm tarballs, integrity checked) into webapp/vendor
+	$(PY) -m infra.web_vendor
 
 bench: venv ## run every benchmark in bench/
 	@set -e; for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script; done
