@@ -1,4 +1,5 @@
-"""Logging in and out, and resolving a bearer token to a principal on every request."""
+"""Logging in and out, and resolving a bearer token (or a browser's session cookie) to a
+principal on every request."""
 
 from __future__ import annotations
 
@@ -95,18 +96,27 @@ def _record_use(deps: AccountDeps, credential: Credential) -> None:
 
 
 def authenticate(
-    deps: AccountDeps, authorization: str | None, requested_workspace_id: str | None
+    deps: AccountDeps,
+    authorization: str | None,
+    requested_workspace_id: str | None,
+    session_cookie: str | None = None,
 ) -> Principal:
     """Resolves `Authorization: Bearer <token>` (and an optional workspace switch) to a
-    principal.  Two GetItems at most (and, once a minute, a write of an API key's last use).
+    principal; without that header, the browser's session cookie (a session token, never an
+    API key).  Two GetItems at most (and, once a minute, a write of an API key's last use).
     A workspace the caller is not a member of is 404."""
-    if not authorization:
+    if authorization:
+        scheme, _, token = authorization.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthenticated("Send `Authorization: Bearer <token>`.", code="missing_token")
+        prefixes: tuple[str, ...] = (SESSION_PREFIX + "_", API_KEY_PREFIX + "_")
+    elif session_cookie:
+        token = session_cookie.strip()
+        prefixes = (SESSION_PREFIX + "_",)
+    else:
         raise Unauthenticated("Send `Authorization: Bearer <token>`.", code="missing_token")
-    scheme, _, token = authorization.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthenticated("Send `Authorization: Bearer <token>`.", code="missing_token")
-    if not token.startswith((SESSION_PREFIX + "_", API_KEY_PREFIX + "_")) or len(token) > 200:
+    if not token.startswith(prefixes) or len(token) > 200:
         raise Unauthenticated("The token is not valid.", code="invalid_token")
     credential = deps.store.get_credential(token_hash(token))
     if credential is None:
@@ -114,6 +124,8 @@ def authenticate(
     if credential.expires_at is not None and credential.expires_at <= epoch(deps.clock.now()):
         raise Unauthenticated("The session has expired; log in again.", code="token_expired")
     if credential.kind is CredentialKind.API_KEY:
+        if not authorization:  # only ever sent as a header, never stored by a browser
+            raise Unauthenticated("The token is not valid.", code="invalid_token")
         if requested_workspace_id and requested_workspace_id != credential.workspace_id:
             raise NotFound("No such workspace.", code="workspace_not_found")
         # A key works while the member holding it is a member (its removal revokes it too).

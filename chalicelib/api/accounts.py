@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.accounts import sessions
+from chalicelib.api import browser_session
 from chalicelib.api.routing import Call, operation
 from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
@@ -43,7 +44,7 @@ bp = Blueprint(__name__)
     auth=False,
     errors=(400, 409, 422),
 )
-def sign_up(call: Call) -> SignupOut:
+def sign_up(call: Call) -> SignupOut | Response:
     body: SignupIn = call.body
     result = signup.sign_up(
         bootstrap.account_deps(),
@@ -56,11 +57,12 @@ def sign_up(call: Call) -> SignupOut:
         locale=body.locale,
         timezone=body.timezone,
     )
-    return schemas.SignupOut(
+    answer = schemas.SignupOut(
         workspace=schemas.WorkspaceOut.of(result.workspace, get_settings().inbound_mail_domain),
         user=schemas.UserOut.of(result.user, result.owner.role),
         token=result.token,
     )
+    return browser_session.hand_over_session(call.request, answer, status=201)
 
 
 @operation(
@@ -74,12 +76,12 @@ def sign_up(call: Call) -> SignupOut:
     auth=False,
     errors=(400, 401, 422, 429),
 )
-def log_in(call: Call) -> LoginOut:
+def log_in(call: Call) -> LoginOut | Response:
     body: LoginIn = call.body
     result = sessions.log_in(bootstrap.account_deps(), body.email, body.password)
     names = {w.id: w for w in result.workspaces}
     roles = {m.workspace_id: m.role for m in result.memberships}
-    return schemas.LoginOut(
+    answer = schemas.LoginOut(
         token=result.session.token,
         user=schemas.UserOut.of(result.session.user, roles[result.session.workspace_id]),
         workspace_id=result.session.workspace_id,
@@ -94,6 +96,7 @@ def log_in(call: Call) -> LoginOut:
             if m.workspace_id in names
         ],
     )
+    return browser_session.hand_over_session(call.request, answer, status=200)
 
 
 @operation(
@@ -105,8 +108,9 @@ def log_in(call: Call) -> LoginOut:
     status=204,
     errors=(401,),
 )
-def log_out(call: Call) -> None:
+def log_out(call: Call) -> Response:
     sessions.log_out(bootstrap.account_deps(), call.member)
+    return browser_session.end_session(call.request)
 
 
 @operation(

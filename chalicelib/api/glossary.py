@@ -218,6 +218,9 @@ FIELDS = {
     "KbSearchOut.hits": "Matching articles, best first.",
     "LoginIn.email": "The account's e-mail address.",
     "LoginIn.password": "The account's password.",
+    "LoginOut.token": "The session token: send it as `Authorization: Bearer <token>`. `null` "
+    "for the web client (`X-Helptal-Client: web`): its session is the HttpOnly cookie "
+    "`__Host-helptal_session`, never in a body a script can read.",
     "LoginOut.workspaces": "The workspaces the user belongs to, with their role in each.",
     "MailboxSettingsIn.acknowledgement": "The acknowledgement's settings; `null` keeps them.",
     "MailboxSettingsIn.sender_rate_per_hour": "Most tickets one sender may open an hour.",
@@ -256,6 +259,9 @@ FIELDS = {
     "SignupIn.email": "Your e-mail address: the login of the account.",
     "SignupIn.locale": "The workspace's language.",
     "SignupIn.timezone": "The workspace's IANA time zone.",
+    "SignupOut.token": "The owner's session token: send it as `Authorization: Bearer <token>`. "
+    "`null` for the web client (`X-Helptal-Client: web`): its session is the HttpOnly cookie "
+    "`__Host-helptal_session`.",
     "SlugOut.locale": "The article's locale.",
     "SummaryOut.next_step": "What the ticket needs next; `null` until ready.",
     "TicketDetailOut.messages": "Its messages, oldest first.",

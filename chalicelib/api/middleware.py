@@ -1,4 +1,5 @@
-"""HTTP middleware: correlation ids, request logging, one error shape for every response."""
+"""HTTP middleware: correlation ids, request logging, one error shape for every response, CORS
+headers for the web client."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from chalice import Chalice, Response
 from chalice.app import Request
 
 from chalicelib import readiness
+from chalicelib.api.cors import add_cors_headers
 from chalicelib.api.routing import JSON, aws_unavailable, error_body, error_response
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
@@ -94,6 +96,7 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
             response = _internal_error()
     if response.status_code >= 400:
         response = _in_house_error_shape(response)
+    add_cors_headers(request, _path(request), response)
     response.headers[REQUEST_ID_HEADER] = request_id
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if _is_html(response) and "Content-Security-Policy" not in response.headers:

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from chalicelib.api.browser_session import CLIENT_HEADER, SAFE_METHODS, SESSION_COOKIE, WEB_CLIENT
+from chalicelib.api.cors import API_PREFIX
 from chalicelib.api.examples import request_example
 from chalicelib.api.glossary import (
     PATH_PARAMETERS,
@@ -20,7 +22,9 @@ _ERROR_TEXT = {
     400: "Malformed request: `missing_body`, `malformed_json` (not a JSON object, or nested "
     "deeper than 64 levels), or a code of this operation",
     401: "Missing, invalid, expired or revoked token",
-    403: "Your role does not allow this (`forbidden_role`), or a rule of this operation",
+    403: "Your role does not allow this (`forbidden_role`); a browser's request made with the "
+    f"session cookie without `{CLIENT_HEADER}: {WEB_CLIENT}`, or from another site's Origin "
+    "(`csrf_failed`); or a rule of this operation",
     404: "Not found in this workspace (also: `X-Workspace-Id` names a workspace you are not "
     "a member of)",
     405: "Method not allowed",
@@ -88,6 +92,8 @@ def _error_statuses(op: Operation) -> set[int]:
     errors = set(op.errors) | {503}
     if op.auth:
         errors |= {401, 404}
+    if op.path.startswith(API_PREFIX) and op.method.upper() not in SAFE_METHODS:
+        errors.add(403)  # csrf_failed: answered to a forged browser request
     if op.roles is not None:
         errors.add(403)
     if "{" in op.path:
@@ -173,7 +179,7 @@ def _operation(op: Operation) -> dict[str, Any]:
             "description": _ERROR_TEXT.get(status, "Error"),
             "content": {"application/json": {"schema": _ref("ErrorOut")}} if as_json else page,
         }
-    spec["security"] = [{"bearer": []}] if op.auth else []
+    spec["security"] = [{"bearer": []}, {"session_cookie": []}] if op.auth else []
     return spec
 
 
@@ -198,12 +204,33 @@ def build_openapi(server_url: str | None = None) -> dict[str, Any]:
             "integrations. Authenticate with `Authorization: Bearer "
             "<session token or API key>`; send `X-Workspace-Id` to act in "
             "another of your workspaces. Every error has the shape "
-            '`{"error": {"code", "message"}}`.',
+            '`{"error": {"code", "message"}}`. '
+            f"The web client sends `{CLIENT_HEADER}: {WEB_CLIENT}` on every request: "
+            "logging in or signing up then sets its session as the HttpOnly cookie "
+            f"`{SESSION_COOKIE}` (the answer's `token` is `null`), which authenticates "
+            "when no `Authorization` header is sent; a request made with that cookie "
+            f"that changes anything must send `{CLIENT_HEADER}: {WEB_CLIENT}` and, with "
+            "an `Origin`, come from the web client's or the API's own origin, or it is "
+            "refused with 403 `csrf_failed`. CORS answers the web client's origin "
+            "(`APP_BASE_URL`) only, with credentials.",
         },
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session_cookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": SESSION_COOKIE,
+                    "description": "The web client's session, set by `POST /v1/auth/login` "
+                    f"and `POST /v1/signup` sent with `{CLIENT_HEADER}: {WEB_CLIENT}` "
+                    "(HttpOnly, Secure, SameSite=Strict) and cleared by `POST "
+                    "/v1/auth/logout`. Never an API key; an `Authorization` header wins. "
+                    f"Requests that change anything must send `{CLIENT_HEADER}: "
+                    f"{WEB_CLIENT}` (else 403 `csrf_failed`).",
+                },
+            },
         },
     }
     if server_url:

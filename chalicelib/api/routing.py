@@ -8,6 +8,7 @@ first request that needs them, not when `app` is imported."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from chalice.app import Request
 from chalicelib import bootstrap
 from chalicelib.accounts.model import Principal, Role
 from chalicelib.accounts.sessions import authenticate
+from chalicelib.api import browser_session, cors
 from chalicelib.errors import (
     BadRequest,
     Forbidden,
@@ -75,6 +77,8 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+# The /v1 paths given an OPTIONS route for browsers' CORS preflights.
+PREFLIGHT_PATHS: set[str] = set()
 SCHEMAS_MODULE = "chalicelib.api.schemas"
 
 
@@ -268,11 +272,18 @@ def operation(
             request = bp.current_request
             call = Call(request=request, params=params)
             try:
+                # A bearer token wins; without one, a browser's session cookie, whose
+                # state-changing requests must prove they come from the web client.
+                bearer = request.headers.get("authorization")
+                cookie = None if bearer or not auth else browser_session.session_cookie(request)
+                if not bearer and path.startswith(cors.API_PREFIX):
+                    browser_session.refuse_forgery(request, by_cookie=cookie is not None)
                 if auth:
                     call.principal = authenticate(
                         bootstrap.account_deps(),
-                        request.headers.get("authorization"),
+                        bearer,
                         request.headers.get(WORKSPACE_HEADER.lower()) or None,
+                        session_cookie=cookie,
                     )
                     logger.append_keys(workspace_id=call.principal.workspace_id)
                     if roles is not None and call.principal.role not in roles:
@@ -297,6 +308,41 @@ def operation(
             [JSON] if body is not None else [FORM] if form is not None else list(accepts)
         )
         bp.route(path, methods=[method], content_types=content_types)(view)
+        if path.startswith(cors.API_PREFIX) and path not in PREFLIGHT_PATHS:
+            _register_preflight(bp, path)
         return handler
 
     return register
+
+
+def _register_preflight(bp: Blueprint, path: str) -> None:
+    """An OPTIONS route answering browsers' CORS preflights for `path` (documented as one
+    operation, so that every route is)."""
+    PREFLIGHT_PATHS.add(path)
+    name = "preflight" + re.sub(r"\W+", "_", path).rstrip("_")
+    OPERATIONS.append(
+        Operation(
+            method="OPTIONS",
+            path=path,
+            name=name,
+            summary="CORS preflight: what the web client's origin may send here",
+            tag="cors",
+            body=None,
+            query=None,
+            response=None,
+            status=204,
+            auth=False,
+            roles=None,
+            errors=(),
+            description="Browsers send it by themselves before a cross-origin call; only "
+            "the origin of the web client (`APP_BASE_URL`) is answered with "
+            "`Access-Control-Allow-*` headers.",
+        )
+    )
+
+    def preflight(**params: str) -> Response:
+        methods = sorted({op.method for op in OPERATIONS if op.path == path} - {"OPTIONS"})
+        return cors.preflight(bp.current_request, methods)
+
+    preflight.__name__ = name
+    bp.route(path, methods=["OPTIONS"], content_types=[])(preflight)

@@ -149,11 +149,11 @@ class SignupOut(Outgoing):
 
     workspace: WorkspaceOut
     user: UserOut
-    token: str
+    token: str | None
 
 
 class LoginOut(Outgoing):
-    token: str
+    token: str | None
     user: UserOut
     workspace_id: str = Field(
         description="The workspace this session acts in by default; "
