@@ -110,3 +110,28 @@ def test_web_login_keeps_the_session_from_scripts_and_other_origins(stack, brows
     me = page.evaluate(WHO_AM_I)
     assert me["status"] == 200, me
     context.close()
+
+
+def test_the_local_api_answers_preflights_for_the_web_client_itself(stack):
+    """chalice local answers OPTIONS with the app's preflight, not its own stand-in."""
+    # Locally the web client is served from the API's own origin (APP_BASE_URL's).
+    answer = requests.options(
+        f"{stack.api_url}/v1/workspace",
+        headers={
+            "Origin": stack.api_url,
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "content-type,x-helptal-client",
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 204, answer.text
+    assert answer.headers["Access-Control-Allow-Origin"] == stack.api_url
+    assert answer.headers["Access-Control-Allow-Credentials"] == "true"
+    assert "PATCH" in answer.headers["Access-Control-Allow-Methods"]
+    assert "X-Helptal-Client" in answer.headers["Access-Control-Allow-Headers"]
+    foreign = requests.options(
+        f"{stack.api_url}/v1/workspace",
+        headers={"Origin": "http://evil.test", "Access-Control-Request-Method": "PATCH"},
+        timeout=10,
+    )
+    assert "Access-Control-Allow-Origin" not in foreign.headers
