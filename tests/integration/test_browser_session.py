@@ -314,3 +314,17 @@ def test_every_api_path_answers_a_preflight():
     api_paths = [path for path in app.routes if path.startswith("/v1/")]
     assert api_paths
     assert [path for path in api_paths if "OPTIONS" not in app.routes[path]] == []
+
+
+def test_api_gateway_passes_every_api_preflight_to_the_app():
+    """The API Gateway definition `chalice package` writes: OPTIONS of every /v1 path is
+    proxied to the Lambda (not a mock answer with fixed headers)."""
+    from chalice.deploy.swagger import TemplatedSwaggerGenerator
+
+    from app import app
+
+    paths = TemplatedSwaggerGenerator().generate_swagger(app)["paths"]
+    api_paths = {path: methods for path, methods in paths.items() if path.startswith("/v1/")}
+    assert api_paths
+    for path, methods in api_paths.items():
+        assert methods["options"]["x-amazon-apigateway-integration"]["type"] == "aws_proxy", path
