@@ -180,6 +180,7 @@ def accept(deps: AccountDeps, token: str, name: str, password: str) -> Acceptanc
             name=name.strip(),
             password_hash=deps.hasher.hash(password),
             created_at=now,
+            email_confirmed_at=now,  # the invitation reached this address
         )
     elif not verify_password(deps, invitation.email, user, password):
         raise Unauthenticated(

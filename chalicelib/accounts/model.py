@@ -35,6 +35,13 @@ class Workspace:
     updated_at: datetime
     # How French text to customers and invitees says "you": formal ("vous") or informal ("tu").
     formality: str = "formal"
+    # When the owner who created it confirmed their e-mail address: until then no mail goes
+    # to customers (no acknowledgement, replies refused), so a sign-up cannot send as anyone.
+    email_confirmed_at: datetime | None = None
+
+    @property
+    def customer_mail_enabled(self) -> bool:
+        return self.email_confirmed_at is not None
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class User:
     name: str
     password_hash: str
     created_at: datetime
+    email_confirmed_at: datetime | None = None  # the owner of the address followed our link
 
 
 @dataclass(frozen=True)
@@ -136,3 +144,23 @@ class Principal:
 class Page(Generic[T]):
     entries: list[T]
     next_cursor: str | None
+
+
+class LinkPurpose(StrEnum):
+    CONFIRM_EMAIL = "confirm_email"
+    RESET_PASSWORD = "reset_password"
+
+
+@dataclass(frozen=True)
+class EmailLink:
+    """A single-use link e-mailed to a user (only the hash of its token is stored): it
+    confirms their address, or lets them choose a new password."""
+
+    token_hash: str
+    purpose: LinkPurpose
+    user_id: str
+    email: str
+    created_at: datetime
+    expires_at: int  # epoch seconds
+    locale: str = "en"  # the language of the mail, and of the page it opens
+    workspace_id: str | None = None  # confirmation: the workspace its owner created

@@ -9,6 +9,7 @@ from typing import Protocol
 from chalicelib.accounts.model import (
     ApiKey,
     Credential,
+    EmailLink,
     Invitation,
     Member,
     Page,
@@ -47,6 +48,10 @@ class ApiKeyChanged(Exception):
     """The API key was transferred or revoked by someone else since it was read."""
 
 
+class LinkUsed(Exception):
+    """The e-mailed link was used (or expired and was deleted) meanwhile."""
+
+
 class AttemptsUsedUp(Exception):
     """No password attempt is left in the current window."""
 
@@ -68,9 +73,10 @@ class AccountsStore(Protocol):
         owner_is_new: bool,
         membership: Member,
         session: Credential,
+        confirmation: EmailLink | None = None,
     ) -> None:
-        """Atomically: workspace + slug claim (+ user + e-mail claim) + owner + session.
-        Raises SlugTaken / EmailTaken."""
+        """Atomically: workspace + slug claim (+ user + e-mail claim) + owner + session (+ the
+        link confirming the owner's address).  Raises SlugTaken / EmailTaken."""
 
     def get_workspace(self, workspace_id: str) -> Workspace | None: ...
     def find_workspace_by_slug(self, slug: str) -> Workspace | None: ...
@@ -102,6 +108,19 @@ class AccountsStore(Protocol):
     def put_credential(self, credential: Credential) -> None: ...
     def get_credential(self, token_hash: str) -> Credential | None: ...
     def delete_credential(self, token_hash: str) -> None: ...
+    def list_sessions_of_user(self, user_id: str, limit: int) -> list[Credential]: ...
+
+    def put_email_link(self, link: EmailLink) -> None: ...
+    def get_email_link(self, token_hash: str) -> EmailLink | None: ...
+    def confirm_email(self, link: EmailLink, at: datetime) -> None:
+        """Uses the link and marks the user (and their workspace) confirmed, atomically.
+        Raises LinkUsed when it was used meanwhile."""
+
+    def reset_password(
+        self, link: EmailLink, password_hash: str, at: datetime, signed_out: Sequence[str]
+    ) -> None:
+        """Uses the link, sets the password and deletes the sessions `signed_out`,
+        atomically.  Raises LinkUsed when it was used meanwhile."""
 
     def create_api_key(self, api_key: ApiKey, credential: Credential) -> None: ...
     def list_api_keys(self, workspace_id: str) -> list[ApiKey]: ...

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.accounts import email_links
 from chalicelib.accounts.deps import AccountDeps
-from chalicelib.accounts.model import Member, Role, User, Workspace
+from chalicelib.accounts.model import LinkPurpose, Member, Role, User, Workspace
 from chalicelib.accounts.passwords import check_password_policy
 from chalicelib.accounts.ports import AttemptsUsedUp, EmailTaken, SlugTaken
 from chalicelib.accounts.sessions import normalise_email, open_session
@@ -39,7 +40,9 @@ def sign_up(
     locale: str = "en",
     timezone: str = "UTC",
 ) -> SignupResult:
-    """Creates workspace, owner account, membership and a session in one transaction.
+    """Creates workspace, owner account, membership, a session and the link that confirms
+    the owner's address in one transaction, then queues the mail with that link (mail to
+    customers waits for it: see email_links).
 
     A requested slug must be free (409 otherwise); a derived one gets a short suffix when
     taken.  An e-mail that already has an account gets an answer of the same shape and cost
@@ -86,13 +89,17 @@ def sign_up(
             joined_at=now,
         )
         token, session = open_session(deps, user.id, workspace.id)
+        confirmation_token, confirmation = email_links.new_link(
+            deps, LinkPurpose.CONFIRM_EMAIL, user, locale=locale, workspace_id=workspace.id
+        )
         try:
             if existing is not None:
                 if deps.store.find_workspace_by_slug(candidate) is not None:
                     raise SlugTaken()
                 _tell_the_account_owner(deps, existing, workspace, login_url)
             else:
-                deps.store.create_workspace(workspace, user, True, owner, session)
+                deps.store.create_workspace(workspace, user, True, owner, session, confirmation)
+                email_links.send_confirmation(deps, user, workspace, confirmation_token)
         except SlugTaken:
             if slug is not None:
                 raise Conflict(

@@ -7,6 +7,7 @@ from chalice import Chalice
 
 def register_api(app: Chalice) -> None:
     from chalicelib.api import (
+        account_links,
         accounts,
         ai,
         ai_tickets,
@@ -30,6 +31,7 @@ def register_api(app: Chalice) -> None:
     for module in (
         health,
         accounts,
+        account_links,
         workspace,
         ai,
         members,

@@ -67,6 +67,8 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
         "sender_rate_per_hour": 20,
     },
     "MemberPatchIn": {"role": "admin"},
+    "NewPasswordForm": {"password": "a brand new passphrase"},
+    "PasswordResetIn": {"email": "ann@acme.example", "locale": "en"},
     "MergeIn": {"into": "41"},
     "MessageIn": {
         "body": "Thanks for waiting: your refund was sent today.",

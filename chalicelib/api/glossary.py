@@ -19,6 +19,7 @@ PATH_PARAMETERS = {
     "contact_id": "The contact's id.",
     "held_id": "The held mail's id.",
     "invitation_id": "The invitation's id.",
+    "link_token": "The link's single-use token (`htl_…`), from the e-mail's link.",
     "language": "The language of the translation (ISO 639-1, e.g. `fr`).",
     "locale": "The locale (`en`, `fr`).",
     "name": "The image's file name, as its upload named it.",
@@ -57,6 +58,7 @@ QUERY_PARAMETERS = {
     "HelpCentreSearchApiQuery.q": "What to search for (first 200 characters).",
     "HelpCentreSearchApiQuery.locale": "Only articles in this locale; default: every locale.",
     "JoinPageQuery.lang": "Show the page in this locale (`en`, `fr`) instead of the invitation's.",
+    "AccountPageQuery.lang": "Show the page in this locale (`en`, `fr`) instead of the mail's.",
 }
 
 FIELDS = {
@@ -217,6 +219,14 @@ FIELDS = {
     "KbHitOut.score": "How well it matches the query (higher is better).",
     "KbSearchOut.hits": "Matching articles, best first.",
     "LoginIn.email": "The account's e-mail address.",
+    "PasswordResetIn.email": "The account's e-mail address (the answer is the same for one "
+    "that has no account).",
+    "PasswordResetIn.locale": "The language of the mail and of the page it links to.",
+    "NewPasswordForm.password": "The new password (at least 10 characters, not the e-mail "
+    "address nor a common password).",
+    "ConfirmationSentOut.sent_to": "The address the confirmation link was mailed to.",
+    "UserOut.email_confirmed": "Whether the person followed the link we e-mailed to their "
+    "address (an invitation's link counts).",
     "LoginIn.password": "The account's password.",
     "LoginOut.token": "The session token: send it as `Authorization: Bearer <token>`. `null` "
     "for the web client (`X-Helptal-Client: web`): its session is the HttpOnly cookie "
@@ -302,6 +312,9 @@ FIELDS = {
     "ViewerOut.name": "The member's name.",
     "ViewerOut.until": "When their viewing lapses unless renewed.",
     "WorkspaceOut.inbound_address": "Mail sent here opens tickets in the workspace.",
+    "WorkspaceOut.customer_mail_enabled": "Whether Helptal mails the workspace's customers: "
+    "`false` until the owner who signed it up confirms their e-mail address (until then "
+    "acknowledgements are skipped and replies are refused with 409 `email_not_confirmed`).",
     "WorkspaceOut.locale": "The workspace's language.",
     "WorkspaceOut.formality": "How French text to customers and invitees says “you”: "
     "`formal` (“vous”, the default) or `informal` (“tu”).",

@@ -101,3 +101,43 @@ def signup_with_existing_account_mail(
         f"<p>{escape(ignore)}</p>"
     )
     return RenderedMail(subject=w["signup_existing.subject"], text=text, html=html)
+
+
+def _account_mail(
+    subject: str, paragraphs_before: list[str], cta: str, url: str, after: list[str]
+) -> RenderedMail:
+    """A mail to a Helptal user with one link: text and HTML alike (words already filled)."""
+    text = "\n\n".join([*paragraphs_before, f"{cta}: {url}", *after]) + "\n"
+    html = (
+        "".join(f"<p>{escape(p)}</p>" for p in paragraphs_before)
+        + f'<p><a href="{escape(url, quote=True)}">{escape(cta)}</a></p>'
+        + "".join(f"<p>{escape(p)}</p>" for p in after)
+    )
+    return RenderedMail(subject=subject, text=text, html=html)
+
+
+def email_confirmation_mail(
+    locale: str, *, name: str, workspace: str, url: str, days: int, formality: str = "formal"
+) -> RenderedMail:
+    """Asks the owner who signed up to confirm their address."""
+    w = words(locale, formality)
+    return _account_mail(
+        w["confirm.subject"],
+        [w["confirm.greeting"].format(name=name), w["confirm.intro"].format(workspace=workspace)],
+        w["confirm.cta"],
+        url,
+        [w.plural("invitation.expiry", days).format(days=days), w["confirm.ignore"]],
+    )
+
+
+def password_reset_mail(locale: str, *, name: str, url: str) -> RenderedMail:
+    """The link to choose a new password (it says the link works once, for an hour:
+    email_links.RESET_LINK_SECONDS)."""
+    w = words(locale)
+    return _account_mail(
+        w["reset.subject"],
+        [w["confirm.greeting"].format(name=name), w["reset.intro"]],
+        w["reset.cta"],
+        url,
+        [w["reset.expiry"], w["reset.ignore"]],
+    )

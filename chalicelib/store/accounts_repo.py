@@ -21,8 +21,10 @@ from chalicelib.accounts.model import (
     ApiKey,
     Credential,
     CredentialKind,
+    EmailLink,
     Invitation,
     InvitationStatus,
+    LinkPurpose,
     Member,
     Page,
     Role,
@@ -36,6 +38,7 @@ from chalicelib.accounts.ports import (
     EmailTaken,
     InvitationNoLongerPending,
     LastOwner,
+    LinkUsed,
     MemberChanged,
     SlugTaken,
 )
@@ -44,6 +47,7 @@ from chalicelib.store import keys
 from chalicelib.store.models import (
     ApiKeyItem,
     CredentialItem,
+    EmailLinkItem,
     EmailLookup,
     InvitationItem,
     InvitationLookup,
@@ -71,6 +75,7 @@ def _workspace(item: WorkspaceItem) -> Workspace:
         created_at=item.created_at,
         updated_at=item.updated_at,
         formality=item.formality or "formal",
+        email_confirmed_at=item.email_confirmed_at,
     )
 
 
@@ -81,6 +86,7 @@ def _user(item: UserItem) -> User:
         name=item.name,
         password_hash=item.password_hash,
         created_at=item.created_at,
+        email_confirmed_at=item.email_confirmed_at,
     )
 
 
@@ -176,6 +182,7 @@ def _workspace_item(workspace: Workspace) -> WorkspaceItem:
         owner_count=workspace.owner_count,
         created_at=workspace.created_at,
         updated_at=workspace.updated_at,
+        email_confirmed_at=workspace.email_confirmed_at,
     )
 
 
@@ -188,6 +195,7 @@ def _user_item(user: User) -> UserItem:
         name=user.name,
         password_hash=user.password_hash,
         created_at=user.created_at,
+        email_confirmed_at=user.email_confirmed_at,
     )
 
 
@@ -207,9 +215,12 @@ def _membership_item(member: Member) -> MembershipItem:
 
 
 def _credential_item(credential: Credential) -> CredentialItem:
+    session = credential.kind is CredentialKind.SESSION and credential.user_id is not None
     return CredentialItem(
         keys.credential_pk(credential.token_hash),
         keys.LOOKUP_SK,
+        gsi1pk=keys.sessions_of_user(str(credential.user_id)) if session else None,
+        gsi1sk=f"{credential.created_at.isoformat()}#{credential.token_hash}" if session else None,
         credential_kind=credential.kind.value,
         workspace_id=credential.workspace_id,
         user_id=credential.user_id,
@@ -219,6 +230,33 @@ def _credential_item(credential: Credential) -> CredentialItem:
         expires_at=credential.expires_at,
         member_id=credential.member_id,
         last_used_at=credential.last_used_at,
+    )
+
+
+def _email_link_item(link: EmailLink) -> EmailLinkItem:
+    return EmailLinkItem(
+        keys.email_link_pk(link.token_hash),
+        keys.LOOKUP_SK,
+        purpose=link.purpose.value,
+        user_id=link.user_id,
+        email=link.email,
+        locale=link.locale,
+        workspace_id=link.workspace_id,
+        created_at=link.created_at,
+        expires_at=link.expires_at,
+    )
+
+
+def _email_link(item: EmailLinkItem) -> EmailLink:
+    return EmailLink(
+        token_hash=item.pk.removeprefix("LINK#"),
+        purpose=LinkPurpose(item.purpose),
+        user_id=item.user_id,
+        email=item.email,
+        created_at=item.created_at,
+        expires_at=int(item.expires_at or 0),
+        locale=item.locale or "en",
+        workspace_id=item.workspace_id,
     )
 
 
@@ -244,6 +282,7 @@ class DynamoAccountsStore:
         owner_is_new: bool,
         membership: Member,
         session: Credential,
+        confirmation: EmailLink | None = None,
     ) -> None:
         try:
             with transaction() as tx:
@@ -262,6 +301,8 @@ class DynamoAccountsStore:
                     )
                 tx.save(_membership_item(membership), condition=Item.pk.does_not_exist())
                 tx.save(_credential_item(session), condition=Item.pk.does_not_exist())
+                if confirmation is not None:
+                    tx.save(_email_link_item(confirmation), condition=Item.pk.does_not_exist())
         except TransactWriteError as e:
             reasons = cancellation_reasons(e)
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
@@ -418,6 +459,75 @@ class DynamoAccountsStore:
 
     def delete_credential(self, token_hash: str) -> None:
         CredentialItem(keys.credential_pk(token_hash), keys.LOOKUP_SK).delete()
+
+    def list_sessions_of_user(self, user_id: str, limit: int) -> list[Credential]:
+        """The user's newest `limit` sessions (one Query; expired ones included until TTL)."""
+        items = Item.by_user.query(
+            keys.sessions_of_user(user_id), scan_index_forward=False, limit=limit
+        )
+        return [_credential(item) for item in items if isinstance(item, CredentialItem)]
+
+    # -- e-mailed links ---------------------------------------------------------------------
+
+    def put_email_link(self, link: EmailLink) -> None:
+        _email_link_item(link).save(condition=Item.pk.does_not_exist())
+
+    def get_email_link(self, token_hash: str) -> EmailLink | None:
+        try:
+            return _email_link(EmailLinkItem.get(keys.email_link_pk(token_hash), keys.LOOKUP_SK))
+        except EmailLinkItem.DoesNotExist:
+            return None
+
+    def confirm_email(self, link: EmailLink, at: datetime) -> None:
+        """Uses the link (once: a second use raises LinkUsed) and marks the address, and the
+        workspace its owner created, confirmed.  One transaction."""
+        try:
+            with transaction() as tx:
+                tx.delete(
+                    EmailLinkItem(keys.email_link_pk(link.token_hash), keys.LOOKUP_SK),
+                    condition=Item.pk.exists(),
+                )
+                tx.update(
+                    UserItem(keys.user_pk(link.user_id), keys.USER_SK),
+                    actions=[UserItem.email_confirmed_at.set(at)],
+                    condition=Item.pk.exists(),
+                )
+                if link.workspace_id:
+                    tx.update(
+                        WorkspaceItem(keys.workspace_pk(link.workspace_id), keys.WORKSPACE_SK),
+                        actions=[WorkspaceItem.email_confirmed_at.set(at)],
+                        condition=Item.pk.exists(),
+                    )
+        except TransactWriteError as e:
+            if CONDITION_FAILED in cancellation_reasons(e):
+                raise LinkUsed() from e
+            raise
+
+    def reset_password(
+        self, link: EmailLink, password_hash: str, at: datetime, signed_out: Sequence[str]
+    ) -> None:
+        """Uses the link (once), sets the new password hash (the address is proven too) and
+        deletes the sessions `signed_out` (token hashes).  One transaction."""
+        try:
+            with transaction() as tx:
+                tx.delete(
+                    EmailLinkItem(keys.email_link_pk(link.token_hash), keys.LOOKUP_SK),
+                    condition=Item.pk.exists(),
+                )
+                tx.update(
+                    UserItem(keys.user_pk(link.user_id), keys.USER_SK),
+                    actions=[
+                        UserItem.password_hash.set(password_hash),
+                        UserItem.email_confirmed_at.set(at),
+                    ],
+                    condition=Item.pk.exists(),
+                )
+                for token_hash in signed_out:
+                    tx.delete(CredentialItem(keys.credential_pk(token_hash), keys.LOOKUP_SK))
+        except TransactWriteError as e:
+            if CONDITION_FAILED in cancellation_reasons(e):
+                raise LinkUsed() from e
+            raise
 
     # -- API keys ---------------------------------------------------------------------------
 

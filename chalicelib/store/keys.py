@@ -72,6 +72,15 @@ def credential_pk(token_hash: str) -> str:
     return f"CRED#{token_hash}"
 
 
+def email_link_pk(token_hash: str) -> str:
+    return f"LINK#{token_hash}"
+
+
+def sessions_of_user(user_id: str) -> str:
+    """GSI1 partition of a user's sessions (signed out together on a password reset)."""
+    return f"USER#{user_id}#SESSIONS"
+
+
 def invitation_token_pk(token_hash: str) -> str:
     return f"INVITETOKEN#{token_hash}"
 

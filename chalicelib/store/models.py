@@ -12,6 +12,8 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | members of a workspace (paged)              | Query PK=WS#<ws>, SK begins_with MEMBER#          |
 | workspaces of a user (paged)                | Query GSI1 GSI1PK=USER#<user>                     |
 | credential (session / API key) by token     | GetItem PK=CRED#<sha256(token)>, SK=LOOKUP        |
+| sessions of a user, newest first (reset)    | Query GSI1 USER#<user>#SESSIONS                   |
+| e-mailed link (confirm, reset) by token     | GetItem PK=LINK#<sha256(token)>, SK=LOOKUP        |
 | API keys of a workspace                     | Query PK=WS#<ws>, SK begins_with APIKEY#          |
 | API keys of a member (revoke on removal)    | Query GSI1 WS#<ws>#APIKEYS#<user>                 |
 | invitation by token                         | GetItem PK=INVITETOKEN#<sha256(token)>, SK=LOOKUP |
@@ -148,6 +150,7 @@ class WorkspaceItem(Item, discriminator="workspace"):
     timezone = UnicodeAttribute(default="UTC")
     locale = UnicodeAttribute(default="en")
     formality = UnicodeAttribute(null=True)  # absent: formal
+    email_confirmed_at = UTCDateTimeAttribute(null=True)  # absent: mail to customers waits
     owner_count = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -163,6 +166,7 @@ class UserItem(Item, discriminator="user"):
     name = UnicodeAttribute()
     password_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    email_confirmed_at = UTCDateTimeAttribute(null=True)
 
 
 class EmailLookup(Item, discriminator="email"):
@@ -181,6 +185,9 @@ class MembershipItem(Item, discriminator="membership"):
 
 
 class CredentialItem(Item, discriminator="credential"):
+    # Sessions only: in their user's session list (GSI1 USER#<user>#SESSIONS, by creation).
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
     credential_kind = UnicodeAttribute()  # "session" | "api_key"
     workspace_id = UnicodeAttribute()
     user_id = UnicodeAttribute(null=True)
@@ -189,6 +196,17 @@ class CredentialItem(Item, discriminator="credential"):
     created_at = UTCDateTimeAttribute()
     member_id = UnicodeAttribute(null=True)  # API keys: the member they belong to
     last_used_at = NumberAttribute(null=True)  # API keys: epoch of the last recorded use
+
+
+class EmailLinkItem(Item, discriminator="email_link"):
+    """A single-use e-mailed link (PK=LINK#<sha256(token)>); deleted when used, and by TTL."""
+
+    purpose = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    locale = UnicodeAttribute(default="en")
+    workspace_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
 
 
 class ApiKeyItem(Item, discriminator="api_key"):

@@ -91,12 +91,19 @@ def post_agent_message(
     `agent_attachments.attachments_for_message`: a refused one changes nothing) and claimed
     in the message's transaction.
 
-    409 `new_customer_message` when the customer wrote after `last_seen_message_id`, so no one
-    replies blind.  The first reply sets first-response time, opens a new ticket and assigns
-    an unassigned ticket to its author.  Writes: the ticket, the message, activity; queues the
-    e-mail and emits `message.sent`."""
+    409 `email_not_confirmed` for a reply while the workspace's owner has not confirmed
+    their address.  409 `new_customer_message` when the customer wrote after
+    `last_seen_message_id`, so no one replies blind.  The first reply sets first-response
+    time, opens a new ticket and assigns an unassigned ticket to its author.  Writes: the
+    ticket, the message, activity; queues the e-mail and emits `message.sent`."""
     ticket_id = get_ticket(deps, workspace.id, ticket_ref).id
     is_reply = message.kind is MessageKind.REPLY
+    if is_reply and not workspace.customer_mail_enabled:
+        raise Conflict(
+            "Confirm your e-mail address first (use the link we sent when you signed up, or "
+            "POST /v1/auth/email-confirmation/resend): until then no mail goes to customers.",
+            code="email_not_confirmed",
+        )
     attachments = attachments_for_message(
         deps.uploads,
         deps.files,

@@ -488,7 +488,11 @@ def receive_mail(
                 workspace,
                 customer_locale(language, kept, workspace.locale, SUPPORTED_LOCALES),
             )
-            if settings.acknowledgement.enabled and verified and workspace is not None
+            if settings.acknowledgement.enabled
+            and verified
+            and workspace is not None
+            # No mail to customers before the owner confirmed the address they signed up with.
+            and workspace.customer_mail_enabled
             else None
         )
         ticket = _open_from_mail(

@@ -12,6 +12,7 @@ def test_signup_creates_workspace_owner_and_working_session(api):
         "email": "ann@acme.test",
         "name": "Ann Owner",
         "role": "owner",
+        "email_confirmed": True,
     }
     status, me, _ = api.request("GET", "/v1/me", token=body["token"])
     assert status == 200
@@ -91,9 +92,13 @@ def test_signup_with_an_existing_email_answers_like_a_new_one_and_creates_nothin
         )[0]
         == 401
     )
-    # Ann is told, and only Ann.
-    mails = [json.loads(m["Body"]) for m in drain_mail_queue()]
-    assert [m["to"] for m in mails] == [["ann@acme.test"]]
+    # Ann is told, and only Ann (Zed, who signed up, is asked to confirm his address).
+    queued = [json.loads(m["Body"]) for m in drain_mail_queue()]
+    assert sorted((m["to"][0], m["purpose"]) for m in queued) == [
+        ("ann@acme.test", "signup_with_existing_account"),
+        ("zed@other.test", "email_confirmation"),
+    ]
+    mails = [m for m in queued if m["to"] == ["ann@acme.test"]]
     assert mails[0]["subject"] == "Someone tried to sign up to Helptal with your e-mail address"
     assert "https://app.helptal.test/login" in mails[0]["text"]
     assert "“Second Desk”" in mails[0]["text"]

@@ -86,6 +86,7 @@ class WorkspaceOut(Outgoing):
     locale: str
     formality: Formality
     inbound_address: str
+    customer_mail_enabled: bool
     created_at: datetime
 
     @classmethod
@@ -98,6 +99,7 @@ class WorkspaceOut(Outgoing):
             locale=workspace.locale,
             formality="informal" if workspace.formality == "informal" else "formal",
             inbound_address=f"{workspace.slug}@{inbound_domain}",
+            customer_mail_enabled=workspace.customer_mail_enabled,
             created_at=workspace.created_at,
         )
 
@@ -110,10 +112,17 @@ class UserOut(Outgoing):
     email: str
     name: str
     role: Role
+    email_confirmed: bool
 
     @classmethod
     def of(cls, user: User, role: Role) -> UserOut:
-        return cls(id=user.id, email=user.email, name=user.name, role=role)
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=role,
+            email_confirmed=user.email_confirmed_at is not None,
+        )
 
 
 class MemberOut(Outgoing):
@@ -321,6 +330,27 @@ class JoinForm(QueryParams):
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] = ""
     password: Password
+
+
+class AccountPageQuery(QueryParams):
+    """What the e-mailed link pages read of their query (the rest is ignored)."""
+
+    lang: str | None = None
+
+
+class NewPasswordForm(QueryParams):
+    """The new-password page's form."""
+
+    password: Password
+
+
+class PasswordResetIn(Incoming):
+    email: Annotated[str, Field(min_length=1, max_length=320)]
+    locale: Locale = "en"
+
+
+class ConfirmationSentOut(Outgoing):
+    sent_to: str
 
 
 class MemberPatchIn(Incoming):
