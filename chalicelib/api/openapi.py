@@ -212,7 +212,8 @@ def build_openapi(server_url: str | None = None) -> dict[str, Any]:
             f"that changes anything must send `{CLIENT_HEADER}: {WEB_CLIENT}` and, with "
             "an `Origin`, come from the web client's or the API's own origin, or it is "
             "refused with 403 `csrf_failed`. CORS answers the web client's origin "
-            "(`APP_BASE_URL`) only, with credentials.",
+            "(`APP_BASE_URL`) only, with credentials: every `/v1` path answers the "
+            "browser's `OPTIONS` preflight (not listed below) for that origin.",
         },
         "paths": paths,
         "components": {

@@ -316,29 +316,11 @@ def operation(
 
 
 def _register_preflight(bp: Blueprint, path: str) -> None:
-    """An OPTIONS route answering browsers' CORS preflights for `path` (documented as one
-    operation, so that every route is)."""
+    """An OPTIONS route answering browsers' CORS preflights for `path`.  Browsers send them
+    by themselves, so they are not operations of the API reference: the OpenAPI document
+    says once, in its description, which origin they answer."""
     PREFLIGHT_PATHS.add(path)
     name = "preflight" + re.sub(r"\W+", "_", path).rstrip("_")
-    OPERATIONS.append(
-        Operation(
-            method="OPTIONS",
-            path=path,
-            name=name,
-            summary="CORS preflight: what the web client's origin may send here",
-            tag="cors",
-            body=None,
-            query=None,
-            response=None,
-            status=204,
-            auth=False,
-            roles=None,
-            errors=(),
-            description="Browsers send it by themselves before a cross-origin call; only "
-            "the origin of the web client (`APP_BASE_URL`) is answered with "
-            "`Access-Control-Allow-*` headers.",
-        )
-    )
 
     def preflight(**params: str) -> Response:
         methods = sorted({op.method for op in OPERATIONS if op.path == path} - {"OPTIONS"})
