@@ -9,6 +9,7 @@ import os
 from chalice import Chalice
 
 from chalicelib.api import register_api
+from chalicelib.api.front_door import install_front_door
 from chalicelib.api.middleware import install_http_middleware
 from chalicelib.workers import register_workers
 
@@ -21,5 +22,6 @@ app = Chalice(app_name="helptal", configure_logs=False)
 # Mailgun posts mail with attachments as multipart: keep those bodies byte-exact.
 app.api.binary_types.append("multipart/form-data")
 install_http_middleware(app)
+install_front_door(app)
 register_api(app)
 register_workers(app)

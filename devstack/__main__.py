@@ -39,6 +39,8 @@ DEFAULT_MAIL_PORT = 8025
 # Set in the stack file: where `mail` posts a customer's mail, and to whom.
 LOCAL_MAIL_URL = "DEVSTACK_MAIL_URL"
 DEMO_INBOUND_ADDRESS = "DEVSTACK_DEMO_INBOUND_ADDRESS"
+# Where the local API serves the web client (devstack/web_client.py).
+WEB_APP_PATH = "/app"
 
 
 class Shutdown(Exception):
@@ -70,10 +72,10 @@ def dev_environment(api_port: int) -> dict[str, str]:
     environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     environ.setdefault("AWS_DEFAULT_REGION", REGION)
     environ.setdefault("AWS_REGION", environ["AWS_DEFAULT_REGION"])
-    for name in ("PUBLIC_BASE_URL", "APP_BASE_URL"):
-        # The stage's value names port 8000; the local API may listen elsewhere.
+    # The stage's values name port 8000; the local API may listen elsewhere.
+    for name, path in (("PUBLIC_BASE_URL", ""), ("APP_BASE_URL", WEB_APP_PATH)):
         if not os.environ.get(name):
-            environ[name] = f"http://127.0.0.1:{api_port}"
+            environ[name] = f"http://127.0.0.1:{api_port}{path}"
     environ.update(dev_secrets(environ))
     # Readable log lines for a person at a terminal (deployed stages always log JSON).
     environ.setdefault("LOG_FORMAT", "text")
@@ -214,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
             f"  inbound mail  {login.inbound_address}\n"
             f"  AWS endpoint  {environ['AWS_ENDPOINT_URL']}\n"
             + (
+            f"  web app       {api_url}{WEB_APP_PATH}/\n"
                 f"  sent mail     {mail_catcher.url}/_fake/messages (local Mailgun stand-in)\n"
                 f'  send a mail   {MAIL_COMMAND} "Hello, I cannot log in"\n'
                 if mail_catcher

@@ -24,6 +24,7 @@ from chalice.cli import create_local_server
 from chalice.cli.factory import CLIFactory
 from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalGateway
 
+from devstack import web_client
 from infra.template import PROJECT_DIR, stage_environment
 
 # socketserver's default backlog is 5: a burst of clients (a web client, the pump, a load
@@ -56,6 +57,9 @@ class ProductGateway(LocalGateway):
     def handle_request(
         self, method: str, path: str, headers: dict[str, Any], body: bytes | None
     ) -> dict[str, Any]:
+        app_files = web_client.app_response(method, path, headers)
+        if app_files is not None:  # the web client, at /app/
+            return app_files
         try:
             return super().handle_request(method, path, headers, body)
         except ForbiddenError as error:

@@ -1,0 +1,106 @@
+// The agent web client: starts the app, picks the language, and shows the screen of the
+// current route (see router.js) for whoever the API says is logged in.
+import { onUnauthenticated } from "./api.js";
+import { html, render, useEffect, useState } from "./html.js";
+import { chooseLanguage, currentLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
+import { currentRoute, match, navigate, onRouteChange } from "./router.js";
+import { Article } from "./screens/article.js";
+import { Inbox, VIEWS } from "./screens/inbox.js";
+import { Login, safeNext } from "./screens/login.js";
+import { NotFound } from "./screens/not_found.js";
+import { Shell } from "./screens/shell.js";
+import { Signup } from "./screens/signup.js";
+import { Ticket } from "./screens/ticket.js";
+import { currentMember, onSessionChange, refreshSession, sessionEnded } from "./session.js";
+import { ErrorNote, Redirect } from "./ui.js";
+
+// Screens for a logged-in member: [pattern, section, screen(me, params)].
+const MEMBER_ROUTES = [
+  ["/", "inbox", (me) => html`<${Inbox} me=${me} view="all" />`],
+  ["/inbox/:view", "inbox", (me, p) => (VIEWS.includes(p.view) ? html`<${Inbox} me=${me} view=${p.view} />` : null)],
+  ["/tickets/:id", "inbox", (me, p) => html`<${Ticket} key=${p.id} me=${me} id=${p.id} />`],
+  ["/kb/articles/:id", "kb", (me, p) => html`<${Article} key=${p.id} me=${me} id=${p.id} />`],
+];
+
+function nextOf() {
+  return new URLSearchParams(location.search).get("next");
+}
+
+function screenFor(route, me) {
+  const path = route.split("?")[0];
+  if (path === "/login") {
+    return me ? html`<${Redirect} to=${safeNext(nextOf())} />` : html`<${Login} next=${nextOf()} />`;
+  }
+  if (path === "/signup") return me ? html`<${Redirect} to="/" />` : html`<${Signup} />`;
+  for (const [pattern, section, screen] of MEMBER_ROUTES) {
+    const params = match(pattern, path);
+    if (!params) continue;
+    if (!me) {
+      const back = path === "/" ? "" : `?next=${encodeURIComponent(path)}`;
+      return html`<${Redirect} to=${`/login${back}`} />`;
+    }
+    const shown = screen(me, params);
+    if (shown) return html`<${Shell} me=${me} section=${section}>${shown}<//>`;
+  }
+  return me
+    ? html`<${Shell} me=${me} section="">${html`<${NotFound} loggedIn=${true} />`}<//>`
+    : html`<${NotFound} loggedIn=${false} />`;
+}
+
+function App() {
+  const [route, setRoute] = useState(currentRoute());
+  const [me, setMe] = useState(currentMember());
+  const [, setLanguageShown] = useState(currentLanguage());
+  // Children's effects run before these: catch up with what changed meanwhile.
+  useEffect(() => {
+    const stop = onRouteChange(setRoute);
+    setRoute(currentRoute());
+    return stop;
+  }, []);
+  useEffect(() => {
+    const stop = onSessionChange(setMe);
+    setMe(currentMember());
+    return stop;
+  }, []);
+  useEffect(() => {
+    const stop = onLanguageChange(setLanguageShown);
+    setLanguageShown(currentLanguage());
+    return stop;
+  }, []);
+  useEffect(() => {
+    const wanted = chooseLanguage(me && me.workspace.locale);
+    if (wanted !== currentLanguage()) setLanguage(wanted);
+  }, [me]);
+  useEffect(() => window.scrollTo(0, 0), [route]);
+  return screenFor(route, me);
+}
+
+async function start() {
+  const root = document.getElementById("app");
+  onUnauthenticated(() => {
+    sessionEnded();
+    const path = currentRoute();
+    if (path !== "/login" && path !== "/signup") {
+      navigate(`/login?next=${encodeURIComponent(path)}`, { replace: true });
+    }
+  });
+  await setLanguage(chooseLanguage(null));
+  try {
+    await refreshSession();
+  } catch (failure) {
+    root.classList.remove("booting");
+    render(
+      html`<main class="auth" id="main">
+        <${ErrorNote} message=${t("error.unavailable")} onRetry=${() => location.reload()} />
+      </main>`,
+      root,
+    );
+    return;
+  }
+  root.classList.remove("booting");
+  root.removeAttribute("aria-busy");
+  root.textContent = "";
+  render(html`<${App} />`, root);
+}
+
+start();

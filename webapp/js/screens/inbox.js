@@ -1,0 +1,181 @@
+// The inbox: views (mine, unassigned, all, each status) with their counts, and the list of
+// tickets, newest activity first, that grows as the person scrolls (the API's cursor).
+import { get, withQuery } from "../api.js";
+import { errorMessage } from "../errors.js";
+import { html, useCallback, useEffect, useRef, useState } from "../html.js";
+import { formatNumber, formatShortTime, t } from "../i18n.js";
+import { href } from "../router.js";
+import { ErrorNote, Loading, useTitle } from "../ui.js";
+
+export const STATUSES = ["new", "open", "pending", "on_hold", "solved", "closed"];
+export const VIEWS = ["mine", "unassigned", "all", ...STATUSES];
+const PAGE_SIZE = 25;
+
+function filtersOf(view) {
+  if (view === "mine") return { assignee: "me" };
+  if (view === "unassigned") return { assignee: "none" };
+  if (STATUSES.includes(view)) return { status: view };
+  return {};
+}
+
+function countOf(view, counts) {
+  if (!counts) return null;
+  if (view === "mine") return counts.mine;
+  if (view === "unassigned") return counts.unassigned;
+  if (view === "all") return Object.values(counts.by_status || {}).reduce((a, b) => a + b, 0);
+  return (counts.by_status || {})[view] ?? 0;
+}
+
+export function viewName(view) {
+  return STATUSES.includes(view) ? t(`status.${view}`) : t(`inbox.view.${view}`);
+}
+
+function ViewLink({ view, current, counts }) {
+  const count = countOf(view, counts);
+  const label =
+    count === null ? viewName(view) : t("inbox.view_with_count", { view: viewName(view), count });
+  return html`<li>
+    <a
+      href=${href(view === "all" ? "/" : `/inbox/${view}`)}
+      aria-current=${view === current ? "page" : undefined}
+      aria-label=${label}
+    >
+      <span>${viewName(view)}</span>
+      ${count === null ? null : html`<span class="count">${formatNumber(count)}</span>`}
+    </a>
+  </li>`;
+}
+
+function TicketRow({ ticket }) {
+  const requester = ticket.requester || {};
+  const who = requester.name || requester.email || "";
+  return html`<li class="ticket-row">
+    <a href=${href(`/tickets/${ticket.id}`)}>
+      <span class="subject">${ticket.subject || t("ticket.no_subject")}</span>
+      <span class="meta">
+        <span class="number">#${ticket.number}</span>
+        <span class="requester">${who}</span>
+        <span class=${`badge status-${ticket.status}`}>${t(`status.${ticket.status}`)}</span>
+        ${ticket.priority === "high" || ticket.priority === "urgent"
+          ? html`<span class=${`badge priority-${ticket.priority}`}>
+              ${t(`priority.${ticket.priority}`)}
+            </span>`
+          : null}
+        <time datetime=${ticket.last_activity_at}>
+          ${formatShortTime(ticket.last_activity_at)}
+        </time>
+      </span>
+    </a>
+  </li>`;
+}
+
+export function Inbox({ me, view }) {
+  useTitle(viewName(view));
+  const [counts, setCounts] = useState(null);
+  const [tickets, setTickets] = useState([]);
+  const [cursor, setCursor] = useState(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState(null);
+  const generation = useRef(0);
+  const sentinel = useRef(null);
+
+  const loadCounts = useCallback(async () => {
+    try {
+      setCounts(await get("/v1/inbox/counts"));
+    } catch {
+      // The counts are a help, not the list: the list says what went wrong.
+    }
+  }, []);
+
+  const loadPage = useCallback(
+    async (after) => {
+      const mine = after ? generation.current : ++generation.current;
+      setLoading(true);
+      setError(null);
+      try {
+        const page = await get(
+          withQuery("/v1/tickets", { ...filtersOf(view), cursor: after, limit: PAGE_SIZE }),
+        );
+        if (mine !== generation.current) return;
+        setTickets((shown) => (after ? [...shown, ...page.tickets] : page.tickets));
+        setCursor(page.next_cursor || null);
+      } catch (failure) {
+        if (mine === generation.current) setError(failure);
+      } finally {
+        if (mine === generation.current) setLoading(false);
+      }
+    },
+    [view],
+  );
+
+  const refresh = useCallback(() => {
+    loadCounts();
+    loadPage(null);
+  }, [loadCounts, loadPage]);
+
+  useEffect(() => {
+    setTickets([]);
+    setCursor(null);
+    refresh();
+  }, [refresh]);
+
+  // The next page loads when the end of the list comes into view.
+  useEffect(() => {
+    if (!cursor || loading || error || !sentinel.current) return undefined;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) loadPage(cursor);
+    });
+    observer.observe(sentinel.current);
+    return () => observer.disconnect();
+  }, [cursor, loading, error, loadPage]);
+
+  const name = viewName(view);
+  return html`<div class="inbox">
+    <nav class="views" aria-label=${t("inbox.views")}>
+      <ul>
+        ${["mine", "unassigned", "all"].map(
+          (v) => html`<${ViewLink} key=${v} view=${v} current=${view} counts=${counts} />`,
+        )}
+      </ul>
+      <h2 class="views-heading">${t("inbox.by_status")}</h2>
+      <ul>
+        ${STATUSES.map(
+          (v) => html`<${ViewLink} key=${v} view=${v} current=${view} counts=${counts} />`,
+        )}
+      </ul>
+    </nav>
+    <main id="main" class="list-pane">
+      <div class="list-head">
+        <h1>${name}</h1>
+        <button type="button" class="secondary" onClick=${refresh} disabled=${loading}>
+          ${t("inbox.refresh")}
+        </button>
+      </div>
+      <ul class="tickets" role="list" aria-label=${t("inbox.list", { view: name })}>
+        ${tickets.map((ticket) => html`<${TicketRow} key=${ticket.id} ticket=${ticket} />`)}
+      </ul>
+      ${loading ? html`<${Loading} label=${t("inbox.loading")} />` : null}
+      ${error
+        ? html`<${ErrorNote}
+            message=${errorMessage(error)}
+            onRetry=${() => loadPage(tickets.length ? cursor : null)}
+          />`
+        : null}
+      ${!loading && !error && tickets.length === 0
+        ? html`<div class="empty">
+            <p>${t("inbox.empty")}</p>
+            ${view === "all" || view === "new"
+              ? html`<p>${t("inbox.empty_hint", { address: me.workspace.inbound_address })}</p>`
+              : null}
+          </div>`
+        : null}
+      ${cursor && !error
+        ? html`<div class="more" ref=${sentinel}>
+            <button type="button" class="secondary" onClick=${() => loadPage(cursor)} disabled=${loading}>
+              ${t("inbox.more")}
+            </button>
+          </div>`
+        : null}
+    </main>
+  </div>`;
+}

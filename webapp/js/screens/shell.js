@@ -1,0 +1,54 @@
+// The frame around every screen of a logged-in member: the product, the workspace, the
+// main navigation and the member's own menu (with "Log out").
+import { html, useRef } from "../html.js";
+import { t } from "../i18n.js";
+import { href, navigate } from "../router.js";
+import { logOut } from "../session.js";
+
+export function Shell({ me, section, children }) {
+  const menu = useRef(null);
+  const name = (me.user && me.user.name) || t("shell.api_key");
+
+  async function leave() {
+    if (menu.current) menu.current.open = false;
+    try {
+      await logOut();
+    } finally {
+      navigate("/login", { replace: true });
+    }
+  }
+
+  return html`<div class="shell">
+    <a class="skip" href="#main">${t("shell.skip")}</a>
+    <header class="topbar">
+      <a class="brand" href=${href("/")}>Helptal</a>
+      <span class="workspace" title=${t("shell.workspace")}>${me.workspace.name}</span>
+      <nav class="primary-nav" aria-label=${t("shell.navigation")}>
+        <a href=${href("/")} aria-current=${section === "inbox" ? "page" : undefined}>
+          ${t("shell.inbox")}
+        </a>
+      </nav>
+      <details class="user-menu" ref=${menu}>
+        <summary aria-label=${t("shell.user_menu", { name })}>
+          <span class="avatar" aria-hidden="true">${initials(name)}</span>
+          <span class="user-name">${name}</span>
+        </summary>
+        <div class="menu">
+          ${me.user
+            ? html`<p class="who">
+                <strong>${me.user.name}</strong><br /><span>${me.user.email}</span><br />
+                <span class="role">${t(`role.${me.role}`)}</span>
+              </p>`
+            : null}
+          <button type="button" class="secondary" onClick=${leave}>${t("shell.log_out")}</button>
+        </div>
+      </details>
+    </header>
+    ${children}
+  </div>`;
+}
+
+function initials(name) {
+  const words = String(name).trim().split(/\s+/).filter(Boolean);
+  return (words[0]?.[0] || "?").toUpperCase() + (words[1]?.[0] || "").toUpperCase();
+}

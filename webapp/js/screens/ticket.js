@@ -1,0 +1,197 @@
+// One ticket: its conversation (read-only here) and its details.
+import { apiUrl, get } from "../api.js";
+import { errorMessage } from "../errors.js";
+import { IsolatedHtml } from "../frames.js";
+import { html, useCallback, useEffect, useState } from "../html.js";
+import { currentLanguage, formatDateTime, t } from "../i18n.js";
+import { href } from "../router.js";
+import { ErrorNote, Loading, useTitle } from "../ui.js";
+
+// Mail whose HTML adds nothing to its text (paragraphs and line breaks only) offers no
+// "original formatting".
+const RICH_HTML = /<(?!\/?(p|br|div|span)\b)[a-z]/i;
+
+/** Who wrote a message, in words: the customer's name, or the teammate's. */
+export function authorOf(message, ticket, members) {
+  const requester = ticket.requester || {};
+  if (message.kind === "customer") {
+    const address = (message.from_address || "").toLowerCase();
+    if (!address || address === String(requester.email || "").toLowerCase()) {
+      return requester.name || requester.email || t("message.customer");
+    }
+    return message.from_address;
+  }
+  const [kind, id] = String(message.author).split(":");
+  const member = kind === "user" ? members.find((m) => m.id === id) : null;
+  if (member) return member.name;
+  return kind === "api_key" ? t("message.api_key") : t("ticket.assigned");
+}
+
+function Message({ message, ticket, members }) {
+  const [formatted, setFormatted] = useState(false);
+  const kind = message.kind === "customer" ? "customer" : message.kind;
+  const author = authorOf(message, ticket, members);
+  const rich = Boolean(message.html && RICH_HTML.test(message.html));
+  return html`<li class=${`message ${kind}`}>
+    <article aria-label=${t(`message.kind.${kind}`, { author })}>
+      <header>
+        <span class="author">${author}</span>
+        ${message.from_address && message.from_address !== author
+          ? html`<span class="address">${message.from_address}</span>`
+          : null}
+        <span class="kind">${t(`message.kind_label.${kind}`)}</span>
+        <time datetime=${message.created_at}>${formatDateTime(message.created_at)}</time>
+        ${message.kind === "reply" && message.delivery
+          ? html`<span class=${`badge delivery-${message.delivery}`}>
+              ${t(`delivery.${message.delivery}`)}
+            </span>`
+          : null}
+      </header>
+      ${message.sender_verified === false
+        ? html`<p class="warning">${t("message.unverified")}</p>`
+        : null}
+      ${formatted && rich
+        ? html`<${IsolatedHtml}
+            body=${message.html}
+            title=${t("message.formatted_title", { author })}
+            lang=${currentLanguage()}
+          />`
+        : html`<div class="message-text">${message.text}</div>`}
+      ${rich
+        ? html`<button
+            type="button"
+            class="link"
+            aria-pressed=${formatted}
+            onClick=${() => setFormatted(!formatted)}
+          >
+            ${formatted ? t("message.show_text") : t("message.show_formatted")}
+          </button>`
+        : null}
+      ${message.quoted_text
+        ? html`<details class="quoted">
+            <summary>${t("message.quoted")}</summary>
+            <div class="message-text">${message.quoted_text}</div>
+          </details>`
+        : null}
+      ${message.attachments && message.attachments.length
+        ? html`<ul class="attachments" aria-label=${t("message.attachments")}>
+            ${message.attachments.map(
+              (a) => html`<li key=${a.id}>
+                <a href=${apiUrl(a.url)} rel="noopener" target="_blank">${a.filename}</a>
+                <span class="size">${sizeOf(a.size)}</span>
+              </li>`,
+            )}
+          </ul>`
+        : null}
+    </article>
+  </li>`;
+}
+
+function sizeOf(bytes) {
+  const units = ["B", "KB", "MB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${new Intl.NumberFormat(currentLanguage(), { maximumFractionDigits: 1 }).format(value)} ${units[unit]}`;
+}
+
+function Details({ ticket, me, members }) {
+  const requester = ticket.requester || {};
+  let assignee = t("ticket.unassigned");
+  if (ticket.assignee_id) {
+    const member = members.find((m) => m.id === ticket.assignee_id);
+    assignee =
+      me.user && ticket.assignee_id === me.user.id
+        ? t("ticket.you")
+        : (member && member.name) || t("ticket.assigned");
+  }
+  return html`<aside class="ticket-details" aria-label=${t("ticket.details")}>
+    <dl>
+      <dt>${t("ticket.requester")}</dt>
+      <dd>
+        ${requester.name ? html`<span>${requester.name}</span><br />` : null}
+        <span class="address">${requester.email || ""}</span>
+      </dd>
+      <dt>${t("ticket.status")}</dt>
+      <dd><span class=${`badge status-${ticket.status}`}>${t(`status.${ticket.status}`)}</span></dd>
+      <dt>${t("ticket.priority")}</dt>
+      <dd>${t(`priority.${ticket.priority}`)}</dd>
+      <dt>${t("ticket.assignee")}</dt>
+      <dd>${assignee}</dd>
+      <dt>${t("ticket.tags")}</dt>
+      <dd>
+        ${ticket.tags.length
+          ? html`<ul class="tags">${ticket.tags.map((tag) => html`<li key=${tag}>${tag}</li>`)}</ul>`
+          : t("ticket.no_tags")}
+      </dd>
+      <dt>${t("ticket.created")}</dt>
+      <dd><time datetime=${ticket.created_at}>${formatDateTime(ticket.created_at)}</time></dd>
+      <dt>${t("ticket.last_activity")}</dt>
+      <dd>
+        <time datetime=${ticket.last_activity_at}>${formatDateTime(ticket.last_activity_at)}</time>
+      </dd>
+    </dl>
+  </aside>`;
+}
+
+export function Ticket({ me, id }) {
+  const [ticket, setTicket] = useState(null);
+  const [members, setMembers] = useState([]);
+  const [error, setError] = useState(null);
+  useTitle(ticket ? `#${ticket.number} ${ticket.subject}` : t("ticket.title"));
+
+  const load = useCallback(async () => {
+    setError(null);
+    try {
+      setTicket(await get(`/v1/tickets/${encodeURIComponent(id)}`));
+    } catch (failure) {
+      setError(failure);
+    }
+  }, [id]);
+
+  useEffect(() => {
+    setTicket(null);
+    load();
+    get("/v1/members?limit=100")
+      .then((page) => setMembers(page.members || []))
+      .catch(() => setMembers([]));
+  }, [load]);
+
+  if (error) {
+    return html`<main id="main" class="ticket-page">
+      <p><a href=${href("/")}>${t("ticket.back")}</a></p>
+      <h1>${error.status === 404 ? t("ticket.not_found") : t("ticket.title")}</h1>
+      ${error.status === 404
+        ? html`<p>${t("ticket.not_found_text")}</p>`
+        : html`<${ErrorNote} message=${errorMessage(error)} onRetry=${load} />`}
+    </main>`;
+  }
+  if (!ticket) return html`<main id="main" class="ticket-page"><${Loading} /></main>`;
+  return html`<main id="main" class="ticket-page">
+    <div class="ticket-head">
+      <a class="back" href=${href("/")}>${t("ticket.back")}</a>
+      <h1>${ticket.subject || t("ticket.no_subject")}</h1>
+      <p class="meta">
+        <span class="number">#${ticket.number}</span>
+        <span class=${`badge status-${ticket.status}`}>${t(`status.${ticket.status}`)}</span>
+        ${ticket.merged_into
+          ? html`<a href=${href(`/tickets/${ticket.merged_into}`)}>${t("ticket.merged")}</a>`
+          : null}
+      </p>
+    </div>
+    <div class="ticket-body">
+      <section class="conversation-pane" aria-labelledby="conversation-heading">
+        <h2 id="conversation-heading" class="visually-hidden">${t("ticket.conversation")}</h2>
+        <ol class="conversation" aria-label=${t("ticket.conversation")}>
+          ${ticket.messages.map(
+            (m) => html`<${Message} key=${m.id} message=${m} ticket=${ticket} members=${members} />`,
+          )}
+        </ol>
+      </section>
+      <${Details} ticket=${ticket} me=${me} members=${members} />
+    </div>
+  </main>`;
+}
