@@ -1,7 +1,7 @@
 // The agent web client: starts the app, picks the language, and shows the screen of the
 // current route (see router.js) for whoever the API says is logged in.
 import { onUnauthenticated } from "./api.js";
-import { html, render, useEffect, useState } from "./html.js";
+import { html, render, useEffect, useRef, useState } from "./html.js";
 import { chooseLanguage, currentLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
 import { currentRoute, match, navigate, onRouteChange } from "./router.js";
 import { Article } from "./screens/article.js";
@@ -47,6 +47,27 @@ function screenFor(route, me) {
     : html`<${NotFound} loggedIn=${false} />`;
 }
 
+/** After a change of route (not the first load), the new screen's heading takes the focus,
+ * so a screen reader announces the page and the keyboard continues from its top. */
+function useRouteFocus(route) {
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return undefined;
+    }
+    window.scrollTo(0, 0);
+    const timer = setTimeout(() => {
+      const heading = document.querySelector("main h1");
+      if (heading && !heading.contains(document.activeElement)) {
+        heading.setAttribute("tabindex", "-1");
+        heading.focus({ preventScroll: true });
+      }
+    }, 0);
+    return () => clearTimeout(timer);
+  }, [route]);
+}
+
 function App() {
   const [route, setRoute] = useState(currentRoute());
   const [me, setMe] = useState(currentMember());
@@ -71,7 +92,7 @@ function App() {
     const wanted = chooseLanguage(me && me.workspace.locale);
     if (wanted !== currentLanguage()) setLanguage(wanted);
   }, [me]);
-  useEffect(() => window.scrollTo(0, 0), [route]);
+  useRouteFocus(route);
   return screenFor(route, me);
 }
 
