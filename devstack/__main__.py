@@ -207,6 +207,12 @@ def run(args: argparse.Namespace) -> int:
         pump = subprocess.Popen(
             [sys.executable, "-m", "devstack", "pump"], cwd=PROJECT_DIR, env=environ
         )
+        if login.created and mail_catcher:
+            # The pump delivers the sign-up's confirmation mail to the Mailgun stand-in.
+            from devstack.seed import confirm_demo_owner
+
+            if not confirm_demo_owner(api_url, f"{mail_catcher.url}/_fake/messages"):
+                print("the demo owner's address is not confirmed: no mail to customers yet")
 
         print(
             "\nHelptal is running\n"

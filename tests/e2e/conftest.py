@@ -46,6 +46,27 @@ class Stack:
         """Where the stack's local Mailgun stand-in lists the mail it accepted."""
         return f"http://127.0.0.1:{self.env['MAIL_PORT']}/_fake/messages"
 
+    def confirm_signup(self, email: str, timeout: float = 30.0) -> None:
+        """Confirms the address a workspace was signed up with, as its owner would: from the
+        link in the mail the stack's Mailgun stand-in received (then it mails customers)."""
+        import re
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for mail in requests.get(self.sent_mail_url, timeout=5).json():
+                text = " ".join(mail.get("text", []))
+                found = re.search(r"/account/confirm/(htl_[A-Za-z0-9_-]+)", text)
+                if email.lower() in mail["to"] and found:
+                    confirmed = requests.post(
+                        f"{self.api_url}/account/confirm/{found.group(1)}",
+                        headers={"Content-Type": "application/x-www-form-urlencoded"},
+                        timeout=10,
+                    )
+                    assert confirmed.status_code == 200, confirmed.text
+                    return
+            time.sleep(0.2)
+        raise AssertionError(f"no confirmation mail reached {email} within {timeout} s")
+
     def log_tail(self, limit: int = LOG_TAIL_CHARS) -> str:
         if not self.log_path.exists():
             return ""

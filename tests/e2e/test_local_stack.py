@@ -39,6 +39,13 @@ def test_demo_workspace_is_seeded_and_can_log_in(stack):
         200,
     )
     assert body["workspaces"][0]["name"] == "Demo Support"
+    # `make run` confirmed the demo owner's address from the mail, so the demo mails customers.
+    me = requests.get(
+        f"{stack.api_url}/v1/me",
+        headers={"Authorization": f"Bearer {body['token']}"},
+        timeout=10,
+    ).json()
+    assert me["workspace"]["customer_mail_enabled"] is True
 
 
 def test_sign_up_log_in_invite_and_accept_over_http(stack):
@@ -145,6 +152,7 @@ def test_customer_mail_becomes_a_ticket_and_the_reply_threads_back(stack):
         ),
         201,
     )
+    stack.confirm_signup(owner_email)
     auth = {"Authorization": f"Bearer {signup['token']}"}
     inbound = signup["workspace"]["inbound_address"]
     customer = f"cust-{uuid.uuid4().hex[:6]}@customer.test"

@@ -84,11 +84,14 @@ def test_every_html_page_sends_a_strict_policy(api, site):
         "category_slug": "billing",
         "article_slug": "refunds",
         "token": "hti_not-a-real-invitation",
+        "link_token": "htl_not-a-real-link",
     }
     pages = [op for op in OPERATIONS if op.produces == HTML and op.method == "GET"]
     assert {op.path for op in pages} >= {
         "/docs",
         "/join/{token}",
+        "/account/confirm/{link_token}",
+        "/account/reset-password/{link_token}",
         "/hc/{workspace_slug}",
         "/hc/{workspace_slug}/{locale}/articles/{article_slug}",
     }
@@ -131,3 +134,13 @@ def test_help_centre_policy_allows_its_brand_style_and_article_images(api, site)
 def test_error_and_reference_pages_send_the_policy(api, path):
     response = api.client.http.get(path, headers=HTML_HEADERS)
     _assert_strict(path, response.status_code, response.body.decode(), response.headers)
+
+
+def test_account_link_pages_send_the_policy(api, clean_aws):
+    from tests.integration.conftest import confirmation_link
+
+    api.sign_up(workspace="Link Desk", email="lia@links.test", confirm=False)
+    path = f"/account/confirm/{confirmation_link('lia@links.test')}"
+    response = api.client.http.get(path, headers=HTML_HEADERS)
+    assert response.status_code == 200
+    _assert_strict(path, 200, response.body.decode(), response.headers)
