@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from chalicelib.store.search_repo import DynamoSearchIndex
     from chalicelib.tickets.canned import CannedDeps
     from chalicelib.tickets.deps import TicketDeps
+    from chalicelib.tickets.inbox import InboxFeed
 
 
 @lru_cache(maxsize=1)
@@ -180,6 +181,14 @@ def ticket_deps() -> TicketDeps:
         uploads=DynamoUploadStore(),
         files=S3UploadedFiles(s3_client, settings.content_bucket),
     )
+
+
+@lru_cache(maxsize=1)
+def inbox_feed() -> InboxFeed:
+    """The newest-activity view of tickets, read by the inbox's changes feed."""
+    from chalicelib.store.tickets_repo import DynamoTicketStore
+
+    return DynamoTicketStore()
 
 
 @lru_cache(maxsize=1)
@@ -399,6 +408,7 @@ def reset() -> None:
         inbound_intake,
         search_index,
         ticket_deps,
+        inbox_feed,
         canned_deps,
         contact_directory,
         kb_deps,

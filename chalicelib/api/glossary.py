@@ -59,6 +59,9 @@ QUERY_PARAMETERS = {
     "HelpCentreSearchApiQuery.locale": "Only articles in this locale; default: every locale.",
     "JoinPageQuery.lang": "Show the page in this locale (`en`, `fr`) instead of the invitation's.",
     "AccountPageQuery.lang": "Show the page in this locale (`en`, `fr`) instead of the mail's.",
+    "TicketChangesQuery.since": "The last `next_cursor` of this feed; omit to start at the "
+    "newest activity (no tickets, a cursor).",
+    "TicketChangesQuery.limit": "Most tickets in the answer (more: `more` is `true`).",
 }
 
 FIELDS = {
@@ -322,6 +325,9 @@ FIELDS = {
     "WorkspacePatchIn.name": "A new name; `null` keeps it.",
     "WorkspacePatchIn.formality": "`formal` (“vous”) or `informal` (“tu”) in French text to "
     "customers and invitees; `null` keeps it.",
+    "TicketChangesOut.tickets": "Tickets active since the cursor, newest activity first.",
+    "TicketChangesOut.next_cursor": "Send as `since` next time (also after an empty answer).",
+    "TicketChangesOut.more": "`true`: more tickets changed than fit; ask again at once.",
 }
 
 

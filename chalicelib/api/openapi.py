@@ -120,6 +120,17 @@ _SUCCESS_TEXT = {
 }
 
 
+# Answers a poll revalidates: the tag in an `ETag` header, 304 (no body) for an unchanged one.
+_ETAG_HEADER = {
+    "description": "Tags this answer: send it back in `If-None-Match` to be told 304 while "
+    "nothing changed.",
+    "schema": {"type": "string"},
+}
+_NOT_MODIFIED = {
+    "description": "Not modified: the answer is still the one tagged by `If-None-Match` (no body)",
+    "headers": {"ETag": _ETAG_HEADER},
+}
+
 _TEXT = {"type": "string"}
 _MEDIA_TEXT = {
     "text/html": "HTML page",
@@ -162,6 +173,10 @@ def _operation(op: Operation) -> dict[str, Any]:
         spec["responses"]["204"] = {"description": "Success, no content"}
     elif op.response is not None:
         for status in (op.status, *op.also):
+            if status == 304:
+                spec["responses"]["304"] = _NOT_MODIFIED
+                spec["responses"][str(op.status)]["headers"] = {"ETag": _ETAG_HEADER}
+                continue
             spec["responses"][str(status)] = {
                 "description": _SUCCESS_TEXT.get(status, "Success"),
                 "content": {"application/json": {"schema": _ref(op.response)}},

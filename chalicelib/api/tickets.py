@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
+from chalicelib.api import etags
 from chalicelib.api.routing import Call, operation
 from chalicelib.ids import new_id
 from chalicelib.lazy import lazy_module
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas import (
         AttachmentUploadIn,
         AttachmentUploadOut,
-        InboxCountsOut,
         MergeIn,
         MessageIn,
         MessageOut,
@@ -424,10 +424,19 @@ def viewing(call: Call) -> ViewersOut:
     summary="Ticket counts per status, yours and unassigned",
     tag="tickets",
     response="InboxCountsOut",
+    also=(304,),
     errors=(401,),
+    description="Poll it with `If-None-Match` set to the last `ETag`: 304 with no body "
+    "while the counts are the same (one read, whatever the inbox's size).",
 )
-def counts(call: Call) -> InboxCountsOut:
+def counts(call: Call) -> Response:
     result = inbox.counts_for(bootstrap.ticket_deps(), call.member)
-    return schemas.InboxCountsOut(
-        by_status=result.by_status, mine=result.mine, unassigned=result.unassigned
+    etag = inbox.counts_etag(result)
+    if etags.matches(call.request, etag):
+        return etags.not_modified(etag)
+    return etags.tagged(
+        schemas.InboxCountsOut(
+            by_status=result.by_status, mine=result.mine, unassigned=result.unassigned
+        ),
+        etag,
     )

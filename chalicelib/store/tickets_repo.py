@@ -596,6 +596,30 @@ class DynamoTicketStore:
             )
         }
 
+    def tickets_after(
+        self, workspace_id: str, position: str, limit: int
+    ) -> list[tuple[str, Ticket]]:
+        """Tickets whose place in the newest-activity view (GSI1, `<last activity>#<id>`) is
+        after `position`, oldest first, with their place: one Query of at most `limit`."""
+        result = Item.by_user.query(
+            keys.tickets_view(workspace_id),
+            TicketItem.gsi1sk > position,
+            scan_index_forward=True,
+            limit=limit,
+            page_size=limit,
+        )
+        found, _ = one_slice(result, Item, limit)
+        return [(item.gsi1sk, _ticket(item)) for item in found if isinstance(item, TicketItem)]
+
+    def newest_position(self, workspace_id: str) -> str | None:
+        """The place of the most recently active ticket in the newest-activity view (one
+        Query of one item); None for a workspace without tickets."""
+        result = Item.by_user.query(
+            keys.tickets_view(workspace_id), scan_index_forward=False, limit=1, page_size=1
+        )
+        found, _ = one_slice(result, Item, 1)
+        return next((item.gsi1sk for item in found if isinstance(item, TicketItem)), None)
+
     def create_ticket(
         self,
         ticket: Ticket,

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas.helpcentre import *  # noqa: F403
     from chalicelib.api.schemas.kb import *  # noqa: F403
     from chalicelib.api.schemas.mail import *  # noqa: F403
+    from chalicelib.api.schemas.ticket_changes import *  # noqa: F403
     from chalicelib.api.schemas.tickets import *  # noqa: F403
 
 # Searched in this order: the ones every request needs first, then the ones they build on.
@@ -32,6 +33,7 @@ CAPABILITY_MODULES = (
     "helpcentre",
     "kb",
     "mail",
+    "ticket_changes",
 )
 
 
