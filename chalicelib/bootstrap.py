@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from chalicelib.accounts.deps import AccountDeps
+    from chalicelib.accounts.profile import AvatarImages
     from chalicelib.ai.deps import AiDeps
     from chalicelib.ai.model import ResultKind
     from chalicelib.ai.ports import Llm
@@ -204,6 +205,15 @@ def contact_directory() -> DynamoContactDirectory:
     from chalicelib.store.contacts_repo import DynamoContactDirectory
 
     return DynamoContactDirectory()
+
+
+@lru_cache(maxsize=1)
+def avatar_images() -> AvatarImages:
+    """People's avatars, in the content bucket under `users/` (as article images: uploaded
+    through a presigned POST, read through short links)."""
+    from chalicelib.store.kb_repo import S3ArticleImages
+
+    return S3ArticleImages(s3_client, get_settings().content_bucket)
 
 
 @lru_cache(maxsize=1)
@@ -412,6 +422,7 @@ def reset() -> None:
         canned_deps,
         contact_directory,
         kb_deps,
+        avatar_images,
         helpcentre_store,
         custom_hostname_provider,
         kb_index_store,

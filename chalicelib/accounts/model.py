@@ -38,6 +38,9 @@ class Workspace:
     # When the owner who created it confirmed their e-mail address: until then no mail goes
     # to customers (no acknowledgement, replies refused), so a sign-up cannot send as anyone.
     email_confirmed_at: datetime | None = None
+    # Members must sign in with a second factor: until they enrol, only their profile and
+    # two-factor routes answer (403 `two_factor_required` elsewhere).
+    two_factor_required: bool = False
 
     @property
     def customer_mail_enabled(self) -> bool:
@@ -52,6 +55,24 @@ class User:
     password_hash: str
     created_at: datetime
     email_confirmed_at: datetime | None = None  # the owner of the address followed our link
+    # The language of the app and of the mail Helptal sends this person (None: not chosen).
+    locale: str | None = None
+    avatar: str | None = None  # the avatar's file name (`<ulid>.<ext>`), when they set one
+    two_factor: TwoFactor | None = None
+
+
+@dataclass(frozen=True)
+class TwoFactor:
+    """A user's TOTP second factor (the secret is never shown again after enrolment)."""
+
+    secret: str | None  # base32; None while only an enrolment is pending
+    pending_secret: str | None  # offered at enrolment, until a code confirms it
+    enabled_at: datetime | None
+    last_step: int = 0  # the newest 30-second step a code was accepted for (no replay)
+
+    @property
+    def enabled(self) -> bool:
+        return self.secret is not None
 
 
 @dataclass(frozen=True)
@@ -62,6 +83,9 @@ class Member:
     email: str
     name: str
     joined_at: datetime
+    # A copy of the user's "two-factor sign-in is on", read with the membership on every
+    # request (a workspace that requires it then needs no other read).
+    two_factor: bool = False
 
 
 class CredentialKind(StrEnum):
@@ -85,6 +109,9 @@ class Credential:
     # its use was last recorded (epoch seconds; recorded at most once a minute).
     member_id: str | None = None
     last_used_at: int | None = None
+    # Sessions: the browser or program and address that opened it ("Firefox on Linux,
+    # 203.0.113.9"), kept to list the user's sessions.
+    client: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +158,8 @@ class Principal:
     role: Role
     credential: Credential
     user_id: str | None = None
+    # The workspace requires two-factor sign-in and this member has not enrolled yet.
+    two_factor_missing: bool = False
 
     @property
     def actor(self) -> str:
@@ -164,3 +193,16 @@ class EmailLink:
     expires_at: int  # epoch seconds
     locale: str = "en"  # the language of the mail, and of the page it opens
     workspace_id: str | None = None  # confirmation: the workspace its owner created
+
+
+@dataclass(frozen=True)
+class LoginChallenge:
+    """The password was right and a second factor is due: a short-lived, single-use token
+    (only its hash stored) that the second step of the login exchanges for a session."""
+
+    token_hash: str
+    user_id: str
+    workspace_id: str
+    created_at: datetime
+    expires_at: int  # epoch seconds
+    client: str | None = None

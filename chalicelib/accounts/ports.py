@@ -11,6 +11,7 @@ from chalicelib.accounts.model import (
     Credential,
     EmailLink,
     Invitation,
+    LoginChallenge,
     Member,
     Page,
     Role,
@@ -52,6 +53,22 @@ class LinkUsed(Exception):
     """The e-mailed link was used (or expired and was deleted) meanwhile."""
 
 
+class PasswordChanged(Exception):
+    """The password was changed by another request since it was checked."""
+
+
+class TwoFactorChanged(Exception):
+    """Two-factor sign-in was turned on, or its offer replaced, by another request."""
+
+
+class CodeUsed(Exception):
+    """The two-factor code (or recovery code) was used already."""
+
+
+class ChallengeUsed(Exception):
+    """The login challenge was used already (or expired and was deleted)."""
+
+
 class AttemptsUsedUp(Exception):
     """No password attempt is left in the current window."""
 
@@ -90,12 +107,21 @@ class AccountsStore(Protocol):
         locale: str | None,
         updated_at: object,
         formality: str | None = None,
+        two_factor_required: bool | None = None,
     ) -> Workspace: ...
 
     def get_user(self, user_id: str) -> User | None: ...
     def find_user_by_email(self, email: str) -> User | None: ...
 
     def get_member(self, workspace_id: str, user_id: str) -> Member | None: ...
+    def get_member_and_workspace(
+        self, workspace_id: str, user_id: str
+    ) -> tuple[Member | None, Workspace | None]:
+        """Both in one call (authentication reads them on every session request)."""
+
+    def mark_member_two_factor(self, member: Member, on: bool) -> None:
+        """Repairs the membership's copy of the user's two-factor state (never raises)."""
+
     def list_members(self, workspace_id: str, cursor: str | None, limit: int) -> Page[Member]: ...
     def list_memberships_of_user(self, user_id: str, limit: int) -> list[Member]: ...
     def change_role(self, member: Member, new_role: Role) -> Member:
@@ -109,6 +135,65 @@ class AccountsStore(Protocol):
     def get_credential(self, token_hash: str) -> Credential | None: ...
     def delete_credential(self, token_hash: str) -> None: ...
     def list_sessions_of_user(self, user_id: str, limit: int) -> list[Credential]: ...
+    def record_session_use(self, credential: Credential, used_at: datetime) -> None:
+        """Marks the session used (at most once per 5 minutes; never raises)."""
+
+    def delete_credentials(self, token_hashes: Sequence[str]) -> None:
+        """Deletes up to 100 credentials in one transaction."""
+
+    def update_profile(
+        self,
+        user: User,
+        *,
+        name: str | None,
+        locale: str | None,
+        avatar: str | None,
+        remove_avatar: bool,
+        memberships: Sequence[Member],
+    ) -> None:
+        """The user's name, language, avatar, and the name's copy on `memberships` (at most
+        99), atomically."""
+
+    def change_password(self, user: User, password_hash: str, signed_out: Sequence[str]) -> None:
+        """Sets the password and deletes the sessions `signed_out`, atomically.  Raises
+        PasswordChanged when it changed since `user` was read."""
+
+    def offer_two_factor(self, user: User, secret: str) -> None:
+        """Keeps the secret to confirm.  Raises TwoFactorChanged when already on."""
+
+    def enable_two_factor(
+        self,
+        user: User,
+        secret: str,
+        step: int,
+        recovery_code_hashes: Sequence[str],
+        at: datetime,
+        memberships: Sequence[Member],
+    ) -> None:
+        """Turns the offered secret on with its recovery codes, atomically.  Raises
+        TwoFactorChanged."""
+
+    def disable_two_factor(self, user: User, memberships: Sequence[Member]) -> None: ...
+    def replace_recovery_codes(
+        self, user: User, recovery_code_hashes: Sequence[str], at: datetime
+    ) -> None: ...
+    def count_recovery_codes(self, user_id: str) -> int: ...
+    def has_recovery_code(self, user_id: str, code_hash: str) -> bool: ...
+    def accept_two_factor_step(self, user_id: str, step: int) -> None:
+        """Raises CodeUsed when a code of this step (or a later one) was used."""
+
+    def put_login_challenge(self, challenge: LoginChallenge) -> None: ...
+    def get_login_challenge(self, token_hash: str) -> LoginChallenge | None: ...
+    def complete_login_challenge(
+        self,
+        challenge: LoginChallenge,
+        session: Credential,
+        *,
+        step: int | None = None,
+        recovery_code_hash: str | None = None,
+    ) -> None:
+        """Uses the challenge and the code and opens the session, atomically.  Raises
+        ChallengeUsed or CodeUsed."""
 
     def put_email_link(self, link: EmailLink) -> None: ...
     def get_email_link(self, token_hash: str) -> EmailLink | None: ...

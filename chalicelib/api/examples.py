@@ -93,6 +93,18 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "TicketPatchIn": {"status": "pending", "assignee_id": MEMBER_ID},
     "ToneLearnIn": {"sample_size": 20},
+    "AvatarUploadIn": {"content_type": "image/png", "size": 48213},
+    "PasswordChangeIn": {
+        "current_password": PASSWORD,
+        "new_password": "another long and unusual passphrase",
+    },
+    "ProfilePatchIn": {"name": "Ann Martin", "locale": "fr"},
+    "TwoFactorCodeIn": {"code": "492039"},
+    "TwoFactorDisableIn": {"code": "492039"},
+    "TwoFactorLoginIn": {
+        "challenge": "htc_Qm9yZGVhdXgtMjAyNi0xMS0zMFQxNjozMDowMFo",
+        "code": "492039",
+    },
     "TranslateIn": {"to": "en"},
     "WorkspacePatchIn": {"name": "Acme Customer Care", "timezone": "Europe/Paris"},
 }

@@ -31,6 +31,7 @@ PATH_PARAMETERS = {
     "token": "The invitation's single-use token (`hti_…`), from the invitation e-mail's link.",
     "translation_id": "The translation's id.",
     "user_id": "The member's user id.",
+    "session_id": "The session's id, from `GET /v1/me/sessions` (not its token).",
     "workspace_slug": "The workspace's slug: its help centre's address under `/hc/`.",
 }
 
@@ -309,6 +310,70 @@ FIELDS = {
     "TriageOut.tags": "Tags suggested, from the workspace's own.",
     "TriageOut.sentiment": "The customer's sentiment: `negative`, `neutral` or `positive`.",
     "TriageOut.sentiment_score": "Sentiment from -1 (negative) to 1 (positive).",
+    "AvatarUploadIn.content_type": "image/png, image/jpeg, image/gif or image/webp.",
+    "AvatarUploadIn.size": "The image's size in bytes; at most 1 MB.",
+    "AvatarUploadOut.method": "Always `POST`: a multipart form upload.",
+    "AvatarUploadOut.upload_url": "POST a multipart form here: every entry of `fields`, then "
+    "the file as `file`. S3 refuses another type or a bigger file.",
+    "AvatarUploadOut.fields": "Form fields to send first, as they are.",
+    "AvatarUploadOut.avatar": "The avatar's name: set it with `PATCH /v1/me/profile` once "
+    "the upload is done.",
+    "AvatarUploadOut.max_bytes": "The largest file S3 accepts, in bytes.",
+    "AvatarUploadOut.expires_at": "The upload must start before this time.",
+    "LoginOut.two_factor_required": "`true`: the password was right but no session is open "
+    "yet; send `challenge` and a code to `POST /v1/auth/login/two-factor`.",
+    "LoginOut.challenge": "With `two_factor_required`: the single-use token that the second "
+    "step exchanges for a session (`htc_…`); otherwise `null`.",
+    "LoginOut.challenge_expires_at": "When the challenge stops working (5 minutes).",
+    "LoginOut.user": "The person logged in, with their role in `workspace_id`; `null` while "
+    "a second factor is due.",
+    "PasswordChangeIn.current_password": "The password in use now.",
+    "PasswordChangeIn.new_password": "The new password: at least 10 characters, not blank, "
+    "no control characters, not the e-mail address, not among the most common.",
+    "ProfileOut.id": "Your user id.",
+    "ProfileOut.email": "Your e-mail address: the login of the account.",
+    "ProfileOut.name": "Your name, as your teams and customers see it.",
+    "ProfileOut.locale": "The language of the app and of the mail Helptal sends you (`en`, "
+    "`fr`); `null`: not chosen (the browser's, then the workspace's).",
+    "ProfileOut.avatar": "Your avatar's name, or `null`.",
+    "ProfileOut.avatar_url": "Where the avatar is shown from (redirects to the image), or `null`.",
+    "ProfileOut.email_confirmed": "Whether you followed the link we e-mailed to your address.",
+    "ProfileOut.two_factor": "Two-factor sign-in.",
+    "ProfilePatchIn.name": "A new name (also in every workspace you belong to); left out: kept.",
+    "ProfilePatchIn.locale": "The language of the app and of your mail: `en` or `fr`.",
+    "ProfilePatchIn.avatar": "The name `POST /v1/me/avatar` gave, after the upload; `null` "
+    "removes the avatar; left out: kept.",
+    "RecoveryCodesOut.recovery_codes": "Ten single-use recovery codes, shown this once: each "
+    "opens one login instead of a code. Keep them somewhere safe.",
+    "SessionOut.id": "The session's id (derived from it; it opens nothing).",
+    "SessionOut.created_at": "When the session was opened (login).",
+    "SessionOut.last_used_at": "When it was last used, to about 5 minutes.",
+    "SessionOut.expires_at": "When it ends unless signed out sooner.",
+    "SessionOut.client": "The browser or program and the address that opened it.",
+    "SessionOut.current": "`true` for the session this request was made with.",
+    "SessionsOut.sessions": "Your open sessions, newest first (90 at most).",
+    "SignedOutOut.signed_out": "How many other sessions were signed out.",
+    "TwoFactorCodeIn.code": "The 6-digit code your authenticator app shows now.",
+    "TwoFactorDisableIn.code": "A current 6-digit code (or send `password`).",
+    "TwoFactorDisableIn.password": "Your password (or send `code`).",
+    "TwoFactorEnrolmentOut.secret": "The secret (base32), for apps that cannot scan; shown "
+    "only now.",
+    "TwoFactorEnrolmentOut.otpauth_uri": "The `otpauth://totp/…` URI to show as a QR code "
+    "for an authenticator app to scan.",
+    "TwoFactorLoginIn.challenge": "The `challenge` the login answered.",
+    "TwoFactorLoginIn.code": "The 6-digit code the authenticator app shows now (or send "
+    "`recovery_code`).",
+    "TwoFactorLoginIn.recovery_code": "One unused recovery code, e.g. `k7m2p-x9rta` (or "
+    "send `code`).",
+    "TwoFactorOut.enabled": "Whether logging in asks for a code from an authenticator app.",
+    "TwoFactorOut.enabled_at": "When it was turned on.",
+    "TwoFactorOut.recovery_codes_left": "Unused recovery codes.",
+    "TwoFactorOut.required_by_workspace": "Whether the current workspace requires it (until "
+    "it is on, other requests answer 403 `two_factor_required`).",
+    "WorkspaceOut.two_factor_required": "Whether members must sign in with two factors: one "
+    "without can only reach their profile (`/v1/me…`) until they turn it on.",
+    "WorkspacePatchIn.two_factor_required": "Require two-factor sign-in of every member; "
+    "`null` keeps it.",
     "TriageOut.priority": "Priority suggested.",
     "TriageOut.priority_reason": "Why that priority.",
     "ViewerOut.user_id": "User id of the member viewing the ticket.",

@@ -284,6 +284,7 @@ def operation(
                         bearer,
                         request.headers.get(WORKSPACE_HEADER.lower()) or None,
                         session_cookie=cookie,
+                        path=path,
                     )
                     logger.append_keys(workspace_id=call.principal.workspace_id)
                     if roles is not None and call.principal.role not in roles:

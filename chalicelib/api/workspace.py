@@ -42,7 +42,11 @@ def get_workspace(call: Call) -> WorkspaceOut:
     bp,
     "PATCH",
     "/v1/workspace",
-    summary="Rename, or change time zone, language or the French form of address",
+    summary="Rename, or change time zone, language, the French form of address, or whether "
+    "members must sign in with two factors",
+    description="`two_factor_required: true`: a member without two-factor sign-in can still "
+    "log in, but every request other than their profile's (`/v1/me…`) and logging out answers "
+    "403 `two_factor_required` until they turn it on. API keys are not affected.",
     tag="workspace",
     body="WorkspacePatchIn",
     response="WorkspaceOut",
@@ -57,5 +61,6 @@ def patch_workspace(call: Call) -> WorkspaceOut:
         timezone=body.timezone,
         locale=body.locale,
         formality=body.formality,
+        two_factor_required=body.two_factor_required,
     )
     return schemas.WorkspaceOut.of(updated, get_settings().inbound_mail_domain)

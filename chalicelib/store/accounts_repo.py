@@ -25,9 +25,11 @@ from chalicelib.accounts.model import (
     Invitation,
     InvitationStatus,
     LinkPurpose,
+    LoginChallenge,
     Member,
     Page,
     Role,
+    TwoFactor,
     User,
     Workspace,
 )
@@ -35,14 +37,21 @@ from chalicelib.accounts.ports import (
     AlreadyMember,
     ApiKeyChanged,
     AttemptsUsedUp,
+    ChallengeUsed,
+    CodeUsed,
     EmailTaken,
     InvitationNoLongerPending,
     LastOwner,
     LinkUsed,
     MemberChanged,
+    PasswordChanged,
     SlugTaken,
+    TwoFactorChanged,
 )
-from chalicelib.accounts.sessions import API_KEY_USE_RESOLUTION_SECONDS
+from chalicelib.accounts.sessions import (
+    API_KEY_USE_RESOLUTION_SECONDS,
+    SESSION_USE_RESOLUTION_SECONDS,
+)
 from chalicelib.store import keys
 from chalicelib.store.models import (
     ApiKeyItem,
@@ -52,8 +61,10 @@ from chalicelib.store.models import (
     InvitationItem,
     InvitationLookup,
     Item,
+    LoginChallengeItem,
     LoginThrottleItem,
     MembershipItem,
+    RecoveryCodeItem,
     SlugLookup,
     UserItem,
     WorkspaceItem,
@@ -76,6 +87,7 @@ def _workspace(item: WorkspaceItem) -> Workspace:
         updated_at=item.updated_at,
         formality=item.formality or "formal",
         email_confirmed_at=item.email_confirmed_at,
+        two_factor_required=bool(item.two_factor_required),
     )
 
 
@@ -87,6 +99,16 @@ def _user(item: UserItem) -> User:
         password_hash=item.password_hash,
         created_at=item.created_at,
         email_confirmed_at=item.email_confirmed_at,
+        locale=item.locale,
+        avatar=item.avatar,
+        two_factor=TwoFactor(
+            secret=item.two_factor_secret,
+            pending_secret=item.two_factor_pending_secret,
+            enabled_at=item.two_factor_enabled_at,
+            last_step=int(item.two_factor_last_step or 0),
+        )
+        if item.two_factor_secret or item.two_factor_pending_secret
+        else None,
     )
 
 
@@ -98,6 +120,7 @@ def _member(item: MembershipItem) -> Member:
         email=item.email,
         name=item.name,
         joined_at=item.joined_at,
+        two_factor=bool(item.two_factor),
     )
 
 
@@ -113,6 +136,7 @@ def _credential(item: CredentialItem) -> Credential:
         role=Role(item.role) if item.role else None,
         member_id=item.member_id,
         last_used_at=int(item.last_used_at) if item.last_used_at is not None else None,
+        client=item.client,
     )
 
 
@@ -183,6 +207,7 @@ def _workspace_item(workspace: Workspace) -> WorkspaceItem:
         created_at=workspace.created_at,
         updated_at=workspace.updated_at,
         email_confirmed_at=workspace.email_confirmed_at,
+        two_factor_required=workspace.two_factor_required or None,
     )
 
 
@@ -196,6 +221,8 @@ def _user_item(user: User) -> UserItem:
         password_hash=user.password_hash,
         created_at=user.created_at,
         email_confirmed_at=user.email_confirmed_at,
+        locale=user.locale,
+        avatar=user.avatar,
     )
 
 
@@ -211,6 +238,7 @@ def _membership_item(member: Member) -> MembershipItem:
         email=member.email,
         name=member.name,
         joined_at=member.joined_at,
+        two_factor=member.two_factor or None,
     )
 
 
@@ -230,6 +258,7 @@ def _credential_item(credential: Credential) -> CredentialItem:
         expires_at=credential.expires_at,
         member_id=credential.member_id,
         last_used_at=credential.last_used_at,
+        client=credential.client,
     )
 
 
@@ -258,6 +287,12 @@ def _email_link(item: EmailLinkItem) -> EmailLink:
         locale=item.locale or "en",
         workspace_id=item.workspace_id,
     )
+
+
+def reasons_say_condition(error: TransactWriteError, index: int) -> bool:
+    """Whether the transaction's `index`-th write was refused by its condition."""
+    reasons = cancellation_reasons(error)
+    return len(reasons) > index and reasons[index] == "ConditionalCheckFailed"
 
 
 def _membership_refused(error: TransactWriteError) -> NoReturn:
@@ -338,8 +373,11 @@ class DynamoAccountsStore:
         locale: str | None,
         updated_at: Any,
         formality: str | None = None,
+        two_factor_required: bool | None = None,
     ) -> Workspace:
         actions: list[Action] = [WorkspaceItem.updated_at.set(updated_at)]
+        if two_factor_required is not None:
+            actions.append(WorkspaceItem.two_factor_required.set(two_factor_required))
         if formality is not None:
             actions.append(WorkspaceItem.formality.set(formality))
         if name is not None:
@@ -374,6 +412,29 @@ class DynamoAccountsStore:
             )
         except MembershipItem.DoesNotExist:
             return None
+
+    def get_member_and_workspace(
+        self, workspace_id: str, user_id: str
+    ) -> tuple[Member | None, Workspace | None]:
+        """The membership and its workspace in one BatchGetItem (authentication's read)."""
+        pk = keys.workspace_pk(workspace_id)
+        member: Member | None = None
+        workspace: Workspace | None = None
+        for item in Item.batch_get([(pk, keys.member_sk(user_id)), (pk, keys.WORKSPACE_SK)]):
+            if isinstance(item, MembershipItem):
+                member = _member(item)
+            elif isinstance(item, WorkspaceItem):
+                workspace = _workspace(item)
+        return member, workspace
+
+    def mark_member_two_factor(self, member: Member, on: bool) -> None:
+        """Repairs a membership's copy of the user's two-factor state (never raises)."""
+        try:
+            _membership_item(member).update(
+                actions=[MembershipItem.two_factor.set(on)], condition=Item.pk.exists()
+            )
+        except PynamoDBException:
+            logger.warning("could not copy the two-factor state to a membership", exc_info=True)
 
     def list_members(self, workspace_id: str, cursor: str | None, limit: int) -> Page[Member]:
         pk = keys.workspace_pk(workspace_id)
@@ -411,14 +472,7 @@ class DynamoAccountsStore:
                     )
         except TransactWriteError as e:
             _membership_refused(e)
-        return Member(
-            workspace_id=member.workspace_id,
-            user_id=member.user_id,
-            role=new_role,
-            email=member.email,
-            name=member.name,
-            joined_at=member.joined_at,
-        )
+        return replace(member, role=new_role)
 
     def remove_member(self, member: Member, revoked_keys: Sequence[ApiKey] = ()) -> None:
         try:
@@ -466,6 +520,309 @@ class DynamoAccountsStore:
             keys.sessions_of_user(user_id), scan_index_forward=False, limit=limit
         )
         return [_credential(item) for item in items if isinstance(item, CredentialItem)]
+
+    def record_session_use(self, credential: Credential, used_at: datetime) -> None:
+        """Marks the session used now, unless that was recorded in the last 5 minutes (then
+        another request just did).  Never fails the request it is recorded for."""
+        now = int(used_at.timestamp())
+        try:
+            CredentialItem(keys.credential_pk(credential.token_hash), keys.LOOKUP_SK).update(
+                actions=[CredentialItem.last_used_at.set(now)],
+                condition=Item.pk.exists()
+                & (
+                    CredentialItem.last_used_at.does_not_exist()
+                    | (CredentialItem.last_used_at <= now - SESSION_USE_RESOLUTION_SECONDS)
+                ),
+            )
+        except UpdateError as e:
+            if e.cause_response_code != "ConditionalCheckFailedException":
+                logger.warning("could not record a session's use", exc_info=True)
+        except PynamoDBException:
+            logger.warning("could not record a session's use", exc_info=True)
+
+    def delete_credentials(self, token_hashes: Sequence[str]) -> None:
+        """Deletes the credentials (at most 100; those already gone are no error), in one
+        transaction."""
+        if not token_hashes:
+            return
+        with transaction() as tx:
+            for token_hash in token_hashes:
+                tx.delete(CredentialItem(keys.credential_pk(token_hash), keys.LOOKUP_SK))
+
+    # -- profile, password and two-factor sign-in -------------------------------------------
+
+    def update_profile(
+        self,
+        user: User,
+        *,
+        name: str | None,
+        locale: str | None,
+        avatar: str | None,
+        remove_avatar: bool,
+        memberships: Sequence[Member],
+    ) -> None:
+        """Sets the user's name, language or avatar, and the copy of the name on
+        `memberships` (at most 99), in one transaction."""
+        actions: list[Action] = []
+        if name is not None:
+            actions.append(UserItem.name.set(name))
+        if locale is not None:
+            actions.append(UserItem.locale.set(locale))
+        if avatar is not None:
+            actions.append(UserItem.avatar.set(avatar))
+        elif remove_avatar:
+            actions.append(UserItem.avatar.remove())
+        if not actions:
+            return
+        with transaction() as tx:
+            tx.update(
+                UserItem(keys.user_pk(user.id), keys.USER_SK),
+                actions=actions,
+                condition=Item.pk.exists(),
+            )
+            if name is not None:
+                for member in memberships:
+                    tx.update(
+                        MembershipItem(
+                            keys.workspace_pk(member.workspace_id), keys.member_sk(member.user_id)
+                        ),
+                        actions=[MembershipItem.name.set(name)],
+                        condition=Item.pk.exists(),
+                    )
+
+    def change_password(self, user: User, password_hash: str, signed_out: Sequence[str]) -> None:
+        """Sets the new password hash, only if the password is still the one checked (a
+        concurrent change wins), and deletes the sessions `signed_out` (at most 98), in one
+        transaction.  Raises MemberChanged when the password changed meanwhile."""
+        try:
+            with transaction() as tx:
+                tx.update(
+                    UserItem(keys.user_pk(user.id), keys.USER_SK),
+                    actions=[UserItem.password_hash.set(password_hash)],
+                    condition=UserItem.password_hash == user.password_hash,
+                )
+                for token_hash in signed_out:
+                    tx.delete(CredentialItem(keys.credential_pk(token_hash), keys.LOOKUP_SK))
+        except TransactWriteError as e:
+            if CONDITION_FAILED in cancellation_reasons(e):
+                raise PasswordChanged() from e
+            raise
+
+    def offer_two_factor(self, user: User, secret: str) -> None:
+        """Keeps `secret` as the one to confirm (replacing an earlier offer), while two-factor
+        sign-in is off.  Raises TwoFactorChanged when it was turned on meanwhile."""
+        try:
+            UserItem(keys.user_pk(user.id), keys.USER_SK).update(
+                actions=[UserItem.two_factor_pending_secret.set(secret)],
+                condition=Item.pk.exists() & UserItem.two_factor_secret.does_not_exist(),
+            )
+        except UpdateError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                raise TwoFactorChanged() from e
+            raise
+
+    def enable_two_factor(
+        self,
+        user: User,
+        secret: str,
+        step: int,
+        recovery_code_hashes: Sequence[str],
+        at: datetime,
+        memberships: Sequence[Member],
+    ) -> None:
+        """Turns the offered `secret` on (the code of `step` confirmed it), stores the
+        recovery codes' hashes and marks `memberships` (at most 80), in one transaction.
+        Raises TwoFactorChanged when the offer changed or was confirmed meanwhile."""
+        try:
+            with transaction() as tx:
+                tx.update(
+                    UserItem(keys.user_pk(user.id), keys.USER_SK),
+                    actions=[
+                        UserItem.two_factor_secret.set(secret),
+                        UserItem.two_factor_pending_secret.remove(),
+                        UserItem.two_factor_enabled_at.set(at),
+                        UserItem.two_factor_last_step.set(step),
+                    ],
+                    condition=(UserItem.two_factor_pending_secret == secret)
+                    & UserItem.two_factor_secret.does_not_exist(),
+                )
+                for code_hash in recovery_code_hashes:
+                    tx.save(
+                        RecoveryCodeItem(
+                            keys.user_pk(user.id),
+                            keys.recovery_code_sk(code_hash),
+                            user_id=user.id,
+                            created_at=at,
+                        )
+                    )
+                self._mark_memberships(tx, memberships, True)
+        except TransactWriteError as e:
+            if reasons_say_condition(e, 0):
+                raise TwoFactorChanged() from e
+            raise
+
+    def disable_two_factor(self, user: User, memberships: Sequence[Member]) -> None:
+        """Turns two-factor sign-in off, deletes the unused recovery codes and unmarks
+        `memberships` (at most 80), in one transaction."""
+        codes = self._recovery_code_hashes(user.id)
+        with transaction() as tx:
+            tx.update(
+                UserItem(keys.user_pk(user.id), keys.USER_SK),
+                actions=[
+                    UserItem.two_factor_secret.remove(),
+                    UserItem.two_factor_pending_secret.remove(),
+                    UserItem.two_factor_enabled_at.remove(),
+                    UserItem.two_factor_last_step.remove(),
+                ],
+                condition=Item.pk.exists(),
+            )
+            for code_hash in codes:
+                tx.delete(RecoveryCodeItem(keys.user_pk(user.id), keys.recovery_code_sk(code_hash)))
+            self._mark_memberships(tx, memberships, False)
+
+    def replace_recovery_codes(
+        self, user: User, recovery_code_hashes: Sequence[str], at: datetime
+    ) -> None:
+        """Deletes the unused recovery codes and stores new ones, in one transaction."""
+        old = self._recovery_code_hashes(user.id)
+        with transaction() as tx:
+            tx.condition_check(
+                UserItem,
+                keys.user_pk(user.id),
+                keys.USER_SK,
+                condition=UserItem.two_factor_secret.exists(),
+            )
+            for code_hash in old:
+                if code_hash not in recovery_code_hashes:
+                    tx.delete(
+                        RecoveryCodeItem(keys.user_pk(user.id), keys.recovery_code_sk(code_hash))
+                    )
+            for code_hash in recovery_code_hashes:
+                tx.save(
+                    RecoveryCodeItem(
+                        keys.user_pk(user.id),
+                        keys.recovery_code_sk(code_hash),
+                        user_id=user.id,
+                        created_at=at,
+                    )
+                )
+
+    def count_recovery_codes(self, user_id: str) -> int:
+        return len(self._recovery_code_hashes(user_id))
+
+    def has_recovery_code(self, user_id: str, code_hash: str) -> bool:
+        try:
+            RecoveryCodeItem.get(keys.user_pk(user_id), keys.recovery_code_sk(code_hash))
+        except RecoveryCodeItem.DoesNotExist:
+            return False
+        return True
+
+    def _recovery_code_hashes(self, user_id: str) -> list[str]:
+        items = RecoveryCodeItem.query(
+            keys.user_pk(user_id),
+            RecoveryCodeItem.sk.startswith(keys.RECOVERY_CODE_PREFIX),
+            limit=20,
+        )
+        return [item.sk.removeprefix(keys.RECOVERY_CODE_PREFIX) for item in items]
+
+    @staticmethod
+    def _mark_memberships(tx: Any, memberships: Sequence[Member], on: bool) -> None:
+        for member in memberships:
+            tx.update(
+                MembershipItem(
+                    keys.workspace_pk(member.workspace_id), keys.member_sk(member.user_id)
+                ),
+                actions=[MembershipItem.two_factor.set(on)],
+                condition=Item.pk.exists(),
+            )
+
+    def accept_two_factor_step(self, user_id: str, step: int) -> None:
+        """Records that a code of `step` was used; raises CodeUsed when a code of this step
+        or a later one already was (a replayed code)."""
+        try:
+            UserItem(keys.user_pk(user_id), keys.USER_SK).update(
+                actions=[UserItem.two_factor_last_step.set(step)],
+                condition=UserItem.two_factor_secret.exists()
+                & (
+                    UserItem.two_factor_last_step.does_not_exist()
+                    | (UserItem.two_factor_last_step < step)
+                ),
+            )
+        except UpdateError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                raise CodeUsed() from e
+            raise
+
+    def put_login_challenge(self, challenge: LoginChallenge) -> None:
+        LoginChallengeItem(
+            keys.login_challenge_pk(challenge.token_hash),
+            keys.LOOKUP_SK,
+            user_id=challenge.user_id,
+            workspace_id=challenge.workspace_id,
+            created_at=challenge.created_at,
+            expires_at=challenge.expires_at,
+            client=challenge.client,
+        ).save(condition=Item.pk.does_not_exist())
+
+    def get_login_challenge(self, token_hash: str) -> LoginChallenge | None:
+        try:
+            item = LoginChallengeItem.get(keys.login_challenge_pk(token_hash), keys.LOOKUP_SK)
+        except LoginChallengeItem.DoesNotExist:
+            return None
+        return LoginChallenge(
+            token_hash=token_hash,
+            user_id=item.user_id,
+            workspace_id=item.workspace_id,
+            created_at=item.created_at,
+            expires_at=int(item.expires_at or 0),
+            client=item.client,
+        )
+
+    def complete_login_challenge(
+        self,
+        challenge: LoginChallenge,
+        session: Credential,
+        *,
+        step: int | None = None,
+        recovery_code_hash: str | None = None,
+    ) -> None:
+        """Uses the challenge (once), the code (a TOTP step newer than any used, or an
+        unused recovery code, deleted) and opens the session, in one transaction.  Raises
+        ChallengeUsed, or CodeUsed when the code was used already."""
+        user = UserItem(keys.user_pk(challenge.user_id), keys.USER_SK)
+        try:
+            with transaction() as tx:
+                tx.delete(
+                    LoginChallengeItem(
+                        keys.login_challenge_pk(challenge.token_hash), keys.LOOKUP_SK
+                    ),
+                    condition=Item.pk.exists(),
+                )
+                if step is not None:
+                    tx.update(
+                        user,
+                        actions=[UserItem.two_factor_last_step.set(step)],
+                        condition=UserItem.two_factor_secret.exists()
+                        & (
+                            UserItem.two_factor_last_step.does_not_exist()
+                            | (UserItem.two_factor_last_step < step)
+                        ),
+                    )
+                else:
+                    tx.delete(
+                        RecoveryCodeItem(
+                            keys.user_pk(challenge.user_id),
+                            keys.recovery_code_sk(recovery_code_hash or ""),
+                        ),
+                        condition=Item.pk.exists(),
+                    )
+                tx.save(_credential_item(session), condition=Item.pk.does_not_exist())
+        except TransactWriteError as e:
+            if reasons_say_condition(e, 0):
+                raise ChallengeUsed() from e
+            if reasons_say_condition(e, 1):
+                raise CodeUsed() from e
+            raise
 
     # -- e-mailed links ---------------------------------------------------------------------
 

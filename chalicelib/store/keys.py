@@ -81,6 +81,18 @@ def sessions_of_user(user_id: str) -> str:
     return f"USER#{user_id}#SESSIONS"
 
 
+def recovery_code_sk(code_hash: str) -> str:
+    """A user's unused two-factor recovery code, in the user's item collection."""
+    return f"{RECOVERY_CODE_PREFIX}{code_hash}"
+
+
+RECOVERY_CODE_PREFIX = "RECOVERY#"
+
+
+def login_challenge_pk(token_hash: str) -> str:
+    return f"LOGINCHALLENGE#{token_hash}"
+
+
 def invitation_token_pk(token_hash: str) -> str:
     return f"INVITETOKEN#{token_hash}"
 

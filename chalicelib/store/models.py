@@ -12,7 +12,12 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | members of a workspace (paged)              | Query PK=WS#<ws>, SK begins_with MEMBER#          |
 | workspaces of a user (paged)                | Query GSI1 GSI1PK=USER#<user>                     |
 | credential (session / API key) by token     | GetItem PK=CRED#<sha256(token)>, SK=LOOKUP        |
-| sessions of a user, newest first (reset)    | Query GSI1 USER#<user>#SESSIONS                   |
+| sessions of a user, newest first (reset,    | Query GSI1 USER#<user>#SESSIONS (90 newest)       |
+|   list, sign out one or all others)         |                                                   |
+| unused recovery codes of a user             | Query PK=USER#<user>, SK begins_with RECOVERY#    |
+| a recovery code's use (single use)          | DeleteItem PK=USER#<user>, SK=RECOVERY#<sha256>   |
+| login waiting for its second factor         | GetItem PK=LOGINCHALLENGE#<sha256(token)>, LOOKUP |
+| member + workspace on every session request | BatchGetItem WS#<ws>/MEMBER#<user> + WORKSPACE    |
 | e-mailed link (confirm, reset) by token     | GetItem PK=LINK#<sha256(token)>, SK=LOOKUP        |
 | API keys of a workspace                     | Query PK=WS#<ws>, SK begins_with APIKEY#          |
 | API keys of a member (revoke on removal)    | Query GSI1 WS#<ws>#APIKEYS#<user>                 |
@@ -57,6 +62,13 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | articles by status, locale, last update     | Query GSI1 WS#<ws>#KB, begins_with <status>#<loc> |
 | articles of a category                      | Query GSI2 WS#<ws>#KB#CAT#<category>              |
 | knowledge-base categories                   | Query PK=WS#<ws>, SK begins_with KBCAT#           |
+
+Two-factor sign-in required by a workspace: authentication reads the membership and the
+workspace in one BatchGetItem (one call, as the membership's GetItem was). The membership
+carries a copy of the user's "two-factor on" (written with the user on enrolment and on
+disabling, for their first 80 memberships); a member the copy says has not enrolled costs
+one more GetItem of the user, to be sure, only while their workspace requires it.
+A session records its last use at most once per 5 minutes (a conditional update).
 
 Ticket views (GSI1-5) sort by `<last activity>#<ticket id>`; queries read them backwards.
 
@@ -151,6 +163,7 @@ class WorkspaceItem(Item, discriminator="workspace"):
     locale = UnicodeAttribute(default="en")
     formality = UnicodeAttribute(null=True)  # absent: formal
     email_confirmed_at = UTCDateTimeAttribute(null=True)  # absent: mail to customers waits
+    two_factor_required = BooleanAttribute(null=True)  # absent: not required
     owner_count = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -167,6 +180,14 @@ class UserItem(Item, discriminator="user"):
     password_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     email_confirmed_at = UTCDateTimeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)  # absent: not chosen
+    avatar = UnicodeAttribute(null=True)  # the avatar's file name
+    # TOTP: the confirmed secret, the one offered at enrolment, and the newest step a code
+    # was accepted for (a code is never accepted twice).
+    two_factor_secret = UnicodeAttribute(null=True)
+    two_factor_pending_secret = UnicodeAttribute(null=True)
+    two_factor_enabled_at = UTCDateTimeAttribute(null=True)
+    two_factor_last_step = NumberAttribute(null=True)
 
 
 class EmailLookup(Item, discriminator="email"):
@@ -182,6 +203,7 @@ class MembershipItem(Item, discriminator="membership"):
     email = UnicodeAttribute()
     name = UnicodeAttribute()
     joined_at = UTCDateTimeAttribute()
+    two_factor = BooleanAttribute(null=True)  # a copy of the user's; absent: off
 
 
 class CredentialItem(Item, discriminator="credential"):
@@ -195,7 +217,9 @@ class CredentialItem(Item, discriminator="credential"):
     role = UnicodeAttribute(null=True)  # API keys carry their role; sessions use the membership
     created_at = UTCDateTimeAttribute()
     member_id = UnicodeAttribute(null=True)  # API keys: the member they belong to
-    last_used_at = NumberAttribute(null=True)  # API keys: epoch of the last recorded use
+    # Epoch of the last recorded use: API keys (to the minute), sessions (to 5 minutes).
+    last_used_at = NumberAttribute(null=True)
+    client = UnicodeAttribute(null=True)  # sessions: browser or program and address
 
 
 class EmailLinkItem(Item, discriminator="email_link"):
@@ -207,6 +231,24 @@ class EmailLinkItem(Item, discriminator="email_link"):
     locale = UnicodeAttribute(default="en")
     workspace_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+
+
+class RecoveryCodeItem(Item, discriminator="recovery_code"):
+    """One unused two-factor recovery code of a user (PK=USER#<user>, SK=RECOVERY#<sha256>);
+    deleted, conditionally, by its use."""
+
+    user_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class LoginChallengeItem(Item, discriminator="login_challenge"):
+    """A login waiting for its second factor (PK=LOGINCHALLENGE#<sha256(token)>); deleted by
+    the step that opens the session, and by TTL."""
+
+    user_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    client = UnicodeAttribute(null=True)
 
 
 class ApiKeyItem(Item, discriminator="api_key"):

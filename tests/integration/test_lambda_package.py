@@ -40,7 +40,7 @@ sys.path.insert(0, root)
 
 import app
 heavy_at_cold_start = sorted(
-    m for m in ("anthropic", "openai", "stripe", "swagger_ui_bundle") if m in sys.modules
+    m for m in ("anthropic", "openai", "stripe", "swagger_ui_bundle", "pyotp") if m in sys.modules
 )
 
 failed = {}
@@ -56,6 +56,8 @@ from chalicelib.kb.passage_index import KbIndex, SearchableArticle
 import argon2, quotequail
 from chalicelib.api.docs import reference_script, swagger_ui_file
 from chalicelib.translations import words
+from chalicelib.accounts import two_factor_codes
+import pyotp
 article = SearchableArticle(
     id="art_1", title="Reset your password", body="Open Settings, then choose Reset password.",
     url="/help/reset-password", locale="en", status="published",
@@ -65,6 +67,10 @@ features = {
     "language": detect_language("Bonjour, je n'arrive plus à me connecter à mon compte."),
     "quoted_history": len(quotequail.quote("Thanks!\n\nOn Mon, Ann wrote:\n> hi", limit=10)),
     "argon2": argon2.PasswordHasher().verify(argon2.PasswordHasher().hash("pw"), "pw"),
+    # Two-factor sign-in: a TOTP code of the 20th 30-second step matches that step.
+    "two_factor": two_factor_codes.matching_step(
+        "JBSWY3DPEHPK3PXP", pyotp.TOTP("JBSWY3DPEHPK3PXP").at(615), 615
+    ),
     "api_reference": {
         "swagger_ui": "SwaggerUIBundle" in swagger_ui_file("swagger-ui-bundle.js"),
         "stylesheet": ".swagger-ui" in swagger_ui_file("swagger-ui.css"),
@@ -207,6 +213,7 @@ def test_search_language_detection_and_reply_threading_work_from_the_zip(importe
         "language": "fr",
         "quoted_history": 2,
         "argon2": True,
+        "two_factor": 20,
         "api_reference": {"swagger_ui": True, "stylesheet": True, "starter": True},
         "catalogs": "Ce lien ne fonctionne qu'une fois et expire dans 2 jours.",
     }

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas.helpcentre import *  # noqa: F403
     from chalicelib.api.schemas.kb import *  # noqa: F403
     from chalicelib.api.schemas.mail import *  # noqa: F403
+    from chalicelib.api.schemas.profile import *  # noqa: F403
     from chalicelib.api.schemas.ticket_changes import *  # noqa: F403
     from chalicelib.api.schemas.tickets import *  # noqa: F403
 
@@ -33,6 +34,7 @@ CAPABILITY_MODULES = (
     "helpcentre",
     "kb",
     "mail",
+    "profile",
     "ticket_changes",
 )
 

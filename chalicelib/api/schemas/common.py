@@ -87,6 +87,7 @@ class WorkspaceOut(Outgoing):
     formality: Formality
     inbound_address: str
     customer_mail_enabled: bool
+    two_factor_required: bool
     created_at: datetime
 
     @classmethod
@@ -100,6 +101,7 @@ class WorkspaceOut(Outgoing):
             formality="informal" if workspace.formality == "informal" else "formal",
             inbound_address=f"{workspace.slug}@{inbound_domain}",
             customer_mail_enabled=workspace.customer_mail_enabled,
+            two_factor_required=workspace.two_factor_required,
             created_at=workspace.created_at,
         )
 
@@ -162,9 +164,16 @@ class SignupOut(Outgoing):
 
 
 class LoginOut(Outgoing):
+    """A session, or (`two_factor_required: true`) a challenge to complete with a code at
+    `POST /v1/auth/login/two-factor`: then `token`, `user` and `workspace_id` are null and
+    `workspaces` is empty."""
+
+    two_factor_required: bool = False
+    challenge: str | None = None
+    challenge_expires_at: datetime | None = None
     token: str | None
-    user: UserOut
-    workspace_id: str = Field(
+    user: UserOut | None
+    workspace_id: str | None = Field(
         description="The workspace this session acts in by default; "
         "send `X-Workspace-Id` to act in another."
     )
@@ -304,6 +313,7 @@ class WorkspacePatchIn(Incoming):
     timezone: TimeZone | None = None
     locale: Locale | None = None
     formality: Formality | None = None
+    two_factor_required: bool | None = None
 
 
 class InvitationIn(Incoming):
