@@ -1,6 +1,7 @@
 """The web client's inbox over a longer list: newest activity first, more tickets as the
 list scrolls (the API's cursor), and the views with their counts."""
 
+import time
 import uuid
 
 import requests
@@ -73,4 +74,23 @@ def test_the_inbox_scrolls_through_pages_and_switches_views(stack, browser, scre
     page.go_back()
     page.wait_for_url(f"{api}/app/inbox/mine")
     page.get_by_role("heading", name="Mine").wait_for()
+
+    # Search, within a view (the index is updated by the event pump: ask until it has them).
+    page.get_by_role("link", name=f"All, {TICKETS} tickets").click()
+    search = page.get_by_role("search").get_by_role("searchbox", name="Search tickets")
+    search.fill("question number 17")
+    results = page.get_by_role("list", name="Tickets: All").get_by_role("listitem")
+
+    def found():
+        page.get_by_role("search").get_by_role("button", name="Search").click()
+        page.get_by_text("Results for “question number 17”").wait_for()
+        page.wait_for_timeout(700)
+        return [t.split("\n")[0] for t in results.all_inner_texts()] == ["Question number 17"]
+
+    deadline = time.monotonic() + 30
+    while not found():
+        assert time.monotonic() < deadline, results.all_inner_texts()
+    assert page.url == f"{api}/app/?q=question%20number%2017"
+    page.get_by_role("link", name="Clear search").click()
+    expect(results).to_have_count(25)
     page.close()

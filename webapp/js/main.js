@@ -3,7 +3,7 @@
 import { onUnauthenticated } from "./api.js";
 import { html, render, useEffect, useRef, useState } from "./html.js";
 import { chooseLanguage, currentLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
-import { currentRoute, match, navigate, onRouteChange } from "./router.js";
+import { currentRoute, match, navigate, onRouteChange, pathOf, queryParam } from "./router.js";
 import { Article } from "./screens/article.js";
 import { Inbox, VIEWS } from "./screens/inbox.js";
 import { Login, safeNext } from "./screens/login.js";
@@ -16,30 +16,32 @@ import { ErrorNote, Redirect } from "./ui.js";
 
 // Screens for a logged-in member: [pattern, section, screen(me, params)].
 const MEMBER_ROUTES = [
-  ["/", "inbox", (me) => html`<${Inbox} me=${me} view="all" />`],
-  ["/inbox/:view", "inbox", (me, p) => (VIEWS.includes(p.view) ? html`<${Inbox} me=${me} view=${p.view} />` : null)],
+  ["/", "inbox", (me, p, q) => html`<${Inbox} me=${me} view="all" search=${q} />`],
+  [
+    "/inbox/:view",
+    "inbox",
+    (me, p, q) =>
+      VIEWS.includes(p.view) ? html`<${Inbox} me=${me} view=${p.view} search=${q} />` : null,
+  ],
   ["/tickets/:id", "inbox", (me, p) => html`<${Ticket} key=${p.id} me=${me} id=${p.id} />`],
   ["/kb/articles/:id", "kb", (me, p) => html`<${Article} key=${p.id} me=${me} id=${p.id} />`],
 ];
 
-function nextOf() {
-  return new URLSearchParams(location.search).get("next");
-}
-
 function screenFor(route, me) {
-  const path = route.split("?")[0];
+  const path = pathOf(route);
+  const next = queryParam(route, "next");
   if (path === "/login") {
-    return me ? html`<${Redirect} to=${safeNext(nextOf())} />` : html`<${Login} next=${nextOf()} />`;
+    return me ? html`<${Redirect} to=${safeNext(next)} />` : html`<${Login} next=${next} />`;
   }
   if (path === "/signup") return me ? html`<${Redirect} to="/" />` : html`<${Signup} />`;
   for (const [pattern, section, screen] of MEMBER_ROUTES) {
     const params = match(pattern, path);
     if (!params) continue;
     if (!me) {
-      const back = path === "/" ? "" : `?next=${encodeURIComponent(path)}`;
+      const back = route === "/" ? "" : `?next=${encodeURIComponent(route)}`;
       return html`<${Redirect} to=${`/login${back}`} />`;
     }
-    const shown = screen(me, params);
+    const shown = screen(me, params, queryParam(route, "q") || "");
     if (shown) return html`<${Shell} me=${me} section=${section}>${shown}<//>`;
   }
   return me
@@ -100,9 +102,9 @@ async function start() {
   const root = document.getElementById("app");
   onUnauthenticated(() => {
     sessionEnded();
-    const path = currentRoute();
-    if (path !== "/login" && path !== "/signup") {
-      navigate(`/login?next=${encodeURIComponent(path)}`, { replace: true });
+    const route = currentRoute();
+    if (pathOf(route) !== "/login" && pathOf(route) !== "/signup") {
+      navigate(`/login?next=${encodeURIComponent(route)}`, { replace: true });
     }
   });
   await setLanguage(chooseLanguage(null));

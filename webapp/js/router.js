@@ -4,11 +4,23 @@
 const BASE = new URL(document.baseURI).pathname.replace(/\/?$/, "/");
 const listeners = new Set();
 
-/** The route of the current location ("/", "/login", "/tickets/01H..."). */
+/** The route of the current location ("/", "/login", "/tickets/01H...", "/?q=refund"). */
 export function currentRoute() {
   const path = location.pathname;
-  if (path === BASE.slice(0, -1)) return "/";
-  return path.startsWith(BASE) ? "/" + path.slice(BASE.length) : path;
+  let route = path.startsWith(BASE) ? "/" + path.slice(BASE.length) : path;
+  if (path === BASE.slice(0, -1)) route = "/";
+  return route + location.search;
+}
+
+/** The path of a route, without its query. */
+export function pathOf(route) {
+  return route.split("?")[0];
+}
+
+/** One parameter of a route's query ("q" of "/?q=refund"). */
+export function queryParam(route, name) {
+  const query = route.split("?")[1] || "";
+  return new URLSearchParams(query).get(name);
 }
 
 /** The href of a route ("/login" -> "/app/login"). */

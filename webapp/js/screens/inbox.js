@@ -4,7 +4,7 @@ import { get, withQuery } from "../api.js";
 import { errorMessage } from "../errors.js";
 import { html, useCallback, useEffect, useRef, useState } from "../html.js";
 import { formatNumber, formatShortTime, t } from "../i18n.js";
-import { href } from "../router.js";
+import { href, navigate } from "../router.js";
 import { ErrorNote, Loading, useTitle } from "../ui.js";
 
 export const STATUSES = ["new", "open", "pending", "on_hold", "solved", "closed"];
@@ -69,8 +69,33 @@ function TicketRow({ ticket }) {
   </li>`;
 }
 
-export function Inbox({ me, view }) {
-  useTitle(viewName(view));
+function SearchForm({ view, search }) {
+  const [words, setWords] = useState(search);
+  useEffect(() => setWords(search), [search]);
+  const base = view === "all" ? "/" : `/inbox/${view}`;
+  function submit(event) {
+    event.preventDefault();
+    const q = words.trim();
+    navigate(q ? `${base}?q=${encodeURIComponent(q)}` : base);
+  }
+  return html`<form class="search" role="search" onSubmit=${submit}>
+    <label>
+      <span class="visually-hidden">${t("inbox.search_label")}</span>
+      <input
+        type="search"
+        name="q"
+        maxlength="200"
+        placeholder=${t("inbox.search_placeholder")}
+        value=${words}
+        onInput=${(e) => setWords(e.currentTarget.value)}
+      />
+    </label>
+    <button type="submit" class="secondary">${t("inbox.search")}</button>
+  </form>`;
+}
+
+export function Inbox({ me, view, search = "" }) {
+  useTitle(search ? t("inbox.results_for", { words: search }) : viewName(view));
   const [counts, setCounts] = useState(null);
   const [tickets, setTickets] = useState([]);
   const [cursor, setCursor] = useState(null);
@@ -94,7 +119,12 @@ export function Inbox({ me, view }) {
       setError(null);
       try {
         const page = await get(
-          withQuery("/v1/tickets", { ...filtersOf(view), cursor: after, limit: PAGE_SIZE }),
+          withQuery("/v1/tickets", {
+            ...filtersOf(view),
+            q: search || undefined,
+            cursor: after,
+            limit: PAGE_SIZE,
+          }),
         );
         if (mine !== generation.current) return;
         setTickets((shown) => (after ? [...shown, ...page.tickets] : page.tickets));
@@ -105,7 +135,7 @@ export function Inbox({ me, view }) {
         if (mine === generation.current) setLoading(false);
       }
     },
-    [view],
+    [view, search],
   );
 
   const refresh = useCallback(() => {
@@ -151,6 +181,14 @@ export function Inbox({ me, view }) {
           ${t("inbox.refresh")}
         </button>
       </div>
+      <${SearchForm} view=${view} search=${search} />
+      ${search
+        ? html`<p class="searching">
+            ${t("inbox.results_for", { words: search })}
+            ${" "}
+            <a href=${href(view === "all" ? "/" : `/inbox/${view}`)}>${t("inbox.clear_search")}</a>
+          </p>`
+        : null}
       <ul class="tickets" role="list" aria-label=${t("inbox.list", { view: name })}>
         ${tickets.map((ticket) => html`<${TicketRow} key=${ticket.id} ticket=${ticket} />`)}
       </ul>
@@ -161,10 +199,10 @@ export function Inbox({ me, view }) {
             onRetry=${() => loadPage(tickets.length ? cursor : null)}
           />`
         : null}
-      ${!loading && !error && tickets.length === 0
+      ${!loading && !error && !cursor && tickets.length === 0
         ? html`<div class="empty">
-            <p>${t("inbox.empty")}</p>
-            ${view === "all" || view === "new"
+            <p>${search ? t("inbox.no_results") : t("inbox.empty")}</p>
+            ${!search && (view === "all" || view === "new")
               ? html`<p>${t("inbox.empty_hint", { address: me.workspace.inbound_address })}</p>`
               : null}
           </div>`
