@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.kb.helpcentre_contact import HumanCheck
     from chalicelib.kb.indexing import IndexCache
     from chalicelib.mail.inbound.stored import StoredMessages
+    from chalicelib.notifications.deps import NotificationDeps
     from chalicelib.mail.intake_queue import InboundIntake
     from chalicelib.providers.anthropic_llm import AnthropicLlm
     from chalicelib.providers.dns import DnsPythonResolver
@@ -190,6 +191,23 @@ def inbox_feed() -> InboxFeed:
     from chalicelib.store.tickets_repo import DynamoTicketStore
 
     return DynamoTicketStore()
+
+@lru_cache(maxsize=1)
+def notification_deps() -> NotificationDeps:
+    from chalicelib.notifications.deps import NotificationDeps, NotificationPolicy
+    from chalicelib.store.notifications_repo import DynamoNotificationStore
+
+    policy = NotificationPolicy(app_base_url=get_settings().app_base_url)
+    tickets = ticket_deps()
+    return NotificationDeps(
+        store=DynamoNotificationStore(policy.keep_days),
+        accounts=tickets.accounts,
+        tickets=tickets.store,
+        outbox=tickets.outbox,
+        clock=clock(),
+        policy=policy,
+    )
+
 
 
 @lru_cache(maxsize=1)
@@ -409,6 +427,7 @@ def reset() -> None:
         clock,
         sqs_client,
         s3_client,
+        notification_deps,
         mail_log,
         mail_outbox,
         mail_sender,

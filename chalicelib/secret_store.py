@@ -109,6 +109,7 @@ FUNCTION_SECRETS: dict[str, frozenset[str]] = {
     "search_indexer": frozenset({"reply_address_secret", "anthropic_api_key", "openai_api_key"}),
     "ai_jobs_worker": frozenset({"reply_address_secret", "anthropic_api_key", "openai_api_key"}),
     "custom_hostnames_job": frozenset({"cloudflare_api_token"}),
+    "notification_digest_job": frozenset(),
 }
 
 

@@ -394,9 +394,11 @@ class EventPump:
 
     def fire(self, name: str, at: float | None = None) -> Any:
         """Runs the schedule handler `name` once now, its event dated `at` (default: now), as
-        CloudWatch would at that time; returns what it returns, raises what it raises."""
+        CloudWatch would at that time; returns what it returns, raises what it raises.
+        `name` may be written with hyphens and without `_job` (`notification-digest`)."""
+        wanted = name.replace("-", "_")
         for subscription in self.schedules:
-            if subscription.name == name:
+            if subscription.name in (name, wanted, f"{wanted}_job"):
                 event = scheduled_event(name, self.clock() if at is None else at, self.region)
                 return subscription.handler(event, lambda_context(name))
         known = ", ".join(sorted(s.name for s in self.schedules)) or "none"

@@ -64,6 +64,8 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
     "ai_jobs_worker": FunctionAccess(sends_to=_TICKET_QUEUES, objects={KNOWLEDGE_BASE: READ}),
     # Scheduled: refreshes tenants' pending help-centre hostnames at Cloudflare.
     "custom_hostnames_job": FunctionAccess(sends_to=()),
+    # Scheduled: mails agents their notification digests (through the mail-out queue).
+    "notification_digest_job": FunctionAccess(sends_to=("mail_out",)),
 }
 
 _RECEIVE = (

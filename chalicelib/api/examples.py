@@ -69,6 +69,10 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     "MemberPatchIn": {"role": "admin"},
     "NewPasswordForm": {"password": "a brand new passphrase"},
     "PasswordResetIn": {"email": "ann@acme.example", "locale": "en"},
+    "NotificationPreferencesIn": {
+        "new_ticket": {"in_app": True, "email": False},
+        "mention": {"in_app": True, "email": True},
+    },
     "MergeIn": {"into": "41"},
     "MessageIn": {
         "body": "Thanks for waiting: your refund was sent today.",

@@ -317,6 +317,49 @@ def kb_category_sk(category_id: str) -> str:
     return f"{KB_CATEGORY_PREFIX}{category_id}"
 
 
+
+# -- notifications -------------------------------------------------------------------------
+
+NOTIFICATION_PREFIX = "NOTIF#"
+UNREAD_PREFIX = "UNREAD#"
+MAIL_WAITING_PREFIX = "MAILDUE#"
+# In the member's partition, beside the NOTIF# items: none starts with "NOTIF#".
+NOTIFICATION_STATE_SK = "STATE#NOTIFICATIONS"
+NOTIFICATION_PREFERENCES_SK = "PREFS#NOTIFICATIONS"
+NOTIFICATION_DIGEST_SK = "DIGEST#NOTIFICATIONS"
+DIGEST_SHARDS = 4
+
+
+def member_notifications_pk(workspace_id: str, user_id: str) -> str:
+    """One member's notifications in one workspace, and their read state and preferences."""
+    return f"WS#{workspace_id}#USER#{user_id}"
+
+
+def notification_sk(notification_id: str) -> str:
+    return f"{NOTIFICATION_PREFIX}{notification_id}"
+
+
+def unread_sk(notification_id: str) -> str:
+    return f"{UNREAD_PREFIX}{notification_id}"
+
+
+def mail_waiting_sk(notification_id: str) -> str:
+    return f"{MAIL_WAITING_PREFIX}{notification_id}"
+
+
+def digests_due(shard: int) -> str:
+    """GSI1 partition (one of DIGEST_SHARDS) of the members whose e-mail digest is due."""
+    return f"NOTIFDIGESTS#DUE#{shard}"
+
+
+def digest_shard(workspace_id: str, user_id: str) -> int:
+    digest = hashlib.sha256(f"{workspace_id}#{user_id}".encode()).digest()
+    return digest[0] % DIGEST_SHARDS
+
+
+def digest_order(due_iso: str, workspace_id: str, user_id: str) -> str:
+    return f"{due_iso}#{workspace_id}#{user_id}"
+
 # -- ticket merges -------------------------------------------------------------------------
 
 

@@ -57,6 +57,13 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | canned responses by name prefix             | Query GSI1 WS#<ws>#CANNED, begins_with <prefix>   |
 | article by id (current)                     | GetItem PK=WS#<ws>#KB#<article>, SK=ARTICLE       |
 | versions of an article, newest first        | Query PK=WS#<ws>#KB#<article>, begins_with VER#   |
+| tickets active after a cursor (changes feed)| Query GSI1 WS#<ws>#TICKETS, SK > cursor, forward  |
+| a member's notifications, newest first      | Query PK=WS#<ws>#USER#<user>, begins_with NOTIF#  |
+| a member's unread notifications (count)     | Query PK=WS#<ws>#USER#<user>, SK > UNREAD#<read>  |
+| a member's notification revision (ETag)     | GetItem PK=WS#<ws>#USER#<user>, SK=STATE#NOTIF…   |
+| members' notification preferences           | BatchGet PK=WS#<ws>#USER#<user>, SK=PREFS#NOTIF…  |
+| notifications waiting for the digest        | Query PK=WS#<ws>#USER#<user>, begins_with MAILDUE#|
+| members whose e-mail digest is due (job)    | Query GSI1 NOTIFDIGESTS#DUE#<shard>, SK <= now    |
 | article by slug (current or old: redirect)  | GetItem PK=WS#<ws>, SK=KBSLUG#<locale>#<slug>     |
 | translations of an article                  | Query PK=WS#<ws>, begins_with KBTRANS#<group>#    |
 | articles by status, locale, last update     | Query GSI1 WS#<ws>#KB, begins_with <status>#<loc> |
@@ -585,6 +592,62 @@ class KbCategoryItem(Item, discriminator="kb_category"):
     name = UnicodeAttribute()
     description = UnicodeAttribute(default="")
     position = NumberAttribute(default=0)
+
+
+class NotificationItem(Item, discriminator="notification"):
+    """Something told to one member: PK=WS#<ws>#USER#<user>, SK=NOTIF#<event id>; expires."""
+
+    notification_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    notification_kind = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
+    ticket_number = NumberAttribute()
+    ticket_subject = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    actor_id = UnicodeAttribute(null=True)
+    actor_name = UnicodeAttribute(null=True)
+    excerpt = UnicodeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+
+
+class NotificationMailItem(NotificationItem, discriminator="notification_mail"):
+    """A copy waiting for the member's e-mail digest (SK=MAILDUE#<id>); the digest that
+    mails it deletes it, under `attribute_exists`, so it is mailed once."""
+
+    in_app = BooleanAttribute(default=True)
+
+
+class NotificationUnreadItem(Item, discriminator="notification_unread"):
+    """The notification SK=UNREAD#<id> is unread (deleted when read); expires with it."""
+
+
+class NotificationStateItem(Item, discriminator="notification_state"):
+    """A member's notifications as a whole: `revision` moves with each one and each read
+    (the ETag of their list); every notification up to `read_through` is read."""
+
+    revision = NumberAttribute(default=0)
+    read_through = UnicodeAttribute(null=True)
+
+
+class NotificationPreferencesItem(Item, discriminator="notification_preferences"):
+    channels = UnicodeAttribute()  # JSON {kind: {"in_app": bool, "email": bool}}
+
+
+class NotificationDigestItem(Item, discriminator="notification_digest"):
+    """A member's e-mail digest: in a due list (GSI1 NOTIFDIGESTS#DUE#<shard>, sorted by
+    due time) while notifications wait; `pending` counts them; a run holds it with a lease;
+    a digest recorded but not yet queued stays in `outgoing`."""
+
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+    workspace_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    pending = NumberAttribute(default=0)
+    lease = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+    outgoing = UnicodeAttribute(null=True)  # the OutboundMail's JSON
+    outgoing_mail_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     revision = NumberAttribute(default=0)

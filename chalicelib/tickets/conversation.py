@@ -77,6 +77,27 @@ def _threading_headers(deps: TicketDeps, ticket: Ticket) -> tuple[list[str], lis
     return [last_id], list(dict.fromkeys(references))[-MAX_REFERENCES:]
 
 
+MENTIONABLE_PAGES = 10  # members read to resolve a note's mentions (100 a page)
+
+
+def _mentions(deps: TicketDeps, workspace_id: str, text: str) -> list[str]:
+    """The member ids a note mentions, resolved now so that a later rename changes nothing
+    (no read at all when nothing in it looks like a mention)."""
+    from chalicelib.notifications.mentions import Teammate, mentioned, might_mention
+
+    if not might_mention(text):
+        return []
+    team: list[Teammate] = []
+    cursor: str | None = None
+    for _ in range(MENTIONABLE_PAGES):
+        page = deps.accounts.list_members(workspace_id, cursor, 100)
+        team.extend(Teammate(m.user_id, m.name, m.email) for m in page.entries)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return mentioned(text, team)
+
+
 def post_agent_message(
     deps: TicketDeps,
     workspace: Workspace,
@@ -94,8 +115,10 @@ def post_agent_message(
     409 `email_not_confirmed` for a reply while the workspace's owner has not confirmed
     their address.  409 `new_customer_message` when the customer wrote after
     `last_seen_message_id`, so no one replies blind.  The first reply sets first-response
-    time, opens a new ticket and assigns an unassigned ticket to its author.  Writes: the
-    ticket, the message, activity; queues the e-mail and emits `message.sent`."""
+    time, opens a new ticket and assigns an unassigned ticket to its author.  A note's
+    mentions (chalicelib/notifications/mentions.py) are resolved to member ids and sent with
+    `note.added`.  Writes: the ticket, the message, activity; queues the e-mail and emits
+    `message.sent` or `note.added`."""
     ticket_id = get_ticket(deps, workspace.id, ticket_ref).id
     is_reply = message.kind is MessageKind.REPLY
     if is_reply and not workspace.customer_mail_enabled:
@@ -104,6 +127,7 @@ def post_agent_message(
             "POST /v1/auth/email-confirmation/resend): until then no mail goes to customers.",
             code="email_not_confirmed",
         )
+    mentions = [] if is_reply else _mentions(deps, workspace.id, message.body)
     attachments = attachments_for_message(
         deps.uploads,
         deps.files,
@@ -240,7 +264,12 @@ def post_agent_message(
     deps.events.publish(
         "message.sent" if is_reply else "note.added",
         workspace.id,
-        {"ticket_id": updated.id, "message_id": posted.id, "actor": actor},
+        {
+            "ticket_id": updated.id,
+            "message_id": posted.id,
+            "actor": actor,
+            **({"mentions": mentions} if mentions else {}),
+        },
     )
     return updated, posted
 

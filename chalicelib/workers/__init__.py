@@ -10,6 +10,7 @@ def register_workers(app: Chalice) -> None:
     from chalicelib.workers.custom_hostnames import custom_hostnames_bp
     from chalicelib.workers.inbound_mail import inbound_mail_bp
     from chalicelib.workers.mail_out import mail_out_bp
+    from chalicelib.workers.notifications import notifications_bp
     from chalicelib.workers.search_indexer import search_indexer_bp
 
     app.register_blueprint(mail_out_bp)
@@ -17,3 +18,4 @@ def register_workers(app: Chalice) -> None:
     app.register_blueprint(search_indexer_bp)
     app.register_blueprint(ai_jobs_bp)
     app.register_blueprint(custom_hostnames_bp)
+    app.register_blueprint(notifications_bp)

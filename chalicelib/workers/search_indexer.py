@@ -1,7 +1,8 @@
 """Events worker: keeps the ticket search index current from ticket events, queues AI triage
 for new tickets and customer messages (workspaces with AI on), and updates a workspace's
 knowledge-base index with the articles that changed: once per workspace and batch, however
-many of its article events the batch holds; and finishes a ticket merge cut short when its
+many of its article events the batch holds; writes the notifications agents are told of
+ticket events (chalicelib/workers/notifications.py); and finishes a ticket merge cut short when its
 delayed merge check arrives.
 
 Idempotent (postings are plain puts; an index update of articles it already holds writes
@@ -21,6 +22,7 @@ from chalicelib import bootstrap
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 from chalicelib.workers.batches import each_record
+from chalicelib.workers.notifications import notify
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -98,6 +100,7 @@ def _index_one(kb_changes: KbChanges, record: SQSRecord) -> None:
         return
     workspace_id, ticket_id = event["workspace_id"], event["ticket_id"]
     logger.append_keys(correlation_id=record.message_id, workspace_id=workspace_id)
+    notify(event)  # this queue's one consumer: the notifications it brings (idempotent)
     if event["type"] in TRIAGED_EVENTS:
         _queue_triage(workspace_id, ticket_id)
     deps = bootstrap.ticket_deps()

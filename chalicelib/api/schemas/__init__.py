@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas.helpcentre import *  # noqa: F403
     from chalicelib.api.schemas.kb import *  # noqa: F403
     from chalicelib.api.schemas.mail import *  # noqa: F403
+    from chalicelib.api.schemas.notifications import *  # noqa: F403
     from chalicelib.api.schemas.profile import *  # noqa: F403
     from chalicelib.api.schemas.ticket_changes import *  # noqa: F403
     from chalicelib.api.schemas.tickets import *  # noqa: F403
@@ -36,6 +37,7 @@ CAPABILITY_MODULES = (
     "mail",
     "profile",
     "ticket_changes",
+    "notifications",
 )
 
 
