@@ -31,9 +31,22 @@ export function apiUrl(path) {
  * `method path` with an optional JSON body; resolves to the JSON answer (null for 204),
  * rejects with ApiError. `expect401`: a 401 is the caller's to handle (login form).
  */
-export async function call(method, path, { body, signal, expect401 = false } = {}) {
+export async function call(method, path, options = {}) {
+  return (await exchange(method, path, options)).data;
+}
+
+/**
+ * A GET that the API may answer 304 (nothing changed since `etag`):
+ * resolves to {status, etag, data} (data null on 304).
+ */
+export function conditionalGet(path, etag, options = {}) {
+  return exchange("GET", path, { ...options, etag });
+}
+
+async function exchange(method, path, { body, signal, expect401 = false, etag } = {}) {
   const headers = { [CLIENT_HEADER]: "web", Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (etag) headers["If-None-Match"] = etag;
   let response;
   try {
     response = await fetch(apiUrl(path), {
@@ -48,7 +61,10 @@ export async function call(method, path, { body, signal, expect401 = false } = {
     if (error.name === "AbortError") throw error;
     throw new ApiError(0, "network_error", "");
   }
-  if (response.status === 204) return null;
+  const tag = response.headers.get("ETag");
+  if (response.status === 204 || response.status === 304) {
+    return { status: response.status, etag: tag || etag || null, data: null };
+  }
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const error = data && data.error ? data.error : {};
@@ -56,7 +72,7 @@ export async function call(method, path, { body, signal, expect401 = false } = {
     throw new ApiError(response.status, error.code || "error", error.message, error.details);
   }
   if (data && typeof data === "object" && "token" in data) delete data.token;
-  return data;
+  return { status: response.status, etag: tag, data };
 }
 
 export const get = (path, options) => call("GET", path, options);

@@ -2,6 +2,7 @@
 // tickets, newest activity first, that grows as the person scrolls (the API's cursor).
 import { get, withQuery } from "../api.js";
 import { errorMessage } from "../errors.js";
+import { followInbox } from "../feed.js";
 import { html, useCallback, useEffect, useRef, useState } from "../html.js";
 import { formatNumber, formatShortTime, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
@@ -16,6 +17,21 @@ function filtersOf(view) {
   if (view === "unassigned") return { assignee: "none" };
   if (STATUSES.includes(view)) return { status: view };
   return {};
+}
+
+/** Whether `ticket` belongs in `view` for the member `me`. */
+export function inView(ticket, view, me) {
+  if (view === "mine") return Boolean(me.user) && ticket.assignee_id === me.user.id;
+  if (view === "unassigned") return !ticket.assignee_id;
+  if (STATUSES.includes(view)) return ticket.status === view;
+  return true;
+}
+
+/** The list on screen with changed tickets merged in: their old copies removed, the ones
+ * that belong to the view on top (the feed sends newest activity first). */
+export function mergeChanges(shown, changed, belongs) {
+  const ids = new Set(changed.map((ticket) => ticket.id));
+  return [...changed.filter(belongs), ...shown.filter((ticket) => !ids.has(ticket.id))];
 }
 
 function countOf(view, counts) {
@@ -101,6 +117,7 @@ export function Inbox({ me, view, search = "" }) {
   const [cursor, setCursor] = useState(null);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState(null);
+  const [announcement, setAnnouncement] = useState("");
   const generation = useRef(0);
   const sentinel = useRef(null);
 
@@ -149,6 +166,19 @@ export function Inbox({ me, view, search = "" }) {
     refresh();
   }, [refresh]);
 
+  // New tickets and replies appear as they happen (search results stay as they were asked).
+  useEffect(
+    () =>
+      followInbox((changed) => {
+        loadCounts();
+        if (search) return;
+        const belongs = (ticket) => inView(ticket, view, me);
+        setTickets((shown) => mergeChanges(shown, changed, belongs));
+        setAnnouncement(t("inbox.updated", { count: changed.length }));
+      }),
+    [view, search, me, loadCounts],
+  );
+
   // The next page loads when the end of the list comes into view.
   useEffect(() => {
     if (!cursor || loading || error || !sentinel.current) return undefined;
@@ -182,6 +212,7 @@ export function Inbox({ me, view, search = "" }) {
         </button>
       </div>
       <${SearchForm} view=${view} search=${search} />
+      <p class="visually-hidden" role="status" aria-live="polite">${announcement}</p>
       ${search
         ? html`<p class="searching">
             ${t("inbox.results_for", { words: search })}
