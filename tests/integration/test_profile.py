@@ -221,3 +221,26 @@ def test_an_api_key_has_no_profile(api):
     for method, path in (("GET", "/v1/me/profile"), ("GET", "/v1/me/sessions")):
         status, body, _ = api.request(method, path, token=key["key"])
         assert (status, body["error"]["code"]) == (403, "not_a_person")
+
+
+def test_a_session_s_last_use_is_recorded_at_most_every_five_minutes(api, clock):
+    owner = api.sign_up()
+    first = api.request("GET", "/v1/me/sessions", token=owner["token"])[1]["sessions"][0]
+    clock.advance(minutes=2)
+    api.request("GET", "/v1/me", token=owner["token"])
+    again = api.request("GET", "/v1/me/sessions", token=owner["token"])[1]["sessions"][0]
+    assert again["last_used_at"] == first["last_used_at"]
+    clock.advance(minutes=4)
+    api.request("GET", "/v1/me", token=owner["token"])
+    later = api.request("GET", "/v1/me/sessions", token=owner["token"])[1]["sessions"][0]
+    assert later["last_used_at"] > first["last_used_at"]
+
+
+def test_expired_sessions_are_not_listed(api, clock):
+    owner = api.sign_up()
+    _log_in(api)
+    clock.advance(days=40)
+    fresh = _log_in(api)
+    sessions = api.request("GET", "/v1/me/sessions", token=fresh)[1]["sessions"]
+    assert [s["current"] for s in sessions] == [True]
+    assert api.request("GET", "/v1/me", token=owner["token"])[0] == 401
