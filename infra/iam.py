@@ -24,6 +24,7 @@ API_FUNCTION = "api_handler"
 INBOUND_RAW = "inbound/*"
 ATTACHMENTS = "ws/*/attachments/*"
 KNOWLEDGE_BASE = "ws/*/kb/*"  # article images and search indexes
+AVATARS = "users/*/avatar/*"  # people's avatars (a person belongs to several workspaces)
 READ = ("s3:GetObject",)
 # Presigned POSTs act with the signer's rights: the API signs the agents' uploads.
 READ_AND_PRESIGN_UPLOADS = ("s3:GetObject", "s3:PutObject")
@@ -41,13 +42,15 @@ class FunctionAccess:
 
 FUNCTION_ACCESS: dict[str, FunctionAccess] = {
     # Webhooks keep raw mail; attachment links and agents' uploads are presigned with this
-    # role, and an upload's first bytes read before a reply uses it; images, indexes.
+    # role, and an upload's first bytes read before a reply uses it; images, indexes;
+    # avatars (uploads presigned, links to them).
     API_FUNCTION: FunctionAccess(
         sends_to=(*_TICKET_QUEUES, "inbound_mail"),
         objects={
             INBOUND_RAW: READ_WRITE,
             ATTACHMENTS: READ_AND_PRESIGN_UPLOADS,
             KNOWLEDGE_BASE: READ_WRITE,
+            AVATARS: READ_AND_PRESIGN_UPLOADS,
         },
     ),
     # Reads the files a reply carries, to send them with it.
