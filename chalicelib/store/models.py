@@ -57,6 +57,11 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | canned responses by name prefix             | Query GSI1 WS#<ws>#CANNED, begins_with <prefix>   |
 | article by id (current)                     | GetItem PK=WS#<ws>#KB#<article>, SK=ARTICLE       |
 | versions of an article, newest first        | Query PK=WS#<ws>#KB#<article>, begins_with VER#   |
+| article by slug (current or old: redirect)  | GetItem PK=WS#<ws>, SK=KBSLUG#<locale>#<slug>     |
+| translations of an article                  | Query PK=WS#<ws>, begins_with KBTRANS#<group>#    |
+| articles by status, locale, last update     | Query GSI1 WS#<ws>#KB, begins_with <status>#<loc> |
+| articles of a category                      | Query GSI2 WS#<ws>#KB#CAT#<category>              |
+| knowledge-base categories                   | Query PK=WS#<ws>, SK begins_with KBCAT#           |
 | tickets active after a cursor (changes feed)| Query GSI1 WS#<ws>#TICKETS, SK > cursor, forward  |
 | a member's notifications, newest first      | Query PK=WS#<ws>#USER#<user>, begins_with NOTIF#  |
 | a member's unread notifications (count)     | Query PK=WS#<ws>#USER#<user>, SK > UNREAD#<read>  |
@@ -64,11 +69,6 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | members' notification preferences           | BatchGet PK=WS#<ws>#USER#<user>, SK=PREFS#NOTIF…  |
 | notifications waiting for the digest        | Query PK=WS#<ws>#USER#<user>, begins_with MAILDUE#|
 | members whose e-mail digest is due (job)    | Query GSI1 NOTIFDIGESTS#DUE#<shard>, SK <= now    |
-| article by slug (current or old: redirect)  | GetItem PK=WS#<ws>, SK=KBSLUG#<locale>#<slug>     |
-| translations of an article                  | Query PK=WS#<ws>, begins_with KBTRANS#<group>#    |
-| articles by status, locale, last update     | Query GSI1 WS#<ws>#KB, begins_with <status>#<loc> |
-| articles of a category                      | Query GSI2 WS#<ws>#KB#CAT#<category>              |
-| knowledge-base categories                   | Query PK=WS#<ws>, SK begins_with KBCAT#           |
 
 Two-factor sign-in required by a workspace: authentication reads the membership and the
 workspace in one BatchGetItem (one call, as the membership's GetItem was). The membership
@@ -592,6 +592,48 @@ class KbCategoryItem(Item, discriminator="kb_category"):
     name = UnicodeAttribute()
     description = UnicodeAttribute(default="")
     position = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    revision = NumberAttribute(default=0)
+    # JSON {locale: {name, description, slug}}; absent when it has none.
+    translations = UnicodeAttribute(null=True)
+
+
+class TicketMergeItem(Item, discriminator="ticket_merge"):
+    """Drives one merge (see chalicelib/tickets/merge_record.py): PK=WS#<ws>,
+    SK=MERGE#<source>; `status` pending until the target has absorbed the source."""
+
+    source_id = UnicodeAttribute()
+    target_id = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    message_count = NumberAttribute()
+    status = UnicodeAttribute()
+    started_at = UTCDateTimeAttribute()
+    finished_at = UTCDateTimeAttribute(null=True)
+
+
+class IncomingMergesItem(Item, discriminator="incoming_merges"):
+    """PK=WS#<ws>#T#<ticket>, SK=MERGES_IN: unfinished merges into this ticket.  A ticket
+    with any cannot itself be merged away (its incoming messages would be stranded)."""
+
+    pending = NumberAttribute(default=0)
+
+
+class AttachmentUploadItem(Item, discriminator="attachment_upload"):
+    """A file an agent uploads for a ticket (chalicelib/tickets/agent_attachments.py):
+    PK=WS#<ws>, SK=UPLOAD#<id>.  `message_id` is set (and `expires_at` removed) by the
+    transaction of the reply or note that uses it, under `message_id` absent."""
+
+    upload_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
+    filename = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    s3_key = UnicodeAttribute()
+    uploaded_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    message_id = UnicodeAttribute(null=True)
 
 
 class NotificationItem(Item, discriminator="notification"):
@@ -648,45 +690,3 @@ class NotificationDigestItem(Item, discriminator="notification_digest"):
     lease_until = NumberAttribute(null=True)
     outgoing = UnicodeAttribute(null=True)  # the OutboundMail's JSON
     outgoing_mail_id = UnicodeAttribute(null=True)
-    created_at = UTCDateTimeAttribute()
-    updated_at = UTCDateTimeAttribute()
-    revision = NumberAttribute(default=0)
-    # JSON {locale: {name, description, slug}}; absent when it has none.
-    translations = UnicodeAttribute(null=True)
-
-
-class TicketMergeItem(Item, discriminator="ticket_merge"):
-    """Drives one merge (see chalicelib/tickets/merge_record.py): PK=WS#<ws>,
-    SK=MERGE#<source>; `status` pending until the target has absorbed the source."""
-
-    source_id = UnicodeAttribute()
-    target_id = UnicodeAttribute()
-    actor = UnicodeAttribute()
-    message_count = NumberAttribute()
-    status = UnicodeAttribute()
-    started_at = UTCDateTimeAttribute()
-    finished_at = UTCDateTimeAttribute(null=True)
-
-
-class IncomingMergesItem(Item, discriminator="incoming_merges"):
-    """PK=WS#<ws>#T#<ticket>, SK=MERGES_IN: unfinished merges into this ticket.  A ticket
-    with any cannot itself be merged away (its incoming messages would be stranded)."""
-
-    pending = NumberAttribute(default=0)
-
-
-class AttachmentUploadItem(Item, discriminator="attachment_upload"):
-    """A file an agent uploads for a ticket (chalicelib/tickets/agent_attachments.py):
-    PK=WS#<ws>, SK=UPLOAD#<id>.  `message_id` is set (and `expires_at` removed) by the
-    transaction of the reply or note that uses it, under `message_id` absent."""
-
-    upload_id = UnicodeAttribute()
-    workspace_id = UnicodeAttribute()
-    ticket_id = UnicodeAttribute()
-    filename = UnicodeAttribute()
-    content_type = UnicodeAttribute()
-    size = NumberAttribute()
-    s3_key = UnicodeAttribute()
-    uploaded_by = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
-    message_id = UnicodeAttribute(null=True)
