@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from chalicelib.kb.helpcentre_contact import HumanCheck
     from chalicelib.kb.indexing import IndexCache
     from chalicelib.mail.inbound.stored import StoredMessages
-    from chalicelib.notifications.deps import NotificationDeps
     from chalicelib.mail.intake_queue import InboundIntake
+    from chalicelib.notifications.deps import NotificationDeps
     from chalicelib.providers.anthropic_llm import AnthropicLlm
     from chalicelib.providers.dns import DnsPythonResolver
     from chalicelib.providers.mailgun import MailgunSender
@@ -192,6 +192,7 @@ def inbox_feed() -> InboxFeed:
 
     return DynamoTicketStore()
 
+
 @lru_cache(maxsize=1)
 def notification_deps() -> NotificationDeps:
     from chalicelib.notifications.deps import NotificationDeps, NotificationPolicy
@@ -207,7 +208,6 @@ def notification_deps() -> NotificationDeps:
         clock=clock(),
         policy=policy,
     )
-
 
 
 @lru_cache(maxsize=1)
@@ -427,7 +427,6 @@ def reset() -> None:
         clock,
         sqs_client,
         s3_client,
-        notification_deps,
         mail_log,
         mail_outbox,
         mail_sender,
@@ -438,6 +437,7 @@ def reset() -> None:
         search_index,
         ticket_deps,
         inbox_feed,
+        notification_deps,
         canned_deps,
         contact_directory,
         kb_deps,

@@ -62,9 +62,9 @@ QUERY_PARAMETERS = {
     "AccountPageQuery.lang": "Show the page in this locale (`en`, `fr`) instead of the mail's.",
     "TicketChangesQuery.since": "The last `next_cursor` of this feed; omit to start at the "
     "newest activity (no tickets, a cursor).",
+    "TicketChangesQuery.limit": "Most tickets in the answer (more: `more` is `true`).",
     "NotificationQuery.since": "Only notifications newer than this one (its id): what a poll "
     "sends, with the newest id it holds.",
-    "TicketChangesQuery.limit": "Most tickets in the answer (more: `more` is `true`).",
 }
 
 FIELDS = {
@@ -330,32 +330,6 @@ FIELDS = {
     "LoginOut.user": "The person logged in, with their role in `workspace_id`; `null` while "
     "a second factor is due.",
     "PasswordChangeIn.current_password": "The password in use now.",
-    "NotificationOut.id": "Its id (a ULID: later notifications sort after).",
-    "NotificationOut.kind": "What happened: `new_ticket`, `customer_reply` (on a ticket "
-    "assigned to you, or to nobody), `assigned` (to you), `mention` (in a note).",
-    "NotificationOut.ticket_id": "The ticket it is about.",
-    "NotificationOut.ticket_number": "The ticket's number.",
-    "NotificationOut.ticket_subject": "The ticket's subject when it happened.",
-    "NotificationOut.actor_id": "The member who did it; `null` for a customer or the system.",
-    "NotificationOut.actor_name": "Who did it, as named then (a member, or the customer).",
-    "NotificationOut.excerpt": "The start of the customer's message or of the note.",
-    "NotificationOut.message_id": "The message or note it is about, on the ticket.",
-    "NotificationOut.created_at": "When it happened (UTC, ISO 8601).",
-    "NotificationOut.read": "Whether you marked it read.",
-    "NotificationListOut.notifications": "Newest first.",
-    "NotificationListOut.unread_count": "Your unread notifications, counted up to 100.",
-    "NotificationsReadIn.ids": "Notifications to mark read (their ids, at most 50).",
-    "NotificationsReadIn.through": "Mark read every notification up to and including this id.",
-    "NotificationsReadOut.unread_count": "Your unread notifications after, counted up to 100.",
-    "in_app": "Shown in the app's notifications, and counted as unread.",
-    "ChannelsIn.email": "Mailed in the digest (at most every 5 minutes) unless read in the "
-    "app first.",
-    "ChannelsOut.email": "Mailed in the digest (at most every 5 minutes) unless read in the "
-    "app first.",
-    "new_ticket": "A ticket opened in the workspace (a ticket assigned to you is `assigned`).",
-    "customer_reply": "The customer wrote on a ticket assigned to you, or to nobody.",
-    "assigned": "A ticket was assigned to you by someone else.",
-    "mention": "A teammate mentioned you in a note.",
     "PasswordChangeIn.new_password": "The new password: at least 10 characters, not blank, "
     "no control characters, not the e-mail address, not among the most common.",
     "ProfileOut.id": "Your user id.",
@@ -421,6 +395,32 @@ FIELDS = {
     "TicketChangesOut.tickets": "Tickets active since the cursor, newest activity first.",
     "TicketChangesOut.next_cursor": "Send as `since` next time (also after an empty answer).",
     "TicketChangesOut.more": "`true`: more tickets changed than fit; ask again at once.",
+    "NotificationOut.id": "Its id (a ULID: later notifications sort after).",
+    "NotificationOut.kind": "What happened: `new_ticket`, `customer_reply` (on a ticket "
+    "assigned to you, or to nobody), `assigned` (to you), `mention` (in a note).",
+    "NotificationOut.ticket_id": "The ticket it is about.",
+    "NotificationOut.ticket_number": "The ticket's number.",
+    "NotificationOut.ticket_subject": "The ticket's subject when it happened.",
+    "NotificationOut.actor_id": "The member who did it; `null` for a customer or the system.",
+    "NotificationOut.actor_name": "Who did it, as named then (a member, or the customer).",
+    "NotificationOut.excerpt": "The start of the customer's message or of the note.",
+    "NotificationOut.message_id": "The message or note it is about, on the ticket.",
+    "NotificationOut.created_at": "When it happened (UTC, ISO 8601).",
+    "NotificationOut.read": "Whether you marked it read.",
+    "NotificationListOut.notifications": "Newest first.",
+    "NotificationListOut.unread_count": "Your unread notifications, counted up to 100.",
+    "NotificationsReadIn.ids": "Notifications to mark read (their ids, at most 50).",
+    "NotificationsReadIn.through": "Mark read every notification up to and including this id.",
+    "NotificationsReadOut.unread_count": "Your unread notifications after, counted up to 100.",
+    "in_app": "Shown in the app's notifications, and counted as unread.",
+    "ChannelsIn.email": "Mailed in the digest (at most every 5 minutes) unless read in the "
+    "app first.",
+    "ChannelsOut.email": "Mailed in the digest (at most every 5 minutes) unless read in the "
+    "app first.",
+    "new_ticket": "A ticket opened in the workspace (a ticket assigned to you is `assigned`).",
+    "customer_reply": "The customer wrote on a ticket assigned to you, or to nobody.",
+    "assigned": "A ticket was assigned to you by someone else.",
+    "mention": "A teammate mentioned you in a note.",
 }
 
 

@@ -317,6 +317,18 @@ def kb_category_sk(category_id: str) -> str:
     return f"{KB_CATEGORY_PREFIX}{category_id}"
 
 
+# -- ticket merges -------------------------------------------------------------------------
+
+
+def merge_sk(source_ticket_id: str) -> str:
+    """The merge record of a source ticket (a ticket is merged at most once)."""
+    return f"{MERGE_PREFIX}{source_ticket_id}"
+
+
+MERGE_PREFIX = "MERGE#"
+# In a ticket's item collection: how many merges into this ticket are still unfinished.
+INCOMING_MERGES_SK = "MERGES_IN"
+
 
 # -- notifications -------------------------------------------------------------------------
 
@@ -359,15 +371,3 @@ def digest_shard(workspace_id: str, user_id: str) -> int:
 
 def digest_order(due_iso: str, workspace_id: str, user_id: str) -> str:
     return f"{due_iso}#{workspace_id}#{user_id}"
-
-# -- ticket merges -------------------------------------------------------------------------
-
-
-def merge_sk(source_ticket_id: str) -> str:
-    """The merge record of a source ticket (a ticket is merged at most once)."""
-    return f"{MERGE_PREFIX}{source_ticket_id}"
-
-
-MERGE_PREFIX = "MERGE#"
-# In a ticket's item collection: how many merges into this ticket are still unfinished.
-INCOMING_MERGES_SK = "MERGES_IN"
