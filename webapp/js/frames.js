@@ -74,7 +74,7 @@ export function isolatedDocument(inert, lang) {
 export function IsolatedHtml({ body, title, lang, tall }) {
   const inert = useMemo(() => inertHtml(body), [body]);
   return html`${inert.blocked
-      ? html`<p class="note">${t("frame.images_not_shown")}</p>`
+      ? html`<p class="frame-note">${t("frame.images_not_shown")}</p>`
       : null}<iframe
       class=${tall ? "isolated tall" : "isolated"}
       title=${title}

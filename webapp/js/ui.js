@@ -31,11 +31,14 @@ export function ErrorNote({ message, onRetry }) {
   </div>`;
 }
 
-/** A labelled form field: the label's text is the control's accessible name. */
-export function Field({ label, hint, invalid, children }) {
-  return html`<label class=${invalid ? "field invalid" : "field"}>
-    <span class="label">${label}</span>
-    ${children}
-    ${hint ? html`<span class="hint">${hint}</span>` : null}
-  </label>`;
+/** A labelled form field: the label's text is the control's accessible name; a hint, given
+ * with `hintId`, is outside the label (the control names it with aria-describedby). */
+export function Field({ label, hint, hintId, invalid, children }) {
+  return html`<div class=${invalid ? "field invalid" : "field"}>
+    <label>
+      <span class="label">${label}</span>
+      ${children}
+    </label>
+    ${hint ? html`<span class="hint" id=${hintId}>${hint}</span>` : null}
+  </div>`;
 }

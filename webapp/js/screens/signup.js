@@ -105,6 +105,7 @@ export function Signup() {
         <${Field}
           label=${t("login.password")}
           hint=${t("signup.password_hint")}
+          hintId="password-hint"
           invalid=${invalid.password}
         >
           <input
@@ -113,6 +114,7 @@ export function Signup() {
             autocomplete="new-password"
             required
             minlength="10"
+            aria-describedby="password-hint"
             value=${fields.password}
             onInput=${update("password")}
           />

@@ -6,6 +6,7 @@ import { html, useCallback, useEffect, useState } from "../html.js";
 import { currentLanguage, formatDateTime, t } from "../i18n.js";
 import { href } from "../router.js";
 import { ErrorNote, Loading, useTitle } from "../ui.js";
+import { Composer, TicketFields } from "./ticket_actions.js";
 
 // Mail whose HTML adds nothing to its text (paragraphs and line breaks only) offers no
 // "original formatting".
@@ -98,29 +99,16 @@ function sizeOf(bytes) {
   return `${new Intl.NumberFormat(currentLanguage(), { maximumFractionDigits: 1 }).format(value)} ${units[unit]}`;
 }
 
-function Details({ ticket, me, members }) {
+function Details({ ticket, me, members, onChanged }) {
   const requester = ticket.requester || {};
-  let assignee = t("ticket.unassigned");
-  if (ticket.assignee_id) {
-    const member = members.find((m) => m.id === ticket.assignee_id);
-    assignee =
-      me.user && ticket.assignee_id === me.user.id
-        ? t("ticket.you")
-        : (member && member.name) || t("ticket.assigned");
-  }
   return html`<aside class="ticket-details" aria-label=${t("ticket.details")}>
+    <${TicketFields} ticket=${ticket} me=${me} members=${members} onChanged=${onChanged} />
     <dl>
       <dt>${t("ticket.requester")}</dt>
       <dd>
         ${requester.name ? html`<span>${requester.name}</span><br />` : null}
         <span class="address">${requester.email || ""}</span>
       </dd>
-      <dt>${t("ticket.status")}</dt>
-      <dd><span class=${`badge status-${ticket.status}`}>${t(`status.${ticket.status}`)}</span></dd>
-      <dt>${t("ticket.priority")}</dt>
-      <dd>${t(`priority.${ticket.priority}`)}</dd>
-      <dt>${t("ticket.assignee")}</dt>
-      <dd>${assignee}</dd>
       <dt>${t("ticket.tags")}</dt>
       <dd>
         ${ticket.tags.length
@@ -190,8 +178,16 @@ export function Ticket({ me, id }) {
             (m) => html`<${Message} key=${m.id} message=${m} ticket=${ticket} members=${members} />`,
           )}
         </ol>
+        ${ticket.merged_into
+          ? null
+          : html`<${Composer} ticket=${ticket} onSent=${load} onConflict=${load} />`}
       </section>
-      <${Details} ticket=${ticket} me=${me} members=${members} />
+      <${Details}
+        ticket=${ticket}
+        me=${me}
+        members=${members}
+        onChanged=${(changed) => setTicket((shown) => ({ ...shown, ...changed }))}
+      />
     </div>
   </main>`;
 }

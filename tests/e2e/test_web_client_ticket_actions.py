@@ -1,0 +1,92 @@
+"""An agent works a ticket in the web client: assigns it to themselves, changes its status,
+adds an internal note and replies, which leaves by mail through the local Mailgun stand-in."""
+
+import time
+import uuid
+from email.message import EmailMessage
+
+import requests
+from playwright.sync_api import expect
+
+PASSWORD = "correct horse battery"
+CUSTOMER = "dora@customer.test"
+
+
+def _until(check, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError("timed out waiting")
+
+
+def test_agent_assigns_notes_and_replies_from_the_ticket_page(stack, browser, screenshot_path):
+    api = stack.api_url
+    email = f"agent-{uuid.uuid4().hex[:8]}@acme.test"
+    signup = requests.post(
+        f"{api}/v1/signup",
+        json={"workspace_name": "Reply Desk", "name": "Ann", "email": email, "password": PASSWORD},
+        timeout=10,
+    ).json()
+    stack.confirm_signup(email)
+    auth = {"Authorization": f"Bearer {signup['token']}"}
+    inbound = signup["workspace"]["inbound_address"]
+    mail = EmailMessage()
+    mail["From"] = f"Dora <{CUSTOMER}>"
+    mail["To"] = inbound
+    mail["Subject"] = "Parcel damaged"
+    mail.set_content("The box arrived crushed. What now?")
+    received = requests.post(
+        f"http://127.0.0.1:{stack.env['MAIL_PORT']}/_fake/receive",
+        params={"recipient": inbound},
+        data=mail.as_bytes(),
+        timeout=30,
+    )
+    assert received.ok, received.text
+    [ticket] = _until(
+        lambda: requests.get(f"{api}/v1/tickets", headers=auth, timeout=10).json()["tickets"]
+    )
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{api}/app/login?next=/tickets/{ticket['id']}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{api}/app/tickets/{ticket['id']}")
+    page.get_by_role("heading", name="Parcel damaged").wait_for()
+
+    details = page.get_by_role("complementary", name="Ticket details")
+    details.get_by_role("button", name="Assign to me").click()
+    expect(details.get_by_label("Assignee")).to_have_value(signup["user"]["id"])
+    details.get_by_label("Status").select_option("pending")
+    expect(details.get_by_label("Status")).to_have_value("pending")
+
+    page.get_by_role("button", name="Internal note").click()
+    page.get_by_label("Note", exact=True).fill("Asked the carrier for photos.")
+    page.get_by_role("button", name="Add note").click()
+    conversation = page.get_by_role("list", name="Conversation")
+    conversation.get_by_role("article", name="Internal note from Ann").wait_for()
+
+    page.get_by_role("button", name="Reply to customer").click()
+    page.get_by_label("Reply", exact=True).fill("Sorry about that: a new box leaves today.")
+    page.get_by_role("button", name="Send").click()
+    reply = conversation.get_by_role("article", name="Reply from Ann")
+    reply.wait_for()
+    assert "a new box leaves today" in reply.inner_text()
+    assert page.get_by_label("Reply", exact=True).input_value() == ""
+    page.screenshot(path=str(screenshot_path), full_page=True)
+
+    def mailed():
+        return [
+            m
+            for m in requests.get(stack.sent_mail_url, timeout=5).json()
+            if CUSTOMER in m["to"] and "a new box leaves today" in " ".join(m.get("text", []))
+        ]
+
+    _until(mailed)
+    shown = requests.get(f"{api}/v1/tickets/{ticket['id']}", headers=auth, timeout=10).json()
+    assert (shown["status"], shown["assignee_id"]) == ("pending", signup["user"]["id"])
+    assert [m["kind"] for m in shown["messages"]] == ["customer", "note", "reply"]
+    page.close()
