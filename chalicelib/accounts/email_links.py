@@ -185,6 +185,7 @@ def request_password_reset(deps: AccountDeps, email: str, locale: str) -> None:
     user = deps.store.find_user_by_email(address)
     if user is None:
         return
+    locale = user.locale or locale  # the language the person chose in their profile wins
     from chalicelib.mail.templates import password_reset_mail
 
     token, link = new_link(deps, LinkPurpose.RESET_PASSWORD, user, locale=locale)

@@ -1,6 +1,6 @@
 """A person's profile, password and sessions, through the API."""
 
-from tests.integration.conftest import PASSWORD, invite
+from tests.integration.conftest import PASSWORD, invite, take_queued_mail
 
 NEW_PASSWORD = "a brand new and unusual passphrase"
 
@@ -244,3 +244,14 @@ def test_expired_sessions_are_not_listed(api, clock):
     sessions = api.request("GET", "/v1/me/sessions", token=fresh)[1]["sessions"]
     assert [s["current"] for s in sessions] == [True]
     assert api.request("GET", "/v1/me", token=owner["token"])[0] == 401
+
+
+def test_mail_to_a_person_speaks_the_language_of_their_profile(api):
+    owner = api.sign_up()
+    api.request("PATCH", "/v1/me/profile", {"locale": "fr"}, token=owner["token"])
+    status, _, _ = api.request(
+        "POST", "/v1/auth/password-reset", {"email": "ann@acme.test", "locale": "en"}
+    )
+    assert status == 202
+    mail = take_queued_mail("ann@acme.test", "password_reset")
+    assert mail["subject"] == "Choisissez un nouveau mot de passe Helptal"
