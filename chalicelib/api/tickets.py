@@ -105,6 +105,7 @@ def message_out(message: Message) -> MessageOut:
         ),
         sender_verified=message.sender_verified,
         from_member=message.from_member,
+        mentions=message.mentions,
     )
 
 

@@ -395,6 +395,7 @@ class MessageItem(Item, discriminator="message"):
     original_language = UnicodeAttribute(null=True)
     sender_verified = BooleanAttribute(null=True)
     from_member = BooleanAttribute(null=True)
+    mentions = ListAttribute(of=UnicodeAttribute, null=True)  # notes: member ids mentioned
 
 
 class MessageIdLookup(Item, discriminator="message_id"):

@@ -179,6 +179,7 @@ def _message_item(message: Message) -> MessageItem:
         original_language=message.original_language,
         sender_verified=message.sender_verified,
         from_member=True if message.from_member else None,
+        mentions=list(message.mentions) or None,
     )
 
 
@@ -208,6 +209,7 @@ def _message(item: MessageItem) -> Message:
         original_language=item.original_language,
         sender_verified=item.sender_verified,
         from_member=bool(item.from_member),
+        mentions=_strings(item.mentions),
     )
 
 

@@ -173,6 +173,7 @@ def post_agent_message(
             created_at=now,
             original_text=message.original_text,
             original_language=message.original_language,
+            mentions=mentions,
         )
         require_storable(posted)
         entries = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -105,6 +105,8 @@ class Message:
     # that address is a member's (still a customer-side message: mail never speaks for a member).
     sender_verified: bool | None = None
     from_member: bool = False
+    # A note: the members it mentions, resolved when it was written (a rename changes nothing).
+    mentions: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

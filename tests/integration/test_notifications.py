@@ -144,6 +144,9 @@ def test_a_mention_in_a_note_tells_the_member_named_and_not_the_writer(api, team
     assert mention["excerpt"] == "@Bob can you look? cc @Ann"
     assert body["unread_count"] == 1
     assert _kinds(api, ann) == []
+    # Kept on the notes as member ids: a rename later changes nothing.
+    notes = api.request("GET", f"/v1/tickets/{ticket['id']}", token=ann["token"])[1]["messages"]
+    assert [n["mentions"] for n in notes[1:]] == [[bob["user"]["id"], ann["user"]["id"]], []]
 
 
 def _newest(api, member):

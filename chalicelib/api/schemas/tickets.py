@@ -209,6 +209,11 @@ class MessageOut(Outgoing):
         default=False,
         description="Mail in from a member's address: shown as a customer-side message.",
     )
+    mentions: list[str] = Field(
+        default_factory=list,
+        description="A note: the user ids of the members it mentions (`@Ana`, `@[Ana Lima]`, "
+        "`@ana.lima`, `@<member id>`), resolved when it was written.",
+    )
 
 
 class ActivityOut(Outgoing):
