@@ -4,6 +4,9 @@ import { t } from "./i18n.js";
 const KNOWN = {
   invalid_credentials: "error.invalid_credentials",
   too_many_requests: "error.too_many_attempts",
+  login_throttled: "error.too_many_attempts",
+  invalid_two_factor_code: "error.invalid_two_factor_code",
+  invalid_challenge: "error.invalid_challenge",
   weak_password: "error.weak_password",
   slug_taken: "error.slug_taken",
   invalid_slug: "error.slug_taken",

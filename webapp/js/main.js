@@ -5,6 +5,7 @@ import { html, render, useEffect, useRef, useState } from "./html.js";
 import { chooseLanguage, currentLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
 import { currentRoute, match, navigate, onRouteChange, pathOf, queryParam } from "./router.js";
 import { Article } from "./screens/article.js";
+import { ForgotPassword } from "./screens/forgot_password.js";
 import { Inbox, VIEWS } from "./screens/inbox.js";
 import { Login, safeNext } from "./screens/login.js";
 import { NotFound } from "./screens/not_found.js";
@@ -34,6 +35,9 @@ function screenFor(route, me) {
     return me ? html`<${Redirect} to=${safeNext(next)} />` : html`<${Login} next=${next} />`;
   }
   if (path === "/signup") return me ? html`<${Redirect} to="/" />` : html`<${Signup} />`;
+  if (path === "/forgot-password") {
+    return me ? html`<${Redirect} to="/" />` : html`<${ForgotPassword} />`;
+  }
   for (const [pattern, section, screen] of MEMBER_ROUTES) {
     const params = match(pattern, path);
     if (!params) continue;
@@ -103,7 +107,7 @@ async function start() {
   onUnauthenticated(() => {
     sessionEnded();
     const route = currentRoute();
-    if (pathOf(route) !== "/login" && pathOf(route) !== "/signup") {
+    if (!["/login", "/signup", "/forgot-password"].includes(pathOf(route))) {
       navigate(`/login?next=${encodeURIComponent(route)}`, { replace: true });
     }
   });

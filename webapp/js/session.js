@@ -31,9 +31,26 @@ export async function refreshSession() {
   return me;
 }
 
+/**
+ * Logs in: `{member}` once the session is open, or `{challenge}` when the account uses
+ * two-factor sign-in (then `completeTwoFactor` with a code opens it).
+ */
 export async function logIn(email, password) {
-  await post("/v1/auth/login", { email, password }, { expect401: true });
+  const answer = await post("/v1/auth/login", { email, password }, { expect401: true });
+  if (answer && answer.two_factor_required) return { challenge: answer.challenge };
+  return { member: await refreshSession() };
+}
+
+/** The login's second step: the authenticator's code or one recovery code. */
+export async function completeTwoFactor(challenge, code, { recovery = false } = {}) {
+  const body = recovery ? { challenge, recovery_code: code } : { challenge, code };
+  await post("/v1/auth/login/two-factor", body, { expect401: true });
   return refreshSession();
+}
+
+/** Asks for a password-reset link (the API answers the same whether the account exists). */
+export async function askPasswordReset(email, locale) {
+  await post("/v1/auth/password-reset", { email, locale }, { expect401: true });
 }
 
 /**
