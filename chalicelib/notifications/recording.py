@@ -56,6 +56,10 @@ def record_event(deps: NotificationDeps, event: TicketEvent) -> int:
     """Writes what `event` tells each member, in the channels they chose; returns how many
     notifications it wrote.  Idempotent: a notification's id is the event's, written only
     if absent.  Reads the ticket, the message, the members and their preferences."""
+    if (event.type == "ticket.updated" and "assignee" not in event.changes) or (
+        event.type == "note.added" and not event.mentions
+    ):
+        return 0  # tells no one: nothing read
     ws = event.workspace_id
     ticket = deps.tickets.get_ticket(ws, event.ticket_id)
     if ticket is None:
@@ -70,8 +74,6 @@ def record_event(deps: NotificationDeps, event: TicketEvent) -> int:
         if event.message_id and event.type in ("message.received", "note.added")
         else None
     )
-    if event.type == "note.added" and not event.mentions:
-        return 0
     team = team_of(deps, ws)
     sender = message.from_address if message is not None else None
     told = who_is_told(event, facts, team, sender)

@@ -321,3 +321,28 @@ def test_a_redelivered_event_tells_no_one_twice(api, team, pump):
     }
     assert notify(json.dumps(event)) == 0
     assert _notifications(api, team["bob"])[1]["unread_count"] == 1
+
+
+def test_an_unchanged_notification_poll_costs_one_read_at_one_and_at_sixty(
+    api, team, pump, aws_calls
+):
+    bob = team["bob"]
+
+    def unchanged_poll_calls():
+        _, _, headers = _notifications(api, bob)
+        aws_calls.clear()
+        status, _, _ = _notifications(api, bob, **{"If-None-Match": headers["ETag"]})
+        assert status == 304
+        return list(aws_calls)
+
+    _open(api, team["ann"])
+    _events(pump)
+    few = unchanged_poll_calls()
+    for n in range(59):
+        _open(api, team["ann"], f"Ticket {n}")
+    _events(pump)
+    assert _notifications(api, bob)[1]["unread_count"] == 60
+    many = unchanged_poll_calls()
+    assert many == few
+    assert "Query" not in many and "Scan" not in many
+    assert len(many) <= 3  # authentication's reads, then the member's notification state
