@@ -35,9 +35,9 @@ class DigestRun:
 
 
 def digest_language(workspace: Workspace, user: User | None) -> tuple[str, str]:
-    """The language and French form of an agent's mail: theirs once their profile has one
-    (`User.locale`), else the workspace's."""
-    own = getattr(user, "locale", None) if user is not None else None
+    """The language and French form of an agent's mail: the one their profile chose
+    (`User.locale`), else the workspace's; French says "vous" or "tu" as the workspace does."""
+    own = user.locale if user is not None else None
     return own or workspace.locale, workspace.formality
 
 

@@ -119,7 +119,7 @@ class FakeAccounts:
     def get_user(self, user_id):
         user = User(BOB, "bob@acme.test", "Bob Martin", "hash", NOW)
         if self.user_locale:
-            user = dataclasses.replace(user, locale=self.user_locale)  # once profiles have one
+            user = dataclasses.replace(user, locale=self.user_locale)
         return user
 
 
@@ -235,8 +235,6 @@ def test_a_former_member_is_mailed_nothing():
 def test_the_digest_speaks_the_agents_language_else_the_workspaces(
     workspace_locale, user_locale, subject
 ):
-    if user_locale and "locale" not in {f.name for f in dataclasses.fields(User)}:
-        pytest.skip("profiles carry no language in this version")
     store, outbox = FakeStore(), FakeOutbox()
     _tell(store)
     accounts = FakeAccounts(locale=workspace_locale, user_locale=user_locale)
