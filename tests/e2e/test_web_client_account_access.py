@@ -81,3 +81,25 @@ def test_two_factor_sign_in_asks_for_a_code_and_takes_a_recovery_code(
     page.get_by_role("heading", name="All", exact=True).wait_for()
     assert "helptal_session" not in page.evaluate("document.cookie")
     page.close()
+
+
+def test_the_language_chosen_in_the_profile_wins_over_the_browsers(stack, browser):
+    api = stack.api_url
+    email, signup = _sign_up(api, "Lou")
+    changed = requests.patch(
+        f"{api}/v1/me/profile",
+        json={"locale": "fr"},
+        headers={"Authorization": f"Bearer {signup['token']}"},
+        timeout=10,
+    )
+    assert changed.status_code == 200, changed.text
+
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.goto(f"{api}/app/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Tous", exact=True).wait_for()
+    assert page.locator("html").get_attribute("lang") == "fr"
+    context.close()

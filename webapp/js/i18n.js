@@ -1,5 +1,6 @@
-// Every word the app shows comes from i18n/<language>.json. The language is the person's
-// (the browser's languages, in their order), else the workspace's, else English.
+// Every word the app shows comes from i18n/<language>.json. The language is the person's (the
+// one in their profile, else the browser's languages in their order), else the workspace's,
+// else English.
 
 export const LANGUAGES = ["en", "fr"];
 let language = "en";
@@ -15,9 +16,13 @@ export function browserLanguage() {
   return null;
 }
 
-export function chooseLanguage(workspaceLocale) {
-  const workspace = String(workspaceLocale || "").toLowerCase().split("-")[0];
-  return browserLanguage() || (LANGUAGES.includes(workspace) ? workspace : "en");
+function supported(locale) {
+  const base = String(locale || "").toLowerCase().split("-")[0];
+  return LANGUAGES.includes(base) ? base : null;
+}
+
+export function chooseLanguage(workspaceLocale, personLocale) {
+  return supported(personLocale) || browserLanguage() || supported(workspaceLocale) || "en";
 }
 
 async function load(lang) {

@@ -95,7 +95,7 @@ function App() {
     return stop;
   }, []);
   useEffect(() => {
-    const wanted = chooseLanguage(me && me.workspace.locale);
+    const wanted = chooseLanguage(me && me.workspace.locale, me && me.locale);
     if (wanted !== currentLanguage()) setLanguage(wanted);
   }, [me]);
   useRouteFocus(route);

@@ -20,15 +20,26 @@ function set(value) {
   for (const listener of listeners) listener(me);
 }
 
-/** Asks the API who the cookie belongs to; null when no one is logged in. */
+/**
+ * Asks the API who the cookie belongs to (and, at the same time, the person's own language
+ * from their profile, as `locale`); null when no one is logged in.
+ */
 export async function refreshSession() {
+  const profile = get("/v1/me/profile", { expect401: true }).catch(() => null);
   try {
-    set(await get("/v1/me", { expect401: true }));
+    const member = await get("/v1/me", { expect401: true });
+    const own = await profile;
+    set({ ...member, locale: (own && own.locale) || null });
   } catch (error) {
     if (error.status !== 401) throw error;
     set(null);
   }
   return me;
+}
+
+/** Mails the link that confirms the person's address again. */
+export async function resendConfirmation() {
+  await post("/v1/auth/email-confirmation/resend", {});
 }
 
 /**

@@ -1,9 +1,31 @@
 // The frame around every screen of a logged-in member: the product, the workspace, the
 // main navigation and the member's own menu (with "Log out").
-import { html, useRef } from "../html.js";
+import { errorMessage } from "../errors.js";
+import { html, useRef, useState } from "../html.js";
 import { t } from "../i18n.js";
 import { href, navigate } from "../router.js";
-import { logOut } from "../session.js";
+import { logOut, resendConfirmation } from "../session.js";
+
+/** Until the person confirms their address, the workspace sends customers nothing. */
+function ConfirmAddress({ email }) {
+  const [state, setState] = useState("");
+  async function resend() {
+    setState("busy");
+    try {
+      await resendConfirmation();
+      setState(t("confirm.sent", { email }));
+    } catch (failure) {
+      setState(errorMessage(failure));
+    }
+  }
+  return html`<div class="banner" role="region" aria-label=${t("confirm.label")}>
+    <p>${t("confirm.text", { email })}</p>
+    <button type="button" class="secondary" onClick=${resend} disabled=${state === "busy"}>
+      ${t("confirm.resend")}
+    </button>
+    <span role="status">${state === "busy" ? "" : state}</span>
+  </div>`;
+}
 
 export function Shell({ me, section, children }) {
   const menu = useRef(null);
@@ -44,6 +66,9 @@ export function Shell({ me, section, children }) {
         </div>
       </details>
     </header>
+    ${me.user && me.user.email_confirmed === false
+      ? html`<${ConfirmAddress} email=${me.user.email} />`
+      : null}
     ${children}
   </div>`;
 }
