@@ -49,6 +49,19 @@ def test_the_inbox_scrolls_through_pages_and_switches_views(stack, browser, scre
     assert "Question number 30" in items.first.inner_text()  # newest activity first
     page.get_by_role("link", name=f"All, {TICKETS} tickets").wait_for()
 
+    # Keyboard: j and k walk the list, ? lists the shortcuts.
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    assert "Question number 29" in page.evaluate("document.activeElement.textContent")
+    page.keyboard.press("k")
+    assert "Question number 30" in page.evaluate("document.activeElement.textContent")
+    page.keyboard.press("?")
+    shortcuts = page.get_by_role("dialog", name="Keyboard shortcuts")
+    shortcuts.wait_for()
+    assert "Reply to the customer" in shortcuts.inner_text()
+    page.keyboard.press("Escape")
+    expect(shortcuts).to_be_hidden()
+
     items.last.scroll_into_view_if_needed()
     expect(items).to_have_count(TICKETS)
     assert "Question number 1" in items.last.inner_text()

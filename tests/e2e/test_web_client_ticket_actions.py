@@ -63,8 +63,10 @@ def test_agent_assigns_notes_and_replies_from_the_ticket_page(stack, browser, sc
     details.get_by_label("Status").select_option("pending")
     expect(details.get_by_label("Status")).to_have_value("pending")
 
-    page.get_by_role("button", name="Internal note").click()
-    page.get_by_label("Note", exact=True).fill("Asked the carrier for photos.")
+    page.get_by_role("heading", name="Parcel damaged").click()  # the keyboard is the page's
+    page.keyboard.press("n")  # the note editor, by its shortcut
+    expect(page.get_by_label("Note", exact=True)).to_be_focused()
+    page.keyboard.type("Asked the carrier for photos.")
     page.get_by_role("button", name="Add note").click()
     conversation = page.get_by_role("list", name="Conversation")
     conversation.get_by_role("article", name="Internal note from Ann").wait_for()

@@ -3,7 +3,8 @@
 import { get, withQuery } from "../api.js";
 import { errorMessage } from "../errors.js";
 import { followInbox } from "../feed.js";
-import { html, useCallback, useEffect, useRef, useState } from "../html.js";
+import { moveFocus, useShortcuts } from "../shortcuts.js";
+import { html, useCallback, useEffect, useMemo, useRef, useState } from "../html.js";
 import { formatNumber, formatShortTime, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
 import { ErrorNote, Loading, useTitle } from "../ui.js";
@@ -188,6 +189,16 @@ export function Inbox({ me, view, search = "" }) {
     observer.observe(sentinel.current);
     return () => observer.disconnect();
   }, [cursor, loading, error, loadPage]);
+
+  const keys = useMemo(
+    () => ({
+      j: () => moveFocus(".tickets .ticket-row a", 1),
+      k: () => moveFocus(".tickets .ticket-row a", -1),
+      "/": () => document.querySelector(".search input")?.focus(),
+    }),
+    [],
+  );
+  useShortcuts(keys);
 
   const name = viewName(view);
   return html`<div class="inbox">

@@ -1,10 +1,35 @@
 // The frame around every screen of a logged-in member: the product, the workspace, the
 // main navigation and the member's own menu (with "Log out").
 import { errorMessage } from "../errors.js";
-import { html, useRef, useState } from "../html.js";
+import { html, useEffect, useMemo, useRef, useState } from "../html.js";
 import { t } from "../i18n.js";
 import { href, navigate } from "../router.js";
 import { logOut, resendConfirmation } from "../session.js";
+import { SHORTCUTS, useShortcuts } from "../shortcuts.js";
+
+/** The list of keyboard shortcuts, in a modal dialog ("?" opens it, Escape closes it). */
+function ShortcutsHelp({ onClose }) {
+  const dialog = useRef(null);
+  useEffect(() => {
+    const element = dialog.current;
+    if (element && !element.open) element.showModal();
+    return () => element && element.open && element.close();
+  }, []);
+  return html`<dialog
+    class="shortcuts"
+    ref=${dialog}
+    aria-labelledby="shortcuts-title"
+    onClose=${onClose}
+  >
+    <h2 id="shortcuts-title">${t("shortcuts.title")}</h2>
+    <dl>
+      ${SHORTCUTS.map(
+        ([key, label]) => html`<div key=${key}><dt><kbd>${key}</kbd></dt><dd>${t(label)}</dd></div>`,
+      )}
+    </dl>
+    <form method="dialog"><button class="secondary">${t("shortcuts.close_help")}</button></form>
+  </dialog>`;
+}
 
 /** Until the person confirms their address, the workspace sends customers nothing. */
 function ConfirmAddress({ email }) {
@@ -30,6 +55,9 @@ function ConfirmAddress({ email }) {
 export function Shell({ me, section, children }) {
   const menu = useRef(null);
   const name = (me.user && me.user.name) || t("shell.api_key");
+  const [help, setHelp] = useState(false);
+  const keys = useMemo(() => ({ "?": () => setHelp(true) }), []);
+  useShortcuts(keys);
 
   async function leave() {
     if (menu.current) menu.current.open = false;
@@ -70,6 +98,7 @@ export function Shell({ me, section, children }) {
       ? html`<${ConfirmAddress} email=${me.user.email} />`
       : null}
     ${children}
+    ${help ? html`<${ShortcutsHelp} onClose=${() => setHelp(false)} />` : null}
   </div>`;
 }
 

@@ -2,9 +2,10 @@
 import { apiUrl, get } from "../api.js";
 import { errorMessage } from "../errors.js";
 import { IsolatedHtml } from "../frames.js";
-import { html, useCallback, useEffect, useState } from "../html.js";
+import { html, useCallback, useEffect, useMemo, useState } from "../html.js";
 import { currentLanguage, formatDateTime, t } from "../i18n.js";
-import { href } from "../router.js";
+import { href, navigate } from "../router.js";
+import { useShortcuts } from "../shortcuts.js";
 import { ErrorNote, Loading, useTitle } from "../ui.js";
 import { Composer, TicketFields } from "./ticket_actions.js";
 
@@ -125,6 +126,12 @@ function Details({ ticket, me, members, onChanged }) {
   </aside>`;
 }
 
+/** Opens the reply or note editor and puts the cursor in it. */
+function writeAs(kind) {
+  document.querySelector(`.composer-kinds button[data-kind='${kind}']`)?.click();
+  setTimeout(() => document.querySelector(".composer textarea")?.focus(), 0);
+}
+
 export function Ticket({ me, id }) {
   const [ticket, setTicket] = useState(null);
   const [members, setMembers] = useState([]);
@@ -139,6 +146,24 @@ export function Ticket({ me, id }) {
       setError(failure);
     }
   }, [id]);
+
+  const keys = useMemo(
+    () => ({
+      r: () => writeAs("reply"),
+      n: () => writeAs("note"),
+      a: () => document.querySelector("[data-action='assign-me']")?.click(),
+      c: () => {
+        const status = document.querySelector(".ticket-fields select[name='status']");
+        if (status && status.value !== "solved") {
+          status.value = "solved";
+          status.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      },
+      u: () => navigate("/"),
+    }),
+    [],
+  );
+  useShortcuts(keys);
 
   useEffect(() => {
     setTicket(null);

@@ -56,12 +56,18 @@ export function Composer({ ticket, onSent, onConflict }) {
     <div class="composer-kinds" role="group" aria-label=${t("composer.kind")}>
       <button
         type="button"
+        data-kind="reply"
         aria-pressed=${kind === "reply"}
         onClick=${() => setKind("reply")}
       >
         ${t("composer.to_customer")}
       </button>
-      <button type="button" aria-pressed=${kind === "note"} onClick=${() => setKind("note")}>
+      <button
+        type="button"
+        data-kind="note"
+        aria-pressed=${kind === "note"}
+        onClick=${() => setKind("note")}
+      >
         ${t("composer.internal_note")}
       </button>
     </div>
@@ -114,6 +120,7 @@ export function TicketFields({ ticket, me, members, onChanged }) {
     <label class="field">
       <span class="label">${t("ticket.status")}</span>
       <select
+        name="status"
         value=${ticket.status}
         disabled=${busy}
         onChange=${(e) => change({ status: e.currentTarget.value })}
@@ -147,6 +154,7 @@ export function TicketFields({ ticket, me, members, onChanged }) {
       ? html`<button
           type="button"
           class="secondary"
+          data-action="assign-me"
           disabled=${busy}
           onClick=${() => change({ assignee_id: me.user.id })}
         >
