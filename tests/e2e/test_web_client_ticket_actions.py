@@ -33,21 +33,33 @@ def test_agent_assigns_notes_and_replies_from_the_ticket_page(stack, browser, sc
     stack.confirm_signup(email)
     auth = {"Authorization": f"Bearer {signup['token']}"}
     inbound = signup["workspace"]["inbound_address"]
-    mail = EmailMessage()
-    mail["From"] = f"Dora <{CUSTOMER}>"
-    mail["To"] = inbound
-    mail["Subject"] = "Parcel damaged"
-    mail.set_content("The box arrived crushed. What now?")
-    received = requests.post(
-        f"http://127.0.0.1:{stack.env['MAIL_PORT']}/_fake/receive",
-        params={"recipient": inbound},
-        data=mail.as_bytes(),
-        timeout=30,
-    )
-    assert received.ok, received.text
-    [ticket] = _until(
-        lambda: requests.get(f"{api}/v1/tickets", headers=auth, timeout=10).json()["tickets"]
-    )
+    for subject, text in [
+        ("Invoice copy", "Could you send me a copy of my invoice?"),
+        ("Parcel damaged", "The box arrived crushed. What now?"),
+    ]:
+        mail = EmailMessage()
+        mail["From"] = f"Dora <{CUSTOMER}>"
+        mail["To"] = inbound
+        mail["Subject"] = subject
+        mail.set_content(text)
+        received = requests.post(
+            f"http://127.0.0.1:{stack.env['MAIL_PORT']}/_fake/receive",
+            params={"recipient": inbound},
+            data=mail.as_bytes(),
+            timeout=30,
+        )
+        assert received.ok, received.text
+        _until(
+            lambda subject=subject: [
+                t
+                for t in requests.get(f"{api}/v1/tickets", headers=auth, timeout=10).json()[
+                    "tickets"
+                ]
+                if t["subject"] == subject
+            ]
+        )
+    ticket = requests.get(f"{api}/v1/tickets", headers=auth, timeout=10).json()["tickets"][0]
+    assert ticket["subject"] == "Parcel damaged"
 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{api}/app/login?next=/tickets/{ticket['id']}")
@@ -58,6 +70,8 @@ def test_agent_assigns_notes_and_replies_from_the_ticket_page(stack, browser, sc
     page.get_by_role("heading", name="Parcel damaged").wait_for()
 
     details = page.get_by_role("complementary", name="Ticket details")
+    others = details.get_by_role("region", name="Other tickets from this requester")
+    others.get_by_role("link", name="Invoice copy").wait_for()
     details.get_by_role("button", name="Assign to me").click()
     expect(details.get_by_label("Assignee")).to_have_value(signup["user"]["id"])
     details.get_by_label("Status").select_option("pending")
@@ -91,4 +105,6 @@ def test_agent_assigns_notes_and_replies_from_the_ticket_page(stack, browser, sc
     shown = requests.get(f"{api}/v1/tickets/{ticket['id']}", headers=auth, timeout=10).json()
     assert (shown["status"], shown["assignee_id"]) == ("pending", signup["user"]["id"])
     assert [m["kind"] for m in shown["messages"]] == ["customer", "note", "reply"]
+    others.get_by_role("link", name="Invoice copy").click()
+    page.get_by_role("heading", name="Invoice copy").wait_for()
     page.close()

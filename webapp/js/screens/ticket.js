@@ -1,5 +1,5 @@
 // One ticket: its conversation (read-only here) and its details.
-import { apiUrl, get } from "../api.js";
+import { apiUrl, get, withQuery } from "../api.js";
 import { errorMessage } from "../errors.js";
 import { IsolatedHtml } from "../frames.js";
 import { html, useCallback, useEffect, useMemo, useState } from "../html.js";
@@ -100,6 +100,38 @@ function sizeOf(bytes) {
   return `${new Intl.NumberFormat(currentLanguage(), { maximumFractionDigits: 1 }).format(value)} ${units[unit]}`;
 }
 
+const OTHER_TICKETS = 5;
+
+/** The requester's other tickets, newest activity first (a few, linked). */
+function OtherTickets({ ticket }) {
+  const requester = (ticket.requester && ticket.requester.id) || null;
+  const [others, setOthers] = useState(null);
+  useEffect(() => {
+    if (!requester) return undefined;
+    let shown = true;
+    get(withQuery("/v1/tickets", { requester, limit: OTHER_TICKETS + 1 }))
+      .then((page) => shown && setOthers(page.tickets.filter((other) => other.id !== ticket.id)))
+      .catch(() => shown && setOthers([]));
+    return () => {
+      shown = false;
+    };
+  }, [requester, ticket.id]);
+  if (!others) return null;
+  return html`<section class="other-tickets" aria-labelledby="other-tickets-heading">
+    <h2 id="other-tickets-heading">${t("ticket.other_tickets")}</h2>
+    ${others.length
+      ? html`<ul>
+          ${others.slice(0, OTHER_TICKETS).map(
+            (other) => html`<li key=${other.id}>
+              <a href=${href(`/tickets/${other.id}`)}>${other.subject || t("ticket.no_subject")}</a>
+              <span class=${`badge status-${other.status}`}>${t(`status.${other.status}`)}</span>
+            </li>`,
+          )}
+        </ul>`
+      : html`<p class="muted">${t("ticket.no_other_tickets")}</p>`}
+  </section>`;
+}
+
 function Details({ ticket, me, members, onChanged }) {
   const requester = ticket.requester || {};
   return html`<aside class="ticket-details" aria-label=${t("ticket.details")}>
@@ -123,6 +155,7 @@ function Details({ ticket, me, members, onChanged }) {
         <time datetime=${ticket.last_activity_at}>${formatDateTime(ticket.last_activity_at)}</time>
       </dd>
     </dl>
+    <${OtherTickets} ticket=${ticket} />
   </aside>`;
 }
 
