@@ -40,6 +40,7 @@ class TwoFactorStatus:
 class Enrolment:
     secret: str  # shown this once, for apps that cannot scan
     otpauth_uri: str
+    qr_code: str  # the URI as an SVG data: URI
 
 
 def person(deps: AccountDeps, principal: Principal) -> User:
@@ -80,7 +81,8 @@ def start_enrolment(deps: AccountDeps, principal: Principal) -> Enrolment:
         deps.store.offer_two_factor(user, secret)
     except TwoFactorChanged:
         raise Conflict("Two-factor sign-in is on already.", code="two_factor_already_on") from None
-    return Enrolment(secret=secret, otpauth_uri=codes.provisioning_uri(secret, user.email))
+    uri = codes.provisioning_uri(secret, user.email)
+    return Enrolment(secret=secret, otpauth_uri=uri, qr_code=codes.qr_code_data_uri(uri))
 
 
 def _last_step(user: User) -> int:

@@ -1,7 +1,7 @@
 """The rules of two-factor codes, free of storage: TOTP codes (RFC 6238: 6 digits, 30-second
 steps, SHA-1, as every authenticator app reads an `otpauth://` URI) and recovery codes.
 
-pyotp is imported on first use: `import app` does not load it."""
+pyotp and segno are imported on first use: `import app` loads neither."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def provisioning_uri(secret: str, email: str) -> str:
     import pyotp
 
     return str(pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER))
+
+
+def qr_code_data_uri(uri: str) -> str:
+    """The URI as a QR code, an SVG `data:` URI an `<img>` shows (no script, no request)."""
+    import segno
+
+    return str(segno.make(uri, error="m").svg_data_uri(scale=4, border=2))
 
 
 def step_at(epoch_seconds: int) -> int:

@@ -362,6 +362,8 @@ FIELDS = {
     "only now.",
     "TwoFactorEnrolmentOut.otpauth_uri": "The `otpauth://totp/…` URI to show as a QR code "
     "for an authenticator app to scan.",
+    "TwoFactorEnrolmentOut.qr_code": "That URI as a QR code: an SVG `data:` URI to use as an "
+    "`<img>`'s `src`.",
     "TwoFactorLoginIn.challenge": "The `challenge` the login answered.",
     "TwoFactorLoginIn.code": "The 6-digit code the authenticator app shows now (or send "
     "`recovery_code`).",

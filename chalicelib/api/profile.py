@@ -235,7 +235,8 @@ def get_two_factor(call: Call) -> TwoFactorOut:
     "POST",
     "/v1/me/two-factor",
     summary="Start turning two-factor sign-in on: a secret for an authenticator app",
-    description="Show `otpauth_uri` as a QR code (or the `secret` to type in). Nothing "
+    description="Show `qr_code` (an SVG `data:` URI for an `<img>`: the `otpauth_uri` as a QR "
+    "code), or the `secret` to type in. Nothing "
     "changes at login until `POST /v1/me/two-factor/confirm` receives a code of it. Asking "
     "again replaces an unconfirmed secret; 409 `two_factor_already_on` once it is on.",
     tag=TAG,
@@ -245,7 +246,9 @@ def get_two_factor(call: Call) -> TwoFactorOut:
 )
 def start_two_factor(call: Call) -> TwoFactorEnrolmentOut:
     enrolment = two_factor.start_enrolment(bootstrap.account_deps(), call.member)
-    return schemas.TwoFactorEnrolmentOut(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri)
+    return schemas.TwoFactorEnrolmentOut(
+        secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri, qr_code=enrolment.qr_code
+    )
 
 
 @operation(

@@ -40,7 +40,9 @@ sys.path.insert(0, root)
 
 import app
 heavy_at_cold_start = sorted(
-    m for m in ("anthropic", "openai", "stripe", "swagger_ui_bundle", "pyotp") if m in sys.modules
+    m
+    for m in ("anthropic", "openai", "stripe", "swagger_ui_bundle", "pyotp", "segno")
+    if m in sys.modules
 )
 
 failed = {}
@@ -68,9 +70,12 @@ features = {
     "quoted_history": len(quotequail.quote("Thanks!\n\nOn Mon, Ann wrote:\n> hi", limit=10)),
     "argon2": argon2.PasswordHasher().verify(argon2.PasswordHasher().hash("pw"), "pw"),
     # Two-factor sign-in: a TOTP code of the 20th 30-second step matches that step.
-    "two_factor": two_factor_codes.matching_step(
-        "JBSWY3DPEHPK3PXP", pyotp.TOTP("JBSWY3DPEHPK3PXP").at(615), 615
-    ),
+    "two_factor": [
+        two_factor_codes.matching_step(
+            "JBSWY3DPEHPK3PXP" * 2, pyotp.TOTP("JBSWY3DPEHPK3PXP" * 2).at(615), 615
+        ),
+        two_factor_codes.qr_code_data_uri("otpauth://totp/x?secret=A").startswith("data:image"),
+    ],
     "api_reference": {
         "swagger_ui": "SwaggerUIBundle" in swagger_ui_file("swagger-ui-bundle.js"),
         "stylesheet": ".swagger-ui" in swagger_ui_file("swagger-ui.css"),
@@ -213,7 +218,7 @@ def test_search_language_detection_and_reply_threading_work_from_the_zip(importe
         "language": "fr",
         "quoted_history": 2,
         "argon2": True,
-        "two_factor": 20,
+        "two_factor": [20, True],
         "api_reference": {"swagger_ui": True, "stylesheet": True, "starter": True},
         "catalogs": "Ce lien ne fonctionne qu'une fois et expire dans 2 jours.",
     }

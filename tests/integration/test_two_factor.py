@@ -41,6 +41,7 @@ def test_enrolling_gives_a_secret_and_uri_once_then_ten_recovery_codes(api, cloc
     status, enrolment, _ = api.request("POST", "/v1/me/two-factor", token=owner["token"])
     assert status == 201
     assert enrolment["otpauth_uri"].startswith("otpauth://totp/Helptal:ann%40acme.test?")
+    assert enrolment["qr_code"].startswith("data:image/svg+xml")
     # Not on until a code confirms it: logging in is unchanged.
     assert _password_step(api)[0]["two_factor_required"] is False
     status, body, _ = api.request(

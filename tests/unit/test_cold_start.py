@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_importing_app_does_not_import_heavy_sdks():
     script = (
         "import sys, app; heavy = [m for m in ('anthropic', 'openai', 'stripe', 'markdown_it', "
-        "'mdit_py_plugins', 'linkify_it', 'nh3', 'requests', 'babel', 'pyotp') "
+        "'mdit_py_plugins', 'linkify_it', 'nh3', 'requests', 'babel', 'pyotp', 'segno') "
         "if m in sys.modules]; "
         "print(','.join(heavy))"
     )

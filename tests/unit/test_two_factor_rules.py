@@ -65,6 +65,13 @@ def test_enrolment_secrets_are_random_base32_and_their_uri_names_helptal_and_the
     assert f"secret={first}" in uri and "issuer=Helptal" in uri
 
 
+def test_the_enrolment_qr_code_is_an_svg_data_uri_an_img_can_show():
+    uri = codes.provisioning_uri(SECRET, "ann@acme.test")
+    qr = codes.qr_code_data_uri(uri)
+    assert qr.startswith("data:image/svg+xml")
+    assert "script" not in qr.lower()
+
+
 def test_ten_distinct_recovery_codes_in_a_readable_format():
     recovery = codes.new_recovery_codes()
     assert len(set(recovery)) == 10

@@ -90,6 +90,7 @@ class SessionsOut(Outgoing):
 class TwoFactorEnrolmentOut(Outgoing):
     secret: str
     otpauth_uri: str
+    qr_code: str
 
 
 class TwoFactorCodeIn(Incoming):
