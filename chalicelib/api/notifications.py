@@ -104,12 +104,13 @@ def list_notifications(call: Call) -> Response:
     "/v1/notifications/read",
     summary="Mark notifications read: some by id, or every one up to an id",
     description="`ids`: these (at most 50). `through`: every notification up to and "
-    'including this id ("mark all as read" sends the newest one shown). Ids that are not '
-    "yours change nothing. Answers the unread count after. 403 `not_a_person` for an API key.",
+    'including this id ("mark all as read" sends the newest one shown; 404 '
+    "`notification_not_found` unless it is one of yours). Ids in `ids` that are not yours "
+    "change nothing. Answers the unread count after. 403 `not_a_person` for an API key.",
     tag="notifications",
     body="NotificationsReadIn",
     response="NotificationsReadOut",
-    errors=(401, 403),
+    errors=(401, 403, 404),
 )
 def read_notifications(call: Call) -> NotificationsReadOut:
     body: NotificationsReadIn = call.body

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chalicelib.accounts.model import Principal
-from chalicelib.errors import Forbidden, ValidationFailed
+from chalicelib.errors import Forbidden, NotFound, ValidationFailed
 from chalicelib.notifications.deps import NotificationDeps
 from chalicelib.notifications.model import (
     Channels,
@@ -74,8 +74,9 @@ def mark_read(
     through: str | None,
 ) -> int:
     """Marks the notifications `ids` read, and with `through` every notification up to that
-    id (what "mark all as read" sends: the newest one shown).  Returns the unread count
-    after.  Writes: a BatchWriteItem per 25 ids, one UpdateItem."""
+    id (what "mark all as read" sends: the newest one shown; 404 `notification_not_found`
+    unless it is one of theirs).  Returns the unread count after.  Writes: a BatchWriteItem
+    per 25 ids, one UpdateItem."""
     user_id = member_id(principal)
     bad = [i for i in [*ids, *([through] if through else [])] if not _ID.match(i)]
     if bad:
@@ -84,6 +85,9 @@ def mark_read(
             details=[{"field": "ids", "message": f"not a notification id: {bad[0][:40]}"}],
         )
     ws = principal.workspace_id
+    # Never a place beyond the newest one: it would mark future notifications read.
+    if through and not deps.store.exists(ws, user_id, through):
+        raise NotFound("You have no notification with this id.", code="notification_not_found")
     if ids:
         deps.store.mark_read(ws, user_id, list(dict.fromkeys(ids)))
     if through:

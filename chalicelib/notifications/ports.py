@@ -68,6 +68,9 @@ class NotificationStore(Protocol):
         """Unread notifications after `read_through`, counted up to `cap` (one Query)."""
 
     def mark_read(self, workspace_id: str, user_id: str, ids: Sequence[str]) -> None: ...
+    def exists(self, workspace_id: str, user_id: str, notification_id: str) -> bool:
+        """Whether the member has this notification (one GetItem)."""
+
     def mark_read_through(self, workspace_id: str, user_id: str, notification_id: str) -> None:
         """Everything up to `notification_id` is read (never moves back)."""
 

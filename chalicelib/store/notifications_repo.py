@@ -245,6 +245,17 @@ class DynamoNotificationStore:
                 batch.delete(NotificationUnreadItem(pk, keys.unread_sk(notification_id)))
         self._moved_on(workspace_id, user_id)
 
+    def exists(self, workspace_id: str, user_id: str, notification_id: str) -> bool:
+        try:
+            NotificationItem.get(
+                keys.member_notifications_pk(workspace_id, user_id),
+                keys.notification_sk(notification_id),
+                attributes_to_get=["PK"],
+            )
+        except NotificationItem.DoesNotExist:
+            return False
+        return True
+
     def mark_read_through(self, workspace_id: str, user_id: str, notification_id: str) -> None:
         state = NotificationStateItem
         try:

@@ -196,6 +196,12 @@ def test_bad_reads_are_refused_and_change_nothing(api, team, pump):
     assert _notifications(api, bob)[1]["unread_count"] == 1
     status, answer, _ = api.request("GET", "/v1/notifications?since=nope", token=bob["token"])
     assert status == 422
+    future = "7ZZZZZZZZZZZZZZZZZZZZZZZZZ"  # would mark every later notification read
+    status, answer, _ = api.request(
+        "POST", "/v1/notifications/read", {"through": future}, token=bob["token"]
+    )
+    assert (status, answer["error"]["code"]) == (404, "notification_not_found")
+    assert _notifications(api, bob)[1]["unread_count"] == 1
 
 
 def test_preferences_have_defaults_and_keep_what_a_change_leaves_out(api, team):
