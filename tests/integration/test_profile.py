@@ -1,5 +1,10 @@
 """A person's profile, password and sessions, through the API."""
 
+import base64
+import json
+
+import requests
+
 from tests.integration.conftest import PASSWORD, invite, take_queued_mail
 
 NEW_PASSWORD = "a brand new and unusual passphrase"
@@ -63,14 +68,27 @@ def test_bad_profile_changes_are_422_and_change_nothing(api):
     assert (profile["name"], profile["locale"], profile["avatar"]) == ("Ann Owner", None, None)
 
 
-def test_avatar_is_uploaded_by_presigned_post_then_set_served_and_removed(api):
+def test_avatar_is_uploaded_by_presigned_post_then_set_served_and_removed(api, aws):
     owner = api.sign_up()
+    image = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
     status, upload, _ = api.request(
-        "POST", "/v1/me/avatar", {"content_type": "image/png", "size": 2048}, token=owner["token"]
+        "POST",
+        "/v1/me/avatar",
+        {"content_type": "image/png", "size": len(image)},
+        token=owner["token"],
     )
     assert status == 201, upload
     assert upload["max_bytes"] == 1024 * 1024
     assert upload["fields"]["Content-Type"] == "image/png"
+    policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
+    assert ["content-length-range", 1, 1024 * 1024] in policy["conditions"]
+    posted = requests.post(
+        upload["upload_url"],
+        data=upload["fields"],
+        files={"file": ("me.png", image, "image/png")},
+        timeout=10,
+    )
+    assert posted.status_code in (200, 201, 204), posted.text
     status, profile, _ = api.request(
         "PATCH", "/v1/me/profile", {"avatar": upload["avatar"]}, token=owner["token"]
     )
@@ -80,6 +98,7 @@ def test_avatar_is_uploaded_by_presigned_post_then_set_served_and_removed(api):
     served = api.client.http.get("/" + path)
     assert served.status_code == 302
     assert f"users/{owner['user']['id']}/avatar/" in served.headers["Location"]
+    assert requests.get(served.headers["Location"], timeout=10).content == image
     status, profile, _ = api.request(
         "PATCH", "/v1/me/profile", {"avatar": None}, token=owner["token"]
     )
