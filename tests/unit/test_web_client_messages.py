@@ -73,9 +73,10 @@ def test_every_message_the_code_asks_for_exists():
 
 def test_french_addresses_the_agent_formally():
     informal = re.compile(r"\b(tu|te|toi|ton|ta|tes|t')\b", re.IGNORECASE)
+    quoted = re.compile(r"«[^»]*»")  # a word named, not said ("« tu »" in the settings)
     for message_id, message in _messages("fr").items():
         for form in _forms(message):
-            assert not informal.search(form), (message_id, form)
+            assert not informal.search(quoted.sub("", form)), (message_id, form)
 
 
 def test_the_login_form_says_what_the_tests_and_the_issue_name():

@@ -9,6 +9,7 @@ import { ForgotPassword } from "./screens/forgot_password.js";
 import { Inbox, VIEWS } from "./screens/inbox.js";
 import { Login, safeNext } from "./screens/login.js";
 import { NotFound } from "./screens/not_found.js";
+import { TeamSettings, WorkspaceSettings } from "./screens/settings.js";
 import { Shell } from "./screens/shell.js";
 import { Signup } from "./screens/signup.js";
 import { Ticket } from "./screens/ticket.js";
@@ -26,6 +27,8 @@ const MEMBER_ROUTES = [
   ],
   ["/tickets/:id", "inbox", (me, p) => html`<${Ticket} key=${p.id} me=${me} id=${p.id} />`],
   ["/kb/articles/:id", "kb", (me, p) => html`<${Article} key=${p.id} me=${me} id=${p.id} />`],
+  ["/settings", "settings", (me) => html`<${WorkspaceSettings} me=${me} />`],
+  ["/settings/team", "settings", (me) => html`<${TeamSettings} me=${me} />`],
 ];
 
 function screenFor(route, me) {
