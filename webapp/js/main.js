@@ -5,6 +5,7 @@ import { html, render, useEffect, useRef, useState } from "./html.js";
 import { chooseLanguage, currentLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
 import { currentRoute, match, navigate, onRouteChange, pathOf, queryParam } from "./router.js";
 import { Article } from "./screens/article.js";
+import { Articles } from "./screens/articles.js";
 import { ForgotPassword } from "./screens/forgot_password.js";
 import { Inbox, VIEWS } from "./screens/inbox.js";
 import { Login, safeNext } from "./screens/login.js";
@@ -26,6 +27,7 @@ const MEMBER_ROUTES = [
       VIEWS.includes(p.view) ? html`<${Inbox} me=${me} view=${p.view} search=${q} />` : null,
   ],
   ["/tickets/:id", "inbox", (me, p) => html`<${Ticket} key=${p.id} me=${me} id=${p.id} />`],
+  ["/kb", "kb", () => html`<${Articles} />`],
   ["/kb/articles/:id", "kb", (me, p) => html`<${Article} key=${p.id} me=${me} id=${p.id} />`],
   ["/settings", "settings", (me) => html`<${WorkspaceSettings} me=${me} />`],
   ["/settings/team", "settings", (me) => html`<${TeamSettings} me=${me} />`],

@@ -37,6 +37,7 @@ export function Article({ me, id }) {
   const published = article.status === "published";
   const publicUrl = `${API_BASE}/hc/${me.workspace.slug}/${article.locale}/articles/${article.slug}`;
   return html`<main id="main" class="article-page">
+    <a class="back" href=${href("/kb")}>${t("kb.back")}</a>
     <h1>${article.title}</h1>
     <p class="meta">
       <span class=${`badge article-${article.status}`}>${t(`article.status.${article.status}`)}</span>
