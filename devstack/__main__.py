@@ -216,13 +216,13 @@ def run(args: argparse.Namespace) -> int:
 
         print(
             "\nHelptal is running\n"
+            f"  web app       {api_url}{WEB_APP_PATH}/\n"
             f"  API           {api_url}\n"
             f"  API docs      {api_url}/docs\n"
             f"  help centre   {login.help_centre_url}\n"
             f"  inbound mail  {login.inbound_address}\n"
             f"  AWS endpoint  {environ['AWS_ENDPOINT_URL']}\n"
             + (
-            f"  web app       {api_url}{WEB_APP_PATH}/\n"
                 f"  sent mail     {mail_catcher.url}/_fake/messages (local Mailgun stand-in)\n"
                 f'  send a mail   {MAIL_COMMAND} "Hello, I cannot log in"\n'
                 if mail_catcher
