@@ -352,3 +352,47 @@ def test_an_unchanged_notification_poll_costs_one_read_at_one_and_at_sixty(
     assert many == few
     assert "Query" not in many and "Scan" not in many
     assert len(many) <= 3  # authentication's reads, then the member's notification state
+
+
+def test_an_event_that_fails_is_retried_alone_while_the_others_of_its_batch_are_told(
+    api, team, pump
+):
+    import boto3
+
+    from chalicelib.ids import new_id
+    from chalicelib.settings import get_settings
+
+    ticket = _open(api, team["ann"])
+    _events(pump)
+    api.request(
+        "POST",
+        "/v1/notifications/read",
+        {"through": _newest(api, team["bob"])},
+        token=team["bob"]["token"],
+    )
+    settings = get_settings()
+    sqs = boto3.client("sqs", region_name=settings.region)
+    url = sqs.get_queue_url(QueueName=settings.queues.events)["QueueUrl"]
+    good = {
+        "id": new_id(),
+        "type": "ticket.updated",
+        "workspace_id": team["ann"]["workspace"]["id"],
+        "ticket_id": ticket["id"],
+        "actor": f"user:{team['ann']['user']['id']}",
+        "changes": ["assignee"],
+        "at": "2026-11-30T10:00:00+00:00",
+    }
+    api.request(
+        "PATCH",
+        f"/v1/tickets/{ticket['id']}",
+        {"assignee_id": team["bob"]["user"]["id"]},
+        token=team["bob"]["token"],  # Bob takes it himself: that event tells no one
+    )
+    pump.drain(["search_indexer"])
+    broken = {**good, "id": new_id(), "at": "not a time"}
+    for body in (broken, good):
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+    [worker] = [q for q in pump.queues if q.name == "search_indexer"]
+    outcome = pump.poll_queue(worker)
+    assert (outcome.received, outcome.failed) == (2, 1)
+    assert _kinds(api, team["bob"])[0] == ("assigned", "Printer on fire")
