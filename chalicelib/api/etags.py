@@ -12,12 +12,15 @@ from chalice.app import Request
 JSON = "application/json"
 
 
+def sent_tags(request: Request) -> frozenset[str]:
+    """The tags `If-None-Match` names (weak ones as strong: they compare equal)."""
+    sent = request.headers.get("if-none-match") or ""
+    return frozenset(t.strip().removeprefix("W/") for t in sent.split(",") if t.strip())
+
+
 def matches(request: Request, etag: str) -> bool:
-    """Whether `If-None-Match` names `etag` (or is `*`); weak tags compare equal."""
-    sent = request.headers.get("if-none-match")
-    if not sent:
-        return False
-    tags = {tag.strip().removeprefix("W/") for tag in sent.split(",")}
+    """Whether `If-None-Match` names `etag` (or is `*`)."""
+    tags = sent_tags(request)
     return "*" in tags or etag in tags
 
 

@@ -62,14 +62,13 @@ def _preferences_out(preferences: Preferences) -> NotificationPreferencesOut:
 )
 def list_notifications(call: Call) -> Response:
     query: NotificationQuery = call.query
-    sent = call.request.headers.get("if-none-match") or ""
     tagged = feed.notifications(
         bootstrap.notification_deps(),
         call.member,
         query.since,
         query.cursor,
         query.limit,
-        frozenset(tag.strip().removeprefix("W/") for tag in sent.split(",") if tag.strip()),
+        etags.sent_tags(call.request),
     )
     if tagged.page is None:
         return etags.not_modified(tagged.etag)
