@@ -107,4 +107,16 @@ def test_agent_assigns_notes_and_replies_from_the_ticket_page(stack, browser, sc
     assert [m["kind"] for m in shown["messages"]] == ["customer", "note", "reply"]
     others.get_by_role("link", name="Invoice copy").click()
     page.get_by_role("heading", name="Invoice copy").wait_for()
+
+    # The requester is a contact: their page lists both tickets; the contacts search finds them.
+    details.get_by_role("link", name="Dora").click()
+    page.get_by_role("heading", name="Dora").wait_for()
+    expect(page.get_by_role("list", name="Tickets").get_by_role("listitem")).to_have_count(2)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Contacts").click()
+    page.get_by_role("searchbox", name="Search contacts").fill("dor")
+    page.get_by_role("search").get_by_role("button", name="Search").click()
+    page.wait_for_url(f"{api}/app/contacts?q=dor")
+    found = page.get_by_role("list", name="Contacts").get_by_role("listitem")
+    expect(found).to_have_count(1)
+    assert CUSTOMER in found.first.inner_text()
     page.close()

@@ -6,6 +6,7 @@ import { chooseLanguage, currentLanguage, onLanguageChange, setLanguage, t } fro
 import { currentRoute, match, navigate, onRouteChange, pathOf, queryParam } from "./router.js";
 import { Article } from "./screens/article.js";
 import { Articles } from "./screens/articles.js";
+import { Contact, Contacts } from "./screens/contacts.js";
 import { ForgotPassword } from "./screens/forgot_password.js";
 import { Inbox, VIEWS } from "./screens/inbox.js";
 import { Login, safeNext } from "./screens/login.js";
@@ -27,6 +28,8 @@ const MEMBER_ROUTES = [
       VIEWS.includes(p.view) ? html`<${Inbox} me=${me} view=${p.view} search=${q} />` : null,
   ],
   ["/tickets/:id", "inbox", (me, p) => html`<${Ticket} key=${p.id} me=${me} id=${p.id} />`],
+  ["/contacts", "contacts", (me, p, q) => html`<${Contacts} search=${q} />`],
+  ["/contacts/:id", "contacts", (me, p) => html`<${Contact} key=${p.id} id=${p.id} />`],
   ["/kb", "kb", () => html`<${Articles} />`],
   ["/kb/articles/:id", "kb", (me, p) => html`<${Article} key=${p.id} me=${me} id=${p.id} />`],
   ["/settings", "settings", (me) => html`<${WorkspaceSettings} me=${me} />`],

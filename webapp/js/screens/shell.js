@@ -77,6 +77,9 @@ export function Shell({ me, section, children }) {
         <a href=${href("/")} aria-current=${section === "inbox" ? "page" : undefined}>
           ${t("shell.inbox")}
         </a>
+        <a href=${href("/contacts")} aria-current=${section === "contacts" ? "page" : undefined}>
+          ${t("shell.contacts")}
+        </a>
         <a href=${href("/kb")} aria-current=${section === "kb" ? "page" : undefined}>
           ${t("shell.kb")}
         </a>

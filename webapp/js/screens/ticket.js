@@ -139,8 +139,12 @@ function Details({ ticket, me, members, onChanged }) {
     <dl>
       <dt>${t("ticket.requester")}</dt>
       <dd>
-        ${requester.name ? html`<span>${requester.name}</span><br />` : null}
-        <span class="address">${requester.email || ""}</span>
+        ${requester.id
+          ? html`<a href=${href(`/contacts/${requester.id}`)}>
+              ${requester.name || requester.email}
+            </a>`
+          : html`<span>${requester.name || ""}</span>`}
+        ${requester.name ? html`<br /><span class="address">${requester.email || ""}</span>` : null}
       </dd>
       <dt>${t("ticket.tags")}</dt>
       <dd>
