@@ -61,6 +61,20 @@ def test_agent_assigns_notes_and_replies_from_the_ticket_page(stack, browser, sc
     ticket = requests.get(f"{api}/v1/tickets", headers=auth, timeout=10).json()["tickets"][0]
     assert ticket["subject"] == "Parcel damaged"
 
+    canned = requests.post(
+        f"{api}/v1/canned-responses",
+        json={
+            "name": "Replacement",
+            "body": "Hello, sorry about that: a new box leaves today "
+            "(ticket #{{ticket.number}}). {{agent.first_name}}",
+            "set_status": "solved",
+            "add_tags": ["damaged"],
+        },
+        headers=auth,
+        timeout=10,
+    )
+    assert canned.status_code == 201, canned.text
+
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{api}/app/login?next=/tickets/{ticket['id']}")
     page.get_by_label("Email").fill(email)
@@ -86,7 +100,10 @@ def test_agent_assigns_notes_and_replies_from_the_ticket_page(stack, browser, sc
     conversation.get_by_role("article", name="Internal note from Ann").wait_for()
 
     page.get_by_role("button", name="Reply to customer").click()
-    page.get_by_label("Reply", exact=True).fill("Sorry about that: a new box leaves today.")
+    page.get_by_label("Canned response").select_option(label="Replacement")
+    expect(page.get_by_label("Reply", exact=True)).to_have_value(
+        f"Hello, sorry about that: a new box leaves today (ticket #{ticket['number']}). Ann"
+    )
     page.get_by_role("button", name="Send").click()
     reply = conversation.get_by_role("article", name="Reply from Ann")
     reply.wait_for()
@@ -103,7 +120,9 @@ def test_agent_assigns_notes_and_replies_from_the_ticket_page(stack, browser, sc
 
     _until(mailed)
     shown = requests.get(f"{api}/v1/tickets/{ticket['id']}", headers=auth, timeout=10).json()
-    assert (shown["status"], shown["assignee_id"]) == ("pending", signup["user"]["id"])
+    # The canned response's status and tag followed the reply.
+    assert (shown["status"], shown["assignee_id"]) == ("solved", signup["user"]["id"])
+    assert shown["tags"] == ["damaged"]
     assert [m["kind"] for m in shown["messages"]] == ["customer", "note", "reply"]
     others.get_by_role("link", name="Invoice copy").click()
     page.get_by_role("heading", name="Invoice copy").wait_for()

@@ -1,9 +1,9 @@
 // What an agent does on a ticket: reply to the customer or add an internal note, and change
 // its status, priority and assignee. Each is one call to the API; the page then shows the
 // ticket as the API answers it.
-import { call } from "../api.js";
+import { call, get } from "../api.js";
 import { errorMessage } from "../errors.js";
-import { html, useState } from "../html.js";
+import { html, useEffect, useState } from "../html.js";
 import { t } from "../i18n.js";
 import { ErrorNote, Field } from "../ui.js";
 import { STATUSES } from "./inbox.js";
@@ -16,6 +16,21 @@ const COMPOSER_ERRORS = {
   ticket_merged: "composer.ticket_merged",
 };
 
+/** The workspace's canned responses (names), loaded once per ticket page. */
+function useCannedResponses() {
+  const [canned, setCanned] = useState([]);
+  useEffect(() => {
+    let shown = true;
+    get("/v1/canned-responses?limit=100")
+      .then((page) => shown && setCanned(page.canned_responses || []))
+      .catch(() => shown && setCanned([]));
+    return () => {
+      shown = false;
+    };
+  }, []);
+  return canned;
+}
+
 /** The reply and note editors: `onSent()` after the API took the message. */
 export function Composer({ ticket, onSent, onConflict }) {
   const [kind, setKind] = useState("reply");
@@ -23,7 +38,27 @@ export function Composer({ ticket, onSent, onConflict }) {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState(null);
   const [done, setDone] = useState("");
+  const [applied, setApplied] = useState(null); // the canned response's status and tags
+  const canned = useCannedResponses();
   const body = drafts[kind];
+
+  /** Puts a canned response, its placeholders filled for this ticket, into the reply. */
+  async function insertCanned(id) {
+    if (!id) return;
+    setProblem(null);
+    try {
+      const rendered = await call(
+        "POST",
+        `/v1/tickets/${ticket.id}/canned-responses/${encodeURIComponent(id)}/apply`,
+        { body: { send: false } },
+      );
+      const current = drafts.reply.trim();
+      setDrafts({ ...drafts, reply: current ? `${current}\n\n${rendered.body}` : rendered.body });
+      setApplied({ status: rendered.set_status, tags: rendered.add_tags || [] });
+    } catch (failure) {
+      setProblem(errorMessage(failure));
+    }
+  }
 
   async function submit(event) {
     event.preventDefault();
@@ -41,6 +76,14 @@ export function Composer({ ticket, onSent, onConflict }) {
       });
       setDrafts({ ...drafts, [kind]: "" });
       setDone(kind === "reply" ? t("composer.reply_sent") : t("composer.note_added"));
+      if (kind === "reply" && applied && (applied.status || applied.tags.length)) {
+        // What the canned response asks for once it is sent: a status, more tags.
+        const changes = {};
+        if (applied.status) changes.status = applied.status;
+        if (applied.tags.length) changes.tags = [...new Set([...ticket.tags, ...applied.tags])];
+        await call("PATCH", `/v1/tickets/${ticket.id}`, { body: changes }).catch(() => null);
+      }
+      setApplied(null);
       onSent();
     } catch (failure) {
       const known = COMPOSER_ERRORS[failure.code];
@@ -73,6 +116,29 @@ export function Composer({ ticket, onSent, onConflict }) {
     </div>
     <form onSubmit=${submit} aria-busy=${busy}>
       ${problem ? html`<${ErrorNote} message=${problem} />` : null}
+      ${kind === "reply" && canned.length
+        ? html`<label class="field canned">
+            <span class="label">${t("composer.canned")}</span>
+            <select
+              value=""
+              onChange=${(e) => {
+                insertCanned(e.currentTarget.value);
+                e.currentTarget.value = "";
+              }}
+            >
+              <option value="">${t("composer.canned_choose")}</option>
+              ${canned.map((c) => html`<option key=${c.id} value=${c.id}>${c.name}</option>`)}
+            </select>
+          </label>`
+        : null}
+      ${kind === "reply" && applied && (applied.status || applied.tags.length)
+        ? html`<p class="hint">
+            ${t("composer.canned_effects", {
+              status: applied.status ? t(`status.${applied.status}`) : "—",
+              tags: applied.tags.join(", ") || "—",
+            })}
+          </p>`
+        : null}
       <${Field}
         label=${label}
         hint=${kind === "note" ? t("composer.note_hint") : null}
