@@ -49,6 +49,8 @@ def event_of(body: dict[str, Any]) -> TicketEvent | None:
         changes=tuple(str(c) for c in body.get("changes") or ()),
         message_id=body.get("message_id"),
         mentions=tuple(str(m) for m in body.get("mentions") or ()),
+        assignee_id=body.get("assignee_id"),
+        assignee_given="assignee_id" in body,
     )
 
 

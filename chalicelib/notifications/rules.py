@@ -26,6 +26,10 @@ class TicketEvent:
     changes: tuple[str, ...] = ()  # ticket.updated: the fields that changed
     message_id: str | None = None
     mentions: tuple[str, ...] = ()  # note.added: member ids, resolved when it was written
+    # ticket.created / ticket.updated: the assignee the event left (None: nobody), when the
+    # event says so (`assignee_given`); older events did not, and the ticket is read instead.
+    assignee_id: str | None = None
+    assignee_given: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,9 +69,13 @@ def who_is_told(
     members = {m.user_id for m in team}
     told: dict[str, NotificationKind] = {}
     assignee = ticket.assignee_id if ticket.assignee_id in members else None
+    if event.assignee_given and event.type in ("ticket.created", "ticket.updated"):
+        # What the event did, not what the ticket became since (two quick reassignments
+        # tell each of their assignees).
+        assignee = event.assignee_id if event.assignee_id in members else None
     if event.type == "ticket.created":
         told = dict.fromkeys(members, NotificationKind.NEW_TICKET)
-        if assignee and ticket.as_opened:  # else its assignment tells them on its own
+        if assignee and (event.assignee_given or ticket.as_opened):
             told[assignee] = NotificationKind.ASSIGNED
     elif event.type == "message.received":
         readers = {assignee} if assignee else members  # nobody's (or a former member's)

@@ -253,7 +253,12 @@ def open_ticket(
     deps.events.publish(
         "ticket.created",
         workspace_id,
-        {"ticket_id": ticket.id, "number": ticket.number, "actor": actor},
+        {
+            "ticket_id": ticket.id,
+            "number": ticket.number,
+            "actor": actor,
+            "assignee_id": ticket.assignee_id,
+        },
     )
     for ack in recorded:
         deps.outbox.send_recorded(ack.mail)
@@ -352,6 +357,16 @@ def change_ticket(
         deps.events.publish(
             "ticket.updated",
             workspace_id,
-            {"ticket_id": updated.id, "actor": actor, "changes": [e.action for e in entries]},
+            {
+                "ticket_id": updated.id,
+                "actor": actor,
+                "changes": [e.action for e in entries],
+                # Who it was assigned to by this change (the notifications tell them).
+                **(
+                    {"assignee_id": updated.assignee_id}
+                    if any(e.action == "assignee" for e in entries)
+                    else {}
+                ),
+            },
         )
     return updated

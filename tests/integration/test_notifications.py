@@ -118,6 +118,19 @@ def test_an_assignment_and_then_a_customer_reply_tell_the_assignee_only(api, tea
     assert _kinds(api, ann) == []  # the reply is Bob's ticket; the assignment was Ann's own
 
 
+def test_an_assignment_undone_before_its_event_is_read_still_tells_its_assignee(api, team, pump):
+    ann, bob = team["ann"], team["bob"]
+    ticket = _open(api, ann)
+    pump.drain(["search_indexer"])
+    for change in ({"assignee_id": bob["user"]["id"]}, {"assignee_id": None}):
+        status, body, _ = api.request(
+            "PATCH", f"/v1/tickets/{ticket['id']}", change, token=ann["token"]
+        )
+        assert status == 200, body
+    pump.drain(["search_indexer"])
+    assert _kinds(api, bob)[0] == ("assigned", "Printer on fire")
+
+
 def test_a_mention_in_a_note_tells_the_member_named_and_not_the_writer(api, team, pump):
     ann, bob = team["ann"], team["bob"]
     ticket = _open(api, ann, assignee_id=ann["user"]["id"])

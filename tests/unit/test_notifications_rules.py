@@ -81,6 +81,29 @@ def test_an_assignment_tells_the_new_assignee_unless_they_took_it_themselves():
     assert who_is_told(other, TicketFacts(BOB.user_id, False), TEAM) == {}
 
 
+def test_quick_reassignments_tell_each_assignee_what_their_event_did():
+    to_bob = _event(
+        "ticket.updated",
+        f"user:{ANN.user_id}",
+        changes=("assignee",),
+        assignee_id=BOB.user_id,
+        assignee_given=True,
+    )
+    # By the time the event is read, the ticket went on to Carl: Bob is still told.
+    assert who_is_told(to_bob, TicketFacts(CARL.user_id, False), TEAM) == {BOB.user_id: ASSIGNED}
+    unassigned = _event(
+        "ticket.updated", f"user:{ANN.user_id}", changes=("assignee",), assignee_given=True
+    )
+    assert who_is_told(unassigned, TicketFacts(CARL.user_id, False), TEAM) == {}
+    opened = _event("ticket.created", "contact:c1", assignee_id=BOB.user_id, assignee_given=True)
+    facts = TicketFacts(CARL.user_id, merged=False, as_opened=False)
+    assert who_is_told(opened, facts, TEAM) == {
+        ANN.user_id: NEW,
+        BOB.user_id: ASSIGNED,
+        CARL.user_id: NEW,
+    }
+
+
 def test_a_note_tells_the_members_it_mentions_but_not_its_writer_nor_strangers():
     note = _event(
         "note.added", f"user:{ANN.user_id}", mentions=(BOB.user_id, ANN.user_id, "gone-member")
