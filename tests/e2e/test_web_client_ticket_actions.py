@@ -138,4 +138,12 @@ def test_agent_assigns_notes_and_replies_from_the_ticket_page(stack, browser, sc
     found = page.get_by_role("list", name="Contacts").get_by_role("listitem")
     expect(found).to_have_count(1)
     assert CUSTOMER in found.first.inner_text()
+
+    # A tag on the ticket leads to the inbox filtered by it.
+    page.goto(f"{api}/app/tickets/{ticket['id']}")
+    page.get_by_role("link", name="Tickets tagged damaged").click()
+    page.wait_for_url(f"{api}/app/?tag=damaged")
+    tagged = page.get_by_role("list", name="Tickets: All").get_by_role("listitem")
+    expect(tagged).to_have_count(1)
+    assert "Parcel damaged" in tagged.first.inner_text()
     page.close()

@@ -20,12 +20,14 @@ import { ErrorNote, Redirect } from "./ui.js";
 
 // Screens for a logged-in member: [pattern, section, screen(me, params)].
 const MEMBER_ROUTES = [
-  ["/", "inbox", (me, p, q) => html`<${Inbox} me=${me} view="all" search=${q} />`],
+  ["/", "inbox", (me, p, q, tag) => html`<${Inbox} me=${me} view="all" search=${q} tag=${tag} />`],
   [
     "/inbox/:view",
     "inbox",
-    (me, p, q) =>
-      VIEWS.includes(p.view) ? html`<${Inbox} me=${me} view=${p.view} search=${q} />` : null,
+    (me, p, q, tag) =>
+      VIEWS.includes(p.view)
+        ? html`<${Inbox} me=${me} view=${p.view} search=${q} tag=${tag} />`
+        : null,
   ],
   ["/tickets/:id", "inbox", (me, p) => html`<${Ticket} key=${p.id} me=${me} id=${p.id} />`],
   ["/contacts", "contacts", (me, p, q) => html`<${Contacts} search=${q} />`],
@@ -53,7 +55,7 @@ function screenFor(route, me) {
       const back = route === "/" ? "" : `?next=${encodeURIComponent(route)}`;
       return html`<${Redirect} to=${`/login${back}`} />`;
     }
-    const shown = screen(me, params, queryParam(route, "q") || "");
+    const shown = screen(me, params, queryParam(route, "q") || "", queryParam(route, "tag") || "");
     if (shown) return html`<${Shell} me=${me} section=${section}>${shown}<//>`;
   }
   return me

@@ -111,7 +111,7 @@ function SearchForm({ view, search }) {
   </form>`;
 }
 
-export function Inbox({ me, view, search = "" }) {
+export function Inbox({ me, view, search = "", tag = "" }) {
   useTitle(search ? t("inbox.results_for", { words: search }) : viewName(view));
   const [counts, setCounts] = useState(null);
   const [tickets, setTickets] = useState([]);
@@ -140,6 +140,7 @@ export function Inbox({ me, view, search = "" }) {
           withQuery("/v1/tickets", {
             ...filtersOf(view),
             q: search || undefined,
+            tag: tag || undefined,
             cursor: after,
             limit: PAGE_SIZE,
           }),
@@ -153,7 +154,7 @@ export function Inbox({ me, view, search = "" }) {
         if (mine === generation.current) setLoading(false);
       }
     },
-    [view, search],
+    [view, search, tag],
   );
 
   const refresh = useCallback(() => {
@@ -173,11 +174,12 @@ export function Inbox({ me, view, search = "" }) {
       followInbox((changed) => {
         loadCounts();
         if (search) return;
-        const belongs = (ticket) => inView(ticket, view, me);
+        const belongs = (ticket) =>
+          inView(ticket, view, me) && (!tag || ticket.tags.includes(tag.toLowerCase()));
         setTickets((shown) => mergeChanges(shown, changed, belongs));
         setAnnouncement(t("inbox.updated", { count: changed.length }));
       }),
-    [view, search, me, loadCounts],
+    [view, search, tag, me, loadCounts],
   );
 
   // The next page loads when the end of the list comes into view.
@@ -224,6 +226,13 @@ export function Inbox({ me, view, search = "" }) {
       </div>
       <${SearchForm} view=${view} search=${search} />
       <p class="visually-hidden" role="status" aria-live="polite">${announcement}</p>
+      ${tag
+        ? html`<p class="searching">
+            ${t("inbox.tagged", { tag })}
+            ${" "}
+            <a href=${href(view === "all" ? "/" : `/inbox/${view}`)}>${t("inbox.clear_tag")}</a>
+          </p>`
+        : null}
       ${search
         ? html`<p class="searching">
             ${t("inbox.results_for", { words: search })}

@@ -149,7 +149,14 @@ function Details({ ticket, me, members, onChanged }) {
       <dt>${t("ticket.tags")}</dt>
       <dd>
         ${ticket.tags.length
-          ? html`<ul class="tags">${ticket.tags.map((tag) => html`<li key=${tag}>${tag}</li>`)}</ul>`
+          ? html`<ul class="tags">
+              ${ticket.tags.map(
+                (tag) => html`<li key=${tag}>
+                  <a href=${href(`/?tag=${encodeURIComponent(tag)}`)}
+                    aria-label=${t("ticket.tag_link", { tag })}>${tag}</a>
+                </li>`,
+              )}
+            </ul>`
           : t("ticket.no_tags")}
       </dd>
       <dt>${t("ticket.created")}</dt>
