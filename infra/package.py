@@ -6,7 +6,8 @@ Fails, instead of shipping a zip that breaks on first import, when chalice warns
 not install dependencies"), when a pinned or declared dependency is not in the zip, when a
 wheel's tags or a shared library do not fit the runtime (cp313, manylinux glibc <= 2.34,
 x86_64). Leaves out the distributions listed in NEVER_IMPORTED, then prints the zipped and
-unzipped sizes against Lambda's limits.
+unzipped sizes against Lambda's limits. Then lays out the web client for S3 and CloudFront in
+`<out>/webapp/` (infra/web_build.py), failing when one of its references does not resolve.
 
 Dependencies are downloaded once per requirements.txt: the first clean build keeps them in
 `.chalice/deployments/deps-*.zip`, and later builds put the current app code into a copy of it
@@ -38,6 +39,8 @@ from packaging import tags
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from infra.web_build import BuildError, build_web_client
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RUNTIME = "python3.13"
@@ -604,10 +607,12 @@ def main(argv: list[str] | None = None) -> int:
             region=args.region,
             cache_dir=args.cache_dir.resolve() if args.cache_dir else None,
         )
-    except PackagingError as error:
+        web = build_web_client(args.out.resolve() / "webapp")
+    except (PackagingError, BuildError) as error:
         print(f"make package: FAILED\n{error}", file=sys.stderr)
         return 1
     print(report.summary())
+    print(web.summary())
     downloaded = "no download: cached dependencies" if report.reused_dependencies else "downloaded"
     print(f"packaged in {time.monotonic() - started:.0f} s ({downloaded})")
     return 0 if report.fits_unzipped else 1

@@ -8,7 +8,8 @@ Three products, all plain dicts:
   template chalice generates: ReportBatchItemFailures on every SQS event source and a
   DependsOn so a function is created after the queue it reads.
 - `build_merge_template(description)`: all of it plus `infra.deployment` (template parameters,
-  function names and settings, log groups, the API's custom domain).
+  function names and settings, log groups, the API's custom domain) and `infra.web_hosting`
+  (the web client's bucket and distribution).
 
 Each function's IAM policy comes from `infra.iam` (`.chalice/policy-<stage>-<function>.json`;
 chalice cannot see pynamodb's calls, so autogen is off). `describe_stage(stage)` computes all
@@ -30,6 +31,7 @@ from chalice.utils import to_cfn_resource_name
 from chalicelib.settings import Settings
 from chalicelib.store.queues import MAX_RECEIVE_COUNT
 from infra import deployment as infra_deployment
+from infra import web_hosting
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CHALICE_CONFIG = PROJECT_DIR / ".chalice" / "config.json"
@@ -238,6 +240,11 @@ def build_merge_template(description: dict[str, Any]) -> Template:
     merged["Resources"].update(patches)
     merged["Resources"][infra_deployment.API_ID] = api_patch
     merged["Outputs"].update(domain_outputs)
+    web_resources, web_outputs = web_hosting.resources()
+    merged["Parameters"].update(web_hosting.parameters())
+    merged["Conditions"].update(web_hosting.CONDITIONS)
+    merged["Resources"].update(web_resources)
+    merged["Outputs"].update(web_outputs)
     return merged
 
 

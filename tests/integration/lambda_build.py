@@ -50,12 +50,13 @@ class LambdaPackage:
 
 
 def snapshot_of_project(destination: Path) -> Path:
-    """What packaging reads of this project, copied (to build or change it untouched)."""
+    """What packaging reads of this project (with the web client), copied (to build or change
+    it untouched)."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     destination.mkdir(parents=True)
     for name in ("app.py", "requirements.txt"):
         shutil.copy2(PROJECT_DIR / name, destination / name)
-    for name in ("chalicelib", "infra"):
+    for name in ("chalicelib", "infra", "webapp"):
         shutil.copytree(PROJECT_DIR / name, destination / name, ignore=ignore)
     (destination / ".chalice").mkdir()
     for config in (PROJECT_DIR / ".chalice").glob("*.json"):

@@ -42,8 +42,8 @@ def test_table_expires_items_on_expires_at_and_keeps_point_in_time_recovery(sam)
 
 
 def test_content_bucket_is_encrypted_and_never_public(sam):
-    (bucket,) = _resources_of_type(sam, "AWS::S3::Bucket").values()
-    properties = bucket["Properties"]
+    assert set(_resources_of_type(sam, "AWS::S3::Bucket")) == {"ContentBucket", "WebAppBucket"}
+    properties = sam["Resources"]["ContentBucket"]["Properties"]
 
     (rule,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
@@ -294,3 +294,151 @@ def test_the_packaged_template_passes_cfn_lint_without_a_warning(lambda_package)
     )
 
     assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+# --- the web client on S3 behind CloudFront ---------------------------------------------------
+
+
+def test_web_client_bucket_is_private_and_read_only_by_its_distribution(sam):
+    resources = sam["Resources"]
+    bucket = resources["WebAppBucket"]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert "WebsiteConfiguration" not in bucket
+
+    (policy,) = _resources_of_type(sam, "AWS::S3::BucketPolicy").values()
+    assert policy["Properties"]["Bucket"] == {"Ref": "WebAppBucket"}
+    allowed = [
+        s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"
+    ]
+    assert {statement["Action"] for statement in allowed} == {"s3:GetObject", "s3:ListBucket"}
+    for statement in allowed:
+        assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        source = statement["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+        assert source.endswith("distribution/${WebAppDistribution}")
+
+    (oac,) = _resources_of_type(sam, "AWS::CloudFront::OriginAccessControl").values()
+    config = oac["Properties"]["OriginAccessControlConfig"]
+    assert (config["OriginAccessControlOriginType"], config["SigningBehavior"]) == ("s3", "always")
+    distribution = resources["WebAppDistribution"]["Properties"]["DistributionConfig"]
+    (origin,) = distribution["Origins"]
+    assert origin["DomainName"] == {"Fn::GetAtt": ["WebAppBucket", "RegionalDomainName"]}
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["WebAppOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+
+
+def test_web_client_is_served_at_the_app_host_over_https_only(sam):
+    distribution = sam["Resources"]["WebAppDistribution"]["Properties"]["DistributionConfig"]
+    assert distribution["DefaultRootObject"] == "index.html"
+    aliases = distribution["Aliases"]["Fn::If"]
+    assert aliases[0] == "HasWebAppCertificate"
+    assert aliases[1] == [{"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AppBaseUrl"}]}]}]
+    certificate = distribution["ViewerCertificate"]["Fn::If"][1]
+    assert certificate["AcmCertificateArn"] == {"Ref": "WebAppCertificateArn"}
+    assert certificate["SslSupportMethod"] == "sni-only"
+    assert certificate["MinimumProtocolVersion"].startswith("TLSv1.2")
+    parameter = sam["Parameters"]["WebAppCertificateArn"]
+    assert ":us-east-1:" in parameter["AllowedPattern"]
+    behaviors = [distribution["DefaultCacheBehavior"], *distribution["CacheBehaviors"]]
+    for behavior in behaviors:
+        assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+        assert behavior["AllowedMethods"] == ["GET", "HEAD"]
+        assert behavior["Compress"] is True
+        assert behavior["ResponseHeadersPolicyId"] == {"Ref": "WebAppHeadersPolicy"}
+    outputs = sam["Outputs"]
+    assert outputs["WebAppBucketName"]["Value"] == {"Ref": "WebAppBucket"}
+    assert outputs["WebAppDistributionId"]["Value"] == {"Ref": "WebAppDistribution"}
+    assert "WebAppDistributionDomain" in outputs
+
+
+def test_web_client_assets_are_cached_a_year_and_its_page_is_revalidated(sam):
+    resources = sam["Resources"]
+    distribution = resources["WebAppDistribution"]["Properties"]["DistributionConfig"]
+    (assets,) = distribution["CacheBehaviors"]
+    assert assets["PathPattern"] == "assets/*"
+
+    def policy(behavior):
+        return resources[behavior["CachePolicyId"]["Ref"]]["Properties"]["CachePolicyConfig"]
+
+    year = 365 * 24 * 3600
+    assert (policy(assets)["MinTTL"], policy(assets)["MaxTTL"]) == (year, year)
+    entry = policy(distribution["DefaultCacheBehavior"])
+    assert (entry["MinTTL"], entry["DefaultTTL"]) == (0, 0)  # index.html's no-cache holds
+    for config in (policy(assets), entry):
+        forwarded = config["ParametersInCacheKeyAndForwardedToOrigin"]
+        assert forwarded["EnableAcceptEncodingBrotli"] and forwarded["EnableAcceptEncodingGzip"]
+        assert forwarded["QueryStringsConfig"] == {"QueryStringBehavior": "none"}
+
+
+def test_only_the_app_routes_fall_back_to_its_page(sam):
+    """A route (`/tickets/01J...`) gets index.html; a missing file stays a 404."""
+    distribution = sam["Resources"]["WebAppDistribution"]["Properties"]["DistributionConfig"]
+    assert "CustomErrorResponses" not in distribution
+    (association,) = distribution["DefaultCacheBehavior"]["FunctionAssociations"]
+    assert association["EventType"] == "viewer-request"
+    function_id = association["FunctionARN"]["Fn::GetAtt"][0]
+    function = sam["Resources"][function_id]["Properties"]
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert function["AutoPublish"] is True
+    assert 'request.uri = "/index.html"' in function["FunctionCode"]
+    assert 'indexOf(".") === -1' in function["FunctionCode"]
+    (assets,) = distribution["CacheBehaviors"]
+    assert "FunctionAssociations" not in assets
+
+
+def _served_headers(policy: dict) -> dict[str, str]:
+    """The headers a response headers policy sets, by name (CSP as its Fn::Sub text)."""
+    config = policy["Properties"]["ResponseHeadersPolicyConfig"]
+    security = config["SecurityHeadersConfig"]
+    headers = {
+        "Content-Security-Policy": security["ContentSecurityPolicy"]["ContentSecurityPolicy"][
+            "Fn::Sub"
+        ],
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": security["FrameOptions"]["FrameOption"],
+        "Referrer-Policy": security["ReferrerPolicy"]["ReferrerPolicy"],
+    }
+    hsts = security["StrictTransportSecurity"]
+    headers["Strict-Transport-Security"] = f"max-age={hsts['AccessControlMaxAgeSec']}" + (
+        "; includeSubDomains" if hsts["IncludeSubdomains"] else ""
+    )
+    for item in config["CustomHeadersConfig"]["Items"]:
+        headers[item["Header"]] = item["Value"]
+    overrides = [v["Override"] for k, v in security.items()]
+    overrides += [item["Override"] for item in config["CustomHeadersConfig"]["Items"]]
+    assert all(overrides)
+    return headers
+
+
+def test_web_client_is_sent_with_the_local_servers_security_headers_plus_hsts(sam):
+    (policy,) = _resources_of_type(sam, "AWS::CloudFront::ResponseHeadersPolicy").values()
+    local = json.loads((PROJECT_DIR / "webapp" / "security-headers.json").read_text())
+    served = _served_headers(policy)
+
+    assert served.pop("Strict-Transport-Security").startswith("max-age=63072000")
+    served_csp = served.pop("Content-Security-Policy")
+    local_csp = local.pop("Content-Security-Policy")
+    assert served == local
+    # The same policy, the API's origin added to connect-src (the app calls it).
+    directives = dict(d.strip().split(" ", 1) for d in served_csp.split(";"))
+    expected = dict(d.strip().split(" ", 1) for d in local_csp.split(";"))
+    expected["connect-src"] += " https://${ApiDomainName}"
+    assert directives == expected
+    assert "unsafe-inline" not in served_csp and "unsafe-eval" not in served_csp
+
+
+def test_make_package_also_lays_out_the_web_client(lambda_package):
+    from infra.web_build import unresolved_references
+
+    webapp = lambda_package.out / "webapp"
+    index = (webapp / "index.html").read_text()
+    assert '<base href="/">' in index
+    assert '<script type="module" src="assets/' in index
+    assert unresolved_references(webapp) == []
+    assert "web client" in lambda_package.output
