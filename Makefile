@@ -71,8 +71,8 @@ catalogs: venv ## compile the translation catalogs (chalicelib/locales/*/LC_MESS
 web-vendor: venv ## download the web client's pinned modules (npm tarballs, integrity checked) into webapp/vendor
 	$(PY) -m infra.web_vendor
 
-bench: venv ## run every benchmark in bench/
-	@set -e; for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script; done
+bench: venv $(CHROMIUM) ## run every benchmark in bench/ (the web client's first load in Chromium)
+	@set -e; for script in bench/[!_]*.py; do echo "== $$script"; CHROMIUM_PATH=$(CHROMIUM) $(PY) $$script; done
 
 # Fails when a dependency is missing or not built for the runtime; prints the sizes (infra/package.py).
 package: venv ## build and check the SAM template + Lambda zip for STAGE (default prod) in build/package
