@@ -61,6 +61,7 @@ _FRAME_OPTIONS = "X-Frame-Options"
 _CONTENT_TYPE_OPTIONS = "X-Content-Type-Options"
 _REFERRER_POLICY = "Referrer-Policy"
 _CSP = "Content-Security-Policy"
+_HSTS = "Strict-Transport-Security"  # production only, unless the JSON names one
 
 
 def parameters() -> Template:
@@ -109,6 +110,7 @@ def _headers_policy() -> Template:
     referrer = headers.pop(_REFERRER_POLICY)
     if headers.pop(_CONTENT_TYPE_OPTIONS).lower() != "nosniff":
         raise ValueError(f"{_CONTENT_TYPE_OPTIONS} can only be nosniff")
+    hsts = _hsts(headers.pop(_HSTS, f"max-age={HSTS_SECONDS}; includeSubDomains"))
     return {
         "Type": "AWS::CloudFront::ResponseHeadersPolicy",
         "Properties": {
@@ -123,11 +125,7 @@ def _headers_policy() -> Template:
                     "ContentTypeOptions": {"Override": True},
                     "FrameOptions": {"FrameOption": frame.upper(), "Override": True},
                     "ReferrerPolicy": {"ReferrerPolicy": referrer, "Override": True},
-                    "StrictTransportSecurity": {
-                        "AccessControlMaxAgeSec": HSTS_SECONDS,
-                        "IncludeSubdomains": True,
-                        "Override": True,
-                    },
+                    "StrictTransportSecurity": hsts,
                 },
                 "CustomHeadersConfig": {
                     "Items": [
@@ -138,6 +136,20 @@ def _headers_policy() -> Template:
             }
         },
     }
+
+
+def _hsts(value: str) -> Template:
+    """CloudFront's form of a Strict-Transport-Security value (the JSON may name one)."""
+    directives = [directive.strip().lower() for directive in value.split(";")]
+    max_age = next(int(d.split("=", 1)[1]) for d in directives if d.startswith("max-age="))
+    found: Template = {
+        "AccessControlMaxAgeSec": max_age,
+        "IncludeSubdomains": "includesubdomains" in directives,
+        "Override": True,
+    }
+    if "preload" in directives:
+        found["Preload"] = True
+    return found
 
 
 def _cache_policy(name: str, comment: str, minimum: int, default: int, maximum: int) -> Template:

@@ -421,7 +421,9 @@ def test_web_client_is_sent_with_the_local_servers_security_headers_plus_hsts(sa
     local = json.loads((PROJECT_DIR / "webapp" / "security-headers.json").read_text())
     served = _served_headers(policy)
 
-    assert served.pop("Strict-Transport-Security").startswith("max-age=63072000")
+    # HSTS: production only (two years, subdomains), unless the local file names one.
+    hsts = local.pop("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    assert served.pop("Strict-Transport-Security") == hsts.removesuffix("; preload")
     served_csp = served.pop("Content-Security-Policy")
     local_csp = local.pop("Content-Security-Policy")
     assert served == local
