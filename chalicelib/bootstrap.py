@@ -93,15 +93,30 @@ def stored_messages() -> StoredMessages:
     return MailgunStorage(settings.mailgun_api_base, settings.mailgun_api_key)
 
 
+def two_factor_keys() -> tuple[str, str]:
+    """The current and the previous two-factor key, read at each use (rotation needs no
+    restart); only the API's role may read them."""
+    from chalicelib.secret_store import SECRETS_BY_FIELD
+
+    secrets = get_settings().secrets
+    return (
+        secrets.get(SECRETS_BY_FIELD["two_factor_key"]),
+        secrets.get(SECRETS_BY_FIELD["two_factor_key_previous"]),
+    )
+
+
 @lru_cache(maxsize=1)
 def account_deps() -> AccountDeps:
     from chalicelib.accounts.deps import AccountDeps, AccountPolicy
     from chalicelib.accounts.passwords import Argon2PasswordHasher
     from chalicelib.store.accounts_repo import DynamoAccountsStore
+    from chalicelib.store.secret_box import TwoFactorSecretBox
 
     settings = get_settings()
     return AccountDeps(
-        store=DynamoAccountsStore(),
+        # The box reads the keys when a secret is sealed or opened: the workers, which share
+        # this store but not the keys, never ask for them.
+        store=DynamoAccountsStore(TwoFactorSecretBox(two_factor_keys)),
         hasher=Argon2PasswordHasher(),
         clock=clock(),
         outbox=mail_outbox(),

@@ -58,6 +58,22 @@ SECRETS: tuple[Secret, ...] = (
         "makes each help-centre domain's DNS TXT token unguessable (any long random string)",
     ),
     Secret(
+        "two_factor_key",
+        "TWO_FACTOR_KEY",
+        "two-factor-key",
+        True,
+        "seals users' two-factor (TOTP) secrets in the table, AES-256-GCM: 32 random bytes, "
+        "base64 or hex (without it two-factor sign-in answers 503, never lets anyone in)",
+    ),
+    Secret(
+        "two_factor_key_previous",
+        "TWO_FACTOR_KEY_PREVIOUS",
+        "two-factor-key-previous",
+        False,
+        "the two-factor key before the last rotation: secrets it sealed still open and are "
+        "sealed again with the current key at their next sign-in",
+    ),
+    Secret(
         "anthropic_api_key",
         "ANTHROPIC_API_KEY",
         "anthropic-api-key",
@@ -98,8 +114,9 @@ SECRETS: tuple[Secret, ...] = (
 SECRETS_BY_FIELD: dict[str, Secret] = {secret.field: secret for secret in SECRETS}
 
 _EVERY_SECRET = frozenset(SECRETS_BY_FIELD)
-# Which secrets each Lambda function reads (the API serves the webhooks, the help centre and
-# the AI settings; the workers only what their jobs need). Its IAM role grants exactly these.
+# Which secrets each Lambda function reads (the API serves the webhooks, the help centre, the
+# AI settings and two-factor sign-in; the workers only what their jobs need, never the
+# two-factor keys). Its IAM role grants exactly these.
 FUNCTION_SECRETS: dict[str, frozenset[str]] = {
     "api_handler": _EVERY_SECRET - {"mailgun_api_key"},
     "mail_out_worker": frozenset({"mailgun_api_key", "reply_address_secret"}),

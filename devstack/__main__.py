@@ -32,7 +32,13 @@ from infra.template import PROJECT_DIR, stage_environment
 STATE_DIR = Path(os.environ.get("DEVSTACK_STATE_DIR") or PROJECT_DIR / ".devstack")
 # Where a running stack says how to reach it (emulator, stand-ins), for `fire`.
 STACK_FILE = "stack.json"
-DEV_SECRETS = ("MAILGUN_WEBHOOK_SIGNING_KEY", "REPLY_ADDRESS_SECRET", "DOMAIN_VERIFICATION_SECRET")
+# Generated once and kept in .devstack/secrets.json (64 hex digits: also a two-factor key).
+DEV_SECRETS = (
+    "MAILGUN_WEBHOOK_SIGNING_KEY",
+    "REPLY_ADDRESS_SECRET",
+    "DOMAIN_VERIFICATION_SECRET",
+    "TWO_FACTOR_KEY",
+)
 REGION = "ap-southeast-1"
 # The local Mailgun stand-in's port, kept across runs so that bookmarks and scripts work.
 DEFAULT_MAIL_PORT = 8025
@@ -52,7 +58,8 @@ def _raise_shutdown(signum: int, frame: FrameType | None) -> None:
 
 
 def dev_secrets(environ: dict[str, str], path: Path = STATE_DIR / "secrets.json") -> dict[str, str]:
-    """Webhook signing secrets for dev: from the environment, else generated once and kept."""
+    """Signing and sealing secrets for dev: from the environment, else generated once and
+    kept."""
     stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     values: dict[str, str] = {}
     for name in DEV_SECRETS:

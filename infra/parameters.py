@@ -5,11 +5,15 @@ Run with the deployment's AWS credentials, before the first deploy and to rotate
     python -m infra.parameters --stage prod                      # asks for each missing one
     python -m infra.parameters --stage prod --from-file prod.env # NAME=value lines
     python -m infra.parameters --stage prod --check              # lists what is set (no values)
+    python -m infra.parameters --stage prod --rotate-two-factor-key
 
 Names in a file are the variables of README "Configuration" (`MAILGUN_API_KEY=...`).
-Secrets that are only random strings (`REPLY_ADDRESS_SECRET`, `DOMAIN_VERIFICATION_SECRET`)
-are generated when not given. Existing parameters are kept unless `--overwrite`. Every value
-is stored as a SecureString under `/helptal/<stage>/` (the stage's `SECRETS_PATH`).
+Secrets that are only random values (`REPLY_ADDRESS_SECRET`, `DOMAIN_VERIFICATION_SECRET`,
+`TWO_FACTOR_KEY`: 32 random bytes, base64) are generated when not given. Existing parameters
+are kept unless `--overwrite`. Every value is stored as a SecureString under
+`/helptal/<stage>/` (the stage's `SECRETS_PATH`). `--rotate-two-factor-key` moves the
+two-factor key to `two-factor-key-previous` and generates a new one: secrets sealed with the
+old key still open, and are sealed with the new one at their owner's next sign-in.
 """
 
 from __future__ import annotations
@@ -22,11 +26,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from chalicelib.secret_store import SECRETS, Secret
+from chalicelib.secret_store import SECRETS, SECRETS_BY_FIELD, Secret
+from chalicelib.store.secret_box import new_key
 from infra.template import stage_environment
 
 REGION = "ap-southeast-1"
-GENERATED = {"reply_address_secret", "domain_verification_secret"}
+# Secrets that are only random values, and how each is made.
+GENERATED: dict[str, Callable[[], str]] = {
+    "reply_address_secret": lambda: random_secrets.token_urlsafe(48),
+    "domain_verification_secret": lambda: random_secrets.token_urlsafe(48),
+    "two_factor_key": new_key,
+}
 
 
 def stage_secrets_path(stage: str) -> str:
@@ -80,7 +90,7 @@ def put_secrets(
             continue
         value = given.get(secret.env, "")
         if not value and secret.field in GENERATED:
-            value = random_secrets.token_urlsafe(48)
+            value = GENERATED[secret.field]()
         if not value and ask is not None:
             value = ask(secret).strip()
         if not value:
@@ -113,6 +123,34 @@ def check(ssm: Any, path: str) -> tuple[list[str], bool]:
     return lines, complete
 
 
+def rotate_two_factor_key(ssm: Any, path: str) -> list[str]:
+    """Keeps the current two-factor key as the previous one and stores a new current key
+    (what is sealed with the key before that stops opening: rotate again only once every
+    user who signs in with two-factor has done so since, or accept that)."""
+    current = f"{path}/{SECRETS_BY_FIELD['two_factor_key'].parameter}"
+    previous = f"{path}/{SECRETS_BY_FIELD['two_factor_key_previous'].parameter}"
+    report: list[str] = []
+    if current in existing(ssm, path):
+        value = ssm.get_parameter(Name=current, WithDecryption=True)["Parameter"]["Value"]
+        ssm.put_parameter(
+            Name=previous,
+            Value=value,
+            Type="SecureString",
+            Overwrite=True,
+            Description=SECRETS_BY_FIELD["two_factor_key_previous"].purpose[:1024],
+        )
+        report.append(f"moved     {current} -> {previous}")
+    ssm.put_parameter(
+        Name=current,
+        Value=new_key(),
+        Type="SecureString",
+        Overwrite=True,
+        Description=SECRETS_BY_FIELD["two_factor_key"].purpose[:1024],
+    )
+    report.append(f"stored    {current} (new)")
+    return report
+
+
 def _ask(secret: Secret) -> str:
     optional = "" if secret.required else ", optional: Enter to skip"
     return getpass.getpass(f"{secret.env} ({secret.purpose}{optional}): ")
@@ -126,6 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="list what is set, change nothing")
     parser.add_argument("--overwrite", action="store_true", help="replace existing values")
     parser.add_argument("--no-input", action="store_true", help="never prompt")
+    parser.add_argument(
+        "--rotate-two-factor-key",
+        action="store_true",
+        help="keep the two-factor key as the previous one and generate a new one",
+    )
     args = parser.parse_args(argv)
 
     import boto3
@@ -136,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
         lines, complete = check(ssm, path)
         print("\n".join(lines))
         return 0 if complete else 1
+    if args.rotate_two_factor_key:
+        print("\n".join(rotate_two_factor_key(ssm, path)))
+        return 0
     given = read_env_file(args.from_file) if args.from_file else {}
     interactive = not args.no_input and sys.stdin.isatty()
     report = put_secrets(ssm, path, given, _ask if interactive else None, args.overwrite)

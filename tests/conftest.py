@@ -24,6 +24,7 @@ if str(PROJECT_DIR) not in sys.path:
 from devstack.emulator import MotoServer, free_port  # noqa: E402
 
 TEST_MAILGUN_WEBHOOK_SIGNING_KEY = "test-mailgun-webhook-signing-key"
+TEST_TWO_FACTOR_KEY = "11" * 32  # 32 bytes in hex: seals two-factor secrets in the tests
 # Set when the tests own the emulator (moto); unset when the user gave AWS_ENDPOINT_URL.
 OWN_EMULATOR_FLAG = "HELPTAL_TEST_OWN_EMULATOR"
 
@@ -43,11 +44,17 @@ def _configure_environment() -> None:
             "MAILGUN_WEBHOOK_SIGNING_KEY": TEST_MAILGUN_WEBHOOK_SIGNING_KEY,
             "REPLY_ADDRESS_SECRET": "test-reply-address-secret",
             "DOMAIN_VERIFICATION_SECRET": "test-domain-verification-secret",
+            "TWO_FACTOR_KEY": TEST_TWO_FACTOR_KEY,
             "PUBLIC_BASE_URL": "https://api.helptal.test",
             "APP_BASE_URL": "https://app.helptal.test",
         }
     )
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "TWO_FACTOR_KEY_PREVIOUS",
+    ):
         os.environ.pop(name, None)
 
 

@@ -63,16 +63,22 @@ class User:
 
 @dataclass(frozen=True)
 class TwoFactor:
-    """A user's TOTP second factor (the secret is never shown again after enrolment)."""
+    """A user's TOTP second factor (the secret is never shown again after enrolment).  The
+    secrets are as stored, sealed with the deployment's key: `AccountsStore.two_factor_secret`
+    opens them."""
 
-    secret: str | None  # base32; None while only an enrolment is pending
-    pending_secret: str | None  # offered at enrolment, until a code confirms it
+    sealed_secret: str | None  # None while only an enrolment is pending
+    sealed_pending_secret: str | None  # offered at enrolment, until a code confirms it
     enabled_at: datetime | None
     last_step: int = 0  # the newest 30-second step a code was accepted for (no replay)
 
     @property
     def enabled(self) -> bool:
-        return self.secret is not None
+        return self.sealed_secret is not None
+
+    @property
+    def pending(self) -> bool:
+        return self.sealed_pending_secret is not None
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,12 @@ class CodeUsed(Exception):
     """The two-factor code (or recovery code) was used already."""
 
 
+class TwoFactorSecretUnreadable(Exception):
+    """A stored two-factor secret cannot be opened or sealed: the deployment has no usable
+    key, or the value was sealed by another key, for another user, or altered.  An operator's
+    problem (logged by the store), never a user's: sign-in with it fails closed."""
+
+
 class ChallengeUsed(Exception):
     """The login challenge was used already (or expired and was deleted)."""
 
@@ -159,7 +165,16 @@ class AccountsStore(Protocol):
         PasswordChanged when it changed since `user` was read."""
 
     def offer_two_factor(self, user: User, secret: str) -> None:
-        """Keeps the secret to confirm.  Raises TwoFactorChanged when already on."""
+        """Keeps the secret to confirm (sealed).  Raises TwoFactorChanged when already on,
+        TwoFactorSecretUnreadable when it cannot be sealed."""
+
+    def two_factor_secret(self, user: User, *, pending: bool = False) -> str | None:
+        """The user's TOTP secret in clear (the offered one when `pending`), None when there
+        is none.  Raises TwoFactorSecretUnreadable."""
+
+    def refresh_two_factor_secret(self, user: User) -> None:
+        """Seals the user's secret again with the current key when an earlier key (or none)
+        sealed it: one conditional write, only then.  Never raises."""
 
     def enable_two_factor(
         self,
@@ -170,8 +185,8 @@ class AccountsStore(Protocol):
         at: datetime,
         memberships: Sequence[Member],
     ) -> None:
-        """Turns the offered secret on with its recovery codes, atomically.  Raises
-        TwoFactorChanged."""
+        """Turns the offered secret on (`secret`, in clear, sealed again) with its recovery
+        codes, atomically.  Raises TwoFactorChanged, TwoFactorSecretUnreadable."""
 
     def disable_two_factor(self, user: User, memberships: Sequence[Member]) -> None: ...
     def replace_recovery_codes(

@@ -12,7 +12,12 @@ from chalicelib.accounts import two_factor_codes as codes
 from chalicelib.accounts.deps import AccountDeps
 from chalicelib.accounts.model import Principal, User
 from chalicelib.accounts.password_attempts import throttled_check
-from chalicelib.accounts.ports import ChallengeUsed, CodeUsed, TwoFactorChanged
+from chalicelib.accounts.ports import (
+    ChallengeUsed,
+    CodeUsed,
+    TwoFactorChanged,
+    TwoFactorSecretUnreadable,
+)
 from chalicelib.accounts.sessions import (
     LoginResult,
     Session,
@@ -20,7 +25,13 @@ from chalicelib.accounts.sessions import (
     open_session,
 )
 from chalicelib.clock import epoch
-from chalicelib.errors import Conflict, Forbidden, Unauthenticated, ValidationFailed
+from chalicelib.errors import (
+    Conflict,
+    Forbidden,
+    ServiceUnavailable,
+    Unauthenticated,
+    ValidationFailed,
+)
 from chalicelib.ids import token_hash
 
 # Memberships whose copy of "two-factor on" is written with the user (one transaction
@@ -51,16 +62,32 @@ def person(deps: AccountDeps, principal: Principal) -> User:
     return user
 
 
-def _enabled_secret(user: User) -> str | None:
-    return user.two_factor.secret if user.two_factor is not None else None
+def _enabled(user: User) -> bool:
+    return user.two_factor is not None and user.two_factor.enabled
+
+
+def _unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "Two-factor sign-in cannot be checked right now; the operators have been told.",
+        code="two_factor_unavailable",
+    )
+
+
+def _secret(deps: AccountDeps, user: User, *, pending: bool = False) -> str | None:
+    """The user's TOTP secret in clear (or the offered one).  503 `two_factor_unavailable`
+    when it does not open (no key, a wrong key, an altered value): never let anyone in."""
+    try:
+        return deps.store.two_factor_secret(user, pending=pending)
+    except TwoFactorSecretUnreadable:
+        raise _unavailable() from None
 
 
 def status(deps: AccountDeps, principal: Principal, user: User) -> TwoFactorStatus:
-    secret = _enabled_secret(user)
+    enabled = _enabled(user)
     return TwoFactorStatus(
-        enabled=secret is not None,
+        enabled=enabled,
         enabled_at=user.two_factor.enabled_at if user.two_factor is not None else None,
-        recovery_codes_left=deps.store.count_recovery_codes(user.id) if secret else 0,
+        recovery_codes_left=deps.store.count_recovery_codes(user.id) if enabled else 0,
         required_by_workspace=principal.two_factor_missing or _required_here(deps, principal),
     )
 
@@ -74,13 +101,15 @@ def start_enrolment(deps: AccountDeps, principal: Principal) -> Enrolment:
     """A new secret to add to an authenticator app (replacing an unconfirmed one); sign-in
     asks for codes only once `confirm_enrolment` has seen one.  409 when already on."""
     user = person(deps, principal)
-    if _enabled_secret(user):
+    if _enabled(user):
         raise Conflict("Two-factor sign-in is on already.", code="two_factor_already_on")
     secret = codes.new_secret()
     try:
         deps.store.offer_two_factor(user, secret)
     except TwoFactorChanged:
         raise Conflict("Two-factor sign-in is on already.", code="two_factor_already_on") from None
+    except TwoFactorSecretUnreadable:
+        raise _unavailable() from None
     uri = codes.provisioning_uri(secret, user.email)
     return Enrolment(secret=secret, otpauth_uri=uri, qr_code=codes.qr_code_data_uri(uri))
 
@@ -121,9 +150,9 @@ def confirm_enrolment(deps: AccountDeps, principal: Principal, code: str) -> lis
     and returns 10 recovery codes (shown once; only their hashes are kept).  Writes one
     transaction: the user, the codes, and the copy on the user's memberships."""
     user = person(deps, principal)
-    if _enabled_secret(user):
+    if _enabled(user):
         raise Conflict("Two-factor sign-in is on already.", code="two_factor_already_on")
-    pending = user.two_factor.pending_secret if user.two_factor is not None else None
+    pending = _secret(deps, user, pending=True)
     if pending is None:
         raise Conflict(
             "Start with POST /v1/me/two-factor to get a secret.", code="two_factor_not_started"
@@ -146,14 +175,15 @@ def confirm_enrolment(deps: AccountDeps, principal: Principal, code: str) -> lis
         raise Conflict(
             "Two-factor sign-in changed meanwhile; start again.", code="two_factor_changed"
         ) from None
+    except TwoFactorSecretUnreadable:
+        raise _unavailable() from None
     return recovery
 
 
 def _prove(deps: AccountDeps, user: User, code: str | None, password: str | None) -> None:
     """A current TOTP code (once), a recovery code (used up) or the password proves it is
     the user; 422 otherwise.  Behind the user's throttle."""
-    secret = _enabled_secret(user)
-    if secret is None:
+    if not _enabled(user):
         raise Conflict("Two-factor sign-in is off.", code="two_factor_off")
     if password is not None:
         if not throttled_check(
@@ -170,6 +200,9 @@ def _prove(deps: AccountDeps, user: User, code: str | None, password: str | None
             "Send a current `code` or your `password`.",
             details=[{"field": "code", "message": "a code or the password is required"}],
         )
+    secret = _secret(deps, user)
+    if secret is None:
+        raise Conflict("Two-factor sign-in is off.", code="two_factor_off")
     step = _throttled_step(deps, user, secret, code, _last_step(user))
     if step is None:
         raise _wrong_code()
@@ -225,8 +258,10 @@ def complete_login(
     """The second step of a login: the challenge the password step gave and a current code
     (or an unused recovery code) open the session.  401 `invalid_challenge` for a challenge
     unknown, used or expired; 401 `invalid_two_factor_code` for a wrong or replayed code;
-    429 once the user's attempts are used up.  Writes: the attempt counter and one
-    transaction (challenge used, code used, session)."""
+    429 once the user's attempts are used up; 503 `two_factor_unavailable` when the stored
+    secret does not open (an operator's problem: nobody gets in).  Writes: the attempt
+    counter, one transaction (challenge used, code used, session), and, after a key
+    rotation, the secret sealed again with the current key."""
     if (code is None) == (recovery_code is None):
         raise ValidationFailed(
             "Send either `code` or `recovery_code`.",
@@ -238,14 +273,18 @@ def complete_login(
             "The sign-in expired or was used: log in again.", code="invalid_challenge"
         )
     user = deps.store.get_user(found.user_id)
-    secret = _enabled_secret(user) if user is not None else None
-    if user is None or secret is None:
+    if user is None or not _enabled(user):
         raise Unauthenticated(
             "The sign-in expired or was used: log in again.", code="invalid_challenge"
         )
     step: int | None = None
     recovery_hash: str | None = None
     if code is not None:
+        secret = _secret(deps, user)
+        if secret is None:
+            raise Unauthenticated(
+                "The sign-in expired or was used: log in again.", code="invalid_challenge"
+            )
         step = _throttled_step(deps, user, secret, code, _last_step(user))
         ok = step is not None
     else:
@@ -280,4 +319,5 @@ def complete_login(
         raise Unauthenticated(
             "The code is not right, or was used already.", code="invalid_two_factor_code"
         ) from None
+    deps.store.refresh_two_factor_secret(user)
     return LoginResult(Session(token, user, workspace_id), memberships, workspaces)

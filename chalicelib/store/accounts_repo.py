@@ -47,6 +47,7 @@ from chalicelib.accounts.ports import (
     PasswordChanged,
     SlugTaken,
     TwoFactorChanged,
+    TwoFactorSecretUnreadable,
 )
 from chalicelib.accounts.sessions import (
     API_KEY_USE_RESOLUTION_SECONDS,
@@ -70,6 +71,7 @@ from chalicelib.store.models import (
     WorkspaceItem,
 )
 from chalicelib.store.paging import decode_cursor, encode_cursor, one_slice
+from chalicelib.store.secret_box import SecretBoxError, TwoFactorSecretBox
 from chalicelib.store.transactions import CONDITION_FAILED, cancellation_reasons, transaction
 
 logger = logging.getLogger(__name__)
@@ -102,8 +104,8 @@ def _user(item: UserItem) -> User:
         locale=item.locale,
         avatar=item.avatar,
         two_factor=TwoFactor(
-            secret=item.two_factor_secret,
-            pending_secret=item.two_factor_pending_secret,
+            sealed_secret=item.two_factor_secret,
+            sealed_pending_secret=item.two_factor_pending_secret,
             enabled_at=item.two_factor_enabled_at,
             last_step=int(item.two_factor_last_step or 0),
         )
@@ -306,7 +308,11 @@ def _membership_refused(error: TransactWriteError) -> NoReturn:
 
 
 class DynamoAccountsStore:
-    """Stores account data in the single table.  Every method is O(1) calls, or one page."""
+    """Stores account data in the single table.  Every method is O(1) calls, or one page.
+    Two-factor secrets are kept sealed by `secret_box` (never in clear)."""
+
+    def __init__(self, secret_box: TwoFactorSecretBox | None = None) -> None:
+        self.secret_box = secret_box
 
     # -- workspaces -------------------------------------------------------------------------
 
@@ -608,12 +614,69 @@ class DynamoAccountsStore:
                 raise PasswordChanged() from e
             raise
 
+    # -- two-factor secrets (sealed) -------------------------------------------------------
+
+    def _box(self) -> TwoFactorSecretBox:
+        if self.secret_box is None:
+            raise TwoFactorSecretUnreadable("this store was built without a secret box")
+        return self.secret_box
+
+    def _seal(self, user_id: str, secret: str) -> str:
+        try:
+            return self._box().seal(user_id, secret)
+        except SecretBoxError as e:
+            logger.error(
+                "cannot seal a two-factor secret", extra={"user_id": user_id, "reason": e.reason}
+            )
+            raise TwoFactorSecretUnreadable(e.reason) from e
+
+    def _open(self, user_id: str, stored: str) -> tuple[str, bool]:
+        """The secret in clear and whether the current key sealed it."""
+        try:
+            opened = self._box().open(user_id, stored)
+        except SecretBoxError as e:
+            logger.error(
+                "a two-factor secret does not open",
+                extra={"user_id": user_id, "reason": e.reason, "sealed_by": e.key_id},
+            )
+            raise TwoFactorSecretUnreadable(e.reason) from e
+        return opened.secret, opened.current
+
+    def two_factor_secret(self, user: User, *, pending: bool = False) -> str | None:
+        """The user's TOTP secret (or the offered one) in clear; None when there is none.
+        Raises TwoFactorSecretUnreadable when it does not open."""
+        if user.two_factor is None:
+            return None
+        stored = user.two_factor.sealed_pending_secret if pending else user.two_factor.sealed_secret
+        return self._open(user.id, stored)[0] if stored is not None else None
+
+    def refresh_two_factor_secret(self, user: User) -> None:
+        """Seals the secret again with the current key when the previous key sealed it (or
+        it was stored in clear): one write, conditioned on the value read.  Never raises."""
+        stored = user.two_factor.sealed_secret if user.two_factor is not None else None
+        if stored is None:
+            return
+        try:
+            secret, current = self._open(user.id, stored)
+            if current:
+                return
+            UserItem(keys.user_pk(user.id), keys.USER_SK).update(
+                actions=[UserItem.two_factor_secret.set(self._seal(user.id, secret))],
+                condition=UserItem.two_factor_secret == stored,
+            )
+        except TwoFactorSecretUnreadable:
+            pass  # logged; the next sign-in tries again
+        except PynamoDBException:
+            logger.warning("could not seal a two-factor secret again", exc_info=True)
+
     def offer_two_factor(self, user: User, secret: str) -> None:
-        """Keeps `secret` as the one to confirm (replacing an earlier offer), while two-factor
-        sign-in is off.  Raises TwoFactorChanged when it was turned on meanwhile."""
+        """Keeps `secret`, sealed, as the one to confirm (replacing an earlier offer), while
+        two-factor sign-in is off.  Raises TwoFactorChanged when it was turned on meanwhile,
+        TwoFactorSecretUnreadable when it cannot be sealed."""
+        sealed = self._seal(user.id, secret)
         try:
             UserItem(keys.user_pk(user.id), keys.USER_SK).update(
-                actions=[UserItem.two_factor_pending_secret.set(secret)],
+                actions=[UserItem.two_factor_pending_secret.set(sealed)],
                 condition=Item.pk.exists() & UserItem.two_factor_secret.does_not_exist(),
             )
         except UpdateError as e:
@@ -630,20 +693,25 @@ class DynamoAccountsStore:
         at: datetime,
         memberships: Sequence[Member],
     ) -> None:
-        """Turns the offered `secret` on (the code of `step` confirmed it), stores the
-        recovery codes' hashes and marks `memberships` (at most 80), in one transaction.
-        Raises TwoFactorChanged when the offer changed or was confirmed meanwhile."""
+        """Turns the offered `secret` on (the code of `step` confirmed it; sealed again with
+        the current key), stores the recovery codes' hashes and marks `memberships` (at most
+        80), in one transaction.  Raises TwoFactorChanged when the offer changed or was
+        confirmed meanwhile (since `user` was read)."""
+        offered = user.two_factor.sealed_pending_secret if user.two_factor is not None else None
+        if offered is None:
+            raise TwoFactorChanged()
+        sealed = self._seal(user.id, secret)
         try:
             with transaction() as tx:
                 tx.update(
                     UserItem(keys.user_pk(user.id), keys.USER_SK),
                     actions=[
-                        UserItem.two_factor_secret.set(secret),
+                        UserItem.two_factor_secret.set(sealed),
                         UserItem.two_factor_pending_secret.remove(),
                         UserItem.two_factor_enabled_at.set(at),
                         UserItem.two_factor_last_step.set(step),
                     ],
-                    condition=(UserItem.two_factor_pending_secret == secret)
+                    condition=(UserItem.two_factor_pending_secret == offered)
                     & UserItem.two_factor_secret.does_not_exist(),
                 )
                 for code_hash in recovery_code_hashes:

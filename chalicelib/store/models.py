@@ -189,8 +189,9 @@ class UserItem(Item, discriminator="user"):
     email_confirmed_at = UTCDateTimeAttribute(null=True)
     locale = UnicodeAttribute(null=True)  # absent: not chosen
     avatar = UnicodeAttribute(null=True)  # the avatar's file name
-    # TOTP: the confirmed secret, the one offered at enrolment, and the newest step a code
-    # was accepted for (a code is never accepted twice).
+    # TOTP: the confirmed secret, the one offered at enrolment (both sealed with the
+    # deployment's key, `store.secret_box`: never in clear), and the newest step a code was
+    # accepted for (a code is never accepted twice).
     two_factor_secret = UnicodeAttribute(null=True)
     two_factor_pending_secret = UnicodeAttribute(null=True)
     two_factor_enabled_at = UTCDateTimeAttribute(null=True)

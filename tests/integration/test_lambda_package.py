@@ -41,7 +41,9 @@ sys.path.insert(0, root)
 import app
 heavy_at_cold_start = sorted(
     m
-    for m in ("anthropic", "openai", "stripe", "swagger_ui_bundle", "pyotp", "segno")
+    for m in (
+        "anthropic", "openai", "stripe", "swagger_ui_bundle", "pyotp", "segno", "cryptography"
+    )
     if m in sys.modules
 )
 
@@ -59,7 +61,10 @@ import argon2, quotequail
 from chalicelib.api.docs import reference_script, swagger_ui_file
 from chalicelib.translations import words
 from chalicelib.accounts import two_factor_codes
+from chalicelib.store.secret_box import TwoFactorSecretBox
 import pyotp
+box = TwoFactorSecretBox(lambda: ("ab" * 32, ""))
+sealed = box.seal("U1", "JBSWY3DPEHPK3PXP")
 article = SearchableArticle(
     id="art_1", title="Reset your password", body="Open Settings, then choose Reset password.",
     url="/help/reset-password", locale="en", status="published",
@@ -75,6 +80,8 @@ features = {
             "JBSWY3DPEHPK3PXP" * 2, pyotp.TOTP("JBSWY3DPEHPK3PXP" * 2).at(615), 615
         ),
         two_factor_codes.qr_code_data_uri("otpauth://totp/x?secret=A").startswith("data:image"),
+        # Its secrets sealed with AES-256-GCM (cryptography's compiled Rust, abi3).
+        sealed.startswith("v1:") and box.open("U1", sealed).secret == "JBSWY3DPEHPK3PXP",
     ],
     "api_reference": {
         "swagger_ui": "SwaggerUIBundle" in swagger_ui_file("swagger-ui-bundle.js"),
@@ -206,9 +213,15 @@ def test_app_imports_without_the_ai_and_billing_sdks(imported):
 
 
 def test_every_dependency_in_the_zip_imports(runtime_modules, imported):
-    assert {"numpy", "bm25s", "Stemmer", "py3langid", "pydantic_core", "nh3"} <= set(
-        runtime_modules
-    )
+    assert {
+        "numpy",
+        "bm25s",
+        "Stemmer",
+        "py3langid",
+        "pydantic_core",
+        "nh3",
+        "cryptography",
+    } <= set(runtime_modules)
     assert imported["failed"] == {}
 
 
@@ -218,7 +231,7 @@ def test_search_language_detection_and_reply_threading_work_from_the_zip(importe
         "language": "fr",
         "quoted_history": 2,
         "argon2": True,
-        "two_factor": [20, True],
+        "two_factor": [20, True, True],
         "api_reference": {"swagger_ui": True, "stylesheet": True, "starter": True},
         "catalogs": "Ce lien ne fonctionne qu'une fois et expire dans 2 jours.",
     }
