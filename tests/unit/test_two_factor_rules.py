@@ -14,14 +14,17 @@ from chalicelib.accounts.deps import AccountDeps, AccountPolicy
 from chalicelib.accounts.model import (
     Credential,
     CredentialKind,
+    LoginChallenge,
     Member,
     Role,
     TwoFactor,
     User,
     Workspace,
 )
+from chalicelib.accounts.ports import TwoFactorSecretUnreadable
 from chalicelib.accounts.sessions import authenticate, open_without_two_factor
-from chalicelib.errors import Forbidden
+from chalicelib.accounts.two_factor import complete_login
+from chalicelib.errors import Forbidden, ServiceUnavailable
 from chalicelib.ids import token_hash
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -192,3 +195,41 @@ def test_no_requirement_means_no_extra_read_and_no_refusal():
     store.get_user = None  # type: ignore[assignment,method-assign]  # must not be called
     principal = authenticate(_deps(store), f"Bearer {TOKEN}", None, path="/v1/tickets")
     assert not principal.two_factor_missing
+
+
+# -- the second step when the stored secret does not open ----------------------------------
+
+
+@dataclass
+class UnreadableSecretAccounts:
+    """A challenge for an enrolled user whose stored secret does not open (no key, a wrong
+    key, an altered value): what the store says then."""
+
+    user: User
+    attempts: list[str] = field(default_factory=list)
+    sessions: list[Credential] = field(default_factory=list)
+
+    def get_login_challenge(self, wanted: str) -> LoginChallenge:
+        return LoginChallenge(wanted, "U1", "W1", WHEN, int(WHEN.timestamp()) + 300)
+
+    def get_user(self, user_id: str) -> User:
+        return self.user
+
+    def two_factor_secret(self, user: User, *, pending: bool = False) -> str:
+        raise TwoFactorSecretUnreadable("sealed by a key neither current nor previous")
+
+    def reserve_password_attempt(self, subject: str, *args: object) -> int:
+        self.attempts.append(subject)
+        return 1
+
+    def complete_login_challenge(self, challenge: object, session: Credential, **kw: object):
+        self.sessions.append(session)
+
+
+def test_a_secret_that_does_not_open_fails_the_second_step_closed_without_an_attempt():
+    user = User("U1", "ann@acme.test", "Ann", "x", WHEN, two_factor=TwoFactor("v1:x:y", None, WHEN))
+    store = UnreadableSecretAccounts(user)
+    with pytest.raises(ServiceUnavailable) as refused:
+        complete_login(_deps(store), "htc_" + "b" * 43, pyotp.TOTP(SECRET).now(), None)  # type: ignore[arg-type]
+    assert (refused.value.status, refused.value.code) == (503, "two_factor_unavailable")
+    assert store.sessions == [] and store.attempts == []
