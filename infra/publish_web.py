@@ -112,7 +112,8 @@ def publish(s3: Any, cloudfront: Any | None, build: Path, target: Target) -> Pub
     except BuildError as error:
         raise PublishError(str(error)) from error
     keys = files_in_upload_order(build)
-    already = _existing_keys(s3, target.bucket, "assets/")
+    versions = {"/".join(key.split("/")[:2]) + "/" for key in keys if key.startswith("assets/")}
+    already = set().union(*(_existing_keys(s3, target.bucket, prefix) for prefix in versions))
     uploaded, skipped = [], []
     for key in keys:
         if key in already and cache_control(key) != NO_CACHE:
