@@ -3,8 +3,10 @@
 `build_web_client(out)` (run by `make package` into `build/package/webapp/`) writes:
 
 - `index.html` at the root, sent with `Cache-Control: no-cache`: its `<link>` and `<script>`
-  point into `assets/<version>/`, its `<base href>` and `<meta name="helptal-api">` are set
-  for the stage (`python -m infra.publish_web` sets them again from the deployed stack);
+  point into `assets/<version>/`, with a `modulepreload` link for every module the app
+  imports (fetched together, not one level of imports after another); its `<base href>` and
+  `<meta name="helptal-api">` are set for the stage (`python -m infra.publish_web` sets them
+  again from the deployed stack);
 - `assets/<version>/...`: every file of `webapp/` (modules, styles, vendored libraries and
   their licences, icons, messages), sent for a year, `immutable`. The version is a hash of
   every file's path and content, so a changed file gives a new prefix and nothing stale is
@@ -211,15 +213,45 @@ def unresolved_references(out: Path) -> list[str]:
 
 
 def _resolves(directory: PurePosixPath, target: str, built: set[str]) -> bool:
+    return _key_of(directory, target) in built
+
+
+def _key_of(directory: PurePosixPath, target: str) -> str | None:
+    """The key a relative URL met in `directory` (a path from the root) names."""
     parts: list[str] = []
     for part in (directory / target).parts[1:]:
         if part == "..":
             if not parts:
-                return False
+                return None
             parts.pop()
         elif part not in ("", "."):
             parts.append(part)
-    return "/".join(parts) in built
+    return "/".join(parts)
+
+
+_ENTRY_MODULE = re.compile(r'<script type="module" src="([^"]+)"')
+
+
+def _with_module_preloads(out: Path, index: str) -> str:
+    """`index.html` with a `modulepreload` link for every module its entry modules import,
+    at any depth: the browser fetches them all at once instead of one level of imports
+    after another (a round trip each)."""
+    entries = [urlsplit(src).path for src in _ENTRY_MODULE.findall(index)]
+    pending, found = list(entries), []
+    while pending:
+        key = pending.pop(0)
+        if key in found or not (out / key).is_file():
+            continue
+        found.append(key)
+        here = PurePosixPath("/", key).parent
+        for specifier in module_specifiers((out / key).read_text(encoding="utf-8")):
+            imported = _key_of(here, specifier)
+            if imported is not None:
+                pending.append(imported)
+    links = "".join(
+        f'<link rel="modulepreload" href="{key}">\n' for key in found if key not in entries
+    )
+    return index.replace("</head>", links + "</head>", 1)
 
 
 def build_web_client(
@@ -257,6 +289,7 @@ def build_web_client(
             "the web client's references do not resolve:\n"
             + "\n".join(f"  {problem}" for problem in problems)
         )
+    (out / INDEX).write_text(_with_module_preloads(out, index), encoding="utf-8")
     # Assets before the pages that refer to them; index.html last.
     ordered = sorted(keys, key=lambda key: (not key.startswith(prefix), key))
     return WebBuild(out, version, (*ordered, INDEX))

@@ -42,7 +42,7 @@ def _resolve(importer: str, specifier: str) -> str:
     return "/".join(parts)
 
 
-def test_every_module_the_page_loads_is_built_and_every_import_resolves(built):
+def test_every_module_the_page_loads_is_built_preloaded_and_every_import_resolves(built):
     """Walks the module graph from index.html's script, as the browser would."""
     index = (built.out / "index.html").read_text()
     (entry,) = re.findall(r'<script type="module" src="([^"]+)"', index)
@@ -59,6 +59,8 @@ def test_every_module_the_page_loads_is_built_and_every_import_resolves(built):
             pending.append(_resolve(module, specifier))
     built_modules = {key for key in built.files if key.endswith((".js", ".mjs"))}
     assert seen <= built_modules
+    # Every module the entry imports, at any depth, is preloaded with it.
+    assert set(re.findall(r'<link rel="modulepreload" href="([^"]+)">', index)) == seen - {entry}
     assert f"assets/{built.version}/vendor/preact.mjs" in seen
     for name in ("app.css", "favicon.svg"):
         assert f'"assets/{built.version}/{name}"' in index
