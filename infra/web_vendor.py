@@ -16,6 +16,10 @@ would need `'unsafe-inline'` in the Content-Security-Policy), and source-map com
 dropped (the maps are not vendored).  `webapp/vendor/manifest.json` records the sha256 of
 every file written; `--check` and `tests/unit/test_web_client_vendor.py` compare against it.
 
+axe-core, the accessibility checker the browser tests run on every screen, is pinned the
+same way in `TEST_PACKAGES` and vendored into `tests/e2e/vendor/` (its own manifest): it is
+never served with the app.
+
 To move to a new version: change `version`, `tarball` and `integrity` (from
 `npm view <name>@<version> dist.tarball dist.integrity`), run the script, try the app, and
 commit `webapp/vendor/` with the change."""
@@ -36,6 +40,7 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 VENDOR_DIR = PROJECT_DIR / "webapp" / "vendor"
+TEST_VENDOR_DIR = PROJECT_DIR / "tests" / "e2e" / "vendor"
 MANIFEST = "manifest.json"
 REGISTRY = "https://registry.npmjs.org"
 DOWNLOAD_TIMEOUT_SECONDS = 60
@@ -78,6 +83,17 @@ PACKAGES = (
             "htm-preact.mjs": "preact/index.mjs",
             "LICENSE-htm": "LICENSE",
         },
+    ),
+)
+
+# For the browser tests only (tests/e2e/vendor), never served with the app.
+TEST_PACKAGES = (
+    Package(
+        name="axe-core",
+        version="4.14.1",
+        integrity="sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
+        licence="MPL-2.0",
+        files={"axe.min.js": "axe.min.js", "LICENSE-axe-core": "LICENSE"},
     ),
 )
 
@@ -132,7 +148,9 @@ def vendored_files(package: Package, tarball: bytes) -> dict[str, bytes]:
     return out
 
 
-def manifest_of(files: dict[str, dict[str, bytes]]) -> dict[str, object]:
+def manifest_of(
+    files: dict[str, dict[str, bytes]], packages: tuple[Package, ...] = PACKAGES
+) -> dict[str, object]:
     """What `webapp/vendor/manifest.json` says: each package's pin and its files' sha256."""
     return {
         "packages": [
@@ -144,7 +162,7 @@ def manifest_of(files: dict[str, dict[str, bytes]]) -> dict[str, object]:
                 "integrity": package.integrity,
                 "files": {name: sha256(data) for name, data in sorted(files[package.name].items())},
             }
-            for package in PACKAGES
+            for package in packages
         ]
     }
 
@@ -159,11 +177,11 @@ def download(url: str) -> bytes:
     return data
 
 
-def refresh(vendor_dir: Path = VENDOR_DIR) -> list[str]:
+def refresh(vendor_dir: Path = VENDOR_DIR, packages: tuple[Package, ...] = PACKAGES) -> list[str]:
     """Downloads every pinned tarball, checks it and writes the vendored files and the
     manifest into `vendor_dir` (files no package lists any more are removed)."""
     files = {
-        package.name: vendored_files(package, download(package.tarball)) for package in PACKAGES
+        package.name: vendored_files(package, download(package.tarball)) for package in packages
     }
     vendor_dir.mkdir(parents=True, exist_ok=True)
     wanted = {name for by_name in files.values() for name in by_name} | {MANIFEST}
@@ -175,12 +193,12 @@ def refresh(vendor_dir: Path = VENDOR_DIR) -> list[str]:
         for name, data in by_name.items():
             (vendor_dir / name).write_bytes(data)
             written.append(name)
-    manifest = json.dumps(manifest_of(files), indent=2) + "\n"
+    manifest = json.dumps(manifest_of(files, packages), indent=2) + "\n"
     (vendor_dir / MANIFEST).write_text(manifest, encoding="utf-8")
     return sorted(written)
 
 
-def problems(vendor_dir: Path = VENDOR_DIR) -> list[str]:
+def problems(vendor_dir: Path = VENDOR_DIR, packages: tuple[Package, ...] = PACKAGES) -> list[str]:
     """Offline: how `vendor_dir` differs from the pins (empty when it matches)."""
     path = vendor_dir / MANIFEST
     if not path.exists():
@@ -189,7 +207,7 @@ def problems(vendor_dir: Path = VENDOR_DIR) -> list[str]:
     found: list[str] = []
     recorded = {p["name"]: p for p in manifest["packages"]}
     listed: set[str] = {MANIFEST}
-    for package in PACKAGES:
+    for package in packages:
         entry = recorded.pop(package.name, None)
         if entry is None:
             found.append(f"{package.name} is pinned but not vendored")
@@ -220,16 +238,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="offline: compare with the pins")
     args = parser.parse_args(argv)
     if args.check:
-        found = problems()
+        found = problems() + problems(TEST_VENDOR_DIR, TEST_PACKAGES)
         for problem in found:
             print(f"web vendor: {problem}", file=sys.stderr)
         return 1 if found else 0
     try:
         written = refresh()
+        for_tests = refresh(TEST_VENDOR_DIR, TEST_PACKAGES)
     except (VendorError, OSError) as e:
         print(f"web vendor: {e}", file=sys.stderr)
         return 1
     print(f"webapp/vendor: {', '.join(written)} and {MANIFEST}")
+    print(f"tests/e2e/vendor: {', '.join(for_tests)} and {MANIFEST}")
     return 0
 
 

@@ -1,5 +1,7 @@
 // The inbox: views (mine, unassigned, all, each status) with their counts, and the list of
 // tickets, newest activity first, that grows as the person scrolls (the API's cursor).
+// Tickets are selected (a checkbox per row, all shown at once, a range with Shift, `x` on the
+// focused row) for bulk actions (inbox_bulk.js).
 import { get, withQuery } from "../api.js";
 import { errorMessage } from "../errors.js";
 import { followInbox } from "../feed.js";
@@ -8,6 +10,7 @@ import { html, useCallback, useEffect, useMemo, useRef, useState } from "../html
 import { formatNumber, formatShortTime, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
 import { ErrorNote, Loading, useTitle } from "../ui.js";
+import { BulkBar } from "./inbox_bulk.js";
 
 export const STATUSES = ["new", "open", "pending", "on_hold", "solved", "closed"];
 export const VIEWS = ["mine", "unassigned", "all", ...STATUSES];
@@ -51,22 +54,34 @@ function ViewLink({ view, current, counts }) {
   const count = countOf(view, counts);
   const label =
     count === null ? viewName(view) : t("inbox.view_with_count", { view: viewName(view), count });
+  // The name read out is the label ("Mine, 3 tickets") and contains the text shown ("Mine"):
+  // the count is shown as a number and read in words.
+  const name = viewName(view);
+  const words = label.startsWith(name) ? label.slice(name.length) : "";
   return html`<li>
     <a
       href=${href(view === "all" ? "/" : `/inbox/${view}`)}
       aria-current=${view === current ? "page" : undefined}
-      aria-label=${label}
     >
-      <span>${viewName(view)}</span>
-      ${count === null ? null : html`<span class="count">${formatNumber(count)}</span>`}
+      <span>${name}${words ? html`<span class="spoken-only">${words}</span>` : null}</span>${count === null
+        ? null
+        : html`<span class="count" aria-hidden="true">${formatNumber(count)}</span>`}
     </a>
   </li>`;
 }
 
-function TicketRow({ ticket }) {
+function TicketRow({ ticket, selected, onSelect }) {
   const requester = ticket.requester || {};
   const who = requester.name || requester.email || "";
-  return html`<li class="ticket-row">
+  const subject = ticket.subject || t("ticket.no_subject");
+  return html`<li class=${selected ? "ticket-row selected" : "ticket-row"} data-id=${ticket.id}>
+    <input
+      type="checkbox"
+      class="select"
+      checked=${selected}
+      aria-label=${t("bulk.select_ticket", { number: ticket.number, subject })}
+      onClick=${(e) => onSelect(ticket.id, e.currentTarget.checked, e.shiftKey)}
+    />
     <a href=${href(`/tickets/${ticket.id}`)}>
       <span class="subject">${ticket.subject || t("ticket.no_subject")}</span>
       <span class="meta">
@@ -121,6 +136,9 @@ export function Inbox({ me, view, search = "", tag = "" }) {
   const [announcement, setAnnouncement] = useState("");
   const generation = useRef(0);
   const sentinel = useRef(null);
+  const [selection, setSelection] = useState(() => new Set());
+  const anchor = useRef(null); // the row last clicked: Shift+click selects from there
+  const [bulkResult, setBulkResult] = useState("");
 
   const loadCounts = useCallback(async () => {
     try {
@@ -165,8 +183,39 @@ export function Inbox({ me, view, search = "", tag = "" }) {
   useEffect(() => {
     setTickets([]);
     setCursor(null);
+    setSelection(new Set());
     refresh();
   }, [refresh]);
+
+  /** Selects or unselects a ticket; with Shift, every ticket between it and the last one
+   * clicked too. */
+  const select = useCallback(
+    (id, checked, range) => {
+      setSelection((shown) => {
+        const next = new Set(shown);
+        const ids = tickets.map((ticket) => ticket.id);
+        const from = range && anchor.current ? ids.indexOf(anchor.current) : -1;
+        const to = ids.indexOf(id);
+        const span = from >= 0 && to >= 0 ? ids.slice(Math.min(from, to), Math.max(from, to) + 1) : [id];
+        for (const one of span) {
+          if (checked) next.add(one);
+          else next.delete(one);
+        }
+        return next;
+      });
+      anchor.current = id;
+    },
+    [tickets],
+  );
+
+  const selected = tickets.filter((ticket) => selection.has(ticket.id));
+  const allSelected = tickets.length > 0 && selected.length === tickets.length;
+
+  function bulkDone(failedIds, message) {
+    setSelection(new Set(failedIds));
+    setBulkResult(message);
+    refresh();
+  }
 
   // New tickets and replies appear as they happen (search results stay as they were asked).
   useEffect(
@@ -197,6 +246,8 @@ export function Inbox({ me, view, search = "", tag = "" }) {
       j: () => moveFocus(".tickets .ticket-row a", 1),
       k: () => moveFocus(".tickets .ticket-row a", -1),
       "/": () => document.querySelector(".search input")?.focus(),
+      // The focused row's checkbox (`j`/`k` focus the rows).
+      x: () => document.activeElement?.closest?.(".ticket-row")?.querySelector(".select")?.click(),
     }),
     [],
   );
@@ -226,6 +277,30 @@ export function Inbox({ me, view, search = "", tag = "" }) {
       </div>
       <${SearchForm} view=${view} search=${search} />
       <p class="visually-hidden" role="status" aria-live="polite">${announcement}</p>
+      <p class="bulk-result" role="status">${bulkResult}</p>
+      ${tickets.length
+        ? html`<div class="select-all">
+            <label>
+              <input
+                type="checkbox"
+                checked=${allSelected}
+                onChange=${(e) =>
+                  setSelection(
+                    e.currentTarget.checked ? new Set(tickets.map((ticket) => ticket.id)) : new Set(),
+                  )}
+              />
+              <span>${t("bulk.select_all", { count: tickets.length })}</span>
+            </label>
+          </div>`
+        : null}
+      ${selected.length
+        ? html`<${BulkBar}
+            me=${me}
+            selected=${selected}
+            onDone=${bulkDone}
+            onClear=${() => setSelection(new Set())}
+          />`
+        : null}
       ${tag
         ? html`<p class="searching">
             ${t("inbox.tagged", { tag })}
@@ -241,7 +316,14 @@ export function Inbox({ me, view, search = "", tag = "" }) {
           </p>`
         : null}
       <ul class="tickets" role="list" aria-label=${t("inbox.list", { view: name })}>
-        ${tickets.map((ticket) => html`<${TicketRow} key=${ticket.id} ticket=${ticket} />`)}
+        ${tickets.map(
+          (ticket) => html`<${TicketRow}
+            key=${ticket.id}
+            ticket=${ticket}
+            selected=${selection.has(ticket.id)}
+            onSelect=${select}
+          />`,
+        )}
       </ul>
       ${loading ? html`<${Loading} label=${t("inbox.loading")} />` : null}
       ${error

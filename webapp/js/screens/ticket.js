@@ -1,4 +1,5 @@
-// One ticket: its conversation (read-only here) and its details.
+// One ticket: its conversation, the reply and note editors, its details and activity log,
+// who else is viewing it, merging it, and the AI panel when AI is on.
 import { apiUrl, get, withQuery } from "../api.js";
 import { errorMessage } from "../errors.js";
 import { IsolatedHtml } from "../frames.js";
@@ -7,7 +8,11 @@ import { currentLanguage, formatDateTime, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
 import { useShortcuts } from "../shortcuts.js";
 import { ErrorNote, Loading, useTitle } from "../ui.js";
+import { AiPanel, MessageTranslation, useAi } from "./ai_panel.js";
 import { Composer, TicketFields } from "./ticket_actions.js";
+import { ActivityLog, mergedIn } from "./ticket_activity.js";
+import { useTicketRefresh, useViewers } from "./ticket_live.js";
+import { MergeTicket } from "./ticket_merge.js";
 
 // Mail whose HTML adds nothing to its text (paragraphs and line breaks only) offers no
 // "original formatting".
@@ -29,7 +34,7 @@ export function authorOf(message, ticket, members) {
   return kind === "api_key" ? t("message.api_key") : t("ticket.assigned");
 }
 
-function Message({ message, ticket, members }) {
+function Message({ message, ticket, members, ai }) {
   const [formatted, setFormatted] = useState(false);
   const kind = message.kind === "customer" ? "customer" : message.kind;
   const author = authorOf(message, ticket, members);
@@ -44,11 +49,21 @@ function Message({ message, ticket, members }) {
         <span class="kind">${t(`message.kind_label.${kind}`)}</span>
         <time datetime=${message.created_at}>${formatDateTime(message.created_at)}</time>
         ${message.kind === "reply" && message.delivery
-          ? html`<span class=${`badge delivery-${message.delivery}`}>
+          ? html`<span
+              class=${`badge delivery-${message.delivery}`}
+              data-delivery=${message.delivery}
+              title=${message.delivery_detail || undefined}
+            >
               ${t(`delivery.${message.delivery}`)}
             </span>`
           : null}
       </header>
+      ${message.cc && message.cc.length && message.kind !== "note"
+        ? html`<p class="copied">${t("message.cc", { addresses: message.cc.join(", ") })}</p>`
+        : null}
+      ${message.delivery_detail && ["failed", "bounced"].includes(message.delivery)
+        ? html`<p class="warning">${t("message.delivery_failed", { why: message.delivery_detail })}</p>`
+        : null}
       ${message.sender_verified === false
         ? html`<p class="warning">${t("message.unverified")}</p>`
         : null}
@@ -79,11 +94,21 @@ function Message({ message, ticket, members }) {
         ? html`<ul class="attachments" aria-label=${t("message.attachments")}>
             ${message.attachments.map(
               (a) => html`<li key=${a.id}>
-                <a href=${apiUrl(a.url)} rel="noopener" target="_blank">${a.filename}</a>
+                <a
+                  href=${apiUrl(a.url)}
+                  rel="noopener"
+                  target="_blank"
+                  download=${a.filename}
+                  aria-label=${t("message.download", { name: a.filename })}
+                  >${a.filename}</a
+                >
                 <span class="size">${sizeOf(a.size)}</span>
               </li>`,
             )}
           </ul>`
+        : null}
+      ${ai && ai.translation !== false && message.kind === "customer" && message.text
+        ? html`<${MessageTranslation} ticket=${ticket} message=${message} />`
         : null}
     </article>
   </li>`;
@@ -132,7 +157,7 @@ function OtherTickets({ ticket }) {
   </section>`;
 }
 
-function Details({ ticket, me, members, onChanged }) {
+function Details({ ticket, me, members, onChanged, ai, onUse }) {
   const requester = ticket.requester || {};
   return html`<aside class="ticket-details" aria-label=${t("ticket.details")}>
     <${TicketFields} ticket=${ticket} me=${me} members=${members} onChanged=${onChanged} />
@@ -166,7 +191,10 @@ function Details({ ticket, me, members, onChanged }) {
         <time datetime=${ticket.last_activity_at}>${formatDateTime(ticket.last_activity_at)}</time>
       </dd>
     </dl>
+    ${ticket.merged_into ? null : html`<${MergeTicket} ticket=${ticket} />`}
+    <${AiPanel} ai=${ai} ticket=${ticket} onChanged=${onChanged} onUse=${onUse} />
     <${OtherTickets} ticket=${ticket} />
+    <${ActivityLog} ticket=${ticket} members=${members} />
   </aside>`;
 }
 
@@ -176,20 +204,35 @@ function writeAs(kind) {
   setTimeout(() => document.querySelector(".composer textarea")?.focus(), 0);
 }
 
+/** The number of the ticket this one was merged into (from its log), if known. */
+function mergedTo(ticket) {
+  const entry = (ticket.activity || []).findLast?.((e) => e.action === "merged");
+  return entry && entry.after ? String(entry.after).replace(/^#/, "") : null;
+}
+
 export function Ticket({ me, id }) {
   const [ticket, setTicket] = useState(null);
   const [members, setMembers] = useState([]);
   const [error, setError] = useState(null);
+  const [inserted, setInserted] = useState(null);
+  const ai = useAi();
+  const viewers = useViewers(ticket ? ticket.id : null);
   useTitle(ticket ? `#${ticket.number} ${ticket.subject}` : t("ticket.title"));
 
-  const load = useCallback(async () => {
-    setError(null);
-    try {
-      setTicket(await get(`/v1/tickets/${encodeURIComponent(id)}`));
-    } catch (failure) {
-      setError(failure);
-    }
-  }, [id]);
+  const load = useCallback(
+    async ({ quiet = false } = {}) => {
+      if (!quiet) setError(null);
+      try {
+        setTicket(await get(`/v1/tickets/${encodeURIComponent(id)}`));
+      } catch (failure) {
+        // A failed refresh leaves the page as it was, and tries again later.
+        if (quiet) setTicket((shown) => (shown ? { ...shown } : shown));
+        else setError(failure);
+      }
+    },
+    [id],
+  );
+  useTicketRefresh(ticket, load);
 
   const keys = useMemo(
     () => ({
@@ -235,27 +278,53 @@ export function Ticket({ me, id }) {
         <span class="number">#${ticket.number}</span>
         <span class=${`badge status-${ticket.status}`}>${t(`status.${ticket.status}`)}</span>
         ${ticket.merged_into
-          ? html`<a href=${href(`/tickets/${ticket.merged_into}`)}>${t("ticket.merged")}</a>`
+          ? html`<a class="merge-pointer" href=${href(`/tickets/${ticket.merged_into}`)}>
+              ${mergedTo(ticket)
+                ? t("merge.merged_into", { number: mergedTo(ticket) })
+                : t("ticket.merged")}
+            </a>`
           : null}
+        ${mergedIn(ticket).map(
+          (number) => html`<a key=${number} class="merge-pointer" href=${href(`/tickets/${number}`)}>
+            ${t("merge.merged_from", { number })}
+          </a>`,
+        )}
       </p>
+      ${viewers.length
+        ? html`<p class="viewers" role="status">
+            ${t("viewers.viewing", {
+              count: viewers.length,
+              names: viewers.map((v) => v.name).join(", "),
+            })}
+          </p>`
+        : html`<p class="viewers" role="status"></p>`}
     </div>
     <div class="ticket-body">
       <section class="conversation-pane" aria-labelledby="conversation-heading">
         <h2 id="conversation-heading" class="visually-hidden">${t("ticket.conversation")}</h2>
         <ol class="conversation" aria-label=${t("ticket.conversation")}>
           ${ticket.messages.map(
-            (m) => html`<${Message} key=${m.id} message=${m} ticket=${ticket} members=${members} />`,
+            (m) =>
+              html`<${Message} key=${m.id} message=${m} ticket=${ticket} members=${members} ai=${ai} />`,
           )}
         </ol>
         ${ticket.merged_into
           ? null
-          : html`<${Composer} ticket=${ticket} onSent=${load} onConflict=${load} />`}
+          : html`<${Composer}
+              ticket=${ticket}
+              onSent=${load}
+              onConflict=${load}
+              inserted=${inserted}
+              ai=${ai}
+            />`}
       </section>
       <${Details}
         ticket=${ticket}
         me=${me}
         members=${members}
         onChanged=${(changed) => setTicket((shown) => ({ ...shown, ...changed }))}
+        ai=${ai}
+        onUse=${(body) => setInserted({ body })}
       />
     </div>
   </main>`;
