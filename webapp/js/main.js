@@ -9,9 +9,16 @@ import { Articles } from "./screens/articles.js";
 import { Contact, Contacts } from "./screens/contacts.js";
 import { ForgotPassword } from "./screens/forgot_password.js";
 import { Inbox, VIEWS } from "./screens/inbox.js";
+import { ArticleEditor, Categories } from "./screens/kb_editor.js";
 import { Login, safeNext } from "./screens/login.js";
 import { NotFound } from "./screens/not_found.js";
+import { NotificationSettings, Notifications } from "./screens/notifications.js";
+import { Profile } from "./screens/profile.js";
 import { TeamSettings, WorkspaceSettings } from "./screens/settings.js";
+import { AiSettings } from "./screens/settings_ai.js";
+import { ApiKeySettings } from "./screens/settings_api_keys.js";
+import { HelpCentreSettings } from "./screens/settings_help_centre.js";
+import { MailSettings } from "./screens/settings_mail.js";
 import { Shell } from "./screens/shell.js";
 import { Signup } from "./screens/signup.js";
 import { Ticket } from "./screens/ticket.js";
@@ -36,6 +43,25 @@ const MEMBER_ROUTES = [
   ["/kb/articles/:id", "kb", (me, p) => html`<${Article} key=${p.id} me=${me} id=${p.id} />`],
   ["/settings", "settings", (me) => html`<${WorkspaceSettings} me=${me} />`],
   ["/settings/team", "settings", (me) => html`<${TeamSettings} me=${me} />`],
+  ["/profile", "profile", () => html`<${Profile} />`],
+  ["/notifications", "notifications", () => html`<${Notifications} />`],
+  ["/settings/notifications", "settings", (me) => html`<${NotificationSettings} me=${me} />`],
+  ["/settings/api-keys", "settings", (me) => html`<${ApiKeySettings} me=${me} />`],
+  ["/settings/mailbox", "settings", (me) => html`<${MailSettings} me=${me} />`],
+  ["/settings/ai", "settings", (me) => html`<${AiSettings} me=${me} />`],
+  ["/settings/help-centre", "settings", (me) => html`<${HelpCentreSettings} me=${me} />`],
+  [
+    "/kb/new",
+    "kb",
+    (me) => {
+      const route = currentRoute();
+      const of = queryParam(route, "translation_of") || "";
+      return html`<${ArticleEditor} key=${`new-${of}`} me=${me} id=${null} translationOf=${of}
+        locale=${queryParam(route, "locale") || ""} />`;
+    },
+  ],
+  ["/kb/articles/:id/edit", "kb", (me, p) => html`<${ArticleEditor} key=${p.id} me=${me} id=${p.id} />`],
+  ["/kb/categories", "kb", (me) => html`<${Categories} me=${me} />`],
 ];
 
 function screenFor(route, me) {

@@ -41,7 +41,13 @@ export function Articles() {
   }, [load]);
 
   return html`<main id="main" class="articles-page">
-    <h1>${t("kb.title")}</h1>
+    <div class="list-head">
+      <h1>${t("kb.title")}</h1>
+      <span class="actions">
+        <a href=${href("/kb/categories")}>${t("categories.title")}</a>
+        <a class="button primary" href=${href("/kb/new")}>${t("editor.new")}</a>
+      </span>
+    </div>
     <div class="filters">
       <label class="field">
         <span class="label">${t("kb.status")}</span>
@@ -73,6 +79,8 @@ export function Articles() {
                     <time datetime=${a.updated_at}>${formatShortTime(a.updated_at)}</time>
                   </span>
                 </a>
+                <a class="row-action" href=${href(`/kb/articles/${a.id}/edit`)}
+                  aria-label=${t("editor.edit_named", { title: a.title })}>${t("editor.edit")}</a>
               </li>`,
             )}
           </ul>`

@@ -20,14 +20,31 @@ function timeZones(current) {
   return zones.includes(current) ? zones : [current, ...zones];
 }
 
-function SettingsNav({ section }) {
+const SECTIONS = [
+  ["workspace", "/settings"],
+  ["team", "/settings/team"],
+  ["notifications", "/settings/notifications"],
+  ["api-keys", "/settings/api-keys"],
+  ["mailbox", "/settings/mailbox"],
+  ["ai", "/settings/ai"],
+  ["help-centre", "/settings/help-centre"],
+];
+const SECTION_NAMES = {
+  workspace: () => t("settings.workspace"),
+  team: () => t("settings.team"),
+  notifications: () => t("settings.notifications"),
+  "api-keys": () => t("settings.api_keys"),
+  mailbox: () => t("settings.mailbox"),
+  ai: () => t("settings.ai"),
+  "help-centre": () => t("settings.help_centre"),
+};
+
+export function SettingsNav({ section }) {
   return html`<nav class="settings-nav" aria-label=${t("settings.sections")}>
-    <a href=${href("/settings")} aria-current=${section === "workspace" ? "page" : undefined}>
-      ${t("settings.workspace")}
-    </a>
-    <a href=${href("/settings/team")} aria-current=${section === "team" ? "page" : undefined}>
-      ${t("settings.team")}
-    </a>
+    ${SECTIONS.map(
+      ([name, path]) => html`<a key=${name} href=${href(path)}
+        aria-current=${section === name ? "page" : undefined}>${SECTION_NAMES[name]()}</a>`,
+    )}
   </nav>`;
 }
 

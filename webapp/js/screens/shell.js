@@ -6,6 +6,7 @@ import { t } from "../i18n.js";
 import { href, navigate } from "../router.js";
 import { logOut, resendConfirmation } from "../session.js";
 import { SHORTCUTS, useShortcuts } from "../shortcuts.js";
+import { NotificationBell } from "./notifications.js";
 
 /** The list of keyboard shortcuts, in a modal dialog ("?" opens it, Escape closes it). */
 function ShortcutsHelp({ onClose }) {
@@ -87,6 +88,7 @@ export function Shell({ me, section, children }) {
           ${t("shell.settings")}
         </a>
       </nav>
+      ${me.user ? html`<${NotificationBell} current=${section === "notifications"} />` : null}
       <details class="user-menu" ref=${menu}>
         <summary aria-label=${t("shell.user_menu", { name })}>
           <span class="avatar" aria-hidden="true">${initials(name)}</span>
@@ -98,6 +100,10 @@ export function Shell({ me, section, children }) {
                 <strong>${me.user.name}</strong><br /><span>${me.user.email}</span><br />
                 <span class="role">${t(`role.${me.role}`)}</span>
               </p>`
+            : null}
+          ${me.user
+            ? html`<a class="menu-link" href=${href("/profile")}
+                onClick=${() => menu.current && (menu.current.open = false)}>${t("shell.profile")}</a>`
             : null}
           <button type="button" class="secondary" onClick=${leave}>${t("shell.log_out")}</button>
         </div>

@@ -1,0 +1,120 @@
+"""The profile in the web client: the name and the language (the app follows it at once), a
+new password (other sessions signed out), two-factor sign-in turned on from the QR code's
+secret with its recovery codes shown once, then a login that asks for a code."""
+
+import time
+import uuid
+
+import pyotp
+import requests
+from playwright.sync_api import expect
+
+PASSWORD = "correct horse battery"
+NEW_PASSWORD = "a much longer passphrase"
+
+
+def _sign_up(api: str, name: str) -> str:
+    email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@acme.test"
+    signup = requests.post(
+        f"{api}/v1/signup",
+        json={"workspace_name": f"{name} Desk", "name": name, "email": email, "password": PASSWORD},
+        timeout=10,
+    )
+    assert signup.status_code == 201, signup.text
+    return email
+
+
+def _log_in(page, api: str, email: str, password: str) -> None:
+    page.goto(f"{api}/app/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_profile_password_and_two_factor_sign_in(stack, browser, screenshot_path):
+    api = stack.api_url
+    email = _sign_up(api, "Petra")
+    # A session elsewhere (another browser): the new password signs it out.
+    login = requests.post(
+        f"{api}/v1/auth/login", json={"email": email, "password": PASSWORD}, timeout=10
+    )
+    assert login.status_code == 200, login.text
+    elsewhere = {"Authorization": f"Bearer {login.json()['token']}"}
+    assert requests.get(f"{api}/v1/me", headers=elsewhere, timeout=10).status_code == 200
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    _log_in(page, api, email, PASSWORD)
+    page.wait_for_url(f"{api}/app/")
+    page.get_by_label("Account menu for Petra", exact=True).click()
+    page.get_by_role("link", name="Profile").click()
+    page.wait_for_url(f"{api}/app/profile")
+    page.get_by_role("heading", name="Profile", exact=True).wait_for()
+
+    page.get_by_label("Name", exact=True).fill("Petra Novak")
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_role("status").filter(has_text="Saved.").wait_for()
+    expect(page.locator(".user-menu .user-name")).to_have_text("Petra Novak")
+
+    sessions = page.get_by_role("list", name="Active sessions")
+    expect(sessions.get_by_role("listitem")).to_have_count(3)  # sign-up, elsewhere, here
+    expect(sessions.get_by_text("This session")).to_have_count(1)
+
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    page.get_by_role("status").filter(
+        has_text="Password changed. 2 other sessions were signed out."
+    ).wait_for()
+    assert requests.get(f"{api}/v1/me", headers=elsewhere, timeout=10).status_code == 401
+    page.reload()
+    expect(page.get_by_role("list", name="Active sessions").get_by_role("listitem")).to_have_count(
+        1
+    )
+
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    qr = page.get_by_role("img", name="QR code to scan with your authenticator app")
+    expect(qr).to_be_visible()
+    assert qr.get_attribute("src").startswith("data:image/svg+xml")
+    secret = page.get_by_label("Key for the authenticator app").inner_text().strip()
+    totp = pyotp.TOTP(secret)
+    page.get_by_label("Authentication code").fill(totp.now())
+    page.get_by_role("button", name="Confirm and turn on").click()
+    codes = page.get_by_role("list", name="Recovery codes")
+    expect(codes.get_by_role("listitem")).to_have_count(10)
+    expect(page.get_by_text("they are shown only this once")).to_be_visible()
+    expect(page.get_by_role("link", name="Download the codes")).to_have_attribute(
+        "download", "helptal-recovery-codes.txt"
+    )
+    page.get_by_role("status").filter(has_text="Two-factor sign-in is on since").wait_for()
+    page.get_by_role("status").filter(has_text="10 recovery codes left.").wait_for()
+    page.screenshot(path=str(screenshot_path), full_page=True)
+    page.get_by_role("button", name="I have saved them").click()
+    expect(codes).to_have_count(0)
+
+    page.get_by_label("Account menu for Petra Novak").click()
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(f"{api}/app/login")
+    _log_in(page, api, email, NEW_PASSWORD)
+    page.get_by_role("heading", name="Two-step verification").wait_for()
+    # The next 30-second step: the one used to turn it on is not accepted twice.
+    page.get_by_label("Authentication code").fill(totp.at(time.time() + 30))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(f"{api}/app/")
+
+    # The language applies at once, everywhere in the app.
+    page.goto(f"{api}/app/profile")
+    page.get_by_label("Language").select_option("fr")
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_role("heading", name="Profil", exact=True).wait_for()
+    page.get_by_role("status").filter(has_text="Modifications enregistrées.").wait_for()
+    assert page.locator("html").get_attribute("lang") == "fr"
+    page.screenshot(
+        path=str(screenshot_path.with_name(f"{screenshot_path.stem}_fr.png")), full_page=True
+    )
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.screenshot(
+        path=str(screenshot_path.with_name(f"{screenshot_path.stem}_fr_360.png")), full_page=True
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()
