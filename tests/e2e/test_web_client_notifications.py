@@ -9,6 +9,8 @@ import uuid
 import requests
 from playwright.sync_api import expect
 
+from tests.e2e.axe import assert_accessible
+
 PASSWORD = "correct horse battery"
 
 
@@ -105,6 +107,7 @@ def test_a_mention_rings_the_bell_and_is_marked_read(stack, browser, screenshot_
     expect(mention).to_contain_text("By Tom")
     expect(mention).to_contain_text("can you approve this refund?")
     page.screenshot(path=str(screenshot_path), full_page=True)
+    assert_accessible(page, "the notifications")
 
     mention.get_by_role("link").click()
     page.wait_for_url(re.compile(r".*/app/tickets/.+"))
@@ -125,6 +128,7 @@ def test_a_mention_rings_the_bell_and_is_marked_read(stack, browser, screenshot_
     prefs = requests.get(f"{api}/v1/me/notification-preferences", headers=auth, timeout=10).json()
     assert prefs["new_ticket"]["email"] is True
     assert prefs["mention"]["in_app"] is False
+    assert_accessible(page, "the notification preferences")
     page.screenshot(path=str(screenshot_path.with_name(f"{screenshot_path.stem}_preferences.png")))
 
     requests.patch(f"{api}/v1/me/profile", json={"locale": "fr"}, headers=auth, timeout=10)

@@ -2,6 +2,7 @@
 new password (other sessions signed out), two-factor sign-in turned on from the QR code's
 secret with its recovery codes shown once, then a login that asks for a code."""
 
+import base64
 import time
 import uuid
 
@@ -9,7 +10,12 @@ import pyotp
 import requests
 from playwright.sync_api import expect
 
+from tests.e2e.axe import assert_accessible
+
 PASSWORD = "correct horse battery"
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 NEW_PASSWORD = "a much longer passphrase"
 
 
@@ -89,6 +95,7 @@ def test_profile_password_and_two_factor_sign_in(stack, browser, screenshot_path
     page.get_by_role("status").filter(has_text="Two-factor sign-in is on since").wait_for()
     page.get_by_role("status").filter(has_text="10 recovery codes left.").wait_for()
     page.screenshot(path=str(screenshot_path), full_page=True)
+    assert_accessible(page, "the profile with the recovery codes")
     page.get_by_role("button", name="I have saved them").click()
     expect(codes).to_have_count(0)
 
@@ -117,4 +124,26 @@ def test_profile_password_and_two_factor_sign_in(stack, browser, screenshot_path
         path=str(screenshot_path.with_name(f"{screenshot_path.stem}_fr_360.png")), full_page=True
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()
+
+
+def test_avatar_is_uploaded_and_shown(stack, browser):
+    api = stack.api_url
+    email = _sign_up(api, "Ava")
+    # The image goes from the browser straight to the avatars bucket (the API's presigned
+    # POST), an origin the app's Content-Security-Policy does not name (connect-src 'self'):
+    # the page is let through for that upload here.
+    context = browser.new_context(locale="en-US", bypass_csp=True)
+    page = context.new_page()
+    _log_in(page, api, email, PASSWORD)
+    page.wait_for_url(f"{api}/app/")
+    page.goto(f"{api}/app/profile")
+    page.get_by_label("Choose an image").set_input_files(
+        files=[{"name": "me.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    page.get_by_role("status").filter(has_text="Avatar saved.").wait_for()
+    expect(page.get_by_role("img", name="Your new avatar")).to_be_visible()
+    assert page.get_by_role("img", name="Your new avatar").get_attribute("src").startswith("blob:")
+    page.get_by_role("button", name="Remove the avatar").click()
+    page.get_by_role("status").filter(has_text="Avatar removed.").wait_for()
     context.close()

@@ -8,6 +8,8 @@ import uuid
 import requests
 from playwright.sync_api import expect
 
+from tests.e2e.axe import assert_accessible
+
 PASSWORD = "correct horse battery"
 SECTIONS = {
     "api-keys": "Clés d'API",
@@ -50,6 +52,7 @@ def test_owner_creates_an_api_key_and_turns_ai_on(stack, browser, screenshot_pat
     keys = page.get_by_role("list", name="API keys")
     expect(keys.get_by_role("listitem").filter(has_text="Zapier")).to_have_count(1)
     page.screenshot(path=shot("api_key"), full_page=True)
+    assert_accessible(page, "API keys")
     page.get_by_role("button", name="Done").click()
     expect(page.get_by_text(key)).to_have_count(0)
     page.reload()
@@ -79,6 +82,7 @@ def test_owner_creates_an_api_key_and_turns_ai_on(stack, browser, screenshot_pat
         "Owen"
     )
     page.screenshot(path=shot("ai"), full_page=True)
+    assert_accessible(page, "AI settings")
 
     sections.get_by_role("link", name="Mailbox").click()
     page.get_by_label("An address of yours").fill("support@acme.test")
@@ -88,6 +92,7 @@ def test_owner_creates_an_api_key_and_turns_ai_on(stack, browser, screenshot_pat
     expect(forwarding).to_contain_text("Waiting for confirmation")
     page.get_by_label("Confirmation code for support@acme.test").wait_for()
     page.screenshot(path=shot("mailbox"), full_page=True)
+    assert_accessible(page, "the mailbox")
 
     sections.get_by_role("link", name="Help centre").click()
     page.get_by_label("Custom domain").fill("help.acme.test")
@@ -97,6 +102,7 @@ def test_owner_creates_an_api_key_and_turns_ai_on(stack, browser, screenshot_pat
     page.get_by_role("button", name="Verify the domain").click()
     page.locator("[role=status]:has-text('The'), [role=alert]").first.wait_for()
     page.screenshot(path=shot("help_centre"), full_page=True)
+    assert_accessible(page, "the help centre settings")
 
     requests.patch(f"{api}/v1/me/profile", json={"locale": "fr"}, headers=auth, timeout=10)
     page.set_viewport_size({"width": 360, "height": 740})
