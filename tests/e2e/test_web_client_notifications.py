@@ -136,6 +136,7 @@ def test_a_mention_rings_the_bell_and_is_marked_read(stack, browser, screenshot_
     page.goto(f"{api}/app/notifications")
     page.get_by_role("heading", name="Notifications").wait_for()
     page.get_by_role("button", name="Tout marquer comme lu").wait_for()
+    page.get_by_role("list", name="Vos notifications").get_by_text("Mention").wait_for()
     page.screenshot(
         path=str(screenshot_path.with_name(f"{screenshot_path.stem}_fr_360.png")), full_page=True
     )

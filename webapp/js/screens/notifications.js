@@ -230,14 +230,14 @@ export function Notifications() {
             ${items.map(
               (n) => html`<li key=${n.id} class=${n.read ? "ticket-row" : "ticket-row unread"}>
                 <a href=${href(`/tickets/${n.ticket_id}`)} onClick=${(e) => open(e, n)}>
+                  <span class="subject">#${n.ticket_number} ${n.ticket_subject}</span>
+                  ${n.excerpt ? html`<span class="excerpt">${n.excerpt}</span>` : null}
                   <span class="meta">
                     <span class="badge">${kindText(n.kind)}</span>
                     ${n.read ? null : html`<span class="unread-mark">${t("notifications.unread")}</span>`}
+                    ${n.actor_name ? html`<span>${t("notifications.by", { name: n.actor_name })}</span>` : null}
                     <time datetime=${n.created_at}>${formatShortTime(n.created_at)}</time>
                   </span>
-                  <span class="subject">#${n.ticket_number} ${n.ticket_subject}</span>
-                  ${n.actor_name ? html`<span class="muted">${t("notifications.by", { name: n.actor_name })}</span>` : null}
-                  ${n.excerpt ? html`<span class="excerpt">${n.excerpt}</span>` : null}
                 </a>
               </li>`,
             )}
