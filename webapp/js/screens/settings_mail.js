@@ -56,7 +56,7 @@ function Acknowledgement({ settings, manager, onSaved }) {
       <//>
       <${Field}
         label=${t("mail.ack_body")}
-        hint=${t("mail.placeholders", { list: ack.placeholders.map((p) => `{${p}}`).join(", ") })}
+        hint=${t("mail.placeholders", { list: ack.placeholders.join(", ") })}
         hintId="ack-body-hint"
       >
         <textarea name="ack_body" rows="6" maxlength="10000" aria-describedby="ack-body-hint"
