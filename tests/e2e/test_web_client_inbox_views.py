@@ -7,6 +7,8 @@ import uuid
 import requests
 from playwright.sync_api import expect
 
+from tests.e2e.axe import assert_accessible
+
 PASSWORD = "correct horse battery"
 TICKETS = 30  # more than one page (25)
 
@@ -71,6 +73,7 @@ def test_the_inbox_scrolls_through_pages_and_switches_views(stack, browser, scre
     page.wait_for_url(f"{api}/app/inbox/mine")
     mine = page.get_by_role("list", name="Tickets: Mine").get_by_role("listitem")
     expect(mine).to_have_count(2)
+    assert_accessible(page, "inbox: Mine")
     assert [text.split("\n")[0] for text in mine.all_inner_texts()] == [
         "Question number 2",
         "Question number 1",

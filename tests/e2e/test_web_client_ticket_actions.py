@@ -8,6 +8,8 @@ from email.message import EmailMessage
 import requests
 from playwright.sync_api import expect
 
+from tests.e2e.axe import assert_accessible
+
 PASSWORD = "correct horse battery"
 CUSTOMER = "dora@customer.test"
 
@@ -109,6 +111,7 @@ def test_agent_assigns_notes_and_replies_from_the_ticket_page(stack, browser, sc
     reply.wait_for()
     assert "a new box leaves today" in reply.inner_text()
     assert page.get_by_label("Reply", exact=True).input_value() == ""
+    assert_accessible(page, "ticket page after a note and a reply")
     page.screenshot(path=str(screenshot_path), full_page=True)
 
     def mailed():
