@@ -3,6 +3,8 @@ revoked, AI turned on next to the statement of what it sends where, the mailbox 
 forwarding address with its setup) and the help centre's custom domain with its DNS
 records; each screen in English at desktop size and in French at 360 px."""
 
+import re
+import time
 import uuid
 
 import requests
@@ -113,3 +115,49 @@ def test_owner_creates_an_api_key_and_turns_ai_on(stack, browser, screenshot_pat
         page.screenshot(path=shot(f"{path}_fr_360"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
     context.close()
+
+
+def test_an_agent_reads_the_settings_without_changing_them(stack, browser):
+    api = stack.api_url
+    owner = f"olive-{uuid.uuid4().hex[:8]}@acme.test"
+    signup = requests.post(
+        f"{api}/v1/signup",
+        json={"workspace_name": "Read Desk", "name": "Olive", "email": owner, "password": PASSWORD},
+        timeout=10,
+    ).json()
+    agent = f"abel-{uuid.uuid4().hex[:8]}@acme.test"
+    invited = requests.post(
+        f"{api}/v1/members/invitations",
+        json={"email": agent, "role": "agent"},
+        headers={"Authorization": f"Bearer {signup['token']}"},
+        timeout=10,
+    )
+    assert invited.status_code == 201, invited.text
+    deadline = time.monotonic() + 30
+    while True:
+        mails = [m for m in requests.get(stack.sent_mail_url, timeout=5).json() if agent in m["to"]]
+        if mails:
+            break
+        assert time.monotonic() < deadline, "no invitation mail"
+        time.sleep(0.3)
+    token = re.search(r"/join/(hti_[A-Za-z0-9_-]+)", mails[0]["text"][0]).group(1)
+    assert requests.post(
+        f"{api}/v1/invitations/{token}/accept",
+        json={"name": "Abel", "password": PASSWORD},
+        timeout=10,
+    ).ok
+
+    page = browser.new_page()
+    page.goto(f"{api}/app/login?next=/settings/ai")
+    page.get_by_label("Email").fill(agent)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{api}/app/settings/ai")
+    expect(page.get_by_text("Only owners and admins can change these settings.")).to_be_visible()
+    expect(page.get_by_role("switch", name="Use AI in this workspace")).to_be_disabled()
+    expect(page.get_by_role("button", name="Save changes")).to_be_disabled()
+    for path in ("api-keys", "mailbox", "help-centre"):
+        page.goto(f"{api}/app/settings/{path}")
+        page.get_by_text("Only owners and admins can change these settings.").wait_for()
+    expect(page.get_by_label("Custom domain")).to_be_disabled()
+    page.close()
