@@ -3,6 +3,7 @@ new password (other sessions signed out), two-factor sign-in turned on from the 
 secret with its recovery codes shown once, then a login that asks for a code."""
 
 import base64
+import re
 import time
 import uuid
 
@@ -146,4 +147,20 @@ def test_avatar_is_uploaded_and_shown(stack, browser):
     assert page.get_by_role("img", name="Your new avatar").get_attribute("src").startswith("blob:")
     page.get_by_role("button", name="Remove the avatar").click()
     page.get_by_role("status").filter(has_text="Avatar removed.").wait_for()
+
+    # One session signed out from the list: the others stay open.
+    login = requests.post(
+        f"{api}/v1/auth/login", json={"email": email, "password": PASSWORD}, timeout=10
+    )
+    other = {"Authorization": f"Bearer {login.json()['token']}"}
+    page.reload()
+    sessions = page.get_by_role("list", name="Active sessions")
+    expect(sessions.get_by_role("listitem")).to_have_count(3)  # sign-up, the API, here
+    sessions.get_by_role("button", name=re.compile(r"^Sign out ")).first.click()
+    page.get_by_role("status").filter(has_text="Session signed out.").wait_for()
+    expect(sessions.get_by_role("listitem")).to_have_count(2)
+    page.get_by_role("button", name="Sign out everywhere else").click()
+    page.get_by_role("status").filter(has_text="1 other session signed out.").wait_for()
+    expect(sessions.get_by_role("listitem")).to_have_count(1)
+    assert requests.get(f"{api}/v1/me", headers=other, timeout=10).status_code == 401
     context.close()
