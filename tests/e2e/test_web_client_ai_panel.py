@@ -1,7 +1,8 @@
 """The AI panel of the web client's ticket page against the local stand-in model
 (`make run AI=local`): triage suggestions, a reply drafted with a pending state and its
 citations linking to the articles in the app, the draft put into the reply, rewritten on
-request, and a summary. Checked with axe-core."""
+request, a summary, a customer's message translated and a reply sent translated. Checked
+with axe-core."""
 
 from __future__ import annotations
 
@@ -131,6 +132,19 @@ def test_draft_a_reply_with_citations_from_the_ai_panel(ai_stack, browser, scree
     summary = panel.get_by_role("region", name="Summary")
     summary.get_by_role("button", name="Summarise the conversation").click()
     expect(summary).to_contain_text(MARKER, timeout=45_000)
+
+    # A customer's message in the agent's language, and a reply sent translated.
+    message = page.get_by_role("article", name="Message from Dan")
+    message.get_by_role("button", name="Translate into English").click()
+    expect(message).to_contain_text("Translated from English", timeout=45_000)
+    page.get_by_label("Reply", exact=True).fill("The reset link is on its way.")
+    page.get_by_role("button", name="Translate before sending").click()
+    expect(page.get_by_role("heading", name=re.compile("^Your reply in"))).to_be_visible(
+        timeout=45_000
+    )
+    page.get_by_role("button", name="Send the translation").click()
+    sent = page.get_by_role("article", name="Reply from Demo Owner")
+    expect(sent).to_contain_text("The reset link is on its way.")
 
     cited.click()
     page.wait_for_url(re.compile(r"/app/kb/articles/"))

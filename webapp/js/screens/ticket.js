@@ -84,6 +84,14 @@ function Message({ message, ticket, members, ai }) {
             ${formatted ? t("message.show_text") : t("message.show_formatted")}
           </button>`
         : null}
+      ${message.original && message.original.text
+        ? html`<details class="quoted">
+            <summary>${t("message.before_translation")}</summary>
+            <div class="message-text" lang=${message.original.language || undefined}>
+              ${message.original.text}
+            </div>
+          </details>`
+        : null}
       ${message.quoted_text
         ? html`<details class="quoted">
             <summary>${t("message.quoted")}</summary>
