@@ -1,5 +1,5 @@
 """The AI panel of the web client's ticket page against the local stand-in model
-(`make run AI=local`): triage suggestions, a reply drafted with a pending state and its
+(`make run AI=local`): triage suggestions applied, a reply drafted with a pending state and its
 citations linking to the articles in the app, the draft put into the reply, rewritten on
 request, a summary, a customer's message translated and a reply sent translated. Checked
 with axe-core."""
@@ -96,6 +96,15 @@ def test_draft_a_reply_with_citations_from_the_ai_panel(ai_stack, browser, scree
         timeout=10,
     ).json()
 
+    def triaged():
+        shown = requests.get(f"{api}/v1/tickets/{ticket['id']}", headers=auth, timeout=10).json()
+        return ((shown.get("ai") or {}).get("triage") or {}).get("status") == "ready"
+
+    deadline = time.monotonic() + 45
+    while not triaged():
+        assert time.monotonic() < deadline, "the stand-in did not triage the ticket in time"
+        time.sleep(0.3)
+
     context = browser.new_context(viewport={"width": 1280, "height": 1100}, locale="en-US")
     page = context.new_page()
     page.goto(f"{api}/app/login?next=/tickets/{ticket['id']}")
@@ -105,6 +114,13 @@ def test_draft_a_reply_with_citations_from_the_ai_panel(ai_stack, browser, scree
     page.wait_for_url(f"{api}/app/tickets/{ticket['id']}")
     panel = page.get_by_role("region", name="AI teammate")
     expect(panel).to_be_visible()
+
+    # Triage suggestions, applied by the agent.
+    suggestions = panel.get_by_role("region", name="Suggestions")
+    expect(suggestions).to_contain_text("High")
+    suggestions.get_by_role("button", name="Apply the suggestions").click()
+    expect(suggestions).to_contain_text("The suggestions are applied.")
+    expect(page.get_by_label("Priority")).to_have_value("high")
 
     draft = panel.get_by_role("region", name="Reply draft")
     draft.get_by_role("button", name="Draft a reply").click()
