@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -136,9 +137,18 @@ def s3_client() -> S3Client:
 
     from chalicelib.store.aws_outage import client_config
 
-    # SigV4 presigned links (the only kind newer regions such as ap-southeast-1 accept).
+    # SigV4 presigned links (the only kind newer regions such as ap-southeast-1 accept), on
+    # the bucket's regional host (`<bucket>.s3.<region>.amazonaws.com`: the origin the web
+    # client's policy allows, with no redirect from the global host for a new bucket).  An
+    # emulator (AWS_ENDPOINT_URL) is addressed by path.
+    emulated = bool(os.environ.get("AWS_ENDPOINT_URL"))
     return boto3.client(
-        "s3", region_name=get_settings().region, config=client_config(signature_version="s3v4")
+        "s3",
+        region_name=get_settings().region,
+        config=client_config(
+            signature_version="s3v4",
+            **({} if emulated else {"s3": {"addressing_style": "virtual"}}),
+        ),
     )
 
 

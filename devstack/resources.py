@@ -81,8 +81,11 @@ def create_table(dynamodb: Any, properties: dict[str, Any]) -> None:
         )
 
 
-def create_bucket(s3: Any, properties: dict[str, Any], region: str) -> None:
-    """Create the bucket (or keep it), then apply encryption, public-access block, lifecycle."""
+def create_bucket(
+    s3: Any, properties: dict[str, Any], region: str, app_origin: str | None = None
+) -> None:
+    """Create the bucket (or keep it), then apply encryption, public-access block, CORS (for
+    `app_origin`, the local web client, instead of the template's parameter) and lifecycle."""
     bucket = properties["BucketName"]
     create_args: dict[str, Any] = {"Bucket": bucket}
     if region != "us-east-1":
@@ -105,6 +108,20 @@ def create_bucket(s3: Any, properties: dict[str, Any], region: str) -> None:
         s3.put_public_access_block(
             Bucket=bucket, PublicAccessBlockConfiguration=public_access_block
         )
+    cors = properties.get("CorsConfiguration")
+    if cors and app_origin:
+        rules = [
+            {
+                "ID": rule["Id"],
+                "AllowedOrigins": [app_origin],
+                "AllowedMethods": rule["AllowedMethods"],
+                "AllowedHeaders": rule["AllowedHeaders"],
+                "ExposeHeaders": rule["ExposedHeaders"],
+                "MaxAgeSeconds": rule["MaxAge"],
+            }
+            for rule in cors["CorsRules"]
+        ]
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
     lifecycle = properties.get("LifecycleConfiguration")
     if lifecycle:
         rules = [
@@ -185,7 +202,7 @@ def create_resources(
         if kind == "AWS::DynamoDB::Table":
             create_table(clients["dynamodb"], resource["Properties"])
         elif kind == "AWS::S3::Bucket":
-            create_bucket(clients["s3"], resource["Properties"], settings.region)
+            create_bucket(clients["s3"], resource["Properties"], settings.region, _origin(settings))
         elif kind != "AWS::SQS::Queue":
             raise NotImplementedError(f"devstack cannot create {kind} ({resource_id}) yet")
     for resource_id in queue_ids:
@@ -202,3 +219,11 @@ def create_resources(
         queue_urls={name: urls_by_id[queue_id(name)] for name in logical_names},
         dlq_urls={name: urls_by_id[dead_letter_queue_id(name)] for name in logical_names},
     )
+
+
+def _origin(settings: Settings) -> str | None:
+    """scheme://host[:port] of the stage's APP_BASE_URL (None when it has none)."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(settings.app_base_url)
+    return f"{url.scheme}://{url.netloc}" if url.scheme and url.netloc else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,20 @@ TEXT = "text/plain; charset=utf-8"  # the vendored licences
 
 @cache
 def security_headers() -> dict[str, str]:
-    """The headers every file of the app is sent with (the CDN sends the same)."""
+    """The headers every file of the app is sent with (the CDN sends the same).  As the
+    CDN's policy allows the content bucket's host, this one allows the emulator's, where
+    presigned uploads and downloads go locally."""
+    from infra.web_hosting import with_sources
+
     headers: dict[str, str] = json.loads(
         (WEBAPP_DIR / "security-headers.json").read_text(encoding="utf-8")
     )
+    files = urlsplit(os.environ.get("AWS_ENDPOINT_URL", ""))
+    if files.scheme and files.netloc:
+        origin = f"{files.scheme}://{files.netloc}"
+        headers["Content-Security-Policy"] = with_sources(
+            headers["Content-Security-Policy"], {"connect-src": [origin], "img-src": [origin]}
+        )
     return headers
 
 

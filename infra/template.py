@@ -99,6 +99,16 @@ def _table(settings: Settings) -> Template:
     }
 
 
+# scheme://host of the AppBaseUrl parameter (the web client's origin).
+_APP_URL_PARTS = {"Fn::Split": ["/", {"Ref": "AppBaseUrl"}]}
+APP_ORIGIN = {
+    "Fn::Join": [
+        "",
+        [{"Fn::Select": [0, _APP_URL_PARTS]}, "//", {"Fn::Select": [2, _APP_URL_PARTS]}],
+    ]
+}
+
+
 def _bucket(settings: Settings) -> Template:
     return {
         "Type": "AWS::S3::Bucket",
@@ -116,6 +126,20 @@ def _bucket(settings: Settings) -> Template:
                 "BlockPublicPolicy": True,
                 "IgnorePublicAcls": True,
                 "RestrictPublicBuckets": True,
+            },
+            # The web client uploads (presigned POST) and reads (presigned GET) from its own
+            # origin only; devstack puts the local app's origin in its place.
+            "CorsConfiguration": {
+                "CorsRules": [
+                    {
+                        "Id": "web-client",
+                        "AllowedOrigins": [APP_ORIGIN],
+                        "AllowedMethods": ["GET", "HEAD", "POST"],
+                        "AllowedHeaders": ["*"],
+                        "ExposedHeaders": ["ETag"],
+                        "MaxAge": 3000,
+                    }
+                ]
             },
             "LifecycleConfiguration": {
                 "Rules": [

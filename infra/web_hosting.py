@@ -43,6 +43,9 @@ ASSETS_PATTERN = "assets/*"
 YEAR_SECONDS = 365 * 24 * 3600
 HSTS_SECONDS = 2 * YEAR_SECONDS
 API_ORIGIN = "https://${ApiDomainName}"  # Fn::Sub, as PUBLIC_BASE_URL
+# Fn::Sub: the content bucket's regional host, where presigned uploads and downloads go
+# (chalicelib/bootstrap.s3_client addresses it so).
+FILES_ORIGIN = "https://${ContentBucket}.s3.${AWS::Region}.amazonaws.com"
 
 # The app's routes to its page; files (a dot in the last segment) as they are.
 ROUTES_FUNCTION_CODE = """\
@@ -90,17 +93,23 @@ def security_headers() -> dict[str, str]:
     return headers
 
 
-def production_csp(csp: str, api_origin: str = API_ORIGIN) -> str:
-    """The policy with the API's origin added to `connect-src` (the app calls it)."""
+def with_sources(csp: str, additions: dict[str, list[str]]) -> str:
+    """The policy with `additions` (directive -> sources) added to its directives."""
     directives = [directive.strip() for directive in csp.split(";") if directive.strip()]
-    found = False
-    for index, directive in enumerate(directives):
-        if directive.split()[0] == "connect-src":
-            directives[index] = f"{directive} {api_origin}"
-            found = True
-    if not found:
-        directives.append(f"connect-src 'self' {api_origin}")
+    for name, sources in additions.items():
+        index = next((i for i, d in enumerate(directives) if d.split()[0] == name), None)
+        if index is None:
+            directives.append(" ".join([name, "'self'", *sources]))
+        else:
+            directives[index] = " ".join([directives[index], *sources])
     return "; ".join(directives)
+
+
+def production_csp(csp: str, api_origin: str = API_ORIGIN, files_origin: str = FILES_ORIGIN) -> str:
+    """The policy with the API's origin added to `connect-src` (the app calls it), and the
+    content bucket's (uploads by presigned POST, images by presigned GET) to `connect-src`
+    and `img-src`."""
+    return with_sources(csp, {"connect-src": [api_origin, files_origin], "img-src": [files_origin]})
 
 
 def _headers_policy() -> Template:

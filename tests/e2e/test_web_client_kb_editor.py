@@ -130,10 +130,14 @@ def test_an_image_is_uploaded_into_an_article(stack, browser):
         json={"workspace_name": "Pics Desk", "name": "Ima", "email": email, "password": PASSWORD},
         timeout=10,
     ).raise_for_status()
-    # The image goes from the browser straight to the images bucket (the API's presigned
-    # POST), an origin the app's Content-Security-Policy does not name (connect-src 'self'):
-    # the page is let through for that upload here.
-    context = browser.new_context(locale="en-US", bypass_csp=True)
+    # The image goes from the browser straight to the content bucket (the API's presigned
+    # POST), an origin the app's Content-Security-Policy names for uploads and images.
+    context = browser.new_context(locale="en-US")
+    problems: list[str] = []
+    context.on(
+        "console",
+        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     page = context.new_page()
     page.goto(f"{api}/app/login?next=/kb/new")
     page.get_by_label("Email").fill(email)
@@ -152,4 +156,5 @@ def test_an_image_is_uploaded_into_an_article(stack, browser):
     page.wait_for_url(re.compile(r".*/app/kb/articles/[^/]+/edit$"))
     fetched = requests.get(image_url, timeout=10)
     assert fetched.ok and fetched.content == PNG
+    assert problems == []
     context.close()

@@ -131,10 +131,14 @@ def test_profile_password_and_two_factor_sign_in(stack, browser, screenshot_path
 def test_avatar_is_uploaded_and_shown(stack, browser):
     api = stack.api_url
     email = _sign_up(api, "Ava")
-    # The image goes from the browser straight to the avatars bucket (the API's presigned
-    # POST), an origin the app's Content-Security-Policy does not name (connect-src 'self'):
-    # the page is let through for that upload here.
-    context = browser.new_context(locale="en-US", bypass_csp=True)
+    # The image goes from the browser straight to the content bucket (the API's presigned
+    # POST), an origin the app's Content-Security-Policy names for uploads and images.
+    context = browser.new_context(locale="en-US")
+    problems: list[str] = []
+    context.on(
+        "console",
+        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     page = context.new_page()
     _log_in(page, api, email, PASSWORD)
     page.wait_for_url(f"{api}/app/")
@@ -163,4 +167,5 @@ def test_avatar_is_uploaded_and_shown(stack, browser):
     page.get_by_role("status").filter(has_text="1 other session signed out.").wait_for()
     expect(sessions.get_by_role("listitem")).to_have_count(1)
     assert requests.get(f"{api}/v1/me", headers=other, timeout=10).status_code == 401
+    assert problems == []
     context.close()

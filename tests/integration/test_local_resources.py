@@ -55,6 +55,12 @@ def test_bucket_is_encrypted_and_blocks_all_public_access(aws):
     }
 
 
+def test_bucket_lets_only_the_web_clients_origin_upload_and_read(aws):
+    [rule] = aws.client("s3").get_bucket_cors(Bucket=aws.bucket)["CORSRules"]
+    assert rule["AllowedOrigins"] == ["https://app.helptal.test"]  # APP_BASE_URL's origin
+    assert sorted(rule["AllowedMethods"]) == ["GET", "HEAD", "POST"]
+
+
 def test_every_queue_redrives_to_its_own_dead_letter_queue(aws):
     sqs = aws.client("sqs")
     assert set(aws.queue_urls) == set(get_settings().queues.all())

@@ -427,10 +427,13 @@ def test_web_client_is_sent_with_the_local_servers_security_headers_plus_hsts(sa
     served_csp = served.pop("Content-Security-Policy")
     local_csp = local.pop("Content-Security-Policy")
     assert served == local
-    # The same policy, the API's origin added to connect-src (the app calls it).
+    # The same policy, the API's origin added to connect-src (the app calls it), and the
+    # content bucket's regional host to connect-src and img-src (uploads and images).
     directives = dict(d.strip().split(" ", 1) for d in served_csp.split(";"))
     expected = dict(d.strip().split(" ", 1) for d in local_csp.split(";"))
-    expected["connect-src"] += " https://${ApiDomainName}"
+    files = "https://${ContentBucket}.s3.${AWS::Region}.amazonaws.com"
+    expected["connect-src"] += f" https://${{ApiDomainName}} {files}"
+    expected["img-src"] += f" {files}"
     assert directives == expected
     assert "unsafe-inline" not in served_csp and "unsafe-eval" not in served_csp
 
@@ -444,3 +447,12 @@ def test_make_package_also_lays_out_the_web_client(lambda_package):
     assert '<script type="module" src="assets/' in index
     assert unresolved_references(webapp) == []
     assert "web client" in lambda_package.output
+
+
+def test_the_content_bucket_lets_only_the_web_clients_origin_upload_and_read(sam):
+    bucket = sam["Resources"]["ContentBucket"]["Properties"]
+    [rule] = bucket["CorsConfiguration"]["CorsRules"]
+    assert sorted(rule["AllowedMethods"]) == ["GET", "HEAD", "POST"]
+    [origin] = rule["AllowedOrigins"]
+    # scheme://host of the AppBaseUrl parameter, never a wildcard.
+    assert "AppBaseUrl" in json.dumps(origin) and "*" not in json.dumps(origin)

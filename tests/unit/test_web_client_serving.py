@@ -65,3 +65,16 @@ def test_an_unchanged_file_answers_304():
     assert again["statusCode"] == 304
     assert again["body"] is None
     assert _get("/app/app.css", method="HEAD")["body"] is None
+
+
+def test_the_local_policy_allows_the_emulators_host_for_uploads_and_images(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5123")
+    security_headers.cache_clear()
+    try:
+        csp = security_headers()["Content-Security-Policy"]
+    finally:
+        security_headers.cache_clear()
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert "http://127.0.0.1:5123" in directives["connect-src"]
+    assert "http://127.0.0.1:5123" in directives["img-src"]
+    assert "http://127.0.0.1:5123" not in directives["script-src"]
