@@ -27,6 +27,7 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     "ApiKeyIn": {"name": "CRM sync", "role": "agent"},
     "ApiKeyTransferIn": {"member_id": MEMBER_ID},
     "ArticleFeedbackForm": {"helpful": "yes"},
+    "ArticlePreviewIn": {"body": "| Plan | Price |\n|---|---:|\n| Pro | 20 € |\n\n- [x] Paid"},
     "ArticleIn": {
         "title": "How refunds work",
         "body": "Refunds reach your card **within 5 days**.",

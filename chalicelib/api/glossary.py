@@ -383,6 +383,8 @@ FIELDS = {
     "ViewerOut.user_id": "User id of the member viewing the ticket.",
     "ViewerOut.name": "The member's name.",
     "ViewerOut.until": "When their viewing lapses unless renewed.",
+    "ArticlePreviewOut.html": "The body as the help centre would show it: GitHub-flavoured "
+    "Markdown rendered and sanitised (nothing is saved).",
     "WorkspaceOut.inbound_address": "Mail sent here opens tickets in the workspace.",
     "WorkspaceOut.customer_mail_enabled": "Whether Helptal mails the workspace's customers: "
     "`false` until the owner who signed it up confirms their e-mail address (until then "

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
         ArticleIn,
         ArticleOut,
         ArticlePatchIn,
+        ArticlePreviewIn,
+        ArticlePreviewOut,
         ArticleQuery,
         ArticlesOut,
         ArticleVersionOut,
@@ -131,6 +133,22 @@ def create_article(call: Call) -> ArticleOut:
         translation_of=body.translation_of,
     )
     return article_out(articles.create_article(bootstrap.kb_deps(), call.member, draft))
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/kb/preview",
+    summary="Render Markdown as the help centre shows it, without saving (the editor's live "
+    "preview)",
+    tag=TAG,
+    body="ArticlePreviewIn",
+    response="ArticlePreviewOut",
+    errors=(400, 401, 413, 415, 422),
+)
+def preview_article(call: Call) -> ArticlePreviewOut:
+    body: ArticlePreviewIn = call.body
+    return schemas.ArticlePreviewOut(html=articles.preview(body.body))
 
 
 @operation(

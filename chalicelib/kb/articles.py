@@ -90,6 +90,12 @@ def _checked_body(deps: KbDeps, body: str) -> str:
 ARTICLE_TEXT_MAX_BYTES = 360_000
 
 
+def preview(body: str) -> str:
+    """The HTML the help centre would show for `body` (nothing stored): the editor's live
+    preview.  413 `article_too_large` as on save."""
+    return _rendered(body)
+
+
 def _rendered(body: str) -> str:
     """The body's HTML; 413 `article_too_large` when the body and its HTML would not fit in
     one item (Markdown that renders much larger than it is written)."""

@@ -66,12 +66,17 @@ def test_an_article_is_written_previewed_published_and_translated(stack, browser
     page.get_by_label("Title").fill("Resetting your password")
     page.get_by_label("Category").select_option(label="Accounts")
     page.get_by_label("Body (Markdown)").fill(
-        "## Steps\n\nClick **Forgot password** on the login page."
+        "## Steps\n\nClick **Forgot password** on the login page.\n\n| Plan | Price |\n"
+        "|---|---:|\n| Pro | 20 |"
     )
+    # The preview follows the typing, rendered by the API as the help centre renders it.
+    preview = page.frame_locator("iframe[title='Preview']")
+    expect(preview.locator("h2")).to_have_text("Steps")
+    expect(preview.locator("td.align-right")).to_have_text("20")
+    assert requests.get(f"{api}/v1/kb/articles", headers=auth, timeout=10).json()["articles"] == []
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_url(re.compile(r".*/app/kb/articles/[^/]+/edit$"))
     article_id = page.url.split("/")[-2]
-    preview = page.frame_locator("iframe[title='Preview']")
     expect(preview.locator("h2")).to_have_text("Steps")
     expect(preview.locator("strong")).to_have_text("Forgot password")
 

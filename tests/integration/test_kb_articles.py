@@ -114,6 +114,23 @@ def test_new_article_is_a_draft_with_a_slug_from_its_title_and_rendered_html(api
     assert read["translations"] == []
 
 
+def test_the_editors_preview_is_the_help_centre_rendering_and_saves_nothing(api, team):
+    owner, agent = team
+    markdown = "| Plan | Price |\n|---|---:|\n| Pro | 20 |\n\n<script>x()</script> ~~old~~"
+    status, preview, _ = api.request(
+        "POST", "/v1/kb/preview", {"body": markdown}, token=agent["token"]
+    )
+    assert status == 200
+    saved = _article(api, owner["token"], title="Plans", body=markdown)
+    assert preview["html"] == saved["html"]
+    assert "<table>" in preview["html"] and "<s>old</s>" in preview["html"]
+    assert "<script" not in preview["html"]
+    listed = api.request("GET", "/v1/kb/articles", token=owner["token"])[1]["articles"]
+    assert [a["title"] for a in listed] == ["Plans"]  # the preview kept nothing
+    assert api.request("POST", "/v1/kb/preview", {"body": markdown})[0] == 401
+    assert api.request("POST", "/v1/kb/preview", {"text": "x"}, token=agent["token"])[0] == 422
+
+
 def test_articles_list_by_status_and_locale_newest_update_first(api, team):
     owner, _ = team
     token = owner["token"]

@@ -68,6 +68,14 @@ class TranslationOut(Outgoing):
     article_id: str
 
 
+class ArticlePreviewIn(Incoming):
+    body: ArticleBody = Field(description=BODY_HELP)
+
+
+class ArticlePreviewOut(Outgoing):
+    html: str
+
+
 class ArticleOut(Outgoing):
     id: str
     title: str

@@ -1,7 +1,7 @@
 // Writing the knowledge base: an article's title, category, language, status and Markdown
 // body, images uploaded into it, its saved versions (restore one), its translations, and
 // publishing; and the categories with their order. The preview is the API's own rendering
-// (the `html` it answers on save), the same the help centre shows.
+// (POST /v1/kb/preview, as the body is typed), the same the help centre shows.
 import { API_BASE, call, get, post, withQuery } from "../api.js";
 import { errorMessage, invalidFields } from "../errors.js";
 import { IsolatedHtml } from "../frames.js";
@@ -88,6 +88,32 @@ function Translations({ article }) {
   </section>`;
 }
 
+const PREVIEW_DELAY_MS = 400;
+
+/** The help centre's rendering of `markdown`, asked for once typing pauses (the newest
+ * answer wins; nothing is saved). */
+function useLivePreview(markdown) {
+  const [preview, setPreview] = useState({ html: null, updating: false, problem: null });
+  useEffect(() => {
+    if (markdown === null || markdown === undefined) return undefined;
+    let current = true;
+    setPreview((before) => ({ ...before, updating: true }));
+    const timer = setTimeout(async () => {
+      try {
+        const answer = await post("/v1/kb/preview", { body: markdown });
+        if (current) setPreview({ html: answer.html, updating: false, problem: null });
+      } catch (failure) {
+        if (current) setPreview((before) => ({ ...before, updating: false, problem: failure }));
+      }
+    }, PREVIEW_DELAY_MS);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [markdown]);
+  return preview;
+}
+
 export function ArticleEditor({ me, id, translationOf, locale: wantedLocale }) {
   const [article, setArticle] = useState(null);
   const [fields, setFields] = useState(null);
@@ -97,6 +123,7 @@ export function ArticleEditor({ me, id, translationOf, locale: wantedLocale }) {
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState("");
   const body = useRef(null);
+  const preview = useLivePreview(fields ? fields.body : null);
   useTitle(id ? t("editor.edit_title") : t("editor.new_title"));
 
   const load = useCallback(async () => {
@@ -248,13 +275,17 @@ export function ArticleEditor({ me, id, translationOf, locale: wantedLocale }) {
       </form>
       <section class="preview" aria-labelledby="preview-heading">
         <h2 id="preview-heading">${t("editor.preview")}</h2>
-        ${article
-          ? html`<p class="muted">
-                ${t("editor.preview_saved", { number: article.version })}
-                ${published ? html` <a href=${publicUrl} target="_blank" rel="noopener">${t("article.on_help_centre")}</a>` : null}
-              </p>
-              <${IsolatedHtml} body=${article.html} title=${t("editor.preview")} lang=${article.locale} tall=${true} />`
-          : html`<p class="muted">${t("editor.preview_after_save")}</p>`}
+        <p class="muted">
+          ${t("editor.preview_live")}
+          ${article && published
+            ? html` <a href=${publicUrl} target="_blank" rel="noopener">${t("article.on_help_centre")}</a>`
+            : null}
+        </p>
+        <p role="status" class="muted">${preview.updating ? t("editor.preview_updating") : ""}</p>
+        ${preview.problem ? html`<${ErrorNote} message=${errorMessage(preview.problem)} />` : null}
+        ${preview.html !== null
+          ? html`<${IsolatedHtml} body=${preview.html} title=${t("editor.preview")} lang=${fields.locale} tall=${true} />`
+          : null}
       </section>
     </div>
     ${article
