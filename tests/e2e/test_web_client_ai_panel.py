@@ -124,9 +124,7 @@ def test_draft_a_reply_with_citations_from_the_ai_panel(ai_stack, browser, scree
 
     draft = panel.get_by_role("region", name="Reply draft")
     draft.get_by_role("button", name="Draft a reply").click()
-    expect(draft.get_by_role("status")).to_have_text(
-        "Drafting a reply from your knowledge base…"
-    )
+    expect(draft.get_by_role("status")).to_have_text("Drafting a reply from your knowledge base…")
     text = draft.get_by_label("Draft", exact=True)
     expect(text).to_contain_text(MARKER, timeout=45_000)
     expect(text).to_contain_text("[1]")

@@ -25,8 +25,11 @@ def _workspace(stack):
     for n in range(1, 5):
         made = requests.post(
             f"{stack.api_url}/v1/tickets",
-            json={"requester": {"email": f"c{n}@customer.test", "name": f"Customer {n}"},
-                  "subject": f"Question {n}", "body": "Hello?"},
+            json={
+                "requester": {"email": f"c{n}@customer.test", "name": f"Customer {n}"},
+                "subject": f"Question {n}",
+                "body": "Hello?",
+            },
             headers=auth,
             timeout=10,
         )
