@@ -106,10 +106,12 @@ def with_sources(csp: str, additions: dict[str, list[str]]) -> str:
 
 
 def production_csp(csp: str, api_origin: str = API_ORIGIN, files_origin: str = FILES_ORIGIN) -> str:
-    """The policy with the API's origin added to `connect-src` (the app calls it), and the
-    content bucket's (uploads by presigned POST, images by presigned GET) to `connect-src`
-    and `img-src`."""
-    return with_sources(csp, {"connect-src": [api_origin, files_origin], "img-src": [files_origin]})
+    """The policy with the API's origin added to `connect-src` (the app calls it) and to
+    `img-src` (avatars are API links that redirect), and the content bucket's (uploads by
+    presigned POST, images by presigned GET) to `connect-src` and `img-src`."""
+    return with_sources(
+        csp, {"connect-src": [api_origin, files_origin], "img-src": [api_origin, files_origin]}
+    )
 
 
 def _headers_policy() -> Template:

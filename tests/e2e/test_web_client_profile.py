@@ -149,6 +149,14 @@ def test_avatar_is_uploaded_and_shown(stack, browser):
     page.get_by_role("status").filter(has_text="Avatar saved.").wait_for()
     expect(page.get_by_role("img", name="Your new avatar")).to_be_visible()
     assert page.get_by_role("img", name="Your new avatar").get_attribute("src").startswith("blob:")
+    # Saved: after a reload the avatar is the API's link (a redirect to the bucket), shown
+    # under the app's policy.
+    page.reload()
+    saved = page.get_by_role("img", name="Your new avatar")
+    expect(saved).to_have_attribute("src", re.compile(r"/v1/users/[^/]+/avatar/"))
+    page.wait_for_function(
+        "() => [...document.images].some(i => i.src.includes('/avatar/') && i.naturalWidth > 0)"
+    )
     page.get_by_role("button", name="Remove the avatar").click()
     page.get_by_role("status").filter(has_text="Avatar removed.").wait_for()
 

@@ -165,8 +165,8 @@ function Avatar({ profile, onSaved }) {
     <h2 id="avatar-heading">${t("profile.avatar")}</h2>
     ${problem ? html`<${ErrorNote} message=${problem} />` : null}
     <div class="avatar-row">
-      ${shown
-        ? html`<img class="avatar-large" src=${shown} alt=${t("profile.avatar_alt")} />`
+      ${shown || profile.avatar_url
+        ? html`<img class="avatar-large" src=${shown || profile.avatar_url} alt=${t("profile.avatar_alt")} />`
         : html`<span class="avatar avatar-large" aria-hidden="true">${initials(profile.name)}</span>`}
       <div>
         <p class="muted">${profile.avatar ? t("profile.avatar_set") : t("profile.avatar_none")}</p>
