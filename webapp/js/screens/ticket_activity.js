@@ -48,6 +48,8 @@ function Entry({ entry, members }) {
     what = html`${t("activity.merged_in", { who })} ${ticketLink(entry.after)}`;
   } else if (action === "created") {
     what = t("activity.created", { who });
+  } else if (action === "sender_not_verified") {
+    what = t("activity.sender_not_verified");
   } else {
     const params = {
       who,
