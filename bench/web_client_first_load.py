@@ -12,7 +12,9 @@ only) several times. For each load it prints:
   there): the local server does not compress;
 - requests before the list is painted, and the API requests among them;
 - API round trips before the list is painted: the longest chain of API requests each started
-  after the previous one finished (requests in parallel are one round trip);
+  after the previous one finished (requests in parallel are one round trip), among those
+  that answered before the list was painted (the ones it can have waited for: a poll the
+  app starts meanwhile, still running when the list shows, held nothing up);
 - time to the list painted (the first ticket row in the list, then a frame), from the start
   of navigation and from the moment the app's files (modules, styles, messages) finished
   loading (median of the loads).
@@ -305,7 +307,7 @@ def cold_load(browser, stack: Stack, cookies: list[dict]) -> Load:
         if path.startswith("/v1/") and start <= painted:
             listed.append(("api", path, start, end if end is not None else float("inf")))
     listed.sort(key=lambda request: request[2])
-    api_calls = [(start, end) for kind, _, start, end in listed if kind == "api"]
+    api_calls = [(start, end) for kind, _, start, end in listed if kind == "api" and end <= painted]
     return Load(
         requests_before_paint=listed,
         code_files=code_files,

@@ -3,12 +3,13 @@
 import { onUnauthenticated } from "./api.js";
 import { html, render, useEffect, useRef, useState } from "./html.js";
 import { chooseLanguage, currentLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
+import { prefetch } from "./prefetch.js";
 import { currentRoute, match, navigate, onRouteChange, pathOf, queryParam } from "./router.js";
 import { Article } from "./screens/article.js";
 import { Articles } from "./screens/articles.js";
 import { Contact, Contacts } from "./screens/contacts.js";
 import { ForgotPassword } from "./screens/forgot_password.js";
-import { Inbox, VIEWS } from "./screens/inbox.js";
+import { COUNTS_PATH, Inbox, VIEWS, firstPagePath } from "./screens/inbox.js";
 import { ArticleEditor, Categories } from "./screens/kb_editor.js";
 import { Login, safeNext } from "./screens/login.js";
 import { NotFound } from "./screens/not_found.js";
@@ -138,6 +139,15 @@ function App() {
   return screenFor(route, me);
 }
 
+/** On a cold load of an inbox view, its first page and the counts leave with /v1/me. */
+function prefetchFirstScreen(route) {
+  const path = pathOf(route);
+  const params = path === "/" ? { view: "all" } : match("/inbox/:view", path);
+  if (!params || !VIEWS.includes(params.view)) return;
+  prefetch(firstPagePath(params.view, queryParam(route, "q") || "", queryParam(route, "tag") || ""));
+  prefetch(COUNTS_PATH);
+}
+
 async function start() {
   const root = document.getElementById("app");
   onUnauthenticated(() => {
@@ -147,9 +157,12 @@ async function start() {
       navigate(`/login?next=${encodeURIComponent(route)}`, { replace: true });
     }
   });
-  await setLanguage(chooseLanguage(null));
+  prefetchFirstScreen(currentRoute());
+  // The words and the session are asked for together (the words of the person's own
+  // language follow if theirs differs from the browser's).
+  const words = setLanguage(chooseLanguage(null));
   try {
-    await refreshSession();
+    await Promise.all([words, refreshSession()]);
   } catch (failure) {
     root.classList.remove("booting");
     render(

@@ -7,6 +7,7 @@ import { errorMessage } from "../errors.js";
 import { followInbox } from "../feed.js";
 import { moveFocus, useShortcuts } from "../shortcuts.js";
 import { html, useCallback, useEffect, useMemo, useRef, useState } from "../html.js";
+import { getPrefetched } from "../prefetch.js";
 import { formatNumber, formatShortTime, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
 import { ErrorNote, Loading, useTitle } from "../ui.js";
@@ -15,6 +16,23 @@ import { BulkBar } from "./inbox_bulk.js";
 export const STATUSES = ["new", "open", "pending", "on_hold", "solved", "closed"];
 export const VIEWS = ["mine", "unassigned", "all", ...STATUSES];
 const PAGE_SIZE = 25;
+
+/** The first page of `view` (with the search words and tag), as the inbox asks for it. */
+export function firstPagePath(view, search = "", tag = "") {
+  return pagePath(view, search, tag, undefined);
+}
+
+function pagePath(view, search, tag, after) {
+  return withQuery("/v1/tickets", {
+    ...filtersOf(view),
+    q: search || undefined,
+    tag: tag || undefined,
+    cursor: after,
+    limit: PAGE_SIZE,
+  });
+}
+
+export const COUNTS_PATH = "/v1/inbox/counts";
 
 function filtersOf(view) {
   if (view === "mine") return { assignee: "me" };
@@ -142,7 +160,7 @@ export function Inbox({ me, view, search = "", tag = "" }) {
 
   const loadCounts = useCallback(async () => {
     try {
-      setCounts(await get("/v1/inbox/counts"));
+      setCounts(await getPrefetched(COUNTS_PATH));
     } catch {
       // The counts are a help, not the list: the list says what went wrong.
     }
@@ -154,15 +172,8 @@ export function Inbox({ me, view, search = "", tag = "" }) {
       setLoading(true);
       setError(null);
       try {
-        const page = await get(
-          withQuery("/v1/tickets", {
-            ...filtersOf(view),
-            q: search || undefined,
-            tag: tag || undefined,
-            cursor: after,
-            limit: PAGE_SIZE,
-          }),
-        );
+        const path = pagePath(view, search, tag, after);
+        const page = await (after ? get(path) : getPrefetched(path));
         if (mine !== generation.current) return;
         setTickets((shown) => (after ? [...shown, ...page.tickets] : page.tickets));
         setCursor(page.next_cursor || null);
