@@ -5,6 +5,7 @@ import { useEffect } from "./html.js";
 export const SHORTCUTS = [
   ["j", "shortcuts.next"],
   ["k", "shortcuts.previous"],
+  ["x", "shortcuts.select"],
   ["/", "shortcuts.search"],
   ["r", "shortcuts.reply"],
   ["n", "shortcuts.note"],

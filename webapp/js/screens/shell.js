@@ -91,7 +91,7 @@ export function Shell({ me, section, children }) {
       ${me.user ? html`<${NotificationBell} current=${section === "notifications"} />` : null}
       <details class="user-menu" ref=${menu}>
         <summary aria-label=${t("shell.user_menu", { name })}>
-          <span class="avatar" aria-hidden="true">${initials(name)}</span>
+          <span class="avatar" aria-hidden="true" data-initials=${initials(name)}></span>
           <span class="user-name">${name}</span>
         </summary>
         <div class="menu">
@@ -117,6 +117,8 @@ export function Shell({ me, section, children }) {
   </div>`;
 }
 
+/* The account menu draws these with CSS (data-initials), so that the only visible text of
+ * the menu's button is the person's name, which its label contains. */
 function initials(name) {
   const words = String(name).trim().split(/\s+/).filter(Boolean);
   return (words[0]?.[0] || "?").toUpperCase() + (words[1]?.[0] || "").toUpperCase();
