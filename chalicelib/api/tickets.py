@@ -420,6 +420,25 @@ def viewing(call: Call) -> ViewersOut:
 
 @operation(
     bp,
+    "DELETE",
+    "/v1/tickets/{ticket_id}/viewing",
+    summary="The ticket was closed: teammates stop seeing the caller viewing it",
+    tag="tickets",
+    status=204,
+    errors=(401, 404),
+)
+def stop_viewing(call: Call) -> None:
+    principal = call.member
+    presence.stop_viewing(
+        bootstrap.ticket_deps(),
+        principal.workspace_id,
+        call.params["ticket_id"],
+        principal.user_id or principal.actor,
+    )
+
+
+@operation(
+    bp,
     "GET",
     "/v1/inbox/counts",
     summary="Ticket counts per status, yours and unassigned",

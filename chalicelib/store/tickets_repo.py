@@ -588,6 +588,9 @@ class DynamoTicketStore:
             if isinstance(item, TicketViewerItem)
         ]
 
+    def forget_viewer(self, workspace_id: str, ticket_id: str, user_id: str) -> None:
+        TicketViewerItem(keys.ticket_pk(workspace_id, ticket_id), keys.viewer_sk(user_id)).delete()
+
     def inbox_counts(self, workspace_id: str) -> dict[str, int]:
         """Every inbox count of the workspace: one Query over its few counter items."""
         return {

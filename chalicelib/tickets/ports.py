@@ -146,5 +146,8 @@ class TicketStore(Protocol):
         """Notes that `user_id` has the ticket open until `until` (epoch seconds); returns
         everyone whose view has not expired at `now`: (user id, name, until)."""
 
+    def forget_viewer(self, workspace_id: str, ticket_id: str, user_id: str) -> None:
+        """`user_id` closed the ticket: off the viewers at once (idempotent)."""
+
     def get_contact(self, workspace_id: str, contact_id: str) -> Contact | None: ...
     def find_contact_by_email(self, workspace_id: str, email: str) -> Contact | None: ...

@@ -33,3 +33,10 @@ def viewing(
         for uid, viewer_name, until in viewers
         if uid != user_id
     ]
+
+
+def stop_viewing(deps: TicketDeps, workspace_id: str, ticket_ref: str, user_id: str) -> None:
+    """`user_id` closed the ticket: teammates stop seeing them there at their next heartbeat
+    rather than when the view expires."""
+    ticket = get_ticket(deps, workspace_id, ticket_ref)
+    deps.store.forget_viewer(workspace_id, ticket.id, user_id)

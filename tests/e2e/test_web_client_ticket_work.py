@@ -230,6 +230,9 @@ def test_a_teammate_viewing_the_ticket_is_shown(desk, browser, screenshot_path):
     expect(bob.get_by_text("Ann is viewing this ticket")).to_be_visible(timeout=20_000)
     expect(ann.get_by_text("Bob is viewing this ticket")).to_be_visible(timeout=20_000)
     ann.screenshot(path=str(screenshot_path), full_page=True)
+    # Bob leaves the ticket for the inbox: Ann stops seeing him at her next heartbeat.
+    bob.get_by_role("link", name="Inbox").first.click()
+    expect(ann.get_by_text("Bob is viewing this ticket")).to_have_count(0, timeout=20_000)
     bob.context.close()
     ann.context.close()
 

@@ -140,6 +140,19 @@ def test_viewers_see_each_other_until_their_heartbeat_lapses(api, team, clock):
     assert api.request("POST", path, token=agent["token"])[1] == {"viewers": []}
 
 
+def test_a_viewer_who_closes_the_ticket_drops_off_at_once(api, team, clean_aws):
+    owner, agent = team
+    ticket = _open(api, owner["token"])
+    path = f"/v1/tickets/{ticket['id']}/viewing"
+    api.request("POST", path, token=owner["token"])
+    assert len(api.request("POST", path, token=agent["token"])[1]["viewers"]) == 1
+    assert api.request("DELETE", path, token=owner["token"])[0] == 204
+    assert api.request("POST", path, token=agent["token"])[1] == {"viewers": []}
+    assert api.request("DELETE", path, token=owner["token"])[0] == 204  # idempotent
+    other = api.sign_up(workspace="Other Desk", email="zed@other.test")
+    assert api.request("DELETE", path, token=other["token"])[0] == 404
+
+
 def test_ticket_events_are_published(api, team, clean_aws):
     owner, _ = team
     sqs = clean_aws.client("sqs")

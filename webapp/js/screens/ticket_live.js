@@ -45,7 +45,8 @@ export function useLifetime() {
 
 const HEARTBEAT_MS = 10_000;
 
-/** The teammates who have the ticket open too, from a heartbeat every 10 s while it is shown. */
+/** The teammates who have the ticket open too, from a heartbeat every 10 s while it is shown;
+ * leaving the ticket says so. */
 export function useViewers(ticketId) {
   const [viewers, setViewers] = useState([]);
   useEffect(() => {
@@ -72,6 +73,8 @@ export function useViewers(ticketId) {
       stopped = true;
       clearTimeout(timer);
       document.removeEventListener("visibilitychange", onVisibility);
+      // Closed (another screen, another ticket): teammates stop seeing us here at once.
+      call("DELETE", `/v1/tickets/${encodeURIComponent(ticketId)}/viewing`).catch(() => {});
     };
   }, [ticketId]);
   return viewers;
