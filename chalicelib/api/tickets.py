@@ -66,6 +66,7 @@ def ticket_out(ticket: Ticket) -> dict[str, Any]:
         "message_count": ticket.message_count,
         "last_customer_message_id": ticket.last_customer_message_id,
         "merged_into": ticket.merged_into,
+        "merged_from": list(ticket.merged_from),
         "follow_up_of": ticket.follow_up_of,
         "sender_verified": ticket.sender_verified,
         "unverified_reply_to": ticket.unverified_reply_to,

@@ -356,6 +356,7 @@ class TicketItem(Item, discriminator="ticket"):
     solved_at = UTCDateTimeAttribute(null=True)
     last_customer_message_id = UnicodeAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
+    merged_from = ListAttribute(of=NumberAttribute, null=True)  # absent: none merged in
     follow_up_of = UnicodeAttribute(null=True)
     sender_unverified = BooleanAttribute(null=True)  # absent on most tickets: verified
     unverified_reply_to = UnicodeAttribute(null=True)

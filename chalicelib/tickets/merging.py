@@ -27,6 +27,7 @@ from chalicelib.tickets.merge_record import MergeRecord, MergeStatus
 from chalicelib.tickets.model import Ticket, TicketStatus
 
 MAX_MERGED_MESSAGES = 500
+MAX_MERGED_FROM = 50  # the merged-in tickets a target lists (its activity keeps them all)
 # The event that asks, some minutes after a merge began, whether it finished.
 MERGE_CHECK = "ticket.merge_check"
 
@@ -165,6 +166,7 @@ def _finish(deps: TicketDeps, record: MergeRecord) -> Ticket:
         updated = replace(
             current,
             cc=cc,
+            merged_from=(*current.merged_from, source.number)[-MAX_MERGED_FROM:],
             message_count=current.message_count + latest_record.message_count,
             last_customer_message_id=latest_customer,
             updated_at=now,

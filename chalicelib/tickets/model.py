@@ -131,6 +131,8 @@ class Ticket:
     solved_at: datetime | None = None
     last_customer_message_id: str | None = None
     merged_into: str | None = None
+    # The numbers of the tickets merged into this one (the newest MAX_MERGED_FROM kept).
+    merged_from: tuple[int, ...] = ()
     follow_up_of: str | None = None
     # Opened by mail whose From address SPF/DKIM did not prove; `unverified_reply_to` is the
     # ticket that mail claimed to continue (not joined: an agent merges it if it is genuine).

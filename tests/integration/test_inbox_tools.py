@@ -83,6 +83,7 @@ def test_merging_moves_messages_and_later_mail_lands_in_the_target(api, team, cl
     assert merged["message_count"] == 2 and "dan@customer.test" in merged["cc"]
     closed = api.request("GET", f"/v1/tickets/{source['id']}", token=owner["token"])[1]
     assert (closed["status"], closed["merged_into"]) == ("closed", target["id"])
+    assert merged["merged_from"] == [source["number"]] and closed["merged_from"] == []
     mail_in(
         sender="dan@customer.test",
         subject="Re: Refund too",

@@ -140,6 +140,7 @@ def test_the_same_merge_requested_twice_at_once_moves_each_message_once(api, own
     assert all(isinstance(o, Conflict) and o.status == 409 for o in outcomes if o not in done)
     merged = _ticket(api, owner, target["id"])
     assert merged["message_count"] == 5 and len(merged["messages"]) == 5
+    assert merged["merged_from"] == [source["number"]]  # listed once, however often asked
     assert _ticket(api, owner, source["id"])["merged_into"] == target["id"]
     assert deps.store.get_merge(ws, source["id"]).status is MergeStatus.DONE
 

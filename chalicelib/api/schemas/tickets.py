@@ -244,6 +244,11 @@ class TicketOut(Outgoing):
     message_count: int
     last_customer_message_id: str | None
     merged_into: str | None
+    merged_from: list[int] = Field(
+        default_factory=list,
+        description="The numbers of the tickets merged into this one, oldest first (the "
+        "newest 50).",
+    )
     follow_up_of: str | None
     sender_verified: bool = Field(
         default=True,

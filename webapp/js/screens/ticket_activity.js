@@ -77,10 +77,7 @@ export function ActivityLog({ ticket, members }) {
   </section>`;
 }
 
-/** The tickets merged into this one (from its log), newest first. */
+/** The numbers of the tickets merged into this one (the API's `merged_from`), newest first. */
 export function mergedIn(ticket) {
-  return (ticket.activity || [])
-    .filter((e) => e.action === "merged_in" && e.after)
-    .map((e) => String(e.after).replace(/^#/, ""))
-    .reverse();
+  return (ticket.merged_from || []).map(String).reverse();
 }
