@@ -68,6 +68,10 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
         "sender_rate_per_hour": 20,
     },
     "MemberPatchIn": {"role": "admin"},
+    "TicketsBulkIn": {
+        "ticket_ids": ["01JD3ZQ5V4W2Y8K7M6N5P4Q3R2", "41"],
+        "changes": {"status": "solved", "add_tags": ["refund"]},
+    },
     "NewPasswordForm": {"password": "a brand new passphrase"},
     "PasswordResetIn": {"email": "ann@acme.example", "locale": "en"},
     "NotificationPreferencesIn": {

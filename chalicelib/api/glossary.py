@@ -385,6 +385,20 @@ FIELDS = {
     "ViewerOut.until": "When their viewing lapses unless renewed.",
     "ArticlePreviewOut.html": "The body as the help centre would show it: GitHub-flavoured "
     "Markdown rendered and sanitised (nothing is saved).",
+    "TicketsBulkIn.ticket_ids": "The tickets to change (ids or numbers), at most 50.",
+    "TicketsBulkIn.changes": "What to change on each of them.",
+    "TicketBulkChangesIn.status": "The status to give each ticket.",
+    "TicketBulkChangesIn.priority": "The priority to give each ticket.",
+    "TicketBulkChangesIn.add_tags": "Tags to add to those each ticket has.",
+    "TicketBulkChangesIn.remove_tags": "Tags to take off each ticket.",
+    "TicketsBulkOut.results": "One result per ticket asked for, in the order asked.",
+    "TicketsBulkOut.changed": "How many tickets were changed (or needed no change).",
+    "TicketsBulkOut.failed": "How many could not be changed (their `error` says why).",
+    "TicketBulkResultOut.ticket_id": "The ticket's id (as asked for when it was not found).",
+    "TicketBulkResultOut.ticket": "The ticket after the change; `null` when it failed.",
+    "TicketBulkResultOut.error": "Why this ticket was not changed; `null` when it was.",
+    "BulkErrorOut.code": "A stable, machine-readable error code.",
+    "BulkErrorOut.message": "What went wrong, for people.",
     "WorkspaceOut.inbound_address": "Mail sent here opens tickets in the workspace.",
     "WorkspaceOut.customer_mail_enabled": "Whether Helptal mails the workspace's customers: "
     "`false` until the owner who signed it up confirms their e-mail address (until then "

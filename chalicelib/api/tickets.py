@@ -25,6 +25,8 @@ if TYPE_CHECKING:
         TicketOut,
         TicketPatchIn,
         TicketQuery,
+        TicketsBulkIn,
+        TicketsBulkOut,
         ViewersOut,
     )
     from chalicelib.tickets.model import Message, Ticket
@@ -223,6 +225,54 @@ def get_ticket(call: Call) -> TicketDetailOut:
         activity=[schemas.ActivityOut.model_validate(a) for a in view.activity],
         ai={"triage": ai_tickets.triage_out(triage)} if triage else None,
     )
+
+
+@operation(
+    bp,
+    "PATCH",
+    "/v1/tickets",
+    summary="The same change on several tickets (at most 50): status, priority, assignee, "
+    "tags added or removed",
+    description="Each ticket is changed on its own, as by `PATCH /v1/tickets/{ticket_id}`; a "
+    "ticket that cannot be (not found, merged) is reported in its result without stopping "
+    "the others. Tags are added to and removed from the tags each ticket has when it is "
+    "written. An unknown assignee or an invalid tag refuses the whole request (422) before "
+    "any change.",
+    tag="tickets",
+    body="TicketsBulkIn",
+    response="TicketsBulkOut",
+    errors=(400, 401, 415, 422),
+)
+def patch_tickets(call: Call) -> TicketsBulkOut:
+    body: TicketsBulkIn = call.body
+    wanted = body.changes
+    changes = lifecycle.TicketChanges(
+        status=model.TicketStatus(wanted.status) if wanted.status else None,
+        priority=model.Priority(wanted.priority) if wanted.priority else None,
+        assignee_id=wanted.assignee_id,
+        unassign="assignee_id" in wanted.model_fields_set and wanted.assignee_id is None,
+        add_tags=wanted.add_tags,
+        remove_tags=wanted.remove_tags,
+    )
+    outcomes = lifecycle.change_tickets(
+        bootstrap.ticket_deps(),
+        call.member.workspace_id,
+        body.ticket_ids,
+        call.member.actor,
+        changes,
+    )
+    results = [
+        schemas.TicketBulkResultOut(
+            ticket_id=o.ticket.id if o.ticket else o.ticket_ref,
+            ticket=schemas.TicketOut(**ticket_out(o.ticket)) if o.ticket else None,
+            error=schemas.BulkErrorOut(code=o.error.code, message=o.error.message)
+            if o.error
+            else None,
+        )
+        for o in outcomes
+    ]
+    failed = sum(1 for r in results if r.error)
+    return schemas.TicketsBulkOut(results=results, changed=len(results) - failed, failed=failed)
 
 
 @operation(

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from chalicelib.concurrency import retry_stale
-from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.errors import Conflict, HelptalError, NotFound, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
 from chalicelib.tickets.acknowledgements import AcknowledgementToSend
@@ -297,6 +297,9 @@ class TicketChanges:
     unassign: bool = False
     tags: list[str] | None = None
     subject: str | None = None
+    # Applied to the tags the ticket has when it is written (never a stale copy's).
+    add_tags: list[str] | None = None
+    remove_tags: list[str] | None = None
 
 
 def apply_changes(
@@ -325,6 +328,10 @@ def apply_changes(
         change("assignee_id", changes.assignee_id)
     if changes.tags is not None:
         change("tags", normalise_tags(changes.tags))
+    if changes.add_tags or changes.remove_tags:
+        removed = set(normalise_tags(changes.remove_tags or []))
+        kept = [tag for tag in updated.tags if tag not in removed]
+        change("tags", normalise_tags(kept + list(changes.add_tags or [])))
     if changes.subject is not None:
         change("subject", changes.subject.strip()[:250] or ticket.subject)
     if entries:
@@ -370,3 +377,44 @@ def change_ticket(
             },
         )
     return updated
+
+
+MAX_BULK_TICKETS = 50
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    ticket_ref: str
+    ticket: Ticket | None = None
+    error: HelptalError | None = None
+
+
+def change_tickets(
+    deps: TicketDeps,
+    workspace_id: str,
+    ticket_refs: list[str],
+    actor: str,
+    changes: TicketChanges,
+) -> list[BulkOutcome]:
+    """The same changes on each ticket, one at a time (each as `change_ticket`: its own
+    write and event), in the order given, duplicates once.  A ticket refused (not found,
+    merged, ...) is reported and does not stop the others; changes invalid for every
+    ticket (an unknown assignee, a bad tag) refuse the whole request before any write.
+    At most MAX_BULK_TICKETS."""
+    if len(ticket_refs) > MAX_BULK_TICKETS:
+        raise ValidationFailed(
+            f"at most {MAX_BULK_TICKETS} tickets at once",
+            details=[{"field": "ticket_ids", "message": "too many tickets"}],
+        )
+    if changes.assignee_id is not None:
+        require_assignable(deps, workspace_id, changes.assignee_id)
+    normalise_tags(list(changes.add_tags or []) + list(changes.remove_tags or []))
+    outcomes = []
+    for ref in dict.fromkeys(ticket_refs):
+        try:
+            outcomes.append(
+                BulkOutcome(ref, ticket=change_ticket(deps, workspace_id, ref, actor, changes))
+            )
+        except HelptalError as error:
+            outcomes.append(BulkOutcome(ref, error=error))
+    return outcomes

@@ -273,6 +273,40 @@ class TicketDetailOut(TicketOut):
     )
 
 
+class TicketBulkChangesIn(Incoming):
+    status: TicketStatusName | None = None
+    priority: PriorityName | None = None
+    assignee_id: str | None = Field(
+        default=None, max_length=26, description="A member's user id; `null` unassigns."
+    )
+    add_tags: list[Tag] = Field(default_factory=list, max_length=20)
+    remove_tags: list[Tag] = Field(default_factory=list, max_length=20)
+
+
+class TicketsBulkIn(Incoming):
+    ticket_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=26)]] = Field(
+        min_length=1, max_length=50
+    )
+    changes: TicketBulkChangesIn
+
+
+class BulkErrorOut(Outgoing):
+    code: str
+    message: str
+
+
+class TicketBulkResultOut(Outgoing):
+    ticket_id: str
+    ticket: TicketOut | None
+    error: BulkErrorOut | None
+
+
+class TicketsBulkOut(Outgoing):
+    results: list[TicketBulkResultOut]
+    changed: int
+    failed: int
+
+
 class MergeIn(Incoming):
     into: Annotated[str, StringConstraints(min_length=1, max_length=26)] = Field(
         description="The ticket (id or number) that absorbs this one."
