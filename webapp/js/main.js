@@ -11,6 +11,7 @@ import { Contact, Contacts } from "./screens/contacts.js";
 import { ForgotPassword } from "./screens/forgot_password.js";
 import { COUNTS_PATH, Inbox, VIEWS, firstPagePath } from "./screens/inbox.js";
 import { ArticleEditor, Categories } from "./screens/kb_editor.js";
+import { SearchInsights } from "./screens/kb_insights.js";
 import { Login, safeNext } from "./screens/login.js";
 import { NotFound } from "./screens/not_found.js";
 import { NotificationSettings, Notifications } from "./screens/notifications.js";
@@ -63,6 +64,7 @@ const MEMBER_ROUTES = [
   ],
   ["/kb/articles/:id/edit", "kb", (me, p) => html`<${ArticleEditor} key=${p.id} me=${me} id=${p.id} />`],
   ["/kb/categories", "kb", (me) => html`<${Categories} me=${me} />`],
+  ["/kb/insights", "kb", () => html`<${SearchInsights} />`],
 ];
 
 function screenFor(route, me) {

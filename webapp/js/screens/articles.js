@@ -45,6 +45,7 @@ export function Articles() {
       <h1>${t("kb.title")}</h1>
       <span class="actions">
         <a href=${href("/kb/categories")}>${t("categories.title")}</a>
+        <a href=${href("/kb/insights")}>${t("insights.title")}</a>
         <a class="button primary" href=${href("/kb/new")}>${t("editor.new")}</a>
       </span>
     </div>

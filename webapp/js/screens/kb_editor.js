@@ -4,6 +4,7 @@
 // (POST /v1/kb/preview, as the body is typed), the same the help centre shows.
 import { API_BASE, call, get, post, withQuery } from "../api.js";
 import { errorMessage, invalidFields } from "../errors.js";
+import { lineDiff } from "../diff.js";
 import { IsolatedHtml } from "../frames.js";
 import { html, useCallback, useEffect, useRef, useState } from "../html.js";
 import { LANGUAGES, currentLanguage, formatDateTime, t } from "../i18n.js";
@@ -28,9 +29,37 @@ function useCategories() {
   return [categories, load];
 }
 
+/** What changed from version `number` (`before`) to the current one (`after`), line by line. */
+function VersionDiff({ number, before, after }) {
+  const lines = lineDiff(before.body, after.body);
+  const title = before.title !== after.title;
+  const changed = lines ? lines.filter((line) => line.kind !== "same").length : 0;
+  return html`<div class="version-diff" role="region" aria-label=${t("editor.diff_label", { number })}>
+    ${title
+      ? html`<p>${t("editor.diff_title")} <del>${before.title}</del> → <ins>${after.title}</ins></p>`
+      : null}
+    ${lines === null
+      ? html`<p class="muted">${t("editor.diff_too_long")}</p>`
+      : changed === 0
+        ? html`<p class="muted">${t("editor.diff_none")}</p>`
+        : html`<ol class="diff">
+            ${lines.map(
+              (line, k) => html`<li key=${k} class=${`diff-${line.kind}`}>
+                ${line.kind === "added"
+                  ? html`<ins><span class="visually-hidden">${t("editor.diff_added")} </span>${line.text}</ins>`
+                  : line.kind === "removed"
+                    ? html`<del><span class="visually-hidden">${t("editor.diff_removed")} </span>${line.text}</del>`
+                    : line.text}
+              </li>`,
+            )}
+          </ol>`}
+  </div>`;
+}
+
 function Versions({ article, onRestored }) {
   const [versions, setVersions] = useState(null);
   const [problem, setProblem] = useState(null);
+  const [compared, setCompared] = useState(null); // the version number compared
   const load = useCallback(async () => {
     try {
       setVersions((await get(withQuery(`/v1/kb/articles/${article.id}/versions`, { limit: 20 }))).versions);
@@ -62,8 +91,16 @@ function Versions({ article, onRestored }) {
               </span>
               ${v.number === article.version
                 ? html`<span class="badge">${t("editor.current_version")}</span>`
-                : html`<button type="button" class="secondary" onClick=${() => restore(v.number)}
-                    aria-label=${t("editor.restore_named", { number: v.number })}>${t("editor.restore")}</button>`}
+                : html`<span class="version-actions">
+                    <button type="button" class="secondary" aria-expanded=${compared === v.number}
+                      onClick=${() => setCompared(compared === v.number ? null : v.number)}
+                      aria-label=${t("editor.compare_named", { number: v.number })}>${t("editor.compare")}</button>
+                    <button type="button" class="secondary" onClick=${() => restore(v.number)}
+                      aria-label=${t("editor.restore_named", { number: v.number })}>${t("editor.restore")}</button>
+                  </span>`}
+              ${compared === v.number
+                ? html`<${VersionDiff} number=${v.number} before=${v} after=${article} />`
+                : null}
             </li>`,
           )}
         </ol>`}
