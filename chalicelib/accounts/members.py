@@ -30,6 +30,14 @@ def _member_of_workspace(deps: AccountDeps, principal: Principal, user_id: str) 
     return member
 
 
+def member_under_authority(deps: AccountDeps, principal: Principal, user_id: str) -> Member:
+    """The member `user_id` of the caller's workspace, if the caller may manage them (404
+    for a stranger, 403 for an agent, or an admin acting on an owner)."""
+    target = _member_of_workspace(deps, principal, user_id)
+    _require_authority_over(principal, target, None)
+    return target
+
+
 def _require_authority_over(principal: Principal, target: Member, new_role: Role | None) -> None:
     if not principal.role.can_manage_members:
         raise Forbidden("Only owners and admins can manage members.", code="forbidden_role")

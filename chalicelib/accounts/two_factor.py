@@ -32,7 +32,8 @@ from chalicelib.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from chalicelib.ids import token_hash
+from chalicelib.ids import new_id, token_hash
+from chalicelib.mail.outbound import OutboundMail
 
 # Memberships whose copy of "two-factor on" is written with the user (one transaction
 # holds the user, 10 recovery codes and these); authentication repairs any beyond.
@@ -235,6 +236,57 @@ def disable(
     deps.store.disable_two_factor(
         user, deps.store.list_memberships_of_user(user.id, MEMBERSHIPS_MARKED)
     )
+
+
+def reset_for_member(deps: AccountDeps, principal: Principal, user_id: str) -> User:
+    """An owner or admin turns a member's two-factor sign-in off (their authenticator was
+    lost): the member signs in with their password alone, and enrols again where a
+    workspace requires it.  Only for someone who belongs to this workspace alone (another
+    workspace's owners decide for theirs); an admin may not do it for an owner, nor anyone
+    for themselves (they have `DELETE /v1/me/two-factor`).  The member is told by e-mail.
+    Reads: the member, the user, their memberships (one page); writes: one transaction and
+    one mail."""
+    from chalicelib.accounts.members import member_under_authority
+    from chalicelib.mail.templates import two_factor_reset_mail
+
+    if principal.user_id == user_id:
+        raise Conflict(
+            "Turn your own two-factor sign-in off from your profile.", code="own_two_factor"
+        )
+    target = member_under_authority(deps, principal, user_id)
+    user = deps.store.get_user(target.user_id)
+    if user is None or not _enabled(user):
+        raise Conflict("This member does not use two-factor sign-in.", code="two_factor_off")
+    memberships = deps.store.list_memberships_of_user(user.id, MEMBERSHIPS_MARKED)
+    if any(m.workspace_id != principal.workspace_id for m in memberships):
+        raise Conflict(
+            "This person also belongs to another workspace: they can turn two-factor sign-in "
+            "off from their profile, or an owner of each of their workspaces decides.",
+            code="member_of_other_workspaces",
+        )
+    deps.store.disable_two_factor(user, memberships)
+    workspace = deps.store.get_workspace(principal.workspace_id)
+    by = deps.store.get_user(principal.user_id) if principal.user_id else None
+    rendered = two_factor_reset_mail(
+        user.locale or (workspace.locale if workspace else "en"),
+        name=user.name,
+        by=by.name if by else "",
+        workspace=workspace.name if workspace else "",
+    )
+    deps.outbox.enqueue(
+        OutboundMail(
+            mail_id=new_id(),
+            workspace_id=principal.workspace_id,
+            purpose="two_factor_reset",
+            from_name="Helptal",
+            to=[user.email],
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            tags=["two_factor_reset"],
+        )
+    )
+    return user
 
 
 def new_recovery_codes(deps: AccountDeps, principal: Principal, code: str) -> list[str]:

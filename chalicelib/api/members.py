@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 schemas = lazy_module("chalicelib.api.schemas")
 invitations = lazy_module("chalicelib.accounts.invitations")
 members = lazy_module("chalicelib.accounts.members")
+two_factor = lazy_module("chalicelib.accounts.two_factor")
 bp = Blueprint(__name__)
 
 
@@ -155,3 +156,21 @@ def accept_invitation(call: Call) -> AcceptOut:
         user=schemas.UserOut.of(accepted.user, accepted.member.role),
         workspace=schemas.WorkspaceOut.of(accepted.workspace, get_settings().inbound_mail_domain),
     )
+
+
+@operation(
+    bp,
+    "DELETE",
+    "/v1/members/{user_id}/two-factor",
+    summary="Turn a member's two-factor sign-in off (their authenticator was lost)",
+    description="Owners and admins (an admin not for an owner), for a member who belongs to "
+    "this workspace alone; the member is told by e-mail and signs in with their password, "
+    "then enrols again where a workspace requires it. 409 `member_of_other_workspaces`, "
+    "`two_factor_off`, `own_two_factor` (use `DELETE /v1/me/two-factor`).",
+    tag="members",
+    status=204,
+    roles=MANAGERS,
+    errors=(401, 403, 404, 409),
+)
+def reset_member_two_factor(call: Call) -> None:
+    two_factor.reset_for_member(bootstrap.account_deps(), call.member, call.params["user_id"])

@@ -141,3 +141,15 @@ def password_reset_mail(locale: str, *, name: str, url: str) -> RenderedMail:
         url,
         [w["reset.expiry"], w["reset.ignore"]],
     )
+
+
+def two_factor_reset_mail(locale: str, *, name: str, by: str, workspace: str) -> RenderedMail:
+    """Tells a person that an owner or admin turned their two-factor sign-in off."""
+    w = words(locale)
+    intro = w["two_factor_reset.intro"].format(by=by or "?", workspace=workspace)
+    paragraphs = [w["confirm.greeting"].format(name=name), intro, w["two_factor_reset.next"]]
+    return RenderedMail(
+        subject=w["two_factor_reset.subject"],
+        text="\n\n".join([*paragraphs, w["two_factor_reset.not_you"]]) + "\n",
+        html="".join(f"<p>{escape(p)}</p>" for p in [*paragraphs, w["two_factor_reset.not_you"]]),
+    )

@@ -133,6 +133,9 @@ class MemberOut(Outgoing):
     name: str
     role: Role
     joined_at: datetime
+    two_factor: bool = Field(
+        default=False, description="Whether the member signs in with a second factor."
+    )
 
     @classmethod
     def of(cls, member: Member) -> MemberOut:
@@ -142,6 +145,7 @@ class MemberOut(Outgoing):
             name=member.name,
             role=member.role,
             joined_at=member.joined_at,
+            two_factor=member.two_factor,
         )
 
 

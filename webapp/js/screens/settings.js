@@ -200,6 +200,20 @@ export function TeamSettings({ me }) {
     }
   }
 
+  const [done, setDone] = useState("");
+  /** Turns off the second factor of a member who lost their authenticator (after asking). */
+  async function resetTwoFactor(member) {
+    if (!window.confirm(t("team.two_factor_reset_confirm", { name: member.name }))) return;
+    setProblem(null);
+    try {
+      await call("DELETE", `/v1/members/${encodeURIComponent(member.id)}/two-factor`);
+      setDone(t("team.two_factor_reset_done", { name: member.name }));
+      load();
+    } catch (failure) {
+      setProblem(errorMessage(failure));
+    }
+  }
+
   const pending = invitations.filter((i) => i.status === "pending");
   return html`<main id="main" class="settings-page">
     <h1>${t("settings.title")}</h1>
@@ -215,9 +229,17 @@ export function TeamSettings({ me }) {
               (m) => html`<li key=${m.id}>
                 <span class="person"><strong>${m.name}</strong> <span class="muted">${m.email}</span></span>
                 <span class="badge">${t(`role.${m.role}`)}</span>
+                ${m.two_factor ? html`<span class="badge">${t("team.two_factor_on")}</span>` : null}
+                ${manager && m.two_factor && m.id !== (me.user && me.user.id) && (me.role === "owner" || m.role !== "owner")
+                  ? html`<button type="button" class="secondary" onClick=${() => resetTwoFactor(m)}
+                      aria-label=${t("team.two_factor_reset_named", { name: m.name })}>
+                      ${t("team.two_factor_reset")}
+                    </button>`
+                  : null}
               </li>`,
             )}
           </ul>`}
+      <p role="status">${done}</p>
     </section>
     ${manager
       ? html`<section aria-labelledby="invitations-heading">
