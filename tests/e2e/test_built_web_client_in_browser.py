@@ -40,11 +40,13 @@ class Deployment:
     build: WebBuild
 
 
-def _edge(build: WebBuild, api_url: str, port: int) -> http.server.ThreadingHTTPServer:
-    """Serves the built files as the distribution does."""
+def _edge(
+    build: WebBuild, api_url: str, port: int, files_url: str
+) -> http.server.ThreadingHTTPServer:
+    """Serves the built files as the distribution does (the emulator in the bucket's place)."""
     headers = dict(web_hosting.security_headers())
     headers["Content-Security-Policy"] = web_hosting.production_csp(
-        headers["Content-Security-Policy"], api_url
+        headers["Content-Security-Policy"], api_url, files_url
     )
 
     class Edge(http.server.BaseHTTPRequestHandler):
@@ -78,7 +80,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     api_port, app_port, aws_port = free_port(), free_port(), free_port()
     api_url, app_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{app_port}"
     build = build_web_client(workdir / "webapp", app_base_url=app_url, api_base_url=api_url)
-    edge = _edge(build, api_url, app_port)
+    edge = _edge(build, api_url, app_port, f"http://127.0.0.1:{aws_port}")
     threading.Thread(target=edge.serve_forever, daemon=True).start()
 
     env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL", "MAILGUN_API_BASE")}
