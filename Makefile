@@ -9,7 +9,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 STAGE ?= prod
-PYTEST_ARGS ?=
+# Tests run in one process per core (pytest-xdist), each file in one of them (a file's
+# fixtures are shared by its tests); each process has its own emulator and local stack.
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 .DEFAULT_GOAL := help
 .PHONY: help venv python python-path browser run test lint catalogs web-vendor bench package clean

@@ -30,7 +30,10 @@ OWN_EMULATOR_FLAG = "HELPTAL_TEST_OWN_EMULATOR"
 
 
 def _configure_environment() -> None:
-    if not os.environ.get("AWS_ENDPOINT_URL"):
+    # Each test process (pytest-xdist gives each worker one) owns its emulator: a worker
+    # inherits the first process's environment, port included, so it picks its own.
+    own = os.environ.get(OWN_EMULATOR_FLAG) == "1"
+    if not os.environ.get("AWS_ENDPOINT_URL") or (own and os.environ.get("PYTEST_XDIST_WORKER")):
         os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{free_port()}"
         os.environ[OWN_EMULATOR_FLAG] = "1"
     os.environ.update(
@@ -120,7 +123,9 @@ def aws() -> Iterator[AwsResources]:
     moto: MotoServer | None = None
     if os.environ.get(OWN_EMULATOR_FLAG):
         port = int(endpoint.rsplit(":", 1)[1])
-        moto = MotoServer(port=port, log_path=PROJECT_DIR / "test-artifacts" / "moto.log")
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        log_name = f"moto-{worker}.log" if worker else "moto.log"
+        moto = MotoServer(port=port, log_path=PROJECT_DIR / "test-artifacts" / log_name)
         moto.start()
     try:
         created = create_resources(get_settings(), endpoint_url=endpoint)

@@ -26,9 +26,10 @@ from chalicelib.tickets.model import (
 )
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-ANN = Teammate(new_id(), "Ann Owner", "ann@acme.test")
-BOB = Teammate(new_id(), "Bob Martin", "bob@acme.test")
-CARL = Teammate(new_id(), "Carl Bobson", "carl.b@acme.test")
+# Fixed ids: they name parametrised tests, which must be the same in every test process.
+ANN = Teammate("01JD3ZQ5V4W2Y8K7M6N5P4Q0A1", "Ann Owner", "ann@acme.test")
+BOB = Teammate("01JD3ZQ5V4W2Y8K7M6N5P4Q0B2", "Bob Martin", "bob@acme.test")
+CARL = Teammate("01JD3ZQ5V4W2Y8K7M6N5P4Q0C3", "Carl Bobson", "carl.b@acme.test")
 TEAM = [ANN, BOB, CARL]
 NEW, REPLY, ASSIGNED, MENTION = (
     NotificationKind.NEW_TICKET,
