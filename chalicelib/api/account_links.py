@@ -7,11 +7,12 @@ nothing).  Pages speak the mail's language (`?lang=` switches), in plain HTML fo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
+from chalicelib.api.pages import secret_link_page
 from chalicelib.api.routing import HTML, Call, operation, parse_form, schema
 from chalicelib.errors import HelptalError
 from chalicelib.lazy import lazy_module
@@ -25,9 +26,7 @@ email_links = lazy_module("chalicelib.accounts.email_links")
 passwords = lazy_module("chalicelib.accounts.passwords")
 model = lazy_module("chalicelib.accounts.model")
 schemas = lazy_module("chalicelib.api.schemas")
-csp = lazy_module("chalicelib.web.csp")
 i18n = lazy_module("chalicelib.web.i18n")
-render = lazy_module("chalicelib.web.render")
 bp = Blueprint(__name__)
 
 
@@ -69,21 +68,6 @@ def request_password_reset(call: Call) -> None:
     email_links.request_password_reset(bootstrap.account_deps(), body.email, body.locale)
 
 
-def _page(template: str, status: int, **context: Any) -> Response:
-    body = render.render_page(template, **context)
-    return Response(
-        body=body,
-        status_code=status,
-        headers={
-            "Content-Type": HTML,
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",  # the URL holds the link's secret
-            "X-Frame-Options": "DENY",
-            "Content-Security-Policy": csp.content_security_policy(body),
-        },
-    )
-
-
 def _locale(call: Call, chosen: str | None) -> str:
     """`?lang=` when the visitor switched, else the mail's language, else the browser's."""
     asked = dict(call.request.query_params or {}).get("lang")
@@ -99,7 +83,7 @@ def _locale(call: Call, chosen: str | None) -> str:
 def _invalid(call: Call, error: HelptalError) -> Response:
     locale = _locale(call, None)
     t = i18n.translator(locale)
-    return _page(
+    return secret_link_page(
         "account_invalid.html",
         error.status,
         locale=locale,
@@ -134,7 +118,7 @@ def confirm_page(call: Call) -> Response:
         return _invalid(call, e)
     locale = _locale(call, found.link.locale)
     t = i18n.translator(locale)
-    return _page(
+    return secret_link_page(
         "account_confirm.html",
         200,
         locale=locale,
@@ -164,7 +148,7 @@ def confirm_submit(call: Call) -> Response:
         return _invalid(call, e)
     locale = _locale(call, found.link.locale)
     t = i18n.translator(locale)
-    return _page(
+    return secret_link_page(
         "account_done.html",
         200,
         locale=locale,
@@ -180,7 +164,7 @@ def _new_password_form(
     call: Call, token: str, locale: str, email: str, status: int, errors: list[str]
 ) -> Response:
     t = i18n.translator(locale)
-    return _page(
+    return secret_link_page(
         "account_new_password.html",
         status,
         locale=locale,
@@ -248,7 +232,7 @@ def reset_submit(call: Call) -> Response:
             return _invalid(call, e)
         errors = [i18n.reason(t, e.code)]
         return _new_password_form(call, token, locale, found.link.email, e.status, errors)
-    return _page(
+    return secret_link_page(
         "account_done.html",
         200,
         locale=locale,

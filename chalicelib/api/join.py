@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
+from chalicelib.api.pages import secret_link_page
 from chalicelib.api.routing import HTML, Call, operation, parse_form, schema
 from chalicelib.errors import HelptalError, ValidationFailed
 from chalicelib.lazy import lazy_module
@@ -22,25 +23,8 @@ if TYPE_CHECKING:
 # Loaded by the first request that needs them, not when `app` is imported (cold start).
 invitations = lazy_module("chalicelib.accounts.invitations")
 passwords = lazy_module("chalicelib.accounts.passwords")
-csp = lazy_module("chalicelib.web.csp")
 i18n = lazy_module("chalicelib.web.i18n")
-render = lazy_module("chalicelib.web.render")
 bp = Blueprint(__name__)
-
-
-def _page(template: str, status: int, **context: object) -> Response:
-    body = render.render_page(template, **context)
-    return Response(
-        body=body,
-        status_code=status,
-        headers={
-            "Content-Type": HTML,
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",  # the URL holds the invitation secret
-            "X-Frame-Options": "DENY",
-            "Content-Security-Policy": csp.content_security_policy(body),
-        },
-    )
 
 
 def _asked(call: Call) -> str | None:
@@ -59,7 +43,7 @@ def _invalid(call: Call, error: HelptalError) -> Response:
     # No invitation to follow: the browser's language is all there is.
     locale = i18n.pick_locale(_asked(call), call.request.headers.get("accept-language"), "en")
     t = i18n.translator(locale)  # no workspace known: formal
-    return _page(
+    return secret_link_page(
         "join_invalid.html",
         error.status,
         locale=locale,
@@ -74,7 +58,7 @@ def _form(
 ) -> Response:
     locale = _locale(call, found)
     t = i18n.translator(locale, found.workspace.formality)
-    return _page(
+    return secret_link_page(
         "join.html",
         status,
         locale=locale,
@@ -143,7 +127,7 @@ def join_submit(call: Call) -> Response:
         if e.code.startswith("invitation_"):
             return _invalid(call, e)
         return _form(call, found, e.status, [i18n.reason(t, e.code)], name)
-    return _page(
+    return secret_link_page(
         "join_done.html",
         200,
         locale=locale,
