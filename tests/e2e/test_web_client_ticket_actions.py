@@ -135,7 +135,10 @@ def test_agent_assigns_notes_and_replies_from_the_ticket_page(stack, browser, sc
     page.get_by_role("heading", name="Dora").wait_for()
     expect(page.get_by_role("list", name="Tickets").get_by_role("listitem")).to_have_count(2)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Contacts").click()
-    page.get_by_role("searchbox", name="Search contacts").fill("dor")
+    page.wait_for_url(f"{api}/app/contacts")  # the list's own search box, not the last page's
+    searchbox = page.get_by_role("searchbox", name="Search contacts")
+    searchbox.fill("dor")
+    expect(searchbox).to_have_value("dor")
     page.get_by_role("search").get_by_role("button", name="Search").click()
     page.wait_for_url(f"{api}/app/contacts?q=dor")
     found = page.get_by_role("list", name="Contacts").get_by_role("listitem")
