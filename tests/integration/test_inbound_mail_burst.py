@@ -60,7 +60,9 @@ def test_fifty_messages_at_once_into_one_workspace_all_filed_exactly_once(api, c
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         results = list(pool.map(work, range(WORKERS)))
     assert sum(failed for _, failed in results) == 0, results
-    assert sum(received for received, _ in results) == NEW_CONVERSATIONS + REPLIES
+    # SQS delivers at least once: a message whose visibility lapsed under load comes again,
+    # and is filed once all the same (what the assertions below check).
+    assert sum(received for received, _ in results) >= NEW_CONVERSATIONS + REPLIES
 
     tickets = api.request("GET", "/v1/tickets?limit=100", token=owner["token"])[1]["tickets"]
     assert len(tickets) == NEW_CONVERSATIONS + 1
