@@ -196,7 +196,12 @@ def _load_ticket(deps: AiDeps, result: AiResult) -> tuple[Ticket, list[Message]]
     return ticket, messages
 
 
-_WHO = {MessageKind.CUSTOMER: "Customer", MessageKind.REPLY: "Agent", MessageKind.NOTE: "Note"}
+_WHO = {
+    MessageKind.CUSTOMER: "Customer",
+    MessageKind.REPLY: "Agent",
+    MessageKind.NOTE: "Note",
+    MessageKind.BOT: "Answer bot",
+}
 
 
 def _lines(

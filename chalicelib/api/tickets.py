@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
@@ -109,6 +110,16 @@ def message_out(message: Message) -> MessageOut:
         sender_verified=message.sender_verified,
         from_member=message.from_member,
         mentions=message.mentions,
+        chat=(
+            {
+                "page_url": message.chat.page_url,
+                "language": message.chat.language,
+                "local_time": message.chat.local_time,
+            }
+            if message.chat is not None
+            else None
+        ),
+        citations=[asdict(c) for c in message.citations],
     )
 
 

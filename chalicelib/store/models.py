@@ -398,6 +398,8 @@ class MessageItem(Item, discriminator="message"):
     sender_verified = BooleanAttribute(null=True)
     from_member = BooleanAttribute(null=True)
     mentions = ListAttribute(of=UnicodeAttribute, null=True)  # notes: member ids mentioned
+    chat = UnicodeAttribute(null=True)  # JSON ChatContext (chat messages)
+    citations = UnicodeAttribute(null=True)  # JSON list of Citation (the answer bot's)
 
 
 class MessageIdLookup(Item, discriminator="message_id"):

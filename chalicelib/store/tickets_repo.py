@@ -37,6 +37,8 @@ from chalicelib.tickets.model import (
     Activity,
     AttachmentRef,
     Channel,
+    ChatContext,
+    Citation,
     Contact,
     DeliveryStatus,
     Message,
@@ -182,6 +184,8 @@ def _message_item(message: Message) -> MessageItem:
         sender_verified=message.sender_verified,
         from_member=True if message.from_member else None,
         mentions=list(message.mentions) or None,
+        chat=json.dumps(asdict(message.chat)) if message.chat is not None else None,
+        citations=json.dumps([asdict(c) for c in message.citations]) if message.citations else None,
     )
 
 
@@ -212,6 +216,8 @@ def _message(item: MessageItem) -> Message:
         sender_verified=item.sender_verified,
         from_member=bool(item.from_member),
         mentions=_strings(item.mentions),
+        chat=ChatContext(**json.loads(item.chat)) if item.chat else None,
+        citations=[Citation(**c) for c in json.loads(item.citations or "[]")],
     )
 
 

@@ -40,6 +40,7 @@ class MessageKind(StrEnum):
     CUSTOMER = "customer"  # from the requester or a CC participant
     REPLY = "reply"  # an agent's public reply (sent by e-mail)
     NOTE = "note"  # internal, never sent
+    BOT = "bot"  # the chat's answer bot, shown to the visitor (never mailed as the team's)
 
 
 class DeliveryStatus(StrEnum):
@@ -77,6 +78,26 @@ class AttachmentRef:
 
 
 @dataclass(frozen=True)
+class ChatContext:
+    """Where a chat message was written: what the widget saw in the visitor's browser."""
+
+    page_url: str | None = None
+    language: str | None = None  # the browser's language (BCP 47), as the widget read it
+    local_time: str | None = None  # the visitor's clock: ISO 8601 with its UTC offset
+    client_id: str | None = None  # the widget's id for the message: a resend is the same one
+
+
+@dataclass(frozen=True)
+class Citation:
+    """An article an answer cites, as `[number]` in its text."""
+
+    number: int
+    article_id: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Message:
     id: str
     ticket_id: str
@@ -107,6 +128,10 @@ class Message:
     from_member: bool = False
     # A note: the members it mentions, resolved when it was written (a rename changes nothing).
     mentions: list[str] = field(default_factory=list)
+    # Chat: the visitor's page, language and clock (customer messages); None: not chat.
+    chat: ChatContext | None = None
+    # The answer bot's articles, in the order of their numbers (kind BOT).
+    citations: list[Citation] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

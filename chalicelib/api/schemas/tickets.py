@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
+from chalicelib.api.schemas.ai import CitationOut
 from chalicelib.api.schemas.ai_results import TicketAiOut
 from chalicelib.api.schemas.common import (
     EmailStr,
@@ -182,9 +183,19 @@ class MessageOriginalOut(Outgoing):
     language: str | None
 
 
+class ChatContextOut(Outgoing):
+    page_url: str | None = Field(description="The page the visitor was on when they wrote.")
+    language: str | None = Field(description="The visitor's browser language (BCP 47).")
+    local_time: str | None = Field(
+        description="The visitor's clock when they wrote: ISO 8601 with their UTC offset."
+    )
+
+
 class MessageOut(Outgoing):
     id: str
-    kind: Literal["customer", "reply", "note"]
+    kind: Literal["customer", "reply", "note", "bot"] = Field(
+        description="`bot`: the chat's answer bot (shown to the visitor, marked as the bot's)."
+    )
     author: str
     from_address: str | None
     to: list[str]
@@ -213,6 +224,12 @@ class MessageOut(Outgoing):
         default_factory=list,
         description="A note: the user ids of the members it mentions (`@Ana`, `@[Ana Lima]`, "
         "`@ana.lima`, `@<member id>`), resolved when it was written.",
+    )
+    chat: ChatContextOut | None = Field(
+        default=None, description="A chat message: the visitor's page, language and clock."
+    )
+    citations: list[CitationOut] = Field(
+        default_factory=list, description="The answer bot's: the articles its text cites."
     )
 
 
