@@ -56,3 +56,9 @@ def register_api(app: Chalice) -> None:
         helpcentre_pages,
     ):
         app.register_blueprint(module.bp)
+
+    from chalicelib.api import chat_widget
+
+    app.register_blueprint(chat_widget.bp)
+    # The chat widget's script is answered gzipped: bytes that pass through as binary.
+    app.api.binary_types.append(chat_widget.JAVASCRIPT)
