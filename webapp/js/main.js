@@ -24,6 +24,8 @@ import { MailSettings } from "./screens/settings_mail.js";
 import { Shell } from "./screens/shell.js";
 import { Signup } from "./screens/signup.js";
 import { Ticket } from "./screens/ticket.js";
+import { ChatInsights } from "./screens/chat_insights.js";
+import { ChatSettings } from "./screens/settings_chat.js";
 import { currentMember, onSessionChange, refreshSession, sessionEnded } from "./session.js";
 import { ErrorNote, Redirect } from "./ui.js";
 
@@ -65,6 +67,8 @@ const MEMBER_ROUTES = [
   ["/kb/articles/:id/edit", "kb", (me, p) => html`<${ArticleEditor} key=${p.id} me=${me} id=${p.id} />`],
   ["/kb/categories", "kb", (me) => html`<${Categories} me=${me} />`],
   ["/kb/insights", "kb", () => html`<${SearchInsights} />`],
+  ["/settings/chat", "settings", (me) => html`<${ChatSettings} me=${me} />`],
+  ["/chat/insights", "chat", () => html`<${ChatInsights} month=${queryParam(currentRoute(), "month") || ""} />`],
 ];
 
 function screenFor(route, me) {

@@ -106,6 +106,7 @@ function TicketRow({ ticket, selected, onSelect }) {
         <span class="number">#${ticket.number}</span>
         <span class="requester">${who}</span>
         <span class=${`badge status-${ticket.status}`}>${t(`status.${ticket.status}`)}</span>
+        ${ticket.channel === "chat" ? html`<span class="badge channel-chat">${t("chat.channel")}</span>` : null}
         ${ticket.priority === "high" || ticket.priority === "urgent"
           ? html`<span class=${`badge priority-${ticket.priority}`}>
               ${t(`priority.${ticket.priority}`)}

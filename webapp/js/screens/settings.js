@@ -28,6 +28,7 @@ const SECTIONS = [
   ["mailbox", "/settings/mailbox"],
   ["ai", "/settings/ai"],
   ["help-centre", "/settings/help-centre"],
+  ["chat", "/settings/chat"],
 ];
 const SECTION_NAMES = {
   workspace: () => t("settings.workspace"),
@@ -37,6 +38,7 @@ const SECTION_NAMES = {
   mailbox: () => t("settings.mailbox"),
   ai: () => t("settings.ai"),
   "help-centre": () => t("settings.help_centre"),
+  chat: () => t("settings.chat"),
 };
 
 export function SettingsNav({ section }) {

@@ -84,6 +84,9 @@ export function Shell({ me, section, children }) {
         <a href=${href("/kb")} aria-current=${section === "kb" ? "page" : undefined}>
           ${t("shell.kb")}
         </a>
+        <a href=${href("/chat/insights")} aria-current=${section === "chat" ? "page" : undefined}>
+          ${t("shell.chat_insights")}
+        </a>
         <a href=${href("/settings")} aria-current=${section === "settings" ? "page" : undefined}>
           ${t("shell.settings")}
         </a>

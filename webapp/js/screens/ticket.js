@@ -13,6 +13,7 @@ import { Composer, TicketFields } from "./ticket_actions.js";
 import { ActivityLog, mergedIn } from "./ticket_activity.js";
 import { useTicketRefresh, useViewers } from "./ticket_live.js";
 import { MergeTicket } from "./ticket_merge.js";
+import { ChatMessageExtras, ChatStatus, isChat, useChatLive } from "./ticket_chat.js";
 
 // Mail whose HTML adds nothing to its text (paragraphs and line breaks only) offers no
 // "original formatting".
@@ -21,6 +22,7 @@ const RICH_HTML = /<(?!\/?(p|br|div|span)\b)[a-z]/i;
 /** Who wrote a message, in words: the customer's name, or the teammate's. */
 export function authorOf(message, ticket, members) {
   const requester = ticket.requester || {};
+  if (message.kind === "bot") return t("chat.answer_bot");
   if (message.kind === "customer") {
     const address = (message.from_address || "").toLowerCase();
     if (!address || address === String(requester.email || "").toLowerCase()) {
@@ -74,6 +76,9 @@ function Message({ message, ticket, members, ai }) {
             lang=${currentLanguage()}
           />`
         : html`<div class="message-text">${message.text}</div>`}
+      ${message.chat || (message.citations && message.citations.length)
+        ? html`<${ChatMessageExtras} message=${message} />`
+        : null}
       ${rich
         ? html`<button
             type="button"
@@ -241,6 +246,7 @@ export function Ticket({ me, id }) {
     [id],
   );
   useTicketRefresh(ticket, load);
+  const chatLive = useChatLive(ticket, setTicket);
 
   const keys = useMemo(
     () => ({
@@ -285,6 +291,7 @@ export function Ticket({ me, id }) {
       <p class="meta">
         <span class="number">#${ticket.number}</span>
         <span class=${`badge status-${ticket.status}`}>${t(`status.${ticket.status}`)}</span>
+        ${isChat(ticket) ? html`<span class="badge channel-chat">${t("chat.channel")}</span>` : null}
         ${ticket.merged_into
           ? html`<a class="merge-pointer" href=${href(`/tickets/${ticket.merged_into}`)}>
               ${mergedTo(ticket)
@@ -316,6 +323,7 @@ export function Ticket({ me, id }) {
               html`<${Message} key=${m.id} message=${m} ticket=${ticket} members=${members} ai=${ai} />`,
           )}
         </ol>
+        <${ChatStatus} ticket=${ticket} live=${chatLive} />
         ${ticket.merged_into
           ? null
           : html`<${Composer}
