@@ -114,13 +114,13 @@ function OfficeHours({ fields, setFields, problems, timeZone }) {
     ${fields.always_open
       ? null
       : html`<p class="muted">${t("chat.office_hours_lead")}</p>
-          <ul class="weekdays">
+          <div class="weekdays">
             ${WEEKDAYS.map((day) => {
               const slots = fields.weekly[day];
               const name = DAY_NAMES[day]();
               const problem = problemAt(problems, `office_hours.weekly.${day}`);
-              return html`<li key=${day} class="weekday" role="group" aria-label=${name}>
-                <span class="day-name">${name}</span>
+              return html`<div key=${day} class="weekday" role="group" aria-labelledby=${`chat-day-${day}`}>
+                <span class="day-name" id=${`chat-day-${day}`}>${name}</span>
                 <div class="slots">
                   ${slots.length ? null : html`<span class="muted">${t("chat.closed")}</span>`}
                   ${slots.map(
@@ -144,9 +144,9 @@ function OfficeHours({ fields, setFields, problems, timeZone }) {
                   </button>
                   ${problem ? html`<span class="field-problem">${problem}</span>` : null}
                 </div>
-              </li>`;
+              </div>`;
             })}
-          </ul>`}
+          </div>`}
   </fieldset>`;
 }
 
