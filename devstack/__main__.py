@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from devstack.demo_site import DEFAULT_PORT as DEMO_SITE_PORT
+from devstack.demo_site import DemoSite
 from devstack.emulator import MotoServer, ensure_port_free, wait_for_http
 from fakes.cloudflare import FakeCloudflare
 from fakes.local_model import LocalModel
@@ -141,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
     local_model: LocalModel | None = None
     api: subprocess.Popen[bytes] | None = None
     pump: subprocess.Popen[bytes] | None = None
+    demo_site: DemoSite | None = None
     try:
         if "AWS_ENDPOINT_URL" not in environ:
             moto = MotoServer(port=aws_port)
@@ -214,6 +217,7 @@ def run(args: argparse.Namespace) -> int:
         pump = subprocess.Popen(
             [sys.executable, "-m", "devstack", "pump"], cwd=PROJECT_DIR, env=environ
         )
+        demo_site = _start_demo_site(api_url)
         if login.created and mail_catcher:
             # The pump delivers the sign-up's confirmation mail to the Mailgun stand-in.
             from devstack.seed import confirm_demo_owner
@@ -227,7 +231,12 @@ def run(args: argparse.Namespace) -> int:
             f"  API           {api_url}\n"
             f"  API docs      {api_url}/docs\n"
             f"  help centre   {login.help_centre_url}\n"
-            f"  inbound mail  {login.inbound_address}\n"
+            + (
+                f"  chat demo     {demo_site.url} (the chat widget on a site)\n"
+                if demo_site
+                else ""
+            )
+            + f"  inbound mail  {login.inbound_address}\n"
             f"  AWS endpoint  {environ['AWS_ENDPOINT_URL']}\n"
             + (
                 f"  sent mail     {mail_catcher.url}/_fake/messages (local Mailgun stand-in)\n"
@@ -264,6 +273,8 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         (STATE_DIR / STACK_FILE).unlink(missing_ok=True)
         _stop(pump)
+        if demo_site is not None:
+            demo_site.stop()
         _stop(api)
         if mail_catcher is not None:
             mail_catcher.stop()
@@ -451,6 +462,16 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     code: int = args.func(args)
     return code
+
+
+def _start_demo_site(api_url: str) -> DemoSite | None:
+    """The chat widget's demo host page (devstack/demo_site.py) on DEMO_SITE_PORT (8010);
+    none when that port is taken (the stack runs without it)."""
+    try:
+        return DemoSite(api_url, int(os.environ.get("DEMO_SITE_PORT") or DEMO_SITE_PORT)).start()
+    except OSError as e:
+        print(f"chat demo page not started: {e}", flush=True)
+        return None
 
 
 if __name__ == "__main__":
