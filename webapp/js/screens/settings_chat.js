@@ -52,15 +52,16 @@ function fieldsOf(settings) {
   };
 }
 
-/** The PUT body from the form's values. */
-export function bodyOf(fields) {
-  return {
+/** The PUT body from the form's values (the answer bot's switch left as it is while the
+ * workspace's AI is off: the API refuses turning it on then). */
+export function bodyOf(fields, aiOff) {
+  const body = {
     enabled: fields.enabled,
     colour: fields.colour,
     position: fields.position,
     greeting: { en: fields.greeting_en, fr: fields.greeting_fr },
     team_name: fields.team_name.trim(),
-    team_photo_url: fields.team_photo_url.trim() || null,
+    team_photo_url: fields.team_photo_url.trim(), // empty: no photo
     office_hours: { always_open: fields.always_open, weekly: fields.weekly },
     allowed_origins: fields.allowed_origins
       .split(/[\n,]/)
@@ -70,11 +71,21 @@ export function bodyOf(fields) {
     ai_answers: fields.ai_answers,
     identity_verification: { required: fields.identity_required },
   };
+  if (aiOff) delete body.ai_answers;
+  return body;
 }
+
+// The API's refusals that have words of their own here.
+const REFUSALS = {
+  identity_secret_missing: ["identity_verification", () => t("chat.identity_needs_secret")],
+  ai_not_enabled: ["ai_answers", () => t("chat.ai_answers_need_ai")],
+};
 
 /** What the API said about each field, by its path ("colour", "office_hours.weekly.mon.0"). */
 function fieldProblems(failure) {
   const found = {};
+  const known = REFUSALS[failure && failure.code];
+  if (known) found[known[0]] = known[1]();
   for (const detail of (failure && failure.details) || []) {
     const path = String(detail.field || "").replace(/^body\./, "");
     if (path && !found[path]) found[path] = detail.message || t("error.invalid_fields");
@@ -200,7 +211,7 @@ function Keys({ settings, manager, onChanged }) {
     setDone("");
     try {
       const answer = await post("/v1/chat/settings/identity-secret", {});
-      setSecret(answer.secret);
+      setSecret(answer.identity_secret || answer.secret);
       onChanged({
         ...settings,
         identity_verification: { ...settings.identity_verification, secret_set: true },
@@ -282,7 +293,7 @@ export function ChatSettings({ me }) {
     setProblems({});
     setSaved("");
     try {
-      show(await call("PUT", "/v1/chat/settings", { body: bodyOf(fields) }));
+      show(await call("PUT", "/v1/chat/settings", { body: bodyOf(fields, aiOff) }));
       setSaved(t("settings.saved"));
     } catch (failure) {
       const found = fieldProblems(failure);
@@ -297,7 +308,7 @@ export function ChatSettings({ me }) {
   const set = (name) => (e) => setFields({ ...fields, [name]: e.currentTarget.value });
   const check = (name) => (e) => setFields({ ...fields, [name]: e.currentTarget.checked });
   // The answer bot needs the workspace's AI: off there, the switch is off here too.
-  const aiOff = aiOn === false || (settings && !settings.ai_answers_effective && aiOn !== true);
+  const aiOff = aiOn === false;
   const text = (id, name, label, { hint, type = "text", path = name, ...rest } = {}) => {
     const found = problemAt(problems, path);
     return html`<${ChatField} id=${id} label=${label} hint=${hint} problem=${found}>
@@ -394,6 +405,9 @@ export function ChatSettings({ me }) {
                 ${t("chat.identity_required")}
               </label>
               <p class="muted" id="chat-identity-hint">${t("chat.identity_required_hint")}</p>
+              ${problemAt(problems, "identity_verification")
+                ? html`<p class="field-problem">${problemAt(problems, "identity_verification")}</p>`
+                : null}
             </fieldset>
             <div class="form-actions">
               <button type="submit" class="primary" disabled=${!manager || busy}>${t("settings.save")}</button>

@@ -14,6 +14,7 @@ const MAX_RETRY_MS = 30_000;
 const MIN_POLL_GAP_MS = 300; // an answer at once (a typing signal) never makes a busy loop
 const TYPING_EVERY_MS = 3_000;
 const TYPING_IDLE_MS = 5_000;
+const TYPING_SHOWN_MS = 8_000;
 
 export const isChat = (ticket) => Boolean(ticket && ticket.channel === "chat");
 
@@ -70,6 +71,7 @@ export function useChatLive(ticket, setTicket) {
       const { signal } = controller;
       let retry = FIRST_RETRY_MS;
       let started = 0;
+      let version = null; // the conversation's version last seen: the server waits for a newer one
       while (!signal.aborted) {
         const since = Date.now() - started;
         if (since < MIN_POLL_GAP_MS) await pause(MIN_POLL_GAP_MS - since, signal);
@@ -80,22 +82,27 @@ export function useChatLive(ticket, setTicket) {
             withQuery(`/v1/tickets/${encodeURIComponent(ticketId)}/live`, {
               after: cursor.current || undefined,
               wait: WAIT_SECONDS,
+              version: version ?? undefined,
             }),
             { signal },
           );
           if (signal.aborted) break;
           retry = FIRST_RETRY_MS;
+          if (answer && Number.isInteger(answer.version)) version = answer.version;
           const incoming = (answer && answer.messages) || [];
-          if (incoming.length) {
-            const newest = lastId(incoming);
-            if (newest > cursor.current) cursor.current = newest;
+          const newest = [lastId(incoming), (answer && answer.cursor) || ""].sort().pop();
+          if (newest > cursor.current) cursor.current = newest;
+          if (incoming.length || (answer && answer.status)) {
             setTicket((shown) => {
               if (!shown || shown.id !== ticketId) return shown;
               const messages = mergeMessages(shown.messages, incoming);
-              if (messages === shown.messages) return shown;
+              const status = (answer && answer.status) || shown.status;
+              if (messages === shown.messages && status === shown.status) return shown;
+              if (messages === shown.messages) return { ...shown, status };
               const customer = messages.filter((m) => m.kind === "customer");
               return {
                 ...shown,
+                status,
                 messages,
                 last_customer_message_id: customer.length
                   ? customer[customer.length - 1].id
@@ -133,6 +140,13 @@ export function useChatLive(ticket, setTicket) {
       if (controller) controller.abort();
     };
   }, [chat, ticketId, setTicket]);
+
+  // "Typing" lapses on the server without a new version: it lapses here too.
+  useEffect(() => {
+    if (!state.typing) return undefined;
+    const timer = setTimeout(() => setState((shown) => ({ ...shown, typing: false })), TYPING_SHOWN_MS);
+    return () => clearTimeout(timer);
+  }, [state]);
 
   useTypingSignals(chat ? ticketId : null);
   return state;
