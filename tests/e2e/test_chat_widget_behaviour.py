@@ -164,10 +164,11 @@ class VisitorApi:
             after = query.get("after", "")
             deadline = time.monotonic() + min(float(query.get("wait", "0")), 20.0)
             with self._changed:
-                start = conversation.version
-                while (
-                    conversation.version == start and after and not self._newer(conversation, after)
-                ):
+                known = int(query["version"]) if "version" in query else None
+                if known is None:  # messages already there are answered at once
+                    news_now = self._newer_or_first(conversation, after)
+                    known = -1 if news_now else conversation.version
+                while conversation.version <= known:
                     left = deadline - time.monotonic()
                     if left <= 0:
                         break
@@ -190,8 +191,8 @@ class VisitorApi:
         return 200, {}
 
     @staticmethod
-    def _newer(conversation: Conversation, after: str) -> bool:
-        return any(m["id"] > after for m in conversation.messages)
+    def _newer_or_first(conversation: Conversation, after: str) -> bool:
+        return not after or any(m["id"] > after for m in conversation.messages)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         api = self

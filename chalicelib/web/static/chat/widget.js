@@ -162,6 +162,7 @@
   var saved = loadSaved();
   var conversation = null; // {id, status, online, email_known}
   var cursor = saved.cursor || "";
+  var knownVersion = null; // the conversation's version the last poll answered
   var shown = {}; // message id -> element (dedupe)
   var pendingByClientId = {}; // client_id -> element of a message not yet confirmed
   var lastOwnIds = [];
@@ -672,10 +673,11 @@
     if (!found) return;
     conversation = found;
     if (found.online === false) dom.wrap.querySelector(".offline").hidden = false;
-    dom.ask.hidden = !(found.online === false && !found.email_known) || isOver(found.status);
-    dom.endButton.hidden = isOver(found.status);
+    var over = found.ended || isOver(found.status);
+    dom.ask.hidden = !(found.online === false && !found.email_known) || over;
+    dom.endButton.hidden = over;
     dom.pre.hidden = true;
-    if (isOver(found.status)) showEnd(words.ended);
+    if (over) showEnd(words.ended);
   }
 
   function isOver(status) {
@@ -954,6 +956,7 @@
     save();
     conversation = null;
     cursor = "";
+    knownVersion = null;
     shown = {};
     pendingByClientId = {};
     lastOwnIds = [];
@@ -996,7 +999,10 @@
     clearTimeout(pollTimer);
     var mine = { controller: typeof AbortController === "function" ? new AbortController() : null };
     polling = mine;
-    var query = "?wait=" + WAIT_SECONDS + (cursor ? "&after=" + encodeURIComponent(cursor) : "");
+    var query =
+      "?wait=" + WAIT_SECONDS +
+      (cursor ? "&after=" + encodeURIComponent(cursor) : "") +
+      (knownVersion !== null ? "&version=" + knownVersion : "");
     var signal = mine.controller ? mine.controller.signal : undefined;
     call("GET", conversationPath("/messages" + query), undefined, { signal: signal }).then(
       function (news) {
@@ -1022,6 +1028,7 @@
 
   function showNews(news) {
     receive(news.messages);
+    if (typeof news.version === "number") knownVersion = news.version;
     if (news.cursor && news.cursor > cursor) cursor = news.cursor;
     agentSeen = news.agent_seen_message_id || agentSeen;
     markSeen();
@@ -1061,6 +1068,7 @@
       function (found) {
         applyConversation(found);
         cursor = "";
+        knownVersion = null;
         poll();
       },
       function (failure) {
@@ -1076,8 +1084,9 @@
     return call("POST", "/history", { identity: who }, { anonymous: true }).then(
       function (found) {
         var latest = found && found.conversations && found.conversations[0];
-        if (latest && latest.conversation && !isOver(latest.conversation.status)) {
-          saved = { conversation_id: latest.conversation.id, visitor_token: latest.visitor_token, cursor: "" };
+        var id = latest && (latest.conversation ? latest.conversation.id : latest.id);
+        if (id && latest.visitor_token) {
+          saved = { conversation_id: id, visitor_token: latest.visitor_token, cursor: "" };
           save();
         }
       },
