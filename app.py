@@ -11,6 +11,7 @@ from chalice import Chalice
 from chalicelib.api import register_api
 from chalicelib.api.front_door import install_front_door
 from chalicelib.api.middleware import install_http_middleware
+from chalicelib.websocket_handlers import register_websocket_handlers
 from chalicelib.workers import register_workers
 
 # No pydantic plugins are used: skip scanning every installed package's entry points for them
@@ -25,3 +26,5 @@ install_http_middleware(app)
 install_front_door(app)
 register_api(app)
 register_workers(app)
+# Live pushes (API Gateway WebSocket); the handlers' functions name `app.<handler>`.
+websocket_connect, websocket_message, websocket_disconnect = register_websocket_handlers(app)

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from chalicelib.kb.embedder import Embedder
     from chalicelib.kb.helpcentre_contact import HumanCheck
     from chalicelib.kb.indexing import IndexCache
+    from chalicelib.live.connections import LiveDeps
+    from chalicelib.live.ports import LivePush, PushChannel, VisitorTokens
     from chalicelib.mail.inbound.stored import StoredMessages
     from chalicelib.mail.intake_queue import InboundIntake
     from chalicelib.notifications.deps import NotificationDeps
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from chalicelib.store.contacts_repo import DynamoContactDirectory
     from chalicelib.store.helpcentre_repo import DynamoHelpCentreStore
     from chalicelib.store.kb_index_repo import DynamoSearchGaps, S3IndexStore
+    from chalicelib.store.live_connections_repo import DynamoLiveConnections
     from chalicelib.store.outbox import DynamoMailLog, SqsMailOutbox
     from chalicelib.store.queues import SqsAiJobQueue
     from chalicelib.store.search_repo import DynamoSearchIndex
@@ -479,5 +482,76 @@ def reset() -> None:
         _anthropic,
         _openai_embedder,
         ai_deps,
+        live_connections,
+        live_push,
+        live_channel,
+        live_deps,
     ):
         factory.cache_clear()
+
+# -- live pushes over the WebSocket API (docs/decisions/0028-websocket-pushes.md) -------------
+
+
+@lru_cache(maxsize=1)
+def live_connections() -> DynamoLiveConnections:
+    from chalicelib.store.live_connections_repo import DynamoLiveConnections
+
+    return DynamoLiveConnections()
+
+
+@lru_cache(maxsize=1)
+def live_push() -> LivePush:
+    """Pushes to WebSocket connections where this deployment has the WebSocket API
+    (`LIVE_CALLBACK_URL`); nothing otherwise (the local stack: clients poll)."""
+    from chalicelib.live.connections import NoLivePush, TopicPush
+
+    if not get_settings().live_callback_url:
+        return NoLivePush()
+    return TopicPush(live_connections(), live_channel(), clock())
+
+
+@lru_cache(maxsize=4)
+def live_channel(domain_name: str = "", stage: str = "") -> PushChannel:
+    """Posts down a WebSocket connection: through `LIVE_CALLBACK_URL`, or else the API a
+    WebSocket event came through (`https://<domain>/<stage>`)."""
+    from chalicelib.providers.apigw_management import ApiGatewayConnections
+
+    settings = get_settings()
+    url = settings.live_callback_url or f"https://{domain_name}/{stage}"
+    return ApiGatewayConnections(url, settings.region)
+
+
+def live_visitor_tokens() -> VisitorTokens | None:
+    """The chat widget's visitor tokens (signed with a key from the reply-address secret;
+    the widget's public key must name the token's workspace)."""
+    from chalicelib.live.connections import SignedVisitorTokens
+
+    def workspace_of_key(public_key: str) -> str | None:
+        from chalicelib.store.chat_repo import DynamoChatStore
+
+        return DynamoChatStore().workspace_of_key(public_key)
+
+    return SignedVisitorTokens(lambda: get_settings().reply_address_secret, workspace_of_key)
+
+
+@lru_cache(maxsize=1)
+def live_deps() -> LiveDeps:
+    from chalicelib.api.browser_session import origin_of
+    from chalicelib.live.connections import (
+        AccountAgentSessions,
+        LiveDeps,
+        LivePolicy,
+        StoredTickets,
+    )
+    from chalicelib.store.tickets_repo import DynamoTicketStore
+
+    return LiveDeps(
+        connections=live_connections(),
+        agents=AccountAgentSessions(account_deps()),
+        visitor_tokens=live_visitor_tokens(),
+        # The ticket store alone: the live functions hold none of the tickets' secrets.
+        tickets=StoredTickets(DynamoTicketStore()),
+        clock=clock(),
+        policy=LivePolicy(app_origins=frozenset({origin_of(get_settings().app_base_url)}) - {""}),
+    )
+

@@ -127,6 +127,10 @@ FUNCTION_SECRETS: dict[str, frozenset[str]] = {
     "ai_jobs_worker": frozenset({"reply_address_secret", "anthropic_api_key", "openai_api_key"}),
     "custom_hostnames_job": frozenset({"cloudflare_api_token"}),
     "notification_digest_job": frozenset(),
+    # The live WebSocket API: connect verifies visitor tokens (keyed from the reply secret).
+    "websocket_connect": frozenset({"reply_address_secret"}),
+    "websocket_message": frozenset(),
+    "websocket_disconnect": frozenset(),
 }
 
 

@@ -96,6 +96,8 @@ class Settings:
     # Cloudflare Turnstile on the help centre's contact form (with its secret key).
     turnstile_site_key: str = ""
     turnstile_api_base: str = "https://challenges.cloudflare.com"
+    # The WebSocket API's callback URL for pushes ("": no WebSocket API, clients poll).
+    live_callback_url: str = ""
 
     # Secrets: read through the secret source each time (it caches with a TTL).
     @property
@@ -209,6 +211,7 @@ def get_settings() -> Settings:
         secrets=secret_source(
             os.environ, _env_int("SECRETS_TTL_SECONDS", DEFAULT_SECRETS_TTL_SECONDS)
         ),
+        live_callback_url=_env("LIVE_CALLBACK_URL", ""),
     )
 
 

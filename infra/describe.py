@@ -18,6 +18,9 @@ from chalicelib.settings import get_settings
 from infra.iam import function_name, function_policies, secrets_path
 from infra.template import PROJECT_DIR, build_resource_template
 
+# chalice's function names for the WebSocket API's routes (any other route: the message one).
+WEBSOCKET_FUNCTIONS = {"$connect": "websocket_connect", "$disconnect": "websocket_disconnect"}
+
 
 def load_app() -> Chalice:
     """Import the project's `app.py` and return its Chalice app."""
@@ -28,7 +31,7 @@ def load_app() -> Chalice:
 
 
 def describe_event_sources(app: Chalice) -> list[dict[str, Any]]:
-    """SQS and schedule event sources of `app`, as plain dicts."""
+    """SQS, schedule and WebSocket event sources of `app`, as plain dicts."""
     sources: list[dict[str, Any]] = []
     for source in app.event_sources:
         if isinstance(source, SQSEventConfig):
@@ -56,6 +59,16 @@ def describe_event_sources(app: Chalice) -> list[dict[str, Any]]:
                     else expression.to_string(),
                 }
             )
+    # Chalice deploys each WebSocket route's handler as a function of its own.
+    for route_key, handler in sorted(app.websocket_handlers.items()):
+        sources.append(
+            {
+                "kind": "websocket",
+                "name": WEBSOCKET_FUNCTIONS.get(route_key, "websocket_message"),
+                "handler_string": handler.handler_string,
+                "route_key": route_key,
+            }
+        )
     return sources
 
 

@@ -69,7 +69,20 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
     "custom_hostnames_job": FunctionAccess(sends_to=()),
     # Scheduled: mails agents their notification digests (through the mail-out queue).
     "notification_digest_job": FunctionAccess(sends_to=("mail_out",)),
+    # The live WebSocket API: connect checks a session or a visitor token and records the
+    # connection; a message subscribes (and is answered on the connection); disconnect forgets.
+    "websocket_connect": FunctionAccess(sends_to=()),
+    "websocket_message": FunctionAccess(sends_to=()),
+    "websocket_disconnect": FunctionAccess(sends_to=()),
 }
+
+# Functions that post to the live WebSocket API's connections: `execute-api:ManageConnections`
+# on that API only, granted by the merge template (`infra.template.live_push_resources`: the
+# API's id is known once it is created). The API answers agents and visitors; the workers
+# push the bot's answers and replies that arrive by mail.
+LIVE_PUSHERS = frozenset(
+    {API_FUNCTION, "websocket_message", "ai_jobs_worker", "inbound_mail_worker"}
+)
 
 _RECEIVE = (
     "sqs:ChangeMessageVisibility",

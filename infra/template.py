@@ -269,7 +269,65 @@ def build_merge_template(description: dict[str, Any]) -> Template:
     merged["Conditions"].update(web_hosting.CONDITIONS)
     merged["Resources"].update(web_resources)
     merged["Outputs"].update(web_outputs)
+    if any(source["kind"] == "websocket" for source in description["event_sources"]):
+        live_policy, live_variables = live_push_resources(deployment["function_names"])
+        merged["Resources"].update(live_policy)
+        for resource_id, variables in live_variables.items():
+            merged["Resources"][resource_id]["Properties"]["Environment"]["Variables"].update(
+                variables
+            )
     return merged
+
+
+# chalice's ids for the WebSocket API and its stage in the SAM template.
+WEBSOCKET_API_ID = "WebsocketAPI"
+WEBSOCKET_STAGE_ID = "WebsocketAPIStage"
+LIVE_PUSH_POLICY_ID = "LivePushPolicy"
+
+
+def live_push_resources(functions: dict[str, str]) -> tuple[Template, dict[str, Template]]:
+    """(the policy letting `infra.iam.LIVE_PUSHERS` post to the live WebSocket API's
+    connections, that API's only; `LIVE_CALLBACK_URL` per function resource id).
+
+    The message function answers on the API its event came through: giving it the URL
+    would make it depend on the stage, which depends on it."""
+    from infra.iam import LIVE_PUSHERS
+
+    pushers = sorted(function for function in functions if function in LIVE_PUSHERS)
+    connections = (
+        "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+        f"${{{WEBSOCKET_API_ID}}}/${{{WEBSOCKET_STAGE_ID}}}/POST/@connections/*"
+    )
+    policy: Template = {
+        LIVE_PUSH_POLICY_ID: {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "PolicyName": "live-push",
+                "Roles": [{"Ref": f"{to_cfn_resource_name(function)}Role"} for function in pushers],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "PostToLiveConnections",
+                            "Effect": "Allow",
+                            "Action": ["execute-api:ManageConnections"],
+                            "Resource": {"Fn::Sub": connections},
+                        }
+                    ],
+                },
+            },
+        }
+    }
+    callback_url = {
+        "Fn::Sub": f"https://${{{WEBSOCKET_API_ID}}}.execute-api.${{AWS::Region}}"
+        f".${{AWS::URLSuffix}}/${{{WEBSOCKET_STAGE_ID}}}"
+    }
+    variables = {
+        infra_deployment.function_resource_id(function): {"LIVE_CALLBACK_URL": callback_url}
+        for function in pushers
+        if not function.startswith("websocket_")
+    }
+    return policy, variables
 
 
 def stage_environment(stage: str, config_path: Path = CHALICE_CONFIG) -> dict[str, str]:

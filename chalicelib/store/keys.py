@@ -371,3 +371,24 @@ def digest_shard(workspace_id: str, user_id: str) -> int:
 
 def digest_order(due_iso: str, workspace_id: str, user_id: str) -> str:
     return f"{due_iso}#{workspace_id}#{user_id}"
+
+# -- live connections (WebSocket pushes) -----------------------------------------------------
+
+LIVE_CONNECTION_SK = "CONNECTION"
+LIVE_SUBSCRIPTION_PREFIX = "CONN#"
+
+
+def live_connection_pk(connection_id: str) -> str:
+    """Global lookup of an open WebSocket connection by its id (disconnect, messages): holds
+    the workspace and topics, no content."""
+    return f"LIVECONN#{connection_id}"
+
+
+def live_topic_pk(workspace_id: str, topic: str) -> str:
+    """The connections listening to a topic (`inbox`, `ticket:<id>`) of a workspace."""
+    return f"WS#{workspace_id}#LIVE#{topic}"
+
+
+def live_subscription_sk(connection_id: str) -> str:
+    return f"{LIVE_SUBSCRIPTION_PREFIX}{connection_id}"
+

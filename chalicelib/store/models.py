@@ -695,3 +695,21 @@ class NotificationDigestItem(Item, discriminator="notification_digest"):
     lease_until = NumberAttribute(null=True)
     outgoing = UnicodeAttribute(null=True)  # the OutboundMail's JSON
     outgoing_mail_id = UnicodeAttribute(null=True)
+
+
+class LiveConnectionItem(Item, discriminator="live_connection"):
+    """An open WebSocket connection (PK=LIVECONN#<connection id>, SK=CONNECTION): whose it
+    is and which topics it hears; expires (`expires_at`, moved by pings) with them."""
+
+    workspace_id = UnicodeAttribute()
+    connection_kind = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    ticket_id = UnicodeAttribute(null=True)
+    topics = ListAttribute(of=UnicodeAttribute, default=list)
+
+
+class LiveSubscriptionItem(Item, discriminator="live_subscription"):
+    """A connection hears a topic (PK=WS#<ws>#LIVE#<topic>, SK=CONN#<connection id>);
+    expires with its connection."""
+
+    connection_id = UnicodeAttribute()
