@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.ai.deps import AiDeps
     from chalicelib.ai.model import ResultKind
     from chalicelib.ai.ports import Llm
+    from chalicelib.chat.bot import QueuedAnswerBot
     from chalicelib.kb.custom_hostnames import CustomHostnameProvider, HostnameDeps
     from chalicelib.kb.deps import KbDeps
     from chalicelib.kb.embedder import Embedder
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.providers.openai_embed import OpenAIEmbedder
     from chalicelib.store.ai_repo import DynamoAiSettingsStore, DynamoAiStore
     from chalicelib.store.blobs import S3BlobStore
+    from chalicelib.store.chat_insights_repo import DynamoChatInsights
     from chalicelib.store.contacts_repo import DynamoContactDirectory
     from chalicelib.store.helpcentre_repo import DynamoHelpCentreStore
     from chalicelib.store.kb_index_repo import DynamoSearchGaps, S3IndexStore
@@ -555,3 +557,29 @@ def live_deps() -> LiveDeps:
         policy=LivePolicy(app_origins=frozenset({origin_of(get_settings().app_base_url)}) - {""}),
     )
 
+
+# -- the chat's answer bot and chat insights (chalicelib/chat/bot.py, insights.py) -----------
+
+
+def chat_insights_store() -> DynamoChatInsights:
+    from chalicelib.store.chat_insights_repo import DynamoChatInsights
+
+    return DynamoChatInsights()
+
+
+def chat_answer_bot() -> QueuedAnswerBot:
+    """The answer bot over the AI teammate's deps (built from the cached adapters: cheap,
+    nothing to reset).  Its answers go through the AI-jobs queue and worker."""
+    from chalicelib.chat.bot import QueuedAnswerBot
+
+    def chat_ai_answers(workspace_id: str) -> bool:
+        settings = chat_deps().store.get_settings(workspace_id)
+        return settings is not None and settings.ai_answers
+
+    return QueuedAnswerBot(
+        ai_deps(),
+        chat_insights_store(),
+        kb_search_gaps(),
+        chat_ai_answers=chat_ai_answers,
+        conversation_moved=lambda workspace_id, ticket_id, last_message_id: None,
+    )

@@ -329,3 +329,37 @@ def _error(status: int, error_type: str, text: str) -> Response:
         status=status,
         content_type="application/json",
     )
+
+
+_PERSON = ("person", "human", "agent", "humain", "quelqu'un", "conseiller")
+
+
+def _chat_answer(body: dict[str, Any]) -> dict[str, Any]:
+    """The chat's answer bot: the best given article quoted with its citation; no article,
+    or a visitor asking for a person, hands off with a summary for the team."""
+    text = _user_text(body)
+    turns = re.split(r"^--- (.+?) ---$", text, flags=re.MULTILINE)
+    visitor = [turns[i + 1] for i in range(1, len(turns) - 1, 2) if turns[i] == "Customer"]
+    question = _line(visitor[-1] if visitor else text, 200)
+    summary = _line(f"{MARKER} The visitor asked: {question}", 1000)
+    wants_person = any(word in question.lower() for word in _PERSON)
+    passages = _passages(body)[:1]
+    if wants_person or not passages:
+        return {
+            "answered": False,
+            "body": "",
+            "citations": [],
+            "wants_person": wants_person,
+            "summary": summary,
+        }
+    number, title, passage = passages[0]
+    return {
+        "answered": True,
+        "body": f'{MARKER} From "{title}": {_line(passage, 400)} [{number}]',
+        "citations": [number],
+        "wants_person": False,
+        "summary": "",
+    }
+
+
+ANSWERS["write_chat_answer"] = _chat_answer

@@ -434,3 +434,17 @@ _MAKERS: dict[
     ResultKind.REPLY_TRANSLATION: _make_translation,
     ResultKind.TONE: _make_tone,
 }
+
+
+def _make_chat_answer(
+    deps: AiDeps, settings: AiSettings, llm: Llm, result: AiResult
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The chat's answer bot (chalicelib/chat/bot.py) answers or hands off.  The bot's chat
+    ports (chat settings, waking widgets, insights) come from the composition root: this
+    worker is given the AI deps only."""
+    from chalicelib import bootstrap
+
+    return bootstrap.chat_answer_bot().make_answer(deps, settings, llm, result)
+
+
+_MAKERS[ResultKind.CHAT_ANSWER] = _make_chat_answer

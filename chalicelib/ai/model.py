@@ -21,6 +21,7 @@ class ResultKind(StrEnum):
     TRANSLATION = "translation"  # of a customer's message
     REPLY_TRANSLATION = "reply_translation"  # of an agent's text, before it is sent
     TONE = "tone"  # the workspace's learned style guide (no ticket)
+    CHAT_ANSWER = "chat_answer"  # the chat's answer bot, per visitor message (chalicelib/chat)
 
 
 class ResultStatus(StrEnum):
@@ -37,6 +38,7 @@ FEATURE_OF = {
     ResultKind.TRANSLATION: "translation",
     ResultKind.REPLY_TRANSLATION: "translation",
     ResultKind.TONE: "drafts",
+    ResultKind.CHAT_ANSWER: "chat_answers",
 }
 
 WORKSPACE_SCOPE = "-"  # `ticket_id` of results that belong to no ticket (the tone guide)

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 from chalicelib.errors import Forbidden
 from chalicelib.ids import new_id
 
-FEATURES = ("triage", "drafts", "translation", "summaries", "auto_apply_triage")
+FEATURES = ("triage", "drafts", "translation", "summaries", "auto_apply_triage", "chat_answers")
 
 
 @dataclass(frozen=True)

@@ -372,6 +372,7 @@ def digest_shard(workspace_id: str, user_id: str) -> int:
 def digest_order(due_iso: str, workspace_id: str, user_id: str) -> str:
     return f"{due_iso}#{workspace_id}#{user_id}"
 
+
 # -- live connections (WebSocket pushes) -----------------------------------------------------
 
 LIVE_CONNECTION_SK = "CONNECTION"
@@ -392,3 +393,19 @@ def live_topic_pk(workspace_id: str, topic: str) -> str:
 def live_subscription_sk(connection_id: str) -> str:
     return f"{LIVE_SUBSCRIPTION_PREFIX}{connection_id}"
 
+
+# -- chat insights (chalicelib/chat/insights.py) ------------------------------------------------
+
+
+def chat_stats_sk(month: str) -> str:
+    """A workspace's chat counters of one month ("YYYY-MM", its time zone)."""
+    return f"CHATSTATS#{month}"
+
+
+def chat_questions_prefix(month: str) -> str:
+    return f"CHATQ#{month}#"
+
+
+def chat_question_sk(month: str, folded_question: str) -> str:
+    """One question no article answered in `month` (lower case, spaces collapsed)."""
+    return f"{chat_questions_prefix(month)}{folded_question}"
