@@ -576,10 +576,19 @@ def chat_answer_bot() -> QueuedAnswerBot:
         settings = chat_deps().store.get_settings(workspace_id)
         return settings is not None and settings.ai_answers
 
+    def help_centre(workspace_id: str) -> str:
+        settings = helpcentre_store().get_settings(workspace_id)
+        if settings is not None and settings.domain_verified and settings.custom_domain:
+            return f"https://{settings.custom_domain}"
+        workspace = account_deps().store.get_workspace(workspace_id)
+        slug = workspace.slug if workspace else workspace_id
+        return f"{get_settings().public_base_url.rstrip('/')}/hc/{slug}"
+
     return QueuedAnswerBot(
         ai_deps(),
         chat_insights_store(),
         kb_search_gaps(),
         chat_ai_answers=chat_ai_answers,
         conversation_moved=lambda workspace_id, ticket_id, last_message_id: None,
+        help_centre=help_centre,
     )

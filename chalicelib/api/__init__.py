@@ -62,3 +62,7 @@ def register_api(app: Chalice) -> None:
     app.register_blueprint(chat_widget.bp)
     # The chat widget's script is answered gzipped: bytes that pass through as binary.
     app.api.binary_types.append(chat_widget.JAVASCRIPT)
+
+    from chalicelib.api import chat_insights
+
+    app.register_blueprint(chat_insights.bp)

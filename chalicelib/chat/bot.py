@@ -75,6 +75,9 @@ class BotDeps:
     conversation_moved: ConversationMoved
     insights: ChatInsightsStore
     gaps: SearchGaps
+    # Workspace id -> its help centre's root URL, before the articles' paths (visitors follow
+    # the citations from another site); None: the paths as they are.
+    help_centre: Callable[[str], str] | None = None
 
 
 class QueuedAnswerBot:
@@ -88,8 +91,9 @@ class QueuedAnswerBot:
         *,
         chat_ai_answers: Callable[[str], bool],
         conversation_moved: ConversationMoved,
+        help_centre: Callable[[str], str] | None = None,
     ) -> None:
-        self.deps = BotDeps(ai, chat_ai_answers, conversation_moved, insights, gaps)
+        self.deps = BotDeps(ai, chat_ai_answers, conversation_moved, insights, gaps, help_centre)
 
     def wants_to_answer(self, workspace_id: str) -> bool:
         """AI on for the workspace, the chat's AI answers on and a model configured (one
@@ -207,6 +211,9 @@ def answer_job(
     )
     if not passages:
         return _handed_off(deps, chat, HandoffReason.NO_ARTICLE, message, "")
+    if deps.help_centre is not None:
+        root = deps.help_centre(workspace_id).rstrip("/")
+        passages = [replace(p, url=root + p.url) if p.url.startswith("/") else p for p in passages]
     workspace = deps.ai.tickets.accounts.get_workspace(workspace_id)
     upto = [m for m in chat.messages if m.id <= message.id]
     prompt = chat_answer_prompt(

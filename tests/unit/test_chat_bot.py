@@ -34,8 +34,8 @@ from chalicelib.tickets.model import (
 from chalicelib.tickets.ports import StaleTicket
 
 WS = "01WORKSPACEAAAAAAAAAAAAAAAA"
-REFUNDS = Passage("A1", "Refunds", "https://hc.test/hc/acme/en/refunds", "Refund from Billing.")
-PASSWORDS = Passage("A2", "Passwords", "https://hc.test/hc/acme/en/pw", "Use the reset link.")
+REFUNDS = Passage("A1", "Refunds", "/en/articles/refunds", "Refund from Billing.")
+PASSWORDS = Passage("A2", "Passwords", "/en/articles/passwords", "Use the reset link.")
 
 
 class Clock:
@@ -245,6 +245,7 @@ class World:
             self.gaps,
             chat_ai_answers=lambda workspace_id: self.chat_on,
             conversation_moved=lambda *moved: self.moved.append(moved),
+            help_centre=lambda workspace_id: "https://help.acme.test/",
         )
         self.ticket = self.open_chat()
 
@@ -351,7 +352,9 @@ def test_the_bot_answers_a_question_with_a_citation_of_a_published_article(monke
     assert answer.text == "Ask for a refund from the Billing page [1]."
     assert answer.author == "bot" and answer.delivery is DeliveryStatus.SENT
     assert answer.in_reply_to == [question.id]
-    assert [(c.number, c.article_id, c.url) for c in answer.citations] == [(1, "A1", REFUNDS.url)]
+    assert [(c.number, c.article_id, c.url) for c in answer.citations] == [
+        (1, "A1", "https://help.acme.test/en/articles/refunds")
+    ]
     assert world.conversation.status is TicketStatus.NEW  # still the bot's
     assert world.moved == [(WS, world.ticket.id, answer.id)]
     assert world.month_counts() == {"bot_answered": 1}
