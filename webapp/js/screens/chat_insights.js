@@ -12,9 +12,10 @@ const HANDOFFS = [
   ["no_article", () => t("chat_insights.handoff_no_article")],
   ["visitor_asked", () => t("chat_insights.handoff_visitor_asked")],
   ["unhelpful", () => t("chat_insights.handoff_unhelpful")],
+  ["bot_unavailable", () => t("chat_insights.handoff_bot_unavailable")],
 ];
 
-/** This month, "YYYY-MM" (UTC, as the API counts). */
+/** This month, "YYYY-MM", until the API names it (in the workspace's time zone). */
 export function thisMonth(now = new Date()) {
   return now.toISOString().slice(0, 7);
 }
@@ -46,20 +47,21 @@ function share(value) {
 
 export function ChatInsights({ month }) {
   useTitle(t("chat_insights.title"));
-  const shown = /^\d{4}-\d{2}$/.test(month || "") ? month : thisMonth();
+  const asked = /^\d{4}-\d{2}$/.test(month || "") ? month : "";
   const [insights, setInsights] = useState(null);
   const [problem, setProblem] = useState(null);
   useEffect(() => {
     let current = true;
     setInsights(null);
     setProblem(null);
-    get(withQuery("/v1/chat/insights", { month: shown }))
+    get(withQuery("/v1/chat/insights", { month: asked }))
       .then((answer) => current && setInsights(answer))
       .catch((failure) => current && setProblem(errorMessage(failure)));
     return () => {
       current = false;
     };
-  }, [shown]);
+  }, [asked]);
+  const shown = asked || (insights && insights.month) || thisMonth();
   const months = recentMonths();
   if (!months.includes(shown)) months.push(shown);
 
