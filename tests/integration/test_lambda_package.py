@@ -125,7 +125,10 @@ def _environment_of(sam: dict, function_id: str) -> dict[str, str]:
             return value
         if "Ref" in value:
             return defaults[value["Ref"]]
-        return re.sub(r"\$\{(\w+)\}", lambda m: defaults[m.group(1)], value["Fn::Sub"])
+        # A resource's attribute (the WebSocket API's id) stays as written, as `${AWS::...}` does.
+        return re.sub(
+            r"\$\{(\w+)\}", lambda m: defaults.get(m.group(1), m.group(0)), value["Fn::Sub"]
+        )
 
     variables = sam["Resources"][function_id]["Properties"]["Environment"]["Variables"]
     return {name: resolve(value) for name, value in variables.items()}
