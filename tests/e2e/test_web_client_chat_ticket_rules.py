@@ -46,7 +46,9 @@ def _message(base: dict, **changes) -> dict:
     return {**base, "attachments": [], "cc": [], "html": None, "quoted_text": None, **changes}
 
 
-def test_a_chat_ticket_shows_bot_sources_and_live_visitor_state_safely(stack, browser):
+def test_a_chat_ticket_shows_bot_sources_and_live_visitor_state_safely(
+    stack, browser, screenshot_path
+):
     api = stack.api_url
     email, auth = _signup(api)
     created = requests.post(
@@ -173,7 +175,8 @@ def test_a_chat_ticket_shows_bot_sources_and_live_visitor_state_safely(stack, br
     conversation = page.get_by_role("list", name="Conversation")
     answer = conversation.get_by_role("article", name="Answer from Answer bot")
     expect(answer).to_be_visible()
-    expect(answer).to_contain_text("Answer bot")
+    expect(answer.locator("header")).to_contain_text("Answer bot")
+    expect(answer.locator("header")).to_contain_text("Automatic answer")
     sources = answer.get_by_role("list", name="Sources")
     link = sources.get_by_role("link", name="Refund policy")
     expect(link).to_have_attribute("href", "https://help.acme.test/refunds")
@@ -190,6 +193,7 @@ def test_a_chat_ticket_shows_bot_sources_and_live_visitor_state_safely(stack, br
     hostile = conversation.get_by_text(HOSTILE, exact=True)
     expect(hostile).to_have_count(1)
     expect(page.get_by_role("status").filter(has_text="Visitor is typing…")).to_be_visible()
+    page.screenshot(path=str(screenshot_path), full_page=True)
     assert_accessible(page, "a chat ticket")
     step["allowed"] = 2
     expect(page.get_by_text("Visitor left")).to_be_visible()
