@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from chalicelib.ai.model import ResultKind
     from chalicelib.ai.ports import Llm
     from chalicelib.chat.bot import QueuedAnswerBot
+    from chalicelib.chat.deps import ChatDeps
+    from chalicelib.chat.ports import AnswerBot
     from chalicelib.kb.custom_hostnames import CustomHostnameProvider, HostnameDeps
     from chalicelib.kb.deps import KbDeps
     from chalicelib.kb.embedder import Embedder
@@ -559,6 +561,40 @@ def live_deps() -> LiveDeps:
 
 
 # -- the chat's answer bot and chat insights (chalicelib/chat/bot.py, insights.py) -----------
+# -- live chat (docs/decisions/0027-live-chat.md) ----------------------------------------------
+
+
+def answer_bot() -> AnswerBot:
+    """The chat's answer bot.  Not connected yet: every conversation goes to the team (the
+    bot's own module plugs in here, behind the `AnswerBot` port)."""
+    from chalicelib.chat.ports import NoAnswerBot
+
+    return NoAnswerBot()
+
+
+def chat_deps() -> ChatDeps:
+    """Live chat's services (built from the cached adapters: cheap, nothing to reset)."""
+    import time
+
+    from chalicelib.chat.deps import ChatDeps, ChatPolicy
+    from chalicelib.store.chat_repo import DynamoChatStore
+
+    settings = get_settings()
+    return ChatDeps(
+        store=DynamoChatStore(),
+        tickets=ticket_deps(),
+        attempts=helpcentre_store(),
+        human_check=human_check(),
+        bot=answer_bot(),
+        policy=ChatPolicy(
+            token_secret=settings.reply_address_secret,
+            public_base_url=settings.public_base_url,
+        ),
+        ai_enabled=lambda workspace_id: ai_settings_store().get(workspace_id).enabled,
+        sleep=time.sleep,
+    )
+
+
 
 
 def chat_insights_store() -> DynamoChatInsights:

@@ -13,6 +13,8 @@ def register_api(app: Chalice) -> None:
         ai_tickets,
         api_keys,
         canned,
+        chat_settings,
+        chat_visitor,
         contacts,
         docs,
         health,
@@ -26,6 +28,7 @@ def register_api(app: Chalice) -> None:
         notifications,
         profile,
         ticket_changes,
+        ticket_live,
         tickets,
         webhooks,
         workspace,
@@ -54,6 +57,9 @@ def register_api(app: Chalice) -> None:
         join,
         docs,
         helpcentre_pages,
+        chat_settings,
+        chat_visitor,
+        ticket_live,
     ):
         app.register_blueprint(module.bp)
 

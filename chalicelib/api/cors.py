@@ -40,6 +40,9 @@ def add_cors_headers(request: Request, path: str | None, response: Response) -> 
     vary = str(response.headers.get("Vary", ""))
     if "origin" not in vary.lower():
         response.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
+    if path.startswith(CHAT_VISITOR_PREFIX):
+        _add_chat_cors_headers(request, response)
+        return
     origin = _allowed_origin(request)
     if origin is None:
         return
@@ -56,5 +59,42 @@ def preflight(request: Request, methods: list[str]) -> Response:
     if _allowed_origin(request) is not None:
         response.headers["Access-Control-Allow-Methods"] = ", ".join([*methods, "OPTIONS"])
         response.headers["Access-Control-Allow-Headers"] = ", ".join(ALLOWED_HEADERS)
+        response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE_SECONDS)
+    return response
+
+
+# -- the chat widget's visitor API: each workspace's allowed origins, without credentials ------
+
+CHAT_VISITOR_PREFIX = "/v1/chat/{public_key}/"
+CHAT_ALLOWED_HEADERS = ("Content-Type", "Authorization", "X-Request-Id")
+_CHAT_ORIGIN = "helptal_chat_origin"
+
+
+def allow_chat_origin(request: Request, origin: str) -> None:
+    """Marks `origin` as one the workspace's widget settings allow: the answer to this
+    request carries CORS headers for it (set by `add_cors_headers`)."""
+    context = request.context if isinstance(request.context, dict) else None
+    if context is not None:
+        context[_CHAT_ORIGIN] = origin
+
+
+def _add_chat_cors_headers(request: Request, response: Response) -> None:
+    context = request.context if isinstance(request.context, dict) else {}
+    origin = context.get(_CHAT_ORIGIN)
+    if not origin:
+        return
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Expose-Headers"] = ", ".join(
+        (*EXPOSED_HEADERS, "Retry-After")
+    )
+
+
+def chat_preflight(request: Request, methods: list[str], allowed: bool) -> Response:
+    """The answer to a widget's preflight: 204, with what it may send when its origin is
+    allowed (marked with `allow_chat_origin`), without any CORS header otherwise."""
+    response = Response(body="", status_code=204)
+    if allowed:
+        response.headers["Access-Control-Allow-Methods"] = ", ".join([*methods, "OPTIONS"])
+        response.headers["Access-Control-Allow-Headers"] = ", ".join(CHAT_ALLOWED_HEADERS)
         response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE_SECONDS)
     return response

@@ -116,6 +116,39 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "TranslateIn": {"to": "en"},
     "WorkspacePatchIn": {"name": "Acme Customer Care", "timezone": "Europe/Paris"},
+    "ChatSettingsIn": {
+        "enabled": True,
+        "colour": "#0b7a75",
+        "greeting": {"en": "Hi! Ask us anything.", "fr": "Bonjour ! Posez-nous vos questions."},
+        "office_hours": {
+            "weekly": {"mon": [{"start": "09:00", "end": "17:00"}]},
+            "always_open": False,
+        },
+        "allowed_origins": ["https://www.acme.example"],
+        "pre_chat_fields": {"name": "optional", "email": "optional"},
+    },
+    "ChatStartIn": {
+        "message": "Hello, can I change my plan mid-month?",
+        "page_url": "https://www.acme.example/pricing",
+        "language": "en-GB",
+        "local_time": "2026-11-30T14:05:00+00:00",
+        "client_id": "c-1",
+    },
+    "ChatHistoryIn": {
+        "identity": {
+            "user_id": "u-4821",
+            "email": "carol@customer.example",
+            "user_hash": "9f2c0c7e5b3a4d18e6f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7",
+        }
+    },
+    "ChatMessageIn": {"text": "And is there a yearly price?", "client_id": "c-2"},
+    "ChatTypingIn": {"typing": True},
+    "ChatSeenIn": {"message_id": MESSAGE_ID},
+    "ChatRatingIn": {"rating": "good", "comment": "Quick and clear, thanks!"},
+    "ChatEmailIn": {"email": "carol@customer.example", "name": "Carol"},
+    "ChatFeedbackIn": {"message_id": MESSAGE_ID, "helped": True},
+    "ChatEndIn": {"transcript": True},
+    "TicketTypingIn": {"typing": True},
 }
 
 

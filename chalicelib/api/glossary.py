@@ -33,6 +33,8 @@ PATH_PARAMETERS = {
     "user_id": "The member's user id.",
     "session_id": "The session's id, from `GET /v1/me/sessions` (not its token).",
     "workspace_slug": "The workspace's slug: its help centre's address under `/hc/`.",
+    "public_key": "The chat widget's public key (`pk_…`), as the script tag's `data-workspace`.",
+    "conversation_id": "The chat conversation's id (its ticket's id).",
 }
 
 # Query parameters, looked up like fields (`"Schema.name"`, then `"name"`).
@@ -65,6 +67,16 @@ QUERY_PARAMETERS = {
     "TicketChangesQuery.limit": "Most tickets in the answer (more: `more` is `true`).",
     "NotificationQuery.since": "Only notifications newer than this one (its id): what a poll "
     "sends, with the newest id it holds.",
+    "ChatConfigQuery.locale": "The host page's language (`en`, `fr`, or a BCP 47 tag); "
+    "default: the workspace's.",
+    "ChatMessagesQuery.after": "The `cursor` of the previous answer: only newer messages.",
+    "ChatMessagesQuery.wait": "Seconds (0-20) to wait for news before answering.",
+    "ChatMessagesQuery.version": "The `version` of the previous answer: a wait ends as soon "
+    "as the conversation's version passes it.",
+    "TicketLiveQuery.after": "The `cursor` of the previous answer: only newer messages.",
+    "TicketLiveQuery.wait": "Seconds (0-20) to wait for news before answering.",
+    "TicketLiveQuery.version": "The `version` of the previous answer: a wait ends as soon "
+    "as the conversation's version passes it.",
 }
 
 FIELDS = {
@@ -439,6 +451,73 @@ FIELDS = {
     "customer_reply": "The customer wrote on a ticket assigned to you, or to nobody.",
     "assigned": "A ticket was assigned to you by someone else.",
     "mention": "A teammate mentioned you in a note.",
+    # Live chat.
+    "avatar_url": "A short-lived link to the person's avatar; `null` without one.",
+    "ChatCitationOut.url": "The article's address in the help centre.",
+    "public_key": "The widget's public key: names the workspace in the script tag.",
+    "colour": "The widget's colour (#rrggbb).",
+    "ChatConfigOut.greeting": "The greeting, in the answer's locale.",
+    "team_name": "The name the widget shows for the team (default: the workspace's).",
+    "team_photo_url": "An https:// image shown as the team's photo; `null` without one.",
+    "pre_chat_fields": "Whether the widget asks the visitor's name and e-mail first: "
+    "`off`, `optional` or `required`.",
+    "ChatConfigOut.ai_answers": "Whether the answer bot answers this widget's visitors now.",
+    "turnstile_site_key": "Cloudflare Turnstile's site key when starting a chat needs its "
+    "check; `null`: no check.",
+    "identity_required": "Only visitors whose identity the site vouches for may chat.",
+    "transcript": "E-mail the conversation's transcript to the visitor's address.",
+    "ChatFeedbackIn.message_id": "The bot's answer (its message id) the feedback is about.",
+    "helped": "Whether the answer helped.",
+    "visitor_token": "The conversation's visitor token (send it as `Authorization: Bearer`).",
+    "identity": "The signed-in user the customer's site vouches for (identity verification).",
+    "ChatHistoryOut.conversations": "Newest first, at most 20.",
+    "client_id": "The widget's own id for the message: sent again, the same message answers.",
+    "page_url": "The page the visitor is on.",
+    "local_time": "The visitor's clock (ISO 8601 with its UTC offset).",
+    "ChatMessagesOut.messages": "Oldest first: the visitor's, the team's replies and the "
+    "bot's answers (never notes).",
+    "cursor": "The last message read: send it as `after` next time.",
+    "agent_typing": "Someone of the team is typing.",
+    "agent_seen_message_id": "The newest message of the visitor the team has seen.",
+    "version": "The conversation's version: moves with every message and signal.",
+    "ChatRatingIn.rating": "`good` or `bad`.",
+    "comment": "What the visitor added (at most 1,000 characters).",
+    "ChatSeenIn.message_id": "The newest message the visitor has seen.",
+    "greeting": "What the widget says first, per locale (empty: the default greeting).",
+    "office_hours": "When the team answers, in the workspace's time zone (outside them the "
+    "widget says the team replies by e-mail and asks for an address).",
+    "allowed_origins": "The sites (`https://host[:port]`) whose pages may show the widget; "
+    "empty: none.",
+    "ai_answers": "The answer bot answers visitors first (needs AI on for the workspace).",
+    "identity_verification": "Identity verification of the site's signed-in users.",
+    "ChatStartIn.turnstile_token": "The token Cloudflare Turnstile's widget produced.",
+    "ChatStartOut.conversation": "The new conversation.",
+    "ChatStartOut.messages": "The visitor's first message.",
+    "typing": "`true`: typing now (shown for a few seconds unless repeated); `false`: stopped.",
+    "ConversationOut.online": "Within office hours now (outside: ask for an e-mail).",
+    "ConversationOut.rating": "The visitor's rating; `null`: not rated.",
+    "email_known": "An e-mail address is known for the visitor (replies they miss are mailed).",
+    "ended": "The visitor ended the conversation.",
+    "GreetingIO.en": "The greeting in English (empty: the default one).",
+    "GreetingIO.fr": "The greeting in French (empty: the default one).",
+    "GreetingOut.en": "The greeting in English.",
+    "GreetingOut.fr": "The greeting in French.",
+    "IdentityVerificationIn.required": "Only verified visitors may chat (the identity secret "
+    "must exist).",
+    "IdentityVerificationOut.required": "Only verified visitors may chat.",
+    "secret_set": "Whether the identity secret exists (it is shown only when created).",
+    "weekly": "Spans per weekday (`mon`…`sun`); a day left out is closed.",
+    "always_open": "Ignore the weekly spans: the team is always online.",
+    "OpeningSpanOut.start": "`HH:MM`, in the workspace's time zone.",
+    "OpeningSpanOut.end": "`HH:MM` (`24:00`: midnight).",
+    "TicketLiveOut.messages": "Oldest first, every kind (notes too).",
+    "visitor_typing": "The visitor is typing.",
+    "visitor_seen_message_id": "The newest message the visitor has seen.",
+    "visitor_online": "The visitor's widget asked for news in the last 30 seconds.",
+    "user_id": "The user's id on the customer's site.",
+    "user_hash": "hex(HMAC-SHA256(identity secret, user_id)), computed by the site's server.",
+    "VisitorMessageOut.citations": "The knowledge-base articles a bot answer cites, by number.",
+    "VisitorMessageOut.attachments": "Files (none yet in chat).",
 }
 
 

@@ -195,7 +195,13 @@ def _operation(op: Operation) -> dict[str, Any]:
             "content": {"application/json": {"schema": _ref("ErrorOut")}} if as_json else page,
         }
     spec["security"] = [{"bearer": []}, {"session_cookie": []}] if op.auth else []
+    if op.path.startswith(CHAT_CONVERSATION_PATH):
+        spec["security"] = [{"visitor_token": []}]
     return spec
+
+
+# The chat widget's requests in one conversation: authorised by its visitor token.
+CHAT_CONVERSATION_PATH = "/v1/chat/{public_key}/conversations/{conversation_id}"
 
 
 def build_openapi(server_url: str | None = None) -> dict[str, Any]:
@@ -235,6 +241,15 @@ def build_openapi(server_url: str | None = None) -> dict[str, Any]:
             "schemas": schemas,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
+                "visitor_token": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The chat widget's visitor token, answered by `POST "
+                    "/v1/chat/{public_key}/conversations` (or the history): it authorises "
+                    "that one conversation. Widget requests need no login; they must come "
+                    "from an `Origin` the workspace's chat settings allow (else 403 "
+                    "`origin_not_allowed`), and CORS answers that origin, without credentials.",
+                },
                 "session_cookie": {
                     "type": "apiKey",
                     "in": "cookie",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol
 
 from chalicelib.errors import ProviderRejected, ProviderUnavailable
@@ -29,6 +30,11 @@ def deliver(mail: OutboundMail, log: MailLog, sender: MailSender) -> MailStatus:
     current = log.status(mail.workspace_id, mail.mail_id)
     if current in (MailStatus.SENT, MailStatus.FAILED):
         return current
+    if any(never_delivered(address) for address in mail.to):
+        log.mark_failed(mail.workspace_id, mail.mail_id, UNDELIVERABLE)
+        return MailStatus.FAILED
+    if any(never_delivered(address) for address in mail.cc):
+        mail = replace(mail, cc=[c for c in mail.cc if not never_delivered(c)])
     try:
         provider_message_id = sender.send(mail)
     except ProviderRejected as e:
@@ -39,3 +45,12 @@ def deliver(mail: OutboundMail, log: MailLog, sender: MailSender) -> MailStatus:
         raise
     log.mark_sent(mail.workspace_id, mail.mail_id, provider_message_id)
     return MailStatus.SENT
+
+
+# RFC 2606: `.invalid` never resolves; anonymous chat visitors get such an address.
+UNDELIVERABLE = "not sent: the address is reserved as undeliverable (.invalid)"
+
+
+def never_delivered(address: str) -> bool:
+    """Whether `address` is one no mail may be sent to (a `.invalid` domain)."""
+    return address.strip().rstrip(">").lower().endswith(".invalid")

@@ -10,6 +10,7 @@ from chalicelib.accounts.model import Workspace
 from chalicelib.errors import Conflict, ServiceUnavailable
 from chalicelib.ids import new_id
 from chalicelib.mail.outbound import MailAttachment, OutboundMail
+from chalicelib.observability import logger
 from chalicelib.tickets.agent_attachments import (
     UploadPermit,
     attachments_for_message,
@@ -19,6 +20,7 @@ from chalicelib.tickets.deps import TicketDeps
 from chalicelib.tickets.lifecycle import activity, get_ticket, retrying
 from chalicelib.tickets.message_size import require_storable
 from chalicelib.tickets.model import (
+    Channel,
     DeliveryStatus,
     Message,
     MessageKind,
@@ -169,7 +171,13 @@ def post_agent_message(
             in_reply_to=in_reply_to,
             references=references,
             attachments=attachments,
-            delivery=DeliveryStatus.QUEUED if is_reply else DeliveryStatus.NOT_SENT,
+            delivery=(
+                DeliveryStatus.NOT_SENT
+                if not is_reply
+                else DeliveryStatus.SENT
+                if current.channel is Channel.CHAT  # shown in the widget, mailed if unseen
+                else DeliveryStatus.QUEUED
+            ),
             created_at=now,
             original_text=message.original_text,
             original_language=message.original_language,
@@ -210,7 +218,7 @@ def post_agent_message(
                 code="attachment_already_used",
             ) from e
         mail = None
-        if is_reply:
+        if is_reply and current.channel is not Channel.CHAT:
             mail = OutboundMail(
                 mail_id=message_item_id,
                 workspace_id=workspace.id,
@@ -262,6 +270,8 @@ def post_agent_message(
                 sending_outcome=True,
             )
             raise
+    if is_reply and updated.channel is Channel.CHAT:
+        _check_chat_reply_later(deps, workspace.id, updated.id, posted.id)
     deps.events.publish(
         "message.sent" if is_reply else "note.added",
         workspace.id,
@@ -273,6 +283,27 @@ def post_agent_message(
         },
     )
     return updated, posted
+
+
+# A chat reply the visitor has not seen this long after it was posted is mailed to them.
+CHAT_REPLY_UNSEEN = "chat.reply_unseen"
+CHAT_REPLY_UNSEEN_DELAY_SECONDS = 60
+
+
+def _check_chat_reply_later(
+    deps: TicketDeps, workspace_id: str, ticket_id: str, message_id: str
+) -> None:
+    """Queues the check that mails a chat reply the visitor did not see (chalicelib/chat/
+    reply_mail.py).  Not queued (an outage): the reply stays in the widget only."""
+    try:
+        deps.events.publish_later(
+            CHAT_REPLY_UNSEEN,
+            workspace_id,
+            {"ticket_id": ticket_id, "message_id": message_id},
+            CHAT_REPLY_UNSEEN_DELAY_SECONDS,
+        )
+    except ServiceUnavailable:
+        logger.warning("chat reply check not queued", extra={"ticket_id": ticket_id})
 
 
 def start_attachment_upload(

@@ -96,6 +96,10 @@ def _index_one(kb_changes: KbChanges, record: SQSRecord) -> None:
     if event.get("type") in KB_EVENTS:
         kb_changes.apply(event["workspace_id"], _update_kb_index)
         return
+    if event.get("type") == "chat.reply_unseen":
+        logger.append_keys(correlation_id=record.message_id, workspace_id=event["workspace_id"])
+        _mail_unseen_chat_reply(event["workspace_id"], event["ticket_id"], event["message_id"])
+        return
     if event.get("type") not in INDEXED_EVENTS:
         return
     workspace_id, ticket_id = event["workspace_id"], event["ticket_id"]
@@ -115,6 +119,13 @@ def _index_one(kb_changes: KbChanges, record: SQSRecord) -> None:
     else:
         messages = deps.store.list_messages(workspace_id, ticket_id, 500)
     index_ticket(bootstrap.search_index(), ticket, messages)
+
+
+def _mail_unseen_chat_reply(workspace_id: str, ticket_id: str, message_id: str) -> None:
+    """A chat reply the visitor did not see a minute on: mailed when an address is known."""
+    from chalicelib.chat.reply_mail import mail_unseen_reply
+
+    mail_unseen_reply(bootstrap.chat_deps(), workspace_id, ticket_id, message_id)
 
 
 def _check_merge(workspace_id: str, source_id: str) -> None:

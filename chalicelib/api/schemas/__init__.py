@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas.ai import *  # noqa: F403
     from chalicelib.api.schemas.ai_results import *  # noqa: F403
     from chalicelib.api.schemas.canned import *  # noqa: F403
+    from chalicelib.api.schemas.chat import *  # noqa: F403
     from chalicelib.api.schemas.chat_insights import *  # noqa: F403
     from chalicelib.api.schemas.common import *  # noqa: F403
     from chalicelib.api.schemas.contacts import *  # noqa: F403
@@ -39,6 +40,7 @@ CAPABILITY_MODULES = (
     "profile",
     "ticket_changes",
     "notifications",
+    "chat",
     "chat_insights",
 )
 

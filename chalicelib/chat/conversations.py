@@ -1,0 +1,570 @@
+"""Visitors' conversations: starting one (a ticket with channel `chat`), writing in it,
+leaving an address, asking for a person, rating and ending it, and a verified visitor's
+history.  Every function here answers one visitor request with a bounded number of calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from chalicelib.accounts.model import Workspace
+from chalicelib.chat import visitor_tokens
+from chalicelib.chat.deps import ChatDeps
+from chalicelib.chat.identity import IdentityNotVerified, verified_identity
+from chalicelib.chat.model import ChatSettings, ChatState, FieldRule, Rating, VisitorIdentity
+from chalicelib.chat.office_hours import is_open
+from chalicelib.chat.ports import ClientIdTaken, PastConversation
+from chalicelib.chat.visitor_tokens import VisitorGrant
+from chalicelib.errors import Conflict, Forbidden, HelptalError, NotFound, ValidationFailed
+from chalicelib.ids import new_id
+from chalicelib.tickets import conversation
+from chalicelib.tickets.contacts import contact_for
+from chalicelib.tickets.lifecycle import NewTicket, activity, open_ticket, retrying
+from chalicelib.tickets.model import (
+    Channel,
+    ChatContext,
+    DeliveryStatus,
+    Message,
+    MessageKind,
+    Ticket,
+    TicketStatus,
+)
+
+ANONYMOUS_DOMAIN = "anonymous.invalid"
+SUBJECT_CHARS = 80
+HISTORY_LIMIT = 20
+IP_WINDOW_SECONDS = 3600
+VISITOR_WINDOW_SECONDS = 60
+LOCALES = ("en", "fr")
+
+
+class RateLimited(HelptalError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+def conversation_not_found() -> NotFound:
+    return NotFound("No such conversation.", code="conversation_not_found")
+
+
+def anonymous_address(visitor_id: str) -> str:
+    """Where no mail ever goes (RFC 2606 `.invalid`): a visitor who gave no address."""
+    return f"visitor-{visitor_id.lower()}@{ANONYMOUS_DOMAIN}"
+
+
+def is_anonymous(address: str) -> bool:
+    return address.lower().endswith(".invalid")
+
+
+def visitor_locale(asked: str | None, workspace_locale: str) -> str:
+    """`en` or `fr`: the language the visitor's browser asked for, else the workspace's."""
+    language = (asked or "").strip().lower()[:2]
+    if language in LOCALES:
+        return language
+    return workspace_locale if workspace_locale in LOCALES else "en"
+
+
+def subject_of(text: str) -> str:
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first[:SUBJECT_CHARS] or "(chat)"
+
+
+@dataclass(frozen=True)
+class IdentityClaim:
+    user_id: str
+    email: str
+    name: str
+    user_hash: str
+
+
+@dataclass(frozen=True)
+class NewConversation:
+    message: str
+    name: str = ""
+    email: str = ""
+    page_url: str | None = None
+    language: str | None = None
+    local_time: str | None = None
+    client_id: str | None = None
+    turnstile_token: str = ""
+    identity: IdentityClaim | None = None
+
+
+@dataclass(frozen=True)
+class StartedConversation:
+    ticket: Ticket
+    state: ChatState
+    message: Message
+    token: str
+    online: bool
+
+
+def verify_identity(settings: ChatSettings, claim: IdentityClaim | None) -> VisitorIdentity | None:
+    """The vouched-for visitor (None when no identity was given and none is required);
+    403 `identity_not_verified` for a wrong hash, or none where the workspace requires it."""
+    if claim is None:
+        if settings.identity_required:
+            raise Forbidden(
+                "This chat is for signed-in users of the site.", code="identity_not_verified"
+            )
+        return None
+    try:
+        return verified_identity(
+            settings.identity_secret, claim.user_id, claim.email, claim.name, claim.user_hash
+        )
+    except IdentityNotVerified as e:
+        raise Forbidden("The identity could not be verified.", code="identity_not_verified") from e
+
+
+def _chat_context(
+    page_url: str | None, language: str | None, local_time: str | None, client_id: str | None
+) -> ChatContext:
+    return ChatContext(
+        page_url=page_url, language=language, local_time=local_time, client_id=client_id
+    )
+
+
+def bot_answers(deps: ChatDeps, workspace_id: str, settings: ChatSettings) -> bool:
+    """Whether the answer bot answers this workspace's visitors first."""
+    return (
+        settings.ai_answers
+        and deps.ai_enabled(workspace_id)
+        and deps.bot.wants_to_answer(workspace_id)
+    )
+
+
+def start_conversation(
+    deps: ChatDeps,
+    workspace: Workspace,
+    settings: ChatSettings,
+    new: NewConversation,
+    *,
+    visitor_ip: str,
+) -> StartedConversation:
+    """Opens a chat ticket with the visitor's first message (kind customer, with its chat
+    context) and its live state, and returns the visitor's token.  Refuses, changing
+    nothing: 403 `identity_not_verified`, 403 `human_check_failed` (Turnstile, when
+    configured), 422 when the pre-chat fields require an e-mail, 429 `rate_limited` past
+    the conversations an IP may open in an hour.  Status `pending` while the answer bot
+    answers, else `new`.  Writes: the IP counter, the ticket (one transaction), the live
+    state; calls Turnstile when configured and the bot's hooks."""
+    identity = verify_identity(settings, new.identity)
+    if deps.human_check is not None and not (
+        new.turnstile_token and deps.human_check.verify(new.turnstile_token, visitor_ip)
+    ):
+        raise Forbidden("The human check failed; try again.", code="human_check_failed")
+    email = identity.email if identity else new.email.strip().lower()
+    if settings.pre_chat_fields.email is FieldRule.REQUIRED and not email:
+        raise ValidationFailed(
+            "An e-mail address is required to start a chat.",
+            details=[{"field": "email", "message": "required"}],
+        )
+    if settings.pre_chat_fields.name is FieldRule.REQUIRED and not (
+        new.name.strip() or (identity and identity.name)
+    ):
+        raise ValidationFailed(
+            "A name is required to start a chat.",
+            details=[{"field": "name", "message": "required"}],
+        )
+    now = deps.tickets.clock.now()
+    if not deps.attempts.allow_contact(
+        workspace.id,
+        f"chat:{visitor_ip}",
+        int(now.timestamp()),
+        deps.policy.conversations_per_ip_hour,
+    ):
+        raise RateLimited("Too many conversations from this address; try later.", 600)
+    visitor_id = new_id()
+    locale = visitor_locale(new.language, workspace.locale)
+    bot = bot_answers(deps, workspace.id, settings)
+    name = (identity.name if identity and identity.name else new.name.strip())[:120]
+    address = email or anonymous_address(visitor_id)
+    opened = NewTicket(
+        requester_email=address,
+        requester_name=name or ("Visitor" if not email else ""),
+        subject=subject_of(new.message),
+        channel=Channel.CHAT,
+        cc=[],
+        tags=[],
+        status=TicketStatus.PENDING if bot else TicketStatus.NEW,
+        # A typed address is not proven (as on the contact form); a vouched one is.
+        sender_verified=not (email and identity is None),
+        requester_language=locale,
+    )
+
+    def first_message(ticket: Ticket) -> Message:
+        return Message(
+            id=new_id(),
+            ticket_id=ticket.id,
+            workspace_id=ticket.workspace_id,
+            kind=MessageKind.CUSTOMER,
+            author=f"contact:{ticket.requester_id}",
+            from_address=ticket.requester_email,
+            to=[],
+            cc=[],
+            subject=ticket.subject,
+            text=new.message,
+            html=conversation.text_to_html(new.message),
+            quoted_text=None,
+            message_id=None,
+            in_reply_to=[],
+            references=[],
+            attachments=[],
+            delivery=DeliveryStatus.RECEIVED,
+            created_at=ticket.created_at,
+            sender_verified=identity is not None if email else None,
+            chat=_chat_context(new.page_url, new.language, new.local_time, new.client_id),
+        )
+
+    ticket = open_ticket(deps.tickets, workspace.id, "system:chat", opened, first_message)
+    state = ChatState(
+        workspace_id=workspace.id,
+        ticket_id=ticket.id,
+        visitor_id=visitor_id,
+        language=locale,
+        user_id=identity.user_id if identity else None,
+    )
+    deps.store.create_state(state, identity.user_id if identity else None, ticket.subject)
+    message = deps.tickets.store.get_message(
+        workspace.id, ticket.id, ticket.last_customer_message_id or ""
+    )
+    if message is None:  # written in the ticket's transaction: never missing
+        raise conversation_not_found()
+    deps.bot.on_conversation_started(workspace.id, now)
+    if bot:
+        deps.bot.on_visitor_message(workspace.id, ticket.id, message.id)
+    token = visitor_tokens.issue(
+        deps.policy.token_secret, VisitorGrant(workspace.id, ticket.id, visitor_id)
+    )
+    online = is_open(settings.office_hours, workspace.timezone, now)
+    return StartedConversation(ticket, state, message, token, online)
+
+
+def conversation_of(
+    deps: ChatDeps, workspace_id: str, token: str
+) -> tuple[VisitorGrant, ChatState]:
+    """The grant of a visitor token for this workspace and its live state; 404
+    `conversation_not_found` for a token of another workspace or a conversation that is
+    gone (a forged token is refused before, see `grant_of`)."""
+    grant = visitor_tokens.read(deps.policy.token_secret, token)
+    if grant is None or grant.workspace_id != workspace_id:
+        raise conversation_not_found()
+    state = deps.store.get_state(workspace_id, grant.ticket_id)
+    if state is None or state.visitor_id != grant.visitor_id:
+        raise conversation_not_found()
+    return grant, state
+
+
+def grant_for(deps: ChatDeps, workspace_id: str, ticket_id: str, token: str) -> VisitorGrant:
+    """The token's grant when it names this workspace and conversation; 404 otherwise.
+    No call: the token is signed."""
+    grant = visitor_tokens.read(deps.policy.token_secret, token)
+    if grant is None or grant.workspace_id != workspace_id or grant.ticket_id != ticket_id:
+        raise conversation_not_found()
+    return grant
+
+
+def visitor_ticket(deps: ChatDeps, grant: VisitorGrant) -> Ticket:
+    """The conversation's ticket (404 `conversation_not_found` when gone or not a chat)."""
+    return _visitor_ticket(deps, grant)
+
+
+def visitor_state(deps: ChatDeps, grant: VisitorGrant) -> ChatState:
+    """The conversation's live state, when it is this visitor's (404 otherwise)."""
+    state = deps.store.get_state(grant.workspace_id, grant.ticket_id)
+    if state is None or state.visitor_id != grant.visitor_id:
+        raise conversation_not_found()
+    return state
+
+
+def chat_workspace(deps: ChatDeps, workspace_id: str) -> Workspace:
+    """The widget's workspace (404 `chat_not_found` when it was deleted)."""
+    workspace = deps.tickets.accounts.get_workspace(workspace_id)
+    if workspace is None:
+        raise NotFound("No chat has this key.", code="chat_not_found")
+    return workspace
+
+
+def member_name(deps: ChatDeps, workspace_id: str, user_id: str) -> str | None:
+    member = deps.tickets.accounts.get_member(workspace_id, user_id)
+    return member.name if member is not None else None
+
+
+def _visitor_ticket(deps: ChatDeps, grant: VisitorGrant) -> Ticket:
+    ticket = deps.tickets.store.get_ticket(grant.workspace_id, grant.ticket_id)
+    if ticket is None or ticket.channel is not Channel.CHAT:
+        raise conversation_not_found()
+    return ticket
+
+
+def post_visitor_message(
+    deps: ChatDeps,
+    settings: ChatSettings,
+    grant: VisitorGrant,
+    text: str,
+    *,
+    client_id: str | None = None,
+    page_url: str | None = None,
+    local_time: str | None = None,
+    language: str | None = None,
+) -> tuple[Message, bool]:
+    """Adds the visitor's message (kind customer) and returns it with True; a `client_id`
+    sent before returns the first message with False (never two).  A solved or closed
+    conversation opens again.  429 `rate_limited` past the visitor's messages a minute.
+    Writes: the visitor's counter, the client id's claim, the ticket with the message (one
+    transaction); emits `message.received` (channel chat); tells the answer bot."""
+    now = deps.tickets.clock.now()
+    if client_id:
+        earlier = _earlier_message(deps, grant, client_id)
+        if earlier is not None:
+            return earlier, False
+    if not deps.store.allow(
+        grant.workspace_id,
+        f"visitor:{grant.visitor_id}",
+        VISITOR_WINDOW_SECONDS,
+        deps.policy.messages_per_visitor_minute,
+        int(now.timestamp()),
+    ):
+        raise RateLimited("Too many messages; wait a moment.", VISITOR_WINDOW_SECONDS)
+    message_id = new_id()
+    if client_id:
+        try:
+            deps.store.claim_client_id(grant.workspace_id, grant.ticket_id, client_id, message_id)
+        except ClientIdTaken as taken:
+            first = deps.tickets.store.get_message(
+                grant.workspace_id, grant.ticket_id, taken.message_id
+            )
+            if first is None:
+                raise Conflict(
+                    "This message is being sent; try again.", code="message_in_flight"
+                ) from taken
+            return first, False
+    state = deps.store.get_state(grant.workspace_id, grant.ticket_id)
+    bot = (
+        state is not None
+        and not state.handed_off
+        and bot_answers(deps, grant.workspace_id, settings)
+    )
+
+    def write() -> Message:
+        current = _visitor_ticket(deps, grant)
+        at = deps.tickets.clock.now()
+        posted = Message(
+            id=message_id,
+            ticket_id=current.id,
+            workspace_id=current.workspace_id,
+            kind=MessageKind.CUSTOMER,
+            author=f"contact:{current.requester_id}",
+            from_address=current.requester_email,
+            to=[],
+            cc=[],
+            subject=current.subject,
+            text=text,
+            html=conversation.text_to_html(text),
+            quoted_text=None,
+            message_id=None,
+            in_reply_to=[],
+            references=[],
+            attachments=[],
+            delivery=DeliveryStatus.RECEIVED,
+            created_at=at,
+            chat=_chat_context(page_url, language, local_time, client_id),
+        )
+        status = current.status
+        entries = []
+        if not status.is_active or (status is TicketStatus.PENDING and not bot):
+            status = TicketStatus.OPEN
+            entries.append(activity(current, "system:chat", "status", current.status, status, at))
+        updated = replace(
+            current,
+            status=status,
+            updated_at=at,
+            last_activity_at=at,
+            message_count=current.message_count + 1,
+            last_customer_message_id=posted.id,
+            revision=current.revision + 1,
+        )
+        deps.tickets.store.save_ticket(current, updated, entries, message=posted)
+        return posted
+
+    try:
+        posted = retrying(write)
+    except Exception:
+        if client_id:
+            deps.store.release_client_id(grant.workspace_id, grant.ticket_id, client_id)
+        raise
+    deps.tickets.events.publish(
+        "message.received",
+        grant.workspace_id,
+        {
+            "ticket_id": grant.ticket_id,
+            "message_id": posted.id,
+            "channel": Channel.CHAT.value,
+            "actor": "system:chat",
+        },
+    )
+    if bot:
+        deps.bot.on_visitor_message(grant.workspace_id, grant.ticket_id, posted.id)
+    return posted, True
+
+
+def _earlier_message(deps: ChatDeps, grant: VisitorGrant, client_id: str) -> Message | None:
+    """The message a resent `client_id` named (one GetItem, one more when it exists)."""
+    message_id = deps.store.client_message(grant.workspace_id, grant.ticket_id, client_id)
+    if not message_id:
+        return None
+    return deps.tickets.store.get_message(grant.workspace_id, grant.ticket_id, message_id)
+
+
+def leave_address(
+    deps: ChatDeps, grant: VisitorGrant, state: ChatState, email: str, name: str
+) -> Ticket:
+    """The visitor leaves an e-mail address: the ticket's requester becomes that address's
+    contact (created if new), `sender_verified: false` unless the visitor's identity was
+    verified with that address.  Writes the ticket (and the contact) in one transaction."""
+    address = email.strip().lower()
+
+    def write() -> Ticket:
+        current = _visitor_ticket(deps, grant)
+        if current.requester_email == address:
+            return current
+        contact, is_new = contact_for(
+            deps.tickets,
+            grant.workspace_id,
+            address,
+            name or current.requester_name,
+            language=state.language,
+        )
+        at = deps.tickets.clock.now()
+        updated = replace(
+            current,
+            requester_id=contact.id,
+            requester_email=contact.email,
+            requester_name=contact.name,
+            sender_verified=current.sender_verified and state.user_id is not None,
+            updated_at=at,
+            revision=current.revision + 1,
+        )
+        entry = activity(
+            current, "system:chat", "requester", current.requester_email, contact.email, at
+        )
+        deps.tickets.store.save_ticket(
+            current, updated, [entry], new_contact=contact if is_new else None
+        )
+        return updated
+
+    ticket = retrying(write)
+    deps.tickets.events.publish(
+        "ticket.updated", grant.workspace_id, {"ticket_id": ticket.id, "actor": "system:chat"}
+    )
+    return ticket
+
+
+def hand_off(deps: ChatDeps, grant: VisitorGrant, note_text: str) -> Ticket:
+    """The visitor asks for a person: the conversation is `open` for the team, with an
+    activity entry and a system note; the answer bot is not called.  Writes the ticket,
+    the note and the live state."""
+
+    def write() -> Ticket:
+        current = _visitor_ticket(deps, grant)
+        at = deps.tickets.clock.now()
+        note = Message(
+            id=new_id(),
+            ticket_id=current.id,
+            workspace_id=current.workspace_id,
+            kind=MessageKind.NOTE,
+            author="system",
+            from_address=None,
+            to=[],
+            cc=[],
+            subject=current.subject,
+            text=note_text,
+            html=conversation.text_to_html(note_text),
+            quoted_text=None,
+            message_id=None,
+            in_reply_to=[],
+            references=[],
+            attachments=[],
+            delivery=DeliveryStatus.NOT_SENT,
+            created_at=at,
+        )
+        entries = [activity(current, "system:chat", "handoff", None, "visitor", at)]
+        if current.status is not TicketStatus.OPEN:
+            entries.append(
+                activity(current, "system:chat", "status", current.status, TicketStatus.OPEN, at)
+            )
+        updated = replace(
+            current,
+            status=TicketStatus.OPEN,
+            updated_at=at,
+            last_activity_at=at,
+            message_count=current.message_count + 1,
+            revision=current.revision + 1,
+        )
+        deps.tickets.store.save_ticket(current, updated, entries, message=note)
+        return updated
+
+    ticket = retrying(write)
+    deps.store.signal(grant.workspace_id, grant.ticket_id, {"handed_off": True})
+    deps.tickets.events.publish(
+        "ticket.updated", grant.workspace_id, {"ticket_id": ticket.id, "actor": "system:chat"}
+    )
+    return ticket
+
+
+def rate(deps: ChatDeps, grant: VisitorGrant, rating: Rating, comment: str | None) -> None:
+    deps.store.signal(
+        grant.workspace_id,
+        grant.ticket_id,
+        {"rating": rating.value, "rating_comment": (comment or "").strip() or None},
+    )
+
+
+def give_feedback(deps: ChatDeps, grant: VisitorGrant, message_id: str, helped: bool) -> None:
+    """The visitor says whether a bot answer helped (404 `message_not_found` for anything
+    but this conversation's bot message); the answer bot records it."""
+    message = deps.tickets.store.get_message(grant.workspace_id, grant.ticket_id, message_id)
+    if message is None or message.kind is not MessageKind.BOT:
+        raise NotFound("No such answer in this conversation.", code="message_not_found")
+    deps.bot.on_feedback(grant.workspace_id, grant.ticket_id, message_id, helped)
+
+
+def history(
+    deps: ChatDeps, workspace_id: str, identity: VisitorIdentity
+) -> list[tuple[PastConversation, str]]:
+    """A verified visitor's conversations, newest first (at most HISTORY_LIMIT), each with
+    a visitor token.  One Query."""
+    past = deps.store.conversations_of(workspace_id, identity.user_id, HISTORY_LIMIT)
+    return [
+        (
+            entry,
+            visitor_tokens.issue(
+                deps.policy.token_secret,
+                VisitorGrant(workspace_id, entry.ticket_id, entry.visitor_id),
+            ),
+        )
+        for entry in past
+    ]
+
+
+def end_conversation(
+    deps: ChatDeps,
+    workspace: Workspace,
+    grant: VisitorGrant,
+    ticket: Ticket,
+    transcript: bool,
+    team_name: str,
+) -> ChatState:
+    """Marks the conversation ended and, when asked and an address is known, queues its
+    transcript by e-mail (text only, in the visitor's language)."""
+    from chalicelib.chat.reply_mail import mail_transcript
+
+    deps.store.signal(grant.workspace_id, grant.ticket_id, {"ended": True})
+    state = deps.store.get_state(grant.workspace_id, grant.ticket_id)
+    if state is None:
+        raise conversation_not_found()
+    if transcript:
+        mail_transcript(deps, workspace, ticket, state, team_name)
+    return state
