@@ -381,3 +381,20 @@ def test_a_push_never_raises_into_the_change_it_reports(deps):
     TopicPush(Broken(), RecordingChannel(), deps.clock).push("ws-a", "inbox", {"type": "x"})
     NoLivePush().push("ws-a", "inbox", {"type": "x"})
 
+
+# --- the chat's visitor tokens ----------------------------------------------------------------
+
+
+def test_a_visitor_token_counts_only_with_its_own_workspaces_public_key():
+    from chalicelib.chat.visitor_tokens import VisitorGrant, issue
+    from chalicelib.live.connections import SignedVisitorTokens
+
+    keys = {"pk_a": "ws-a", "pk_b": "ws-b"}
+    tokens = SignedVisitorTokens(lambda: "secret", keys.get)
+    token = issue("secret", VisitorGrant("ws-a", TICKET_A, "visitor-1"))
+
+    assert tokens.verify("pk_a", token) == ("ws-a", TICKET_A)
+    assert tokens.verify("pk_b", token) is None
+    assert tokens.verify("pk_unknown", token) is None
+    assert tokens.verify("pk_a", issue("other secret", VisitorGrant("ws-a", TICKET_A, "v"))) is None
+    assert tokens.verify("pk_a", token[:-2]) is None
