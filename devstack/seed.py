@@ -52,6 +52,7 @@ def seed_demo_workspace(api_url: str, timeout: float = 10.0, *, ai: bool = False
         _seed_content(api_url, token, timeout, ai=ai)
     elif ai:
         _turn_ai_on(api_url, token, timeout)
+    _turn_chat_on(api_url, token, timeout, ai=ai)
     return DemoLogin(
         DEMO_EMAIL,
         DEMO_PASSWORD,
@@ -164,3 +165,25 @@ def confirm_demo_owner(api_url: str, sent_mail_url: str, timeout: float = 30.0) 
                 return confirmed.status_code == 200
         time.sleep(0.2)
     return False
+
+
+# The pages allowed to show the demo workspace's chat widget: the local API's own origin and
+# the demo host page (a customer's site on another origin, devstack/demo_site.py).
+DEMO_CHAT_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8010"]
+
+
+def _turn_chat_on(api_url: str, token: str, timeout: float, *, ai: bool) -> None:
+    """The demo workspace's chat widget on, for the local pages (AI answers with `ai`)."""
+    response = requests.put(
+        f"{api_url}/v1/chat/settings",
+        json={
+            "enabled": True,
+            "allowed_origins": DEMO_CHAT_ORIGINS,
+            "team_name": DEMO_WORKSPACE,
+            **({"ai_answers": True} if ai else {}),
+        },
+        timeout=timeout,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"turning chat on failed: {response.status_code} {response.text[:300]}")
