@@ -35,6 +35,7 @@ schemas = lazy_module("chalicelib.api.schemas")
 chat_settings = lazy_module("chalicelib.chat.settings")
 conversations = lazy_module("chalicelib.chat.conversations")
 live = lazy_module("chalicelib.chat.live")
+visitor_requests = lazy_module("chalicelib.chat.visitor_requests")
 office_hours = lazy_module("chalicelib.chat.office_hours")
 chat_model = lazy_module("chalicelib.chat.model")
 visitor_tokens = lazy_module("chalicelib.chat.visitor_tokens")
@@ -122,7 +123,8 @@ def _ticket(widget: Widget, grant: VisitorGrant) -> Ticket:
 
 
 def _visitor_ip(call: Call) -> str:
-    return str((call.request.context or {}).get("identity", {}).get("sourceIp", "unknown"))
+    identity = (call.request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
 
 
 class _Names:
@@ -335,7 +337,7 @@ def history(call: Call) -> ChatHistoryOut:
     identity = conversations.verify_identity(widget.settings, _identity_claim(call.body.identity))
     if identity is None:  # the schema requires one
         raise Forbidden("The identity could not be verified.", code="identity_not_verified")
-    past = conversations.history(widget.deps, widget.workspace_id, identity)
+    past = visitor_requests.history(widget.deps, widget.workspace_id, identity)
     return schemas.ChatHistoryOut(
         conversations=[
             {
@@ -474,7 +476,9 @@ def rate_conversation(call: Call) -> ConversationOut:
     widget = _widget(call)
     grant = _grant(call, widget)
     _state(widget, grant)
-    conversations.rate(widget.deps, grant, chat_model.Rating(call.body.rating), call.body.comment)
+    visitor_requests.rate(
+        widget.deps, grant, chat_model.Rating(call.body.rating), call.body.comment
+    )
     return conversation_out(widget, _ticket(widget, grant), _state(widget, grant))
 
 
@@ -488,7 +492,7 @@ def leave_email(call: Call) -> ConversationOut:
     widget = _widget(call)
     grant = _grant(call, widget)
     state = _state(widget, grant)
-    ticket = conversations.leave_address(
+    ticket = visitor_requests.leave_address(
         widget.deps, grant, state, call.body.email, call.body.name or ""
     )
     return conversation_out(widget, ticket, state)
@@ -509,10 +513,10 @@ def hand_off(call: Call) -> ConversationOut:
 
     widget = _widget(call)
     grant = _grant(call, widget)
-    _state(widget, grant)
+    state = _state(widget, grant)
     workspace = widget.workspace()
-    ticket = conversations.hand_off(
-        widget.deps, grant, words(workspace.locale)["chat.note.handoff"]
+    ticket = visitor_requests.hand_off(
+        widget.deps, grant, state, words(workspace.locale)["chat.note.handoff"]
     )
     return conversation_out(widget, ticket, _state(widget, grant))
 
@@ -524,7 +528,7 @@ def bot_feedback(call: Call) -> None:
     widget = _widget(call)
     grant = _grant(call, widget)
     _state(widget, grant)
-    conversations.give_feedback(widget.deps, grant, call.body.message_id, call.body.helped)
+    visitor_requests.give_feedback(widget.deps, grant, call.body.message_id, call.body.helped)
 
 
 @_signal_operation(
@@ -538,7 +542,7 @@ def end_conversation(call: Call) -> ConversationOut:
     grant = _grant(call, widget)
     _state(widget, grant)
     ticket = _ticket(widget, grant)
-    state = conversations.end_conversation(
+    state = visitor_requests.end_conversation(
         widget.deps, widget.workspace(), grant, ticket, call.body.transcript, widget.team_name()
     )
     return conversation_out(widget, ticket, state)

@@ -300,3 +300,48 @@ def test_with_turnstile_configured_a_start_needs_a_human(api, owner, key, monkey
         reload_settings()
         bootstrap.reset()
         fake.stop()
+
+
+def test_bad_visitor_input_is_a_4xx_and_changes_nothing(api, owner, key):
+    started = start(api, key)
+    token, cid = started["visitor_token"], started["conversation"]["id"]
+    base = f"/v1/chat/{key}/conversations/{cid}"
+    for method, path, body, expected in (
+        ("POST", f"/v1/chat/{key}/conversations", {"message": ""}, 422),
+        ("POST", f"/v1/chat/{key}/conversations", {"message": "   "}, 422),
+        ("POST", f"/v1/chat/{key}/conversations", {"message": "x" * 4001}, 422),
+        ("POST", f"/v1/chat/{key}/conversations", {"message": "hi", "email": "nope"}, 422),
+        ("POST", f"/v1/chat/{key}/conversations", "not json", 400),
+        ("POST", base + "/messages", {"text": "hi", "client_id": "has spaces"}, 422),
+        ("POST", base + "/messages", {"text": "hi", "extra": 1}, 422),
+        ("GET", base + "/messages?after=not-an-id", None, 422),
+        ("GET", base + "/messages?wait=21", None, 422),
+        ("GET", base + "/messages?version=-1", None, 422),
+        ("POST", base + "/seen", {"message_id": "short"}, 422),
+        ("POST", base + "/typing", {"typing": "yes"}, 422),
+        ("POST", base + "/email", {"email": "not an address"}, 422),
+        ("POST", base + "/end", {"transcript": "please"}, 422),
+        ("GET", f"/v1/chat/{key}/conversations/NOTANID/messages", None, 404),
+        ("GET", "/v1/chat/pk_<script>/config", None, 404),
+    ):
+        status, answer, _ = visitor(api, method, path, body, token)
+        assert status == expected, (method, path, answer)
+        assert answer["error"]["code"], (method, path)
+    status, _, _ = visitor(api, "POST", base + "/messages", {"text": "x" * 2_000_000}, token)
+    assert status == 413
+    detail = api.request("GET", f"/v1/tickets/{cid}", token=owner["token"])[1]
+    assert len(detail["messages"]) == 1
+    tickets = api.request("GET", "/v1/tickets", token=owner["token"])[1]["tickets"]
+    assert len(tickets) == 1
+
+
+def test_asking_for_a_person_twice_leaves_one_note(api, owner, key):
+    started = start(api, key)
+    token, cid = started["visitor_token"], started["conversation"]["id"]
+    for _ in range(2):
+        status, _, _ = visitor(
+            api, "POST", f"/v1/chat/{key}/conversations/{cid}/handoff", None, token
+        )
+        assert status == 200
+    detail = api.request("GET", f"/v1/tickets/{cid}", token=owner["token"])[1]
+    assert [m["kind"] for m in detail["messages"]] == ["customer", "note"]
