@@ -345,3 +345,14 @@ def test_asking_for_a_person_twice_leaves_one_note(api, owner, key):
         assert status == 200
     detail = api.request("GET", f"/v1/tickets/{cid}", token=owner["token"])[1]
     assert [m["kind"] for m in detail["messages"]] == ["customer", "note"]
+
+
+def test_outside_office_hours_a_conversation_still_opens_and_says_the_team_is_away(
+    api, owner, key
+):
+    enable_chat(api, owner, office_hours={"weekly": {}, "always_open": False})
+    config = visitor(api, "GET", f"/v1/chat/{key}/config")[1]
+    assert config["online"] is False
+    started = start(api, key, "Anyone there at night?")
+    assert started["conversation"]["online"] is False
+    assert started["conversation"]["status"] == "new"
