@@ -170,9 +170,9 @@ def conversation_out(widget: Widget, ticket: Ticket, state: ChatState) -> Conver
     workspace = widget.workspace()
     agent = None
     if ticket.assignee_id:
-        name = conversations.member_name(widget.deps, widget.workspace_id, ticket.assignee_id)
-        if name is not None:
-            agent = {"name": name, "avatar_url": None}
+        found = conversations.assigned_agent(widget.deps, widget.workspace_id, ticket.assignee_id)
+        if found is not None:
+            agent = {"name": found[0], "avatar_url": found[1]}
     return schemas.ConversationOut(
         id=ticket.id,
         status=ticket.status.value,

@@ -274,6 +274,21 @@ def member_name(deps: ChatDeps, workspace_id: str, user_id: str) -> str | None:
     return member.name if member is not None else None
 
 
+def assigned_agent(
+    deps: ChatDeps, workspace_id: str, user_id: str
+) -> tuple[str, str | None] | None:
+    """The assigned agent's name and avatar link (a public link), as the visitor sees them;
+    None for someone no longer in the workspace.  Two GetItems."""
+    from chalicelib.accounts.profile import avatar_url
+
+    member = deps.tickets.accounts.get_member(workspace_id, user_id)
+    if member is None:
+        return None
+    user = deps.tickets.accounts.get_user(user_id)
+    avatar = avatar_url(deps.policy.public_base_url, user) if user is not None else None
+    return member.name, avatar
+
+
 def _visitor_ticket(deps: ChatDeps, grant: VisitorGrant) -> Ticket:
     ticket = deps.tickets.store.get_ticket(grant.workspace_id, grant.ticket_id)
     if ticket is None or ticket.channel is not Channel.CHAT:

@@ -82,6 +82,8 @@ def test_a_waiting_widget_gets_the_agent_s_reply_within_a_second(api, owner, key
     ]
     assert news["messages"][0]["author_name"] == "Ann Owner"
     assert news["version"] > first["version"] and news["status"] == "open"
+    conversation = visitor(api, "GET", f"/v1/chat/{key}/conversations/{cid}", None, token)[1]
+    assert conversation["agent"] == {"name": "Ann Owner", "avatar_url": None}  # the replier
     assert answered - replied_at[0] < 1.0 and answered - began < 5
     # The reply was shown, not mailed: delivered to the widget, nothing queued.
     detail = api.request("GET", f"/v1/tickets/{cid}", token=owner["token"])[1]
