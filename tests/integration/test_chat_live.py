@@ -224,3 +224,17 @@ def test_a_reply_the_visitor_saw_or_one_to_an_anonymous_visitor_is_never_mailed(
     queued = [json.loads(m["Body"]) for m in drain_mail_queue()]
     assert [m for m in queued if m.get("purpose") == "ticket_reply"] == []
     assert not any(a.endswith(".invalid") for m in queued for a in m.get("to", []))
+
+
+def test_a_visitor_sends_at_most_thirty_messages_a_minute(api, owner, key, clock):
+    started = start(api, key)
+    token, cid = started["visitor_token"], started["conversation"]["id"]
+    path = f"/v1/chat/{key}/conversations/{cid}/messages"
+    clock.advance(seconds=60 - clock.now().second % 60)  # the start of a minute
+    for n in range(30):
+        assert visitor(api, "POST", path, {"text": f"m{n}"}, token)[0] == 201
+    status, body, headers = visitor(api, "POST", path, {"text": "one too many"}, token)
+    assert status == 429 and body["error"]["code"] == "rate_limited"
+    assert headers["Retry-After"] == "60"
+    clock.advance(seconds=60)
+    assert visitor(api, "POST", path, {"text": "a minute later"}, token)[0] == 201
