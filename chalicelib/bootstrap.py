@@ -493,6 +493,7 @@ def reset() -> None:
     ):
         factory.cache_clear()
 
+
 # -- live pushes over the WebSocket API (docs/decisions/0028-websocket-pushes.md) -------------
 
 
@@ -560,7 +561,6 @@ def live_deps() -> LiveDeps:
     )
 
 
-# -- the chat's answer bot and chat insights (chalicelib/chat/bot.py, insights.py) -----------
 # -- live chat (docs/decisions/0027-live-chat.md) ----------------------------------------------
 
 
@@ -595,6 +595,7 @@ def chat_deps() -> ChatDeps:
     )
 
 
+# -- the chat's answer bot and chat insights (chalicelib/chat/bot.py, insights.py) -----------
 
 
 def chat_insights_store() -> DynamoChatInsights:

@@ -13,7 +13,12 @@ from chalicelib.api.schemas.ai_results import (  # noqa: F401 (reachable here to
     TicketAiOut,
     TriageOut,
 )
-from chalicelib.api.schemas.common import Incoming, Outgoing, QueryParams
+from chalicelib.api.schemas.common import (
+    CitationOut,
+    Incoming,
+    Outgoing,
+    QueryParams,
+)
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
@@ -84,13 +89,6 @@ class DraftIn(Incoming):
         description='e.g. "shorter", "more formal", "apologise for the delay": rewrites the '
         "latest draft.",
     )
-
-
-class CitationOut(Outgoing):
-    number: int = Field(description="The [n] used in the body.")
-    article_id: str
-    title: str
-    url: str
 
 
 class DraftOut(AiResultBase):

@@ -385,3 +385,12 @@ class ApiKeyTransferIn(Incoming):
 class PageQuery(QueryParams):
     cursor: str | None = Field(default=None, max_length=2048)
     limit: int = Field(default=50, ge=1, le=100)
+
+
+class CitationOut(Outgoing):
+    """An article an answer cites (an AI draft's or the chat answer bot's)."""
+
+    number: int = Field(description="The [n] used in the body.")
+    article_id: str
+    title: str
+    url: str

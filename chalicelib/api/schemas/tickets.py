@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from chalicelib.api.schemas.ai import CitationOut
 from chalicelib.api.schemas.ai_results import TicketAiOut
 from chalicelib.api.schemas.common import (
+    CitationOut,
     EmailStr,
     Incoming,
     Outgoing,
