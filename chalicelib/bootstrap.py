@@ -565,11 +565,9 @@ def live_deps() -> LiveDeps:
 
 
 def answer_bot() -> AnswerBot:
-    """The chat's answer bot.  Not connected yet: every conversation goes to the team (the
-    bot's own module plugs in here, behind the `AnswerBot` port)."""
-    from chalicelib.chat.ports import NoAnswerBot
-
-    return NoAnswerBot()
+    """The chat's answer bot (chalicelib/chat/bot.py) behind the `AnswerBot` port: it answers
+    only where the workspace turned AI and the chat's AI answers on."""
+    return chat_answer_bot()
 
 
 def chat_deps() -> ChatDeps:

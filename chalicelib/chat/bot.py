@@ -413,13 +413,13 @@ def hand_off(
             deps.insights, deps.gaps, updated.workspace_id, month, message.text, note.created_at
         )
     events = deps.ai.tickets.events
-    changes = [e.action for e in entries if e.action != HANDOFF_ACTION]
-    if changes:
-        events.publish(
-            "ticket.updated",
-            updated.workspace_id,
-            {"ticket_id": updated.id, "actor": BOT_AUTHOR, "changes": changes},
-        )
+    # The hand-off is named among the changes: the team is told of it (notifications).
+    changes = list(dict.fromkeys(e.action for e in entries))
+    events.publish(
+        "ticket.updated",
+        updated.workspace_id,
+        {"ticket_id": updated.id, "actor": BOT_AUTHOR, "changes": changes},
+    )
     events.publish(
         "note.added",
         updated.workspace_id,

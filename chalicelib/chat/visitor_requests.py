@@ -116,7 +116,10 @@ def hand_off(deps: ChatDeps, grant: VisitorGrant, state: ChatState, note_text: s
     ticket = retrying(write)
     deps.store.signal(grant.workspace_id, grant.ticket_id, {"handed_off": True})
     deps.tickets.events.publish(
-        "ticket.updated", grant.workspace_id, {"ticket_id": ticket.id, "actor": "system:chat"}
+        "ticket.updated",
+        grant.workspace_id,
+        # The hand-off is named among the changes: the team is told of it (notifications).
+        {"ticket_id": ticket.id, "actor": "system:chat", "changes": ["handoff", "status"]},
     )
     return ticket
 

@@ -10,12 +10,14 @@ from chalicelib.notifications.deps import NotificationDeps
 from chalicelib.notifications.mentions import Teammate
 from chalicelib.notifications.model import Notification, NotificationKind
 from chalicelib.notifications.rules import (
+    HANDOFF_CHANGE,
     TOLD_EVENTS,
     TicketEvent,
     TicketFacts,
     acting_member,
     who_is_told,
 )
+from chalicelib.tickets.model import Channel, TicketStatus
 
 MEMBER_PAGES = 10  # 1,000 members at most are told of one event
 MEMBER_PAGE = 100
@@ -58,7 +60,8 @@ def record_event(deps: NotificationDeps, event: TicketEvent) -> int:
     """Writes what `event` tells each member, in the channels they chose; returns how many
     notifications it wrote.  Idempotent: a notification's id is the event's, written only
     if absent.  Reads the ticket, the message, the members and their preferences."""
-    if (event.type == "ticket.updated" and "assignee" not in event.changes) or (
+    telling_changes = {"assignee", HANDOFF_CHANGE} & set(event.changes)
+    if (event.type == "ticket.updated" and not telling_changes) or (
         event.type == "note.added" and not event.mentions
     ):
         return 0  # tells no one: nothing read
@@ -70,6 +73,11 @@ def record_event(deps: NotificationDeps, event: TicketEvent) -> int:
         assignee_id=ticket.assignee_id,
         merged=bool(ticket.merged_into),
         as_opened=ticket.revision == 0,
+        with_bot=(
+            ticket.channel is Channel.CHAT
+            and ticket.status is TicketStatus.PENDING
+            and ticket.assignee_id is None
+        ),
     )
     message = (
         deps.tickets.get_message(ws, ticket.id, event.message_id)

@@ -41,6 +41,14 @@ class TicketFacts:
     # Never changed since it opened: its assignee is the one it opened with (events carry no
     # assignee, and the worker reads the ticket as it is when the event arrives).
     as_opened: bool = True
+    # A chat conversation the answer bot still handles (pending, nobody's): the team hears
+    # of it when it is handed over, not of each question the bot answers.
+    with_bot: bool = False
+
+
+# `ticket.updated` of a conversation handed from the answer bot (or the visitor's asking)
+# to the team.
+HANDOFF_CHANGE = "handoff"
 
 
 def acting_member(event: TicketEvent, team: Iterable[Teammate], sender: str | None) -> str | None:
@@ -62,9 +70,13 @@ def who_is_told(
       (a ticket changed since it opened: everyone that it opened);
     - the customer wrote: the assignee, or everyone while nobody is;
     - an assignment: the new assignee;
+    - a chat handed to the team: its assignee, or everyone while nobody is;
     - a note: the members it mentions.
-    Never the member who acted, nobody outside `team`, nothing for a merged ticket."""
+    Never the member who acted, nobody outside `team`, nothing for a merged ticket, nothing
+    of a chat's opening or questions while the answer bot still handles it."""
     if ticket.merged or event.type not in TOLD_EVENTS:
+        return {}
+    if ticket.with_bot and event.type in ("ticket.created", "message.received"):
         return {}
     members = {m.user_id for m in team}
     told: dict[str, NotificationKind] = {}
@@ -83,6 +95,8 @@ def who_is_told(
     elif event.type == "ticket.updated":
         if "assignee" in event.changes and assignee:
             told = {assignee: NotificationKind.ASSIGNED}
+        elif HANDOFF_CHANGE in event.changes:
+            told = dict.fromkeys({assignee} if assignee else members, NotificationKind.NEW_TICKET)
     elif event.type == "note.added":
         told = dict.fromkeys((m for m in event.mentions if m in members), NotificationKind.MENTION)
     actor = acting_member(event, team, sender)

@@ -114,16 +114,19 @@ def post_agent_message(
     `agent_attachments.attachments_for_message`: a refused one changes nothing) and claimed
     in the message's transaction.
 
-    409 `email_not_confirmed` for a reply while the workspace's owner has not confirmed
-    their address.  409 `new_customer_message` when the customer wrote after
+    409 `email_not_confirmed` for a reply by e-mail while the workspace's owner has not
+    confirmed their address.  409 `new_customer_message` when the customer wrote after
     `last_seen_message_id`, so no one replies blind.  The first reply sets first-response
     time, opens a new ticket and assigns an unassigned ticket to its author.  A note's
     mentions (chalicelib/notifications/mentions.py) are resolved to member ids and sent with
     `note.added`.  Writes: the ticket, the message, activity; queues the e-mail and emits
     `message.sent` or `note.added`."""
-    ticket_id = get_ticket(deps, workspace.id, ticket_ref).id
+    opened = get_ticket(deps, workspace.id, ticket_ref)
+    ticket_id = opened.id
     is_reply = message.kind is MessageKind.REPLY
-    if is_reply and not workspace.customer_mail_enabled:
+    # A chat reply is shown in the widget (mailed later only if unseen, and only once the
+    # address is confirmed: chalicelib/chat/reply_mail.py).
+    if is_reply and not workspace.customer_mail_enabled and opened.channel is not Channel.CHAT:
         raise Conflict(
             "Confirm your e-mail address first (use the link we sent when you signed up, or "
             "POST /v1/auth/email-confirmation/resend): until then no mail goes to customers.",

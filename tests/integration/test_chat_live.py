@@ -238,3 +238,45 @@ def test_a_visitor_sends_at_most_thirty_messages_a_minute(api, owner, key, clock
     assert headers["Retry-After"] == "60"
     clock.advance(seconds=60)
     assert visitor(api, "POST", path, {"text": "a minute later"}, token)[0] == 201
+
+
+def test_an_unconfirmed_owner_answers_a_chat_in_the_widget_but_mails_no_one(api, clean_aws):
+    owner = api.sign_up(workspace="Fresh Co", email="fay@fresh.test", confirm=False)
+    key = enable_chat(api, owner)["public_key"]
+    started = start(api, key, "Are you open on Sundays?", email="gil@customer.test")
+    cid = started["conversation"]["id"]
+    reply = _reply(api, owner, cid, "Yes, from ten to four.")
+    polled = visitor(
+        api,
+        "GET",
+        f"/v1/chat/{key}/conversations/{cid}/messages?after={started['cursor']}",
+        None,
+        started["visitor_token"],
+    )[1]
+    assert [m["text"] for m in polled["messages"]] == ["Yes, from ten to four."]
+    drain_mail_queue()
+    _deliver_event(
+        api,
+        {
+            "type": "chat.reply_unseen",
+            "workspace_id": owner["workspace"]["id"],
+            "ticket_id": cid,
+            "message_id": reply["id"],
+        },
+    )
+    assert _mail_to("gil@customer.test") == []
+    # An e-mail ticket still waits for the confirmation.
+    status, body, _ = api.request(
+        "POST",
+        "/v1/tickets",
+        {"subject": "Hi", "requester": {"email": "hal@customer.test"}, "body": "Hello"},
+        token=owner["token"],
+    )
+    assert status == 201, body
+    status, body, _ = api.request(
+        "POST",
+        f"/v1/tickets/{body['id']}/messages",
+        {"body": "Hello back", "kind": "reply"},
+        token=owner["token"],
+    )
+    assert (status, body["error"]["code"]) == (409, "email_not_confirmed")

@@ -287,3 +287,41 @@ def test_a_member_who_turned_a_kind_off_everywhere_gets_nothing_of_it():
     event = event_of(_body("ticket.created", ticket, actor=f"user:{ANN.user_id}"))
     assert record_event(_deps(FakeTickets(ticket), store), event) == 1
     assert [user for (_, user, _) in store.written] == [CARL.user_id]
+
+
+# -- live chat: the answer bot first, then the team ------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["ticket.created", "message.received"])
+def test_a_chat_the_answer_bot_still_handles_tells_no_one_of_its_questions(kind):
+    facts = TicketFacts(None, merged=False, with_bot=True)
+    assert who_is_told(_event(kind, "system:chat"), facts, TEAM) == {}
+
+
+def test_a_chat_handed_to_the_team_tells_everyone_while_it_is_nobodys():
+    event = _event("ticket.updated", "bot", changes=("handoff", "status"))
+    told = who_is_told(event, TicketFacts(None, merged=False), TEAM)
+    assert told == dict.fromkeys((ANN.user_id, BOB.user_id, CARL.user_id), NEW)
+
+
+def test_a_chat_handed_to_the_team_tells_only_its_assignee_when_it_has_one():
+    event = _event("ticket.updated", "system:chat", changes=("handoff",))
+    told = who_is_told(event, TicketFacts(CARL.user_id, merged=False), TEAM)
+    assert told == {CARL.user_id: NEW}
+
+
+def test_a_chat_with_the_team_tells_of_the_visitors_messages_like_mail():
+    facts = TicketFacts(None, merged=False, with_bot=False)
+    told = who_is_told(_event("message.received", "system:chat"), facts, TEAM)
+    assert set(told.values()) == {REPLY} and len(told) == 3
+
+
+def test_recording_tells_no_one_of_a_chat_with_the_bot_then_everyone_of_its_hand_off():
+    with_bot = _ticket(channel=Channel.CHAT, status=TicketStatus.PENDING)
+    store = FakeNotifications()
+    opened = event_of(_body("ticket.created", with_bot, actor="system:chat"))
+    assert record_event(_deps(FakeTickets(with_bot), store), opened) == 0
+    handed = dataclasses.replace(with_bot, status=TicketStatus.OPEN, revision=2)
+    event = event_of(_body("ticket.updated", handed, actor="bot", changes=["handoff", "status"]))
+    assert record_event(_deps(FakeTickets(handed), store), event) == 3
+    assert {n.kind for (n, _) in store.written.values()} == {NEW}
