@@ -251,6 +251,7 @@ def run(args: argparse.Namespace) -> int:
                 else ""
             )
             + f"  AI            {_ai_line(environ, local_model)}\n"
+            + f"  human check   {_human_check_line(environ)}\n"
             + f"  demo login    {login.email} / {login.password}"
             f"{'' if login.created else ' (existing)'}\n"
             + "".join(f"  {name}={environ[name]}\n" for name in DEV_SECRETS)
@@ -287,6 +288,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 MAIL_COMMAND = ".venv/bin/python -m devstack mail"
+
+
+def _human_check_line(environ: dict[str, str]) -> str:
+    """What guards the chat widget's and the contact form's openings in this stack."""
+    if environ.get("TURNSTILE_SITE_KEY") and environ.get("TURNSTILE_SECRET_KEY"):
+        base = environ.get("TURNSTILE_API_BASE", "https://challenges.cloudflare.com")
+        return f"Cloudflare Turnstile ({base})"
+    return "off (no TURNSTILE_SECRET_KEY): chat and contact form rely on rate limits alone"
 
 
 def _ai_line(environ: dict[str, str], local_model: LocalModel | None) -> str:

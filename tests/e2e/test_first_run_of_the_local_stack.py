@@ -31,6 +31,8 @@ def test_banner_names_the_inbound_address_and_a_working_help_centre(stack):
     assert help_centre == f"{stack.api_url}/hc/demo-support"
     page = requests.get(help_centre, timeout=10)
     assert page.status_code == 200 and "How to reset your password" in page.text
+    # No Turnstile key on the local stack: the banner says the human check is off.
+    assert re.search(r"human check\s+off \(no TURNSTILE_SECRET_KEY\)", banner)
 
 
 def test_readme_command_mails_the_demo_workspace_and_opens_a_ticket(stack):
