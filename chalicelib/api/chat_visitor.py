@@ -152,7 +152,32 @@ class _Names:
         return "agent", self.names.get(author) or self.widget.team_name()
 
 
-def message_out(message: Message, names: _Names) -> VisitorMessageOut:
+def _attachments_out(
+    widget: Widget, grant: VisitorGrant | None, message: Message
+) -> list[dict[str, Any]]:
+    """A message's files, each with a link signed for this visitor (no call)."""
+    if grant is None or not message.attachments:
+        return []
+    base = f"/v1/chat/{widget.settings.public_key}/conversations/{grant.ticket_id}/attachments/"
+    found = []
+    for a in message.attachments:
+        expires, signature = conversations.attachment_link(widget.deps, grant, a.id)
+        found.append(
+            {
+                "id": a.id,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "url": f"{base}{a.id}?visitor={grant.visitor_id}&expires={expires}"
+                f"&signature={signature}",
+            }
+        )
+    return found
+
+
+def message_out(
+    message: Message, names: _Names, grant: VisitorGrant | None = None
+) -> VisitorMessageOut:
     author, name = names.of(message)
     return schemas.VisitorMessageOut(
         id=message.id,
@@ -162,7 +187,7 @@ def message_out(message: Message, names: _Names) -> VisitorMessageOut:
         created_at=message.created_at,
         client_id=message.chat.client_id if message.chat else None,
         citations=[{"number": c.number, "title": c.title, "url": c.url} for c in message.citations],
-        attachments=[],
+        attachments=_attachments_out(names.widget, grant, message),
     )
 
 
@@ -174,7 +199,8 @@ def conversation_out(widget: Widget, ticket: Ticket, state: ChatState) -> Conver
         if found is not None:
             agent = {"name": found[0], "avatar_url": found[1]}
     return schemas.ConversationOut(
-        id=ticket.id,
+        # The widget's conversation keeps its id when its ticket is merged into another.
+        id=state.ticket_id,
         status=ticket.status.value,
         online=office_hours.is_open(
             widget.settings.office_hours, workspace.timezone, widget.deps.tickets.clock.now()
@@ -183,6 +209,7 @@ def conversation_out(widget: Widget, ticket: Ticket, state: ChatState) -> Conver
         rating=state.rating.value if state.rating else None,
         email_known=not conversations.is_anonymous(ticket.requester_email),
         ended=state.ended,
+        handed_off=state.handed_off,
         created_at=ticket.created_at,
     )
 
@@ -222,6 +249,8 @@ for _path, _methods in (
     (CONVERSATION + "/handoff", ["POST"]),
     (CONVERSATION + "/feedback", ["POST"]),
     (CONVERSATION + "/end", ["POST"]),
+    (CONVERSATION + "/attachments", ["POST"]),
+    (CONVERSATION + "/attachments/{attachment_id}", ["GET"]),
 ):
     _register_preflight(_path, _methods)
 
@@ -265,6 +294,7 @@ def chat_config(call: Call) -> ChatConfigOut:
         ai_answers=ai,
         turnstile_site_key=site_key if widget.deps.human_check is not None else None,
         identity_required=settings.identity_required,
+        live_url=get_settings().live_websocket_url or None,
     )
 
 
@@ -315,7 +345,7 @@ def start_conversation(call: Call) -> ChatStartOut:
     return schemas.ChatStartOut(
         conversation=conversation_out(widget, started.ticket, started.state),
         visitor_token=started.token,
-        messages=[message_out(started.message, _Names(widget))],
+        messages=[message_out(started.message, _Names(widget), None)],
         cursor=started.message.id,
     )
 
@@ -381,7 +411,12 @@ def get_conversation(call: Call) -> ConversationOut:
     auth=False,
     errors=(*VISITOR_ERRORS, 409),
     description="201 with the new message; 200 with the earlier one when its `client_id` "
-    "was sent before. 429 `rate_limited` past 30 messages a minute.",
+    "was sent before. A text, files (`attachment_ids`, uploaded first with `POST "
+    ".../attachments`) or both. 429 `rate_limited` past 30 messages a minute. Files as "
+    "for agents: 422 `attachment_not_usable`, `attachment_type_refused`, "
+    "`too_many_attachments`; 409 `attachment_already_used`; 413 `attachments_too_large`. "
+    "In a conversation whose ticket was merged into another, the message goes to that "
+    "ticket and the conversation goes on as before.",
 )
 def send_message(call: Call) -> Response:
     body = call.body
@@ -395,8 +430,9 @@ def send_message(call: Call) -> Response:
         client_id=body.client_id,
         page_url=body.page_url,
         local_time=body.local_time,
+        attachment_ids=tuple(body.attachment_ids),
     )
-    return routing.to_response(message_out(posted, _Names(widget)), 201 if created else 200)
+    return routing.to_response(message_out(posted, _Names(widget), grant), 201 if created else 200)
 
 
 @operation(
@@ -431,11 +467,12 @@ def list_messages(call: Call) -> ChatMessagesOut:
         raise conversations.conversation_not_found()
     names = _Names(widget)
     return schemas.ChatMessagesOut(
-        messages=[message_out(m, names) for m in news.messages],
+        messages=[message_out(m, names, grant) for m in news.messages],
         cursor=news.cursor,
         agent_typing=live.is_typing(state.agent_typing_until, widget.deps),
         agent_seen_message_id=state.agent_seen_message_id,
         status=news.mark.ticket_status,
+        handed_off=news.handed_off,
         version=news.mark.version,
     )
 
@@ -546,3 +583,90 @@ def end_conversation(call: Call) -> ConversationOut:
         widget.deps, widget.workspace(), grant, ticket, call.body.transcript, widget.team_name()
     )
     return conversation_out(widget, ticket, state)
+
+
+@operation(
+    bp,
+    "POST",
+    CONVERSATION + "/attachments",
+    summary="Start a file upload for the visitor's next message: a presigned S3 POST",
+    tag="chat-widget",
+    body="ChatAttachmentIn",
+    response="AttachmentUploadOut",
+    status=201,
+    auth=False,
+    errors=(400, 401, 403, 404, 413, 422, 429),
+    description="Name the file; POST it (multipart form: every entry of `fields`, then the "
+    "file as `file`) to `upload_url` within 15 minutes, then send a message listing its "
+    "`id` in `attachment_ids` within a day. The same types and limits as agents' files "
+    "(images, PDF, text, office documents; 15 MB a file, 10 and 18 MB a message). 413 "
+    "`attachment_too_large`; 422 `attachment_type_refused`; 429 `rate_limited` past 20 "
+    "files in 10 minutes (`Retry-After`).",
+)
+def start_visitor_attachment_upload(call: Call) -> Any:
+    body = call.body
+    widget = _widget(call)
+    grant = _grant(call, widget)
+    _state(widget, grant)
+    permit = conversations.start_visitor_upload(
+        widget.deps, grant, body.filename, body.content_type, body.size
+    )
+    upload = permit.upload
+    return schemas.AttachmentUploadOut(
+        id=upload.id,
+        filename=upload.filename,
+        content_type=upload.content_type,
+        size=upload.size,
+        upload_url=permit.upload_url,
+        fields=permit.fields,
+        max_bytes=permit.max_bytes,
+        upload_expires_at=permit.upload_expires_at,
+        attach_before=upload.expires_at,
+    )
+
+
+@operation(
+    bp,
+    "GET",
+    CONVERSATION + "/attachments/{attachment_id}",
+    summary="Download a file of the conversation (redirects to a link valid for 5 minutes)",
+    tag="chat-widget",
+    query="ChatAttachmentQuery",
+    status=302,
+    auth=False,
+    errors=(401, 403, 404, 422),
+    description="The visitor's own files, the team's replies' and the bot's; never a note's. "
+    "With the visitor token (`Authorization: Bearer`), or as linked in a message "
+    "(`visitor`, `expires` and `signature`, for an image or a link that cannot send the "
+    "token; no `Origin` needed). 404 `attachment_not_found` for anything else, a forged or "
+    "an expired link.",
+)
+def download_visitor_attachment(call: Call) -> Response:
+    query = call.query
+    attachment_id = call.params["attachment_id"]
+    deps = bootstrap.chat_deps()
+    found = chat_settings.widget_of_key(deps, call.params["public_key"])
+    if found is None:
+        raise _chat_not_found()
+    workspace_id, settings = found
+    if call.request.headers.get("origin"):
+        widget = _widget(call)  # a script's request: from an allowed site only
+    elif not settings.enabled:
+        raise Forbidden("This chat is turned off.", code="chat_disabled")
+    else:
+        widget = Widget(deps, workspace_id, settings)
+    if query.signature and query.visitor and query.expires is not None:
+        grant = conversations.link_grant(
+            deps,
+            workspace_id,
+            call.params["conversation_id"],
+            query.visitor,
+            attachment_id,
+            query.expires,
+            query.signature,
+        )
+    else:
+        grant = _grant(call, widget)
+    _state(widget, grant)
+    url = conversations.visitor_attachment_url(deps, grant, attachment_id)
+    return Response(body="", status_code=302, headers={"Location": url})

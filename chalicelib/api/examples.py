@@ -149,6 +149,8 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     "ChatFeedbackIn": {"message_id": MESSAGE_ID, "helped": True},
     "ChatEndIn": {"transcript": True},
     "TicketTypingIn": {"typing": True},
+    "ChatAttachmentIn": {"filename": "screenshot.png", "content_type": "image/png", "size": 48213},
+    "TicketSeenIn": {"message_id": MESSAGE_ID},
 }
 
 

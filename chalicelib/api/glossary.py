@@ -77,6 +77,9 @@ QUERY_PARAMETERS = {
     "TicketLiveQuery.wait": "Seconds (0-20) to wait for news before answering.",
     "TicketLiveQuery.version": "The `version` of the previous answer: a wait ends as soon "
     "as the conversation's version passes it.",
+    "ChatAttachmentQuery.visitor": "The visitor a file link was signed for (from the message).",
+    "ChatAttachmentQuery.expires": "When a file link stops working (epoch seconds).",
+    "ChatAttachmentQuery.signature": "The file link's signature (from the message).",
 }
 
 FIELDS = {
@@ -517,7 +520,15 @@ FIELDS = {
     "user_id": "The user's id on the customer's site.",
     "user_hash": "hex(HMAC-SHA256(identity secret, user_id)), computed by the site's server.",
     "VisitorMessageOut.citations": "The knowledge-base articles a bot answer cites, by number.",
-    "VisitorMessageOut.attachments": "Files (none yet in chat).",
+    "VisitorMessageOut.attachments": "Its files (images may be shown from `url`).",
+    "ChatMessageIn.attachment_ids": "Files uploaded first (`POST .../attachments`), at most 10.",
+    "ChatMessageIn.text": "The message (may be empty when files are attached).",
+    "ChatAttachmentIn.filename": "The file's name.",
+    "ChatAttachmentIn.content_type": "Its type (images, PDF, text, office documents).",
+    "ChatAttachmentIn.size": "Its size in bytes (S3 refuses more).",
+    "TicketSeenIn.message_id": "The newest message of the visitor you have seen.",
+    "handed_off": "The team has the conversation (asked for, or handed off by the answer "
+    "bot): a person answers here.",
 }
 
 

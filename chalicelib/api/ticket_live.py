@@ -32,7 +32,8 @@ bp = Blueprint(__name__)
     errors=(401, 404, 422),
     description="Every kind of message (notes too), the visitor typing, the newest message "
     "they saw and whether they are on the page (polled in the last 30 s). Pass the last "
-    "answer's `cursor` as `after` and `version` as `version`. 404 `conversation_not_found` "
+    "answer's `cursor` as `after` and `version` as `version`. Reading changes nothing (the "
+    "visitor is told what was seen through `POST .../seen`). 404 `conversation_not_found` "
     "for a ticket that is not a chat.",
 )
 def ticket_live(call: Call) -> TicketLiveOut:
@@ -49,9 +50,6 @@ def ticket_live(call: Call) -> TicketLiveOut:
         for_visitor=False,
     )
     state = news.mark.state
-    from_visitor = [m.id for m in news.messages if m.kind.value == "customer"]
-    if from_visitor:
-        live.seen(deps, state, from_visitor[-1], visitor=False)
     return schemas.TicketLiveOut(
         messages=[tickets_api.message_out(m) for m in news.messages],
         cursor=news.cursor,
@@ -77,3 +75,22 @@ def agent_typing(call: Call) -> None:
     deps = bootstrap.chat_deps()
     state = live.agent_state(deps, call.member.workspace_id, call.params["ticket_id"])
     live.typing(deps, state, visitor=False, is_typing=call.body.typing)
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/tickets/{ticket_id}/seen",
+    summary="Tell the chat visitor you have seen their messages up to this one",
+    tag="chat",
+    body="TicketSeenIn",
+    status=204,
+    errors=(400, 401, 404, 409, 422),
+    description='The widget shows "Seen" under the visitor\'s message. An older message than '
+    "the one recorded changes nothing. 404 `conversation_not_found` for a ticket that is not "
+    "a chat, `message_not_found` for a message not on it; 409 `not_a_visitor_message` for "
+    "the team's own messages.",
+)
+def agent_seen(call: Call) -> None:
+    deps = bootstrap.chat_deps()
+    live.agent_seen(deps, call.member.workspace_id, call.params["ticket_id"], call.body.message_id)

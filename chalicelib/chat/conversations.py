@@ -4,6 +4,8 @@ history.  Every function here answers one visitor request with a bounded number 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, replace
 
 from chalicelib.accounts.model import Workspace
@@ -17,8 +19,14 @@ from chalicelib.chat.visitor_tokens import VisitorGrant
 from chalicelib.errors import Conflict, Forbidden, HelptalError, NotFound, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.tickets import conversation
+from chalicelib.tickets.agent_attachments import (
+    UploadPermit,
+    attachments_for_message,
+    start_upload,
+)
 from chalicelib.tickets.lifecycle import NewTicket, activity, open_ticket, retrying
 from chalicelib.tickets.model import (
+    AttachmentRef,
     Channel,
     ChatContext,
     DeliveryStatus,
@@ -27,11 +35,17 @@ from chalicelib.tickets.model import (
     Ticket,
     TicketStatus,
 )
+from chalicelib.tickets.ports import UploadAlreadyUsed
 
 ANONYMOUS_DOMAIN = "anonymous.invalid"
 SUBJECT_CHARS = 80
 VISITOR_WINDOW_SECONDS = 60
 LOCALES = ("en", "fr")
+MAX_MERGE_HOPS = 5  # a merged conversation continues on the ticket it was merged into
+UPLOAD_WINDOW_SECONDS = 600
+# What a visitor may see and download: never the team's notes (or their files).
+VISITOR_KINDS = (MessageKind.CUSTOMER, MessageKind.REPLY, MessageKind.BOT)
+DOWNLOAD_URL_SECONDS = 300
 
 
 class RateLimited(HelptalError):
@@ -249,8 +263,22 @@ def grant_for(deps: ChatDeps, workspace_id: str, ticket_id: str, token: str) -> 
 
 
 def visitor_ticket(deps: ChatDeps, grant: VisitorGrant) -> Ticket:
-    """The conversation's ticket (404 `conversation_not_found` when gone or not a chat)."""
-    return _visitor_ticket(deps, grant)
+    """The ticket the conversation continues on: its own, or the one it was merged into
+    (following at most MAX_MERGE_HOPS merges, one GetItem each).  404
+    `conversation_not_found` when gone or not a chat."""
+    return follow_merges(deps, _visitor_ticket(deps, grant))
+
+
+def follow_merges(deps: ChatDeps, ticket: Ticket) -> Ticket:
+    """Where a merged ticket's conversation goes on (itself when not merged)."""
+    for _ in range(MAX_MERGE_HOPS):
+        if not ticket.merged_into:
+            return ticket
+        target = deps.tickets.store.get_ticket(ticket.workspace_id, ticket.merged_into)
+        if target is None:
+            return ticket
+        ticket = target
+    return ticket
 
 
 def visitor_state(deps: ChatDeps, grant: VisitorGrant) -> ChatState:
@@ -306,10 +334,16 @@ def post_visitor_message(
     page_url: str | None = None,
     local_time: str | None = None,
     language: str | None = None,
+    attachment_ids: tuple[str, ...] = (),
 ) -> tuple[Message, bool]:
     """Adds the visitor's message (kind customer) and returns it with True; a `client_id`
     sent before returns the first message with False (never two).  A solved or closed
     conversation opens again.  429 `rate_limited` past the visitor's messages a minute.
+    `attachment_ids` are the visitor's uploads (`start_visitor_upload`), checked as agents'
+    (422 `attachment_not_usable`, `attachment_type_refused`; 409 `attachment_already_used`;
+    413 `attachments_too_large`: nothing written) and claimed in the message's transaction.
+    In a conversation whose ticket was merged into another, the message is written on that
+    other ticket (the team works there), and the answer bot is not asked.
     Writes: the visitor's counter, the client id's claim, the ticket with the message (one
     transaction); emits `message.received` (channel chat); tells the answer bot."""
     now = deps.tickets.clock.now()
@@ -325,6 +359,22 @@ def post_visitor_message(
         int(now.timestamp()),
     ):
         raise RateLimited("Too many messages; wait a moment.", VISITOR_WINDOW_SECONDS)
+    source = _visitor_ticket(deps, grant)
+    target = follow_merges(deps, source)
+    attachments = attachments_for_message(
+        deps.tickets.uploads,
+        deps.tickets.files,
+        deps.tickets.policy.attachments,
+        now,
+        grant.workspace_id,
+        target.id,
+        attachment_ids,
+    )
+    if not text.strip() and not attachments:
+        raise ValidationFailed(
+            "Write a message or attach a file.",
+            details=[{"field": "text", "message": "empty"}],
+        )
     message_id = new_id()
     if client_id:
         try:
@@ -342,19 +392,21 @@ def post_visitor_message(
     bot = (
         state is not None
         and not state.handed_off
+        and target.id == source.id
         and bot_answers(deps, grant.workspace_id, settings)
     )
 
     def write() -> Message:
-        current = _visitor_ticket(deps, grant)
+        own = _visitor_ticket(deps, grant)
+        current = follow_merges(deps, own)
         at = deps.tickets.clock.now()
         posted = Message(
             id=message_id,
             ticket_id=current.id,
             workspace_id=current.workspace_id,
             kind=MessageKind.CUSTOMER,
-            author=f"contact:{current.requester_id}",
-            from_address=current.requester_email,
+            author=f"contact:{own.requester_id}",
+            from_address=own.requester_email,
             to=[],
             cc=[],
             subject=current.subject,
@@ -364,7 +416,7 @@ def post_visitor_message(
             message_id=None,
             in_reply_to=[],
             references=[],
-            attachments=[],
+            attachments=attachments,
             delivery=DeliveryStatus.RECEIVED,
             created_at=at,
             chat=_chat_context(page_url, language, local_time, client_id),
@@ -383,7 +435,19 @@ def post_visitor_message(
             last_customer_message_id=posted.id,
             revision=current.revision + 1,
         )
-        deps.tickets.store.save_ticket(current, updated, entries, message=posted)
+        try:
+            deps.tickets.store.save_ticket(
+                current,
+                updated,
+                entries,
+                message=posted,
+                claim_uploads=[a.id for a in attachments],
+            )
+        except UploadAlreadyUsed as e:
+            raise Conflict(
+                "A file was used by another message meanwhile; attach it again.",
+                code="attachment_already_used",
+            ) from e
         return posted
 
     try:
@@ -396,7 +460,7 @@ def post_visitor_message(
         "message.received",
         grant.workspace_id,
         {
-            "ticket_id": grant.ticket_id,
+            "ticket_id": posted.ticket_id,
             "message_id": posted.id,
             "channel": Channel.CHAT.value,
             "actor": "system:chat",
@@ -413,3 +477,107 @@ def _earlier_message(deps: ChatDeps, grant: VisitorGrant, client_id: str) -> Mes
     if not message_id:
         return None
     return deps.tickets.store.get_message(grant.workspace_id, grant.ticket_id, message_id)
+
+
+def start_visitor_upload(
+    deps: ChatDeps,
+    grant: VisitorGrant,
+    filename: str,
+    content_type: str,
+    size: int,
+) -> UploadPermit:
+    """A presigned upload of one file for the visitor's next message, with agents' limits
+    and types (`agent_attachments.start_upload`: 413 `attachment_too_large`, 422
+    `attachment_type_refused`); 429 `rate_limited` past the visitor's uploads in ten
+    minutes.  Reads the ticket, writes the visitor's counter and the pending upload."""
+    now = deps.tickets.clock.now()
+    ticket = visitor_ticket(deps, grant)
+    if not deps.store.allow(
+        grant.workspace_id,
+        f"upload:{grant.visitor_id}",
+        UPLOAD_WINDOW_SECONDS,
+        deps.policy.uploads_per_visitor_window,
+        int(now.timestamp()),
+    ):
+        raise RateLimited("Too many files; wait a few minutes.", UPLOAD_WINDOW_SECONDS)
+    return start_upload(
+        deps.tickets.uploads,
+        deps.tickets.files,
+        deps.tickets.policy.attachments,
+        now,
+        grant.workspace_id,
+        ticket.id,
+        f"visitor:{grant.visitor_id}",
+        filename,
+        content_type,
+        size,
+    )
+
+
+def attachment_not_found() -> NotFound:
+    return NotFound("No such file in this conversation.", code="attachment_not_found")
+
+
+def visitor_attachment_url(deps: ChatDeps, grant: VisitorGrant, attachment_id: str) -> str:
+    """A short-lived link to a file of a message the visitor can see (their own, the team's
+    replies, the bot's; never a note's): 404 `attachment_not_found` otherwise.  A mail's
+    file is `<message id>-<n>`; an upload's is a bare id whose record names its message.
+    At most two GetItems and the ticket's reads; presigning makes no call."""
+    ticket = visitor_ticket(deps, grant)
+    message_id = attachment_id.rpartition("-")[0]
+    if not message_id and len(attachment_id) == 26:
+        upload = deps.tickets.uploads.get_upload(grant.workspace_id, attachment_id)
+        message_id = (upload.message_id if upload else None) or ""
+    message = (
+        deps.tickets.store.get_message(grant.workspace_id, ticket.id, message_id)
+        if len(message_id) == 26
+        else None
+    )
+    if message is None or message.kind not in VISITOR_KINDS:
+        raise attachment_not_found()
+    found: AttachmentRef | None = next(
+        (a for a in message.attachments if a.id == attachment_id), None
+    )
+    if found is None:
+        raise attachment_not_found()
+    return deps.tickets.blobs.download_url(found.s3_key, found.filename, DOWNLOAD_URL_SECONDS)
+
+
+_LINK_PURPOSE = b"helptal chat attachment link v1"
+
+
+def _link_signature(secret: str, grant: VisitorGrant, attachment_id: str, expires: int) -> str:
+    key = hmac.new(secret.encode(), _LINK_PURPOSE, hashlib.sha256).digest()
+    payload = "|".join(
+        (grant.workspace_id, grant.ticket_id, grant.visitor_id, attachment_id, str(expires))
+    )
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def attachment_link(deps: ChatDeps, grant: VisitorGrant, attachment_id: str) -> tuple[int, str]:
+    """The expiry (epoch seconds) and signature of a link to one file of the visitor's
+    conversation, for what cannot send the visitor token (an image, a link the visitor
+    opens).  Expiries are rounded to the hour, so a page of messages signs the same link
+    for an hour.  No call."""
+    now = int(deps.tickets.clock.now().timestamp())
+    expires = (now + deps.policy.attachment_link_seconds) // 3600 * 3600 + 3600
+    return expires, _link_signature(deps.policy.token_secret, grant, attachment_id, expires)
+
+
+def link_grant(
+    deps: ChatDeps,
+    workspace_id: str,
+    ticket_id: str,
+    visitor_id: str,
+    attachment_id: str,
+    expires: int,
+    signature: str,
+) -> VisitorGrant:
+    """The grant a file link was signed for; 404 `attachment_not_found` for a forged,
+    altered or expired one (as for a file that is not there)."""
+    grant = VisitorGrant(workspace_id, ticket_id, visitor_id)
+    expected = _link_signature(deps.policy.token_secret, grant, attachment_id, expires)
+    now = int(deps.tickets.clock.now().timestamp())
+    if expires < now or not hmac.compare_digest(expected, signature):
+        raise attachment_not_found()
+    return grant

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chalicelib.chat.ports import AnswerBot, ChatStore
 from chalicelib.kb.helpcentre_contact import ContactAttempts, HumanCheck
+from chalicelib.live.connections import NoLivePush
+from chalicelib.live.ports import LivePush
 from chalicelib.tickets.deps import TicketDeps
 
 
@@ -23,6 +25,8 @@ class ChatPolicy:
     online_seconds: int = 30  # a visitor who polled this recently is online
     poll_note_every_seconds: int = 10
     reply_unseen_delay_seconds: int = 60
+    uploads_per_visitor_window: int = 20  # files a visitor may start uploading in 10 minutes
+    attachment_link_seconds: int = 24 * 3600  # how long the widget's file links work
 
 
 @dataclass(frozen=True)
@@ -35,3 +39,5 @@ class ChatDeps:
     policy: ChatPolicy
     ai_enabled: Callable[[str], bool]  # whether a workspace has AI on
     sleep: Callable[[float], None]
+    # Tells the conversation's WebSocket listeners of a signal (best effort; none locally).
+    live: LivePush = field(default_factory=NoLivePush)

@@ -6,11 +6,12 @@ conversation."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from chalicelib.chat.bot_rules import BOT_AUTHOR
 from chalicelib.chat.deps import ChatDeps
 from chalicelib.chat.model import ChatState, LiveMark
-from chalicelib.errors import NotFound
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.tickets.model import Message, MessageKind
 
 PAGE_SIZE = 100
@@ -23,13 +24,31 @@ class News:
     mark: LiveMark
     messages: list[Message]  # oldest first
     cursor: str | None  # the last message read (pass it back as `after`)
+    # The team has the conversation: the visitor asked, or the answer bot handed it off.
+    handed_off: bool = False
 
 
-def _mark(deps: ChatDeps, workspace_id: str, ticket_id: str) -> LiveMark:
-    mark = deps.store.mark(workspace_id, ticket_id)
+MAX_MERGE_HOPS = 5
+
+
+def _mark(
+    deps: ChatDeps, workspace_id: str, ticket_id: str, state_of: str | None = None
+) -> LiveMark:
+    mark = deps.store.mark(workspace_id, ticket_id, state_of)
     if mark is None:
         raise NotFound("No such conversation.", code="conversation_not_found")
     return mark
+
+
+def _merged_target(deps: ChatDeps, workspace_id: str, mark: LiveMark) -> str | None:
+    """The ticket a merged conversation goes on in (one GetItem a hop), None if not merged."""
+    target = mark.merged_into
+    for _ in range(MAX_MERGE_HOPS - 1):
+        ticket = deps.tickets.store.get_ticket(workspace_id, target) if target else None
+        if ticket is None or not ticket.merged_into:
+            break
+        target = ticket.merged_into
+    return target
 
 
 def wait_for_news(
@@ -48,6 +67,14 @@ def wait_for_news(
     the current version.  At most one GetItem-sized read per interval and two Queries."""
     kinds = VISITOR_KINDS if for_visitor else tuple(MessageKind)
     mark = _mark(deps, workspace_id, ticket_id)
+    state_of: str | None = None
+    if for_visitor and mark.merged_into:
+        # The team goes on in the ticket this one was merged into: wait on that one (with
+        # this conversation's live state) and read its messages.
+        target = _merged_target(deps, workspace_id, mark)
+        if target:
+            state_of, ticket_id = ticket_id, target
+            mark = _mark(deps, workspace_id, ticket_id, state_of)
     if for_visitor:
         deps.store.note_poll(
             workspace_id,
@@ -66,8 +93,15 @@ def wait_for_news(
             if mark.version > known_version:
                 break
             deps.sleep(deps.policy.poll_interval_seconds)
-            mark = _mark(deps, workspace_id, ticket_id)
-    return _read(deps, mark, workspace_id, ticket_id, after, kinds)
+            mark = _mark(deps, workspace_id, ticket_id, state_of)
+    news = _read(deps, mark, workspace_id, ticket_id, after, kinds)
+    if for_visitor and news.handed_off and not mark.state.handed_off:
+        # The answer bot handed off (its note, read here): kept on the live state, so the
+        # conversation says so from now on.  Moves the version once: answered moved too.
+        deps.store.signal(workspace_id, state_of or ticket_id, {"handed_off": True})
+        mark = replace(mark, version=mark.version + 1)
+        news = replace(news, mark=mark)
+    return news
 
 
 def _read(
@@ -80,7 +114,13 @@ def _read(
 ) -> News:
     found = deps.store.messages_after(workspace_id, ticket_id, after, PAGE_SIZE)
     cursor = found[-1].id if found else after
-    return News(mark, [m for m in found if m.kind in kinds], cursor)
+    bot_handoff = any(m.kind is MessageKind.NOTE and m.author == BOT_AUTHOR for m in found)
+    return News(
+        mark,
+        [m for m in found if m.kind in kinds],
+        cursor,
+        handed_off=mark.state.handed_off or bot_handoff,
+    )
 
 
 def _now(deps: ChatDeps) -> int:
@@ -93,6 +133,7 @@ def typing(deps: ChatDeps, state: ChatState, *, visitor: bool, is_typing: bool) 
     until = _now(deps) + deps.policy.typing_seconds if is_typing else 0
     field = "visitor_typing_until" if visitor else "agent_typing_until"
     deps.store.signal(state.workspace_id, state.ticket_id, {field: until})
+    tell_moved(deps, state.workspace_id, state.ticket_id)
 
 
 def seen(deps: ChatDeps, state: ChatState, message_id: str, *, visitor: bool) -> None:
@@ -102,6 +143,7 @@ def seen(deps: ChatDeps, state: ChatState, message_id: str, *, visitor: bool) ->
         return
     field = "visitor_seen_message_id" if visitor else "agent_seen_message_id"
     deps.store.signal(state.workspace_id, state.ticket_id, {field: message_id})
+    tell_moved(deps, state.workspace_id, state.ticket_id)
 
 
 def is_typing(until: int, deps: ChatDeps) -> bool:
@@ -121,4 +163,35 @@ def agent_state(deps: ChatDeps, workspace_id: str, ticket_ref: str) -> ChatState
     state = deps.store.get_state(ticket.workspace_id, ticket.id)
     if state is None:
         raise NotFound("This ticket is not a chat conversation.", code="conversation_not_found")
+    return state
+
+
+def tell_moved(deps: ChatDeps, workspace_id: str, ticket_id: str) -> None:
+    """Tells the conversation's WebSocket listeners it moved (a signal without a ticket
+    event: typing, seen, rating, end); best effort, they also poll."""
+    from chalicelib.live.pushes import tell_conversation_moved
+
+    tell_conversation_moved(deps.live, workspace_id, ticket_id)
+
+
+def agent_seen(deps: ChatDeps, workspace_id: str, ticket_ref: str, message_id: str) -> ChatState:
+    """A member has seen the visitor's messages up to `message_id` (the widget shows
+    "Seen"): 404 for a ticket outside the workspace or not a chat, or a message not on it;
+    409 `not_a_visitor_message` for the team's own messages.  An older message than the one
+    recorded changes nothing.  Reads the ticket, its state and the message; at most one
+    UpdateItem."""
+    from chalicelib.tickets.lifecycle import get_ticket
+
+    ticket = get_ticket(deps.tickets, workspace_id, ticket_ref)
+    state = deps.store.get_state(ticket.workspace_id, ticket.id)
+    if state is None:
+        raise NotFound("This ticket is not a chat conversation.", code="conversation_not_found")
+    message = deps.tickets.store.get_message(ticket.workspace_id, ticket.id, message_id)
+    if message is None:
+        raise NotFound("No such message on this ticket.", code="message_not_found")
+    if message.kind is not MessageKind.CUSTOMER:
+        raise Conflict(
+            "Only the visitor's messages are marked as seen.", code="not_a_visitor_message"
+        )
+    seen(deps, state, message_id, visitor=False)
     return state

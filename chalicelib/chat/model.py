@@ -108,3 +108,4 @@ class LiveMark:
     version: int
     state: ChatState
     ticket_status: str
+    merged_into: str | None = None  # the ticket's: the conversation goes on there

@@ -59,9 +59,12 @@ class ChatStore(Protocol):
 
     def get_state(self, workspace_id: str, ticket_id: str) -> ChatState | None: ...
 
-    def mark(self, workspace_id: str, ticket_id: str) -> LiveMark | None:
+    def mark(
+        self, workspace_id: str, ticket_id: str, state_of: str | None = None
+    ) -> LiveMark | None:
         """The ticket's revision, status and the live state (one BatchGetItem); None when
-        either is missing."""
+        either is missing.  `state_of`: the ticket whose live state to read, when it is not
+        `ticket_id` (a merged conversation waits on the ticket it was merged into)."""
 
     def signal(self, workspace_id: str, ticket_id: str, changes: dict[str, object]) -> None:
         """Sets `changes` on the live state and moves its version (one UpdateItem)."""

@@ -270,11 +270,14 @@ class DynamoChatStore:
         except ChatStateItem.DoesNotExist:
             return None
 
-    def mark(self, workspace_id: str, ticket_id: str) -> LiveMark | None:
+    def mark(
+        self, workspace_id: str, ticket_id: str, state_of: str | None = None
+    ) -> LiveMark | None:
         pk = keys.ticket_pk(workspace_id, ticket_id)
+        state_pk = keys.ticket_pk(workspace_id, state_of or ticket_id)
         ticket: TicketItem | None = None
         state: ChatStateItem | None = None
-        for item in Item.batch_get([(pk, keys.TICKET_SK), (pk, STATE_SK)]):
+        for item in Item.batch_get([(pk, keys.TICKET_SK), (state_pk, STATE_SK)]):
             if isinstance(item, TicketItem):
                 ticket = item
             elif isinstance(item, ChatStateItem):
@@ -285,6 +288,7 @@ class DynamoChatStore:
             version=int(ticket.revision or 0) + int(state.version or 0),
             state=_state(state),
             ticket_status=ticket.status,
+            merged_into=ticket.merged_into or None,
         )
 
     def signal(self, workspace_id: str, ticket_id: str, changes: dict[str, object]) -> None:

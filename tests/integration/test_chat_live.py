@@ -148,6 +148,8 @@ def test_the_agent_s_live_view_shows_the_visitor_typing_and_every_message(api, o
         api.request("POST", f"/v1/tickets/{cid}/typing", {"typing": True}, token=owner["token"])[0]
         == 204
     )
+    seen = {"message_id": started["messages"][0]["id"]}
+    assert api.request("POST", f"/v1/tickets/{cid}/seen", seen, token=owner["token"])[0] == 204
     polled = visitor(api, "GET", base + "/messages", None, token)[1]
     assert polled["agent_typing"] is True
     assert polled["agent_seen_message_id"] == started["messages"][0]["id"]

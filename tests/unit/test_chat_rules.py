@@ -178,7 +178,9 @@ class MemoryChatStore:
     def save_settings(self, workspace_id: str, settings: ChatSettings) -> None:
         self.settings[workspace_id] = settings
 
-    def mark(self, workspace_id: str, ticket_id: str) -> LiveMark | None:
+    def mark(
+        self, workspace_id: str, ticket_id: str, state_of: str | None = None
+    ) -> LiveMark | None:
         self.calls.append("BatchGetItem")
         assert self.state is not None
         return LiveMark(self.revision + self.state.version, self.state, "open")
@@ -365,3 +367,28 @@ def test_mail_to_an_anonymous_visitor_s_invalid_address_is_never_sent():
     )
     assert deliver(mail, log, RefusingSender()) is MailStatus.FAILED
     assert log.failed and ".invalid" in log.failed[0]
+
+
+def test_a_poll_that_reads_the_bot_s_hand_off_note_says_handed_off_and_remembers_it():
+    store = MemoryChatStore()
+    store.state = ChatState(workspace_id="WS1", ticket_id="T1", visitor_id="V1")
+    handoff = replace(_message(2, MessageKind.NOTE), author="bot")
+    store.messages = [_message(1), handoff]
+    signals: list[dict[str, object]] = []
+    store.signal = lambda ws, ticket, changes: signals.append(changes)  # type: ignore[attr-defined]
+    news = wait_for_news(
+        _deps(store), "WS1", "T1", after=None, known_version=None, wait_seconds=0, for_visitor=True
+    )
+    assert news.handed_off is True
+    assert [m.text for m in news.messages] == ["message 1"]  # never the note itself
+    assert signals == [{"handed_off": True}] and news.mark.version == 1
+
+
+def test_a_poll_without_a_hand_off_says_nothing_of_one_and_writes_nothing():
+    store = MemoryChatStore()
+    store.state = ChatState(workspace_id="WS1", ticket_id="T1", visitor_id="V1")
+    store.messages = [_message(1), _message(2, MessageKind.NOTE)]  # a teammate's note
+    news = wait_for_news(
+        _deps(store), "WS1", "T1", after=None, known_version=None, wait_seconds=0, for_visitor=True
+    )
+    assert news.handed_off is False and news.mark.version == 0

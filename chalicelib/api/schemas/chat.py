@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from chalicelib.api.schemas.common import EmailStr, Incoming, Outgoing, QueryParams
 from chalicelib.api.schemas.tickets import MessageOut
@@ -144,6 +144,11 @@ class ChatConfigOut(Outgoing):
     ai_answers: bool
     turnstile_site_key: str | None
     identity_required: bool
+    live_url: str | None = Field(
+        default=None,
+        description="The WebSocket API for pushes (connect with `?visitor_token=&public_key=`"
+        " once a conversation started); null where there is none: poll.",
+    )
 
 
 class VisitorIdentityIn(Incoming):
@@ -178,6 +183,10 @@ class ConversationOut(Outgoing):
     rating: Literal["good", "bad"] | None
     email_known: bool
     ended: bool
+    handed_off: bool = Field(
+        description="The team has the conversation (the visitor asked for a person, or the "
+        "answer bot handed it off): a person answers here."
+    )
     created_at: datetime
 
 
@@ -185,6 +194,18 @@ class ChatCitationOut(Outgoing):
     number: int
     title: str
     url: str
+
+
+class VisitorAttachmentOut(Outgoing):
+    id: str
+    filename: str = Field(description="As the sender named it: show it as text.")
+    content_type: str
+    size: int
+    url: str = Field(
+        description="The file, through the visitor API (a redirect to a link valid 5 "
+        "minutes); signed for this visitor, it needs no token and works for a day, so an "
+        "image can show it."
+    )
 
 
 class VisitorMessageOut(Outgoing):
@@ -195,7 +216,7 @@ class VisitorMessageOut(Outgoing):
     created_at: datetime
     client_id: str | None = None
     citations: list[ChatCitationOut]
-    attachments: list[dict[str, str]]
+    attachments: list[VisitorAttachmentOut]
 
 
 class ChatStartOut(Outgoing):
@@ -220,11 +241,33 @@ class ChatHistoryOut(Outgoing):
     conversations: list[ChatHistoryEntryOut]
 
 
+UploadId = Annotated[str, Field(min_length=26, max_length=26, pattern=r"^[0-9A-Z]{26}$")]
+
+
 class ChatMessageIn(Incoming):
-    text: VisitorText
+    text: Annotated[str, Field(max_length=4000)] = ""
     client_id: ClientId | None = None
     page_url: PageUrl | None = None
     local_time: LocalTime | None = None
+    attachment_ids: list[UploadId] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _text_or_files(self) -> ChatMessageIn:
+        if not self.text.strip() and not self.attachment_ids:
+            raise ValueError("write a text or attach a file")
+        return self
+
+
+class ChatAttachmentIn(Incoming):
+    filename: str = Field(min_length=1, max_length=200)
+    content_type: str = Field(min_length=1, max_length=100)
+    size: int = Field(ge=1)
+
+
+class ChatAttachmentQuery(QueryParams):
+    visitor: str | None = Field(default=None, max_length=40, pattern=r"^[0-9A-Z]+$")
+    expires: int | None = Field(default=None, ge=0)
+    signature: str | None = Field(default=None, max_length=64, pattern=r"^[0-9a-f]+$")
 
 
 class ChatMessagesQuery(QueryParams):
@@ -239,6 +282,7 @@ class ChatMessagesOut(Outgoing):
     agent_typing: bool
     agent_seen_message_id: str | None
     status: str
+    handed_off: bool = Field(description="The team has the conversation: a person answers here.")
     version: int
 
 
@@ -290,3 +334,7 @@ class TicketLiveOut(Outgoing):
 
 class TicketTypingIn(Incoming):
     typing: bool
+
+
+class TicketSeenIn(Incoming):
+    message_id: MessageId
