@@ -191,6 +191,7 @@ def search_index() -> DynamoSearchIndex:
 
 @lru_cache(maxsize=1)
 def ticket_deps() -> TicketDeps:
+    from chalicelib.live.pushes import PushingEvents
     from chalicelib.store.attachments_repo import DynamoUploadStore, S3UploadedFiles
     from chalicelib.store.events import SqsEventPublisher
     from chalicelib.store.mailbox_repo import DynamoMailboxStore
@@ -204,7 +205,10 @@ def ticket_deps() -> TicketDeps:
         accounts=account_deps().store,
         clock=clock(),
         outbox=mail_outbox(),
-        events=SqsEventPublisher(SqsQueue(sqs_client, settings.queues.events), clock()),
+        # Each ticket event also tells the ticket's live listeners at once (0028).
+        events=PushingEvents(
+            SqsEventPublisher(SqsQueue(sqs_client, settings.queues.events), clock()), live_push
+        ),
         blobs=blob_store(),
         policy=TicketPolicy(
             inbound_mail_domain=settings.inbound_mail_domain,
@@ -558,6 +562,7 @@ def live_deps() -> LiveDeps:
         tickets=StoredTickets(DynamoTicketStore()),
         clock=clock(),
         policy=LivePolicy(app_origins=frozenset({origin_of(get_settings().app_base_url)}) - {""}),
+        connect_token_secret=lambda: get_settings().reply_address_secret,
     )
 
 
@@ -590,6 +595,7 @@ def chat_deps() -> ChatDeps:
         ),
         ai_enabled=lambda workspace_id: ai_settings_store().get(workspace_id).enabled,
         sleep=time.sleep,
+        live=live_push(),
     )
 
 
@@ -606,6 +612,10 @@ def chat_answer_bot() -> QueuedAnswerBot:
     """The answer bot over the AI teammate's deps (built from the cached adapters: cheap,
     nothing to reset).  Its answers go through the AI-jobs queue and worker."""
     from chalicelib.chat.bot import QueuedAnswerBot
+    from chalicelib.live.pushes import tell_conversation_moved
+
+    def conversation_moved(workspace_id: str, ticket_id: str, last_message_id: str) -> None:
+        tell_conversation_moved(live_push(), workspace_id, ticket_id)
 
     def chat_ai_answers(workspace_id: str) -> bool:
         settings = chat_deps().store.get_settings(workspace_id)
@@ -624,6 +634,6 @@ def chat_answer_bot() -> QueuedAnswerBot:
         chat_insights_store(),
         kb_search_gaps(),
         chat_ai_answers=chat_ai_answers,
-        conversation_moved=lambda workspace_id, ticket_id, last_message_id: None,
+        conversation_moved=conversation_moved,
         help_centre=help_centre,
     )

@@ -98,6 +98,8 @@ class Settings:
     turnstile_api_base: str = "https://challenges.cloudflare.com"
     # The WebSocket API's callback URL for pushes ("": no WebSocket API, clients poll).
     live_callback_url: str = ""
+    # The WebSocket API's URL clients connect to (wss://...; "": none, clients poll).
+    live_websocket_url: str = ""
 
     # Secrets: read through the secret source each time (it caches with a TTL).
     @property
@@ -212,6 +214,7 @@ def get_settings() -> Settings:
             os.environ, _env_int("SECRETS_TTL_SECONDS", DEFAULT_SECRETS_TTL_SECONDS)
         ),
         live_callback_url=_env("LIVE_CALLBACK_URL", ""),
+        live_websocket_url=_env("LIVE_WEBSOCKET_URL", ""),
     )
 
 

@@ -79,9 +79,10 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
 # Functions that post to the live WebSocket API's connections: `execute-api:ManageConnections`
 # on that API only, granted by the merge template (`infra.template.live_push_resources`: the
 # API's id is known once it is created). The API answers agents and visitors; the workers
-# push the bot's answers and replies that arrive by mail.
+# push the bot's answers and replies that arrive by mail; the events consumer tells the
+# inbox of every ticket event.
 LIVE_PUSHERS = frozenset(
-    {API_FUNCTION, "websocket_message", "ai_jobs_worker", "inbound_mail_worker"}
+    {API_FUNCTION, "websocket_message", "ai_jobs_worker", "inbound_mail_worker", "search_indexer"}
 )
 
 _RECEIVE = (

@@ -291,7 +291,7 @@ def live_push_resources(functions: dict[str, str]) -> tuple[Template, dict[str, 
 
     The message function answers on the API its event came through: giving it the URL
     would make it depend on the stage, which depends on it."""
-    from infra.iam import LIVE_PUSHERS
+    from infra.iam import API_FUNCTION, LIVE_PUSHERS
 
     pushers = sorted(function for function in functions if function in LIVE_PUSHERS)
     connections = (
@@ -327,6 +327,14 @@ def live_push_resources(functions: dict[str, str]) -> tuple[Template, dict[str, 
         for function in pushers
         if not function.startswith("websocket_")
     }
+    # The URL clients connect to, which the API hands them (`GET /v1/live`, the widget's config).
+    websocket_url = {
+        "Fn::Sub": f"wss://${{{WEBSOCKET_API_ID}}}.execute-api.${{AWS::Region}}"
+        f".${{AWS::URLSuffix}}/${{{WEBSOCKET_STAGE_ID}}}"
+    }
+    api = infra_deployment.function_resource_id(API_FUNCTION)
+    if api in variables:
+        variables[api]["LIVE_WEBSOCKET_URL"] = websocket_url
     return policy, variables
 
 

@@ -72,3 +72,7 @@ def register_api(app: Chalice) -> None:
     from chalicelib.api import chat_insights
 
     app.register_blueprint(chat_insights.bp)
+
+    from chalicelib.api import live
+
+    app.register_blueprint(live.bp)

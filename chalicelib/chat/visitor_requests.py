@@ -10,6 +10,7 @@ from chalicelib.accounts.model import Workspace
 from chalicelib.chat import visitor_tokens
 from chalicelib.chat.conversations import conversation_not_found, visitor_ticket
 from chalicelib.chat.deps import ChatDeps
+from chalicelib.chat.live import tell_moved
 from chalicelib.chat.model import ChatState, Rating, VisitorIdentity
 from chalicelib.chat.ports import PastConversation
 from chalicelib.chat.visitor_tokens import VisitorGrant
@@ -130,6 +131,7 @@ def rate(deps: ChatDeps, grant: VisitorGrant, rating: Rating, comment: str | Non
         grant.ticket_id,
         {"rating": rating.value, "rating_comment": (comment or "").strip() or None},
     )
+    tell_moved(deps, grant.workspace_id, grant.ticket_id)
 
 
 def give_feedback(deps: ChatDeps, grant: VisitorGrant, message_id: str, helped: bool) -> None:
@@ -172,6 +174,7 @@ def end_conversation(
     from chalicelib.chat.reply_mail import mail_transcript
 
     deps.store.signal(grant.workspace_id, grant.ticket_id, {"ended": True})
+    tell_moved(deps, grant.workspace_id, grant.ticket_id)
     state = deps.store.get_state(grant.workspace_id, grant.ticket_id)
     if state is None:
         raise conversation_not_found()

@@ -1,8 +1,9 @@
 """Who may listen to what, and the fan-out of a push to a topic's connections.
 
 Rules (each tested in tests/unit/test_live_rules.py):
-- An agent connects with their session (the cookie, from the web client's origin only) or a
-  token; a visitor with the widget's visitor token, which names their one conversation.
+- An agent connects with their session (the cookie, from the web client's origin only), a
+  token, or a connect token from `GET /v1/live` (60 s, signed, kept nowhere); a visitor
+  with the widget's visitor token, which names their one conversation.
 - A visitor hears only their own conversation (subscribed on connect); an agent may
   subscribe to `inbox` and to a ticket of their own workspace, never another's.
 - A push reads one topic's connections (one Query, at most `max_per_topic`) and posts to
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import Clock, epoch
 from chalicelib.errors import BadRequest, Forbidden, HelptalError, NotFound, Unauthenticated
+from chalicelib.live import connect_tokens
 from chalicelib.live.model import (
     INBOX_TOPIC,
     ConnectionKind,
@@ -65,6 +67,8 @@ class LiveDeps:
     tickets: Tickets
     clock: Clock
     policy: LivePolicy
+    # The key material of the web client's connect tokens (read at use); None: refused.
+    connect_token_secret: Callable[[], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,24 @@ def connect(deps: LiveDeps, handshake: Handshake) -> LiveConnection:
             expires_at=expires_at,
             ticket_id=ticket_id,
             topics=(ticket_topic(ticket_id),),
+        )
+    elif "connect_token" in query:
+        grant = None
+        if deps.connect_token_secret is not None:
+            grant = connect_tokens.read(
+                deps.connect_token_secret(), query.get("connect_token", ""), epoch(deps.clock.now())
+            )
+        if grant is None:
+            raise Unauthenticated(
+                "The connect token is not valid or expired; ask GET /v1/live for another.",
+                code="invalid_connect_token",
+            )
+        connection = LiveConnection(
+            connection_id=handshake.connection_id,
+            workspace_id=grant.workspace_id,
+            kind=ConnectionKind.AGENT,
+            expires_at=expires_at,
+            user_id=grant.user_id or None,
         )
     else:
         token = query.get("token") or None

@@ -51,10 +51,14 @@ def is_topic(topic: str) -> bool:
     return topic == INBOX_TOPIC or ticket_of_topic(topic) is not None
 
 
-def conversation_moved(ticket_id: str, version: int) -> dict[str, Any]:
-    """The event of a conversation whose live state moved to `version` (a message, a
-    signal): the client reads what changed through the HTTP API."""
-    return {"type": "conversation.moved", "ticket_id": ticket_id, "version": version}
+def conversation_moved(ticket_id: str, version: int | None = None) -> dict[str, Any]:
+    """The event of a conversation (or any ticket's thread) that moved: a message, a
+    signal.  `version` when the pusher knows it cheaply (it is never read for the push);
+    the client reads what changed through the HTTP API either way."""
+    event: dict[str, Any] = {"type": "conversation.moved", "ticket_id": ticket_id}
+    if version is not None:
+        event["version"] = version
+    return event
 
 
 def ticket_changed(ticket_id: str) -> dict[str, Any]:

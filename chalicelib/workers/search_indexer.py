@@ -104,6 +104,7 @@ def _index_one(kb_changes: KbChanges, record: SQSRecord) -> None:
         return
     workspace_id, ticket_id = event["workspace_id"], event["ticket_id"]
     logger.append_keys(correlation_id=record.message_id, workspace_id=workspace_id)
+    _tell_live_listeners(event)
     notify(event)  # this queue's one consumer: the notifications it brings (idempotent)
     if event["type"] in TRIAGED_EVENTS:
         _queue_triage(workspace_id, ticket_id)
@@ -119,6 +120,14 @@ def _index_one(kb_changes: KbChanges, record: SQSRecord) -> None:
     else:
         messages = deps.store.list_messages(workspace_id, ticket_id, 500)
     index_ticket(bootstrap.search_index(), ticket, messages)
+
+
+def _tell_live_listeners(event: dict[str, object]) -> None:
+    """`ticket.changed` to the workspace's inbox and `conversation.moved` to the ticket's
+    listeners over the WebSocket API (best effort, nothing without one)."""
+    from chalicelib.live.pushes import tell_ticket_event
+
+    tell_ticket_event(bootstrap.live_push(), event)
 
 
 def _mail_unseen_chat_reply(workspace_id: str, ticket_id: str, message_id: str) -> None:

@@ -88,6 +88,20 @@ def test_the_functions_that_push_are_given_the_websocket_apis_callback_url(sam):
     assert "WebsocketConnectEndpointURL" in sam["Outputs"]
 
 
+def test_only_the_api_is_given_the_url_clients_connect_to(sam):
+    given = {
+        function["Properties"]["Environment"]["Variables"]["HELPTAL_FUNCTION"]: function[
+            "Properties"
+        ]["Environment"]["Variables"].get("LIVE_WEBSOCKET_URL")
+        for function in _of_type(sam, "AWS::Serverless::Function").values()
+    }
+    assert given.pop("api_handler") == {
+        "Fn::Sub": "wss://${WebsocketAPI}.execute-api.${AWS::Region}"
+        ".${AWS::URLSuffix}/${WebsocketAPIStage}"
+    }
+    assert set(given.values()) == {None}
+
+
 def test_connections_expire_through_the_tables_ttl(sam):
     (table,) = _of_type(sam, "AWS::DynamoDB::Table").values()
     assert table["Properties"]["TimeToLiveSpecification"] == {

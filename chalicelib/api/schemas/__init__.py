@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas.contacts import *  # noqa: F403
     from chalicelib.api.schemas.helpcentre import *  # noqa: F403
     from chalicelib.api.schemas.kb import *  # noqa: F403
+    from chalicelib.api.schemas.live import *  # noqa: F403
     from chalicelib.api.schemas.mail import *  # noqa: F403
     from chalicelib.api.schemas.notifications import *  # noqa: F403
     from chalicelib.api.schemas.profile import *  # noqa: F403
@@ -42,6 +43,7 @@ CAPABILITY_MODULES = (
     "notifications",
     "chat",
     "chat_insights",
+    "live",
 )
 
 
