@@ -17,6 +17,8 @@ const FEATURE_TEXT = {
   translation: () => t("ai.feature_translation"),
   summaries: () => t("ai.feature_summaries"),
   auto_apply_triage: () => t("ai.feature_auto_apply_triage"),
+  // Switched in Settings > Live chat (the answer bot), named here in the usage table.
+  chat_answers: () => t("ai.feature_chat_answers"),
 };
 const featureText = (name) => (FEATURE_TEXT[name] ? FEATURE_TEXT[name]() : name);
 
