@@ -331,6 +331,14 @@ def _error(status: int, error_type: str, text: str) -> Response:
     )
 
 
+def _plain(markdown: str) -> str:
+    """An article's Markdown as plain text: links as their words, no emphasis or heading
+    marks."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"(\*\*|__|\*|`)(\S(?:.*?\S)?)\1", r"\2", text)
+    return re.sub(r"^\s{0,3}#{1,6}\s+", "", text, flags=re.MULTILINE)
+
+
 _PERSON = ("person", "human", "agent", "humain", "quelqu'un", "conseiller")
 
 
@@ -355,7 +363,8 @@ def _chat_answer(body: dict[str, Any]) -> dict[str, Any]:
     number, title, passage = passages[0]
     return {
         "answered": True,
-        "body": f'{MARKER} From "{title}": {_line(passage, 400)} [{number}]',
+        # A chat answer is plain text (the widget shows it as text): no Markdown marks.
+        "body": f'{MARKER} From "{title}": {_line(_plain(passage), 400)} [{number}]',
         "citations": [number],
         "wants_person": False,
         "summary": "",
