@@ -43,6 +43,7 @@ class Conversation:
     status: str = "new"
     email_known: bool = False
     version: int = 0
+    handed_off: bool = False
 
 
 class VisitorApi:
@@ -56,6 +57,7 @@ class VisitorApi:
         self.conversations: dict[str, Conversation] = {}
         self.calls: list[tuple[str, str, Any]] = []
         self.refused: list[str] = []
+        self.uploaded: list[bytes] = []
         self._ids = 0
         self._changed = threading.Condition()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -75,7 +77,7 @@ class VisitorApi:
             "created_at": "2026-11-30T10:00:00Z",
             "client_id": extra.pop("client_id", None),
             "citations": extra.pop("citations", []),
-            "attachments": [],
+            "attachments": extra.pop("attachments", []),
         }
 
     # The team's side, as a test plays it.
@@ -106,6 +108,7 @@ class VisitorApi:
             "status": conversation.status,
             "online": self.online,
             "email_known": conversation.email_known,
+            "handed_off": conversation.handed_off,
         }
 
     def answer(self, method: str, path: str, query: dict[str, str], body: Any, headers: Any):
@@ -157,9 +160,36 @@ class VisitorApi:
             for known in conversation.messages:
                 if body.get("client_id") and known["client_id"] == body["client_id"]:
                     return 200, known
+            files = [
+                {
+                    "id": file_id,
+                    "filename": "report.pdf",
+                    "content_type": "application/pdf",
+                    "size": 2048,
+                    "url": f"/v1/chat/{PUBLIC_KEY}/conversations/{conversation.id}"
+                    f"/attachments/{file_id}?visitor=V&expires=1&signature=ab",
+                }
+                for file_id in body.get("attachment_ids", [])
+            ]
             return 201, self.post(
-                conversation, self.message("visitor", body["text"], client_id=body.get("client_id"))
+                conversation,
+                self.message(
+                    "visitor", body["text"], client_id=body.get("client_id"), attachments=files
+                ),
             )
+        if action == "attachments" and method == "POST":
+            return 201, {
+                "id": "01JUPLOAD00000000000000001",
+                "filename": body["filename"],
+                "content_type": body["content_type"],
+                "size": body["size"],
+                "method": "POST",
+                "upload_url": f"{self.url}/upload",
+                "fields": {"key": "ws/W/attachments/01JUPLOAD00000000000000001"},
+                "max_bytes": body["size"],
+                "upload_expires_at": "2026-11-30T10:15:00Z",
+                "attach_before": "2026-12-01T10:00:00Z",
+            }
         if action == "messages" and method == "GET":
             after = query.get("after", "")
             deadline = time.monotonic() + min(float(query.get("wait", "0")), 20.0)
@@ -180,6 +210,7 @@ class VisitorApi:
                     "agent_typing": conversation.agent_typing,
                     "agent_seen_message_id": conversation.agent_seen,
                     "status": conversation.status,
+                    "handed_off": conversation.handed_off,
                     "version": conversation.version,
                 }
         if action == "email":
@@ -227,6 +258,13 @@ class VisitorApi:
                     self.send_header("Content-Length", str(len(raw)))
                     self.end_headers()
                     self.wfile.write(raw)
+                    return
+                if split.path == "/upload":  # storage: a plain form, its answer unread
+                    length = int(self.headers.get("Content-Length") or 0)
+                    api.uploaded.append(self.rfile.read(length))
+                    self.send_response(204)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return
                 if self.headers.get("Origin") not in api.allowed_origins:
                     api.refused.append(f"{self.command} {split.path}")
@@ -576,3 +614,44 @@ def test_a_site_the_workspace_does_not_allow_gets_no_widget(page, site, api):
     )
     assert page.get_by_role("button", name="Chat with us").count() == 0
     assert api.conversations == {}
+
+
+def test_a_visitor_attaches_a_file_with_the_paperclip_and_sees_its_name_and_size(page, site, api):
+    page.goto(site.origin + "/")
+    page.get_by_role("button", name="Chat with us").click()
+    page.get_by_role("textbox", name="Message").fill("Here is the report")
+    page.get_by_role("button", name="Send").click()
+    _wait_for(lambda: len(api.conversations) == 1)
+    page.get_by_role("button", name="Attach a file").wait_for()
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "report.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 x"}]
+    )
+    page.get_by_text("report.pdf (2 KB)").wait_for()
+    assert any(b"%PDF-1.7 x" in raw for raw in api.uploaded)
+    posted = [body for method, path, body in api.calls if path.endswith("/attachments")]
+    assert posted == [{"filename": "report.pdf", "content_type": "application/pdf", "size": 10}]
+    link = page.get_by_role("link", name="report.pdf (2 KB)")
+    assert link.get_attribute("href").startswith(api.url + f"/v1/chat/{PUBLIC_KEY}/")
+    assert page.evaluate("window.__hacked") is None
+
+
+def test_the_paperclip_is_named_in_french(page, site, api):
+    page.goto(site.origin + "/fr/")
+    page.get_by_role("button", name="Discuter avec nous").click()
+    page.get_by_role("textbox", name="Message").fill("Bonjour")
+    page.get_by_role("button", name="Envoyer").click()
+    page.get_by_role("button", name="Joindre un fichier").wait_for()
+
+
+def test_when_the_team_takes_over_the_widget_says_a_person_answers_and_asks_an_address_if_away(
+    page, site, api
+):
+    api.online = False
+    page.goto(site.origin + "/")
+    page.get_by_role("button", name="Chat with us").click()
+    page.get_by_role("textbox", name="Message").fill("Can a person help?")
+    page.get_by_role("button", name="Send").click()
+    _wait_for(lambda: len(api.conversations) == 1)
+    api.change(api.only_conversation(), handed_off=True, status="open")
+    page.get_by_text("A person from the team will answer here.").wait_for()
+    assert page.get_by_role("textbox", name="E-mail").is_visible()

@@ -67,7 +67,7 @@ function Message({ message, ticket, members, ai }) {
         ? html`<p class="warning">${t("message.delivery_failed", { why: message.delivery_detail })}</p>`
         : null}
       ${message.sender_verified === false
-        ? html`<p class="warning">${t("message.unverified")}</p>`
+        ? html`<p class="warning">${t(ticket.channel === "chat" ? "chat.unverified_address" : "message.unverified")}</p>`
         : null}
       ${formatted && rich
         ? html`<${IsolatedHtml}

@@ -52,10 +52,13 @@ export function useChatLive(ticket, setTicket) {
   const chat = isChat(ticket);
   const ticketId = ticket ? ticket.id : null;
   const cursor = useRef("");
+  const seenSent = useRef("");
+  const shownCustomer = useRef("");
   const [state, setState] = useState({ typing: false, seenId: null, online: null });
   if (ticket && chat) {
     const newest = lastId(ticket.messages);
     if (newest > cursor.current) cursor.current = newest;
+    shownCustomer.current = lastId((ticket.messages || []).filter((m) => m.kind === "customer"));
   }
 
   useEffect(() => {
@@ -109,6 +112,17 @@ export function useChatLive(ticket, setTicket) {
                   : shown.last_customer_message_id,
               };
             });
+          }
+          // The visitor is told ("Seen") what reached the agent on a visible tab.
+          const fromVisitor = [
+            ...incoming.filter((m) => m.kind === "customer").map((m) => m.id),
+            shownCustomer.current || "",
+          ].sort().pop();
+          if (fromVisitor && !document.hidden && fromVisitor > seenSent.current) {
+            seenSent.current = fromVisitor;
+            call("POST", `/v1/tickets/${encodeURIComponent(ticketId)}/seen`, {
+              body: { message_id: fromVisitor },
+            }).catch(() => {});
           }
           setState({
             typing: Boolean(answer && answer.visitor_typing),

@@ -64,6 +64,9 @@
       tooFast: "Too many messages: wait a moment and try again.",
       humanCheck: "Please confirm you are human, then send again.",
       problem: "Something went wrong. Try again.",
+      attach: "Attach a file",
+      uploading: "Uploading {name}…",
+      fileRefused: "This file could not be sent.",
     },
     fr: {
       bubble: "Discuter avec nous",
@@ -102,6 +105,9 @@
       tooFast: "Trop de messages : attendez un instant et réessayez.",
       humanCheck: "Confirmez que vous êtes humain, puis renvoyez.",
       problem: "Un problème est survenu. Réessayez.",
+      attach: "Joindre un fichier",
+      uploading: "Envoi de {name}…",
+      fileRefused: "Ce fichier n’a pas pu être envoyé.",
     },
   };
 
@@ -151,9 +157,19 @@
     ".send:disabled{opacity:.6;cursor:default;}",
     ".error{margin:0;color:#a4161a;font-size:13px;}",
     ".row2{display:flex;gap:6px;flex-wrap:wrap;}",
+    ".files{list-style:none;margin:6px 0 0;padding:0;display:flex;flex-direction:column;gap:4px;font-size:13px;}",
+    ".files a{color:#1f4ea0;overflow-wrap:anywhere;}",
+    ".files img{display:block;max-width:200px;max-height:140px;border-radius:6px;border:1px solid #b8c2cf;}",
+    ".attach{font:inherit;border:1px solid #6b7580;border-radius:8px;padding:8px 10px;background:#fff;color:#1b1f24;cursor:pointer;}",
+    ".attach svg{width:18px;height:18px;fill:currentColor;display:block;}",
+    ".upload{display:flex;flex-direction:column;gap:2px;font-size:13px;color:#3d4550;}",
+    ".upload progress{width:100%;}",
+    ".handoff{background:#e7f4ea;color:#123d1c;border-radius:8px;padding:8px 10px;}",
   ].join("\n");
 
   var ICON_PATH = "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z";
+  var CLIP_PATH =
+    "M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z";
 
   // ---- state ------------------------------------------------------------------------
   var config = null;
@@ -340,7 +356,7 @@
       "aria-controls": "helptal-panel",
       title: words.bubble,
     });
-    bubble.appendChild(icon());
+    bubble.appendChild(icon(ICON_PATH));
 
     var panel = el("div", {
       id: "helptal-panel",
@@ -375,6 +391,7 @@
       "aria-label": words.messages,
     });
     var typing = el("p", { class: "typing", "aria-live": "polite" });
+    var handoff = el("p", { class: "note handoff", role: "status" }, words.handedOff); // added when shown
     body.appendChild(greeting);
     body.appendChild(offline);
     body.appendChild(log);
@@ -438,8 +455,18 @@
       autocomplete: "off",
     });
     var send = el("button", { type: "submit", class: "send" }, words.send);
+    // Files go with an open conversation (the paperclip shows once it has started).
+    var attach = el("button", { type: "button", class: "attach", "aria-label": words.attach, title: words.attach });
+    attach.appendChild(icon(CLIP_PATH));
+    attach.hidden = true;
+    var fileInput = el("input", { type: "file", accept: "image/*,application/pdf,text/plain,text/csv", tabindex: "-1", "aria-hidden": "true" });
+    fileInput.hidden = true;
+    var uploads = el("div", { class: "uploads", "aria-live": "polite" });
+    row.appendChild(attach);
     row.appendChild(textarea);
     row.appendChild(send);
+    compose.appendChild(fileInput);
+    compose.appendChild(uploads);
     var error = el("p", { class: "error", role: "alert" });
     compose.appendChild(messageLabel);
     compose.appendChild(row);
@@ -481,7 +508,27 @@
       rateRow: rateRow,
       transcript: transcript,
       newChat: newChat,
+      attach: attach,
+      fileInput: fileInput,
+      uploads: uploads,
+      handoff: handoff,
     };
+
+    attach.addEventListener("click", function () {
+      fileInput.click();
+    });
+    fileInput.addEventListener("change", function () {
+      Array.prototype.forEach.call(fileInput.files || [], sendFile);
+      fileInput.value = "";
+    });
+    panel.addEventListener("dragover", function (event) {
+      if (saved.conversation_id && event.dataTransfer) event.preventDefault();
+    });
+    panel.addEventListener("drop", function (event) {
+      if (!saved.conversation_id || !event.dataTransfer) return;
+      event.preventDefault();
+      Array.prototype.forEach.call(event.dataTransfer.files || [], sendFile);
+    });
 
     bubble.addEventListener("click", function () {
       if (panel.hidden) open();
@@ -528,14 +575,14 @@
   }
 
   // The bubble's speech-balloon icon (drawn, never parsed from markup).
-  function icon() {
+  function icon(pathData) {
     var ns = "http://www.w3.org/2000/svg";
     var svg = document.createElementNS(ns, "svg");
     svg.setAttribute("viewBox", "0 0 24 24");
     svg.setAttribute("aria-hidden", "true");
     svg.setAttribute("focusable", "false");
     var path = document.createElementNS(ns, "path");
-    path.setAttribute("d", ICON_PATH);
+    path.setAttribute("d", pathData);
     svg.appendChild(path);
     return svg;
   }
@@ -560,6 +607,13 @@
     } catch (e) {
       return "";
     }
+  }
+
+  function fileSize(bytes) {
+    var n = Number(bytes) || 0;
+    if (n < 1024) return n + " B";
+    if (n < 1024 * 1024) return Math.round(n / 1024) + " KB";
+    return (n / 1024 / 1024).toFixed(1) + " MB";
   }
 
   function scrollToEnd() {
@@ -595,6 +649,25 @@
         list.appendChild(item);
       });
       box.appendChild(list);
+    }
+    var files = Array.isArray(message.attachments) ? message.attachments : [];
+    if (files.length) {
+      var fileList = el("ul", { class: "files" });
+      files.forEach(function (file) {
+        var item = el("li");
+        var url = /^\/v1\/chat\//.test(String(file.url || "")) ? apiBase + file.url : "";
+        var label = (file.filename || "") + " (" + fileSize(file.size) + ")";
+        var link = url
+          ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer", dir: "auto" })
+          : el("span", { dir: "auto" });
+        if (url && /^image\/(png|jpeg|gif|webp)$/.test(String(file.content_type || ""))) {
+          link.appendChild(el("img", { src: url, alt: file.filename || "", loading: "lazy" }));
+        }
+        link.appendChild(el("span", null, label));
+        item.appendChild(link);
+        fileList.appendChild(item);
+      });
+      box.appendChild(fileList);
     }
     if (author === "bot" && message.id) {
       var actions = el("div", { class: "actions" });
@@ -677,7 +750,18 @@
     dom.ask.hidden = !(found.online === false && !found.email_known) || over;
     dom.endButton.hidden = over;
     dom.pre.hidden = true;
+    dom.attach.hidden = over;
+    if (found.handed_off) showHandoff();
     if (over) showEnd(words.ended);
+  }
+
+  // The team has the conversation: say a person answers here (and, while the team is away,
+  // ask for an address when none is known).
+  function showHandoff() {
+    if (!dom.handoff.parentNode) dom.body.insertBefore(dom.handoff, dom.typing);
+    if (conversation && conversation.online === false && !conversation.email_known && dom.end.hidden) {
+      dom.ask.hidden = false;
+    }
   }
 
   function isOver(status) {
@@ -843,6 +927,62 @@
     });
   }
 
+  // A file: asked for (the API checks type and size), posted to storage as a plain form
+  // (storage's answer is not readable from this page: the message's check says whether the
+  // file arrived), then sent as a message.
+  function sendFile(file) {
+    if (!saved.conversation_id || !file) return;
+    showError("");
+    var status = el("div", { class: "upload" });
+    var note = el("span", { dir: "auto" }, words.uploading.replace("{name}", file.name));
+    var bar = el("progress", { "aria-label": words.uploading.replace("{name}", file.name) });
+    status.appendChild(note);
+    status.appendChild(bar);
+    dom.uploads.appendChild(status);
+    var clientId = newClientId();
+    call("POST", conversationPath("/attachments"), {
+      filename: file.name,
+      content_type: file.type || "application/octet-stream",
+      size: file.size,
+    })
+      .then(function (permit) {
+        var form = new FormData();
+        Object.keys(permit.fields || {}).forEach(function (name) {
+          form.append(name, permit.fields[name]);
+        });
+        form.append("file", file);
+        bar.setAttribute("max", "1");
+        bar.setAttribute("value", "0.5");
+        return fetch(permit.upload_url, { method: "POST", mode: "no-cors", body: form, credentials: "omit" }).then(
+          function () {
+            bar.setAttribute("value", "1");
+            return call("POST", conversationPath("/messages"), {
+              text: "",
+              attachment_ids: [permit.id],
+              client_id: clientId,
+              page_url: String(window.location.href).slice(0, 2000),
+              local_time: localTime(),
+            });
+          }
+        );
+      })
+      .then(
+        function (message) {
+          status.remove();
+          receive([message]);
+        },
+        function (failure) {
+          status.remove();
+          if (forgetIfGone(failure)) return;
+          showError(
+            failure && failure.status === 429
+              ? words.tooFast
+              : words.fileRefused + (failure && failure.status < 500 && failure.message ? " " + failure.message : "")
+          );
+        }
+      );
+  }
+
   function signalTyping() {
     if (!saved.conversation_id) return;
     var now = Date.now();
@@ -871,7 +1011,8 @@
     done.then(
       function () {
         actions.textContent = "";
-        actions.appendChild(el("span", { class: "note", role: "status" }, helped ? words.thanksFeedback : words.handedOff));
+        if (helped) actions.appendChild(el("span", { class: "note", role: "status" }, words.thanksFeedback));
+        else showHandoff();
       },
       function () {
         Array.prototype.forEach.call(actions.querySelectorAll("button"), function (button) {
@@ -972,6 +1113,9 @@
     dom.transcript.disabled = false;
     dom.endButton.hidden = true;
     dom.typing.textContent = "";
+    dom.handoff.remove();
+    dom.attach.hidden = true;
+    dom.uploads.textContent = "";
     Array.prototype.forEach.call(dom.rateRow.querySelectorAll("button"), function (button) {
       button.disabled = false;
       button.removeAttribute("aria-pressed");
@@ -999,8 +1143,9 @@
     clearTimeout(pollTimer);
     var mine = { controller: typeof AbortController === "function" ? new AbortController() : null };
     polling = mine;
+    liveConnect();
     var query =
-      "?wait=" + WAIT_SECONDS +
+      "?wait=" + (liveOpen ? 0 : WAIT_SECONDS) +
       (cursor ? "&after=" + encodeURIComponent(cursor) : "") +
       (knownVersion !== null ? "&version=" + knownVersion : "");
     var signal = mine.controller ? mine.controller.signal : undefined;
@@ -1012,7 +1157,7 @@
         try {
           showNews(news || {});
         } finally {
-          schedulePoll(0);
+          schedulePoll(liveOpen ? LIVE_POLL_MS : 0);
         }
       },
       function (failure) {
@@ -1033,6 +1178,7 @@
     agentSeen = news.agent_seen_message_id || agentSeen;
     markSeen();
     dom.typing.textContent = news.agent_typing ? words.typing : "";
+    if (news.handed_off) showHandoff();
     if (news.status && conversation) {
       conversation.status = news.status;
       if (isOver(news.status) && dom.end.hidden) showEnd(words.ended);
@@ -1092,6 +1238,75 @@
       },
       function () {}
     );
+  }
+
+  // ---- live pushes ------------------------------------------------------------------
+  // Where the deployment has a WebSocket API (`live_url`), the conversation's pushes make
+  // the widget read at once, and the poll slows to every 30 s (a fallback: pushes carry no
+  // content and may be lost). Reconnects after 1 s, then twice as long (at most a minute);
+  // pings every 5 minutes.
+  var LIVE_POLL_MS = 30000;
+  var liveSocket = null;
+  var liveOpen = false;
+  var liveRetryMs = 1000;
+  var liveTimer = 0;
+  var livePing = 0;
+
+  function liveConnect() {
+    if (liveSocket || liveTimer || !config || !config.live_url || typeof WebSocket !== "function") return;
+    if (!saved.conversation_id || !saved.visitor_token) return;
+    var conversationId = saved.conversation_id;
+    var url =
+      config.live_url.replace(/\/+$/, "") +
+      "/?visitor_token=" + encodeURIComponent(saved.visitor_token) +
+      "&public_key=" + encodeURIComponent(publicKey);
+    var socket;
+    try {
+      socket = new WebSocket(url);
+    } catch (e) {
+      return;
+    }
+    liveSocket = socket;
+    socket.onopen = function () {
+      liveOpen = true;
+      liveRetryMs = 1000;
+      livePing = setInterval(function () {
+        socket.send(JSON.stringify({ action: "ping" }));
+      }, 300000);
+      api.live = "open";
+      liveWake();
+    };
+    socket.onmessage = function (message) {
+      var event = null;
+      try {
+        event = JSON.parse(message.data);
+      } catch (e) {
+        return;
+      }
+      if (!event || event.type !== "conversation.moved" || event.ticket_id !== conversationId) return;
+      api.liveEvents = (api.liveEvents || 0) + 1;
+      liveWake();
+    };
+    socket.onclose = function () {
+      if (liveSocket !== socket) return;
+      liveSocket = null;
+      liveOpen = false;
+      api.live = "closed";
+      clearInterval(livePing);
+      if (!saved.conversation_id) return;
+      liveTimer = setTimeout(function () {
+        liveTimer = 0;
+        liveConnect();
+      }, liveRetryMs);
+      liveRetryMs = Math.min(liveRetryMs * 2, 60000);
+      schedulePoll(0); // the long poll again until the socket is back
+    };
+  }
+
+  function liveWake() {
+    if (document.hidden) return;
+    stopPolling();
+    poll();
   }
 
   var api = {
