@@ -185,7 +185,7 @@ def _chat(browser, demo: Demo, screenshot_path, lang: str) -> None:
 
     # The visitor asks for a person: the conversation goes to the team.
     answer.get_by_role("button", name=words["person"]).click()
-    expect(answer.get_by_role("status")).to_have_text(words["handed_off"])
+    expect(page.get_by_role("status").filter(has_text=words["handed_off"])).to_have_count(1)
     ticket = requests.get(f"{demo.api}/v1/tickets/{ticket_id}", headers=demo.auth, timeout=10)
     assert ticket.json()["status"] == "open", ticket.json()
 
