@@ -110,6 +110,11 @@ class QueuedAnswerBot:
     def on_feedback(self, workspace_id: str, ticket_id: str, message_id: str, helped: bool) -> None:
         record_feedback(self.deps, workspace_id, ticket_id, message_id, helped)
 
+    def on_handoff(self, workspace_id: str, ticket_id: str) -> None:
+        """The visitor asked for a person with the widget's button: the hand-off is counted
+        in the conversation's month (see `record_visitor_handoff`)."""
+        record_visitor_handoff(self.deps, workspace_id, ticket_id)
+
     def on_conversation_started(self, workspace_id: str, at: datetime) -> None:
         """Counts the conversation in its month's insights (GetItem, UpdateItem)."""
         from chalicelib.chat.insights import count_conversation
@@ -484,3 +489,27 @@ def record_feedback(
             )
         else:
             hand_off(deps, ticket, HandoffReason.UNHELPFUL, None, "")
+
+
+# --- a hand-off the visitor asked for outside the bot ---------------------------------------
+
+
+def record_visitor_handoff(deps: BotDeps, workspace_id: str, ticket_id: str) -> None:
+    """Counts a hand-off the chat core wrote when the visitor asked for a person (the widget's
+    "Talk to a person"), after it wrote its `handoff` entry: in the conversation's month, as
+    asked by the visitor, and as not resolved by the bot when the bot had answered and no
+    answer helped.  Nothing when the conversation had been handed off before (that hand-off
+    was counted), so asking for a person again counts nothing.  Reads the ticket, its
+    activity and messages; one UpdateItem."""
+    store = deps.ai.tickets.store
+    ticket = store.get_ticket(workspace_id, ticket_id)
+    if ticket is None or ticket.channel is not Channel.CHAT:
+        return
+    entries = store.list_activity(workspace_id, ticket_id, MESSAGES_READ)
+    if sum(1 for entry in entries if entry.action == HANDOFF_ACTION) != 1:
+        return
+    state = bot_state(store.list_messages(workspace_id, ticket_id, MESSAGES_READ), entries)
+    counts = {handoff_counter(HandoffReason.VISITOR_ASKED): 1}
+    if state.answers and not state.helped:
+        counts[Counter.BOT_LOST] = 1
+    deps.insights.add(workspace_id, _month(deps, ticket), counts)

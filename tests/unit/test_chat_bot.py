@@ -647,3 +647,55 @@ def test_internal_notes_are_never_shown_to_the_model_that_answers_visitors(monke
     world.visitor_says("How do I get a refund?")
     world.run_jobs(monkeypatch)
     assert all("SECRET42" not in r["messages"][0]["content"] for r in world.llm.requests)
+
+
+def _visitor_hands_off(world: World) -> None:
+    """What the chat core writes when the widget's "Talk to a person" is pressed, then tells
+    the bot."""
+    from chalicelib.tickets.lifecycle import activity
+
+    ticket = world.conversation
+    entry = activity(ticket, "system:chat", "handoff", None, "visitor", world.clock.now())
+    world.tickets.save_ticket(
+        ticket, dataclasses.replace(ticket, revision=ticket.revision + 1), [entry]
+    )
+    world.bot.on_handoff(WS, ticket.id)
+
+
+def test_talk_to_a_person_after_an_answer_counts_as_asked_and_not_resolved_by_the_bot(
+    monkeypatch,
+):
+    world = World()
+    world.visitor_says("How do I get a refund?")
+    world.run_jobs(monkeypatch)
+    [answer] = world.messages(MessageKind.BOT)
+    record_feedback(world.bot.deps, WS, world.ticket.id, answer.id, helped=False)
+    _visitor_hands_off(world)
+    assert world.month_counts() == {
+        "bot_answered": 1,
+        "handoff_visitor_asked": 1,
+        "bot_lost": 1,
+    }
+    _visitor_hands_off(world)  # asked again (another hand-off entry): counted once
+    assert world.month_counts()["handoff_visitor_asked"] == 1
+
+
+def test_talk_to_a_person_after_a_helpful_answer_leaves_it_resolved_by_the_bot(monkeypatch):
+    world = World()
+    world.visitor_says("How do I get a refund?")
+    world.run_jobs(monkeypatch)
+    [answer] = world.messages(MessageKind.BOT)
+    record_feedback(world.bot.deps, WS, world.ticket.id, answer.id, helped=True)
+    _visitor_hands_off(world)
+    assert world.month_counts() == {"bot_answered": 1, "handoff_visitor_asked": 1}
+
+
+def test_talk_to_a_person_after_the_bot_handed_off_counts_nothing_more(monkeypatch):
+    world = World()
+    world.knowledge.passages_found = []
+    world.visitor_says("Do you ship to Mars?")
+    world.run_jobs(monkeypatch)
+    before = world.month_counts()
+    assert before == {"handoff_no_article": 1}
+    _visitor_hands_off(world)
+    assert world.month_counts() == before
