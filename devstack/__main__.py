@@ -124,11 +124,14 @@ def run(args: argparse.Namespace) -> int:
     aws_port = int(os.environ.get("AWS_PORT", "4566"))
     api_port = int(os.environ.get("API_PORT", "8000"))
     mail_port = int(os.environ.get("MAIL_PORT") or DEFAULT_MAIL_PORT)
+    live_port = _live_port(os.environ.get("LIVE_PORT", ""))
     api_url = f"http://127.0.0.1:{api_port}"
     environ = dev_environment(api_port)
     try:
         # Before starting anything: a busy port is the most common first-run failure.
         ensure_port_free(api_port, "API (set API_PORT)")
+        if live_port:
+            ensure_port_free(live_port, "live WebSocket bridge (set LIVE_PORT, or LIVE_PORT=off)")
         if "MAILGUN_API_BASE" not in environ:
             ensure_port_free(mail_port, "local Mailgun stand-in (set MAIL_PORT)")
     except RuntimeError as e:
@@ -143,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
     local_model: LocalModel | None = None
     api: subprocess.Popen[bytes] | None = None
     pump: subprocess.Popen[bytes] | None = None
+    live_bridge: subprocess.Popen[bytes] | None = None
     demo_site: DemoSite | None = None
     try:
         if "AWS_ENDPOINT_URL" not in environ:
@@ -192,6 +196,8 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
+        if live_port:
+            live_bridge = _start_live_bridge(environ, live_port, args.timeout)
         api = subprocess.Popen(
             [
                 sys.executable,
@@ -237,6 +243,7 @@ def run(args: argparse.Namespace) -> int:
                 else ""
             )
             + f"  inbound mail  {login.inbound_address}\n"
+            f"  live pushes   {_live_line(environ)}\n"
             f"  AWS endpoint  {environ['AWS_ENDPOINT_URL']}\n"
             + (
                 f"  sent mail     {mail_catcher.url}/_fake/messages (local Mailgun stand-in)\n"
@@ -259,8 +266,8 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
         while True:
-            for name, process in (("API", api), ("event pump", pump)):
-                if process.poll() is not None:
+            for name, process in (("API", api), ("event pump", pump), ("live bridge", live_bridge)):
+                if process is not None and process.poll() is not None:
                     print(f"{name} exited with code {process.returncode}", file=sys.stderr)
                     return 1
             time.sleep(0.5)
@@ -277,6 +284,7 @@ def run(args: argparse.Namespace) -> int:
         if demo_site is not None:
             demo_site.stop()
         _stop(api)
+        _stop(live_bridge)
         if mail_catcher is not None:
             mail_catcher.stop()
         if cloudflare is not None:
@@ -288,6 +296,72 @@ def run(args: argparse.Namespace) -> int:
 
 
 MAIL_COMMAND = ".venv/bin/python -m devstack mail"
+# The local WebSocket bridge (devstack/live_bridge.py): clients connect here.
+DEFAULT_LIVE_PORT = 8001
+
+
+def _live_port(asked: str) -> int:
+    """The live bridge's port: `LIVE_PORT` (0 for `off`), else 8001, else (busy, as when
+    another stack runs) any free one."""
+    if asked.strip().lower() in ("off", "0", "no", "false"):
+        return 0
+    if asked:
+        return int(asked)
+    try:
+        ensure_port_free(DEFAULT_LIVE_PORT, "live WebSocket bridge")
+    except RuntimeError:
+        from devstack.emulator import free_port
+
+        return free_port()
+    return DEFAULT_LIVE_PORT
+
+
+def _live_line(environ: dict[str, str]) -> str:
+    if environ.get("LIVE_WEBSOCKET_URL"):
+        return f"{environ['LIVE_WEBSOCKET_URL']} (local WebSocket bridge; clients also poll)"
+    return "off (LIVE_PORT=off): clients poll"
+
+
+def _start_live_bridge(
+    environ: dict[str, str], port: int, timeout: float
+) -> subprocess.Popen[bytes]:
+    """Starts the live WebSocket bridge and points the app at it: `LIVE_WEBSOCKET_URL` for
+    clients, `LIVE_CALLBACK_URL` (its management API) for the pushes of the API, the pump
+    and the bridge's own message handler (which API Gateway would answer through the API
+    its event came by)."""
+    import socket
+
+    with socket.socket() as probe:  # a free port for the management API
+        probe.bind(("127.0.0.1", 0))
+        callback_port = probe.getsockname()[1]
+    from devstack.live_bridge import STAGE
+
+    environ["LIVE_CALLBACK_URL"] = f"http://127.0.0.1:{callback_port}/{STAGE}"
+    environ["LIVE_WEBSOCKET_URL"] = f"ws://127.0.0.1:{port}"
+    os.environ["LIVE_WEBSOCKET_URL"] = environ["LIVE_WEBSOCKET_URL"]  # the demo site's policy
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "devstack.live_bridge",
+            "--port",
+            str(port),
+            "--callback-port",
+            str(callback_port),
+        ],
+        cwd=PROJECT_DIR,
+        env=environ,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the live bridge exited with code {process.returncode}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process
+        time.sleep(0.1)
+    _stop(process)
+    raise TimeoutError("the live bridge did not start")
 
 
 def _human_check_line(environ: dict[str, str]) -> str:

@@ -12,6 +12,7 @@ site starts before the workspace has chat settings and shows why when it has non
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,6 +66,12 @@ def snippet(api_url: str, public_key: str) -> str:
     )
 
 
+def _live_origins() -> list[str]:
+    """The live WebSocket API the widget connects to, where the stack has one."""
+    live = os.environ.get("LIVE_WEBSOCKET_URL", "")
+    return [origin_of(live)] if live else []
+
+
 def page_policy(api_url: str) -> str:
     """A strict host policy: scripts and calls from the API's origin only, nothing inline."""
     api = origin_of(api_url)
@@ -72,7 +79,7 @@ def page_policy(api_url: str) -> str:
         [
             "default-src 'none'",
             f"script-src {api}",
-            f"connect-src {api}",
+            f"connect-src {' '.join([api, *_live_origins()])}",
             f"img-src {api} https: data:",
             "style-src 'self'",
             "base-uri 'none'",

@@ -50,6 +50,11 @@ def security_headers() -> dict[str, str]:
         headers["Content-Security-Policy"] = with_sources(
             headers["Content-Security-Policy"], {"connect-src": [origin], "img-src": [origin]}
         )
+    live = urlsplit(os.environ.get("LIVE_WEBSOCKET_URL", ""))
+    if live.scheme and live.netloc:  # the local WebSocket bridge (devstack/live_bridge.py)
+        headers["Content-Security-Policy"] = with_sources(
+            headers["Content-Security-Policy"], {"connect-src": [f"{live.scheme}://{live.netloc}"]}
+        )
     return headers
 
 

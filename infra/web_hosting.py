@@ -46,6 +46,8 @@ API_ORIGIN = "https://${ApiDomainName}"  # Fn::Sub, as PUBLIC_BASE_URL
 # Fn::Sub: the content bucket's regional host, where presigned uploads and downloads go
 # (chalicelib/bootstrap.s3_client addresses it so).
 FILES_ORIGIN = "https://${ContentBucket}.s3.${AWS::Region}.amazonaws.com"
+# The live WebSocket API (chalice's `WebsocketAPI`), which the web client connects to.
+LIVE_ORIGIN = "wss://${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
 
 # The app's routes to its page; files (a dot in the last segment) as they are.
 ROUTES_FUNCTION_CODE = """\
@@ -130,7 +132,11 @@ def _headers_policy() -> Template:
                 "Comment": "webapp/security-headers.json, the API in connect-src, HSTS",
                 "SecurityHeadersConfig": {
                     "ContentSecurityPolicy": {
-                        "ContentSecurityPolicy": {"Fn::Sub": production_csp(csp)},
+                        "ContentSecurityPolicy": {
+                            "Fn::Sub": with_sources(
+                                production_csp(csp), {"connect-src": [LIVE_ORIGIN]}
+                            )
+                        },
                         "Override": True,
                     },
                     "ContentTypeOptions": {"Override": True},

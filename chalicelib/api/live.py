@@ -28,8 +28,8 @@ bp = Blueprint(__name__)
     tag="live",
     response="LiveOut",
     errors=(401, 404),
-    description="Connect to `url` with `?connect_token=<token>` within 60 seconds, then send "
-    '`{"action": "subscribe", "topic": "inbox"}` or `"ticket:<id>"` (a ticket of your '
+    description="Connect to `url` with `?connect_token=` and the token within 60 seconds, then "
+    'send `{"action": "subscribe", "topic": "inbox"}` or `"ticket:<id>"` (a ticket of your '
     'workspace) and `{"action": "ping"}` every few minutes. Events carry no content '
     '(`{"type": "ticket.changed" | "conversation.moved", "ticket_id"}`): read the change '
     "through this API. `url` is null where the deployment has no WebSocket API: poll.",
@@ -38,7 +38,7 @@ def live_access(call: Call) -> LiveOut:
     settings = get_settings()
     url = settings.live_websocket_url or None
     if url is None:
-        return schemas.LiveOut(url=None, token=None, expires_in=None)
+        return schemas.LiveOut(url=None, connect_token=None, expires_in=None)
     member = call.member
     token = connect_tokens.issue(
         settings.reply_address_secret,
@@ -46,4 +46,4 @@ def live_access(call: Call) -> LiveOut:
         member.user_id or "",
         int(bootstrap.clock().now().timestamp()),
     )
-    return schemas.LiveOut(url=url, token=token, expires_in=connect_tokens.LIFETIME_SECONDS)
+    return schemas.LiveOut(url=url, connect_token=token, expires_in=connect_tokens.LIFETIME_SECONDS)

@@ -107,6 +107,9 @@ def stack_env(fake_dns: FakeDns, fake_claude: FakeAnthropic) -> dict[str, str]:
     """
     return {
         "MAIL_PORT": str(free_port()),
+        # No live WebSocket bridge: the chat tests' host pages allow the API's origin alone
+        # (tests/e2e/test_live_pushes_on_the_local_stack.py runs a stack with one).
+        "LIVE_PORT": "off",
         "DNS_RESOLVER": f"127.0.0.1:{fake_dns.port}",
         "ANTHROPIC_API_KEY": "sk-ant-e2e",
         "ANTHROPIC_BASE_URL": fake_claude.url,  # type: ignore[attr-defined]

@@ -36,7 +36,7 @@ def test_without_a_websocket_api_clients_are_told_to_poll(api, clean_aws):
     status, live, _ = api.request("GET", "/v1/live", token=owner["token"])
     config = visitor(api, "GET", f"/v1/chat/{key}/config")[1]
 
-    assert (status, live) == (200, {"url": None, "token": None, "expires_in": None})
+    assert (status, live) == (200, {"url": None, "connect_token": None, "expires_in": None})
     assert config["live_url"] is None
 
 
@@ -53,7 +53,10 @@ def test_a_member_gets_a_connect_token_that_opens_a_connection_to_their_workspac
     management.open("web1")
 
     answer = _connect(
-        api, "web1", query={"connect_token": live["token"]}, headers={"Origin": "https://x.test"}
+        api,
+        "web1",
+        query={"connect_token": live["connect_token"]},
+        headers={"Origin": "https://x.test"},
     )
 
     assert answer["statusCode"] == 200, answer
@@ -72,7 +75,7 @@ def test_a_session_token_or_a_forged_token_is_not_a_connect_token(
 ):
     owner = api.sign_up()
     live = api.request("GET", "/v1/live", token=owner["token"])[1]
-    for token in (owner["token"], live["token"][:-3] + "AAA", "lct_x.y"):
+    for token in (owner["token"], live["connect_token"][:-3] + "AAA", "lct_x.y"):
         answer = _connect(api, "web2", query={"connect_token": token})
         assert answer["statusCode"] == 401, token
         assert json.loads(answer["body"])["error"]["code"] == "invalid_connect_token"

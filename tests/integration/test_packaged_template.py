@@ -433,6 +433,8 @@ def test_web_client_is_sent_with_the_local_servers_security_headers_plus_hsts(sa
     expected = dict(d.strip().split(" ", 1) for d in local_csp.split(";"))
     files = "https://${ContentBucket}.s3.${AWS::Region}.amazonaws.com"
     expected["connect-src"] += f" https://${{ApiDomainName}} {files}"
+    # ... and the live WebSocket API (GET /v1/live hands its URL to the app).
+    expected["connect-src"] += " wss://${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
     expected["img-src"] += f" https://${{ApiDomainName}} {files}"
     assert directives == expected
     assert "unsafe-inline" not in served_csp and "unsafe-eval" not in served_csp

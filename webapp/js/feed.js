@@ -3,10 +3,13 @@
 // the tab is shown, every 2 minutes while it is hidden, at once when it is shown again;
 // nothing changed costs a 304. After a failure it waits longer each time (at most 5 min).
 import { conditionalGet, withQuery } from "./api.js";
+import { liveTopic, liveUp } from "./live_socket.js";
 
 const SHOWN_MS = 10_000;
 const HIDDEN_MS = 120_000;
 const MAX_BACKOFF_MS = 300_000;
+// While pushes arrive (live_socket.js) a push reads the feed at once; the poll is a fallback.
+const LIVE_MS = 30_000;
 
 /** Calls `onChanges(tickets)` with each batch of tickets active since the start (newest
  * first); returns a function that stops following. */
@@ -17,8 +20,10 @@ export function followInbox(onChanges) {
   let stopped = false;
   let backoff = 0;
   let started = false;
+  let polling = false;
+  let pushed = false;
 
-  const interval = () => (document.hidden ? HIDDEN_MS : SHOWN_MS);
+  const interval = () => (document.hidden ? HIDDEN_MS : liveUp() ? LIVE_MS : SHOWN_MS);
 
   function schedule(ms) {
     clearTimeout(timer);
@@ -27,6 +32,8 @@ export function followInbox(onChanges) {
 
   async function poll() {
     let again = false;
+    polling = true;
+    pushed = false;
     try {
       const answer = await conditionalGet(
         withQuery("/v1/tickets/changes", { since: cursor }),
@@ -55,7 +62,8 @@ export function followInbox(onChanges) {
         return; // logged out: the app goes to the login page
       }
     }
-    schedule(again ? 0 : backoff || interval());
+    polling = false;
+    schedule(again || (pushed && !backoff) ? 0 : backoff || interval());
   }
 
   function onVisibility() {
@@ -64,8 +72,13 @@ export function followInbox(onChanges) {
 
   document.addEventListener("visibilitychange", onVisibility);
   schedule(0);
+  const stopLive = liveTopic("inbox", () => {
+    if (polling) pushed = true; // read again once this answer is in
+    else if (started && !backoff) schedule(0);
+  });
   return () => {
     stopped = true;
+    stopLive();
     clearTimeout(timer);
     document.removeEventListener("visibilitychange", onVisibility);
   };

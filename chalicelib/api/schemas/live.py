@@ -10,12 +10,12 @@ from chalicelib.api.schemas.common import Outgoing
 class LiveOut(Outgoing):
     url: str | None = Field(
         description="The WebSocket API to connect to (`wss://...`), with "
-        "`?connect_token=<token>`; null where this deployment has none (poll instead).",
+        "`?connect_token=<connect_token>`; null where this deployment has none (poll instead).",
         examples=["wss://abc123.execute-api.ap-southeast-1.amazonaws.com/api"],
     )
-    token: str | None = Field(
-        description="A connect token for this member: good for opening one connection within "
-        "60 seconds, nothing else (ask again to reconnect); null when `url` is null.",
+    connect_token: str | None = Field(
+        description="A connect token for this member: it opens connections for 60 seconds and "
+        "is good for nothing else (ask again to reconnect); null when `url` is null.",
         examples=["lct_eyJ3IjoiMDFKLi4uIn0.c2lnbmF0dXJl"],
     )
     expires_in: int | None = Field(

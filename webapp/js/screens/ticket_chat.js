@@ -7,6 +7,7 @@ import { call, get, withQuery } from "../api.js";
 import { html, useEffect, useRef, useState } from "../html.js";
 import { t } from "../i18n.js";
 import { languageName } from "./ticket_actions.js";
+import { liveUp, liveWaker } from "../live_socket.js";
 
 const WAIT_SECONDS = 20;
 const FIRST_RETRY_MS = 1_000;
@@ -15,6 +16,7 @@ const MIN_POLL_GAP_MS = 300; // an answer at once (a typing signal) never makes 
 const TYPING_EVERY_MS = 3_000;
 const TYPING_IDLE_MS = 5_000;
 const TYPING_SHOWN_MS = 8_000;
+const LIVE_POLL_MS = 30_000; // while pushes arrive: read at once on a push, else this often
 
 export const isChat = (ticket) => Boolean(ticket && ticket.channel === "chat");
 
@@ -84,7 +86,7 @@ export function useChatLive(ticket, setTicket) {
           const answer = await get(
             withQuery(`/v1/tickets/${encodeURIComponent(ticketId)}/live`, {
               after: cursor.current || undefined,
-              wait: WAIT_SECONDS,
+              wait: liveUp() ? 0 : WAIT_SECONDS,
               version: version ?? undefined,
             }),
             { signal },
@@ -129,6 +131,7 @@ export function useChatLive(ticket, setTicket) {
             seenId: (answer && answer.visitor_seen_message_id) || null,
             online: answer ? Boolean(answer.visitor_online) : null,
           });
+          if (liveUp()) await pushed.nap(LIVE_POLL_MS, signal);
         } catch (failure) {
           if (signal.aborted || (failure && failure.name === "AbortError")) break;
           if (failure && failure.status === 401) break;
@@ -147,9 +150,11 @@ export function useChatLive(ticket, setTicket) {
       }
     }
     document.addEventListener("visibilitychange", onVisibility);
+    const pushed = liveWaker(`ticket:${ticketId}`);
     follow();
     return () => {
       stopped = true;
+      pushed.stop();
       document.removeEventListener("visibilitychange", onVisibility);
       if (controller) controller.abort();
     };

@@ -1251,9 +1251,18 @@
   var liveRetryMs = 1000;
   var liveTimer = 0;
   var livePing = 0;
+  var liveBlocked = false; // the host page's policy refuses the socket: poll only, quietly
+
+  document.addEventListener("securitypolicyviolation", function (event) {
+    var live = config && config.live_url;
+    if (live && String(event.blockedURI || "").indexOf(live.split("/").slice(0, 3).join("/")) === 0) {
+      liveBlocked = true;
+    }
+  });
 
   function liveConnect() {
-    if (liveSocket || liveTimer || !config || !config.live_url || typeof WebSocket !== "function") return;
+    if (liveSocket || liveTimer || liveBlocked || !config || !config.live_url) return;
+    if (typeof WebSocket !== "function") return;
     if (!saved.conversation_id || !saved.visitor_token) return;
     var conversationId = saved.conversation_id;
     var url =
@@ -1293,7 +1302,7 @@
       liveOpen = false;
       api.live = "closed";
       clearInterval(livePing);
-      if (!saved.conversation_id) return;
+      if (!saved.conversation_id || liveBlocked) return schedulePoll(0);
       liveTimer = setTimeout(function () {
         liveTimer = 0;
         liveConnect();
