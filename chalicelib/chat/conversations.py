@@ -375,13 +375,18 @@ def post_visitor_message(
             "Write a message or attach a file.",
             details=[{"field": "text", "message": "empty"}],
         )
-    message_id = new_id()
     if client_id:
         try:
-            deps.store.claim_client_id(grant.workspace_id, grant.ticket_id, client_id, message_id)
+            deps.store.claim_client_id(
+                grant.workspace_id, grant.ticket_id, client_id, new_id(), int(now.timestamp())
+            )
         except ClientIdTaken as taken:
-            first = deps.tickets.store.get_message(
-                grant.workspace_id, grant.ticket_id, taken.message_id
+            first = (
+                deps.tickets.store.get_message(
+                    grant.workspace_id, grant.ticket_id, taken.message_id
+                )
+                if taken.message_id
+                else None
             )
             if first is None:
                 raise Conflict(
@@ -401,7 +406,9 @@ def post_visitor_message(
         current = follow_merges(deps, own)
         at = deps.tickets.clock.now()
         posted = Message(
-            id=message_id,
+            # Made after the ticket is read, in each attempt: a message stored after another
+            # has a later id, so a reader's cursor never passes one not yet written.
+            id=new_id(),
             ticket_id=current.id,
             workspace_id=current.workspace_id,
             kind=MessageKind.CUSTOMER,
@@ -456,6 +463,8 @@ def post_visitor_message(
         if client_id:
             deps.store.release_client_id(grant.workspace_id, grant.ticket_id, client_id)
         raise
+    if client_id:
+        deps.store.bind_client_id(grant.workspace_id, grant.ticket_id, client_id, posted.id)
     deps.tickets.events.publish(
         "message.received",
         grant.workspace_id,

@@ -80,10 +80,17 @@ class ChatStore(Protocol):
         (one Query)."""
 
     def claim_client_id(
+        self, workspace_id: str, ticket_id: str, client_id: str, claim_id: str, now: int
+    ) -> None:
+        """Claims the widget's `client_id` for the request `claim_id` (its own put retried
+        is still its own).  Raises ClientIdTaken with the first message's id when it was
+        sent before, or with "" while another request is writing it; a claim whose request
+        died without writing is taken over after a while."""
+
+    def bind_client_id(
         self, workspace_id: str, ticket_id: str, client_id: str, message_id: str
     ) -> None:
-        """Records that the widget's `client_id` is `message_id`; raises ClientIdTaken with
-        the first message's id when it was claimed before."""
+        """Records the message the claimed `client_id` became (after it was written)."""
 
     def release_client_id(self, workspace_id: str, ticket_id: str, client_id: str) -> None: ...
 

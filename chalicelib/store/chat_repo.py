@@ -79,8 +79,15 @@ class ChatStateItem(Item, discriminator="chat_state"):
     bot_unhelpful = NumberAttribute(default=0)
 
 
+# A claim whose message was never written (its request died) is taken over after this.
+ABANDONED_CLAIM_SECONDS = 120
+
+
 class ChatClientIdItem(Item, discriminator="chat_client_id"):
-    message_item_id = UnicodeAttribute()
+    # The message it became; None while the request that claimed it is writing it.
+    message_item_id = UnicodeAttribute(null=True)
+    claim_id = UnicodeAttribute(null=True)  # the claiming request's own id
+    claimed_at = NumberAttribute(null=True)
 
 
 class ChatRateItem(Item, discriminator="chat_rate"):
@@ -336,29 +343,55 @@ class DynamoChatStore:
         )
 
     def claim_client_id(
-        self, workspace_id: str, ticket_id: str, client_id: str, message_id: str
+        self, workspace_id: str, ticket_id: str, client_id: str, claim_id: str, now: int
     ) -> None:
         item = self._client_id_item(workspace_id, ticket_id, client_id)
-        item.message_item_id = message_id
-        item.expires_at = int(datetime.now(UTC).timestamp()) + CLIENT_ID_DAYS * 86400
+        item.claim_id = claim_id
+        item.claimed_at = now
+        item.expires_at = now + CLIENT_ID_DAYS * 86400
         try:
             item.save(condition=Item.pk.does_not_exist())
+            return
         except PutError as e:
             if e.cause_response_code != "ConditionalCheckFailedException":
                 raise
-            found = self.client_message(workspace_id, ticket_id, client_id)
-            raise ClientIdTaken(found or "") from e
+        found = self._client_id(workspace_id, ticket_id, client_id)
+        if found is None or found.claim_id == claim_id:
+            return  # our own put, retried by the SDK after a lost answer (or gone meanwhile)
+        if found.message_item_id:
+            raise ClientIdTaken(str(found.message_item_id))
+        if (found.claimed_at or 0) > now - ABANDONED_CLAIM_SECONDS:
+            raise ClientIdTaken("")  # being written by another request
+        # The request that claimed it ended without writing (a crash): this one takes over.
+        try:
+            item.save(condition=ChatClientIdItem.claim_id == found.claim_id)
+        except PutError as e:
+            if e.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            raise ClientIdTaken("") from e
+
+    def bind_client_id(
+        self, workspace_id: str, ticket_id: str, client_id: str, message_id: str
+    ) -> None:
+        self._client_id_item(workspace_id, ticket_id, client_id).update(
+            actions=[ChatClientIdItem.message_item_id.set(message_id)]
+        )
 
     def release_client_id(self, workspace_id: str, ticket_id: str, client_id: str) -> None:
         self._client_id_item(workspace_id, ticket_id, client_id).delete()
 
-    def client_message(self, workspace_id: str, ticket_id: str, client_id: str) -> str | None:
+    def _client_id(
+        self, workspace_id: str, ticket_id: str, client_id: str
+    ) -> ChatClientIdItem | None:
         item = self._client_id_item(workspace_id, ticket_id, client_id)
         try:
-            found = ChatClientIdItem.get(item.pk, item.sk, consistent_read=True)
+            return ChatClientIdItem.get(item.pk, item.sk, consistent_read=True)
         except ChatClientIdItem.DoesNotExist:
             return None
-        return str(found.message_item_id)
+
+    def client_message(self, workspace_id: str, ticket_id: str, client_id: str) -> str | None:
+        found = self._client_id(workspace_id, ticket_id, client_id)
+        return str(found.message_item_id) if found and found.message_item_id else None
 
     def allow(self, workspace_id: str, counter: str, window: int, limit: int, now: int) -> bool:
         slot = now // window
