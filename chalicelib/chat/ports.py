@@ -121,10 +121,13 @@ class AnswerBot(Protocol):
 
     def on_conversation_started(self, workspace_id: str, at: datetime) -> None: ...
 
+    def on_handoff(self, workspace_id: str, ticket_id: str) -> None:
+        """The visitor asked for a person (the widget's button), once per conversation."""
+
 
 class NoAnswerBot:
-    """No answer bot: every conversation goes straight to the team.  What bootstrap gives
-    until the bot is connected."""
+    """No answer bot: every conversation goes straight to the team (tests and tools that
+    run the conversations without the AI teammate)."""
 
     def wants_to_answer(self, workspace_id: str) -> bool:
         return False
@@ -136,4 +139,7 @@ class NoAnswerBot:
         return None
 
     def on_conversation_started(self, workspace_id: str, at: datetime) -> None:
+        return None
+
+    def on_handoff(self, workspace_id: str, ticket_id: str) -> None:
         return None

@@ -68,11 +68,24 @@ def leave_address(
     return ticket
 
 
+# A conversation's activity read for an earlier hand-off (one Query; a chat has few).
+HANDOFF_LOOKBACK = 500
+
+
 def hand_off(deps: ChatDeps, grant: VisitorGrant, state: ChatState, note_text: str) -> Ticket:
     """The visitor asks for a person: the conversation is `open` for the team, with an
     activity entry and a system note; the answer bot is not called.  Writes the ticket,
     the note and the live state; asked again, changes nothing."""
     if state.handed_off:
+        return visitor_ticket(deps, grant)
+    if any(
+        entry.action == "handoff"
+        for entry in deps.tickets.store.list_activity(
+            grant.workspace_id, grant.ticket_id, HANDOFF_LOOKBACK
+        )
+    ):
+        # The answer bot handed it off already (the widget had not heard yet): remember it.
+        deps.store.signal(grant.workspace_id, grant.ticket_id, {"handed_off": True})
         return visitor_ticket(deps, grant)
 
     def write() -> Ticket:
@@ -122,6 +135,7 @@ def hand_off(deps: ChatDeps, grant: VisitorGrant, state: ChatState, note_text: s
         # The hand-off is named among the changes: the team is told of it (notifications).
         {"ticket_id": ticket.id, "actor": "system:chat", "changes": ["handoff", "status"]},
     )
+    deps.bot.on_handoff(grant.workspace_id, ticket.id)  # counted in the chat's insights
     return ticket
 
 

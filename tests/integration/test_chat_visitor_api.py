@@ -347,12 +347,36 @@ def test_asking_for_a_person_twice_leaves_one_note(api, owner, key):
     assert [m["kind"] for m in detail["messages"]] == ["customer", "note"]
 
 
-def test_outside_office_hours_a_conversation_still_opens_and_says_the_team_is_away(
-    api, owner, key
-):
+def test_outside_office_hours_a_conversation_still_opens_and_says_the_team_is_away(api, owner, key):
     enable_chat(api, owner, office_hours={"weekly": {}, "always_open": False})
     config = visitor(api, "GET", f"/v1/chat/{key}/config")[1]
     assert config["online"] is False
     started = start(api, key, "Anyone there at night?")
     assert started["conversation"]["online"] is False
     assert started["conversation"]["status"] == "new"
+
+
+def test_a_visitor_asking_for_a_person_is_counted_once_in_the_chat_insights(api, owner, key):
+    started = start(api, key)
+    token, cid = started["visitor_token"], started["conversation"]["id"]
+    for _ in range(2):
+        visitor(api, "POST", f"/v1/chat/{key}/conversations/{cid}/handoff", None, token)
+    insights = api.request("GET", "/v1/chat/insights", token=owner["token"])[1]
+    assert insights["handoffs"]["visitor_asked"] == 1
+
+
+def test_asking_for_a_person_after_the_bot_handed_off_writes_no_second_hand_off(api, owner, key):
+    started = start(api, key)
+    token, cid = started["visitor_token"], started["conversation"]["id"]
+    from chalicelib import bootstrap
+    from chalicelib.chat.bot import hand_off as bot_hand_off
+    from chalicelib.chat.bot_rules import HandoffReason
+
+    bot = bootstrap.chat_answer_bot()
+    ticket = bootstrap.ticket_deps().store.get_ticket(owner["workspace"]["id"], cid)
+    bot_hand_off(bot.deps, ticket, HandoffReason.NO_ARTICLE, None, "No article answers this.")
+    status, _, _ = visitor(api, "POST", f"/v1/chat/{key}/conversations/{cid}/handoff", None, token)
+    assert status == 200
+    detail = api.request("GET", f"/v1/tickets/{cid}", token=owner["token"])[1]
+    assert [a["action"] for a in detail["activity"]].count("handoff") == 1
+    assert [m["kind"] for m in detail["messages"]].count("note") == 1
