@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.chat.bot import QueuedAnswerBot
     from chalicelib.chat.deps import ChatDeps
     from chalicelib.chat.ports import AnswerBot
+    from chalicelib.chat.shared_marks import SharedMarkReads
     from chalicelib.kb.custom_hostnames import CustomHostnameProvider, HostnameDeps
     from chalicelib.kb.deps import KbDeps
     from chalicelib.kb.embedder import Embedder
@@ -487,6 +488,7 @@ def reset() -> None:
         ai_settings_store,
         ai_store,
         ai_job_queue,
+        chat_marks,
         _anthropic,
         _openai_embedder,
         ai_deps,
@@ -596,7 +598,18 @@ def chat_deps() -> ChatDeps:
         ai_enabled=lambda workspace_id: ai_settings_store().get(workspace_id).enabled,
         sleep=time.sleep,
         live=live_push(),
+        marks=chat_marks(),
     )
+
+
+@lru_cache(maxsize=1)
+def chat_marks() -> SharedMarkReads:
+    """The marks this process's waiting chat clients read together (chalicelib/chat/
+    shared_marks.py)."""
+    from chalicelib.chat.shared_marks import SharedMarkReads
+    from chalicelib.store.chat_repo import DynamoChatStore
+
+    return SharedMarkReads(DynamoChatStore().marks)
 
 
 # -- the chat's answer bot and chat insights (chalicelib/chat/bot.py, insights.py) -----------

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chalicelib.chat.ports import AnswerBot, ChatStore
+from chalicelib.chat.shared_marks import SharedMarkReads
 from chalicelib.kb.helpcentre_contact import ContactAttempts, HumanCheck
 from chalicelib.live.connections import NoLivePush
 from chalicelib.live.ports import LivePush
@@ -41,3 +42,5 @@ class ChatDeps:
     sleep: Callable[[float], None]
     # Tells the conversation's WebSocket listeners of a signal (best effort; none locally).
     live: LivePush = field(default_factory=NoLivePush)
+    # The process's waiting clients read their marks together (None: each alone).
+    marks: SharedMarkReads | None = None

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from chalicelib.chat.bot_rules import BOT_AUTHOR
 from chalicelib.chat.deps import ChatDeps
 from chalicelib.chat.model import ChatState, LiveMark
+from chalicelib.chat.shared_marks import MarkKey
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.tickets.model import Message, MessageKind
 
@@ -89,11 +90,9 @@ def wait_for_news(
             return news
         after, known_version = news.cursor, mark.version
     if wait and known_version is not None:
-        for _ in range(int(wait / deps.policy.poll_interval_seconds)):
-            if mark.version > known_version:
-                break
-            deps.sleep(deps.policy.poll_interval_seconds)
-            mark = _mark(deps, workspace_id, ticket_id, state_of)
+        mark = _wait_for_version(
+            deps, mark, known_version, wait, (workspace_id, ticket_id, state_of)
+        )
     news = _read(deps, mark, workspace_id, ticket_id, after, kinds)
     if for_visitor and news.handed_off and not mark.state.handed_off:
         # The answer bot handed off (its note, read here): kept on the live state, so the
@@ -102,6 +101,35 @@ def wait_for_news(
         mark = replace(mark, version=mark.version + 1)
         news = replace(news, mark=mark)
     return news
+
+
+def _wait_for_version(
+    deps: ChatDeps, mark: LiveMark, known_version: int, wait: int, key: MarkKey
+) -> LiveMark:
+    """The mark once its version passes `known_version`, or as it is after `wait` seconds;
+    read every interval, with the process's other waiters when they are shared."""
+    shared = deps.marks
+    if shared is not None:
+        shared.watch(key)
+    try:
+        last = shared.now() if shared is not None else 0.0
+        for _ in range(int(wait / deps.policy.poll_interval_seconds)):
+            if mark.version > known_version:
+                break
+            deps.sleep(deps.policy.poll_interval_seconds)
+            if shared is None:
+                mark = _mark(deps, *key)
+                continue
+            asked = shared.now()
+            found = shared.read(key, last)
+            last = asked
+            if found is None:
+                raise NotFound("No such conversation.", code="conversation_not_found")
+            mark = found
+    finally:
+        if shared is not None:
+            shared.unwatch(key)
+    return mark
 
 
 def _read(

@@ -280,23 +280,45 @@ class DynamoChatStore:
     def mark(
         self, workspace_id: str, ticket_id: str, state_of: str | None = None
     ) -> LiveMark | None:
-        pk = keys.ticket_pk(workspace_id, ticket_id)
-        state_pk = keys.ticket_pk(workspace_id, state_of or ticket_id)
-        ticket: TicketItem | None = None
-        state: ChatStateItem | None = None
-        for item in Item.batch_get([(pk, keys.TICKET_SK), (state_pk, STATE_SK)]):
+        return self.marks([(workspace_id, ticket_id, state_of)])[
+            (workspace_id, ticket_id, state_of)
+        ]
+
+    def marks(
+        self, wanted: list[tuple[str, str, str | None]]
+    ) -> dict[tuple[str, str, str | None], LiveMark | None]:
+        """The marks of up to 50 conversations (one BatchGetItem: each one's ticket and live
+        state; None for a conversation that is not there)."""
+        tickets: dict[str, TicketItem] = {}
+        states: dict[str, ChatStateItem] = {}
+        wanted_keys = {
+            (pk, sk)
+            for workspace_id, ticket_id, state_of in wanted
+            for pk, sk in (
+                (keys.ticket_pk(workspace_id, ticket_id), keys.TICKET_SK),
+                (keys.ticket_pk(workspace_id, state_of or ticket_id), STATE_SK),
+            )
+        }
+        for item in Item.batch_get(sorted(wanted_keys)):
             if isinstance(item, TicketItem):
-                ticket = item
+                tickets[item.pk] = item
             elif isinstance(item, ChatStateItem):
-                state = item
-        if ticket is None or state is None:
-            return None
-        return LiveMark(
-            version=int(ticket.revision or 0) + int(state.version or 0),
-            state=_state(state),
-            ticket_status=ticket.status,
-            merged_into=ticket.merged_into or None,
-        )
+                states[item.pk] = item
+        found: dict[tuple[str, str, str | None], LiveMark | None] = {}
+        for workspace_id, ticket_id, state_of in wanted:
+            ticket = tickets.get(keys.ticket_pk(workspace_id, ticket_id))
+            state = states.get(keys.ticket_pk(workspace_id, state_of or ticket_id))
+            found[(workspace_id, ticket_id, state_of)] = (
+                LiveMark(
+                    version=int(ticket.revision or 0) + int(state.version or 0),
+                    state=_state(state),
+                    ticket_status=ticket.status,
+                    merged_into=ticket.merged_into or None,
+                )
+                if ticket is not None and state is not None
+                else None
+            )
+        return found
 
     def signal(self, workspace_id: str, ticket_id: str, changes: dict[str, object]) -> None:
         unknown = set(changes) - _STATE_FIELDS
