@@ -61,10 +61,10 @@ test: venv $(CHROMIUM) ## run every test: unit, integration (moto server), e2e (
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; \
 	exit $$status
 
-lint: venv ## ruff check, ruff format --check, mypy chalicelib
+lint: venv ## ruff check, ruff format --check, mypy (the app, devstack, infra and the fakes)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy chalicelib
+	$(VENV)/bin/mypy chalicelib app.py devstack infra fakes
 
 catalogs: venv ## compile the translation catalogs (chalicelib/locales/*/LC_MESSAGES/helptal.po) to .mo
 	$(VENV)/bin/python -m infra.catalogs

@@ -237,8 +237,8 @@ class FakeCloudflare:
         if hostname_id is None and method == "GET":
             wanted = args.get("hostname")
             found = [h for h in self.hostnames.values() if wanted in (None, h.hostname)]
-            for hostname in found:
-                self._read(hostname)
+            for listed_hostname in found:
+                self._read(listed_hostname)
             listed = [h.describe() for h in found]
             info = {"page": 1, "per_page": 20, "count": len(listed), "total_count": len(listed)}
             return self._envelope(listed, result_info=info)

@@ -476,7 +476,7 @@ def inbound_form(
         ]
         if body_html is not None or stripped_html is not None:
             fields.append(
-                ("stripped-html", body_html if stripped_html is None else stripped_html or "")
+                ("stripped-html", (body_html if stripped_html is None else stripped_html) or "")
             )
     fields.append(("message-headers", json.dumps([[name, value] for name, value in headers])))
     # Mailgun also posts each header as a field of its own.

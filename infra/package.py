@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 
+from chalice.utils import UI
 from packaging import tags
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
@@ -144,7 +145,7 @@ def runtime_tags() -> frozenset[tags.Tag]:
 
 
 def runtime_marker_environment() -> dict[str, str]:
-    environment = default_environment()
+    environment = {name: str(value) for name, value in default_environment().items()}
     environment.update(
         {
             "implementation_name": "cpython",
@@ -442,7 +443,9 @@ def _chalice_cache_zip(project_dir: Path) -> Path:
     return Path(packager.deployment_package_filename(str(project_dir), RUNTIME))
 
 
-class _QuietUI:
+class _QuietUI(UI):
+    """Chalice's packager UI, saying nothing."""
+
     def write(self, msg: str) -> None:
         pass
 

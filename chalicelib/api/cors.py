@@ -84,9 +84,7 @@ def _add_chat_cors_headers(request: Request, response: Response) -> None:
     if not origin:
         return
     response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers["Access-Control-Expose-Headers"] = ", ".join(
-        (*EXPOSED_HEADERS, "Retry-After")
-    )
+    response.headers["Access-Control-Expose-Headers"] = ", ".join((*EXPOSED_HEADERS, "Retry-After"))
 
 
 def chat_preflight(request: Request, methods: list[str], allowed: bool) -> Response:
