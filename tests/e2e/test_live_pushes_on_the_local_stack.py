@@ -283,3 +283,61 @@ def test_a_new_conversation_shows_in_the_inbox_through_a_push(live_stack, worksp
     # The feed was read right after the push, not on the 30-second poll.
     assert any(0 <= at - pushed_at < 2 for at in changes), (pushed_at, changes)
     context.close()
+
+
+def test_an_open_mail_ticket_and_the_bell_follow_pushes(live_stack, workspace, browser):
+    api = live_stack.api_url
+    opened = requests.post(
+        f"{api}/v1/tickets",
+        json={
+            "subject": "Broken zipper",
+            "requester": {"email": "kai@customer.test"},
+            "body": "The zipper broke on day one.",
+        },
+        headers=workspace.auth,
+        timeout=10,
+    )
+    assert opened.status_code == 201, opened.text
+    ticket_id = opened.json()["id"]
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    frames = Frames(page)
+    page.goto(f"{api}/app/login")
+    page.get_by_label("Email").fill(workspace.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{api}/app/")
+    page.goto(f"{api}/app/tickets/{ticket_id}")
+    conversation = page.get_by_role("list", name="Conversation")
+    expect(conversation.get_by_text("The zipper broke on day one.")).to_be_visible()
+    deadline = time.monotonic() + 10
+    while sum('"subscribed"' in text for _, text in frames.received) < 2:
+        assert time.monotonic() < deadline, "the ticket's topic was not subscribed"
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(500)
+
+    # A teammate (here: the API, another session) writes a note: the open page shows it at
+    # once, far sooner than its 20-second refresh.
+    note = requests.post(
+        f"{api}/v1/tickets/{ticket_id}/messages",
+        json={"body": "Replacement sent by courier.", "kind": "note"},
+        headers=workspace.auth,
+        timeout=10,
+    )
+    assert note.status_code == 201, note.text
+    expect(conversation.get_by_text("Replacement sent by courier.")).to_be_visible(
+        timeout=PUSH_WITHIN_SECONDS * 1000
+    )
+
+    # A visitor opens a chat: everyone is told of a new conversation, and the bell counts it
+    # within seconds of the inbox's push, not on its 20-second poll.
+    bell = page.get_by_role("link", name=re.compile(r"^Notifications"))
+    before = bell.get_attribute("aria-label") or bell.inner_text()
+    requests.post(
+        f"{api}/v1/chat/{workspace.public_key}/conversations",
+        json={"message": "Is the red tent in stock?"},
+        headers={"Origin": workspace.site.origin},
+        timeout=10,
+    )
+    expect(bell).not_to_have_accessible_name(before, timeout=PUSH_WITHIN_SECONDS * 2000)
+    context.close()

@@ -10,11 +10,15 @@ import { errorMessage } from "../errors.js";
 import { html, useCallback, useEffect, useState } from "../html.js";
 import { formatShortTime, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
+import { liveTopic } from "../live_socket.js";
 import { ErrorNote, Loading, useTitle } from "../ui.js";
 import { SettingsNav } from "./settings.js";
 
 const SHOWN_MS = 20_000;
 const HIDDEN_MS = 180_000;
+// A push of the inbox (live_socket.js) reads the count soon: the notifications of a change
+// are written just after it is pushed.
+const AFTER_PUSH_MS = 1_500;
 const MAX_BACKOFF_MS = 300_000;
 export const KINDS = ["new_ticket", "customer_reply", "assigned", "mention"];
 const KIND_TEXT = {
@@ -100,8 +104,12 @@ function followNotifications() {
   };
   document.addEventListener("visibilitychange", onVisibility);
   schedule(0);
+  const stopLive = liveTopic("inbox", (event) => {
+    if (event.type !== "live.opened" && !backoff) schedule(AFTER_PUSH_MS);
+  });
   return () => {
     stopped = true;
+    stopLive();
     clearTimeout(timer);
     document.removeEventListener("visibilitychange", onVisibility);
   };

@@ -3,6 +3,7 @@
 // way (its delivery status) or a customer may write.
 import { call, get } from "../api.js";
 import { useEffect, useRef, useState } from "../html.js";
+import { liveTopic } from "../live_socket.js";
 
 const FIRST_POLL_MS = 700;
 const MAX_POLL_MS = 8_000;
@@ -88,6 +89,7 @@ const SLOW_MS = 20_000;
  * Reloads the ticket (`reload()`) every 2 s while one of its replies is still on its way
  * (queued or sent), half as often again each time it has not changed, and every 20 s
  * otherwise (a customer's new message, a teammate's change); not while the tab is hidden.
+ * Where pushes arrive, a push of the ticket reloads it at once.
  */
 export function useTicketRefresh(ticket, reload) {
   const delay = useRef(FAST_MS);
@@ -109,4 +111,12 @@ export function useTicketRefresh(ticket, reload) {
     }, ms);
     return () => clearTimeout(timer);
   }, [ticket, stamp, inFlight, reload]);
+  // A push of the ticket (live_socket.js: a message, a change, a delivery) reloads it at once.
+  const ticketId = ticket ? ticket.id : null;
+  useEffect(() => {
+    if (!ticketId) return undefined;
+    return liveTopic(`ticket:${ticketId}`, (event) => {
+      if (event.type !== "live.opened" && !document.hidden) reload({ quiet: true });
+    });
+  }, [ticketId, reload]);
 }
