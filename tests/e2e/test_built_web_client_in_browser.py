@@ -41,12 +41,14 @@ class Deployment:
 
 
 def _edge(
-    build: WebBuild, api_url: str, port: int, files_url: str
+    build: WebBuild, api_url: str, port: int, files_url: str, live_url: str
 ) -> http.server.ThreadingHTTPServer:
-    """Serves the built files as the distribution does (the emulator in the bucket's place)."""
+    """Serves the built files as the distribution does (the emulator in the bucket's place,
+    the local bridge in the WebSocket API's)."""
     headers = dict(web_hosting.security_headers())
-    headers["Content-Security-Policy"] = web_hosting.production_csp(
-        headers["Content-Security-Policy"], api_url, files_url
+    headers["Content-Security-Policy"] = web_hosting.with_sources(
+        web_hosting.production_csp(headers["Content-Security-Policy"], api_url, files_url),
+        {"connect-src": [live_url]},
     )
 
     class Edge(http.server.BaseHTTPRequestHandler):
@@ -78,16 +80,24 @@ def _edge(
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     workdir = tmp_path_factory.mktemp("deployment")
     api_port, app_port, aws_port = free_port(), free_port(), free_port()
+    live_port = free_port()
     api_url, app_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{app_port}"
     build = build_web_client(workdir / "webapp", app_base_url=app_url, api_base_url=api_url)
-    edge = _edge(build, api_url, app_port, f"http://127.0.0.1:{aws_port}")
+    edge = _edge(
+        build, api_url, app_port, f"http://127.0.0.1:{aws_port}", f"ws://127.0.0.1:{live_port}"
+    )
     threading.Thread(target=edge.serve_forever, daemon=True).start()
 
-    env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL", "MAILGUN_API_BASE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("AWS_ENDPOINT_URL", "MAILGUN_API_BASE") and not k.startswith("LIVE_")
+    }
     env.update(
         {
             "API_PORT": str(api_port),
             "AWS_PORT": str(aws_port),
+            "LIVE_PORT": str(live_port),
             "MAIL_PORT": str(free_port()),
             "RESOURCE_PREFIX": f"helptal-edge-{api_port}",
             "DEVSTACK_STATE_DIR": str(workdir / "state"),
