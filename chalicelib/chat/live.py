@@ -113,15 +113,18 @@ def _wait_for_version(
         shared.watch(key)
     try:
         last = shared.now() if shared is not None else 0.0
-        for _ in range(int(wait / deps.policy.poll_interval_seconds)):
+        interval = deps.policy.poll_interval_seconds
+        for _ in range(int(wait / interval)):
             if mark.version > known_version:
                 break
-            deps.sleep(deps.policy.poll_interval_seconds)
+            deps.sleep(interval)
             if shared is None:
                 mark = _mark(deps, *key)
                 continue
             asked = shared.now()
-            found = shared.read(key, last)
+            # Another waiter's batch serves if it was read since this one's last read and
+            # at most half an interval ago (a reply is never more than that late for it).
+            found = shared.read(key, max(last, asked - interval / 2))
             last = asked
             if found is None:
                 raise NotFound("No such conversation.", code="conversation_not_found")
