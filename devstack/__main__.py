@@ -217,13 +217,18 @@ def run(args: argparse.Namespace) -> int:
 
         from devstack.seed import seed_demo_workspace
 
-        login = seed_demo_workspace(api_url, ai=local_model is not None)
+        # The demo page first: the workspace's widget allows the origin it really got.
+        demo_site = _start_demo_site(api_url)
+        login = seed_demo_workspace(
+            api_url,
+            ai=local_model is not None,
+            chat_origins=[api_url, demo_site.url.rstrip("/")] if demo_site else None,
+        )
         environ[DEMO_INBOUND_ADDRESS] = login.inbound_address
         _write_stack_file(environ)
         pump = subprocess.Popen(
             [sys.executable, "-m", "devstack", "pump"], cwd=PROJECT_DIR, env=environ
         )
-        demo_site = _start_demo_site(api_url)
         if login.created and mail_catcher:
             # The pump delivers the sign-up's confirmation mail to the Mailgun stand-in.
             from devstack.seed import confirm_demo_owner
@@ -548,13 +553,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _start_demo_site(api_url: str) -> DemoSite | None:
-    """The chat widget's demo host page (devstack/demo_site.py) on DEMO_SITE_PORT (8010);
-    none when that port is taken (the stack runs without it)."""
-    try:
-        return DemoSite(api_url, int(os.environ.get("DEMO_SITE_PORT") or DEMO_SITE_PORT)).start()
-    except OSError as e:
-        print(f"chat demo page not started: {e}", flush=True)
-        return None
+    """The chat widget's demo host page (devstack/demo_site.py) on DEMO_SITE_PORT (8010),
+    or on a free port when that one is taken (another stack on this machine)."""
+    port = int(os.environ.get("DEMO_SITE_PORT") or DEMO_SITE_PORT)
+    for attempt in (port, 0):
+        try:
+            return DemoSite(api_url, attempt).start()
+        except OSError as e:
+            print(f"chat demo page not started on port {attempt}: {e}", flush=True)
+    return None
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 
@@ -23,10 +24,17 @@ class DemoLogin:
     ai_enabled: bool = False
 
 
-def seed_demo_workspace(api_url: str, timeout: float = 10.0, *, ai: bool = False) -> DemoLogin:
+def seed_demo_workspace(
+    api_url: str,
+    timeout: float = 10.0,
+    *,
+    ai: bool = False,
+    chat_origins: list[str] | None = None,
+) -> DemoLogin:
     """Log in to the demo workspace, or sign it up via `POST /v1/signup` and fill it (an
     emulator that kept its data already has it); with `ai`, turn AI on for it before its
-    first ticket (only for the local stand-in model)."""
+    first ticket (only for the local stand-in model).  `chat_origins`: the pages allowed to
+    show its chat widget (default: the API's own origin and the demo page's usual one)."""
     api_url = api_url.rstrip("/")
     response = requests.post(
         f"{api_url}/v1/auth/login",
@@ -52,7 +60,8 @@ def seed_demo_workspace(api_url: str, timeout: float = 10.0, *, ai: bool = False
         _seed_content(api_url, token, timeout, ai=ai)
     elif ai:
         _turn_ai_on(api_url, token, timeout)
-    _turn_chat_on(api_url, token, timeout, ai=ai)
+    origins = chat_origins or [_origin(api_url), DEMO_PAGE_ORIGIN]
+    _turn_chat_on(api_url, token, timeout, ai=ai, origins=origins)
     return DemoLogin(
         DEMO_EMAIL,
         DEMO_PASSWORD,
@@ -167,18 +176,25 @@ def confirm_demo_owner(api_url: str, sent_mail_url: str, timeout: float = 30.0) 
     return False
 
 
-# The pages allowed to show the demo workspace's chat widget: the local API's own origin and
-# the demo host page (a customer's site on another origin, devstack/demo_site.py).
-DEMO_CHAT_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8010"]
+# The demo host page's usual origin (a customer's site on another origin,
+# devstack/demo_site.py); `make run` passes the one it really got.
+DEMO_PAGE_ORIGIN = "http://localhost:8010"
 
 
-def _turn_chat_on(api_url: str, token: str, timeout: float, *, ai: bool) -> None:
-    """The demo workspace's chat widget on, for the local pages (AI answers with `ai`)."""
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _turn_chat_on(
+    api_url: str, token: str, timeout: float, *, ai: bool, origins: list[str]
+) -> None:
+    """The demo workspace's chat widget on for `origins` (AI answers with `ai`)."""
     response = requests.put(
         f"{api_url}/v1/chat/settings",
         json={
             "enabled": True,
-            "allowed_origins": DEMO_CHAT_ORIGINS,
+            "allowed_origins": origins,
             "team_name": DEMO_WORKSPACE,
             **({"ai_answers": True} if ai else {}),
         },

@@ -267,9 +267,10 @@ def test_a_page_on_an_origin_not_allowed_gets_no_conversation(page, chat):
 
 
 def test_make_run_serves_the_demo_page_with_the_widget(stack, browser):
+    # On 8010, or on a free port when another stack on this machine holds it: the demo
+    # workspace's widget allows the one it got.
     found = re.search(r"chat demo\s+(http://localhost:(\d+)/)", stack.log_tail(limit=10**7))
-    if not found or found.group(2) != "8010":
-        pytest.skip("the demo page's port (8010) is taken by another stack on this machine")
+    assert found, "make run names its chat demo page"
     context = browser.new_context()
     try:
         demo = context.new_page()
