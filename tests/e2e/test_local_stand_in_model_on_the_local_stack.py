@@ -48,6 +48,7 @@ def local_ai_stack() -> Iterator[LocalAiStack]:
         {
             "API_PORT": str(api_port),
             "MAIL_PORT": str(free_port()),
+            "LIVE_PORT": str(free_port()),  # its own live bridge: 8001 may be another stack's
             "RESOURCE_PREFIX": prefix,
             "DEVSTACK_STATE_DIR": str(PROJECT_DIR / "test-artifacts" / prefix),
         }
