@@ -103,6 +103,36 @@ SECRETS: tuple[Secret, ...] = (
         "Cloudflare for SaaS custom hostnames (empty: help-centre domains get no TLS)",
     ),
     Secret(
+        "google_client_secret",
+        "GOOGLE_CLIENT_SECRET",
+        "google-client-secret",
+        False,
+        "Google OAuth client (with GOOGLE_CLIENT_ID): members connect Google Calendar for "
+        "booking (empty: Google Calendar cannot be connected)",
+    ),
+    Secret(
+        "ms_client_secret",
+        "MS_CLIENT_SECRET",
+        "ms-client-secret",
+        False,
+        "Microsoft identity platform app (with MS_CLIENT_ID): members connect Microsoft 365 "
+        "calendars for booking (empty: they cannot)",
+    ),
+    Secret(
+        "zoom_client_id",
+        "ZOOM_CLIENT_ID",
+        "zoom-client-id",
+        False,
+        "Zoom Server-to-Server OAuth app (with ZOOM_ACCOUNT_ID): Zoom links for bookings",
+    ),
+    Secret(
+        "zoom_client_secret",
+        "ZOOM_CLIENT_SECRET",
+        "zoom-client-secret",
+        False,
+        "the Zoom app's client secret",
+    ),
+    Secret(
         "turnstile_secret_key",
         "TURNSTILE_SECRET_KEY",
         "turnstile-secret-key",

@@ -49,6 +49,7 @@ class QueueNames:
     inbound_mail: str
     events: str
     ai_jobs: str
+    booking_jobs: str = "helptal-dev-booking-jobs"
 
     def all(self) -> dict[str, str]:
         """Logical name -> queue name, for resource creation and the local event pump."""
@@ -57,6 +58,7 @@ class QueueNames:
             "inbound_mail": self.inbound_mail,
             "events": self.events,
             "ai_jobs": self.ai_jobs,
+            "booking_jobs": self.booking_jobs,
         }
 
 
@@ -100,6 +102,21 @@ class Settings:
     live_callback_url: str = ""
     # The WebSocket API's URL clients connect to (wss://...; "": none, clients poll).
     live_websocket_url: str = ""
+    # Booking: calendar providers (OAuth apps of the deployment; secrets below) and Zoom's
+    # Server-to-Server OAuth app.  Base URLs point at local stand-ins in dev and tests.
+    google_api_base: str = "https://www.googleapis.com"
+    google_oauth_base: str = "https://oauth2.googleapis.com"
+    google_accounts_base: str = "https://accounts.google.com"
+    google_client_id: str = ""
+    ms_graph_base: str = "https://graph.microsoft.com/v1.0"
+    ms_login_base: str = "https://login.microsoftonline.com"
+    ms_tenant: str = "common"
+    ms_client_id: str = ""
+    zoom_api_base: str = "https://api.zoom.us/v2"
+    zoom_oauth_base: str = "https://zoom.us"
+    zoom_account_id: str = ""
+    # The KMS key that seals calendar refresh tokens (envelope encryption): id, ARN or alias.
+    calendar_tokens_key: str = ""
 
     # Secrets: read through the secret source each time (it caches with a TTL).
     @property
@@ -133,6 +150,22 @@ class Settings:
     @property
     def turnstile_secret_key(self) -> str:
         return self.secrets.get(SECRETS_BY_FIELD["turnstile_secret_key"])
+
+    @property
+    def google_client_secret(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["google_client_secret"])
+
+    @property
+    def ms_client_secret(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["ms_client_secret"])
+
+    @property
+    def zoom_client_id(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["zoom_client_id"])
+
+    @property
+    def zoom_client_secret(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["zoom_client_secret"])
 
     @property
     def cloudflare_api_token(self) -> str:
@@ -177,6 +210,7 @@ def get_settings() -> Settings:
             inbound_mail=_env("INBOUND_MAIL_QUEUE", f"{prefix}-inbound-mail"),
             events=_env("EVENTS_QUEUE", f"{prefix}-events"),
             ai_jobs=_env("AI_JOBS_QUEUE", f"{prefix}-ai-jobs"),
+            booking_jobs=_env("BOOKING_JOBS_QUEUE", f"{prefix}-booking-jobs"),
         ),
         # Set per stage in .chalice/config.json (and by the local stack for its own port).
         public_base_url=_env("PUBLIC_BASE_URL", ""),
@@ -215,6 +249,18 @@ def get_settings() -> Settings:
         ),
         live_callback_url=_env("LIVE_CALLBACK_URL", ""),
         live_websocket_url=_env("LIVE_WEBSOCKET_URL", ""),
+        google_api_base=_env("GOOGLE_API_BASE", "https://www.googleapis.com"),
+        google_oauth_base=_env("GOOGLE_OAUTH_BASE", "https://oauth2.googleapis.com"),
+        google_accounts_base=_env("GOOGLE_ACCOUNTS_BASE", "https://accounts.google.com"),
+        google_client_id=_env("GOOGLE_CLIENT_ID", ""),
+        ms_graph_base=_env("MS_GRAPH_BASE", "https://graph.microsoft.com/v1.0"),
+        ms_login_base=_env("MS_LOGIN_BASE", "https://login.microsoftonline.com"),
+        ms_tenant=_env("MS_TENANT", "common"),
+        ms_client_id=_env("MS_CLIENT_ID", ""),
+        zoom_api_base=_env("ZOOM_API_BASE", "https://api.zoom.us/v2"),
+        zoom_oauth_base=_env("ZOOM_OAUTH_BASE", "https://zoom.us"),
+        zoom_account_id=_env("ZOOM_ACCOUNT_ID", ""),
+        calendar_tokens_key=_env("CALENDAR_TOKENS_KEY", f"alias/{prefix}-calendar-tokens"),
     )
 
 
