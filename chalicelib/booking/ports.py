@@ -72,6 +72,7 @@ class WatchChannel:
     channel_id: str
     resource_id: str  # Google's resourceId; Graph: the subscription id
     expires_at: datetime
+    calendar_id: str = ""  # the watched calendar (Google's renewal watches it again): store it
 
 
 class CalendarProvider(Protocol):
