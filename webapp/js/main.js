@@ -4,7 +4,7 @@ import { onUnauthenticated } from "./api.js";
 import { html, render, useEffect, useRef, useState } from "./html.js";
 import { chooseLanguage, currentLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
 import { prefetch } from "./prefetch.js";
-import { currentRoute, match, navigate, onRouteChange, pathOf, queryParam } from "./router.js";
+import { currentRoute, href, match, navigate, onRouteChange, pathOf, queryParam } from "./router.js";
 import { Article } from "./screens/article.js";
 import { Articles } from "./screens/articles.js";
 import { Contact, Contacts } from "./screens/contacts.js";
@@ -26,6 +26,10 @@ import { Signup } from "./screens/signup.js";
 import { Ticket } from "./screens/ticket.js";
 import { ChatInsights } from "./screens/chat_insights.js";
 import { ChatSettings } from "./screens/settings_chat.js";
+import { BookingDetail, Bookings } from "./screens/booking_bookings.js";
+import { EventTypeEditor, EventTypes } from "./screens/booking_event_types.js";
+import { Availability } from "./screens/booking_schedule.js";
+import { CalendarSettings } from "./screens/settings_calendars.js";
 import { currentMember, onSessionChange, refreshSession, sessionEnded } from "./session.js";
 import { ErrorNote, Redirect } from "./ui.js";
 
@@ -69,6 +73,13 @@ const MEMBER_ROUTES = [
   ["/kb/insights", "kb", () => html`<${SearchInsights} />`],
   ["/settings/chat", "settings", (me) => html`<${ChatSettings} me=${me} />`],
   ["/chat/insights", "chat", () => html`<${ChatInsights} month=${queryParam(currentRoute(), "month") || ""} />`],
+  ["/booking", "booking", (me) => html`<${Bookings} me=${me} />`],
+  ["/booking/bookings/:id", "booking", (me, p) => html`<${BookingDetail} key=${p.id} me=${me} id=${p.id} />`],
+  ["/booking/event-types", "booking", (me) => html`<${EventTypes} me=${me} />`],
+  ["/booking/event-types/new", "booking", (me) => html`<${EventTypeEditor} key="new" me=${me} id=${null} />`],
+  ["/booking/event-types/:id", "booking", (me, p) => html`<${EventTypeEditor} key=${p.id} me=${me} id=${p.id} />`],
+  ["/booking/availability", "booking", (me) => html`<${Availability} me=${me} />`],
+  ["/settings/calendars", "settings", () => html`<${CalendarSettings} />`],
 ];
 
 function screenFor(route, me) {
@@ -154,7 +165,16 @@ function prefetchFirstScreen(route) {
   prefetch(COUNTS_PATH);
 }
 
+/** A link to the app's old hash form (`/app/#/settings/calendars?connected=google`, as an
+ * OAuth redirect may name it) becomes the route it names. */
+function routeFromHash() {
+  if (location.hash.startsWith("#/")) {
+    history.replaceState(null, "", href(location.hash.slice(2)));
+  }
+}
+
 async function start() {
+  routeFromHash();
   const root = document.getElementById("app");
   onUnauthenticated(() => {
     sessionEnded();

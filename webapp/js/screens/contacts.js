@@ -6,6 +6,7 @@ import { html, useCallback, useEffect, useState } from "../html.js";
 import { formatShortTime, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
 import { ErrorNote, Loading, useTitle } from "../ui.js";
+import { StatusBadge, whenText } from "./booking_bookings.js";
 
 export function Contacts({ search = "" }) {
   useTitle(t("contacts.title"));
@@ -130,5 +131,26 @@ export function Contact({ id }) {
           )}
         </ul>`
       : html`<p class="empty">${t("ticket.no_other_tickets")}</p>`}
+    ${contact.bookings && contact.bookings.length ? html`<${ContactBookings} bookings=${contact.bookings} />` : null}
   </main>`;
+}
+
+/** The contact's bookings (newest first, as the API lists them), each opening its page. */
+function ContactBookings({ bookings }) {
+  return html`<section aria-labelledby="contact-bookings">
+    <h2 id="contact-bookings">${t("contacts.bookings")}</h2>
+    <ul class="tickets" role="list" aria-labelledby="contact-bookings">
+      ${bookings.map(
+        (b) => html`<li key=${b.id} class="ticket-row">
+          <a href=${href(`/booking/bookings/${encodeURIComponent(b.id)}`)}>
+            <span class="subject">${b.title}</span>
+            <span class="meta">
+              <${StatusBadge} status=${b.status} />
+              <time datetime=${b.start}>${whenText(b.start, b.end)}</time>
+            </span>
+          </a>
+        </li>`,
+      )}
+    </ul>
+  </section>`;
 }

@@ -29,6 +29,7 @@ const SECTIONS = [
   ["ai", "/settings/ai"],
   ["help-centre", "/settings/help-centre"],
   ["chat", "/settings/chat"],
+  ["calendars", "/settings/calendars"],
 ];
 const SECTION_NAMES = {
   workspace: () => t("settings.workspace"),
@@ -39,6 +40,7 @@ const SECTION_NAMES = {
   ai: () => t("settings.ai"),
   "help-centre": () => t("settings.help_centre"),
   chat: () => t("settings.chat"),
+  calendars: () => t("settings.calendars"),
 };
 
 export function SettingsNav({ section }) {

@@ -87,6 +87,9 @@ export function Shell({ me, section, children }) {
         <a href=${href("/chat/insights")} aria-current=${section === "chat" ? "page" : undefined}>
           ${t("shell.chat_insights")}
         </a>
+        <a href=${href("/booking")} aria-current=${section === "booking" ? "page" : undefined}>
+          ${t("shell.booking")}
+        </a>
         <a href=${href("/settings")} aria-current=${section === "settings" ? "page" : undefined}>
           ${t("shell.settings")}
         </a>
