@@ -415,7 +415,7 @@ function Questions({ fields, setFields, problems }) {
         const n = i + 1;
         const labelProblem = problemAt(problems, `questions.${i}.label`) || problemAt(problems, `questions.${i}.id`);
         const optionsProblem = problemAt(problems, `questions.${i}.options`);
-        return html`<li key=${i} class="question"><div role="group" aria-label=${t("booking.question_n", { n })}>
+        return html`<li key=${i} class="question">
           <${BookingField} id=${`q-${i}-label`} label=${t("booking.question_label", { n })} problem=${labelProblem}>
             <input id=${`q-${i}-label`} data-question-label="1" required maxlength="200" value=${q.label}
               ...${aria(`q-${i}-label`, false, labelProblem)}
@@ -449,7 +449,7 @@ function Questions({ fields, setFields, problems }) {
               onClick=${() => setFields({ ...fields, questions: list.filter((x, j) => j !== i) })}
               aria-label=${t("booking.question_remove", { n })}>${t("chat.remove")}</button>
           </div>
-        </div></li>`;
+        </li>`;
       })}
     </ol>
     <button type="button" class="secondary" onClick=${add}>${t("booking.add_question")}</button>

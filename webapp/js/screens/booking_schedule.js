@@ -32,13 +32,22 @@ const DAY_NAMES = [
 ];
 
 const hhmm = (value) => String(value || "").slice(0, 5);
-const spansOf = (list) => (list || []).map((s) => ({ start: hhmm(s.start), end: hhmm(s.end) }));
+// A time input cannot say 24:00: midnight at the end of a day shows as 00:00 and goes back as
+// 24:00 (an end is after its start).
+const spansOf = (list) =>
+  (list || []).map((s) => ({ start: hhmm(s.start), end: hhmm(s.end) === "24:00" ? "00:00" : hhmm(s.end) }));
+const sentSpans = (list) =>
+  list
+    .map((s) => ({ start: s.start, end: s.end === "00:00" ? "24:00" : s.end }))
+    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 
-/** The form's values from the API's schedule; weekly hours keyed by day number or name, and
- * overrides as a map of dates or a list, whichever the API sends (it is sent back so). */
+/** The form's values from the API's schedule; weekly hours keyed by day name (`mon`) or
+ * number, and overrides as a map of dates or a list, whichever the API sends (it is sent
+ * back so). */
 export function fieldsOf(schedule) {
   const weekly = [[], [], [], [], [], [], []];
-  const named = Object.keys(schedule.weekly || {}).some((k) => WEEKDAYS.includes(k));
+  const keys = Object.keys(schedule.weekly || {});
+  const named = !keys.length || keys.some((k) => WEEKDAYS.includes(k));
   for (const [key, spans] of Object.entries(schedule.weekly || {})) {
     const day = named ? WEEKDAYS.indexOf(key) : Number(key);
     if (day >= 0 && day < 7) weekly[day] = spansOf(spans);
@@ -60,13 +69,21 @@ export function fieldsOf(schedule) {
 export function bodyOf(fields) {
   const weekly = {};
   fields.weekly.forEach((spans, day) => {
-    weekly[fields.named ? WEEKDAYS[day] : String(day)] = spans;
+    weekly[fields.named ? WEEKDAYS[day] : String(day)] = sentSpans(spans);
   });
   const kept = fields.overrides.filter((o) => o.date);
   const overrides = fields.overridesAsList
-    ? kept.map((o) => ({ date: o.date, hours: o.spans }))
-    : Object.fromEntries(kept.map((o) => [o.date, o.spans]));
+    ? kept.map((o) => ({ date: o.date, hours: sentSpans(o.spans) }))
+    : Object.fromEntries(kept.map((o) => [o.date, sentSpans(o.spans)]));
   return { time_zone: fields.time_zone, weekly, overrides };
+}
+
+/** A span after `last` (an hour from its end), or 09:00–17:00 for a day's first. */
+function nextSpan(last) {
+  if (!last || !last.end || last.end === "00:00") return { start: "09:00", end: "17:00" };
+  const [h, m] = last.end.split(":").map(Number);
+  const end = h >= 23 ? "00:00" : `${String(h + 1).padStart(2, "0")}:${String(m).padStart(2, "0")}`;
+  return { start: last.end, end };
 }
 
 /** The spans of one day (a weekday or a date), each with its start and end. */
@@ -88,8 +105,7 @@ function Spans({ spans, name, onChange, idPrefix }) {
     )}
     <button type="button" class="link" aria-label=${t("booking.add_span_for", { day: name })}
       onClick=${() => {
-        const last = spans[spans.length - 1];
-        onChange([...spans, last ? { start: last.end, end: last.end < "17:00" ? "17:00" : last.end } : { start: "09:00", end: "17:00" }]);
+        onChange([...spans, nextSpan(spans[spans.length - 1])]);
         setTimeout(() => {
           const added = document.getElementById(`${idPrefix}-${spans.length}-start`);
           if (added) added.focus();
