@@ -169,6 +169,24 @@ def create_queue(sqs: Any, properties: dict[str, Any], arns_by_id: dict[str, str
     return queue_url
 
 
+def create_kms_key(kms: Any, properties: dict[str, Any], alias: str) -> str:
+    """The key its alias names (made, with the alias, when there is none); returns its id."""
+    try:
+        return str(kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"])
+    except ClientError as e:
+        if _error_code(e) != "NotFoundException":
+            raise
+    key_id = str(
+        kms.create_key(
+            Description=properties["Description"],
+            KeyUsage=properties["KeyUsage"],
+            KeySpec=properties["KeySpec"],
+        )["KeyMetadata"]["KeyId"]
+    )
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return key_id
+
+
 def _queue_arn(sqs: Any, queue_url: str) -> str:
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
     return str(attributes["Attributes"]["QueueArn"])
@@ -203,6 +221,22 @@ def create_resources(
             create_table(clients["dynamodb"], resource["Properties"])
         elif kind == "AWS::S3::Bucket":
             create_bucket(clients["s3"], resource["Properties"], settings.region, _origin(settings))
+        elif kind == "AWS::KMS::Key":
+            alias = next(
+                r["Properties"]["AliasName"]
+                for r in resources.values()
+                if r["Type"] == "AWS::KMS::Alias"
+                and r["Properties"]["TargetKeyId"] == {"Ref": resource_id}
+            )
+            create_kms_key(
+                boto3.session.Session(region_name=settings.region).client(
+                    "kms", endpoint_url=endpoint_url
+                ),
+                resource["Properties"],
+                alias,
+            )
+        elif kind == "AWS::KMS::Alias":
+            continue  # made with its key
         elif kind != "AWS::SQS::Queue":
             raise NotImplementedError(f"devstack cannot create {kind} ({resource_id}) yet")
     for resource_id in queue_ids:

@@ -44,6 +44,8 @@ QUEUE_VISIBILITY_TIMEOUT_SECONDS = 180
 # The AI-jobs worker may wait on a model for up to two calls (150 s): 6x that. The inbound-mail
 # worker may download a stored 25 MB message from Mailgun (120 s): 6x that.
 VISIBILITY_TIMEOUT_OVERRIDES = {"ai_jobs": 900, "inbound_mail": 720}
+# The booking-jobs worker calls Zoom and each host's calendar (60 s): 6x that.
+VISIBILITY_TIMEOUT_OVERRIDES["booking_jobs"] = 360
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 EXPORTS_RETENTION_DAYS = 30
 # GSI1: a user's memberships and the ticket feed; GSI2-4: ticket views (docs/data-model.md).
@@ -188,6 +190,7 @@ def build_resource_template(settings: Settings) -> Template:
     """The stateful resources of a stage: table, content bucket, queues and their DLQs."""
     resources: Template = {TABLE_ID: _table(settings), BUCKET_ID: _bucket(settings)}
     resources.update(_queues(settings))
+    resources.update(calendar_tokens_key(settings))
     outputs: Template = {
         "TableName": {"Value": {"Ref": TABLE_ID}},
         "ContentBucketName": {"Value": {"Ref": BUCKET_ID}},
@@ -197,6 +200,57 @@ def build_resource_template(settings: Settings) -> Template:
             "Value": {"Ref": queue_id(logical_name)}
         }
     return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources, "Outputs": outputs}
+
+
+# The KMS key sealing members' calendar refresh tokens (envelope encryption, see
+# chalicelib/store/token_vault.py), addressed by its alias (settings.calendar_tokens_key).
+CALENDAR_TOKENS_KEY_ID = "CalendarTokensKey"
+CALENDAR_TOKENS_ALIAS_ID = "CalendarTokensKeyAlias"
+
+
+def calendar_tokens_alias(settings: Settings) -> str:
+    return f"alias/{settings.resource_prefix}-calendar-tokens"
+
+
+def calendar_tokens_key(settings: Settings) -> Template:
+    """The key (rotated yearly, kept when the stack goes) and its alias.  The account
+    administers it; the functions that seal or open tokens are granted by `infra.iam`."""
+    return {
+        CALENDAR_TOKENS_KEY_ID: {
+            "Type": "AWS::KMS::Key",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "Description": "Seals members' calendar refresh tokens (Helptal booking)",
+                "EnableKeyRotation": True,
+                "KeySpec": "SYMMETRIC_DEFAULT",
+                "KeyUsage": "ENCRYPT_DECRYPT",
+                "KeyPolicy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountAdministers",
+                            "Effect": "Allow",
+                            "Principal": {
+                                "AWS": {
+                                    "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+                                }
+                            },
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        }
+                    ],
+                },
+            },
+        },
+        CALENDAR_TOKENS_ALIAS_ID: {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {
+                "AliasName": calendar_tokens_alias(settings),
+                "TargetKeyId": {"Ref": CALENDAR_TOKENS_KEY_ID},
+            },
+        },
+    }
 
 
 def build_function_overrides(

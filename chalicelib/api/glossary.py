@@ -35,6 +35,8 @@ PATH_PARAMETERS = {
     "workspace_slug": "The workspace's slug: its help centre's address under `/hc/`.",
     "public_key": "The chat widget's public key (`pk_…`), as the script tag's `data-workspace`.",
     "conversation_id": "The chat conversation's id (its ticket's id).",
+    "provider": "The calendar provider: `google` (Google Calendar) or `microsoft` (Microsoft 365).",
+    "connection_id": "The calendar connection's id.",
 }
 
 # Query parameters, looked up like fields (`"Schema.name"`, then `"name"`).

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from chalicelib.booking.calendars import (
@@ -88,7 +88,8 @@ def bring_channels_up_to_date(deps: CalendarDeps, stored: StoredConnection, now:
                 changed += 1
             elif record.channel.expires_at - RENEW_BEFORE <= now:
                 secret = channel_token(deps, ws, stored.id, record.calendar_id)
-                renewed = provider.renew(token, record.channel, address, secret)
+                channel = replace(record.channel, calendar_id=record.calendar_id)
+                renewed = provider.renew(token, channel, address, secret)
                 new = ChannelRecord(ws, stored.id, record.provider, record.calendar_id, renewed)
                 deps.store.save_channel(new, replaces=record)
                 changed += 1
