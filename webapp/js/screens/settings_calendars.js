@@ -33,8 +33,8 @@ const STATUS_NAMES = {
 // What the provider's redirect back may say went wrong.
 const RETURN_ERRORS = {
   access_denied: () => t("calendars.error_denied"),
-  invalid_state: () => t("calendars.error_state"),
-  state_expired: () => t("calendars.error_state"),
+  state_mismatch: () => t("calendars.error_state"),
+  provider_unavailable: () => t("calendars.error_unavailable"),
 };
 
 /** Goes to the provider's consent page (the API made the state and the PKCE challenge). */
