@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from chalicelib.ai.deps import AiDeps
     from chalicelib.ai.model import ResultKind
     from chalicelib.ai.ports import Llm
+    from chalicelib.booking.deps import BookingDeps
+    from chalicelib.booking.model import Booking
+    from chalicelib.booking.ports import BookingJobs
+    from chalicelib.booking.sync import BookingMailDeps, SyncDeps
     from chalicelib.chat.bot import QueuedAnswerBot
     from chalicelib.chat.deps import ChatDeps
     from chalicelib.chat.ports import AnswerBot
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
     from chalicelib.providers.openai_embed import OpenAIEmbedder
     from chalicelib.store.ai_repo import DynamoAiSettingsStore, DynamoAiStore
     from chalicelib.store.blobs import S3BlobStore
+    from chalicelib.store.booking_jobs_queue import SqsBookingJobs
     from chalicelib.store.chat_insights_repo import DynamoChatInsights
     from chalicelib.store.contacts_repo import DynamoContactDirectory
     from chalicelib.store.helpcentre_repo import DynamoHelpCentreStore
@@ -496,6 +501,13 @@ def reset() -> None:
         live_push,
         live_channel,
         live_deps,
+        booking_jobs_queue,
+        _kms_client,
+        token_vault,
+        _access_tokens,
+        google_calendar,
+        microsoft_calendar,
+        zoom_meetings,
     ):
         factory.cache_clear()
 
@@ -649,4 +661,278 @@ def chat_answer_bot() -> QueuedAnswerBot:
         chat_ai_answers=chat_ai_answers,
         conversation_moved=conversation_moved,
         help_centre=help_centre,
+    )
+
+
+# -- booking (chalicelib/booking/; docs/decisions/0029-booking.md) ---------------------------
+
+
+@lru_cache(maxsize=1)
+def _listed_booking_jobs() -> BookingJobs:
+    """Booking jobs kept in memory, only while this deployment has no jobs queue."""
+    from chalicelib.booking.deps import ListedJobs
+
+    return ListedJobs()
+
+
+def booking_deps() -> BookingDeps:
+    """Booking's services (built from the cached adapters: cheap, nothing to reset).  Busy
+    times come from the calendar connections (`busy_times`) and jobs go to the booking-jobs
+    queue (`booking_jobs_queue`)."""
+    import sys
+    import time
+
+    from chalicelib.booking.availability import NoCalendars
+    from chalicelib.booking.deps import BookingDeps, BookingPolicy, BookingSite
+    from chalicelib.store.booking_repo import DynamoBookingStore
+
+    settings = get_settings()
+    here = sys.modules[__name__]
+    busy_factory = getattr(here, "busy_times", None)
+    jobs_factory = getattr(here, "booking_jobs_queue", None)
+    check = human_check()
+
+    def site(workspace_id: str) -> BookingSite:
+        found = helpcentre_store().get_settings(workspace_id)
+        if found is None:
+            return BookingSite()
+        domain = found.custom_domain if found.domain_verified else None
+        return BookingSite(custom_domain=domain or None, logo_url=found.logo_url)
+
+    return BookingDeps(
+        store=DynamoBookingStore(),
+        busy=busy_factory() if busy_factory is not None else NoCalendars(),
+        jobs=jobs_factory() if jobs_factory is not None else _listed_booking_jobs(),
+        clock=clock(),
+        policy=BookingPolicy(
+            public_base_url=settings.public_base_url,
+            token_secret=settings.reply_address_secret,
+            turnstile_site_key=settings.turnstile_site_key if check is not None else "",
+        ),
+        accounts=account_deps().store,
+        attempts=helpcentre_store(),
+        human_check=check,
+        site=site,
+        sleep=time.sleep,
+    )
+
+
+# -- booking jobs, mails and reminders (chalicelib/booking/sync.py, reminders.py) -------------
+
+
+@lru_cache(maxsize=1)
+def booking_jobs_queue() -> SqsBookingJobs:
+    """The booking-jobs queue (`BookingJobs`): the booking core enqueues, the booking-jobs
+    worker runs them."""
+    from chalicelib.store.booking_jobs_queue import SqsBookingJobs
+    from chalicelib.store.queues import SqsQueue
+
+    return SqsBookingJobs(SqsQueue(sqs_client, get_settings().queues.booking_jobs))
+
+
+def booking_manage_url(booking: Booking) -> str:
+    """The invitee's manage link: on the workspace's verified help-centre domain when it has
+    one, else on the API's public address."""
+    from chalicelib.booking import manage_links
+
+    settings = get_settings()
+    found = helpcentre_store().get_settings(booking.workspace_id)
+    domain = found.custom_domain if found is not None and found.domain_verified else None
+    base = f"https://{domain}" if domain else settings.public_base_url
+    token = manage_links.issue(
+        settings.reply_address_secret,
+        manage_links.ManageGrant(booking.workspace_id, booking.id),
+    )
+    return manage_links.manage_url(base, token)
+
+
+def booking_mail_deps() -> BookingMailDeps:
+    """What booking mails and reminders need (built from the cached adapters: cheap)."""
+    from chalicelib.booking.sync import BookingMailDeps
+    from chalicelib.store.booking_outbox import OnceMailOutbox
+    from chalicelib.store.booking_repo import DynamoBookingStore
+    from chalicelib.store.reminders_repo import DynamoReminderStore
+
+    return BookingMailDeps(
+        store=DynamoBookingStore(),
+        accounts=account_deps().store,
+        mail=OnceMailOutbox(mail_log(), mail_outbox()),
+        reminders=DynamoReminderStore(),
+        manage_url=booking_manage_url,
+        clock=clock(),
+    )
+
+
+def booking_sync_deps() -> SyncDeps:
+    """The booking job's deps: the hosts' calendars (`host_calendars`, none while this
+    deployment cannot connect any) and Zoom (`zoom_meetings`, when its app is configured)."""
+    import sys
+
+    from chalicelib.booking.sync import NoCalendars, SyncDeps
+    from chalicelib.booking.timeline import InboxTickets, TicketContacts
+    from chalicelib.store.booking_contacts_repo import DynamoContactWriter
+
+    here = sys.modules[__name__]
+    calendars_factory = getattr(here, "host_calendars", None)
+    zoom_factory = getattr(here, "zoom_meetings", None)
+    tickets = ticket_deps()
+    return SyncDeps(
+        mails=booking_mail_deps(),
+        calendars=calendars_factory() if calendars_factory is not None else NoCalendars(),
+        contacts=TicketContacts(tickets, DynamoContactWriter()),
+        tickets=InboxTickets(tickets),
+        meetings=(
+            zoom_factory() if zoom_factory is not None and get_settings().zoom_account_id else None
+        ),
+    )
+
+
+# -- calendar connections (chalicelib/booking/calendars.py) ----------------------------------
+
+if TYPE_CHECKING:
+    from chalicelib.booking.calendars import AccessTokens, CalendarDeps, TokenSealer
+    from chalicelib.booking.ports import BusyTimes, CalendarProvider, HostCalendars
+
+
+@lru_cache(maxsize=1)
+def _kms_client() -> object:
+    import boto3
+
+    from chalicelib.store.aws_outage import client_config
+
+    return boto3.client("kms", region_name=get_settings().region, config=client_config())
+
+
+@lru_cache(maxsize=1)
+def token_vault() -> TokenSealer:
+    """Seals calendar refresh tokens with the calendar-tokens KMS key (envelope encryption)."""
+    from chalicelib.store.token_vault import KmsTokenVault
+
+    return KmsTokenVault(_kms_client, get_settings().calendar_tokens_key)
+
+
+def _calendar_providers() -> dict[str, CalendarProvider]:
+    """The calendar providers this deployment has an OAuth app for (a client id)."""
+    import sys
+
+    here = sys.modules[__name__]
+    settings = get_settings()
+    configured = {"google": settings.google_client_id, "microsoft": settings.ms_client_id}
+    found: dict[str, CalendarProvider] = {}
+    for name, client_id in configured.items():
+        factory = getattr(here, f"{name}_calendar", None)
+        if client_id and factory is not None:
+            found[name] = factory()
+    return found
+
+
+@lru_cache(maxsize=1)
+def _access_tokens() -> AccessTokens:
+    """Calendar access tokens kept in this container's memory until they expire."""
+    from chalicelib.booking.calendars import AccessTokens
+
+    return AccessTokens()
+
+
+def calendar_deps() -> CalendarDeps:
+    """Calendar connections' services (built from the cached adapters: cheap)."""
+    from chalicelib.booking.calendars import CalendarDeps, CalendarPolicy
+    from chalicelib.store.calendar_repo import DynamoCalendarStore
+
+    settings = get_settings()
+
+    def host_time_zone(workspace_id: str, user_id: str) -> str | None:
+        """The host's schedule's zone, else their workspace's (None: UTC)."""
+        try:
+            from chalicelib.store.booking_repo import DynamoBookingStore
+
+            schedule = DynamoBookingStore().get_schedules(workspace_id, [user_id]).get(user_id)
+        except ImportError:
+            schedule = None
+        if schedule is not None:
+            return schedule.time_zone
+        workspace = account_deps().store.get_workspace(workspace_id)
+        return workspace.timezone if workspace is not None else None
+
+    return CalendarDeps(
+        store=DynamoCalendarStore(),
+        vault=token_vault(),
+        providers=_calendar_providers(),
+        clock=clock(),
+        policy=CalendarPolicy(
+            public_base_url=settings.public_base_url,
+            app_base_url=settings.app_base_url,
+            channel_secret=lambda: get_settings().reply_address_secret,
+        ),
+        host_time_zone=host_time_zone,
+        tokens=_access_tokens(),
+    )
+
+
+def busy_times() -> BusyTimes:
+    """Members' busy times from their connected calendars (`ports.BusyTimes`)."""
+    from chalicelib.booking.calendars import ConnectedCalendars
+
+    return ConnectedCalendars(calendar_deps())
+
+
+def host_calendars() -> HostCalendars:
+    """Bookings written on hosts' calendars (`ports.HostCalendars`)."""
+    from chalicelib.booking.calendars import ConnectedCalendars
+
+    return ConnectedCalendars(calendar_deps())
+
+
+# -- calendar and meeting providers (chalicelib/providers/google_calendar.py,
+# microsoft_graph.py, zoom.py; local stand-ins in fakes/) -----------------------------------
+
+if TYPE_CHECKING:
+    from chalicelib.booking.ports import MeetingProvider
+
+
+@lru_cache(maxsize=1)
+def google_calendar() -> CalendarProvider:
+    """Google Calendar for the deployment's OAuth client; its secret is read at each token
+    call (rotation needs no restart)."""
+    from chalicelib.providers.google_calendar import GoogleCalendar
+
+    settings = get_settings()
+    return GoogleCalendar(
+        api_base=settings.google_api_base,
+        oauth_base=settings.google_oauth_base,
+        accounts_base=settings.google_accounts_base,
+        client_id=settings.google_client_id,
+        client_secret=lambda: get_settings().google_client_secret,
+    )
+
+
+@lru_cache(maxsize=1)
+def microsoft_calendar() -> CalendarProvider:
+    """Microsoft 365 calendars (Graph) for the deployment's app registration; its secret is
+    read at each token call."""
+    from chalicelib.providers.microsoft_graph import MicrosoftCalendar
+
+    settings = get_settings()
+    return MicrosoftCalendar(
+        graph_base=settings.ms_graph_base,
+        login_base=settings.ms_login_base,
+        tenant=settings.ms_tenant,
+        client_id=settings.ms_client_id,
+        client_secret=lambda: get_settings().ms_client_secret,
+    )
+
+
+@lru_cache(maxsize=1)
+def zoom_meetings() -> MeetingProvider:
+    """Zoom meetings for the deployment's Server-to-Server OAuth app (its token is kept in
+    this container's memory until a minute before it expires)."""
+    from chalicelib.providers.zoom import ZoomMeetings
+
+    settings = get_settings()
+    return ZoomMeetings(
+        api_base=settings.zoom_api_base,
+        oauth_base=settings.zoom_oauth_base,
+        account_id=settings.zoom_account_id,
+        client_id=lambda: get_settings().zoom_client_id,
+        client_secret=lambda: get_settings().zoom_client_secret,
     )
