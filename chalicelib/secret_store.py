@@ -157,10 +157,26 @@ FUNCTION_SECRETS: dict[str, frozenset[str]] = {
     "ai_jobs_worker": frozenset({"reply_address_secret", "anthropic_api_key", "openai_api_key"}),
     "custom_hostnames_job": frozenset({"cloudflare_api_token"}),
     "notification_digest_job": frozenset(),
+    # Refreshes members' calendar grants; channel tokens are keyed from the reply secret.
+    "calendar_channels_job": frozenset(
+        {"google_client_secret", "ms_client_secret", "reply_address_secret"}
+    ),
     # The live WebSocket API: connect verifies visitor tokens (keyed from the reply secret).
     "websocket_connect": frozenset({"reply_address_secret"}),
     "websocket_message": frozenset(),
     "websocket_disconnect": frozenset(),
+    # Booking jobs: manage links (keyed from the reply secret), the hosts' calendars, Zoom.
+    "booking_jobs_worker": frozenset(
+        {
+            "reply_address_secret",
+            "google_client_secret",
+            "ms_client_secret",
+            "zoom_client_id",
+            "zoom_client_secret",
+        }
+    ),
+    # Booking reminders: the manage link in each reminder.
+    "booking_reminders_job": frozenset({"reply_address_secret"}),
 }
 
 

@@ -69,6 +69,13 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
     "custom_hostnames_job": FunctionAccess(sends_to=()),
     # Scheduled: mails agents their notification digests (through the mail-out queue).
     "notification_digest_job": FunctionAccess(sends_to=("mail_out",)),
+    # Booking jobs: mails (with their .ics inline), a ticket a booking opens (its events);
+    # the hosts' calendars and Zoom are outside AWS.
+    "booking_jobs_worker": FunctionAccess(sends_to=_TICKET_QUEUES),
+    # Scheduled: booking reminders, through the mail-out queue.
+    "booking_reminders_job": FunctionAccess(sends_to=("mail_out",)),
+    # Scheduled: creates and renews push channels on members' busy calendars.
+    "calendar_channels_job": FunctionAccess(sends_to=()),
     # The live WebSocket API: connect checks a session or a visitor token and records the
     # connection; a message subscribes (and is answered on the connection); disconnect forgets.
     "websocket_connect": FunctionAccess(sends_to=()),
@@ -83,7 +90,15 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
 # inbox of every ticket event.
 LIVE_PUSHERS = frozenset(
     {API_FUNCTION, "websocket_message", "ai_jobs_worker", "inbound_mail_worker", "search_indexer"}
+    | {"booking_jobs_worker"}  # a ticket a booking opens tells the inbox
 )
+
+# Functions that seal or open members' calendar refresh tokens (KMS envelope encryption,
+# chalicelib/store/token_vault.py): the API (connect, busy times, disconnect), the booking
+# jobs worker (events on hosts' calendars) and the calendar channels job.  Granted on the key
+# its alias names only (`kms:ResourceAliases`: the key's id is known once it exists).
+CALENDAR_TOKEN_USERS = frozenset({API_FUNCTION, "booking_jobs_worker", "calendar_channels_job"})
+_CALENDAR_TOKEN_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 
 _RECEIVE = (
     "sqs:ChangeMessageVisibility",
@@ -202,6 +217,20 @@ def function_policy(settings: Settings, function: str, trigger_queue: str | None
                 "Action": ["kms:Decrypt"],
                 "Resource": "*",
                 "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{region}.amazonaws.com"}},
+            }
+        )
+    if function in CALENDAR_TOKEN_USERS:
+        statements.append(
+            {
+                "Sid": "CalendarTokensKey",
+                "Effect": "Allow",
+                "Action": _CALENDAR_TOKEN_ACTIONS,
+                "Resource": f"arn:aws:kms:{region}:*:key/*",
+                "Condition": {
+                    "ForAnyValue:StringEquals": {
+                        "kms:ResourceAliases": f"alias/{settings.resource_prefix}-calendar-tokens"
+                    }
+                },
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 # Loaded by the first request that needs them, not when `app` is imported (cold start).
 schemas = lazy_module("chalicelib.api.schemas")
 contacts = lazy_module("chalicelib.tickets.contacts")
+booking_timeline = lazy_module("chalicelib.booking.timeline")
 bp = Blueprint(__name__)
 
 
@@ -61,7 +62,7 @@ def list_contacts(call: Call) -> ContactsOut:
     bp,
     "GET",
     "/v1/contacts/{contact_id}",
-    summary="A contact with their tickets (newest activity first, paged)",
+    summary="A contact with their tickets (newest activity first, paged) and recent bookings",
     tag="contacts",
     query="ContactTicketsQuery",
     response="ContactDetailOut",
@@ -76,8 +77,17 @@ def get_contact(call: Call) -> ContactDetailOut:
         query.cursor,
         query.limit,
     )
+    bookings = booking_timeline.contact_bookings(
+        bootstrap.booking_deps().store, call.member.workspace_id, view.contact.id
+    )
     return schemas.ContactDetailOut(
         **contact_out(view.contact).model_dump(),
         tickets=[ticket_out(t) for t in view.tickets.tickets],
         next_cursor=view.tickets.next_cursor,
+        bookings=[
+            schemas.ContactBookingOut(
+                id=b.id, title=b.title, start=b.start, end=b.end, status=b.status.value
+            )
+            for b in bookings
+        ],
     )

@@ -17,12 +17,14 @@ class MailStatus(StrEnum):
 
 @dataclass(frozen=True)
 class MailAttachment:
-    """A file sent with the mail, read from the content bucket when it is sent."""
+    """A file sent with the mail, read from the content bucket when it is sent, or carried
+    in the queued message itself when small (`inline_base64`: a booking's .ics)."""
 
     filename: str
     content_type: str
     size: int
     s3_key: str
+    inline_base64: str | None = None  # the bytes, base64; then `s3_key` is not read
 
 
 @dataclass(frozen=True)

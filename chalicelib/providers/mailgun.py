@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.errors import ProviderRejected, ProviderUnavailable
-from chalicelib.mail.outbound import OutboundMail, display_address, header_safe
+from chalicelib.mail.outbound import MailAttachment, OutboundMail, display_address, header_safe
 
 CONNECT_TIMEOUT = 3.05
 READ_TIMEOUT = 15
@@ -61,15 +61,24 @@ class MailgunSender:
         """Mailgun's `attachment` form files: (name, bytes, type) read from storage."""
         if not mail.attachments:
             return []
-        if self._read_file is None:
+        stored = [a for a in mail.attachments if a.inline_base64 is None]
+        if stored and self._read_file is None:
             raise ProviderUnavailable("no storage to read the attachments from")
         try:
             return [
-                ("attachment", (header_safe(a.filename), self._read_file(a.s3_key), a.content_type))
+                ("attachment", (header_safe(a.filename), self._content(a), a.content_type))
                 for a in mail.attachments
             ]
         except Exception as e:  # storage errors are retried like a provider outage
             raise ProviderUnavailable(f"attachment unreadable: {type(e).__name__}") from e
+
+    def _content(self, attachment: MailAttachment) -> bytes:
+        if attachment.inline_base64 is not None:  # carried in the queued message
+            import base64
+
+            return base64.b64decode(attachment.inline_base64)
+        assert self._read_file is not None
+        return self._read_file(attachment.s3_key)
 
     def send(self, mail: OutboundMail) -> str:
         if not self._api_key:

@@ -409,3 +409,87 @@ def chat_questions_prefix(month: str) -> str:
 def chat_question_sk(month: str, folded_question: str) -> str:
     """One question no article answered in `month` (lower case, spaces collapsed)."""
     return f"{chat_questions_prefix(month)}{folded_question}"
+
+
+# -- booking (chalicelib/store/booking_repo.py) --------------------------------------------
+
+EVENT_TYPE_PREFIX = "EVTYPE#"
+SCHEDULE_PREFIX = "SCHEDULE#"
+BOOKING_PREFIX = "BOOKING#"
+
+
+def event_type_sk(event_type_id: str) -> str:
+    return f"{EVENT_TYPE_PREFIX}{event_type_id}"
+
+
+def event_type_slug_sk(slug: str) -> str:
+    """Claims an event type's slug in its workspace (moved when the slug changes)."""
+    return f"EVSLUG#{slug}"
+
+
+def schedule_sk(user_id: str) -> str:
+    """A member's availability schedule (one per member)."""
+    return f"{SCHEDULE_PREFIX}{user_id}"
+
+
+def booking_sk(booking_id: str) -> str:
+    return f"{BOOKING_PREFIX}{booking_id}"
+
+
+def bookings_view(workspace_id: str) -> str:
+    """GSI1 partition of a workspace's bookings, sorted by start."""
+    return f"WS#{workspace_id}#BOOKINGS"
+
+
+def booking_order(start_iso: str, booking_id: str) -> str:
+    return f"{start_iso}#{booking_id}"
+
+
+def host_ledger_pk(workspace_id: str, host_id: str) -> str:
+    """A host's ledger: one item per UTC day with the spans their bookings hold."""
+    return f"WS#{workspace_id}#LEDGER#{host_id}"
+
+
+def ledger_day_sk(day: str) -> str:
+    return f"DAY#{day}"
+
+
+def booking_caps_pk(workspace_id: str, event_type_id: str) -> str:
+    """An event type's day and week counters (caps) and round-robin marks."""
+    return f"WS#{workspace_id}#BKCAPS#{event_type_id}"
+
+
+def cap_day_sk(day: str) -> str:
+    # Days and weeks sort together by date (a week under its Monday): one range reads both.
+    return f"{day}#D"
+
+
+def cap_week_sk(monday: str) -> str:
+    return f"{monday}#W"
+
+
+ROUND_ROBIN_PREFIX = "RR#"
+
+
+def round_robin_sk(host_id: str) -> str:
+    return f"{ROUND_ROBIN_PREFIX}{host_id}"
+
+
+def contact_bookings_pk(workspace_id: str, contact_id: str) -> str:
+    """A contact's bookings (one small entry per booking, newest id last)."""
+    return f"WS#{workspace_id}#CONTACTBK#{contact_id}"
+
+
+# -- booking reminders (chalicelib/store/reminders_repo.py) ----------------------------------
+
+
+def booking_reminders_due_pk(hour: str) -> str:
+    """The reminders due in one UTC hour (`2026-05-01T10`), across workspaces: the schedule
+    reads a few of these (ids only, no content), never a Scan."""
+    return f"BKREMIND#{hour}"
+
+
+def booking_reminder_sk(
+    due_iso: str, workspace_id: str, booking_id: str, minutes: int, sequence: int
+) -> str:
+    return f"{due_iso}#{workspace_id}#{booking_id}#{minutes}#{sequence}"

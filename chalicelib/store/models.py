@@ -713,3 +713,99 @@ class LiveSubscriptionItem(Item, discriminator="live_subscription"):
     expires with its connection."""
 
     connection_id = UnicodeAttribute()
+
+
+# -- booking (chalicelib/store/booking_repo.py; the Booking section of docs/data-model.md) --
+
+
+class EventTypeItem(Item, discriminator="event_type"):
+    """A booking event type: PK=WS#<ws>, SK=EVTYPE#<id>; `body` is its JSON."""
+
+    event_type_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    body = UnicodeAttribute()
+    version = NumberAttribute(default=0)
+
+
+class EventTypeSlugClaim(Item, discriminator="event_type_slug"):
+    """PK=WS#<ws>, SK=EVSLUG#<slug>: the event type that has this slug."""
+
+    event_type_id = UnicodeAttribute()
+
+
+class BookingScheduleItem(Item, discriminator="booking_schedule"):
+    """A member's availability: PK=WS#<ws>, SK=SCHEDULE#<user>; `body` is its JSON."""
+
+    user_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    body = UnicodeAttribute()
+
+
+class BookingItem(Item, discriminator="booking"):
+    """A booking: PK=WS#<ws>, SK=BOOKING#<id>, in the bookings view (GSI1, by start).
+    `core` is the booking's JSON without what its job records outside (meeting, calendar
+    events, contact, ticket), which are attributes of their own, written by `record_outside`
+    under the booking's sequence."""
+
+    gsi1pk = UnicodeAttribute(attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(attr_name="GSI1SK")
+    booking_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    host_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    core = UnicodeAttribute()
+    sequence = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+    meeting = UnicodeAttribute(null=True)  # JSON Meeting
+    calendar_events = UnicodeAttribute(null=True)  # JSON list of CalendarEventRef
+    contact_id = UnicodeAttribute(null=True)
+    ticket_id = UnicodeAttribute(null=True)
+
+
+class HostLedgerItem(Item, discriminator="host_ledger"):
+    """PK=WS#<ws>#LEDGER#<host>, SK=DAY#<UTC date>: `spans` (JSON [[start, end, booking]],
+    epoch seconds) held by the host's active bookings that day; `version` moves with each
+    write (every booking transaction is conditioned on it).  Expires a week after the day."""
+
+    spans = UnicodeAttribute(default="[]")
+    version = NumberAttribute(default=0)
+
+
+class BookingCapItem(Item, discriminator="booking_cap"):
+    """PK=WS#<ws>#BKCAPS#<event type>, SK=<local date>#D or <Monday>#W: active bookings of
+    the event type that day or ISO week (its caps count them)."""
+
+    bookings = NumberAttribute(default=0)
+
+
+class RoundRobinItem(Item, discriminator="booking_round_robin"):
+    """PK=WS#<ws>#BKCAPS#<event type>, SK=RR#<host>: when the host was last booked."""
+
+    host_id = UnicodeAttribute()
+    last_booked_at = UTCDateTimeAttribute()
+
+
+class ContactBookingItem(Item, discriminator="contact_booking"):
+    """PK=WS#<ws>#CONTACTBK#<contact>, SK=BOOKING#<id>: a booking of the contact."""
+
+    booking_id = UnicodeAttribute()
+
+
+# -- booking reminders (chalicelib/store/reminders_repo.py) ----------------------------------
+
+
+class BookingReminderItem(Item, discriminator="booking_reminder"):
+    """PK=BKREMIND#<UTC hour due>, SK=<due>#<ws>#<booking>#<minutes>#<sequence>: a reminder
+    to send.  `held_until` (epoch) while a run sends it; `outcome` once sent or skipped.
+    Expires two days after it was due."""
+
+    workspace_id = UnicodeAttribute()
+    booking_id = UnicodeAttribute()
+    minutes = NumberAttribute()
+    sequence = NumberAttribute()
+    start = UTCDateTimeAttribute()
+    due = UTCDateTimeAttribute()
+    held_until = NumberAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
+    done_at = UTCDateTimeAttribute(null=True)

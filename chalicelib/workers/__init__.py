@@ -7,6 +7,8 @@ from chalice import Chalice
 
 def register_workers(app: Chalice) -> None:
     from chalicelib.workers.ai_jobs import ai_jobs_bp
+    from chalicelib.workers.booking_jobs import booking_jobs_bp
+    from chalicelib.workers.booking_reminders import booking_reminders_bp
     from chalicelib.workers.custom_hostnames import custom_hostnames_bp
     from chalicelib.workers.inbound_mail import inbound_mail_bp
     from chalicelib.workers.mail_out import mail_out_bp
@@ -19,3 +21,9 @@ def register_workers(app: Chalice) -> None:
     app.register_blueprint(ai_jobs_bp)
     app.register_blueprint(custom_hostnames_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(booking_jobs_bp)
+    app.register_blueprint(booking_reminders_bp)
+
+    from chalicelib.workers.calendar_channels import calendar_channels_bp
+
+    app.register_blueprint(calendar_channels_bp)

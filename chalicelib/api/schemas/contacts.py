@@ -38,6 +38,17 @@ class ContactsOut(Outgoing):
     next_cursor: str | None
 
 
+class ContactBookingOut(Outgoing):
+    id: str
+    title: str
+    start: datetime = Field(description="When the meeting starts (UTC).")
+    end: datetime = Field(description="When it ends (UTC).")
+    status: str = Field(description="pending, confirmed, cancelled or declined.")
+
+
 class ContactDetailOut(ContactOut):
     tickets: list[TicketOut] = Field(description="Their tickets, newest activity first.")
     next_cursor: str | None = Field(description="Next page of their tickets.")
+    bookings: list[ContactBookingOut] = Field(
+        default_factory=list, description="Their recent bookings, newest first."
+    )
