@@ -37,6 +37,13 @@ PATH_PARAMETERS = {
     "conversation_id": "The chat conversation's id (its ticket's id).",
     "provider": "The calendar provider: `google` (Google Calendar) or `microsoft` (Microsoft 365).",
     "connection_id": "The calendar connection's id.",
+    "booking_slug": "On the API's host the workspace's slug; on the workspace's help-centre "
+    "domain the event type's slug.",
+    "event_slug": "The event type's slug, unique in the workspace.",
+    "manage_token": "The booking's manage token, from the link in the invitee's mails.",
+    "event_type_id": "The booking event type's id.",
+    "event_type_slug": "The event type's slug in its workspace (`/book/<workspace>/<slug>`).",
+    "booking_id": "The booking's id.",
 }
 
 # Query parameters, looked up like fields (`"Schema.name"`, then `"name"`).

@@ -85,6 +85,9 @@ def test_every_html_page_sends_a_strict_policy(api, site):
         "article_slug": "refunds",
         "token": "hti_not-a-real-invitation",
         "link_token": "htl_not-a-real-link",
+        "booking_slug": site["slug"],
+        "event_slug": "no-such-event-type",
+        "manage_token": "not-a-real-manage-token",
     }
     pages = [op for op in OPERATIONS if op.produces == HTML and op.method == "GET"]
     assert {op.path for op in pages} >= {
