@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from devstack.calendar_standins import CalendarStandIns, start_calendar_standins
 from devstack.demo_site import DEFAULT_PORT as DEMO_SITE_PORT
 from devstack.demo_site import DemoSite
 from devstack.emulator import MotoServer, ensure_port_free, wait_for_http
@@ -143,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
     moto: MotoServer | None = None
     mail_catcher: FakeMailgun | None = None
     cloudflare: FakeCloudflare | None = None
+    calendar_standins: CalendarStandIns | None = None
     local_model: LocalModel | None = None
     api: subprocess.Popen[bytes] | None = None
     pump: subprocess.Popen[bytes] | None = None
@@ -183,6 +185,8 @@ def run(args: argparse.Namespace) -> int:
             environ["CLOUDFLARE_API_TOKEN"] = cloudflare.api_token
             environ["CLOUDFLARE_ZONE_ID"] = cloudflare.zone_id
             environ.setdefault("HELP_CENTRE_CNAME_TARGET", "customers.helptal.test")
+        # No Google / Microsoft / Zoom app configured: booking talks to local stand-ins.
+        calendar_standins = start_calendar_standins(environ)
         os.environ.update(environ)
         _write_stack_file(environ)
 
@@ -262,6 +266,7 @@ def run(args: argparse.Namespace) -> int:
                 if cloudflare
                 else ""
             )
+            + (calendar_standins.banner() if calendar_standins else "")
             + f"  AI            {_ai_line(environ, local_model)}\n"
             + f"  human check   {_human_check_line(environ)}\n"
             + f"  demo login    {login.email} / {login.password}"
@@ -294,6 +299,8 @@ def run(args: argparse.Namespace) -> int:
             mail_catcher.stop()
         if cloudflare is not None:
             cloudflare.stop()
+        if calendar_standins is not None:
+            calendar_standins.stop()
         if local_model is not None:
             local_model.stop()
         if moto is not None:
@@ -407,10 +414,13 @@ def _write_stack_file(environ: dict[str, str]) -> None:
     """The running stack's own settings (not the caller's whole environment)."""
     ours = set(stage_environment("dev")) | set(DEV_SECRETS)
     prefixes = ("AWS_", "MAILGUN_", "CLOUDFLARE_", "HELP_CENTRE_", "RESOURCE_PREFIX", "DEVSTACK_")
+    prefixes_with_providers = (*prefixes, "GOOGLE_", "MS_", "ZOOM_")  # booking's providers
     stack = {
         name: value
         for name, value in environ.items()
-        if name in ours or name.startswith(prefixes) or name in ("PUBLIC_BASE_URL", "APP_BASE_URL")
+        if name in ours
+        or name.startswith(prefixes_with_providers)
+        or name in ("PUBLIC_BASE_URL", "APP_BASE_URL")
     }
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     path = STATE_DIR / STACK_FILE
