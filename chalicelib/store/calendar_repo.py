@@ -233,11 +233,12 @@ class DynamoCalendarStore:
         ).save()
 
     def take_state(self, state_hash: str, session_id: str) -> OAuthState | None:
-        item = OAuthStateItem(state_pk(state_hash), keys.LOOKUP_SK)
         try:
-            response = item.delete(
+            response = OAuthStateItem._get_connection().delete_item(
+                state_pk(state_hash),
+                keys.LOOKUP_SK,
                 condition=OAuthStateItem.pk.exists() & (OAuthStateItem.session_id == session_id),
-                add_version_condition=False,
+                return_values="ALL_OLD",
             )
         except DeleteError as e:
             if e.cause_response_code == CONDITION_FAILED:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib.api.schemas.common import Incoming, Outgoing, QueryParams
 
@@ -68,6 +68,17 @@ class CalendarConnectionPatchIn(Incoming):
     )
     write_calendar_id: CalendarId | None = Field(
         default=None, description="A writable calendar of this connection for bookings."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "busy_calendar_ids": ["ann@acme.test", "team@group.calendar.google.com"],
+                    "write_calendar_id": "ann@acme.test",
+                }
+            ]
+        }
     )
 
 
