@@ -76,3 +76,16 @@ def register_api(app: Chalice) -> None:
     from chalicelib.api import live
 
     app.register_blueprint(live.bp)
+
+    from chalicelib.api import booking_pages
+
+    app.register_blueprint(booking_pages.bp)
+
+    from chalicelib.api import calendars
+
+    app.register_blueprint(calendars.bp)
+
+    from chalicelib.api import booking_admin, booking_public
+
+    app.register_blueprint(booking_admin.bp)
+    app.register_blueprint(booking_public.bp)

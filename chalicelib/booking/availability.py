@@ -67,6 +67,17 @@ def bookable(deps: BookingDeps, workspace_slug: str, event_type_slug: str) -> Bo
     return Bookable(workspace, event_type)
 
 
+def public_event_types(deps: BookingDeps, workspace_slug: str) -> tuple[Workspace, list[EventType]]:
+    """A workspace's booking page: its public, active event types by title; 404
+    `booking_page_not_found` for an unknown slug."""
+    workspace = bookable_workspace(deps, workspace_slug)
+    listed = sorted(
+        (e for e in deps.store.list_event_types(workspace.id) if e.public and e.active),
+        key=lambda e: (e.title, e.id),
+    )
+    return workspace, listed
+
+
 def zone(name: str) -> tzinfo:
     return ZoneInfo(name)
 

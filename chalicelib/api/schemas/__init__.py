@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from chalicelib.api.schemas.ai import *  # noqa: F403
     from chalicelib.api.schemas.ai_results import *  # noqa: F403
+    from chalicelib.api.schemas.booking import *  # noqa: F403
+    from chalicelib.api.schemas.calendars import *  # noqa: F403
     from chalicelib.api.schemas.canned import *  # noqa: F403
     from chalicelib.api.schemas.chat import *  # noqa: F403
     from chalicelib.api.schemas.chat_insights import *  # noqa: F403
@@ -44,6 +46,8 @@ CAPABILITY_MODULES = (
     "chat",
     "chat_insights",
     "live",
+    "calendars",
+    "booking",
 )
 
 
