@@ -101,6 +101,7 @@ class FakeMicrosoft(FakeServer):
         self.subscriptions: dict[str, FakeSubscription] = {}
         self.notifications: list[Notified] = []
         self.deliver_notifications = True
+        self.validation_timeout = VALIDATION_TIMEOUT  # seconds the handshake may take
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -114,6 +115,7 @@ class FakeMicrosoft(FakeServer):
             self.book = CalendarBook()
             self.subscriptions.clear()
             self.notifications.clear()
+            self.validation_timeout = VALIDATION_TIMEOUT
 
     def ensure_account(self, email: str) -> FakeCalendar:
         """The account's default calendar (made with a "Team" calendar the first time)."""
@@ -576,7 +578,7 @@ class FakeMicrosoft(FakeServer):
         status, content_type, text = post_quietly(
             f"{url}{'&' if '?' in url else '?'}validationToken={quote(token)}",
             headers={"Content-Type": "text/plain; charset=utf-8"},
-            timeout=VALIDATION_TIMEOUT,
+            timeout=self.validation_timeout,
         )
         if status != 200 or not content_type.startswith("text/plain") or text != token:
             return _error(

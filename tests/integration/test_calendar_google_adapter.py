@@ -274,3 +274,30 @@ def test_a_channel_is_watched_notified_renewed_and_stopped(fakes, google):
         assert fakes.google.channels[renewed.channel_id].stopped
     finally:
         catcher.stop()
+
+
+def test_the_stand_in_is_driven_over_http_for_the_local_stack(fakes, google):
+    base = fakes.google.url
+    grant = connect(fakes, google)
+    added = requests.post(
+        f"{base}/_fake/busy",
+        json={"email": ANN, "start": "2026-03-02T10:00:00Z", "end": "2026-03-02T11:00:00Z"},
+        timeout=5,
+    )
+    assert added.status_code == 201
+    window = Interval(MONDAY, MONDAY + timedelta(days=1))
+    assert google.busy(grant.access_token, ANN, [ANN], window) == [
+        Interval(MONDAY + timedelta(hours=10), MONDAY + timedelta(hours=11))
+    ]
+    assert requests.post(f"{base}/_fake/fail", json={"status": 503}, timeout=5).ok
+    with pytest.raises(CalendarProviderFailed):
+        google.busy(grant.access_token, ANN, [ANN], window)
+    calls = requests.get(f"{base}/_fake/calls", params={"path": "/calendar/v3/freeBusy"}, timeout=5)
+    assert calls.json()["count"] == 2
+    listed = requests.get(f"{base}/_fake/events", params={"email": ANN}, timeout=5).json()
+    assert [e["summary"] for e in listed] == ["Busy"]
+    assert requests.post(f"{base}/_fake/revoke", json={"email": ANN}, timeout=5).json() == {
+        "revoked": 1
+    }
+    with pytest.raises(GrantRevoked):
+        google.refresh(grant.refresh_token)

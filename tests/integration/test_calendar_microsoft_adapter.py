@@ -263,6 +263,18 @@ def test_a_subscription_whose_endpoint_does_not_echo_is_refused(fakes, graph):
     assert fakes.microsoft.subscriptions == {}
 
 
+def test_a_subscription_whose_endpoint_answers_too_late_is_refused(fakes, graph):
+    grant = connect(fakes, graph)
+    default = next(c for c in graph.list_calendars(grant.access_token) if c.primary)
+    fakes.microsoft.validation_timeout = 0.2  # Graph waits 10 s
+    slow = WebhookCatcher(validation_delay=0.6)
+    try:
+        with pytest.raises(CalendarProviderFailed, match="validation"):
+            graph.watch(grant.access_token, default.id, "chan-4", slow.url, "state")
+    finally:
+        slow.stop()
+
+
 def test_a_subscription_is_renewed_and_stopped_and_made_again_when_graph_dropped_it(fakes, catcher):
     later = [datetime.now(UTC)]
     graph = fakes.microsoft_calendar(now=lambda: later[0])
