@@ -114,9 +114,7 @@ def test_a_booking_job_makes_the_contact_ticket_and_mails_once_and_reminders_go_
     assert "/book/manage/" in (invitee_mail.one("text") or "")
     assert "https://meet.example.test/acme" in (invitee_mail.one("text") or "")
 
-    stored = bootstrap.booking_sync_deps().mails.store.get_booking(
-        booking.workspace_id, booking.id
-    )
+    stored = bootstrap.booking_sync_deps().mails.store.get_booking(booking.workspace_id, booking.id)
     assert stored is not None and stored.contact_id and stored.ticket_id
     token = owner["token"]
     status, ticket, _ = api.request("GET", f"/v1/tickets/{stored.ticket_id}", token=token)
@@ -129,9 +127,7 @@ def test_a_booking_job_makes_the_contact_ticket_and_mails_once_and_reminders_go_
     assert [(b["id"], b["title"], b["status"]) for b in contact["bookings"]] == [
         (booking.id, "Product demo", "confirmed")
     ]
-    status, _, _ = api.request(
-        "GET", f"/v1/contacts/{stored.contact_id}", token=other["token"]
-    )
+    status, _, _ = api.request("GET", f"/v1/contacts/{stored.contact_id}", token=other["token"])
     assert status == 404
 
     # The hour-before reminder: fired twice at the same time, then once late.
@@ -185,3 +181,60 @@ def test_a_cancelled_booking_mails_a_cancel_and_its_reminders_never_go(api, pump
         [event] = calendar.walk("VEVENT")
         assert (str(calendar["METHOD"]), int(event["SEQUENCE"])) == ("CANCEL", 1)
     assert _sent(fake_mailgun, ":reminder:") == []
+
+
+def test_every_aws_call_of_the_booking_functions_is_allowed_by_their_roles(
+    api, pump, fake_mailgun, monkeypatch
+):
+    """The booking-jobs worker and the reminders schedule, each run as its own function with
+    every AWS call recorded and checked against its role (infra.iam)."""
+    import contextvars
+    from typing import Any
+
+    from botocore.client import BaseClient
+
+    from chalicelib.settings import get_settings
+    from infra.describe import describe_event_sources
+    from infra.iam import function_policies
+    from tests.integration.test_function_roles_cover_their_calls import _allowed, _needs
+
+    owner = api.sign_up()
+    drain_mail_queue()
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
+    booking = _booked(owner, start)
+    bootstrap.booking_jobs_queue().enqueue(
+        BookingJob(booking.workspace_id, booking.id, "created", 0)
+    )
+
+    function: contextvars.ContextVar[str | None] = contextvars.ContextVar("fn", default=None)
+    calls: list[tuple[str, str, str]] = []
+    original = BaseClient._make_api_call
+
+    def recording(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        name = function.get()
+        if name is not None:
+            service = client.meta.service_model.service_name
+            calls.extend((name, a, arn) for a, arn in _needs(service, operation, params))
+        return original(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    for subscription in [*pump.queues, *pump.schedules]:
+
+        def as_function(event: Any, context: Any, _h=subscription.handler, _n=subscription.name):
+            token = function.set(_n)
+            try:
+                return _h(event, context)
+            finally:
+                function.reset(token)
+
+        monkeypatch.setattr(subscription, "handler", as_function)
+
+    pump.drain(["booking_jobs_worker"])
+    pump.fire("booking_reminders_job", (start - timedelta(minutes=59)).timestamp())
+    pump.drain(["mail_out_worker"])
+
+    assert {"booking_jobs_worker", "booking_reminders_job"} <= {c[0] for c in calls}
+    assert len(_sent(fake_mailgun, ":reminder:")) == 2
+    policies = function_policies(get_settings(), describe_event_sources(app))
+    refused = sorted({c for c in calls if not _allowed(policies[c[0]], c[1], c[2])})
+    assert refused == []
