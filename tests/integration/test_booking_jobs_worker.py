@@ -28,7 +28,10 @@ from chalicelib.booking.ports import BookingJob
 from chalicelib.booking.store_port import BookingCommit
 from chalicelib.ids import new_id
 from devstack.pump import EventPump
+from tests.calendar_fakes import calendar_fakes, calendar_fakes_server
 from tests.integration.conftest import drain_mail_queue
+
+__all__ = ["calendar_fakes", "calendar_fakes_server"]  # fixtures used by name
 
 
 @pytest.fixture()
@@ -238,3 +241,57 @@ def test_every_aws_call_of_the_booking_functions_is_allowed_by_their_roles(
     policies = function_policies(get_settings(), describe_event_sources(app))
     refused = sorted({c for c in calls if not _allowed(policies[c[0]], c[1], c[2])})
     assert refused == []
+
+
+def test_a_zoom_booking_gets_one_meeting_through_a_zoom_outage_and_loses_it_when_cancelled(
+    api, pump, fake_mailgun, calendar_fakes, monkeypatch
+):
+    """The real Zoom adapter against the local Zoom stand-in: a 503 fails the job, the queue
+    retries it, and the booking still gets exactly one meeting; a cancellation deletes it."""
+    from dataclasses import replace
+
+    from chalicelib.settings import reload_settings
+    from chalicelib.store.booking_repo import DynamoBookingStore
+
+    for name, value in calendar_fakes.env().items():
+        monkeypatch.setenv(name, value)
+    reload_settings()
+    bootstrap.zoom_meetings.cache_clear()
+    try:
+        owner = api.sign_up()
+        drain_mail_queue()
+        start = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
+        booking = _booked(owner, start)
+        store = DynamoBookingStore()
+        booking = store.commit_booking(
+            BookingCommit(replace(booking, location=Location(LocationKind.ZOOM)), booking.version)
+        )
+        calendar_fakes.zoom.fail_next(503)
+        queue = bootstrap.booking_jobs_queue()
+        queue.enqueue(BookingJob(booking.workspace_id, booking.id, "created", 0))
+        for _ in range(3):
+            pump.drain(["booking_jobs_worker"])
+        pump.drain(["mail_out_worker"])
+
+        [meeting] = calendar_fakes.zoom.meetings.values()
+        stored = store.get_booking(booking.workspace_id, booking.id)
+        assert stored is not None and stored.meeting is not None
+        assert stored.meeting.join_url == meeting["join_url"]
+        [invitee_mail] = [
+            m for m in _sent(fake_mailgun, ":created:") if m.all("to") == ["carla@customer.test"]
+        ]
+        assert meeting["join_url"] in (invitee_mail.one("text") or "")
+
+        cancelled = store.commit_booking(
+            BookingCommit(
+                replace(stored, status=BookingStatus.CANCELLED, sequence=1), stored.version
+            )
+        )
+        queue.enqueue(BookingJob(booking.workspace_id, booking.id, "cancelled", cancelled.sequence))
+        pump.drain(["booking_jobs_worker"])
+
+        assert calendar_fakes.zoom.meetings == {}
+    finally:
+        monkeypatch.undo()
+        reload_settings()
+        bootstrap.zoom_meetings.cache_clear()
