@@ -55,6 +55,10 @@ def _pick_first_free_time(page, shot, name: str) -> str:
     day.wait_for()
     assert_accessible(page, f"{name}: calendar")
     day.focus()
+    page.keyboard.press("ArrowRight")  # the arrows move between the month's days
+    moved = page.evaluate("() => document.activeElement.dataset.day")
+    assert moved and moved > str(day.get_attribute("data-day"))
+    page.keyboard.press("ArrowLeft")
     page.keyboard.press("Enter")
     first = page.locator("#bk-times button.slot").first
     first.wait_for()
@@ -83,6 +87,7 @@ def test_visitor_books_reschedules_and_cancels(stack, browser, screenshot_path):
         timeout=10,
     ).json()
     auth = {"Authorization": f"Bearer {signup['token']}"}
+    stack.confirm_signup(signup["user"]["email"])  # then the workspace mails its invitees
     slug = signup["workspace"]["slug"]
     created = requests.post(
         f"{api}/v1/booking/event-types",
@@ -137,6 +142,7 @@ def test_visitor_books_reschedules_and_cancels(stack, browser, screenshot_path):
 
     # -- the manage link: reschedule, then cancel ---------------------------------------------
     mailed = _mailed_manage_link(stack, "zoe@client.test")
+    print("manage link from", "the invitation mail" if mailed else "the confirmation")
     manage_url = mailed or shown_link
     assert manage_url.rsplit("/", 1)[1] == shown_link.rsplit("/", 1)[1]
     page.goto(manage_url)
@@ -177,10 +183,32 @@ def test_visitor_books_reschedules_and_cancels(stack, browser, screenshot_path):
     page.goto(page_url + "?lang=en")
     assert page.locator("#bk-tz").input_value() == "America/New_York"
     assert page.locator("#bk-picker h2").first.inner_text() == "Choose a time"
-    _pick_first_free_time(page, shot, "en")
+    taken = _pick_first_free_time(page, shot, "en")
     page.fill("#bk-name", "Sam Customer")
     page.fill("#bk-email", "sam@client.test")
     page.fill("#bk-q-sujet", "Invoices")
+    # Someone else takes that time meanwhile: the page says so and shows the times again.
+    other = requests.post(
+        f"{api}/v1/booking/{slug}/premier-rendez-vous/bookings",
+        json={
+            "start": taken,
+            "time_zone": "UTC",
+            "name": "Quick",
+            "email": "quick@client.test",
+            "answers": {"sujet": "x"},
+        },
+        timeout=10,
+    )
+    assert other.status_code == 201, other.text
+    page.click("form#bk-form button[type=submit]")
+    page.wait_for_selector("text=Sorry, this time was just taken. Please choose another one.")
+    assert page.locator("#bk-picker").is_visible()
+    page.wait_for_function(
+        "start => ![...document.querySelectorAll('#bk-times button.slot')]"
+        ".some(b => b.dataset.start === start)",
+        arg=taken,
+    )
+    page.locator("#bk-times button.slot").first.click()
     page.click("form#bk-form button[type=submit]")
     page.wait_for_selector("#bk-done h2")
     assert page.locator("#bk-done h2").inner_text() == "You are booked"
@@ -193,4 +221,4 @@ def test_visitor_books_reschedules_and_cancels(stack, browser, screenshot_path):
 
     listed = requests.get(f"{api}/v1/booking/bookings", headers=auth, timeout=10).json()
     statuses = sorted(b["status"] for b in listed["bookings"])
-    assert statuses == ["cancelled", "confirmed"], listed
+    assert statuses == ["cancelled", "confirmed", "confirmed"], listed

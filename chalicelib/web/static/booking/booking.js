@@ -386,15 +386,18 @@
     });
   }
 
-  function slotTaken(result) {
-    say(word("error_slot_taken"), true);
+  var alertBox = document.getElementById("bk-alert");
+
+  function slotTaken() {
+    alertBox.textContent = word("error_slot_taken");
     reload();
-    status.focus();
+    alertBox.focus();
   }
 
   // -- booking -------------------------------------------------------------------------------
   function choose(slot) {
     chosen = slot;
+    alertBox.textContent = "";
     times.querySelectorAll("button.slot").forEach(function (b) {
       b.setAttribute("aria-pressed", String(b.getAttribute("data-start") === slot.start));
     });
@@ -522,7 +525,7 @@
           form.hidden = true;
           picker.hidden = false;
           chosen = null;
-          return slotTaken(result);
+          return slotTaken();
         }
         if (result.status === 422 && showFieldErrors(result)) {
           var invalid = form.querySelector("[aria-invalid]");
@@ -598,7 +601,7 @@
           if (result.status >= 200 && result.status < 300) return finish("rescheduled");
           if (result.error.code === "slot_taken") {
             document.getElementById("bk-move").hidden = true;
-            return slotTaken(result);
+            return slotTaken();
           }
           manageError.textContent = problem(result);
         });
