@@ -319,7 +319,7 @@ def _excerpt(event_type: EventType) -> str:
     return text[: EXCERPT_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _hosts(deps: BookingDeps, event_type: EventType) -> list[dict[str, str | None]]:
+def _hosts(deps: BookingDeps, event_type: EventType, prefix: str) -> list[dict[str, str | None]]:
     """The hosts' names and avatars (as paths on this site); never their addresses."""
     from chalicelib.accounts.profile import avatar_url
 
@@ -329,7 +329,7 @@ def _hosts(deps: BookingDeps, event_type: EventType) -> list[dict[str, str | Non
         if member is None:
             continue
         user = deps.accounts.get_user(user_id)
-        avatar = avatar_url("", user) if user is not None else None
+        avatar = avatar_url(prefix, user) if user is not None else None
         name = member.name or (user.name if user else "")
         hosts.append({"name": name, "initial": (name[:1] or "?").upper(), "avatar_url": avatar})
     return hosts
@@ -387,7 +387,7 @@ def event_page(call: Call, place: Place, event_type_slug: str) -> Response:
     locale = _locale(call, place)
     t = _words(locale, place)
     shown = _shown_event(deps, t, place, event_type)
-    shown["hosts"] = _hosts(deps, event_type)
+    shown["hosts"] = _hosts(deps, event_type, place.api_prefix)
     api = f"{place.api_prefix}/v1/booking/{quote(place.site.slug)}/{quote(event_type.slug)}"
     return _page(
         call,

@@ -306,3 +306,30 @@ def test_the_script_is_served_with_an_etag_and_gzipped_under_20_kb(api):
         },
     )
     assert again.status_code == 304
+
+
+@pytest.fixture()
+def turnstile(monkeypatch, workspace):
+    from chalicelib.settings import reload_settings
+
+    monkeypatch.setenv("TURNSTILE_SITE_KEY", "ts-site-key")
+    monkeypatch.setenv("TURNSTILE_SECRET_KEY", "ts-secret")
+    reload_settings()
+    bootstrap.reset()
+    yield
+    monkeypatch.undo()
+    reload_settings()
+    bootstrap.reset()
+
+
+def test_with_turnstile_the_booking_form_shows_its_widget_and_the_policy_allows_it_alone(
+    api, workspace, turnstile
+):
+    status, html, headers = _get(api, f"/book/{workspace['slug']}/intro?lang=fr")
+    assert status == 200
+    assert '<div class="cf-turnstile" data-sitekey="ts-site-key" data-language="fr">' in html
+    directives = _directives(headers["Content-Security-Policy"])
+    turnstile_origin = "https://challenges.cloudflare.com"
+    assert directives["script-src"] == ["'self'", turnstile_origin]
+    assert directives["frame-src"] == [turnstile_origin]
+    assert directives["connect-src"] == ["'self'", turnstile_origin]
