@@ -435,25 +435,21 @@
     return true;
   }
 
-  function fieldMessage(field, given) {
-    if (field === "email") return word("error_email");
-    if (field === "name") return word("error_name");
-    var input = form.querySelector('[name="' + field + '"]');
+  function fieldMessage(name) {
+    if (name === "email") return word("error_email");
+    if (name === "name") return word("error_name");
+    var input = form.querySelector('[name="' + name + '"]');
     if (input && input.required && !input.value.trim()) return word("error_required");
-    return given || word("error_field");
+    return word("error_field");
   }
 
+  // The API's 422 names fields as `email`, `name` or `answers.<question id>`.
   function showFieldErrors(result) {
     var shownAny = false;
     (result.error.details || []).forEach(function (detail) {
       var field = String(detail.field || "").replace(/^body\./, "");
       var name = field.indexOf("answers.") === 0 ? "q-" + field.slice(8) : field;
-      var key = name.indexOf("q-") === 0 ? name.slice(2) : field;
-      if (fieldError(name, fieldMessage(name === field ? field : name, detail.message))) {
-        shownAny = true;
-      } else if (key && fieldError("q-" + key, fieldMessage("q-" + key, detail.message))) {
-        shownAny = true;
-      }
+      if (fieldError(name, fieldMessage(name))) shownAny = true;
     });
     return shownAny;
   }
@@ -466,7 +462,7 @@
       var bad = (input.required && empty) || (input.type === "email" && !empty && !input.checkValidity());
       if (bad) {
         ok = false;
-        fieldError(input.name, fieldMessage(input.name === "email" ? "email" : input.name === "name" ? "name" : input.name));
+        fieldError(input.name, fieldMessage(input.name));
       }
     });
     return ok;
