@@ -192,6 +192,16 @@ def test_owner_sets_up_booking_connects_google_and_cancels_a_booking(
     expect(answers).to_contain_text("Company")
     expect(answers).to_contain_text("Globex")
     expect(page.get_by_role("region", name="Invitee")).to_contain_text("carla@customer.test")
+    _until(
+        lambda: (
+            requests.get(f"{api}/v1/booking/bookings/{booking_id}", headers=auth, timeout=10)
+            .json()
+            .get("contact_id")
+        ),
+        what="the booking's contact",
+    )
+    page.reload()
+    page.get_by_role("region", name="Answers").wait_for()
     page.get_by_role("button", name="Reschedule").click()
     expect(page.get_by_role("heading", name="Reschedule")).to_be_focused()
     page.get_by_role("group").filter(has=page.get_by_role("radio")).first.get_by_role(
@@ -207,6 +217,14 @@ def test_owner_sets_up_booking_connects_google_and_cancels_a_booking(
     expect(page.locator(".booking-detail .meta")).to_contain_text("Cancelled")
     page.screenshot(path=shot("booking_cancelled"), full_page=True)
     assert_accessible(page, "a cancelled booking")
+    # The invitee's contact lists the booking (once the booking's job linked them).
+    page.get_by_role("region", name="Invitee").get_by_role("link", name="Carla Customer").click()
+    contact_bookings = page.get_by_role("list", name="Bookings")
+    expect(contact_bookings.get_by_role("link")).to_contain_text("Intro call")
+    expect(contact_bookings.get_by_role("link")).to_contain_text("Cancelled")
+    assert_accessible(page, "a contact with a booking")
+    contact_bookings.get_by_role("link").click()
+    page.get_by_role("heading", name="Intro call", level=1).wait_for()
     cancelled = requests.get(f"{api}/v1/booking/bookings/{booking_id}", headers=auth, timeout=10)
     assert cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["cancel_reason"] == "The host is away that day."
