@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from chalicelib.accounts.model import MANAGERS, CredentialKind, Principal
 from chalicelib.booking.model import (
@@ -31,6 +31,7 @@ from chalicelib.booking.model import (
     LocationKind,
 )
 from chalicelib.booking.ports import (
+    AccessTokenRejected,
     CalendarEventDraft,
     CalendarProvider,
     CalendarProviderFailed,
@@ -43,6 +44,8 @@ from chalicelib.clock import Clock, epoch
 from chalicelib.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from chalicelib.ids import new_id, token_hash
 from chalicelib.observability import logger
+
+T = TypeVar("T")
 
 STATE_TTL_SECONDS = 600
 BUSY_CACHE_SECONDS = 300
@@ -566,6 +569,17 @@ def access_token(deps: CalendarDeps, stored: StoredConnection) -> str:
     return grant.access_token
 
 
+def with_access_token(deps: CalendarDeps, stored: StoredConnection, call: Callable[[str], T]) -> T:
+    """`call(access token)`; when the provider rejects a kept token (401: it expired early
+    or the grant was withdrawn), the token is forgotten, refreshed once and the call
+    repeated, so a withdrawn grant ends as GrantRevoked (the connection marked)."""
+    try:
+        return call(access_token(deps, stored))
+    except AccessTokenRejected:
+        deps.tokens.forget(stored.id)
+        return call(access_token(deps, stored))
+
+
 def mark_revoked(deps: CalendarDeps, connection: CalendarConnection) -> None:
     """The grant is gone: the member must connect again (no channels until then)."""
     deps.store.mark(
@@ -669,9 +683,12 @@ class ConnectedCalendars:
         if provider is None:
             return None
         try:
-            token = access_token(deps, stored)
-            busy = provider.busy(
-                token, connection.account_email, connection.busy_calendar_ids, days
+            busy = with_access_token(
+                deps,
+                stored,
+                lambda token: provider.busy(
+                    token, connection.account_email, connection.busy_calendar_ids, days
+                ),
             )
         except GrantRevoked:
             if connection.status is not ConnectionStatus.NEEDS_RECONNECT:
@@ -761,15 +778,22 @@ class ConnectedCalendars:
             (ref for ref in booking.calendar_events if ref.connection_id == stored.id), None
         )
         try:
-            token = access_token(deps, stored)
             if existing is not None:
-                written = provider.update_event(
-                    token, existing.calendar_id, existing.event_id, draft
-                )
                 calendar_id = existing.calendar_id
+                written = with_access_token(
+                    deps,
+                    stored,
+                    lambda token: provider.update_event(
+                        token, existing.calendar_id, existing.event_id, draft
+                    ),
+                )
             else:
                 calendar_id = connection.write_calendar_id
-                written = provider.create_event(token, calendar_id, draft)
+                written = with_access_token(
+                    deps,
+                    stored,
+                    lambda token: provider.create_event(token, calendar_id, draft),
+                )
         except GrantRevoked:
             if connection.status is not ConnectionStatus.NEEDS_RECONNECT:
                 mark_revoked(deps, connection)
@@ -798,10 +822,14 @@ class ConnectedCalendars:
             if provider is None:
                 continue
             try:
-                provider.delete_event(access_token(deps, stored), ref.calendar_id, ref.event_id)
+                with_access_token(deps, stored, _deleting(provider, ref))
             except GrantRevoked:
                 if stored.connection.status is not ConnectionStatus.NEEDS_RECONNECT:
                     mark_revoked(deps, stored.connection)
+
+
+def _deleting(provider: CalendarProvider, ref: CalendarEventRef) -> Callable[[str], None]:
+    return lambda token: provider.delete_event(token, ref.calendar_id, ref.event_id)
 
 
 def event_id_for(booking: Booking, host_id: str) -> str:

@@ -36,6 +36,11 @@ class CalendarProviderFailed(Exception):
     """The provider could not answer now (network, 5xx, 429, a malformed answer): retry."""
 
 
+class AccessTokenRejected(CalendarProviderFailed):
+    """The provider answered 401 to an access token (expired or revoked early): refresh it
+    and try again; a refresh that fails says GrantRevoked."""
+
+
 @dataclass(frozen=True)
 class TokenGrant:
     access_token: str
@@ -186,6 +191,7 @@ class BookingJobs(Protocol):
 
 
 __all__ = [
+    "AccessTokenRejected",
     "BookingJob",
     "BookingJobs",
     "BusyTimes",

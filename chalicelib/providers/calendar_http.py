@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.booking.ports import (
+    AccessTokenRejected,
     CalendarProviderFailed,
     GrantRevoked,
     Interval,
@@ -21,9 +22,7 @@ from chalicelib.booking.ports import (
 TIMEOUT = (3.0, 10.0)
 
 
-class AccessTokenRejected(CalendarProviderFailed):
-    """The provider answered 401 to an access token (expired or revoked early): refresh it
-    and try again; a refresh that fails says GrantRevoked."""
+__all__ = ["AccessTokenRejected"]  # raised here; defined with the ports
 
 
 def secret_reader(secret: str | Callable[[], str]) -> Callable[[], str]:

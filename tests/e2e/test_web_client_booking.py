@@ -229,8 +229,8 @@ def test_owner_sets_up_booking_connects_google_and_cancels_a_booking(
     assert cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["cancel_reason"] == "The host is away that day."
 
-    # A revoked grant: the member is told, with "Reconnect Google" once the grant is known
-    # to be gone (a provider that merely fails says so instead).
+    # A grant withdrawn at Google (its access token now refused): the member is told, with
+    # "Reconnect Google".
     requests.post(f"{google}/_fake/revoke", json={"email": "bea@gmail.test"}, timeout=10)
     requests.post(f"{google}/_fake/expire_tokens", json={}, timeout=10)
 
@@ -245,12 +245,10 @@ def test_owner_sets_up_booking_connects_google_and_cancels_a_booking(
         return status if status != "connected" else None
 
     status = _until(noticed, what="the revoked grant to be noticed")
+    assert status == "needs_reconnect"
     page.goto(f"{api}/app/settings/calendars")
-    if status == "needs_reconnect":
-        expect(page.get_by_role("button", name="Reconnect Google")).to_be_visible()
-        expect(page.get_by_role("alert").first).to_contain_text("reconnecting")
-    else:
-        expect(page.get_by_text("Google Calendar failed lately")).to_be_visible()
+    expect(page.get_by_role("button", name="Reconnect Google")).to_be_visible()
+    expect(page.get_by_role("alert").first).to_contain_text("reconnecting")
     page.screenshot(path=shot("revoked"), full_page=True)
     assert_accessible(page, "a calendar whose grant was revoked")
 
@@ -270,6 +268,5 @@ def test_owner_sets_up_booking_connects_google_and_cancels_a_booking(
         name = path.strip("/").split("/")[1] if "/" in path.strip("/") else path.strip("/")
         page.screenshot(path=shot(f"{name}_fr_360"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
-    if status == "needs_reconnect":
-        expect(page.get_by_role("button", name="Reconnecter Google")).to_be_visible()
+    expect(page.get_by_role("button", name="Reconnecter Google")).to_be_visible()
     context.close()

@@ -36,6 +36,7 @@ from chalicelib.booking.model import (
     LocationKind,
 )
 from chalicelib.booking.ports import (
+    AccessTokenRejected,
     CalendarEventDraft,
     CalendarProviderFailed,
     GrantRevoked,
@@ -242,6 +243,7 @@ class FakeProvider:
     )
     revoked: list[str] = field(default_factory=list)
     issued: int = 0
+    rejected_access_tokens: set[str] = field(default_factory=set)  # answered 401
 
     def _call(self, what: str) -> None:
         self.calls.append(what)
@@ -292,6 +294,8 @@ class FakeProvider:
 
     def busy(self, access_token, account_email, calendar_ids, window) -> list[Interval]:
         self._call("busy")
+        if access_token in self.rejected_access_tokens:
+            raise AccessTokenRejected("401")
         return [i for i in self.busy_times if i.end > window.start and i.start < window.end]
 
     def create_event(self, access_token, calendar_id, draft) -> WrittenEvent:
@@ -651,6 +655,36 @@ def test_a_revoked_grant_adds_nothing_and_asks_the_member_to_reconnect(world):
     google.calls.clear()
     ConnectedCalendars(deps).busy(WS, ["ann"], window(), fresh=True)
     assert google.calls == []
+
+
+def test_a_grant_withdrawn_while_its_access_token_is_kept_asks_the_member_to_reconnect(world):
+    deps, _, _, google, _ = world
+    connect(deps, google)
+    google.rejected_access_tokens = {f"access-{n}" for n in range(1, google.issued + 1)}
+    google.refresh_tokens.clear()  # withdrawn at the provider: the kept token now gets 401
+
+    assert ConnectedCalendars(deps).busy(WS, ["ann"], window(), fresh=True) == {"ann": []}
+
+    [listed] = calendars.list_connections(deps, principal())
+    assert (listed.status, listed.last_error) == (
+        ConnectionStatus.NEEDS_RECONNECT,
+        "reconnect_google",
+    )
+
+
+def test_a_rejected_access_token_is_refreshed_once_and_the_call_repeated(world):
+    deps, _, _, google, _ = world
+    connect(deps, google)
+    google.busy_times = [Interval(T0, T0 + timedelta(hours=1))]
+    google.rejected_access_tokens = {f"access-{n}" for n in range(1, google.issued + 1)}
+    google.calls.clear()
+
+    busy = ConnectedCalendars(deps).busy(WS, ["ann"], window(), fresh=True)
+
+    assert busy == {"ann": [Interval(T0, T0 + timedelta(hours=1))]}
+    assert google.calls == ["busy", "refresh", "busy"]
+    [listed] = calendars.list_connections(deps, principal())
+    assert listed.status is ConnectionStatus.CONNECTED
 
 
 def test_a_failing_provider_adds_nothing_marks_an_error_and_recovers(world):
