@@ -73,7 +73,7 @@ catalogs: venv ## compile the translation catalogs (chalicelib/locales/*/LC_MESS
 web-vendor: venv ## download the web client's pinned modules (npm tarballs, integrity checked) into webapp/vendor
 	$(PY) -m infra.web_vendor
 
-bench: venv $(CHROMIUM) ## run every benchmark in bench/ (the web client's first load in Chromium, chat round trips on the local stack)
+bench: venv $(CHROMIUM) ## run every benchmark in bench/ (the web client's first load in Chromium, chat round trips on the local stack, booking slots page views)
 	@set -e; for script in bench/[!_]*.py; do echo "== $$script"; CHROMIUM_PATH=$(CHROMIUM) $(PY) $$script; done
 
 # Fails when a dependency is missing or not built for the runtime; prints the sizes (infra/package.py).
