@@ -58,7 +58,8 @@ from chalicelib.observability import logger
 
 MAX_ANSWER_CHARS = {QuestionKind.LONG_TEXT: 5000, QuestionKind.PHONE: 40}
 DEFAULT_ANSWER_CHARS = 500
-JITTER_SECONDS = 0.02
+JITTER_SECONDS = 0.01
+MAX_JITTER_SECONDS = 0.25
 RATE_WINDOW_SECONDS = 3600
 
 
@@ -193,7 +194,22 @@ def cap_changes(event_type: EventType, before: Booking | None, after: Booking) -
 
 
 def _pause(deps: BookingDeps, attempt: int) -> None:
-    deps.sleep(random.uniform(0, JITTER_SECONDS * (attempt + 1)))
+    """A little random wait after a lost race, growing with each attempt (capped), so that
+    the bookings racing on one host-day spread out instead of colliding again."""
+    deps.sleep(random.uniform(0, min(MAX_JITTER_SECONDS, JITTER_SECONDS * 2**attempt)))
+
+
+def _landed(deps: BookingDeps, written: Booking, expected_version: int | None) -> Booking | None:
+    """The booking as stored when a transaction reported lost did in fact apply (an SDK
+    retry of a transaction whose answer was lost is refused by its own writes)."""
+    found = deps.store.get_booking(written.workspace_id, written.id)
+    if (
+        found is not None
+        and found.version == (expected_version or 0) + 1
+        and found.updated_at == written.updated_at
+    ):
+        return found
+    return None
 
 
 def _enqueue(deps: BookingDeps, job: BookingJob) -> None:
@@ -336,7 +352,7 @@ def book(
             host_ids = list(slot.host_ids)
         booking = replace(draft, host_ids=host_ids)
         try:
-            stored = deps.store.commit_booking(
+            committed = deps.store.commit_booking(
                 BookingCommit(
                     booking=booking,
                     expected_version=None,
@@ -348,8 +364,12 @@ def book(
                 )
             )
         except BookingRaced:
-            _pause(deps, attempt)
-            continue
+            landed = _landed(deps, booking, None)
+            if landed is None:
+                _pause(deps, attempt)
+                continue
+            committed = landed
+        stored = committed
         _enqueue(
             deps,
             BookingJob(stored.workspace_id, stored.id, "created", stored.sequence, actor="invitee"),
@@ -366,6 +386,13 @@ def get_booking(deps: BookingDeps, workspace_id: str, booking_id: str) -> Bookin
     if found is None:
         raise booking_not_found()
     return found
+
+
+def booking_of_link(deps: BookingDeps, token: str) -> Booking | None:
+    """The booking a manage link names, ended or not (the manage page shows it); None for a
+    forged, altered or unknown link."""
+    grant = manage_links.read(deps.policy.token_secret, token)
+    return deps.store.get_booking(grant.workspace_id, grant.booking_id) if grant else None
 
 
 def booking_of_token(deps: BookingDeps, token: str) -> Booking:
@@ -449,7 +476,7 @@ def _commit_change(
             ledger = read_for(deps, current, after)
         caps = cap_changes(event_type, current, after) if event_type is not None else []
         try:
-            stored = deps.store.commit_booking(
+            committed = deps.store.commit_booking(
                 BookingCommit(
                     booking=after,
                     expected_version=current.version,
@@ -458,8 +485,12 @@ def _commit_change(
                 )
             )
         except BookingRaced:
-            _pause(deps, attempt)
-            continue
+            landed = _landed(deps, after, current.version)
+            if landed is None:
+                _pause(deps, attempt)
+                continue
+            committed = landed
+        stored = committed
         _enqueue(
             deps,
             BookingJob(
@@ -682,6 +713,7 @@ class ManageView:
     workspace: Workspace
     can_change: bool
     cancel_notice: int
+    event_type: EventType | None = None  # None once deleted
 
 
 def manage_view(deps: BookingDeps, booking: Booking) -> ManageView:
@@ -694,4 +726,5 @@ def manage_view(deps: BookingDeps, booking: Booking) -> ManageView:
         workspace=workspace,
         can_change=invitee_may_change(deps, booking, event_type),
         cancel_notice=event_type.cancel_notice if event_type else 0,
+        event_type=event_type,
     )

@@ -42,7 +42,7 @@ class BookingPolicy:
     token_secret: str  # the deployment's reply-address secret: manage links derive from it
     bookings_per_ip_hour: int = 10  # public bookings from one address per workspace and hour
     max_window_days: int = 42  # longest slots window one request may ask for
-    max_attempts: int = 8  # booking transactions tried before giving up on a busy host-day
+    max_attempts: int = 10  # booking transactions tried before giving up on a busy host-day
     turnstile_site_key: str = ""  # shown to the booking page when a human check is on
 
 
