@@ -15,7 +15,7 @@ import gzip
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
+    from chalicelib.accounts.model import Workspace
     from chalicelib.booking.deps import BookingDeps
     from chalicelib.booking.model import Booking, EventType
     from chalicelib.kb.helpcentre_site import Site
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 content = lazy_module("chalicelib.kb.helpcentre_content")
 helpcentre_site = lazy_module("chalicelib.kb.helpcentre_site")
 helpcentre_pages = lazy_module("chalicelib.api.helpcentre_pages")
+bookings = lazy_module("chalicelib.booking.bookings")
+event_types = lazy_module("chalicelib.booking.event_types")
 csp = lazy_module("chalicelib.web.csp")
 i18n = lazy_module("chalicelib.web.i18n")
 render = lazy_module("chalicelib.web.render")
@@ -153,14 +156,13 @@ def _slug_place(slug: str) -> Place | None:
     return Place(site, False, f"{public}/book/{site.slug}", _own_prefix())
 
 
-def _workspace_place(call: Call, workspace_id: str) -> Place | None:
+def _workspace_place(call: Call, workspace: Workspace) -> Place | None:
     """The place of a booking's workspace: this domain when it is that workspace's, else
     the API's own host; None when the visitor's domain is another workspace's."""
     domain = _domain_place(call)
     if domain is not None:
-        return domain if domain.site.workspace_id == workspace_id else None
-    workspace = bootstrap.account_deps().store.get_workspace(workspace_id)
-    return _slug_place(workspace.slug) if workspace is not None else None
+        return domain if domain.site.workspace_id == workspace.id else None
+    return _slug_place(workspace.slug)
 
 
 def _deps() -> BookingDeps:
@@ -364,10 +366,7 @@ def list_page(call: Call, place: Place) -> Response:
     locale = _locale(call, place)
     t = _words(locale, place)
     deps = _deps()
-    found = sorted(
-        (e for e in deps.store.list_event_types(place.site.workspace_id) if e.public and e.active),
-        key=lambda e: e.title.lower(),
-    )
+    found = event_types.listed_event_types(deps, place.site.workspace_id)
     return _page(
         call,
         place,
@@ -381,8 +380,8 @@ def list_page(call: Call, place: Place) -> Response:
 
 def event_page(call: Call, place: Place, event_type_slug: str) -> Response:
     deps = _deps()
-    event_type = deps.store.event_type_by_slug(place.site.workspace_id, event_type_slug)
-    if event_type is None or not event_type.active:
+    event_type = event_types.bookable_event_type(deps, place.site.workspace_id, event_type_slug)
+    if event_type is None:
         return _not_found(call, place)
     locale = _locale(call, place)
     t = _words(locale, place)
@@ -430,25 +429,25 @@ def _iso(moment: datetime) -> str:
 
 
 def manage_page(call: Call) -> Response:
-    from chalicelib.booking import manage_links
     from chalicelib.booking.model import ACTIVE_STATUSES
+    from chalicelib.errors import NotFound
 
     deps = _deps()
     token = call.params["manage_token"]
-    grant = manage_links.read(deps.policy.token_secret, token)
-    booking = deps.store.get_booking(grant.workspace_id, grant.booking_id) if grant else None
-    place = _workspace_place(call, booking.workspace_id) if booking else _domain_place(call)
-    if booking is None or place is None:
+    booking = bookings.booking_of_link(deps, token)
+    try:
+        view = bookings.manage_view(deps, booking) if booking else None
+    except NotFound:  # the workspace is gone
+        view = None
+    place = _workspace_place(call, view.workspace) if view else _domain_place(call)
+    if booking is None or view is None or place is None:
         return _not_found(call, place)
     locale = _locale(call, place, booking.invitee.locale)
     t = _words(locale, place)
-    event_type = deps.store.get_event_type(booking.workspace_id, booking.event_type_id)
-    now = deps.clock.now()
+    event_type = view.event_type
     active = booking.status in ACTIVE_STATUSES
-    ended = booking.end <= now
-    # The invitee's own rule (the API refuses a change inside the cancel notice too).
-    notice = timedelta(minutes=event_type.cancel_notice if event_type else 0)
-    changeable = active and not ended and now + notice < booking.start
+    ended = booking.end <= deps.clock.now()
+    changeable = view.can_change  # the rule the API applies to the invitee's changes
     meeting = booking.meeting
     location = booking.location
     shown = {

@@ -228,6 +228,21 @@ def list_event_types(deps: BookingDeps, workspace_id: str) -> list[EventType]:
     return sorted(deps.store.list_event_types(workspace_id), key=lambda e: (e.title, e.id))
 
 
+def listed_event_types(deps: BookingDeps, workspace_id: str) -> list[EventType]:
+    """What a workspace's public booking page lists: its public, active event types by
+    title."""
+    return sorted(
+        (e for e in deps.store.list_event_types(workspace_id) if e.public and e.active),
+        key=lambda e: (e.title.lower(), e.id),
+    )
+
+
+def bookable_event_type(deps: BookingDeps, workspace_id: str, slug: str) -> EventType | None:
+    """The active event type a booking page's slug names (listed or not), else None."""
+    found = deps.store.event_type_by_slug(workspace_id, slug)
+    return found if found is not None and found.active else None
+
+
 def update_event_type(
     deps: BookingDeps, workspace_id: str, event_type_id: str, changes: Mapping[str, Any]
 ) -> EventType:
