@@ -246,6 +246,7 @@ def run(args: argparse.Namespace) -> int:
             f"  API           {api_url}\n"
             f"  API docs      {api_url}/docs\n"
             f"  help centre   {login.help_centre_url}\n"
+            + (f"  booking page  {login.booking_url}\n" if login.booking_url else "")
             + (
                 f"  chat demo     {demo_site.url} (the chat widget on a site)\n"
                 if demo_site

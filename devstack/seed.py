@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -22,6 +23,8 @@ class DemoLogin:
     inbound_address: str = ""
     help_centre_url: str = ""
     ai_enabled: bool = False
+    # The workspace's public booking page (/book/<workspace slug>).
+    booking_url: str = ""
 
 
 def seed_demo_workspace(
@@ -56,12 +59,14 @@ def seed_demo_workspace(
         if response.status_code not in (200, 201):
             raise RuntimeError(f"seeding failed: {response.status_code} {response.text[:500]}")
     token = response.json()["token"]
+    owner_id = str(response.json()["user"]["id"])
     if created:
         _seed_content(api_url, token, timeout, ai=ai)
     elif ai:
         _turn_ai_on(api_url, token, timeout)
     origins = chat_origins or [_origin(api_url), DEMO_PAGE_ORIGIN]
     _turn_chat_on(api_url, token, timeout, ai=ai, origins=origins)
+    booking_url = seed_booking(api_url, token, owner_id, timeout)
     return DemoLogin(
         DEMO_EMAIL,
         DEMO_PASSWORD,
@@ -69,6 +74,7 @@ def seed_demo_workspace(
         inbound_address=str(_get(api_url, token, "/v1/mail/settings", timeout)["inbound_address"]),
         help_centre_url=str(_get(api_url, token, "/v1/kb/settings", timeout)["url"]),
         ai_enabled=ai,
+        booking_url=booking_url,
     )
 
 
@@ -203,3 +209,83 @@ def _turn_chat_on(
     )
     if response.status_code != 200:
         raise RuntimeError(f"turning chat on failed: {response.status_code} {response.text[:300]}")
+
+
+# Booking: the demo owner's event types (on the default schedule: weekdays 09:00-17:00).
+DEMO_EVENT_TYPES: list[dict[str, object]] = [
+    {
+        "slug": "product-demo",
+        "title": "Product demo",
+        "description": "A **30-minute** tour of Helptal on Zoom, with time for your questions.",
+        "durations": [30],
+        "location": {"kind": "zoom", "value": ""},
+        "minimum_notice": 60,
+        "questions": [
+            {"id": "company", "label": "Your company", "kind": "text", "required": True},
+            {
+                "id": "team_size",
+                "label": "How many people answer your customers?",
+                "kind": "choice",
+                "options": ["1-5", "6-20", "21-100", "More than 100"],
+            },
+        ],
+        "reminders": [1440, 60],
+    },
+    {
+        "slug": "onboarding-call",
+        "title": "Onboarding call",
+        "description": "45 minutes on Microsoft Teams to set up your mailboxes, help centre "
+        "and chat. Each booking opens a ticket for our team.",
+        "durations": [45],
+        "location": {"kind": "teams", "value": ""},
+        "opens_ticket": True,
+        "questions": [
+            {
+                "id": "first_goal",
+                "label": "What would you like to set up first?",
+                "kind": "long_text",
+            },
+        ],
+    },
+]
+
+
+class Http(Protocol):
+    """The few calls of `requests` the booking seed makes (tests pass their own client)."""
+
+    def get(self, url: str, *, headers: dict[str, str], timeout: float) -> Any: ...
+
+    def post(
+        self, url: str, *, json: dict[str, object], headers: dict[str, str], timeout: float
+    ) -> Any: ...
+
+
+def seed_booking(
+    api_url: str, token: str, owner_id: str, timeout: float = 10.0, *, http: Http | None = None
+) -> str:
+    """The demo owner's public event types "Product demo" and "Onboarding call" (the ones the
+    workspace lacks, by slug: a kept emulator's workspace gets them too); returns the
+    workspace's public booking page, `<PUBLIC_BASE_URL>/book/<workspace slug>`."""
+    client: Any = http or requests
+    api_url = api_url.rstrip("/")
+    auth = {"Authorization": f"Bearer {token}"}
+    listed = client.get(f"{api_url}/v1/booking/event-types", headers=auth, timeout=timeout)
+    if listed.status_code != 200:
+        raise RuntimeError(f"seeding booking failed: {listed.status_code} {listed.text[:300]}")
+    found = {e["slug"]: e for e in listed.json()["event_types"]}
+    for template in DEMO_EVENT_TYPES:
+        if template["slug"] in found:
+            continue
+        response = client.post(
+            f"{api_url}/v1/booking/event-types",
+            json={**template, "host_mode": "one", "host_ids": [owner_id], "time_zone": "UTC"},
+            headers=auth,
+            timeout=timeout,
+        )
+        if response.status_code != 201:
+            raise RuntimeError(
+                f"seeding {template['slug']} failed: {response.status_code} {response.text[:300]}"
+            )
+        found[str(template["slug"])] = response.json()
+    # booking_url: <PUBLIC_BASE_URL>/book/<workspace slug>/<event type slug>
+    return str(found[str(DEMO_EVENT_TYPES[0]["slug"])]["booking_url"]).rsplit("/", 1)[0]
