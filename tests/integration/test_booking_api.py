@@ -431,3 +431,19 @@ def test_a_host_moves_a_booking_and_an_agent_who_is_no_host_may_not(api):
     status, moved, _ = api.request("POST", path, {"start": later}, token=owner["token"])
     assert status == 200 and moved["sequence"] == 1
     assert moved["rescheduled_from"].startswith(_tomorrow_at(10).strftime("%Y-%m-%dT10:00"))
+
+
+def test_a_slots_page_makes_the_same_aws_calls_for_a_day_and_for_a_month(api, aws_calls):
+    owner, _ = workspace_with_event_type(api)
+    book(api, owner, _tomorrow_at(10))
+    path = f"/v1/booking/{owner['workspace']['slug']}/intro-call/slots"
+    first = _tomorrow_at(0).date()
+    calls = {}
+    for days in (1, 30):
+        last = (first + timedelta(days=days - 1)).isoformat()
+        aws_calls.clear()
+        status, found, _ = api.request("GET", f"{path}?from={first.isoformat()}&to={last}")
+        assert status == 200 and found["slots"]
+        calls[days] = sorted(aws_calls)
+    assert calls[1] == calls[30], calls
+    assert len(calls[30]) <= 10 and not any("Scan" in c for c in calls[30]), calls
