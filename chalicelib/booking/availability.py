@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from chalicelib.accounts.model import Workspace
-from chalicelib.booking import slots
+from chalicelib.booking import event_types, slots
 from chalicelib.booking.deps import BookingDeps
 from chalicelib.booking.model import EventType, HostMode
 from chalicelib.booking.ports import Interval
@@ -61,8 +61,8 @@ def bookable(deps: BookingDeps, workspace_slug: str, event_type_slug: str) -> Bo
     """The workspace and active event type a public booking address names; 404
     `booking_page_not_found` otherwise (the same for another workspace's slug)."""
     workspace = bookable_workspace(deps, workspace_slug)
-    event_type = deps.store.event_type_by_slug(workspace.id, event_type_slug)
-    if event_type is None or not event_type.active:
+    event_type = event_types.bookable_event_type(deps, workspace.id, event_type_slug)
+    if event_type is None:
         raise page_not_found()
     return Bookable(workspace, event_type)
 
@@ -71,11 +71,7 @@ def public_event_types(deps: BookingDeps, workspace_slug: str) -> tuple[Workspac
     """A workspace's booking page: its public, active event types by title; 404
     `booking_page_not_found` for an unknown slug."""
     workspace = bookable_workspace(deps, workspace_slug)
-    listed = sorted(
-        (e for e in deps.store.list_event_types(workspace.id) if e.public and e.active),
-        key=lambda e: (e.title, e.id),
-    )
-    return workspace, listed
+    return workspace, event_types.listed_event_types(deps, workspace.id)
 
 
 def zone(name: str) -> tzinfo:

@@ -237,10 +237,23 @@ def listed_event_types(deps: BookingDeps, workspace_id: str) -> list[EventType]:
     )
 
 
+def with_current_hosts(deps: BookingDeps, event_type: EventType) -> EventType | None:
+    """The event type with only its hosts who are still members (someone who left the team
+    is offered to nobody); None when none is left.  One read per host."""
+    ws = event_type.workspace_id
+    hosts = [h for h in event_type.host_ids if deps.accounts.get_member(ws, h) is not None]
+    if not hosts:
+        return None
+    return event_type if hosts == event_type.host_ids else replace(event_type, host_ids=hosts)
+
+
 def bookable_event_type(deps: BookingDeps, workspace_id: str, slug: str) -> EventType | None:
-    """The active event type a booking page's slug names (listed or not), else None."""
+    """The active event type a booking page's slug names (listed or not), with its current
+    hosts; None when there is none or nobody is left to host it."""
     found = deps.store.event_type_by_slug(workspace_id, slug)
-    return found if found is not None and found.active else None
+    if found is None or not found.active:
+        return None
+    return with_current_hosts(deps, found)
 
 
 def update_event_type(

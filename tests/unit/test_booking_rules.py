@@ -497,3 +497,15 @@ def test_an_inactive_event_type_or_another_workspace_s_slug_is_no_page(deps):
         book(deps, at(10))
     with pytest.raises(NotFound):
         bookings.book(deps, "globex", "intro", request(at(10)), visitor_ip="x", human_token=None)
+
+
+def test_a_host_who_left_the_team_is_offered_to_nobody(deps):
+    create_event_type(deps, WS, draft(host_mode=HostMode.ROUND_ROBIN, host_ids=["ann", "bob"]))
+    deps.accounts.members.discard("ann")
+
+    for hour in (10, 11):
+        booked, _ = book(deps, at(hour))
+        assert booked.host_ids == ["bob"]
+    deps.accounts.members.discard("bob")
+    with pytest.raises(NotFound):  # nobody is left to host it: the page is gone
+        book(deps, at(12))
