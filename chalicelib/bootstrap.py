@@ -770,7 +770,7 @@ def booking_sync_deps() -> SyncDeps:
 
     from chalicelib.booking.sync import NoCalendars, SyncDeps
     from chalicelib.booking.timeline import InboxTickets, TicketContacts
-    from chalicelib.store.booking_contacts_repo import DynamoContactWriter
+    from chalicelib.store.tickets_repo import DynamoTicketStore
 
     here = sys.modules[__name__]
     calendars_factory = getattr(here, "host_calendars", None)
@@ -779,7 +779,7 @@ def booking_sync_deps() -> SyncDeps:
     return SyncDeps(
         mails=booking_mail_deps(),
         calendars=calendars_factory() if calendars_factory is not None else NoCalendars(),
-        contacts=TicketContacts(tickets, DynamoContactWriter()),
+        contacts=TicketContacts(tickets, DynamoTicketStore()),
         tickets=InboxTickets(tickets),
         meetings=(
             zoom_factory() if zoom_factory is not None and get_settings().zoom_account_id else None

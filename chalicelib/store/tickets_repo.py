@@ -401,6 +401,14 @@ class DynamoTicketStore:
             lookup, [ContactEmailLookup.language.set(language)], Item.pk.exists(), "contact"
         )
 
+    def create_contact(self, contact: Contact) -> None:
+        """A contact on its own (e.g. a booking's invitee who never wrote in): the same
+        items a new ticket's requester gets, in one transaction.  Raises ContactExists when
+        the address has a contact already."""
+        writes = _Writes()
+        self._add_contact(writes, contact)
+        self._commit(writes)
+
     def _add_contact(self, writes: _Writes, contact: Contact) -> None:
         ws = keys.workspace_pk(contact.workspace_id)
         writes.put(
