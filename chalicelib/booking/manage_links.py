@@ -7,11 +7,9 @@ booking's own state decides what the link may still do."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 from dataclasses import dataclass
+
+from chalicelib import signed_tokens
 
 _PURPOSE = b"helptal booking manage link v1"
 MAX_TOKEN_CHARS = 300
@@ -23,43 +21,18 @@ class ManageGrant:
     booking_id: str
 
 
-def _key(secret: str) -> bytes:
-    return hmac.new(secret.encode(), _PURPOSE, hashlib.sha256).digest()
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def issue(secret: str, grant: ManageGrant) -> str:
-    payload = json.dumps(
-        {"w": grant.workspace_id, "b": grant.booking_id}, separators=(",", ":")
-    ).encode()
-    signature = hmac.new(_key(secret), payload, hashlib.sha256).digest()
-    return f"{_b64(payload)}.{_b64(signature)}"
+    return signed_tokens.sign(secret, _PURPOSE, {"w": grant.workspace_id, "b": grant.booking_id})
 
 
 def read(secret: str, token: str) -> ManageGrant | None:
     """The grant a genuine token carries; None for anything forged, altered or malformed."""
-    if not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 1:
-        return None
-    payload_part, signature_part = token.split(".")
-    try:
-        payload = _unb64(payload_part)
-        signature = _unb64(signature_part)
-    except ValueError:
-        return None
-    expected = hmac.new(_key(secret), payload, hashlib.sha256).digest()
-    if not hmac.compare_digest(expected, signature):
+    fields = signed_tokens.verify(secret, _PURPOSE, token, MAX_TOKEN_CHARS)
+    if fields is None:
         return None
     try:
-        fields = json.loads(payload)
         return ManageGrant(str(fields["w"]), str(fields["b"]))
-    except (ValueError, KeyError, TypeError):
+    except KeyError:
         return None
 
 
