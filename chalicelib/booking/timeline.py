@@ -9,16 +9,13 @@ from typing import Protocol
 from chalicelib.booking.model import Booking
 from chalicelib.booking.sync import OpenedTicket
 from chalicelib.errors import Conflict
-from chalicelib.ids import new_id
 from chalicelib.tickets import contacts, conversation
 from chalicelib.tickets.deps import TicketDeps
 from chalicelib.tickets.lifecycle import NewTicket, open_ticket
 from chalicelib.tickets.model import (
     Channel,
     Contact,
-    DeliveryStatus,
     Message,
-    MessageKind,
     Ticket,
 )
 from chalicelib.tickets.ports import ContactExists
@@ -82,24 +79,11 @@ class InboxTickets:
         )
 
         def first_message(ticket: Ticket) -> Message:
-            return Message(
-                id=new_id(),
-                ticket_id=ticket.id,
-                workspace_id=ticket.workspace_id,
-                kind=MessageKind.CUSTOMER,
-                author=f"contact:{ticket.requester_id}",
+            return conversation.typed_message(
+                ticket,
+                text,
+                contact_id=ticket.requester_id,
                 from_address=invitee.email,
-                to=[],
-                cc=[],
-                subject=ticket.subject,
-                text=text,
-                html=conversation.text_to_html(text),
-                quoted_text=None,
-                message_id=None,
-                in_reply_to=[],
-                references=[],
-                attachments=[],
-                delivery=DeliveryStatus.RECEIVED,
                 created_at=ticket.created_at,
             )
 

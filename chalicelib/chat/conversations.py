@@ -29,7 +29,6 @@ from chalicelib.tickets.model import (
     AttachmentRef,
     Channel,
     ChatContext,
-    DeliveryStatus,
     Message,
     MessageKind,
     Ticket,
@@ -206,24 +205,11 @@ def start_conversation(
     )
 
     def first_message(ticket: Ticket) -> Message:
-        return Message(
-            id=new_id(),
-            ticket_id=ticket.id,
-            workspace_id=ticket.workspace_id,
-            kind=MessageKind.CUSTOMER,
-            author=f"contact:{ticket.requester_id}",
+        return conversation.typed_message(
+            ticket,
+            new.message,
+            contact_id=ticket.requester_id,
             from_address=ticket.requester_email,
-            to=[],
-            cc=[],
-            subject=ticket.subject,
-            text=new.message,
-            html=conversation.text_to_html(new.message),
-            quoted_text=None,
-            message_id=None,
-            in_reply_to=[],
-            references=[],
-            attachments=[],
-            delivery=DeliveryStatus.RECEIVED,
             created_at=ticket.created_at,
             sender_verified=identity is not None if email else None,
             chat=_chat_context(new.page_url, new.language, new.local_time, new.client_id),
@@ -405,27 +391,15 @@ def post_visitor_message(
         own = _visitor_ticket(deps, grant)
         current = follow_merges(deps, own)
         at = deps.tickets.clock.now()
-        posted = Message(
-            # Made after the ticket is read, in each attempt: a message stored after another
-            # has a later id, so a reader's cursor never passes one not yet written.
-            id=new_id(),
-            ticket_id=current.id,
-            workspace_id=current.workspace_id,
-            kind=MessageKind.CUSTOMER,
-            author=f"contact:{own.requester_id}",
+        # Made after the ticket is read, in each attempt: a message stored after another has
+        # a later id, so a reader's cursor never passes one not yet written.
+        posted = conversation.typed_message(
+            current,
+            text,
+            contact_id=own.requester_id,
             from_address=own.requester_email,
-            to=[],
-            cc=[],
-            subject=current.subject,
-            text=text,
-            html=conversation.text_to_html(text),
-            quoted_text=None,
-            message_id=None,
-            in_reply_to=[],
-            references=[],
-            attachments=attachments,
-            delivery=DeliveryStatus.RECEIVED,
             created_at=at,
+            attachments=attachments,
             chat=_chat_context(page_url, language, local_time, client_id),
         )
         status = current.status

@@ -7,12 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from chalicelib.ids import new_id
 from chalicelib.kb.helpcentre_site import Site
 from chalicelib.tickets import conversation
 from chalicelib.tickets.deps import TicketDeps
 from chalicelib.tickets.lifecycle import NewTicket, open_ticket
-from chalicelib.tickets.model import Channel, DeliveryStatus, Message, MessageKind, Ticket
+from chalicelib.tickets.model import Channel, Message, Ticket
 
 CONTACTS_PER_HOUR = 5
 CONTACT_WINDOW_SECONDS = 3600
@@ -80,24 +79,11 @@ def send_contact_message(
     )
 
     def first_message(ticket: Ticket) -> Message:
-        return Message(
-            id=new_id(),
-            ticket_id=ticket.id,
-            workspace_id=ticket.workspace_id,
-            kind=MessageKind.CUSTOMER,
-            author=f"contact:{ticket.requester_id}",
+        return conversation.typed_message(
+            ticket,
+            contact.message,
+            contact_id=ticket.requester_id,
             from_address=contact.email,
-            to=[],
-            cc=[],
-            subject=ticket.subject,
-            text=contact.message,
-            html=conversation.text_to_html(contact.message),
-            quoted_text=None,
-            message_id=None,
-            in_reply_to=[],
-            references=[],
-            attachments=[],
-            delivery=DeliveryStatus.RECEIVED,
             created_at=ticket.created_at,
         )
 

@@ -4,6 +4,7 @@ which go out by e-mail, and internal notes, which never do)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from html import escape
 
 from chalicelib.accounts.model import Workspace
@@ -20,7 +21,9 @@ from chalicelib.tickets.deps import TicketDeps
 from chalicelib.tickets.lifecycle import activity, get_ticket, retrying
 from chalicelib.tickets.message_size import require_storable
 from chalicelib.tickets.model import (
+    AttachmentRef,
     Channel,
+    ChatContext,
     DeliveryStatus,
     Message,
     MessageKind,
@@ -37,6 +40,43 @@ def text_to_html(text: str) -> str:
     """Plain text as safe HTML paragraphs (agents write plain text)."""
     paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
     return "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+
+
+def typed_message(
+    ticket: Ticket,
+    text: str,
+    *,
+    contact_id: str,
+    from_address: str,
+    created_at: datetime,
+    attachments: list[AttachmentRef] | None = None,
+    sender_verified: bool | None = None,
+    chat: ChatContext | None = None,
+) -> Message:
+    """A customer's message typed on one of our pages (the help centre's contact form, the
+    chat widget, a booking's answers): plain text, received, with no mail headers."""
+    return Message(
+        id=new_id(),
+        ticket_id=ticket.id,
+        workspace_id=ticket.workspace_id,
+        kind=MessageKind.CUSTOMER,
+        author=f"contact:{contact_id}",
+        from_address=from_address,
+        to=[],
+        cc=[],
+        subject=ticket.subject,
+        text=text,
+        html=text_to_html(text),
+        quoted_text=None,
+        message_id=None,
+        in_reply_to=[],
+        references=[],
+        attachments=attachments or [],
+        delivery=DeliveryStatus.RECEIVED,
+        created_at=created_at,
+        sender_verified=sender_verified,
+        chat=chat,
+    )
 
 
 @dataclass(frozen=True)
