@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from chalicelib.providers.openai_embed import OpenAIEmbedder
     from chalicelib.store.ai_repo import DynamoAiSettingsStore, DynamoAiStore
     from chalicelib.store.blobs import S3BlobStore
+    from chalicelib.store.booking_job_outbox_repo import DynamoJobOutbox
     from chalicelib.store.booking_jobs_queue import SqsBookingJobs
     from chalicelib.store.chat_insights_repo import DynamoChatInsights
     from chalicelib.store.contacts_repo import DynamoContactDirectory
@@ -502,6 +503,7 @@ def reset() -> None:
         live_channel,
         live_deps,
         booking_jobs_queue,
+        booking_job_outbox,
         _kms_client,
         token_vault,
         _access_tokens,
@@ -714,6 +716,7 @@ def booking_deps() -> BookingDeps:
         human_check=check,
         site=site,
         sleep=time.sleep,
+        outbox=booking_job_outbox(),
     )
 
 
@@ -728,6 +731,15 @@ def booking_jobs_queue() -> SqsBookingJobs:
     from chalicelib.store.queues import SqsQueue
 
     return SqsBookingJobs(SqsQueue(sqs_client, get_settings().queues.booking_jobs))
+
+
+@lru_cache(maxsize=1)
+def booking_job_outbox() -> DynamoJobOutbox:
+    """The due items of booking jobs (written with each booking change, deleted by the
+    booking-jobs worker, queued again by the reminders schedule's sweep)."""
+    from chalicelib.store.booking_job_outbox_repo import DynamoJobOutbox
+
+    return DynamoJobOutbox()
 
 
 def booking_manage_url(booking: Booking) -> str:

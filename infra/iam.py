@@ -43,9 +43,9 @@ class FunctionAccess:
 FUNCTION_ACCESS: dict[str, FunctionAccess] = {
     # Webhooks keep raw mail; attachment links and agents' uploads are presigned with this
     # role, and an upload's first bytes read before a reply uses it; images, indexes;
-    # avatars (uploads presigned, links to them).
+    # avatars (uploads presigned, links to them); booking changes queue their jobs.
     API_FUNCTION: FunctionAccess(
-        sends_to=(*_TICKET_QUEUES, "inbound_mail"),
+        sends_to=(*_TICKET_QUEUES, "inbound_mail", "booking_jobs"),
         objects={
             INBOUND_RAW: READ_WRITE,
             ATTACHMENTS: READ_AND_PRESIGN_UPLOADS,
@@ -72,8 +72,9 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
     # Booking jobs: mails (with their .ics inline), a ticket a booking opens (its events);
     # the hosts' calendars and Zoom are outside AWS.
     "booking_jobs_worker": FunctionAccess(sends_to=_TICKET_QUEUES),
-    # Scheduled: booking reminders, through the mail-out queue.
-    "booking_reminders_job": FunctionAccess(sends_to=("mail_out",)),
+    # Scheduled: booking reminders, through the mail-out queue; booking jobs whose queueing
+    # was lost, queued again.
+    "booking_reminders_job": FunctionAccess(sends_to=("mail_out", "booking_jobs")),
     # Scheduled: creates and renews push channels on members' busy calendars.
     "calendar_channels_job": FunctionAccess(sends_to=()),
     # The live WebSocket API: connect checks a session or a visitor token and records the

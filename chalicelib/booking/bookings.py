@@ -5,7 +5,8 @@ Every change is one transaction of the store (the booking, the hosts' ledger day
 under the versions read, the event type's counters under its caps).  A lost race reads
 again and re-checks, a bounded number of times; a slot really taken meanwhile is 409
 `slot_taken`.  Once committed, a `BookingJob` is queued to bring calendars, the meeting and
-the mails up to date."""
+the mails up to date; the same transaction writes it as due, so that a job whose queueing is
+lost is queued again (chalicelib/booking/job_outbox.py)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from chalicelib.booking.availability import (
     utc_days,
 )
 from chalicelib.booking.deps import BookingDeps
+from chalicelib.booking.job_outbox import with_due
 from chalicelib.booking.model import (
     ACTIVE_STATUSES,
     Booking,
@@ -213,7 +215,8 @@ def _landed(deps: BookingDeps, written: Booking, expected_version: int | None) -
 
 
 def _enqueue(deps: BookingDeps, job: BookingJob) -> None:
-    """Queues the job; a failure is logged, never undoes the committed booking."""
+    """Queues the job; a failure is logged, never undoes the committed booking: the job's
+    due item, written with the change, has the sweep queue it again (job_outbox.py)."""
     try:
         deps.jobs.enqueue(job)
     except Exception:
@@ -351,6 +354,11 @@ def book(
         else:
             host_ids = list(slot.host_ids)
         booking = replace(draft, host_ids=host_ids)
+        job = with_due(
+            deps.outbox,
+            BookingJob(booking.workspace_id, booking.id, "created", booking.sequence),
+            now,
+        )
         try:
             committed = deps.store.commit_booking(
                 BookingCommit(
@@ -361,6 +369,7 @@ def book(
                     booked_host=host_ids[0]
                     if event_type.host_mode is HostMode.ROUND_ROBIN
                     else None,
+                    job=job,
                 )
             )
         except BookingRaced:
@@ -370,10 +379,7 @@ def book(
                 continue
             committed = landed
         stored = committed
-        _enqueue(
-            deps,
-            BookingJob(stored.workspace_id, stored.id, "created", stored.sequence, actor="invitee"),
-        )
+        _enqueue(deps, job)
         return stored, manage_url(deps, stored)
     raise slot_taken()
 
@@ -475,6 +481,17 @@ def _commit_change(
         if ledger is None:
             ledger = read_for(deps, current, after)
         caps = cap_changes(event_type, current, after) if event_type is not None else []
+        job = BookingJob(
+            workspace_id,
+            booking_id,
+            change,
+            after.sequence,
+            previous_start=(
+                current.start.astimezone(UTC).isoformat() if change == "rescheduled" else None
+            ),
+            actor=actor,
+        )
+        job = with_due(deps.outbox, job, after.updated_at or deps.clock.now())
         try:
             committed = deps.store.commit_booking(
                 BookingCommit(
@@ -482,6 +499,7 @@ def _commit_change(
                     expected_version=current.version,
                     ledger=ledger_writes(ledger, current, after),
                     caps=caps,
+                    job=job,
                 )
             )
         except BookingRaced:
@@ -490,21 +508,8 @@ def _commit_change(
                 _pause(deps, attempt)
                 continue
             committed = landed
-        stored = committed
-        _enqueue(
-            deps,
-            BookingJob(
-                workspace_id,
-                booking_id,
-                change,
-                stored.sequence,
-                previous_start=(
-                    current.start.astimezone(UTC).isoformat() if change == "rescheduled" else None
-                ),
-                actor=actor,
-            ),
-        )
-        return stored
+        _enqueue(deps, job)
+        return committed
     raise Conflict("The booking is being changed; try again.", code="booking_changed")
 
 

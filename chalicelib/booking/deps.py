@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from chalicelib.accounts.model import Member, User, Workspace
+from chalicelib.booking.job_outbox import JobOutbox
 from chalicelib.booking.ports import BookingJob, BookingJobs, BusyTimes
 from chalicelib.booking.store_port import BookingStore
 from chalicelib.clock import Clock
@@ -70,3 +71,6 @@ class BookingDeps:
     # The workspace's help-centre domain (when verified: manage links go there) and logo.
     site: Callable[[str], BookingSite] = field(default=lambda workspace_id: BookingSite())
     sleep: Callable[[float], None] = time.sleep
+    # Each change's job is also written with the change (a due item) and queued again if
+    # its queueing is lost (chalicelib/booking/job_outbox.py); None: queued only.
+    outbox: JobOutbox | None = None

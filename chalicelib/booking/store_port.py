@@ -22,6 +22,7 @@ from chalicelib.booking.model import (
     Meeting,
     Schedule,
 )
+from chalicelib.booking.ports import BookingJob
 
 
 class SlugTaken(Exception):
@@ -95,6 +96,10 @@ class BookingCommit:
     ledger: list[LedgerWrite] = field(default_factory=list)
     caps: list[CapChange] = field(default_factory=list)
     booked_host: str | None = None  # round robin: the host now most recently booked
+    # The job to queue once committed: written in the same transaction as a due item (at the
+    # reference its `extra["due"]` names), so that a job whose queueing is lost is queued
+    # again (chalicelib/booking/job_outbox.py).
+    job: BookingJob | None = None
 
 
 @dataclass(frozen=True)
@@ -148,8 +153,9 @@ class BookingStore(Protocol):
 
     # -- bookings -----------------------------------------------------------------------
     def commit_booking(self, commit: BookingCommit) -> Booking:
-        """Writes the booking change in one transaction; BookingRaced when any condition
-        failed.  Answers the booking as stored (its version moved)."""
+        """Writes the booking change in one transaction (with its job's due item, when it has
+        a job); BookingRaced when any condition failed.  Answers the booking as stored (its
+        version moved)."""
 
     def get_booking(self, workspace_id: str, booking_id: str) -> Booking | None: ...
 

@@ -39,6 +39,7 @@ from chalicelib.booking.store_port import (
     SlugTaken,
 )
 from chalicelib.store import keys
+from chalicelib.store.booking_job_outbox_repo import due_item
 from chalicelib.store.models import (
     BookingCapItem,
     BookingItem,
@@ -434,6 +435,10 @@ class DynamoBookingStore:
         return BookingItem(keys.workspace_pk(workspace_id), keys.booking_sk(booking_id))
 
     def commit_booking(self, commit: BookingCommit) -> Booking:
+        # Items of the transaction, at most 46 of its 100: the booking; its ledger days (10
+        # hosts x 2 UTC days its held span of at most 20 h touches, before and after a move:
+        # 40); the day and week counters (4, old and new); the round-robin mark (a new
+        # booking only); the job's due item.
         booking = commit.booking
         stored = replace(booking, version=(commit.expected_version or 0) + 1)
         order = keys.booking_order(_iso(booking.start) or "", booking.id)
@@ -482,6 +487,10 @@ class DynamoBookingStore:
                             last_booked_at=booking.updated_at or booking.created_at,
                         )
                     )
+                if commit.job is not None:
+                    # The outbox: the job is due from this commit until its run deletes it.
+                    committed_at = booking.updated_at or booking.created_at or datetime.now(UTC)
+                    tx.save(due_item(commit.job, committed_at))
         except TransactWriteError as e:
             if any(r in (CONDITION_FAILED, *CONFLICTS) for r in cancellation_reasons(e)):
                 raise BookingRaced() from e

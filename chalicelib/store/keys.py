@@ -493,3 +493,18 @@ def booking_reminder_sk(
     due_iso: str, workspace_id: str, booking_id: str, minutes: int, sequence: int
 ) -> str:
     return f"{due_iso}#{workspace_id}#{booking_id}#{minutes}#{sequence}"
+
+
+# -- booking jobs due (chalicelib/store/booking_job_outbox_repo.py) ------------------------------
+
+
+def booking_jobs_due_pk(hour: str) -> str:
+    """The booking jobs committed in one UTC hour (`2026-05-01T10`), across workspaces, until
+    their job ran: the sweep reads the last day's (one Query each), never a Scan."""
+    return f"BKJOBDUE#{hour}"
+
+
+def booking_job_due_sk(
+    committed_iso: str, workspace_id: str, booking_id: str, sequence: int
+) -> str:
+    return f"{committed_iso}#{workspace_id}#{booking_id}#{sequence}"

@@ -809,3 +809,18 @@ class BookingReminderItem(Item, discriminator="booking_reminder"):
     held_until = NumberAttribute(null=True)
     outcome = UnicodeAttribute(null=True)
     done_at = UTCDateTimeAttribute(null=True)
+
+
+# -- booking jobs due (chalicelib/store/booking_job_outbox_repo.py) ------------------------------
+
+
+class BookingJobDueItem(Item, discriminator="booking_job_due"):
+    """PK=BKJOBDUE#<UTC hour of the commit>, SK=<commit time>#<ws>#<booking>#<sequence>: a
+    booking job written in its booking change's transaction, deleted once the job ran;
+    `requeued_at` once the sweep queued it again.  Expires three days after the commit."""
+
+    workspace_id = UnicodeAttribute()
+    booking_id = UnicodeAttribute()
+    job = UnicodeAttribute()  # the BookingJob's JSON (its extra's "due" names this item)
+    committed_at = UTCDateTimeAttribute()
+    requeued_at = UTCDateTimeAttribute(null=True)

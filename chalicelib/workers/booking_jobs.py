@@ -1,7 +1,8 @@
 """Booking-jobs worker: brings each changed booking's outside world up to date (Zoom,
 the hosts' calendars, the contact, the ticket, the mails with their .ics, the reminders):
 chalicelib/booking/sync.py.  A provider that fails fails the record, so SQS retries it and
-finally moves it to the dead-letter queue; every step is safe to run again."""
+finally moves it to the dead-letter queue; every step is safe to run again.  A job that ran
+deletes its due item (chalicelib/booking/job_outbox.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ booking_jobs_bp = Blueprint(__name__)
 
 
 def _run_one(record: SQSRecord) -> None:
+    from chalicelib.booking.job_outbox import run_job
     from chalicelib.booking.sync import bring_up_to_date
     from chalicelib.store.booking_jobs_queue import job_from_json
 
@@ -31,7 +33,11 @@ def _run_one(record: SQSRecord) -> None:
         workspace_id=job.workspace_id, correlation_id=record.message_id, booking_id=job.booking_id
     )
     try:
-        outcome = bring_up_to_date(bootstrap.booking_sync_deps(), job)
+        deps = bootstrap.booking_sync_deps()
+        # Once it ran (done, superseded or gone), the job's due item goes: the sweep leaves it.
+        outcome = run_job(
+            bootstrap.booking_job_outbox(), job, lambda due: bring_up_to_date(deps, due)
+        )
         logger.info(
             "booking job finished",
             extra={"change": job.change, "status": outcome.status, "steps": len(outcome.steps)},
