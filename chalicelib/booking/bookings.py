@@ -173,26 +173,22 @@ def cap_changes(event_type: EventType, before: Booking | None, after: Booking) -
     """The counters to move: +1 where `after` counts (under the caps), -1 where `before`
     counted.  Counted for every event type, so that caps set later find true counts."""
     zone = event_type.time_zone
-    moves: dict[tuple[str, object], int] = {}
-    if before is not None and before.status in ACTIVE_STATUSES:
-        day, week = _cap_keys(before, zone)
-        moves[("day", day)] = moves.get(("day", day), 0) - 1
-        moves[("week", week)] = moves.get(("week", week), 0) - 1
-    if after.status in ACTIVE_STATUSES:
-        day, week = _cap_keys(after, zone)
-        moves[("day", day)] = moves.get(("day", day), 0) + 1
-        moves[("week", week)] = moves.get(("week", week), 0) + 1
-    changes = []
-    for (which, key), delta in moves.items():
-        if not delta:
-            continue
-        if which == "day":
-            assert isinstance(key, date)
-            changes.append(CapChange(day=key, delta=delta, limit=event_type.daily_cap))
-        else:
-            assert isinstance(key, tuple)
-            changes.append(CapChange(week=key, delta=delta, limit=event_type.weekly_cap))
-    return changes
+    days: dict[date, int] = {}
+    weeks: dict[tuple[int, int], int] = {}
+    for booking, delta in ((before, -1), (after, 1)):
+        if booking is not None and booking.status in ACTIVE_STATUSES:
+            day, week = _cap_keys(booking, zone)
+            days[day] = days.get(day, 0) + delta
+            weeks[week] = weeks.get(week, 0) + delta
+    return [
+        CapChange(day=day, delta=delta, limit=event_type.daily_cap)
+        for day, delta in days.items()
+        if delta
+    ] + [
+        CapChange(week=week, delta=delta, limit=event_type.weekly_cap)
+        for week, delta in weeks.items()
+        if delta
+    ]
 
 
 def _pause(deps: BookingDeps, attempt: int) -> None:

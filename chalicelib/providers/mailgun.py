@@ -77,7 +77,8 @@ class MailgunSender:
             import base64
 
             return base64.b64decode(attachment.inline_base64)
-        assert self._read_file is not None
+        if self._read_file is None:
+            raise ProviderUnavailable("no storage to read the attachments from")
         return self._read_file(attachment.s3_key)
 
     def send(self, mail: OutboundMail) -> str:

@@ -179,9 +179,8 @@ def _booking(item: BookingItem) -> Booking:
     invitee = data["invitee"]
     location = data.get("location") or {}
     meeting = json.loads(item.meeting) if item.meeting else None
-    start = _moment(data["start"])
-    end = _moment(data["end"])
-    assert start is not None and end is not None
+    start = datetime.fromisoformat(data["start"])
+    end = datetime.fromisoformat(data["end"])
     return Booking(
         workspace_id=data["workspace_id"],
         id=data["id"],
@@ -225,8 +224,7 @@ def _spans(raw: str | None) -> tuple[HeldSpan, ...]:
 def _cap_sk(change: CapChange) -> str:
     if change.day is not None:
         return keys.cap_day_sk(change.day.isoformat())
-    assert change.week is not None
-    year, week = change.week
+    year, week = change.week or (1970, 1)  # a change counts a day or a week
     return keys.cap_week_sk(date.fromisocalendar(year, week, 1).isoformat())
 
 
