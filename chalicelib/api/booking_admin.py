@@ -4,7 +4,7 @@ cancel, move, confirm or decline them)."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
@@ -181,7 +181,9 @@ def get_event_type(call: Call) -> EventTypeOut:
     errors=(400, 401, 403, 404, 409, 422),
 )
 def patch_event_type(call: Call) -> EventTypeOut:
-    sent = call.body.model_dump(exclude_unset=True)
+    # Whole values of the fields sent: a question or location sent without its optional
+    # fields gets their defaults, as on create.
+    sent = {k: v for k, v in call.body.model_dump().items() if k in call.body.model_fields_set}
     nullable = {"daily_cap", "weekly_cap"}
     changes = {k: v for k, v in sent.items() if v is not None or k in nullable}
     updated = event_types.update_event_type(
@@ -231,11 +233,40 @@ def schedule_out(schedule: Schedule) -> ScheduleOut:
     )
 
 
-def _hours_in(spans: list[Any]) -> list[Hours]:
+def _hours_in(spans: list[Any], where: str) -> list[Hours]:
+    """Spans as the domain's hours: `24:00` ends a day (midnight), it starts none."""
+    from chalicelib.errors import ValidationFailed
+
     def parsed(text: str) -> time:
         return time(0, 0) if text == "24:00" else time.fromisoformat(text)
 
+    starting = [i for i, s in enumerate(spans) if s.start == "24:00"]
+    if starting:
+        raise ValidationFailed(
+            "A span cannot start at 24:00.",
+            details=[
+                {"field": f"{where}.{i}.start", "message": "00:00 to 23:55"} for i in starting
+            ],
+        )
     return [model.Hours(parsed(s.start), parsed(s.end)) for s in spans]
+
+
+def _override_date(text: str) -> date:
+    """A date written `YYYY-MM-DD` (only: `20250101` or `2025-W01-1` would name the same
+    day twice)."""
+    import re
+
+    from chalicelib.errors import ValidationFailed
+
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError as e:
+        raise ValidationFailed(
+            f"Invalid override date {text[:40]!r}.",
+            details=[{"field": f"overrides.{text[:40]}", "message": "a date, YYYY-MM-DD"}],
+        ) from e
 
 
 @operation(
@@ -283,21 +314,16 @@ def put_schedule(call: Call) -> ScheduleOut:
     body: ScheduleIn = call.body
     overrides: dict[date, list[Hours]] = {}
     for text, spans in body.overrides.items():
-        try:
-            overrides[date.fromisoformat(text)] = _hours_in(spans)
-        except ValueError as e:
-            from chalicelib.errors import ValidationFailed
-
-            raise ValidationFailed(
-                f"Invalid override date {text!r}.",
-                details=[{"field": f"overrides.{text}", "message": "a date, YYYY-MM-DD"}],
-            ) from e
+        overrides[_override_date(text)] = _hours_in(spans, f"overrides.{text}")
     saved = schedules.save_schedule(
         bootstrap.booking_deps(),
         call.member,
         call.params["user_id"],
         body.time_zone,
-        {WEEKDAYS.index(day): _hours_in(spans) for day, spans in body.weekly.items()},
+        {
+            WEEKDAYS.index(day): _hours_in(spans, f"weekly.{day}")
+            for day, spans in body.weekly.items()
+        },
         overrides,
     )
     return schedule_out(saved)
@@ -342,6 +368,21 @@ def booking_out(booking: Booking) -> BookingOut:
     )
 
 
+def _utc(moment: datetime | None, name: str) -> datetime | None:
+    """A filter's time in UTC (without an offset: UTC); 422 for one UTC cannot hold."""
+    from chalicelib.errors import ValidationFailed
+
+    if moment is None:
+        return None
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError as e:
+        raise ValidationFailed(
+            f"Invalid {name}.",
+            details=[{"field": name, "message": "a time between years 1 and 9999"}],
+        ) from e
+
+
 @operation(
     bp,
     "GET",
@@ -355,8 +396,8 @@ def booking_out(booking: Booking) -> BookingOut:
 def list_bookings(call: Call) -> BookingsOut:
     query = call.query
     wanted = store_port.BookingFilter(
-        starts_from=getattr(query, "from"),
-        starts_before=query.to,
+        starts_from=_utc(getattr(query, "from"), "from"),
+        starts_before=_utc(query.to, "to"),
         host_id=query.host_id,
         status=model.BookingStatus(query.status) if query.status else None,
     )

@@ -7,7 +7,7 @@ the workspace's time zone (UTC when it has none)."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, time
+from datetime import UTC, date, time, timedelta
 
 from chalicelib.accounts.model import MANAGERS, Principal
 from chalicelib.booking.deps import BookingDeps
@@ -17,6 +17,10 @@ from chalicelib.errors import Forbidden, NotFound, ValidationFailed
 
 MAX_SPANS_PER_DAY = 6
 MAX_OVERRIDES = 200
+# Overrides of days long past matter to no slot and are not kept (a client sends back what it
+# read); beyond two years (past any booking horizon) a date is a mistake.
+OVERRIDES_KEPT_AFTER = timedelta(days=2)
+OVERRIDES_AHEAD = timedelta(days=2 * 366)
 DEFAULT_HOURS = Hours(time(9, 0), time(17, 0))
 _MIDNIGHT = time(0, 0)
 
@@ -56,10 +60,17 @@ def _check_day(problems: list[dict[str, str]], where: str, hours: list[Hours]) -
             break
 
 
-def check_schedule(schedule: Schedule) -> None:
+def check_schedule(schedule: Schedule, today: date | None = None) -> None:
     """Raises ValidationFailed (422) naming what breaks a rule: IANA zone, weekdays 0-6,
-    spans in 5-minute steps that end after they start and do not overlap."""
+    spans in 5-minute steps that end after they start and do not overlap, override dates
+    at most two years after `today`."""
     problems: list[dict[str, str]] = []
+    if today is not None:
+        problems += [
+            {"field": f"overrides.{d.isoformat()}", "message": "at most two years ahead"}
+            for d in sorted(schedule.overrides)
+            if d > today + OVERRIDES_AHEAD
+        ]
     if not known_zone(schedule.time_zone):
         problems.append({"field": "time_zone", "message": "unknown time zone (IANA name)"})
     for day, hours in schedule.weekly.items():
@@ -131,14 +142,20 @@ def save_schedule(
         raise Forbidden("Only owners and admins change others' schedules.", code="forbidden_role")
     if deps.accounts.get_member(workspace_id, user_id) is None:
         raise NotFound("No member has this id.", code="member_not_found")
+    now = deps.clock.now()
+    today = now.astimezone(UTC).date()
     schedule = Schedule(
         workspace_id=workspace_id,
         user_id=user_id,
         time_zone=time_zone,
         weekly={day: sorted(h, key=lambda s: s.start) for day, h in weekly.items() if h},
-        overrides={d: sorted(h, key=lambda s: s.start) for d, h in overrides.items()},
-        updated_at=deps.clock.now(),
+        overrides={
+            d: sorted(h, key=lambda s: s.start)
+            for d, h in overrides.items()
+            if d >= today - OVERRIDES_KEPT_AFTER
+        },
+        updated_at=now,
     )
-    check_schedule(schedule)
+    check_schedule(schedule, today)
     deps.store.save_schedule(schedule)
     return schedule

@@ -118,8 +118,12 @@ def _optional(model: type[Incoming], name: str, doc: str) -> Any:
     """`model` with every field optional (a PATCH body): only the fields sent change."""
     fields: dict[str, Any] = {}
     for field_name, info in model.model_fields.items():
-        optional = FieldInfo.merge_field_infos(info, default=None, default_factory=None)
-        fields[field_name] = (cast(Any, info.annotation) | None, optional)
+        # The field's constraints and validators apply to a value sent, never to null.
+        annotation: Any = info.annotation
+        if info.metadata:
+            annotation = Annotated[annotation, *info.metadata]
+        optional = FieldInfo(default=None, description=info.description)
+        fields[field_name] = (annotation | None, optional)
     patch = _model(name, __base__=Incoming, __doc__=doc, **fields)
     patch.model_config["json_schema_extra"] = {
         "examples": [{"title": "Intro call (30 min)", "active": False}]
