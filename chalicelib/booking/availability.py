@@ -157,21 +157,28 @@ def host_state(
 
 
 def _moment(text: str, where: str, local: tzinfo, *, end: bool) -> datetime:
+    """`text` as a UTC moment; 422 naming `where` when it is no ISO 8601 date or time, or
+    one that falls outside the years 1 to 9999 once in UTC."""
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
             if end:
                 day += timedelta(days=1)
-            return datetime.combine(day, time(), tzinfo=local).astimezone(UTC)
-        moment = datetime.fromisoformat(text)
-    except ValueError as e:
-        message = "an ISO 8601 date (2025-03-14) or date and time"
-        raise ValidationFailed(
-            f"Invalid {where}: {message}.", details=[{"field": where, "message": message}]
-        ) from e
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=local)
-    return moment.astimezone(UTC)
+            moment = datetime.combine(day, time(), tzinfo=local)
+        else:
+            moment = datetime.fromisoformat(text)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=local)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError) as e:
+        raise _bad_moment(where) from e
+
+
+def _bad_moment(where: str) -> ValidationFailed:
+    message = "an ISO 8601 date (2025-03-14) or date and time, in the years 1 to 9999"
+    return ValidationFailed(
+        f"Invalid {where}: {message}.", details=[{"field": where, "message": message}]
+    )
 
 
 def slots_window(
@@ -182,7 +189,13 @@ def slots_window(
     after `from` or the window is longer than `max_days`."""
     local = zone(time_zone)
     start = _moment(start_text, "from", local, end=False) if start_text else now
-    end = _moment(end_text, "to", local, end=True) if end_text else start + timedelta(days=7)
+    if end_text:
+        end = _moment(end_text, "to", local, end=True)
+    else:
+        try:
+            end = start + timedelta(days=7)
+        except OverflowError as e:
+            raise _bad_moment("from") from e
     if end <= start:
         message = "`to` must be after `from`"
         raise ValidationFailed(message, details=[{"field": "to", "message": message}])
@@ -190,6 +203,14 @@ def slots_window(
         message = f"a window is at most {max_days} days"
         raise ValidationFailed(message, details=[{"field": "to", "message": message}])
     return Interval(start, end)
+
+
+def bookable_part(window: Interval, now: datetime, horizon_days: int) -> Interval | None:
+    """The part of `window` where starts may be booked at all, [now, now + horizon); None
+    when there is none (a window in the past or beyond the horizon: no reads)."""
+    start = max(window.start, now)
+    end = min(window.end, now + timedelta(days=horizon_days))
+    return Interval(start, end) if start < end else None
 
 
 def offered_slots(
@@ -208,6 +229,10 @@ def offered_slots(
     cap day and week) takes it out of the counters."""
     event_type = bookable.event_type
     rules = slots.rules_for(event_type, duration)
+    reachable = bookable_part(window, deps.clock.now(), event_type.horizon_days)
+    if reachable is None:
+        return []
+    window = reachable
     mode = event_type.host_mode
     hosts = list(event_type.host_ids)
     if host_ids is not None:

@@ -11,6 +11,7 @@ lost is queued again (chalicelib/booking/job_outbox.py)."""
 from __future__ import annotations
 
 import random
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -89,6 +90,37 @@ def booking_not_found() -> NotFound:
 
 def _not_active() -> Conflict:
     return Conflict("This booking was cancelled or declined.", code="booking_not_active")
+
+
+# -- starts ------------------------------------------------------------------------------------
+
+
+def _start_problem(start: datetime) -> str | None:
+    """Why `start` cannot be a meeting's start at all: no offset, or outside the years 1 to
+    9999 once in UTC."""
+    if start.tzinfo is None:
+        return "a time with its offset (or Z)"
+    try:
+        start.astimezone(UTC)
+    except OverflowError:
+        return "a time in the years 1 to 9999"
+    return None
+
+
+def _checked_start(start: datetime) -> datetime:
+    """`start` in UTC; 422 naming `start` when it has no offset or is out of range."""
+    problem = _start_problem(start)
+    if problem is not None:
+        raise ValidationFailed(
+            f"Invalid start: {problem}.", details=[{"field": "start", "message": problem}]
+        )
+    return start.astimezone(UTC)
+
+
+def _reachable(event_type: EventType, start: datetime, now: datetime) -> bool:
+    """`start` lies where the event type takes bookings at all, [now, now + horizon) (the
+    slot engine checks the rest; this keeps absurd times out of the arithmetic)."""
+    return now <= start < now + timedelta(days=event_type.horizon_days)
 
 
 # -- answers -----------------------------------------------------------------------------------
@@ -233,14 +265,17 @@ def manage_url(deps: BookingDeps, booking: Booking) -> str:
 
 def _check_person(request: BookingRequest) -> None:
     problems = []
-    if not request.name.strip() or len(request.name) > 120:
-        problems.append({"field": "name", "message": "1 to 120 characters"})
+    name = request.name
+    if not name.strip() or len(name) > 120 or any(unicodedata.category(c) == "Cc" for c in name):
+        message = "1 to 120 characters, without line breaks or control characters"
+        problems.append({"field": "name", "message": message})
     from chalicelib.booking.event_types import known_zone
 
     if not known_zone(request.time_zone):
         problems.append({"field": "time_zone", "message": "unknown time zone (IANA name)"})
-    if request.start.tzinfo is None:
-        problems.append({"field": "start", "message": "a time with its offset (or Z)"})
+    start_problem = _start_problem(request.start)
+    if start_problem is not None:
+        problems.append({"field": "start", "message": start_problem})
     if problems:
         raise ValidationFailed("Invalid booking.", details=problems)
 
@@ -279,8 +314,10 @@ def book(
             code="too_many_bookings",
         )
     start = request.start.astimezone(UTC)
-    end = start + timedelta(minutes=rules.duration)
     now = deps.clock.now()
+    if not _reachable(event_type, start, now):
+        raise slot_taken()
+    end = start + timedelta(minutes=rules.duration)
     draft = Booking(
         workspace_id=found.workspace.id,
         id=new_id(),
@@ -592,8 +629,9 @@ def reschedule(
 ) -> Booking:
     """Moves an active booking to `start` (same hosts, same duration), which must be a slot
     of its event type counting the booking's own time as free (409 `slot_taken`); the
-    sequence moves; queues `rescheduled`."""
-    start = start.astimezone(UTC)
+    sequence moves; queues `rescheduled`.  422 for a start without offset, 409
+    `same_time` for the time it already has."""
+    start = _checked_start(start)
 
     def make(
         current: Booking, event_type: EventType | None
@@ -602,6 +640,10 @@ def reschedule(
             raise _not_active()
         if event_type is None or not event_type.active:
             raise Conflict("This event type is no longer offered.", code="event_type_inactive")
+        if start == current.start:
+            raise Conflict("The booking is already at this time.", code="same_time")
+        if not _reachable(event_type, start, deps.clock.now()):
+            raise slot_taken()
         workspace = deps.accounts.get_workspace(workspace_id)
         if workspace is None:
             raise booking_not_found()

@@ -19,7 +19,8 @@ Password = Annotated[str, Field(min_length=1, max_length=256)]
 def _known_time_zone(name: str) -> str:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as e:
+    # OSError: a name of the zone database's folders or files that is no zone ("America").
+    except (ZoneInfoNotFoundError, ValueError, OSError) as e:
         raise ValueError("unknown time zone; use an IANA name such as Asia/Singapore") from e
     return name
 
