@@ -414,7 +414,7 @@ def _when_text(booking: Booking, locale: str) -> str:
 
     try:
         zone = ZoneInfo(booking.invitee.time_zone)
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, OSError):
         zone = ZoneInfo("UTC")
     start, end = booking.start.astimezone(zone), booking.end.astimezone(zone)
     day = format_date(start.date(), format="full", locale=locale)

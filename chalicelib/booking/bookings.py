@@ -707,7 +707,8 @@ def invitee_reschedule(deps: BookingDeps, token: str, start: datetime, time_zone
 
 def slots_to_move(deps: BookingDeps, booking: Booking, window: Interval) -> list[slots.Slot]:
     """Where an invitee may move their booking: its event type's slots for the same hosts
-    and duration, its own held time and counts taken as free.  409 when it cannot move."""
+    and duration, its own held time and counts taken as free (but not its own start: that
+    is no move).  409 when it cannot move."""
     event_type = deps.store.get_event_type(booking.workspace_id, booking.event_type_id)
     workspace = deps.accounts.get_workspace(booking.workspace_id)
     if booking.status not in ACTIVE_STATUSES:
@@ -724,7 +725,7 @@ def slots_to_move(deps: BookingDeps, booking: Booking, window: Interval) -> list
         buffer_before=booking.buffer_before,
         buffer_after=booking.buffer_after,
     )
-    return offered_slots(
+    offered = offered_slots(
         deps,
         Bookable(workspace, moving),
         window,
@@ -733,6 +734,7 @@ def slots_to_move(deps: BookingDeps, booking: Booking, window: Interval) -> list
         ignore_booking=booking.id,
         discount=_cap_keys(booking, event_type.time_zone),
     )
+    return [slot for slot in offered if slot.start != booking.start]
 
 
 def list_bookings(

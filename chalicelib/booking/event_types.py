@@ -86,7 +86,7 @@ def _minutes(problems: list[dict[str, str]], where: str, value: int, low: int, h
 def known_zone(name: str) -> bool:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, e.g. "America"
         return False
     return True
 

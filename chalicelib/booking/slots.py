@@ -191,7 +191,7 @@ def _zone(name: str) -> tzinfo:
     """The IANA zone; an unknown name is read as UTC (zones are checked where they are saved)."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return UTC
 
 

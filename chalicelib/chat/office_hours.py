@@ -49,7 +49,7 @@ def is_open(hours: OfficeHours, time_zone: str, now: datetime) -> bool:
         return True
     try:
         zone = ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         zone = ZoneInfo("UTC")
     local = now.astimezone(zone)
     clock = local.strftime("%H:%M")

@@ -140,7 +140,7 @@ def _zone(provider: str, name: str) -> Any:
 
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as e:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as e:
         raise CalendarProviderFailed(f"{provider} answered a time zone we cannot read") from e
 
 

@@ -337,7 +337,7 @@ def test_bookings_from_one_address_are_limited_per_hour(api, monkeypatch):
 
 
 def test_the_invitee_reschedules_and_cancels_with_the_manage_link(api, jobs):
-    owner, _created = workspace_with_event_type(api)
+    owner, _created = workspace_with_event_type(api, slot_step=15)
     start = _tomorrow_at(10)
     booked = book(api, owner, start)[1]
     token = booked["manage_url"].rsplit("/", 1)[1]
@@ -345,7 +345,11 @@ def test_the_invitee_reschedules_and_cancels_with_the_manage_link(api, jobs):
     assert status == 200 and shown["can_change"] is True
     day = start.date().isoformat()
     status, free, _ = api.request("GET", f"/v1/booking/manage/{token}/slots?from={day}&to={day}")
-    assert status == 200 and _z(start) in {s["start"] for s in free["slots"]}
+    offered = {s["start"] for s in free["slots"]}
+    # Its own time counts as free (a quarter of an hour later overlaps it), its own start is
+    # no move.
+    assert status == 200 and _z(start + timedelta(minutes=15)) in offered
+    assert _z(start) not in offered
     later = start + timedelta(hours=2)
     status, moved, _ = api.request(
         "POST",
