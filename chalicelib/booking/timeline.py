@@ -9,6 +9,7 @@ from typing import Protocol
 from chalicelib.booking.model import Booking
 from chalicelib.booking.sync import OpenedTicket
 from chalicelib.errors import Conflict
+from chalicelib.ids import derived_id
 from chalicelib.tickets import contacts, conversation
 from chalicelib.tickets.deps import TicketDeps
 from chalicelib.tickets.lifecycle import NewTicket, open_ticket
@@ -87,8 +88,15 @@ class InboxTickets:
                 created_at=ticket.created_at,
             )
 
+        # The same id on every attempt: a job retried after opening it, before recording it,
+        # finds this ticket instead of opening a second one.
         ticket = open_ticket(
-            self._tickets, booking.workspace_id, "system:booking", new, first_message
+            self._tickets,
+            booking.workspace_id,
+            "system:booking",
+            new,
+            first_message,
+            ticket_id=derived_id(booking.id, "booking-ticket"),
         )
         return OpenedTicket(ticket_id=ticket.id, contact_id=ticket.requester_id)
 

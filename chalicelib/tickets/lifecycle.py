@@ -132,16 +132,19 @@ def open_ticket(
     *,
     known: KnownBeforeOpening | None = None,
     acknowledgement: Callable[[Ticket], AcknowledgementToSend | None] | None = None,
+    ticket_id: str | None = None,
 ) -> Ticket:
     """Creates the ticket with the workspace's next number, its requester (a contact,
     created if new) and its first message, in one transaction; retried when another ticket
     took the number meanwhile.  `acknowledgement`: the auto-reply for the new ticket, claimed
     and recorded in that transaction (left out when its caps or suppressions refuse it) and
-    queued afterwards.  Emits `ticket.created`."""
+    queued afterwards.  `ticket_id`: the id to give it (a caller that may repeat the opening
+    names the same id each time: the second attempt returns the first's ticket).  Emits
+    `ticket.created`."""
     if new.assignee_id is not None:
         require_assignable(deps, workspace_id, new.assignee_id)
     tags = normalise_tags(new.tags)
-    ticket_id = new_id()
+    ticket_id = ticket_id or new_id()
     acknowledging = acknowledgement is not None
     recorded: list[AcknowledgementToSend] = []
     # What the next attempt builds on; None: read it (again).

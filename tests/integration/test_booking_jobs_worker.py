@@ -295,3 +295,32 @@ def test_a_zoom_booking_gets_one_meeting_through_a_zoom_outage_and_loses_it_when
         monkeypatch.undo()
         reload_settings()
         bootstrap.zoom_meetings.cache_clear()
+
+
+def test_a_job_cut_short_after_opening_the_ticket_opens_no_second_one(
+    api, pump, fake_mailgun, monkeypatch
+):
+    from chalicelib.store.booking_repo import DynamoBookingStore
+
+    owner = api.sign_up()
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(second=0, microsecond=0)
+    booking = _booked(owner, start)
+    job = BookingJob(booking.workspace_id, booking.id, "created", booking.sequence)
+    recording = DynamoBookingStore.record_outside
+
+    def crash_once(self, *args, **kwargs):  # the worker dies before it records the ticket
+        monkeypatch.setattr(DynamoBookingStore, "record_outside", recording)
+        raise RuntimeError("worker stopped")
+
+    monkeypatch.setattr(DynamoBookingStore, "record_outside", crash_once)
+    bootstrap.booking_jobs_queue().enqueue(job)
+    pump.drain(["booking_jobs_worker"])  # fails: the message stays for a retry
+    bootstrap.booking_jobs_queue().enqueue(job)  # (as SQS would deliver it again)
+    pump.drain(["booking_jobs_worker"])
+
+    status, tickets, _ = api.request("GET", "/v1/tickets", token=owner["token"])
+    assert status == 200
+    opened = [t for t in tickets["tickets"] if t["channel"] == "booking"]
+    assert len(opened) == 1
+    stored = bootstrap.booking_sync_deps().mails.store.get_booking(booking.workspace_id, booking.id)
+    assert stored is not None and stored.ticket_id == opened[0]["id"]
