@@ -11,8 +11,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from chalicelib import bootstrap
 from chalicelib.booking import calendar_watch
 from chalicelib.booking.calendars import ChannelRecord
@@ -41,90 +39,113 @@ from tests.integration.test_calendar_connections_api import (  # noqa: F401 (fix
 )
 
 
-def refused(answer: tuple[int, Any, Any], status: int | tuple[int, ...]) -> str:
-    """The error code of a refused request, checking its status and shape."""
+def refused(answer: tuple[int, Any, Any], status: int | tuple[int, ...], case: str = "") -> str:
+    """The error code of a refused request, checking its status and shape (`case` names the case
+    tried, in the failure message)."""
     code, body, _ = answer
-    assert code in ((status,) if isinstance(status, int) else status), (code, body)
-    assert body["error"]["code"] and body["error"]["message"], body
+    assert code in ((status,) if isinstance(status, int) else status), (case, code, body)
+    assert body["error"]["code"] and body["error"]["message"], (case, body)
     return str(body["error"]["code"])
 
 
 # -- event types ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"durations": [10**12]},
-        {"durations": [-30]},
-        {"durations": [5, 10, 15, 20, 25, 30, 35]},
-        {"durations": ["30"]},
-        {"durations": [True]},
-        {"buffer_before": -5},
-        {"buffer_after": 10**30},
-        {"minimum_notice": 2**63},
-        {"horizon_days": 0},
-        {"horizon_days": 10**9},
-        {"daily_cap": 0},
-        {"weekly_cap": 10**40},
-        {"slot_step": 7},
-        {"reminders": [5, 10, 15, 20, 25, 30]},
-        {"questions": [{"id": f"q{i}", "label": "Q"} for i in range(21)]},
+# Each list below is a table of cases, `(id, ...)`: one test sets up once and tries them all in
+# turn, naming the case in every assertion message.
+
+HOSTILE_EVENT_TYPES: list[tuple[str, dict[str, Any]]] = [
+    ("huge duration", {"durations": [10**12]}),
+    ("negative duration", {"durations": [-30]}),
+    ("too many durations", {"durations": [5, 10, 15, 20, 25, 30, 35]}),
+    ("duration as text", {"durations": ["30"]}),
+    ("duration as bool", {"durations": [True]}),
+    ("negative buffer before", {"buffer_before": -5}),
+    ("huge buffer after", {"buffer_after": 10**30}),
+    ("huge minimum notice", {"minimum_notice": 2**63}),
+    ("zero horizon", {"horizon_days": 0}),
+    ("huge horizon", {"horizon_days": 10**9}),
+    ("zero daily cap", {"daily_cap": 0}),
+    ("huge weekly cap", {"weekly_cap": 10**40}),
+    ("odd slot step", {"slot_step": 7}),
+    ("too many reminders", {"reminders": [5, 10, 15, 20, 25, 30]}),
+    ("too many questions", {"questions": [{"id": f"q{i}", "label": "Q"} for i in range(21)]}),
+    (
+        "duplicate question ids",
         {"questions": [{"id": "q", "label": "A"}, {"id": "q", "label": "B"}]},
-        {"questions": [{"id": "email", "label": "Mail"}]},
-        {"questions": [{"id": "q", "label": "   "}]},
+    ),
+    ("reserved question id", {"questions": [{"id": "email", "label": "Mail"}]}),
+    ("blank question label", {"questions": [{"id": "q", "label": "   "}]}),
+    (
+        "duplicate choice options",
         {"questions": [{"id": "q", "label": "Q", "kind": "choice", "options": ["a", "a "]}]},
+    ),
+    (
+        "too many round robin hosts",
         {"host_mode": "round_robin", "host_ids": [f"01HOST{i}" for i in range(11)]},
-        {"host_ids": ["01NOTAMEMBER"]},
-        {"title": None},
-        {"title": " "},
-        {"time_zone": "../../etc/passwd"},
-        {"time_zone": "Europe/Paris\x00"},
-        {"slug": "-leading-dash"},
-        {"location": {"kind": "link", "value": "http://plain.test"}},
-        {"location": {"kind": "carrier-pigeon"}},
-        {"unknown": 1},
-    ],
-)
-def test_a_hostile_event_type_is_refused_and_nothing_is_created(api, change):
+    ),
+    ("host not a member", {"host_ids": ["01NOTAMEMBER"]}),
+    ("null title", {"title": None}),
+    ("blank title", {"title": " "}),
+    ("time zone path", {"time_zone": "../../etc/passwd"}),
+    ("time zone with nul", {"time_zone": "Europe/Paris\x00"}),
+    ("slug with leading dash", {"slug": "-leading-dash"}),
+    ("plain http link", {"location": {"kind": "link", "value": "http://plain.test"}}),
+    ("unknown location kind", {"location": {"kind": "carrier-pigeon"}}),
+    ("unknown field", {"unknown": 1}),
+]
+
+
+def test_a_hostile_event_type_is_refused_and_nothing_is_created(api):
     owner = api.sign_up()
-    body = {**event_type_body(owner["user"]["id"]), **change}
 
-    refused(api.request("POST", "/v1/booking/event-types", body, token=owner["token"]), (400, 422))
+    for case, change in HOSTILE_EVENT_TYPES:
+        body = {**event_type_body(owner["user"]["id"]), **change}
 
-    assert api.request("GET", "/v1/booking/event-types", token=owner["token"])[1] == {
-        "event_types": []
-    }
+        answer = api.request("POST", "/v1/booking/event-types", body, token=owner["token"])
+
+        refused(answer, (400, 422), case)
+        assert api.request("GET", "/v1/booking/event-types", token=owner["token"])[1] == {
+            "event_types": []
+        }, case
 
 
-@pytest.mark.parametrize(
-    ("change", "status"),
-    [
-        ({"unknown": 1}, 422),
-        ({"id": "01OTHER"}, 422),
-        ({"version": 7}, 422),
-        ({"workspace_id": "01OTHER"}, 422),
-        ({"durations": []}, (400, 422)),
-        ({"host_mode": "one", "host_ids": ["a", "b"]}, 422),
-        ({"host_mode": "collective"}, None),  # one host is a fine collective
-        ({"questions": [{"id": "q", "label": "A"}, {"id": "q", "label": "B"}]}, 422),
-        ({"slot_step": -5}, (400, 422)),
-        ({"daily_cap": -1}, (400, 422)),
-        ({"time_zone": None}, None),  # null: unchanged
-        ({"questions": [{"id": "q", "label": "Q"}]}, None),  # a text question, not required
-    ],
-)
-def test_a_hostile_event_type_change_is_refused_and_changes_nothing(api, change, status):
+# `status` None: the change is fine and is saved. Those come last, and "changes nothing" is
+# checked against the event type as it was just before each case.
+EVENT_TYPE_CHANGES: list[tuple[str, dict[str, Any], int | tuple[int, ...] | None]] = [
+    ("unknown field", {"unknown": 1}, 422),
+    ("id", {"id": "01OTHER"}, 422),
+    ("version", {"version": 7}, 422),
+    ("workspace id", {"workspace_id": "01OTHER"}, 422),
+    ("no durations", {"durations": []}, (400, 422)),
+    ("two hosts for one", {"host_mode": "one", "host_ids": ["a", "b"]}, 422),
+    (
+        "duplicate question ids",
+        {"questions": [{"id": "q", "label": "A"}, {"id": "q", "label": "B"}]},
+        422,
+    ),
+    ("negative slot step", {"slot_step": -5}, (400, 422)),
+    ("negative daily cap", {"daily_cap": -1}, (400, 422)),
+    ("one host collective", {"host_mode": "collective"}, None),  # one host is a fine collective
+    ("null time zone", {"time_zone": None}, None),  # null: unchanged
+    ("optional text question", {"questions": [{"id": "q", "label": "Q"}]}, None),  # not required
+]
+
+
+def test_a_hostile_event_type_change_is_refused_and_changes_nothing(api):
     owner, created = workspace_with_event_type(api)
     path = f"/v1/booking/event-types/{created['id']}"
 
-    answer = api.request("PATCH", path, change, token=owner["token"])
+    for case, change, status in EVENT_TYPE_CHANGES:
+        before = api.request("GET", path, token=owner["token"])[1]
 
-    if status is not None:
-        refused(answer, status)
-        assert api.request("GET", path, token=owner["token"])[1] == created
-    else:
-        assert answer[0] == 200, answer
+        answer = api.request("PATCH", path, change, token=owner["token"])
+
+        if status is not None:
+            refused(answer, status, case)
+            assert api.request("GET", path, token=owner["token"])[1] == before, case
+        else:
+            assert answer[0] == 200, (case, answer)
 
 
 def test_event_type_slugs_hosts_and_ids_stay_in_their_workspace(api):
@@ -159,52 +180,55 @@ def test_event_type_slugs_hosts_and_ids_stay_in_their_workspace(api):
 # -- schedules -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {
-            "time_zone": "UTC",
-            "weekly": {
-                "mon": [{"start": "09:00", "end": "12:00"}, {"start": "11:00", "end": "13:00"}]
-            },
-        },
-        {"time_zone": "UTC", "weekly": {"mon": [{"start": "12:00", "end": "09:00"}]}},
-        {"time_zone": "UTC", "weekly": {"mon": [{"start": "09:00", "end": "09:00"}]}},
-        {"time_zone": "UTC", "weekly": {"mon": [{"start": "24:00", "end": "24:00"}]}},
-        {"time_zone": "UTC", "weekly": {"mon": [{"start": "24:00", "end": "09:00"}]}},
-        {"time_zone": "UTC", "weekly": {"mon": [{"start": "09:03", "end": "10:00"}]}},
-        {"time_zone": "UTC", "weekly": {"mon": [{"start": "9:00", "end": "10:00"}]}},
-        {"time_zone": "UTC", "weekly": {"mon": [{"start": "24:05", "end": "10:00"}]}},
-        {
-            "time_zone": "UTC",
-            "weekly": {"mon": [{"start": f"{h:02}:00", "end": f"{h:02}:30"} for h in range(7)]},
-        },
-        {"time_zone": "UTC", "weekly": {"funday": []}},
-        {"time_zone": "UTC", "weekly": {"7": []}},
-        {"time_zone": "UTC", "weekly": {}, "overrides": {"not-a-date": []}},
-        {"time_zone": "UTC", "weekly": {}, "overrides": {"2025-02-30": []}},
-        {"time_zone": "UTC", "weekly": {}, "overrides": {"20250101": []}},
-        {"time_zone": "UTC", "weekly": {}, "overrides": {"2025-W01-1": []}},
-        {"time_zone": "UTC", "weekly": {}, "overrides": {"9999-12-31": []}},
-        {
-            "time_zone": "UTC",
-            "weekly": {},
-            "overrides": {f"2030-01-{d:02}": [] for d in range(1, 32)} | {"x" * 10_000: []},
-        },
-        {"time_zone": "Mars/Olympus", "weekly": {}},
-        {"time_zone": "", "weekly": {}},
-        {"time_zone": "UTC"},
-        {"time_zone": "UTC", "weekly": {"mon": None}},
-        {"time_zone": "UTC", "weekly": {"mon": [{"start": "09:00"}]}},
-    ],
-)
-def test_a_hostile_schedule_is_refused_and_the_saved_one_stays(api, body):
+def _mon(*spans: tuple[str, str]) -> dict[str, Any]:
+    return {"time_zone": "UTC", "weekly": {"mon": [{"start": a, "end": b} for a, b in spans]}}
+
+
+def _overrides(overrides: dict[str, Any]) -> dict[str, Any]:
+    return {"time_zone": "UTC", "weekly": {}, "overrides": overrides}
+
+
+HOSTILE_SCHEDULES: list[tuple[str, dict[str, Any]]] = [
+    ("overlapping spans", _mon(("09:00", "12:00"), ("11:00", "13:00"))),
+    ("span ends before it starts", _mon(("12:00", "09:00"))),
+    ("empty span", _mon(("09:00", "09:00"))),
+    ("span from 24:00 to 24:00", _mon(("24:00", "24:00"))),
+    ("span starting at 24:00", _mon(("24:00", "09:00"))),
+    ("off the five minute grid", _mon(("09:03", "10:00"))),
+    ("hour of one digit", _mon(("9:00", "10:00"))),
+    ("past 24:00", _mon(("24:05", "10:00"))),
+    ("too many spans", _mon(*[(f"{h:02}:00", f"{h:02}:30") for h in range(7)])),
+    ("unknown day", {"time_zone": "UTC", "weekly": {"funday": []}}),
+    ("day as a number", {"time_zone": "UTC", "weekly": {"7": []}}),
+    ("override not a date", _overrides({"not-a-date": []})),
+    ("override February 30", _overrides({"2025-02-30": []})),
+    ("override date without dashes", _overrides({"20250101": []})),
+    ("override week date", _overrides({"2025-W01-1": []})),
+    ("override too far ahead", _overrides({"9999-12-31": []})),
+    (
+        "too many overrides and a huge key",
+        _overrides({f"2030-01-{d:02}": [] for d in range(1, 32)} | {"x" * 10_000: []}),
+    ),
+    ("unknown time zone", {"time_zone": "Mars/Olympus", "weekly": {}}),
+    ("empty time zone", {"time_zone": "", "weekly": {}}),
+    ("no weekly", {"time_zone": "UTC"}),
+    ("null day", {"time_zone": "UTC", "weekly": {"mon": None}}),
+    ("span without end", {"time_zone": "UTC", "weekly": {"mon": [{"start": "09:00"}]}}),
+]
+
+
+def test_a_hostile_schedule_is_refused_and_the_saved_one_stays(api):
     owner = api.sign_up()
-    before = api.request("GET", "/v1/booking/schedules/me", token=owner["token"])[1]
 
-    refused(api.request("PUT", "/v1/booking/schedules/me", body, token=owner["token"]), (400, 422))
+    for case, body in HOSTILE_SCHEDULES:
+        before = api.request("GET", "/v1/booking/schedules/me", token=owner["token"])[1]
 
-    assert api.request("GET", "/v1/booking/schedules/me", token=owner["token"])[1] == before
+        answer = api.request("PUT", "/v1/booking/schedules/me", body, token=owner["token"])
+
+        refused(answer, (400, 422), case)
+        assert api.request("GET", "/v1/booking/schedules/me", token=owner["token"])[1] == before, (
+            case
+        )
 
 
 def test_overrides_of_days_long_past_are_not_kept_and_one_years_ahead_is(api):
@@ -333,27 +357,29 @@ def test_another_workspaces_booking_takes_no_host_action(api, jobs):
     assert (got["status"], got["start"], got["sequence"]) == ("pending", booked["start"], 0)
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "from=9999-12-31T23:59:59-05:00",
-        "from=0001-01-01T00:00:00%2B01:00",
-        "from=2030-01-01T00:00:00",
-        "to=yesterday",
-        "limit=0",
-        "limit=1000000",
-        "status=lost",
-        "cursor=not-a-cursor",
-        "cursor=" + "A" * 5000,
-        "nope=1",
-    ],
-)
-def test_a_hostile_bookings_query_is_refused(api, query):
+HOSTILE_BOOKINGS_QUERIES: list[tuple[str, str]] = [
+    ("from far ahead", "from=9999-12-31T23:59:59-05:00"),
+    ("from before year 1 in UTC", "from=0001-01-01T00:00:00%2B01:00"),
+    ("from without offset", "from=2030-01-01T00:00:00"),
+    ("to not a time", "to=yesterday"),
+    ("zero limit", "limit=0"),
+    ("huge limit", "limit=1000000"),
+    ("unknown status", "status=lost"),
+    ("cursor not a cursor", "cursor=not-a-cursor"),
+    ("huge cursor", "cursor=" + "A" * 5000),
+    ("unknown parameter", "nope=1"),
+]
+
+
+def test_a_hostile_bookings_query_is_refused(api):
     owner = api.sign_up()
 
-    answer = api.request("GET", f"/v1/booking/bookings?{query}", token=owner["token"])
+    for case, query in HOSTILE_BOOKINGS_QUERIES:
+        answer = api.request("GET", f"/v1/booking/bookings?{query}", token=owner["token"])
 
-    assert (answer[0] == 200 and answer[1]["bookings"] == []) or refused(answer, (400, 422))
+        assert (answer[0] == 200 and answer[1]["bookings"] == []) or refused(
+            answer, (400, 422), case
+        ), case
 
 
 # -- calendar connections ------------------------------------------------------------------------
@@ -363,33 +389,32 @@ def _connections(api, token: str) -> list[dict[str, Any]]:
     return api.request("GET", "/v1/calendar-connections", token=token)[1]["connections"]
 
 
-@pytest.mark.parametrize(
-    ("query", "error"),
-    [
-        ("", "state_mismatch"),
-        ("code=abc", "state_mismatch"),
-        ("state=garbage&code=abc", "state_mismatch"),
-        ("state=" + "x" * 100_00 + "&code=abc", "state_mismatch"),
-        ("state={state}", "access_denied"),
-        ("state={state}&error=access_denied", "access_denied"),
-        ("state={state}&code=&error=", "access_denied"),
-        ("state={state}&code=not-a-code", "provider_unavailable"),
-        ("state={state}&code={code}&state=other", "state_mismatch"),
-    ],
-)
-def test_a_hostile_callback_comes_back_as_an_error_code_and_connects_nothing(
-    api, google, query, error
-):
+HOSTILE_CALLBACKS: list[tuple[str, str, str]] = [
+    ("nothing", "", "state_mismatch"),
+    ("no state", "code=abc", "state_mismatch"),
+    ("garbage state", "state=garbage&code=abc", "state_mismatch"),
+    ("huge state", "state=" + "x" * 100_00 + "&code=abc", "state_mismatch"),
+    ("no code", "state={state}", "access_denied"),
+    ("consent denied", "state={state}&error=access_denied", "access_denied"),
+    ("empty code and error", "state={state}&code=&error=", "access_denied"),
+    ("unknown code", "state={state}&code=not-a-code", "provider_unavailable"),
+    ("second state", "state={state}&code={code}&state=other", "state_mismatch"),
+]
+
+
+def test_a_hostile_callback_comes_back_as_an_error_code_and_connects_nothing(api, google):
     owner = api.sign_up()
-    code, state = google.consent(_start(api, owner["token"]), EMAIL)
 
-    response = _callback(
-        api, query.format(state=state, code=code) + "&hop=1", _cookie(owner["token"])
-    )
+    for case, query, error in HOSTILE_CALLBACKS:
+        code, state = google.consent(_start(api, owner["token"]), EMAIL)
 
-    assert response.status_code == 302
-    assert response.headers["Location"] == f"{APP}?error={error}"
-    assert _connections(api, owner["token"]) == []
+        response = _callback(
+            api, query.format(state=state, code=code) + "&hop=1", _cookie(owner["token"])
+        )
+
+        assert response.status_code == 302, case
+        assert response.headers["Location"] == f"{APP}?error={error}", case
+        assert _connections(api, owner["token"]) == [], case
 
 
 def test_a_state_of_another_session_workspace_or_provider_connects_nothing(api, google, microsoft):
@@ -480,12 +505,13 @@ def test_google_pushes_without_a_known_channel_and_its_token_are_refused(api, go
     token = calendar_watch.channel_token(deps, ws, connection["id"], record.calendar_id)
     channel = record.channel.channel_id
     before = deps.store.get_connection(ws, connection["id"]).busy_generation
+    wrong_token = token[:-1] + ("1" if token.endswith("0") else "0")  # one character off
 
     for headers in (
         {},
         {"X-Goog-Channel-ID": channel},
         {"X-Goog-Channel-Token": token},
-        {"X-Goog-Channel-ID": channel, "X-Goog-Channel-Token": token[:-1] + "0"},
+        {"X-Goog-Channel-ID": channel, "X-Goog-Channel-Token": wrong_token},
         {"X-Goog-Channel-ID": channel, "X-Goog-Channel-Token": "x" * 5000},
         {"X-Goog-Channel-ID": "unknown", "X-Goog-Channel-Token": token},
         {"X-Goog-Channel-ID": "x" * 5000, "X-Goog-Channel-Token": token},
@@ -513,26 +539,29 @@ def test_a_graph_validation_token_is_only_ever_plain_text(api):
         assert json.loads(response.body)["error"]["code"] == "invalid_token"
 
 
-@pytest.mark.parametrize(
-    ("body", "status"),
-    [
-        ("", 400),
-        ("[1", 400),
-        ("null", 400),
-        ("[]", 400),
-        ('{"value": {}}', 400),
-        ('{"nothing": []}', 400),
-        ('{"value": []}', 404),
-        ('{"value": [1, "x", null]}', 404),
-        ('{"value": [{"subscriptionId": 1, "clientState": {"a": 1}}]}', 404),
-        ('{"value": [{"subscriptionId": "sub-1", "clientState": "guess"}]}', 404),
-        ('{"value": [{"subscriptionId": "sub-1"}]}', 404),
-        ("[" * 10_000 + "]" * 10_000, 400),
-        ('{"value": "' + "x" * 300_000 + '"}', 413),
-        ("\xff\xfe", 400),
-    ],
-)
-def test_a_hostile_graph_notification_is_refused_and_drops_nothing(api, microsoft, body, status):
+HOSTILE_GRAPH_NOTIFICATIONS: list[tuple[str, str, int]] = [
+    ("empty", "", 400),
+    ("broken json", "[1", 400),
+    ("null", "null", 400),
+    ("a list", "[]", 400),
+    ("value an object", '{"value": {}}', 400),
+    ("no value", '{"nothing": []}', 400),
+    ("no notifications", '{"value": []}', 404),
+    ("notifications not objects", '{"value": [1, "x", null]}', 404),
+    ("ids of the wrong type", '{"value": [{"subscriptionId": 1, "clientState": {"a": 1}}]}', 404),
+    (
+        "guessed client state",
+        '{"value": [{"subscriptionId": "sub-1", "clientState": "guess"}]}',
+        404,
+    ),
+    ("no client state", '{"value": [{"subscriptionId": "sub-1"}]}', 404),
+    ("deep nesting", "[" * 10_000 + "]" * 10_000, 400),
+    ("too large", '{"value": "' + "x" * 300_000 + '"}', 413),
+    ("not utf-8", "\xff\xfe", 400),
+]
+
+
+def test_a_hostile_graph_notification_is_refused_and_drops_nothing(api, microsoft):
     owner = api.sign_up()
     connection = _connect(api, microsoft, owner["token"], "ann@contoso.test", "microsoft")
     ws = owner["workspace"]["id"]
@@ -545,12 +574,14 @@ def test_a_hostile_graph_notification_is_refused_and_drops_nothing(api, microsof
         WatchChannel("ch1", "sub-1", datetime.now(UTC) + timedelta(days=2)),
     )
     deps.store.save_channel(record, replaces=None)
-    before = deps.store.get_connection(ws, connection["id"]).busy_generation
 
-    response = api.client.http.post(
-        "/v1/webhooks/microsoft-graph", headers={"Content-Type": "application/json"}, body=body
-    )
+    for case, body, status in HOSTILE_GRAPH_NOTIFICATIONS:
+        before = deps.store.get_connection(ws, connection["id"]).busy_generation
 
-    assert response.status_code == status, response.body
-    assert json.loads(response.body)["error"]["code"]
-    assert deps.store.get_connection(ws, connection["id"]).busy_generation == before
+        response = api.client.http.post(
+            "/v1/webhooks/microsoft-graph", headers={"Content-Type": "application/json"}, body=body
+        )
+
+        assert response.status_code == status, (case, response.body)
+        assert json.loads(response.body)["error"]["code"], case
+        assert deps.store.get_connection(ws, connection["id"]).busy_generation == before, case
