@@ -7,6 +7,7 @@ process group at the end. A failing test gets the stack's log attached to its re
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -148,9 +149,10 @@ def _wait_until_ready(stack: Stack, process: subprocess.Popen[bytes]) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def stack(stack_env: dict[str, str]) -> Iterator[Stack]:
-    """`python -m devstack run` on free ports, ready (healthy, seeded, pump running)."""
+@contextlib.contextmanager
+def _running_stack(stack_env: dict[str, str]) -> Iterator[Stack]:
+    """`python -m devstack run` on free ports, ready (healthy, seeded, pump running); stopped
+    (with its event pump and whatever its queues still hold) when the block ends."""
     env = dict(os.environ)
     # The stack sets these for its own ports and its own mail stand-in.
     for name in ("MAILGUN_API_BASE", "PUBLIC_BASE_URL", "APP_BASE_URL"):
@@ -193,6 +195,21 @@ def stack(stack_env: dict[str, str]) -> Iterator[Stack]:
         finally:
             _running.remove(running)
             _stop_process_group(process)
+
+
+@pytest.fixture(scope="session")
+def stack(stack_env: dict[str, str]) -> Iterator[Stack]:
+    """The test process's shared local stack."""
+    with _running_stack(stack_env) as running:
+        yield running
+
+
+@pytest.fixture()
+def stack_of_its_own(stack_env: dict[str, str]) -> Iterator[Stack]:
+    """A local stack for one test that leaves a backlog in its queues (a burst of chat
+    messages to index): stopped with it, so tests after it do not wait behind that work."""
+    with _running_stack({**stack_env, "MAIL_PORT": str(free_port())}) as running:
+        yield running
 
 
 @pytest.hookimpl(hookwrapper=True)

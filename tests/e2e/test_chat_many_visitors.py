@@ -237,7 +237,8 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def test_fifty_visitors_chatting_at_once_get_every_message_once_in_order(stack):
+def test_fifty_visitors_chatting_at_once_get_every_message_once_in_order(stack_of_its_own):
+    stack = stack_of_its_own
     api = stack.api_url
     chats: list[Conversation] = []
     for w in range(WORKSPACES):

@@ -212,9 +212,25 @@ def lambda_package(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The prod Lambda package (sam.json, deployment.zip), built once as `make package` does.
 
     The first build of a requirements.txt downloads wheels from PyPI."""
-    from tests.integration.lambda_build import build_lambda_package
+    import fcntl
+    import os
 
-    return build_lambda_package(tmp_path_factory.mktemp("lambda-package"))
+    from tests.integration.lambda_build import LambdaPackage, build_lambda_package
+
+    # One build for the whole run: the run's test processes (xdist workers) share their
+    # base directory's parent, and the first to take the lock builds while the others wait
+    # and read its result.  Without workers the base directory is the run's own.
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "lambda-package"
+    shared.mkdir(exist_ok=True)
+    done = shared / "built.json"
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.exists():
+            return LambdaPackage(**{**json.loads(done.read_text()), "out": shared / "package"})
+        built = build_lambda_package(shared)
+        done.write_text(json.dumps({"output": built.output, "seconds": built.seconds}))
+        return built
 
 
 @pytest.fixture()
