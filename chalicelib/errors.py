@@ -48,6 +48,14 @@ class ValidationFailed(HelptalError):
     code = "validation_failed"
 
 
+class PlanLimit(HelptalError):
+    """The workspace's plan, seats or payment standing does not allow this now; `details`
+    says what would (a plan that includes it, more seats, paying the open invoice)."""
+
+    status = 402
+    code = "plan_limit"
+
+
 class Unauthenticated(HelptalError):
     status = 401
     code = "unauthenticated"
