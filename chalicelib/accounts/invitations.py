@@ -16,10 +16,16 @@ from chalicelib.accounts.model import (
 )
 from chalicelib.accounts.password_attempts import verify_password
 from chalicelib.accounts.passwords import check_password_policy
-from chalicelib.accounts.ports import AlreadyMember, EmailTaken, InvitationNoLongerPending
+from chalicelib.accounts.ports import (
+    AlreadyMember,
+    EmailTaken,
+    InvitationNoLongerPending,
+    SeatsExhausted,
+)
 from chalicelib.accounts.sessions import normalise_email, open_session
+from chalicelib.billing.plans import FREE, PLANS, Plan, plan_named
 from chalicelib.clock import epoch
-from chalicelib.errors import Conflict, Forbidden, Gone, NotFound, Unauthenticated
+from chalicelib.errors import Conflict, Forbidden, Gone, NotFound, PlanLimit, Unauthenticated
 from chalicelib.ids import new_id, new_secret_token, token_hash
 from chalicelib.mail.outbound import OutboundMail
 from chalicelib.mail.templates import invitation_mail
@@ -210,4 +216,45 @@ def accept(deps: AccountDeps, token: str, name: str, password: str) -> Acceptanc
             "An account with this e-mail was just created; log in and accept again.",
             code="email_taken",
         ) from None
+    except SeatsExhausted as e:
+        raise _no_seat(e) from None
     return Acceptance(token=session_token, user=user, member=member, workspace=workspace)
+
+
+def _no_seat(refused: SeatsExhausted) -> PlanLimit:
+    """402 plan_limit (reason "seats"), with what would let one more person join: more
+    seats on the plan paid for, or a plan that takes that many."""
+    wanted = refused.used + 1
+    # An ended trial is the free plan until billing moves the account on.
+    plan = FREE if refused.trial_ended else plan_named(refused.plan_id)
+    status = "active" if refused.trial_ended else refused.status
+    subscribed = plan is not None and plan.paid and status not in ("trialing", "canceled")
+
+    def takes(candidate: Plan) -> bool:
+        return candidate.max_seats is None or wanted <= candidate.max_seats
+
+    allowed_by: list[dict[str, object]] = []
+    if subscribed and plan is not None and takes(plan):
+        allowed_by.append({"seats": wanted})
+    allowed_by += [
+        {"plan": candidate.id, "seats": wanted}
+        for candidate in sorted(PLANS.values(), key=lambda p: p.rank)
+        if candidate.paid
+        and takes(candidate)
+        and not (subscribed and plan is not None and candidate.rank <= plan.rank)
+    ]
+    return PlanLimit(
+        "This workspace's trial has ended: an owner needs to choose a plan before anyone joins."
+        if refused.trial_ended
+        else "Every seat of this workspace is taken: an owner needs to add a seat first.",
+        details={
+            "reason": "seats",
+            "plan": plan.id if plan is not None else refused.plan_id,
+            "status": status,
+            "seats": {
+                "used": refused.used,
+                "limit": FREE.max_seats if refused.trial_ended else refused.paid,
+            },
+            "allowed_by": allowed_by,
+        },
+    )

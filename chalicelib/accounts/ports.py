@@ -45,6 +45,21 @@ class InvitationNoLongerPending(Exception):
     pass
 
 
+class SeatsExhausted(Exception):
+    """No seat is free for one more member: every paid seat is taken, or the trial that
+    gave the seats has ended.  Carries the account as the refused write found it."""
+
+    def __init__(
+        self, used: int, paid: int, plan_id: str, status: str, trial_ended: bool = False
+    ) -> None:
+        super().__init__(f"{used} of {paid} seats used")
+        self.used = used
+        self.paid = paid
+        self.plan_id = plan_id
+        self.status = status
+        self.trial_ended = trial_ended
+
+
 class ApiKeyChanged(Exception):
     """The API key was transferred or revoked by someone else since it was read."""
 
@@ -99,7 +114,8 @@ class AccountsStore(Protocol):
         confirmation: EmailLink | None = None,
     ) -> None:
         """Atomically: workspace + slug claim (+ user + e-mail claim) + owner + session (+ the
-        link confirming the owner's address).  Raises SlugTaken / EmailTaken."""
+        link confirming the owner's address) + the billing account's trial, its owner's seat
+        taken.  Raises SlugTaken / EmailTaken."""
 
     def get_workspace(self, workspace_id: str) -> Workspace | None: ...
     def find_workspace_by_slug(self, slug: str) -> Workspace | None: ...
@@ -134,8 +150,8 @@ class AccountsStore(Protocol):
         """Raises LastOwner if this would leave the workspace with no owner."""
 
     def remove_member(self, member: Member, revoked_keys: Sequence[ApiKey] = ()) -> None:
-        """Removes the membership and revokes `revoked_keys` (at most 45), atomically.
-        Raises LastOwner if this would leave the workspace with no owner."""
+        """Removes the membership, frees its seat and revokes `revoked_keys` (at most 45),
+        atomically.  Raises LastOwner if this would leave the workspace with no owner."""
 
     def put_credential(self, credential: Credential) -> None: ...
     def get_credential(self, token_hash: str) -> Credential | None: ...
@@ -252,8 +268,9 @@ class AccountsStore(Protocol):
         now_epoch: int,
     ) -> None:
         """Atomically marks the invitation accepted (only if still pending and valid), creates
-        the user if new and the membership, and the session.  Raises
-        InvitationNoLongerPending, AlreadyMember, EmailTaken."""
+        the user if new and the membership, and the session, and takes a seat (only if one
+        is free and the trial, if any, has not ended).  Raises InvitationNoLongerPending,
+        AlreadyMember, SeatsExhausted, EmailTaken."""
 
     def reserve_password_attempt(
         self, subject: str, now_epoch: int, window_seconds: int, max_attempts: int

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import random
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from pynamodb.exceptions import (
@@ -45,6 +47,7 @@ from chalicelib.accounts.ports import (
     LinkUsed,
     MemberChanged,
     PasswordChanged,
+    SeatsExhausted,
     SlugTaken,
     TwoFactorChanged,
     TwoFactorSecretUnreadable,
@@ -53,9 +56,12 @@ from chalicelib.accounts.sessions import (
     API_KEY_USE_RESOLUTION_SECONDS,
     SESSION_USE_RESOLUTION_SECONDS,
 )
+from chalicelib.billing.trial import new_trial
 from chalicelib.store import keys
+from chalicelib.store.billing_repo import billing_account_item
 from chalicelib.store.models import (
     ApiKeyItem,
+    BillingAccountItem,
     CredentialItem,
     EmailLinkItem,
     EmailLookup,
@@ -307,6 +313,89 @@ def _membership_refused(error: TransactWriteError) -> NoReturn:
     raise error
 
 
+TRANSACTION_CONFLICT = "TransactionConflict"
+CONFLICT_TRIES = 5
+
+
+def _retrying_conflicts(write: Callable[[], None]) -> None:
+    """Runs a transaction again (a few times, jittered) when DynamoDB cancelled it only
+    because another one was writing an item it touches: every join and departure of a
+    workspace moves its one seat counter."""
+    for attempt in range(CONFLICT_TRIES):
+        try:
+            write()
+            return
+        except TransactWriteError as e:
+            reasons = cancellation_reasons(e)
+            last = attempt == CONFLICT_TRIES - 1
+            if last or CONDITION_FAILED in reasons or TRANSACTION_CONFLICT not in reasons:
+                raise
+        time.sleep(random.uniform(0, 0.025 * 2**attempt))
+
+
+class _SeatNotCounted(Exception):
+    """The workspace's seat counter could not move: no billing account (a workspace older
+    than billing), or a count already at zero."""
+
+
+def _seat_taken(workspace_id: str, now_epoch: int) -> tuple[BillingAccountItem, Action, Any]:
+    """One more member: `seats_used + 1` while a paid seat is free and the trial, if any,
+    has not ended."""
+    return (
+        BillingAccountItem(keys.workspace_pk(workspace_id), keys.BILLING_SK),
+        BillingAccountItem.seats_used.add(1),
+        (BillingAccountItem.seats_used < BillingAccountItem.seats_paid)
+        & (
+            BillingAccountItem.seat_limit_until.does_not_exist()
+            | (BillingAccountItem.seat_limit_until > now_epoch)
+        ),
+    )
+
+
+def _seat_freed(workspace_id: str) -> tuple[BillingAccountItem, Action, Any]:
+    return (
+        BillingAccountItem(keys.workspace_pk(workspace_id), keys.BILLING_SK),
+        BillingAccountItem.seats_used.add(-1),
+        BillingAccountItem.seats_used > 0,
+    )
+
+
+def _billing_item(workspace_id: str) -> BillingAccountItem | None:
+    try:
+        return BillingAccountItem.get(
+            keys.workspace_pk(workspace_id), keys.BILLING_SK, consistent_read=True
+        )
+    except BillingAccountItem.DoesNotExist:
+        return None
+
+
+def _open_billing_account(workspace_id: str, now: datetime) -> None:
+    """The trial of a workspace created before billing, its members counted (a Query of
+    counts only); written only if none exists, so a concurrent opening wins as well."""
+    members = MembershipItem.count(
+        keys.workspace_pk(workspace_id),
+        MembershipItem.sk.startswith(keys.MEMBER_PREFIX),
+        consistent_read=True,
+    )
+    account = new_trial(workspace_id, now, seats_used=members)
+    try:
+        billing_account_item(account).save(condition=Item.pk.does_not_exist())
+    except PutError as e:
+        if e.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def _seats_exhausted(item: BillingAccountItem, now_epoch: int) -> SeatsExhausted:
+    until = item.seat_limit_until
+    return SeatsExhausted(
+        used=int(item.seats_used or 0),
+        paid=int(item.seats_paid),
+        plan_id=item.plan_id,
+        status=item.status,
+        trial_ended=until is not None and int(until) <= now_epoch,
+    )
+
+
 class DynamoAccountsStore:
     """Stores account data in the single table.  Every method is O(1) calls, or one page.
     Two-factor secrets are kept sealed by `secret_box` (never in clear)."""
@@ -344,6 +433,9 @@ class DynamoAccountsStore:
                 tx.save(_credential_item(session), condition=Item.pk.does_not_exist())
                 if confirmation is not None:
                     tx.save(_email_link_item(confirmation), condition=Item.pk.does_not_exist())
+                # The trial, its first seat the owner's.
+                trial = new_trial(workspace.id, workspace.created_at, seats_used=1)
+                tx.save(billing_account_item(trial), condition=Item.pk.does_not_exist())
         except TransactWriteError as e:
             reasons = cancellation_reasons(e)
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
@@ -482,6 +574,21 @@ class DynamoAccountsStore:
 
     def remove_member(self, member: Member, revoked_keys: Sequence[ApiKey] = ()) -> None:
         try:
+            self._remove_member(member, revoked_keys, free_seat=True)
+        except _SeatNotCounted:
+            # A person is never kept in for a counter: the account opened later counts them.
+            logger.warning(
+                "a member left a workspace whose seat count could not move",
+                extra={"workspace_id": member.workspace_id},
+            )
+            self._remove_member(member, revoked_keys, free_seat=False)
+
+    def _remove_member(
+        self, member: Member, revoked_keys: Sequence[ApiKey], *, free_seat: bool
+    ) -> None:
+        seat_index = 1 + (member.role is Role.OWNER) + 2 * len(revoked_keys)
+
+        def write() -> None:
             with transaction() as tx:
                 # The role read is the role removed: the owner count stays true.
                 tx.delete(
@@ -503,7 +610,17 @@ class DynamoAccountsStore:
                     tx.delete(
                         CredentialItem(keys.credential_pk(api_key.token_hash), keys.LOOKUP_SK)
                     )
+                if free_seat:
+                    account, freed, counted = _seat_freed(member.workspace_id)
+                    tx.update(account, actions=[freed], condition=counted)
+
+        try:
+            _retrying_conflicts(write)
         except TransactWriteError as e:
+            reasons = cancellation_reasons(e)
+            others = [r for i, r in enumerate(reasons) if i != seat_index and r == CONDITION_FAILED]
+            if free_seat and reasons_say_condition(e, seat_index) and not others:
+                raise _SeatNotCounted() from e
             _membership_refused(e)
 
     # -- credentials ------------------------------------------------------------------------
@@ -1146,10 +1263,33 @@ class DynamoAccountsStore:
         session: Credential,
         now_epoch: int,
     ) -> None:
+        try:
+            self._accept_invitation(invitation, user, user_is_new, membership, session, now_epoch)
+        except _SeatNotCounted:
+            # A workspace older than billing: its trial opens (members counted), then the
+            # join is tried again under the same seat condition.
+            _open_billing_account(invitation.workspace_id, datetime.fromtimestamp(now_epoch, UTC))
+            try:
+                self._accept_invitation(
+                    invitation, user, user_is_new, membership, session, now_epoch
+                )
+            except _SeatNotCounted as e:
+                raise SeatsExhausted(0, 0, "", "") from e
+
+    def _accept_invitation(
+        self,
+        invitation: Invitation,
+        user: User,
+        user_is_new: bool,
+        membership: Member,
+        session: Credential,
+        now_epoch: int,
+    ) -> None:
         item = InvitationItem(
             keys.workspace_pk(invitation.workspace_id), keys.invitation_sk(invitation.id)
         )
-        try:
+
+        def write() -> None:
             with transaction() as tx:
                 tx.update(
                     item,
@@ -1163,6 +1303,8 @@ class DynamoAccountsStore:
                     & (InvitationItem.valid_until > now_epoch),
                 )
                 tx.save(_membership_item(membership), condition=Item.pk.does_not_exist())
+                account, taken, seat_free = _seat_taken(invitation.workspace_id, now_epoch)
+                tx.update(account, actions=[taken], condition=seat_free)
                 if membership.role is Role.OWNER:
                     tx.update(
                         WorkspaceItem(
@@ -1178,12 +1320,20 @@ class DynamoAccountsStore:
                         condition=Item.pk.does_not_exist(),
                     )
                 tx.save(_credential_item(session), condition=Item.pk.does_not_exist())
+
+        try:
+            _retrying_conflicts(write)
         except TransactWriteError as e:
             reasons = cancellation_reasons(e)
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 raise InvitationNoLongerPending() from e
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise AlreadyMember() from e
+            if reasons_say_condition(e, 2):
+                seats = _billing_item(invitation.workspace_id)
+                if seats is None:
+                    raise _SeatNotCounted() from e
+                raise _seats_exhausted(seats, now_epoch) from e
             if "ConditionalCheckFailed" in reasons:
                 raise EmailTaken() from e
             raise

@@ -508,3 +508,61 @@ def booking_job_due_sk(
     committed_iso: str, workspace_id: str, booking_id: str, sequence: int
 ) -> str:
     return f"{committed_iso}#{workspace_id}#{booking_id}#{sequence}"
+
+
+# -- billing (chalicelib/store/billing_repo.py; the Billing section of docs/data-model.md) ------
+
+BILLING_SK = "billing"  # the workspace's billing account, in the workspace partition
+INVOICE_PREFIX = "billing#invoice#"
+ATTEMPT_PREFIX = "billing#attempt#"
+REFUND_PREFIX = "billing#refund#"
+BILLING_DUE_SHARDS = 4
+
+
+def invoice_sk(invoice_id: str) -> str:
+    return f"{INVOICE_PREFIX}{invoice_id}"
+
+
+def invoices_view(workspace_id: str) -> str:
+    """GSI1 partition of a workspace's invoices, sorted by creation (read newest first)."""
+    return f"WS#{workspace_id}#INVOICES"
+
+
+def invoice_order(created_iso: str, invoice_id: str) -> str:
+    return f"{created_iso}#{invoice_id}"
+
+
+def attempts_prefix(invoice_id: str) -> str:
+    return f"{ATTEMPT_PREFIX}{invoice_id}#"
+
+
+def attempt_sk(invoice_id: str, attempt_id: str) -> str:
+    return f"{attempts_prefix(invoice_id)}{attempt_id}"
+
+
+def refunds_prefix(invoice_id: str) -> str:
+    return f"{REFUND_PREFIX}{invoice_id}#"
+
+
+def refund_sk(invoice_id: str, refund_id: str) -> str:
+    return f"{refunds_prefix(invoice_id)}{refund_id}"
+
+
+def billing_customer_pk(processor: str, customer_ref: str) -> str:
+    """Global lookup of a processor's customer or subscription id → its workspace (webhooks
+    name these, not our workspace)."""
+    return f"BILLINGREF#{processor}#{customer_ref}"
+
+
+def billing_due(shard: int) -> str:
+    """GSI1 partition (one of BILLING_DUE_SHARDS) of the accounts whose trial or grace ends:
+    ids only, across workspaces; the hourly schedule reads them, never a Scan."""
+    return f"BILLINGDUE#{shard}"
+
+
+def billing_due_shard(workspace_id: str) -> int:
+    return hashlib.sha256(workspace_id.encode()).digest()[0] % BILLING_DUE_SHARDS
+
+
+def billing_due_order(deadline_iso: str, workspace_id: str) -> str:
+    return f"{deadline_iso}#{workspace_id}"

@@ -69,6 +69,11 @@ Access patterns (each served by one GetItem/Query/TransactWrite; no Scan anywher
 | members' notification preferences           | BatchGet PK=WS#<ws>#USER#<user>, SK=PREFS#NOTIF…  |
 | notifications waiting for the digest        | Query PK=WS#<ws>#USER#<user>, begins_with MAILDUE#|
 | members whose e-mail digest is due (job)    | Query GSI1 NOTIFDIGESTS#DUE#<shard>, SK <= now    |
+| billing account of a workspace              | GetItem PK=WS#<ws>, SK=billing (consistent)       |
+| workspace of a Stripe customer / PayPal sub | GetItem PK=BILLINGREF#<processor>#<id>, LOOKUP    |
+| invoices of a workspace, newest first       | Query GSI1 WS#<ws>#INVOICES, backwards            |
+| attempts / refunds of an invoice            | Query PK=WS#<ws>, begins_with billing#attempt#<in>|
+| accounts whose trial or grace ends (job)    | Query GSI1 BILLINGDUE#<shard>, SK < before        |
 
 Two-factor sign-in required by a workspace: authentication reads the membership and the
 workspace in one BatchGetItem (one call, as the membership's GetItem was). The membership
@@ -824,3 +829,93 @@ class BookingJobDueItem(Item, discriminator="booking_job_due"):
     job = UnicodeAttribute()  # the BookingJob's JSON (its extra's "due" names this item)
     committed_at = UTCDateTimeAttribute()
     requeued_at = UTCDateTimeAttribute(null=True)
+
+
+# -- billing (chalicelib/store/billing_repo.py; the Billing section of docs/data-model.md) ------
+
+
+class BillingAccountItem(Item, discriminator="billing_account"):
+    """PK=WS#<ws>, SK=billing: the workspace's plan, status, seats and processor ids.
+
+    `seats_used` is moved only by the membership transactions (create_workspace,
+    accept_invitation under `seats_used < seats_paid` and `seat_limit_until` ahead,
+    remove_member); every other write leaves it alone and moves `version` instead.
+    `seat_limit_until` (epoch) is the trial's end while trialing, absent otherwise.
+    In the due list (GSI1 BILLINGDUE#<shard>, `<deadline>#<ws>`) while trialing or in grace."""
+
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+    workspace_id = UnicodeAttribute()
+    plan_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    seats_paid = NumberAttribute()
+    seats_used = NumberAttribute(default=0)
+    seat_limit_until = NumberAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    period = UnicodeAttribute(null=True)
+    trial_ends_at = UTCDateTimeAttribute(null=True)
+    processor = UnicodeAttribute(null=True)
+    stripe_customer_id = UnicodeAttribute(null=True)
+    stripe_subscription_id = UnicodeAttribute(null=True)
+    paypal_subscription_id = UnicodeAttribute(null=True)
+    current_period_start = UTCDateTimeAttribute(null=True)
+    current_period_end = UTCDateTimeAttribute(null=True)
+    cancel_at_period_end = BooleanAttribute(null=True)  # absent: false
+    card = UnicodeAttribute(null=True)  # JSON Card: brand, last4, expiry (never a number)
+    backup_card = UnicodeAttribute(null=True)  # JSON Card (TapPay)
+    # TapPay's card key and token, sealed by `store.secret_box` (never in clear).
+    backup_card_secret = UnicodeAttribute(null=True)
+    past_due_since = UTCDateTimeAttribute(null=True)
+    grace_ends_at = UTCDateTimeAttribute(null=True)
+    synced_at = UTCDateTimeAttribute(null=True)
+    billing_email = UnicodeAttribute(null=True)
+    version = NumberAttribute(default=0)
+
+
+class BillingCustomerLookup(Item, discriminator="billing_customer"):
+    """PK=BILLINGREF#<processor>#<customer or subscription id>, SK=LOOKUP → workspace id."""
+
+    workspace_id = UnicodeAttribute()
+
+
+class InvoiceItem(Item, discriminator="billing_invoice"):
+    """PK=WS#<ws>, SK=billing#invoice#<id>; in the invoices view (GSI1 WS#<ws>#INVOICES,
+    `<created>#<id>`).  `body` is the Invoice's JSON."""
+
+    gsi1pk = UnicodeAttribute(attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(attr_name="GSI1SK")
+    invoice_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    body = UnicodeAttribute()
+
+
+class PaymentAttemptItem(Item, discriminator="billing_attempt"):
+    """PK=WS#<ws>, SK=billing#attempt#<invoice>#<attempt id>: written once."""
+
+    attempt_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    invoice_id = UnicodeAttribute()
+    processor = UnicodeAttribute()
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    outcome = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    reference = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(default="")
+
+
+class RefundItem(Item, discriminator="billing_refund"):
+    """PK=WS#<ws>, SK=billing#refund#<invoice>#<refund id>: written once."""
+
+    refund_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    invoice_id = UnicodeAttribute()
+    processor = UnicodeAttribute()
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    reference = UnicodeAttribute(null=True)
