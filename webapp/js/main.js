@@ -30,6 +30,7 @@ import { BookingDetail, Bookings } from "./screens/booking_bookings.js";
 import { EventTypeEditor, EventTypes } from "./screens/booking_event_types.js";
 import { Availability } from "./screens/booking_schedule.js";
 import { CalendarSettings } from "./screens/settings_calendars.js";
+import { BillingSettings } from "./screens/settings_billing.js";
 import { currentMember, onSessionChange, refreshSession, sessionEnded } from "./session.js";
 import { ErrorNote, Redirect } from "./ui.js";
 
@@ -80,6 +81,7 @@ const MEMBER_ROUTES = [
   ["/booking/event-types/:id", "booking", (me, p) => html`<${EventTypeEditor} key=${p.id} me=${me} id=${p.id} />`],
   ["/booking/availability", "booking", (me) => html`<${Availability} me=${me} />`],
   ["/settings/calendars", "settings", () => html`<${CalendarSettings} />`],
+  ["/settings/billing", "settings", (me) => html`<${BillingSettings} me=${me} />`],
 ];
 
 function screenFor(route, me) {

@@ -5,7 +5,7 @@ import { errorMessage, invalidFields } from "../errors.js";
 import { html, useCallback, useEffect, useState } from "../html.js";
 import { LANGUAGES, currentLanguage, formatDateTime, t } from "../i18n.js";
 import { href } from "../router.js";
-import { refreshSession } from "../session.js";
+import { currentMember, refreshSession } from "../session.js";
 import { ErrorNote, Field, Loading, useTitle } from "../ui.js";
 
 const MANAGERS = ["owner", "admin"];
@@ -30,7 +30,10 @@ const SECTIONS = [
   ["help-centre", "/settings/help-centre"],
   ["chat", "/settings/chat"],
   ["calendars", "/settings/calendars"],
+  ["billing", "/settings/billing"],
 ];
+// Sections only owners and admins see.
+const MANAGER_SECTIONS = ["billing"];
 const SECTION_NAMES = {
   workspace: () => t("settings.workspace"),
   team: () => t("settings.team"),
@@ -41,11 +44,15 @@ const SECTION_NAMES = {
   "help-centre": () => t("settings.help_centre"),
   chat: () => t("settings.chat"),
   calendars: () => t("settings.calendars"),
+  billing: () => t("settings.billing"),
 };
 
 export function SettingsNav({ section }) {
+  const me = currentMember();
+  const manager = Boolean(me && MANAGERS.includes(me.role));
+  const shown = SECTIONS.filter(([name]) => manager || !MANAGER_SECTIONS.includes(name));
   return html`<nav class="settings-nav" aria-label=${t("settings.sections")}>
-    ${SECTIONS.map(
+    ${shown.map(
       ([name, path]) => html`<a key=${name} href=${href(path)}
         aria-current=${section === name ? "page" : undefined}>${SECTION_NAMES[name]()}</a>`,
     )}
