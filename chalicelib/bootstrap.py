@@ -510,6 +510,7 @@ def reset() -> None:
         google_calendar,
         microsoft_calendar,
         zoom_meetings,
+        *_BILLING_FACTORIES,
     ):
         factory.cache_clear()
 
@@ -948,3 +949,104 @@ def zoom_meetings() -> MeetingProvider:
         client_id=lambda: get_settings().zoom_client_id,
         client_secret=lambda: get_settings().zoom_client_secret,
     )
+
+
+# -- billing (chalicelib/billing/; docs/decisions/0030-billing.md) -----------------------------
+
+
+@lru_cache(maxsize=1)
+def stripe_billing() -> StripeGateway:
+    """Stripe for the deployment's account; its keys are read at each use (rotation needs no
+    restart) and the SDK is imported on the first call, never by `import app`."""
+    from chalicelib.providers.stripe_billing import StripeBilling
+
+    return StripeBilling(
+        api_base=get_settings().stripe_api_base,
+        secret_key=lambda: get_settings().stripe_secret_key,
+        webhook_secret=lambda: get_settings().stripe_webhook_secret,
+    )
+
+
+@lru_cache(maxsize=1)
+def tappay() -> TapPayGateway | None:
+    """TapPay for backup cards (None while the deployment has no merchant id)."""
+    from chalicelib.providers.tappay import TapPay
+
+    settings = get_settings()
+    if not settings.tappay_merchant_id:
+        return None
+    return TapPay(
+        api_base=settings.tappay_api_base,
+        partner_key=lambda: get_settings().tappay_partner_key,
+        merchant_id=settings.tappay_merchant_id,
+    )
+
+
+@lru_cache(maxsize=1)
+def paypal() -> PayPalGateway | None:
+    """PayPal subscriptions (None while the deployment has no PayPal app)."""
+    from chalicelib.providers.paypal import PayPal
+
+    settings = get_settings()
+    if not settings.paypal_client_id:
+        return None
+    return PayPal(
+        api_base=settings.paypal_api_base,
+        client_id=settings.paypal_client_id,
+        client_secret=lambda: get_settings().paypal_client_secret,
+        webhook_id=settings.paypal_webhook_id,
+    )
+
+
+@lru_cache(maxsize=1)
+def billing_events() -> SqsBillingEvents:
+    from chalicelib.store.billing_events_queue import SqsBillingEvents
+    from chalicelib.store.queues import SqsQueue
+
+    return SqsBillingEvents(SqsQueue(sqs_client, get_settings().queues.billing_events))
+
+
+@lru_cache(maxsize=1)
+def billing_store() -> BillingStore:
+    from chalicelib.store.billing_repo import DynamoBillingStore
+    from chalicelib.store.secret_box import TwoFactorSecretBox
+
+    # The backup card's TapPay token pair, sealed with its own key (read at each use).
+    return DynamoBillingStore(secret_box=TwoFactorSecretBox(card_token_keys), clock=clock())
+
+
+def card_token_keys() -> tuple[str, str]:
+    """The key that seals backup cards' TapPay tokens (no previous key: none rotated yet)."""
+    from chalicelib.secret_store import SECRETS_BY_FIELD
+
+    return get_settings().secrets.get(SECRETS_BY_FIELD["card_token_key"]), ""
+
+
+def billing_deps() -> BillingDeps:
+    """What billing needs (built from the cached adapters: cheap)."""
+    from chalicelib.billing.deps import BillingDeps, BillingUrls
+    from chalicelib.store.booking_outbox import OnceMailOutbox
+
+    settings = get_settings()
+    return BillingDeps(
+        store=billing_store(),
+        stripe=stripe_billing(),
+        tappay=tappay(),
+        paypal=paypal(),
+        events=billing_events(),
+        mail=OnceMailOutbox(mail_log(), mail_outbox()),
+        accounts=account_deps().store,
+        clock=clock(),
+        urls=BillingUrls(
+            app_base_url=settings.app_base_url, public_base_url=settings.public_base_url
+        ),
+    )
+
+
+_BILLING_FACTORIES = (stripe_billing, tappay, paypal, billing_events, billing_store)
+
+
+if TYPE_CHECKING:
+    from chalicelib.billing.deps import BillingDeps
+    from chalicelib.billing.ports import BillingStore, PayPalGateway, StripeGateway, TapPayGateway
+    from chalicelib.store.billing_events_queue import SqsBillingEvents

@@ -133,6 +133,44 @@ SECRETS: tuple[Secret, ...] = (
         "the Zoom app's client secret",
     ),
     Secret(
+        "stripe_secret_key",
+        "STRIPE_SECRET_KEY",
+        "stripe-secret-key",
+        True,
+        "Stripe secret key (sk_…): subscriptions, Checkout, the customer portal, refunds",
+    ),
+    Secret(
+        "stripe_webhook_secret",
+        "STRIPE_WEBHOOK_SECRET",
+        "stripe-webhook-secret",
+        True,
+        "Stripe webhook endpoint's signing secret (whsec_…): verifies POST /v1/webhooks/stripe",
+    ),
+    Secret(
+        "tappay_partner_key",
+        "TAPPAY_PARTNER_KEY",
+        "tappay-partner-key",
+        False,
+        "TapPay partner key (with TAPPAY_MERCHANT_ID): backup cards charged when Stripe's last "
+        "retry fails (empty: no backup cards)",
+    ),
+    Secret(
+        "card_token_key",
+        "CARD_TOKEN_KEY",
+        "card-token-key",
+        False,
+        "seals the backup cards' TapPay card key and token in the table, AES-256-GCM: 32 "
+        "random bytes, base64 or hex (without it backup cards cannot be added or charged)",
+    ),
+    Secret(
+        "paypal_client_secret",
+        "PAYPAL_CLIENT_SECRET",
+        "paypal-client-secret",
+        False,
+        "PayPal REST app secret (with PAYPAL_CLIENT_ID and PAYPAL_WEBHOOK_ID): PayPal "
+        "subscriptions (empty: PayPal is not offered)",
+    ),
+    Secret(
         "turnstile_secret_key",
         "TURNSTILE_SECRET_KEY",
         "turnstile-secret-key",
@@ -177,6 +215,13 @@ FUNCTION_SECRETS: dict[str, frozenset[str]] = {
     ),
     # Booking reminders: the manage link in each reminder.
     "booking_reminders_job": frozenset({"reply_address_secret"}),
+    # Billing: verified webhook deliveries read back from the processor and applied (the
+    # backup card is charged here when Stripe's last retry fails).
+    "billing_events_worker": frozenset(
+        {"stripe_secret_key", "tappay_partner_key", "paypal_client_secret", "card_token_key"}
+    ),
+    # Billing schedule: trials and grace periods that end (mails only, no processor call).
+    "billing_dunning_job": frozenset(),
 }
 
 

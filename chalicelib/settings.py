@@ -50,6 +50,7 @@ class QueueNames:
     events: str
     ai_jobs: str
     booking_jobs: str = "helptal-dev-booking-jobs"
+    billing_events: str = "helptal-dev-billing-events"
 
     def all(self) -> dict[str, str]:
         """Logical name -> queue name, for resource creation and the local event pump."""
@@ -59,6 +60,7 @@ class QueueNames:
             "events": self.events,
             "ai_jobs": self.ai_jobs,
             "booking_jobs": self.booking_jobs,
+            "billing_events": self.billing_events,
         }
 
 
@@ -117,6 +119,17 @@ class Settings:
     zoom_account_id: str = ""
     # The KMS key that seals calendar refresh tokens (envelope encryption): id, ARN or alias.
     calendar_tokens_key: str = ""
+    # Billing: Stripe first, TapPay as the backup card processor, PayPal subscriptions.
+    stripe_api_base: str = "https://api.stripe.com"
+    tappay_api_base: str = "https://prod.tappaysdk.com"
+    tappay_merchant_id: str = ""  # empty: no backup cards
+    tappay_app_id: str = ""  # the front-end SDK's app id and (public) app key
+    tappay_app_key: str = ""
+    tappay_server_type: str = "production"
+    tappay_sdk_url: str = "https://js.tappaysdk.com/tpdirect/v5.13.1"
+    paypal_api_base: str = "https://api-m.paypal.com"
+    paypal_client_id: str = ""  # empty: no PayPal subscriptions
+    paypal_webhook_id: str = ""
 
     # Secrets: read through the secret source each time (it caches with a TTL).
     @property
@@ -168,6 +181,22 @@ class Settings:
         return self.secrets.get(SECRETS_BY_FIELD["zoom_client_secret"])
 
     @property
+    def stripe_secret_key(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["stripe_secret_key"])
+
+    @property
+    def stripe_webhook_secret(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["stripe_webhook_secret"])
+
+    @property
+    def tappay_partner_key(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["tappay_partner_key"])
+
+    @property
+    def paypal_client_secret(self) -> str:
+        return self.secrets.get(SECRETS_BY_FIELD["paypal_client_secret"])
+
+    @property
     def cloudflare_api_token(self) -> str:
         return self.secrets.get(SECRETS_BY_FIELD["cloudflare_api_token"])
 
@@ -211,6 +240,7 @@ def get_settings() -> Settings:
             events=_env("EVENTS_QUEUE", f"{prefix}-events"),
             ai_jobs=_env("AI_JOBS_QUEUE", f"{prefix}-ai-jobs"),
             booking_jobs=_env("BOOKING_JOBS_QUEUE", f"{prefix}-booking-jobs"),
+            billing_events=_env("BILLING_EVENTS_QUEUE", f"{prefix}-billing-events"),
         ),
         # Set per stage in .chalice/config.json (and by the local stack for its own port).
         public_base_url=_env("PUBLIC_BASE_URL", ""),
@@ -261,6 +291,16 @@ def get_settings() -> Settings:
         zoom_oauth_base=_env("ZOOM_OAUTH_BASE", "https://zoom.us"),
         zoom_account_id=_env("ZOOM_ACCOUNT_ID", ""),
         calendar_tokens_key=_env("CALENDAR_TOKENS_KEY", f"alias/{prefix}-calendar-tokens"),
+        stripe_api_base=_env("STRIPE_API_BASE", "https://api.stripe.com"),
+        tappay_api_base=_env("TAPPAY_API_BASE", "https://prod.tappaysdk.com"),
+        tappay_merchant_id=_env("TAPPAY_MERCHANT_ID", ""),
+        tappay_app_id=_env("TAPPAY_APP_ID", ""),
+        tappay_app_key=_env("TAPPAY_APP_KEY", ""),
+        tappay_server_type=_env("TAPPAY_SERVER_TYPE", "production"),
+        tappay_sdk_url=_env("TAPPAY_SDK_URL", "https://js.tappaysdk.com/tpdirect/v5.13.1"),
+        paypal_api_base=_env("PAYPAL_API_BASE", "https://api-m.paypal.com"),
+        paypal_client_id=_env("PAYPAL_CLIENT_ID", ""),
+        paypal_webhook_id=_env("PAYPAL_WEBHOOK_ID", ""),
     )
 
 

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from devstack.billing_standins import BillingStandIns, start_billing_standins
 from devstack.calendar_standins import CalendarStandIns, start_calendar_standins
 from devstack.demo_site import DEFAULT_PORT as DEMO_SITE_PORT
 from devstack.demo_site import DemoSite
@@ -41,6 +42,7 @@ DEV_SECRETS = (
     "REPLY_ADDRESS_SECRET",
     "DOMAIN_VERIFICATION_SECRET",
     "TWO_FACTOR_KEY",
+    "CARD_TOKEN_KEY",
 )
 REGION = "ap-southeast-1"
 # The local Mailgun stand-in's port, kept across runs so that bookmarks and scripts work.
@@ -145,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
     mail_catcher: FakeMailgun | None = None
     cloudflare: FakeCloudflare | None = None
     calendar_standins: CalendarStandIns | None = None
+    billing_standins: BillingStandIns | None = None
     local_model: LocalModel | None = None
     api: subprocess.Popen[bytes] | None = None
     pump: subprocess.Popen[bytes] | None = None
@@ -187,6 +190,8 @@ def run(args: argparse.Namespace) -> int:
             environ.setdefault("HELP_CENTRE_CNAME_TARGET", "customers.helptal.test")
         # No Google / Microsoft / Zoom app configured: booking talks to local stand-ins.
         calendar_standins = start_calendar_standins(environ)
+        # No Stripe / TapPay / PayPal configured: billing talks to local stand-ins.
+        billing_standins = start_billing_standins(environ, api_url)
         os.environ.update(environ)
         _write_stack_file(environ)
 
@@ -268,6 +273,7 @@ def run(args: argparse.Namespace) -> int:
                 else ""
             )
             + (calendar_standins.banner() if calendar_standins else "")
+            + (billing_standins.banner() if billing_standins else "")
             + f"  AI            {_ai_line(environ, local_model)}\n"
             + f"  human check   {_human_check_line(environ)}\n"
             + f"  demo login    {login.email} / {login.password}"
@@ -302,6 +308,8 @@ def run(args: argparse.Namespace) -> int:
             cloudflare.stop()
         if calendar_standins is not None:
             calendar_standins.stop()
+        if billing_standins is not None:
+            billing_standins.stop()
         if local_model is not None:
             local_model.stop()
         if moto is not None:

@@ -45,7 +45,7 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
     # role, and an upload's first bytes read before a reply uses it; images, indexes;
     # avatars (uploads presigned, links to them); booking changes queue their jobs.
     API_FUNCTION: FunctionAccess(
-        sends_to=(*_TICKET_QUEUES, "inbound_mail", "booking_jobs"),
+        sends_to=(*_TICKET_QUEUES, "inbound_mail", "booking_jobs", "billing_events"),
         objects={
             INBOUND_RAW: READ_WRITE,
             ATTACHMENTS: READ_AND_PRESIGN_UPLOADS,
@@ -75,6 +75,11 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
     # Scheduled: booking reminders, through the mail-out queue; booking jobs whose queueing
     # was lost, queued again.
     "booking_reminders_job": FunctionAccess(sends_to=("mail_out", "booking_jobs")),
+    # Billing: processor events applied (dunning mails through the mail-out queue; the
+    # processors are outside AWS).
+    "billing_events_worker": FunctionAccess(sends_to=("mail_out",)),
+    # Scheduled: trials and grace periods that ended, with their mails.
+    "billing_dunning_job": FunctionAccess(sends_to=("mail_out",)),
     # Scheduled: creates and renews push channels on members' busy calendars.
     "calendar_channels_job": FunctionAccess(sends_to=()),
     # The live WebSocket API: connect checks a session or a visitor token and records the

@@ -36,6 +36,7 @@ GENERATED: dict[str, Callable[[], str]] = {
     "reply_address_secret": lambda: random_secrets.token_urlsafe(48),
     "domain_verification_secret": lambda: random_secrets.token_urlsafe(48),
     "two_factor_key": new_key,
+    "card_token_key": new_key,
 }
 
 

@@ -48,6 +48,7 @@ def _configure_environment() -> None:
             "REPLY_ADDRESS_SECRET": "test-reply-address-secret",
             "DOMAIN_VERIFICATION_SECRET": "test-domain-verification-secret",
             "TWO_FACTOR_KEY": TEST_TWO_FACTOR_KEY,
+            "CARD_TOKEN_KEY": "22" * 32,
             "PUBLIC_BASE_URL": "https://api.helptal.test",
             "APP_BASE_URL": "https://app.helptal.test",
         }

@@ -89,3 +89,8 @@ def register_api(app: Chalice) -> None:
 
     app.register_blueprint(booking_admin.bp)
     app.register_blueprint(booking_public.bp)
+
+    from chalicelib.api import billing, billing_webhooks
+
+    app.register_blueprint(billing.bp)
+    app.register_blueprint(billing_webhooks.bp)

@@ -8,7 +8,9 @@ from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
+from chalicelib.api import plan_gate
 from chalicelib.api.routing import Call, operation
+from chalicelib.billing.plans import Feature
 from chalicelib.errors import NotFound
 from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
@@ -88,6 +90,8 @@ def get_ai(call: Call) -> AiSettingsOut:
 )
 def put_ai(call: Call) -> AiSettingsOut:
     body: AiSettingsIn = call.body
+    if body.enabled:
+        plan_gate.require_feature(call.member.workspace_id, Feature.AI_TEAMMATE)
     features = (
         {k: v for k, v in body.features.model_dump().items() if v is not None}
         if body.features
@@ -139,6 +143,7 @@ def tone_out(result: AiResult | None) -> ToneGuideOut:
     bp,
     "POST",
     "/v1/workspace/ai/tone/learn",
+    gate=Feature.AI_TEAMMATE,
     summary="Learn the team's tone of voice from its latest sent replies (queued)",
     tag="ai",
     body="ToneLearnIn",

@@ -15,6 +15,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.api.routing import JSON, Call, operation
+from chalicelib.billing.plans import Feature
 from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ def translation_out(result: AiResult) -> Any:
     bp,
     "POST",
     "/v1/tickets/{ticket_id}/drafts",
+    gate=Feature.AI_TEAMMATE,
     summary="Ask the AI for a reply draft grounded in the knowledge base (queued)",
     tag="ai",
     body="DraftIn",
@@ -160,6 +162,7 @@ def summary(call: Call) -> Response:
     bp,
     "POST",
     "/v1/tickets/{ticket_id}/summary",
+    gate=Feature.AI_TEAMMATE,
     summary=(
         "Ask for the summary again after it failed (queued; at most once a minute per "
         "ticket, 429 beyond); a ready or pending summary is returned as it is"
@@ -181,6 +184,7 @@ def ask_summary_again(call: Call) -> Response:
     bp,
     "POST",
     "/v1/tickets/{ticket_id}/messages/{message_id}/translate",
+    gate=Feature.AI_TEAMMATE,
     summary=(
         "Translate a message for the agent (queued; made once per language; a failed one is "
         "asked again at most once a minute, 429 beyond)"
@@ -229,6 +233,7 @@ def message_translation(call: Call) -> Response:
     bp,
     "POST",
     "/v1/tickets/{ticket_id}/reply-translations",
+    gate=Feature.AI_TEAMMATE,
     summary="Translate a reply into the customer's language before sending it (queued)",
     tag="ai",
     body="ReplyTranslationIn",

@@ -9,6 +9,7 @@ from chalice import Blueprint
 from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS, Role
 from chalicelib.api.routing import Call, operation
+from chalicelib.billing.plans import Feature
 from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ bp = Blueprint(__name__)
     bp,
     "POST",
     "/v1/api-keys",
+    gate=Feature.API_KEYS,
     summary="Create an API key (the secret is shown once)",
     tag="api-keys",
     body="ApiKeyIn",
@@ -81,6 +83,7 @@ def revoke_api_key(call: Call) -> None:
     bp,
     "POST",
     "/v1/api-keys/{api_key_id}/transfer",
+    gate=Feature.API_KEYS,
     summary="Give an API key to another member (owners; keeps it working when its holder "
     "is removed)",
     tag="api-keys",

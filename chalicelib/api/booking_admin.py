@@ -12,6 +12,7 @@ from chalice import Blueprint
 from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
 from chalicelib.api.routing import Call, operation
+from chalicelib.billing.plans import Feature
 from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -133,6 +134,7 @@ def list_event_types(call: Call) -> EventTypesOut:
     bp,
     "POST",
     "/v1/booking/event-types",
+    gate=Feature.BOOKING,
     summary="Create a booking event type",
     tag=TAG,
     body="EventTypeIn",
@@ -173,6 +175,7 @@ def get_event_type(call: Call) -> EventTypeOut:
     bp,
     "PATCH",
     "/v1/booking/event-types/{event_type_id}",
+    gate=Feature.BOOKING,
     summary="Change a booking event type (the fields sent)",
     tag=TAG,
     body="EventTypePatchIn",
@@ -302,6 +305,7 @@ def get_schedule(call: Call) -> ScheduleOut:
     bp,
     "PUT",
     "/v1/booking/schedules/{user_id}",
+    gate=Feature.BOOKING,
     summary="Replace a member's availability schedule (`me`: yours)",
     tag=TAG,
     body="ScheduleIn",

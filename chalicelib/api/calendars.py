@@ -16,6 +16,7 @@ from chalice import Blueprint, Response
 from chalicelib import bootstrap
 from chalicelib.api import browser_session
 from chalicelib.api.routing import JSON, Call, operation
+from chalicelib.billing.plans import Feature
 from chalicelib.errors import BadRequest, HelptalError, NotFound
 from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
@@ -83,6 +84,7 @@ def list_connections(call: Call) -> CalendarConnectionsOut:
     bp,
     "POST",
     "/v1/calendar-connections/{provider}/start",
+    gate=Feature.BOOKING,
     summary="Start connecting a calendar: the provider's consent page to send the browser to",
     description="OAuth 2.0 authorization code with PKCE (S256); the state works once, for "
     "10 minutes, and only for the browser session that started it. Only a signed-in member "

@@ -9,7 +9,9 @@ from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
+from chalicelib.api import plan_gate
 from chalicelib.api.routing import Call, operation
+from chalicelib.billing.plans import Feature
 from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
 
@@ -97,6 +99,8 @@ def get_chat_settings(call: Call) -> ChatSettingsOut:
 )
 def put_chat_settings(call: Call) -> ChatSettingsOut:
     body: ChatSettingsIn = call.body
+    if body.enabled:
+        plan_gate.require_feature(call.member.workspace_id, Feature.LIVE_CHAT)
     workspace = _workspace(call)
     deps = bootstrap.chat_deps()
     hours = None
@@ -151,6 +155,7 @@ def put_chat_settings(call: Call) -> ChatSettingsOut:
     bp,
     "POST",
     "/v1/chat/settings/public-key",
+    gate=Feature.LIVE_CHAT,
     summary="Rotate the widget's public key (the old script tag stops working at once)",
     tag="chat",
     response="ChatSettingsOut",
@@ -168,6 +173,7 @@ def rotate_public_key(call: Call) -> ChatSettingsOut:
     bp,
     "POST",
     "/v1/chat/settings/identity-secret",
+    gate=Feature.LIVE_CHAT,
     summary="Create or rotate the identity secret (shown once) that signs visitors' identities",
     tag="chat",
     response="IdentitySecretOut",

@@ -25,6 +25,13 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
         "redaction": {"emails": True, "phones": True},
     },
     "ApiKeyIn": {"name": "CRM sync", "role": "agent"},
+    "BackupCardIn": {
+        "prime": "test_3a2fb2b7e892b914a03c95dd4dd5dc7970c908df67a49527c0a648b2bc9",
+        "cardholder": {"name": "Ann Lee", "email": "ann@acme.test", "phone": "+886912345678"},
+    },
+    "CheckoutIn": {"plan": "pro", "period": "year", "seats": 5, "processor": "stripe"},
+    "SeatsIn": {"seats": 6},
+    "SubscriptionCancelIn": {"when": "now", "reason": "We are moving to another tool."},
     "ApiKeyTransferIn": {"member_id": MEMBER_ID},
     "ArticleFeedbackForm": {"helpful": "yes"},
     "ArticlePreviewIn": {"body": "| Plan | Price |\n|---|---:|\n| Pro | 20 € |\n\n- [x] Paid"},

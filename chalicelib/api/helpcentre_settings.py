@@ -9,7 +9,9 @@ from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.accounts.model import MANAGERS
+from chalicelib.api import plan_gate
 from chalicelib.api.routing import Call, operation
+from chalicelib.billing.plans import Feature
 from chalicelib.lazy import lazy_module
 from chalicelib.settings import get_settings
 
@@ -126,6 +128,8 @@ def get_kb_settings(call: Call) -> HelpCentreSettingsOut:
 )
 def put_kb_settings(call: Call) -> HelpCentreSettingsOut:
     body: HelpCentreSettingsIn = call.body
+    if body.custom_domain:
+        plan_gate.require_feature(call.member.workspace_id, Feature.CUSTOM_DOMAIN)
     workspace = _workspace(call)
     updated = helpcentre_settings.update(
         bootstrap.helpcentre_store(),
@@ -146,6 +150,7 @@ def put_kb_settings(call: Call) -> HelpCentreSettingsOut:
     bp,
     "POST",
     "/v1/kb/settings/verify-domain",
+    gate=Feature.CUSTOM_DOMAIN,
     summary="Check the DNS TXT record; on success the custom domain goes live and its "
     "HTTPS certificate is requested (asked again: validated again)",
     tag="knowledge-base",

@@ -89,6 +89,7 @@ def delete_member(call: Call) -> None:
     bp,
     "POST",
     "/v1/members/invitations",
+    seats=1,
     summary="Invite someone by e-mail (single-use link, valid 7 days)",
     tag="members",
     body="InvitationIn",

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from chalicelib.api import plan_gate
 from chalicelib.api.browser_session import CLIENT_HEADER, SAFE_METHODS, SESSION_COOKIE, WEB_CLIENT
 from chalicelib.api.cors import API_PREFIX
 from chalicelib.api.examples import request_example
@@ -27,6 +28,9 @@ _ERROR_TEXT = {
     "(`csrf_failed`); or a rule of this operation",
     404: "Not found in this workspace (also: `X-Workspace-Id` names a workspace you are not "
     "a member of)",
+    402: "The workspace's plan, seats or payment standing does not allow this now "
+    "(`plan_limit`; error.details says why and what would allow it: a plan that includes "
+    "the feature, more seats, or paying the open invoice)",
     405: "Method not allowed",
     409: "Conflicts with the current state",
     410: "No longer usable",
@@ -106,6 +110,8 @@ def _error_statuses(op: Operation) -> set[int]:
         errors.add(415)
     if op.query is not None:
         errors.add(422)
+    if op.auth and plan_gate.needs_check(op.method.upper(), op.path, op.gate, op.seats):
+        errors.add(402)
     return errors
 
 

@@ -19,7 +19,7 @@ from chalice.app import Request
 from chalicelib import bootstrap
 from chalicelib.accounts.model import Principal, Role
 from chalicelib.accounts.sessions import authenticate
-from chalicelib.api import browser_session, cors
+from chalicelib.api import browser_session, cors, plan_gate
 from chalicelib.errors import (
     BadRequest,
     Forbidden,
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from chalicelib.accounts.model import Workspace
     from chalicelib.accounts.workspaces import WorkspaceReader
+    from chalicelib.billing.plans import Feature
 
 
 JSON = "application/json"
@@ -74,6 +75,9 @@ class Operation:
     description: str = ""  # longer than the summary: rules, limits, error codes
     # Pages: the query parameters the handler reads itself (documented, never refused).
     page_query: str | None = None
+    # Billing: the plan feature this route needs, and the seats it takes (api/plan_gate.py).
+    gate: Feature | None = None
+    seats: int = 0
 
 
 OPERATIONS: list[Operation] = []
@@ -238,11 +242,16 @@ def operation(
     also: tuple[int, ...] = (),
     description: str = "",
     page_query: str | None = None,
+    gate: Feature | None = None,
+    seats: int = 0,
 ) -> Callable[[Callable[[Call], Any]], Callable[..., Any]]:
     """Registers `handler(call)` as `method path` on `bp`.
 
     `roles` limits who may call (others get 403); membership of the workspace is always
-    checked by authentication (a non-member gets 404)."""
+    checked by authentication (a non-member gets 404).  Billing decides the rest
+    (`plan_gate`): `gate` names the plan feature the route needs, `seats` the seats it
+    takes, and a read-only workspace makes no change but those plan_gate leaves open."""
+    ask_billing = auth and plan_gate.needs_check(method, path, gate, seats)
 
     def register(handler: Callable[[Call], Any]) -> Callable[..., Any]:
         OPERATIONS.append(
@@ -265,6 +274,8 @@ def operation(
                 also=also,
                 description=description,
                 page_query=page_query,
+                gate=gate,
+                seats=seats,
             )
         )
 
@@ -289,6 +300,8 @@ def operation(
                     logger.append_keys(workspace_id=call.principal.workspace_id)
                     if roles is not None and call.principal.role not in roles:
                         raise Forbidden("Your role does not allow this.", code="forbidden_role")
+                    if ask_billing:
+                        plan_gate.check(call.principal.workspace_id, method, path, gate, seats)
                 if query is not None:
                     call.query = parse_query(request, schema(query))
                 if body is not None:

@@ -27,3 +27,9 @@ def register_workers(app: Chalice) -> None:
     from chalicelib.workers.calendar_channels import calendar_channels_bp
 
     app.register_blueprint(calendar_channels_bp)
+
+    from chalicelib.workers.billing_dunning import billing_dunning_bp
+    from chalicelib.workers.billing_events import billing_events_bp
+
+    app.register_blueprint(billing_events_bp)
+    app.register_blueprint(billing_dunning_bp)

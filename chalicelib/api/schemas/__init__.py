@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from chalicelib.api.schemas.ai import *  # noqa: F403
     from chalicelib.api.schemas.ai_results import *  # noqa: F403
+    from chalicelib.api.schemas.billing import *  # noqa: F403
     from chalicelib.api.schemas.booking import *  # noqa: F403
     from chalicelib.api.schemas.calendars import *  # noqa: F403
     from chalicelib.api.schemas.canned import *  # noqa: F403
@@ -48,6 +49,7 @@ CAPABILITY_MODULES = (
     "live",
     "calendars",
     "booking",
+    "billing",
 )
 
 
