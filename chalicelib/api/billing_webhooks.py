@@ -27,8 +27,19 @@ TAG = "webhooks"
 
 
 def _raw(call: Call) -> bytes:
+    """The body as received, once checked to be a JSON object of sane depth (400
+    `malformed_json` otherwise, before any processor is asked about it)."""
+    from chalicelib import json_limits
+
     raw = call.request.raw_body
-    return raw if isinstance(raw, bytes) else b""
+    body = raw if isinstance(raw, bytes) else (raw or "").encode("utf-8", "surrogatepass")
+    try:
+        parsed = json_limits.loads(body)
+    except ValueError as e:  # also undecodable bytes, and nesting past MAX_JSON_DEPTH
+        raise BadRequest("The body is not valid JSON.", code="malformed_json") from e
+    if not isinstance(parsed, dict):
+        raise BadRequest("The body must be a JSON object.", code="malformed_json")
+    return body
 
 
 def _accept(deps: BillingDeps, verify: Callable[[], WebhookEvent]) -> dict[str, str]:
@@ -62,8 +73,8 @@ def _accept(deps: BillingDeps, verify: Callable[[], WebhookEvent]) -> dict[str, 
     errors=(400,),
 )
 def stripe_webhook(call: Call) -> dict[str, str]:
-    deps = bootstrap.billing_deps()
     raw, signature = _raw(call), call.request.headers.get("stripe-signature", "")
+    deps = bootstrap.billing_deps()
     return _accept(deps, lambda: deps.stripe.verify_webhook(raw, signature))
 
 
@@ -81,12 +92,12 @@ def stripe_webhook(call: Call) -> dict[str, str]:
     errors=(400, 404),
 )
 def paypal_webhook(call: Call) -> dict[str, str]:
+    raw = _raw(call)
     deps = bootstrap.billing_deps()
     paypal = deps.paypal
     if paypal is None:
         raise NotFound("PayPal is not offered here.", code="processor_not_configured")
     headers = {str(k).lower(): str(v) for k, v in dict(call.request.headers).items()}
-    raw = _raw(call)
     return _accept(deps, lambda: paypal.verify_webhook(headers, raw))
 
 
@@ -104,9 +115,9 @@ def paypal_webhook(call: Call) -> dict[str, str]:
     errors=(400, 404),
 )
 def tappay_notify(call: Call) -> dict[str, str]:
+    raw = _raw(call)
     deps = bootstrap.billing_deps()
     tappay = deps.tappay
     if tappay is None:
         raise NotFound("Backup cards are not offered here.", code="processor_not_configured")
-    raw = _raw(call)
     return _accept(deps, lambda: tappay.verify_notify(raw))

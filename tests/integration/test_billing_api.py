@@ -22,6 +22,8 @@ from fakes.mailgun import inbound_form
 from fakes.paypal import FakePayPal
 from fakes.stripe import FakeStripe
 from fakes.tappay import FakeTapPay
+from tests.integration.chat_helpers import enable_chat
+from tests.integration.chat_helpers import start as start_chat
 from tests.integration.conftest import Api, accept_invitation, drain_mail_queue, invite
 
 DECLINING_CARD = "4000000000000341"
@@ -273,7 +275,9 @@ def test_a_declined_backup_card_leads_to_grace_then_read_only_keeping_mail_then_
     billing, deliver_mail
 ):
     api = billing.api
-    owner = _owner(api)
+    signed_up = api.sign_up()
+    owner = signed_up["token"]
+    chat_key = enable_chat(api, signed_up)["public_key"]
     billing.subscribe(owner)
     billing.stripe.set_card(
         billing.stripe.objects[billing.subscription_id()]["customer"], DECLINING_CARD
@@ -311,8 +315,11 @@ def test_a_declined_backup_card_leads_to_grace_then_read_only_keeping_mail_then_
             body_plain="It has not arrived.",
         )
     )
+    # And so do chats from the site's widget.
+    start_chat(api, chat_key, "Is anyone there?")
     status, tickets, _ = api.request("GET", "/v1/tickets", token=owner)
-    assert any(t["subject"] == "Where is my order?" for t in tickets["tickets"])
+    subjects = {t["subject"] for t in tickets["tickets"]}
+    assert {"Where is my order?", "Is anyone there?"} <= subjects, subjects
 
     # The owner pays the open invoice with a good card: active again.
     billing.stripe.set_card(

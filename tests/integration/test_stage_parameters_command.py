@@ -27,6 +27,7 @@ def test_secrets_from_a_file_are_stored_encrypted_and_random_ones_generated(aws,
     env_file = tmp_path / "prod.env"
     env_file.write_text(
         "# Mailgun\nMAILGUN_API_KEY=key-live-123\nMAILGUN_WEBHOOK_SIGNING_KEY='signing-456'\n"
+        "# Stripe\nSTRIPE_SECRET_KEY=sk_live_789\nSTRIPE_WEBHOOK_SECRET=whsec_012\n"
     )
 
     report = put_secrets(ssm, path, read_env_file(env_file), ask=None)
@@ -36,6 +37,10 @@ def test_secrets_from_a_file_are_stored_encrypted_and_random_ones_generated(aws,
     assert values["mailgun-webhook-signing-key"] == "signing-456"
     assert len(values["reply-address-secret"]) >= 48
     assert values["reply-address-secret"] != values["domain-verification-secret"]
+    assert values["stripe-secret-key"] == "sk_live_789"
+    assert (
+        len(values["card-token-key"]) >= 40 and values["card-token-key"] != values["two-factor-key"]
+    )
     assert "anthropic-api-key" not in values
     assert not any("key-live-123" in line for line in report)
     lines, complete = check(ssm, path)
