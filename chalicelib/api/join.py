@@ -103,7 +103,7 @@ def join_page(call: Call) -> Response:
     produces=HTML,
     form="JoinForm",
     page_query="JoinPageQuery",
-    errors=(400, 401, 404, 409, 410, 422, 429),
+    errors=(400, 401, 402, 404, 409, 410, 422, 429),
 )
 def join_submit(call: Call) -> Response:
     deps = bootstrap.account_deps()

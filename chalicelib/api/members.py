@@ -145,7 +145,7 @@ def revoke_invitation(call: Call) -> None:
     body="AcceptIn",
     response="AcceptOut",
     auth=False,
-    errors=(400, 401, 404, 409, 410, 422, 429),
+    errors=(400, 401, 402, 404, 409, 410, 422, 429),
 )
 def accept_invitation(call: Call) -> AcceptOut:
     body: AcceptIn = call.body

@@ -189,6 +189,11 @@ def test_checkout_then_stripe_webhooks_make_the_workspace_active_with_its_card_a
     [invoice] = page["invoices"]
     assert invoice["status"] == "paid" and invoice["paid_by"] == "stripe"
     assert invoice["amount_paid"] == {"amount": 3 * 49_000, "currency": "usd"}
+    # More seats: the subscription's quantity changes at Stripe, prorated.
+    status, shown, _ = billing.api.request("PUT", "/v1/billing/seats", {"seats": 5}, token=owner)
+    assert status == 200 and shown["seats"]["paid"] == 5, shown
+    subscription = billing.stripe.objects[billing.subscription_id()]
+    assert subscription["items"]["data"][0]["quantity"] == 5
     # Subscribed already: a second checkout is refused, the portal is offered.
     status, body, _ = billing.api.request(
         "POST", "/v1/billing/checkout", {"plan": "pro", "period": "month", "seats": 3}, token=owner
