@@ -102,7 +102,7 @@ function Summary({ billing }) {
     <dl class="billing-facts">
       <div>
         <dt>${t("billing.plan")}</dt>
-        <dd><strong>${billing.plan.name}</strong>${period ? ` · ${period}` : ""}</dd>
+        <dd><strong>${billing.plan.id === "free" ? t("billing.plan_free") : billing.plan.name}</strong>${period ? ` · ${period}` : ""}</dd>
       </div>
       <div>
         <dt>${t("billing.status")}</dt>
