@@ -55,6 +55,13 @@ def security_headers() -> dict[str, str]:
         headers["Content-Security-Policy"] = with_sources(
             headers["Content-Security-Policy"], {"connect-src": [f"{live.scheme}://{live.netloc}"]}
         )
+    sdk = urlsplit(os.environ.get("TAPPAY_SDK_URL", ""))
+    if sdk.scheme and sdk.netloc:  # TapPay's front-end SDK (locally, its stand-in's)
+        origin = f"{sdk.scheme}://{sdk.netloc}"
+        headers["Content-Security-Policy"] = with_sources(
+            headers["Content-Security-Policy"],
+            {"script-src": [origin], "frame-src": [origin], "connect-src": [origin]},
+        )
     return headers
 
 

@@ -19,7 +19,9 @@ def test_app_routes_get_the_index_page_with_the_strict_policy():
         assert response["headers"]["Content-Type"] == "text/html; charset=utf-8"
         assert b'<script type="module" src="js/main.js">' in response["body"]
         policy = response["headers"]["Content-Security-Policy"]
-        assert "script-src 'self';" in policy
+        directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+        # Scripts: the app's own, and TapPay's card-fields SDK (the backup card) only.
+        assert directives["script-src"].split() == ["'self'", "https://js.tappaysdk.com"]
         assert "unsafe" not in policy
         assert response["headers"]["X-Frame-Options"] == "DENY"
 
