@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.settings import get_settings
@@ -511,6 +511,7 @@ def reset() -> None:
         microsoft_calendar,
         zoom_meetings,
         *_BILLING_FACTORIES,
+        *_PRIVACY_FACTORIES,
     ):
         factory.cache_clear()
 
@@ -1050,3 +1051,10 @@ if TYPE_CHECKING:
     from chalicelib.billing.deps import BillingDeps
     from chalicelib.billing.ports import BillingStore, PayPalGateway, StripeGateway, TapPayGateway
     from chalicelib.store.billing_events_queue import SqsBillingEvents
+
+
+# -- privacy (chalicelib/privacy/) -------------------------------------------------------------
+
+# The privacy factories below add themselves here (`_PRIVACY_FACTORIES.append(f)`): reset()
+# clears them with the others.
+_PRIVACY_FACTORIES: list[Any] = []
