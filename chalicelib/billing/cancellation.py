@@ -1,7 +1,9 @@
 """Ending a subscription: at the end of the period paid for (nothing refunded, the plan
 kept until then), or now, with the unused whole days refunded through the processor that
 took the payment.  Either way the workspace then has the free plan's limits; nothing is
-deleted.  `resume` keeps a subscription whose end was planned."""
+deleted.  `resume` keeps a subscription whose end was planned.  `terminate_for_objection`
+is the remedy of an objection to a sub-processor change: an end now, its refund recorded
+for that reason."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from chalicelib.billing.sync import apply_subscription
 from chalicelib.errors import Conflict
 
 REFUND_REASON = "cancellation"
+OBJECTION_REFUND_REASON = "subprocessor_objection"
 PAYPAL_REASON_MAX = 128
 
 
@@ -67,17 +70,36 @@ def cancel(deps: BillingDeps, workspace_id: str, *, now: bool, reason: str) -> C
     failure) finishes its refund.  409 `no_subscription`.  Calls the processor; writes the
     account; mails the owners."""
     account = account_of(deps, workspace_id)
+    if now:
+        return _cancel_now(deps, account, reason, REFUND_REASON)
+    subscription = _subscription(account)
+    if subscription is None or account.processor is None or account.status not in SUBSCRIBED:
+        raise _no_subscription()
+    return Cancellation(_cancel_at_period_end(deps, account, subscription, reason), None)
+
+
+def terminate_for_objection(deps: BillingDeps, workspace_id: str, reason: str) -> Cancellation:
+    """Ends the workspace's subscription now, as `cancel(now=True)` does, and refunds the
+    unused prepaid part with the reason "subprocessor_objection" (the refund `<invoice>:
+    subprocessor_objection`, made once whatever the retries; what was refunded of that
+    invoice already is not refunded again).  `reason` is given to PayPal.  409
+    `no_subscription`.  Calls the processor; writes the account; mails the owners."""
+    return _cancel_now(deps, account_of(deps, workspace_id), reason, OBJECTION_REFUND_REASON)
+
+
+def _cancel_now(
+    deps: BillingDeps, account: BillingAccount, reason: str, refund_reason: str
+) -> Cancellation:
+    """Ends the subscription at its processor now and refunds the unused part for
+    `refund_reason`; asked again (after a failure), finishes its refund."""
+    workspace_id = account.workspace_id
     subscription = _subscription(account)
     if subscription is None or account.processor is None:
         raise _no_subscription()
     if account.status is BillingStatus.CANCELED:
-        if not now:
-            raise _no_subscription()
-        return Cancellation(account, refund_unused_part(deps, workspace_id, REFUND_REASON))
+        return Cancellation(account, refund_unused_part(deps, workspace_id, refund_reason))
     if account.status not in SUBSCRIBED:
         raise _no_subscription()
-    if not now:
-        return Cancellation(_cancel_at_period_end(deps, account, subscription, reason), None)
     if account.processor is Processor.STRIPE:
         snapshot = deps.stripe.cancel_now(subscription, idempotency_key=f"cancel:{subscription}")
         apply_subscription(deps, snapshot, workspace_id)
@@ -91,7 +113,7 @@ def cancel(deps: BillingDeps, workspace_id: str, *, now: bool, reason: str) -> C
             )
         paypal.cancel(subscription, _paypal_reason(reason))
         _end_now(deps, account, subscription)
-    refund = refund_unused_part(deps, workspace_id, REFUND_REASON)
+    refund = refund_unused_part(deps, workspace_id, refund_reason)
     return Cancellation(account_of(deps, workspace_id), refund)
 
 
