@@ -19,6 +19,7 @@ card are copied."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -35,7 +36,12 @@ from chalicelib.billing.model import (
 )
 from chalicelib.billing.overview import SAVE_ATTEMPTS, account_of, busy, grace_ref
 from chalicelib.billing.plans import FREE, GRACE_DAYS, plan_named
-from chalicelib.billing.ports import AccountChanged, InvoiceSnapshot, WebhookEvent
+from chalicelib.billing.ports import (
+    AccountChanged,
+    InvoiceSnapshot,
+    ProcessorRefused,
+    WebhookEvent,
+)
 from chalicelib.billing.standing import SUBSCRIBED, as_canceled
 from chalicelib.observability import logger
 
@@ -201,14 +207,29 @@ def mapped(
     return changed
 
 
+def _owner(
+    deps: BillingDeps, processor: Processor, ref: str | None, claimed: str | None
+) -> str | None:
+    """The workspace that made `ref` (a Stripe customer, a PayPal subscription): the link
+    written when the workspace made it.  What Helptal wrote at the processor and reads back
+    (metadata, client_reference_id, custom_id) only confirms it: None when no workspace
+    made `ref`, or when that names another workspace."""
+    linked = deps.store.workspace_of(processor, ref) if ref else None
+    if linked is not None and claimed and claimed != linked:
+        logger.warning(
+            "a processor object names another workspace than the one that made it",
+            extra={"workspace_id": linked, "processor": processor.value, "claimed": claimed},
+        )
+        return None
+    return linked
+
+
 def _workspace_of_subscription(deps: BillingDeps, snapshot: SubscriptionSnapshot) -> str | None:
-    if snapshot.workspace_id:
-        return snapshot.workspace_id
     if snapshot.processor is Processor.STRIPE:
         ref = snapshot.customer_id
     else:
         ref = snapshot.subscription_id
-    return deps.store.workspace_of(snapshot.processor, ref) if ref else None
+    return _owner(deps, snapshot.processor, ref, snapshot.workspace_id)
 
 
 def _announce(deps: BillingDeps, before: BillingAccount, after: BillingAccount) -> None:
@@ -296,13 +317,11 @@ def merged(stored: Invoice | None, fresh: Invoice) -> Invoice:
 
 
 def _workspace_of_invoice(deps: BillingDeps, snapshot: InvoiceSnapshot) -> str | None:
-    if snapshot.invoice.workspace_id:
-        return snapshot.invoice.workspace_id
     if snapshot.invoice.processor is Processor.PAYPAL:
         ref = snapshot.subscription_id
     else:
         ref = snapshot.customer_id
-    return deps.store.workspace_of(snapshot.invoice.processor, ref) if ref else None
+    return _owner(deps, snapshot.invoice.processor, ref, snapshot.invoice.workspace_id or None)
 
 
 def record_invoice(deps: BillingDeps, snapshot: InvoiceSnapshot) -> Invoice | None:
@@ -373,7 +392,7 @@ def paypal_payment_failed(deps: BillingDeps, subscription_id: str) -> str:
     billing period)."""
     if deps.paypal is None:
         return "ignored"
-    snapshot = deps.paypal.subscription(subscription_id)
+    snapshot = _read(deps.paypal.subscription, subscription_id)
     outcome = apply_subscription(deps, snapshot)
     workspace = _workspace_of_subscription(deps, snapshot)
     if workspace is None or outcome == "unknown_workspace":
@@ -390,25 +409,36 @@ def paypal_payment_failed(deps: BillingDeps, subscription_id: str) -> str:
 # -- events ----------------------------------------------------------------------------------
 
 
+class _Unreadable(Exception):
+    """The processor refuses to read back what an event names (deleted, or never there):
+    nothing to apply, and asking again would not change that."""
+
+
+def _read[T](read: Callable[[str], T], object_id: str) -> T:
+    try:
+        return read(object_id)
+    except ProcessorRefused as e:
+        raise _Unreadable(f"{object_id}: {e.code} {e}") from e
+
+
 def _apply_stripe(deps: BillingDeps, event: WebhookEvent) -> str:
     if event.type in STRIPE_CHECKOUT_EVENTS:
-        session = deps.stripe.checkout_session(event.object_id)
+        session = _read(deps.stripe.checkout_session, event.object_id)
         if not session.complete or session.subscription_id is None:
             return "ignored"
-        snapshot = deps.stripe.subscription(session.subscription_id)
-        workspace = session.workspace_id or _workspace_of_subscription(deps, snapshot)
-        if workspace is None:
-            return "unknown_workspace"
+        snapshot = _read(deps.stripe.subscription, session.subscription_id)
+        # The customer was linked when the workspace made it, before its checkout.
         customer = session.customer_id or snapshot.customer_id
-        if customer:
-            deps.store.link_customer(workspace, Processor.STRIPE, customer)
+        workspace = _owner(deps, Processor.STRIPE, customer, session.workspace_id)
+        if workspace is None or _workspace_of_subscription(deps, snapshot) != workspace:
+            return "unknown_workspace"
         return apply_subscription(deps, snapshot, workspace)
     if event.type in STRIPE_SUBSCRIPTION_EVENTS:
-        return apply_subscription(deps, deps.stripe.subscription(event.object_id))
+        return apply_subscription(deps, _read(deps.stripe.subscription, event.object_id))
     if event.type in STRIPE_INVOICE_EVENTS or (
         event.type in STRIPE_REFUND_EVENTS and event.object_id.startswith("in_")
     ):
-        return apply_stripe_invoice(deps, deps.stripe.invoice(event.object_id))
+        return apply_stripe_invoice(deps, _read(deps.stripe.invoice, event.object_id))
     return "ignored"
 
 
@@ -417,27 +447,32 @@ def _apply_paypal(deps: BillingDeps, event: WebhookEvent) -> str:
     if paypal is None:
         return "ignored"
     if event.type in PAYPAL_SUBSCRIPTION_EVENTS:
-        return apply_subscription(deps, paypal.subscription(event.object_id))
+        return apply_subscription(deps, _read(paypal.subscription, event.object_id))
     if event.type == PAYPAL_PAYMENT_FAILED:
         return paypal_payment_failed(deps, event.object_id)
     if event.type in PAYPAL_SALE_EVENTS:
-        return apply_paypal_sale(deps, paypal.sale(event.object_id))
+        return apply_paypal_sale(deps, _read(paypal.sale, event.object_id))
     return "ignored"
 
 
 def apply_event(deps: BillingDeps, event: WebhookEvent) -> str:
     """Applies one verified event by reading its object back from the processor: what was
     done ("applied", "paid", "past_due", "grace", "paid_by_backup_card", "recorded",
-    "stale", "unknown_workspace", "ignored" for an event billing does not act on).
-    Raises ProcessorUnavailable to be retried later."""
-    if event.processor is Processor.STRIPE:
-        outcome = _apply_stripe(deps, event)
-    elif event.processor is Processor.PAYPAL:
-        outcome = _apply_paypal(deps, event)
-    else:
-        # TapPay's notify confirms a charge made (and recorded) already; a charge whose
-        # outcome was unknown is looked up by the dunning step itself.
-        outcome = "ignored"
+    "stale", "unknown_workspace", "unknown_object" when the processor has no such object,
+    "ignored" for an event billing does not act on).  Raises ProcessorUnavailable to be
+    retried later."""
+    try:
+        if event.processor is Processor.STRIPE:
+            outcome = _apply_stripe(deps, event)
+        elif event.processor is Processor.PAYPAL:
+            outcome = _apply_paypal(deps, event)
+        else:
+            # TapPay's notify confirms a charge made (and recorded) already; a charge whose
+            # outcome was unknown is looked up by the dunning step itself.
+            outcome = "ignored"
+    except _Unreadable as e:
+        logger.warning("the processor refused to read what an event names", extra={"error": str(e)})
+        outcome = "unknown_object"
     logger.info(
         "billing event applied",
         extra={"event_id": event.id, "event_type": event.type, "outcome": outcome},
