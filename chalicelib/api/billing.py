@@ -4,7 +4,9 @@ cancelling and resuming.  Owners change billing; admins see it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
@@ -38,6 +40,35 @@ backup_card = lazy_module("chalicelib.billing.backup_card")
 bp = Blueprint(__name__)
 TAG = "billing"
 OWNERS = frozenset({Role.OWNER})
+
+
+def _processor_errors(handler: Callable[[Call], Any]) -> Callable[[Call], Any]:
+    """A processor that refuses (say, a subscription already ended at Stripe, whose webhook
+    has not come yet) is 409 `processor_refused`; one that does not answer, 503
+    `processor_unavailable`: never a 500."""
+
+    @functools.wraps(handler)
+    def answered(call: Call) -> Any:
+        from chalicelib.billing.ports import ProcessorRefused, ProcessorUnavailable
+        from chalicelib.errors import Conflict, ServiceUnavailable
+
+        try:
+            return handler(call)
+        except ProcessorRefused as e:
+            logger.warning("a processor refused a billing change", extra={"error": repr(e)})
+            raise Conflict(
+                "The payment processor refused this change; reload the billing page.",
+                code="processor_refused",
+                details={"processor_code": e.code} if e.code else None,
+            ) from e
+        except ProcessorUnavailable as e:
+            logger.warning("a processor is unavailable", extra={"error": repr(e)})
+            raise ServiceUnavailable(
+                "The payment processor is not answering; try again in a moment.",
+                code="processor_unavailable",
+            ) from e
+
+    return answered
 
 
 def _tappay_sdk() -> TapPaySdkOut | None:
@@ -111,6 +142,7 @@ def list_invoices(call: Call) -> InvoicesPageOut:
     roles=OWNERS,
     errors=(409, 422),
 )
+@_processor_errors
 def start_checkout(call: Call) -> RedirectOut:
     body: CheckoutIn = call.body
     started = checkout.start_checkout(
@@ -139,6 +171,7 @@ def start_checkout(call: Call) -> RedirectOut:
     roles=OWNERS,
     errors=(409,),
 )
+@_processor_errors
 def open_portal(call: Call) -> RedirectOut:
     url = checkout.portal_url(bootstrap.billing_deps(), call.member.workspace_id, _locale(call))
     return schemas.RedirectOut(url=url)
@@ -157,6 +190,7 @@ def open_portal(call: Call) -> RedirectOut:
     roles=OWNERS,
     errors=(409,),
 )
+@_processor_errors
 def put_seats(call: Call) -> BillingOut:
     body: SeatsIn = call.body
     seats.change_seats(bootstrap.billing_deps(), call.member.workspace_id, body.seats)
@@ -178,6 +212,7 @@ def put_seats(call: Call) -> BillingOut:
     roles=OWNERS,
     errors=(409, 422),
 )
+@_processor_errors
 def add_backup_card(call: Call) -> BillingOut:
     from chalicelib.billing.ports import Cardholder
 
@@ -202,6 +237,7 @@ def add_backup_card(call: Call) -> BillingOut:
     response="BillingOut",
     roles=OWNERS,
 )
+@_processor_errors
 def remove_backup_card(call: Call) -> BillingOut:
     backup_card.remove_backup_card(bootstrap.billing_deps(), call.member.workspace_id)
     return _billing(call.member.workspace_id)
@@ -221,6 +257,7 @@ def remove_backup_card(call: Call) -> BillingOut:
     roles=OWNERS,
     errors=(409,),
 )
+@_processor_errors
 def cancel(call: Call) -> CancellationOut:
     body: SubscriptionCancelIn = call.body
     done = cancellation.cancel(
@@ -250,6 +287,7 @@ def cancel(call: Call) -> CancellationOut:
     roles=OWNERS,
     errors=(409,),
 )
+@_processor_errors
 def resume(call: Call) -> BillingOut:
     cancellation.resume(bootstrap.billing_deps(), call.member.workspace_id)
     return _billing(call.member.workspace_id)

@@ -11,7 +11,7 @@ from chalicelib.billing.deps import BillingDeps
 from chalicelib.billing.model import BillingAccount, Processor
 from chalicelib.billing.overview import account_of
 from chalicelib.billing.plans import FREE, PLANS, plan_named
-from chalicelib.billing.ports import SeatsInUse
+from chalicelib.billing.ports import ProcessorRefused, ProcessorUnavailable, SeatsInUse
 from chalicelib.billing.standing import SUBSCRIBED
 from chalicelib.billing.sync import apply_subscription
 from chalicelib.errors import Conflict, PlanLimit, ValidationFailed
@@ -63,11 +63,24 @@ def change_seats(deps: BillingDeps, workspace_id: str, seats: int) -> BillingAcc
         raise _seats_in_use(account.seats_used)
     if seats == account.seats_paid:
         return account
-    if seats < account.seats_paid:
+    lowered = seats < account.seats_paid
+    if lowered:
         try:
             deps.store.set_seats_paid(workspace_id, seats)
         except SeatsInUse:
             raise _seats_in_use(account_of(deps, workspace_id).seats_used) from None
+    try:
+        return _ask_processor(deps, account, subscription, seats)
+    except (ProcessorRefused, ProcessorUnavailable):
+        if lowered:  # not paid for fewer after all (a late success comes by webhook)
+            deps.store.set_seats_paid(workspace_id, account.seats_paid)
+        raise
+
+
+def _ask_processor(
+    deps: BillingDeps, account: BillingAccount, subscription: str, seats: int
+) -> BillingAccount:
+    workspace_id = account.workspace_id
     attempt = f"seats:{subscription}:{account.version}:{seats}"
     if account.processor is Processor.STRIPE:
         snapshot = deps.stripe.change_quantity(subscription, seats, idempotency_key=attempt)
