@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, StringConstraints
 
 from chalicelib.api.schemas.common import Incoming, Outgoing, QueryParams
 
@@ -196,8 +197,19 @@ class SeatsIn(Incoming):
     seats: int = Field(ge=1, le=1000)
 
 
+def _one_line(value: str) -> str:
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError("no line breaks or control characters")
+    return value
+
+
 class CardholderIn(Incoming):
-    name: str = Field(min_length=1, max_length=120)
+    # Given to TapPay and the bank as it is: one line of text, not blank.
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+        AfterValidator(_one_line),
+    ]
     email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     phone: str = Field(min_length=4, max_length=32, pattern=r"^\+?[0-9 ()-]+$")
 
