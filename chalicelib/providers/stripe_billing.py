@@ -332,12 +332,16 @@ class StripeBilling:
             and isinstance(created, int)
         ):
             raise WebhookRejected("stripe delivery refused: an event without id, type or object")
+        try:
+            created_at = datetime.fromtimestamp(created, UTC)
+        except (OverflowError, OSError, ValueError) as e:
+            raise WebhookRejected("stripe delivery refused: created at no possible time") from e
         return WebhookEvent(
             processor=Processor.STRIPE,
             id=event_id,
             type=kind,
             object_id=object_id,
-            created=datetime.fromtimestamp(created, UTC),
+            created=created_at,
         )
 
     # -- plumbing ---------------------------------------------------------------------------
