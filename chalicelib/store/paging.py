@@ -19,13 +19,23 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
 
 
 def _is_key_value(value: Any) -> bool:
-    """A key attribute as DynamoDB writes it: `{"S": "..."}` or `{"N": "..."}`."""
+    """A key attribute as this table writes it: `{"S": "..."}` (every key is a string)."""
     return (
         isinstance(value, dict)
         and len(value) == 1
-        and next(iter(value)) in ("S", "N")
+        and next(iter(value)) == "S"
         and isinstance(next(iter(value.values())), str)
     )
+
+
+def _key_names(bound_to: dict[str, str]) -> set[str]:
+    """The attributes a start key of this listing has, no more, no fewer: the table's key,
+    and the index's when the listing queries one (`GSI<n>PK` bound)."""
+    names = {"PK", "SK"}
+    for attribute in bound_to:
+        if attribute.startswith("GSI") and attribute.endswith("PK"):
+            names |= {attribute, f"{attribute[:-2]}SK"}
+    return names
 
 
 def decode_cursor(
@@ -46,6 +56,8 @@ def decode_cursor(
             isinstance(name, str) and _is_key_value(value) for name, value in last_key.items()
         ):
             raise ValueError("not a start key")
+        if set(last_key) != _key_names(bound_to):
+            raise ValueError("not this listing's start key")
         for attribute, value in bound_to.items():
             if last_key[attribute]["S"] != value:
                 raise ValueError("cursor of another listing")
