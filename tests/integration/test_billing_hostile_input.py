@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
-
 from chalicelib import bootstrap
 from chalicelib.billing.model import Processor
 from tests.integration.conftest import accept_invitation, invite
