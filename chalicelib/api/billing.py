@@ -233,9 +233,11 @@ def add_backup_card(call: Call) -> BillingOut:
     "DELETE",
     "/v1/billing/backup-card",
     summary="Remove the backup card",
+    description="409 `processor_refused` when TapPay refuses to forget it.",
     tag=TAG,
     response="BillingOut",
     roles=OWNERS,
+    errors=(409,),
 )
 @_processor_errors
 def remove_backup_card(call: Call) -> BillingOut:
