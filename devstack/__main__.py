@@ -204,6 +204,9 @@ def run(args: argparse.Namespace) -> int:
             f"queues {', '.join(created.queue_urls)}",
             flush=True,
         )
+        from devstack.subprocessors_seed import seed_subprocessor_changes
+
+        seed_subprocessor_changes()
 
         if live_port:
             live_bridge = _start_live_bridge(environ, live_port, args.timeout)
