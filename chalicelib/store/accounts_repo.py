@@ -235,11 +235,14 @@ def _user_item(user: User) -> UserItem:
 
 
 def _membership_item(member: Member) -> MembershipItem:
+    admin = member.role.can_manage_members
     return MembershipItem(
         keys.workspace_pk(member.workspace_id),
         keys.member_sk(member.user_id),
         gsi1pk=keys.user_pk(member.user_id),
         gsi1sk=keys.workspace_pk(member.workspace_id),
+        gsi2pk=keys.WORKSPACE_ADMINS_VIEW if admin else None,
+        gsi2sk=_admin_order(member, member.joined_at) if admin else None,
         workspace_id=member.workspace_id,
         user_id=member.user_id,
         role=member.role.value,
@@ -248,6 +251,26 @@ def _membership_item(member: Member) -> MembershipItem:
         joined_at=member.joined_at,
         two_factor=member.two_factor or None,
     )
+
+
+def _admin_order(member: Member, since: datetime) -> str:
+    """The membership's place in the view of owners and admins (GSI2 WSADMINS): when it
+    became one (fixed width, UTC: sorts as it orders)."""
+    moment = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return keys.workspace_admin_order(moment, member.workspace_id, member.user_id)
+
+
+def _admin_view_actions(member: Member, new_role: Role) -> list[Action]:
+    """A role change's move in the view of owners and admins: in when it becomes one (an
+    owner made admin keeps its place), out when it becomes an agent."""
+    if not new_role.can_manage_members:
+        return [MembershipItem.gsi2pk.remove(), MembershipItem.gsi2sk.remove()]
+    # The write's own time: the notice job reads the view onwards from where it stopped.
+    since = _admin_order(member, datetime.now(UTC))
+    return [
+        MembershipItem.gsi2pk.set(keys.WORKSPACE_ADMINS_VIEW),
+        MembershipItem.gsi2sk.set(MembershipItem.gsi2sk | since),
+    ]
 
 
 def _credential_item(credential: Credential) -> CredentialItem:
@@ -557,7 +580,10 @@ class DynamoAccountsStore:
             with transaction() as tx:
                 tx.update(
                     _membership_item(member),
-                    actions=[MembershipItem.role.set(new_role.value)],
+                    actions=[
+                        MembershipItem.role.set(new_role.value),
+                        *_admin_view_actions(member, new_role),
+                    ],
                     condition=MembershipItem.role == member.role.value,
                 )
                 if delta:

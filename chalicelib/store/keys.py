@@ -566,3 +566,53 @@ def billing_due_shard(workspace_id: str) -> int:
 
 def billing_due_order(deadline_iso: str, workspace_id: str) -> str:
     return f"{deadline_iso}#{workspace_id}"
+
+
+# -- sub-processor change notices (chalicelib/privacy/notices.py, subscriptions.py; the
+#    Sub-processor notices section of docs/data-model.md) ------------------------------------
+
+# GSI2 partition of every workspace's owners and admins (a sparse view: their memberships
+# carry its keys, agents' do not), in the order they became one: the notice job reads it
+# page by page, never a Scan.
+WORKSPACE_ADMINS_VIEW = "WSADMINS"
+
+
+def workspace_admin_order(since_iso: str, workspace_id: str, user_id: str) -> str:
+    return f"{since_iso}#{workspace_id}#{user_id}"
+
+
+def address_hash(email_normalised: str) -> str:
+    """An e-mail address as keys hold it: hashed, so the table lists no address in a key."""
+    return hashlib.sha256(email_normalised.encode()).hexdigest()
+
+
+def notice_subscriber_pk(subscriber_key: str) -> str:
+    """A subscriber to the sub-processor change notices, by the hash of their address."""
+    return f"NOTICESUB#{subscriber_key}"
+
+
+NOTICE_SUBSCRIBER_SK = "SUBSCRIBER"
+# GSI1 partition of the confirmed subscribers, in the order they confirmed.
+NOTICE_SUBSCRIBERS_VIEW = "NOTICESUBS#CONFIRMED"
+
+
+def notice_subscriber_order(confirmed_iso: str, subscriber_key: str) -> str:
+    return f"{confirmed_iso}#{subscriber_key}"
+
+
+def notice_requests_pk(subject: str, window: int) -> str:
+    """Subscription requests of one subject (a visitor, an address, everyone) in one window."""
+    return "NOTICEREQ#" + hashlib.sha256(subject.encode()).hexdigest()[:32] + f"#{window}"
+
+
+def subprocessor_notice_pk(change_id: str) -> str:
+    """The notice of one planned change: who it went to, and where each list's run stands."""
+    return f"SUBPROCNOTICE#{change_id}"
+
+
+def notice_recipient_sk(email_normalised: str) -> str:
+    return f"TO#{address_hash(email_normalised)}"
+
+
+def notice_cursor_sk(list_name: str) -> str:
+    return f"CURSOR#{list_name}"

@@ -217,6 +217,10 @@ class MembershipItem(Item, discriminator="membership"):
     name = UnicodeAttribute()
     joined_at = UTCDateTimeAttribute()
     two_factor = BooleanAttribute(null=True)  # a copy of the user's; absent: off
+    # Owners and admins only: in the view of every workspace's owners and admins (GSI2
+    # WSADMINS, `<since>#<ws>#<user>`), which sub-processor change notices are sent to.
+    gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
 
 
 class CredentialItem(Item, discriminator="credential"):
@@ -919,3 +923,47 @@ class RefundItem(Item, discriminator="billing_refund"):
     reason = UnicodeAttribute()
     at = UTCDateTimeAttribute()
     reference = UnicodeAttribute(null=True)
+
+
+# -- sub-processor change notices (the Sub-processor notices section of docs/data-model.md) --
+
+
+class NoticeSubscriberItem(Item, discriminator="notice_subscriber"):
+    """PK=NOTICESUB#<sha256(address)>, SK=SUBSCRIBER: someone who asked for sub-processor
+    change notices.  Pending until confirmed (`expires_at` set: gone unless confirmed);
+    confirmed ones are in the confirmed view (GSI1 NOTICESUBS#CONFIRMED, by confirmation)."""
+
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+    email = UnicodeAttribute()
+    lang = UnicodeAttribute()
+    status = UnicodeAttribute()  # pending | confirmed
+    nonce = UnicodeAttribute()  # in its confirmation link: a newer request replaces it
+    created_at = UTCDateTimeAttribute()
+    confirmed_at = UTCDateTimeAttribute(null=True)
+
+
+class NoticeRequestCountItem(Item, discriminator="notice_request_count"):
+    """PK=NOTICEREQ#<hash of the subject>#<window>, SK=LOOKUP: subscription requests of a
+    visitor, an address or everyone in one window (a rate limit); expires with the window."""
+
+    requests = NumberAttribute(default=0)
+
+
+class NoticeRecipientItem(Item, discriminator="notice_recipient"):
+    """PK=SUBPROCNOTICE#<change>, SK=TO#<sha256(address)>: the change's notice to one address,
+    claimed once (`attribute_not_exists`); `state` claimed until its mail is queued, then
+    queued.  A claim whose run ended before queueing is taken over after `lease_until`."""
+
+    mail_id = UnicodeAttribute()
+    state = UnicodeAttribute()  # claimed | queued
+    lease_until = NumberAttribute()
+    claimed_at = UTCDateTimeAttribute()
+    queued_at = UTCDateTimeAttribute(null=True)
+
+
+class NoticeCursorItem(Item, discriminator="notice_cursor"):
+    """PK=SUBPROCNOTICE#<change>, SK=CURSOR#<admins|subscribers>: how far the change's notice
+    has gone down that list (a list position; it only moves forward)."""
+
+    position = UnicodeAttribute()
