@@ -28,6 +28,7 @@ from chalicelib.clock import Clock
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import derived_id
 from chalicelib.mail.outbound import OutboundMail
+from chalicelib.privacy import registry
 from chalicelib.privacy.model import PlannedChange
 from chalicelib.privacy.ports import SubprocessorChanges
 
@@ -140,11 +141,6 @@ class ObjectionDeps:
 # -- the rules -----------------------------------------------------------------------------
 
 
-def in_notice_period(change: PlannedChange, now: datetime) -> bool:
-    """Announced, not yet in force: announced_at <= now < effective_at."""
-    return change.announced_at <= now < change.effective_at
-
-
 def objection_id(workspace_id: str, change_id: str) -> str:
     """The id of the workspace's objection to the change (the same each time: a second
     objection collides with the first)."""
@@ -163,7 +159,7 @@ def upcoming_changes(deps: ObjectionDeps, workspace_id: str, actor: str) -> list
     workspace's objections.  Reads the changes, the dismissals and the objections."""
     now = deps.clock.now()
     changes = deps.changes.all_changes()
-    upcoming = [c for c in changes if in_notice_period(c, now)]
+    upcoming = [c for c in changes if registry.in_notice_period(c, now)]
     if not upcoming:
         return []
     names = provider_names(changes)
@@ -186,8 +182,9 @@ def dismiss(deps: ObjectionDeps, workspace_id: str, actor: str, change_id: str) 
 
 
 def provider_names(changes: list[PlannedChange]) -> dict[str, str]:
-    """The name of every provider the changes introduced, by id."""
-    return {c.subprocessor.id: c.subprocessor.name for c in changes if c.subprocessor}
+    """The name of every provider the registry has named (the seed's and the changes'),
+    by id."""
+    return {i: p.name for i, p in registry.known_providers(changes).items()}
 
 
 def _leaving(change: PlannedChange, names: dict[str, str]) -> tuple[tuple[str, str], ...]:
@@ -210,7 +207,7 @@ def object_to_change(
         )
     change = _change(deps, change_id)
     now = deps.clock.now()
-    if not in_notice_period(change, now):
+    if not registry.in_notice_period(change, now):
         raise Conflict(
             "This change is not in its notice period: objections are taken from its "
             "announcement until it takes effect.",

@@ -177,6 +177,7 @@ def test_a_dismissed_notice_is_hidden_from_that_member_only():
     dismiss(world.deps(), WS, admin, change.id)  # twice: the same
 
     assert shown.dismissed and shown.change == change
+    assert [name for _, name in shown.leaving] == ["Vultr", "DigitalOcean", "Neon", "Upstash"]
     assert [n.dismissed for n in upcoming_changes(world.deps(), WS, admin)] == [True]
     assert [n.dismissed for n in upcoming_changes(world.deps(), WS, OWNER_ACTOR)] == [False]
 
