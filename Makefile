@@ -76,10 +76,11 @@ web-vendor: venv ## download the web client's pinned modules (npm tarballs, inte
 bench: venv $(CHROMIUM) ## run every benchmark in bench/ (the web client's first load in Chromium, chat round trips on the local stack, booking slots page views)
 	@set -e; for script in bench/[!_]*.py; do echo "== $$script"; CHROMIUM_PATH=$(CHROMIUM) $(PY) $$script; done
 
-# Fails when a dependency is missing or not built for the runtime; prints the sizes (infra/package.py).
+# Fails when a dependency is missing or not built for the runtime, or when workspace content
+# would be outside its region (infra/residency.py); prints the sizes and the deploy commands,
+# pinned to that region (infra/package.py).
 package: venv ## build and check the SAM template + Lambda zip for STAGE (default prod) in build/package
 	$(PY) -m infra.package --stage $(STAGE) --out build/package
-	@echo "build/package/sam.json is ready (deploy with sam/cloudformation deploy in ap-southeast-1)"
 
 clean: ## remove build output and local state
 	rm -rf build .devstack test-artifacts .chalice/deployments

@@ -1,4 +1,5 @@
-"""Fail closed: a deployed stage serves nothing while a required setting or secret is missing.
+"""Fail closed: a deployed stage serves nothing while a required setting or secret is missing,
+nor while its AWS region is not the content region (any stage but a local emulator run).
 
 Every HTTP request and every worker invocation asks `problems()` first. A healthy answer is
 kept for the life of the container; a failing one is checked again after
@@ -54,7 +55,8 @@ def problems(monotonic: float | None = None) -> list[str]:
         _last.ok, _last.problems, _last.checked_at = not found, found, now
     if found:
         logger.error(
-            "refusing to serve: required settings or secrets are missing or empty",
+            "refusing to serve: required settings or secrets are missing or empty, "
+            "or the AWS region is not the content region",
             extra={"missing": found},
         )
     return list(found)

@@ -3,7 +3,8 @@
 In the `dev` stage every value has a documented default so that `make run` works on a fresh
 machine. Deployed stages set their non-secret settings as template parameters (domains, base
 URLs) and keep secrets in SSM Parameter Store (`chalicelib.secret_store`); they refuse to
-serve while a required one is missing (`Settings.missing`). Nothing secret is committed.
+serve while a required one is missing, or while their AWS region is not the content region
+(`Settings.missing`). Nothing secret is committed.
 See README "Configuration" for the full table.
 """
 
@@ -13,6 +14,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+from chalicelib.privacy.residency import CONTENT_REGION, is_aws_variable, region_refusals
 from chalicelib.secret_store import (
     SECRETS_BY_FIELD,
     ParameterStoreSecrets,
@@ -130,6 +132,9 @@ class Settings:
     paypal_api_base: str = "https://api-m.paypal.com"
     paypal_client_id: str = ""  # empty: no PayPal subscriptions
     paypal_webhook_id: str = ""
+    # The AWS_REGION, AWS_DEFAULT_REGION and AWS_ENDPOINT_URL* variables as set: workspace
+    # content stays in CONTENT_REGION (`missing` refuses any other).
+    aws_environment: tuple[tuple[str, str], ...] = ()
 
     # Secrets: read through the secret source each time (it caches with a TTL).
     @property
@@ -202,10 +207,18 @@ class Settings:
 
     def missing(self) -> list[str]:
         """What a deployed stage lacks to serve safely: the names of required settings and of
-        this function's required secrets that are unset or empty. Always [] in dev."""
+        this function's required secrets that are unset or empty, and an AWS region other
+        than the content region (named with the variable that set it). Dev checks the region
+        only, and accepts any behind a local emulator (`AWS_ENDPOINT_URL`)."""
+        elsewhere = region_refusals(
+            dict(self.aws_environment), self.region, local_emulator_allowed=self.stage == DEV_STAGE
+        )
         if self.stage == DEV_STAGE:
-            return []
+            return elsewhere
         missing = [name for name, value in self._required_values().items() if not value.strip()]
+        if elsewhere:
+            # Secrets are not read from another region's parameter store.
+            return [*elsewhere, *missing]
         if not isinstance(self.secrets, ParameterStoreSecrets):
             # Deployed secrets live in the parameter store, never in plain variables.
             return [*missing, "SECRETS_PATH"]
@@ -230,7 +243,7 @@ def get_settings() -> Settings:
     dev = stage == DEV_STAGE
     return Settings(
         stage=stage,
-        region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "ap-southeast-1")),
+        region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", CONTENT_REGION)),
         resource_prefix=prefix,
         table_name=_env("TABLE_NAME", prefix),
         content_bucket=_env("CONTENT_BUCKET", f"{prefix}-content"),
@@ -301,6 +314,9 @@ def get_settings() -> Settings:
         paypal_api_base=_env("PAYPAL_API_BASE", "https://api-m.paypal.com"),
         paypal_client_id=_env("PAYPAL_CLIENT_ID", ""),
         paypal_webhook_id=_env("PAYPAL_WEBHOOK_ID", ""),
+        aws_environment=tuple(
+            sorted((name, value) for name, value in os.environ.items() if is_aws_variable(name))
+        ),
     )
 
 

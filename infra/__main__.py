@@ -3,6 +3,8 @@
 Writes `build/merge-<stage>.json` (given to `chalice package --merge-template`) and
 `.chalice/policy-<stage>-<function>.json` (each function's role policy, named by config.json).
 `--check` only verifies that the committed policy files and config.json are up to date.
+Both refuse (exit 1, nothing written) a stage that would put workspace content outside the
+content region (`infra.residency`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from infra.residency import ContentOutsideRegion, stage_refusals
 from infra.template import CHALICE_CONFIG, PROJECT_DIR, build_merge_template, describe_stage
 
 
@@ -29,6 +32,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     description = describe_stage(args.stage)
+    merge_template = build_merge_template(description)
+    config = json.loads(CHALICE_CONFIG.read_text())
+    refused = stage_refusals(args.stage, config, description["policies"], merge_template)
+    if refused:
+        print(
+            f"python -m infra build --stage {args.stage}: {ContentOutsideRegion(refused)}",
+            file=sys.stderr,
+        )
+        return 1
     expected = expected_files(args.stage, description)
     stale = [
         path for path, text in expected.items() if not path.exists() or path.read_text() != text
@@ -42,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
     out = args.out or PROJECT_DIR / "build" / f"merge-{args.stage}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(_dump(build_merge_template(description)))
+    out.write_text(_dump(merge_template))
     print(f"wrote {out} and {len(description['policies'])} function policies")
     return 0
 

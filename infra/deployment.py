@@ -187,7 +187,8 @@ METRIC_NAMESPACE = "Helptal"
 LOG_ALARMS: dict[str, tuple[str, str]] = {
     "NotConfigured": (
         "refusing to serve*",
-        "a function refuses to serve: a required setting or secret is missing or blank",
+        "a function refuses to serve: a required setting or secret is missing or blank, "
+        "or it runs outside the content region",
     ),
     "StoredMailRefused": (
         "stored mail refused",

@@ -5,7 +5,9 @@ interpreter that runs this module (chalice picks the Lambda runtime from it: pyt
 Fails, instead of shipping a zip that breaks on first import, when chalice warns (e.g. "Could
 not install dependencies"), when a pinned or declared dependency is not in the zip, when a
 wheel's tags or a shared library do not fit the runtime (cp313, manylinux glibc <= 2.34,
-x86_64). Leaves out the distributions listed in NEVER_IMPORTED, then prints the zipped and
+x86_64), and when the template would put workspace content outside the content region
+(`infra.residency`: the stack is built for that region only and refuses to deploy in any
+other). Leaves out the distributions listed in NEVER_IMPORTED, then prints the zipped and
 unzipped sizes against Lambda's limits. Then lays out the web client for S3 and CloudFront in
 `<out>/webapp/` (infra/web_build.py), failing when one of its references does not resolve.
 
@@ -41,6 +43,8 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from chalicelib.privacy.residency import CONTENT_REGION, refusal
+from infra.residency import ContentOutsideRegion, template_refusals
 from infra.web_build import BuildError, build_web_client
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -50,7 +54,7 @@ RUNTIME_ABI = "cp313"
 RUNTIME_EXTENSION = "cpython-313-x86_64-linux-gnu"  # importlib.machinery.EXTENSION_SUFFIXES
 RUNTIME_GLIBC = (2, 34)  # Amazon Linux 2023
 MACHINE = "x86_64"
-DEFAULT_REGION = "ap-southeast-1"
+DEFAULT_REGION = CONTENT_REGION
 _VERSION = RUNTIME.removeprefix("python")
 MIB = 1024 * 1024
 ZIPPED_LIMIT = 50 * MIB  # a direct upload (CreateFunction / UpdateFunctionCode with ZipFile)
@@ -507,7 +511,8 @@ def build_package(
     project_dir: Path | None = None,
     cache_dir: Path | None = None,
 ) -> PackageReport:
-    """Runs `chalice package`, prunes and verifies the zip; raises PackagingError if unfit.
+    """Runs `chalice package`, prunes and verifies the zip; raises PackagingError if unfit,
+    ContentOutsideRegion (and removes `out`) if the template puts content elsewhere.
 
     Replaces `out` (sam.json, deployment.zip); reads and writes the dependency caches in
     `cache_dir` (default `<project>/.chalice/deployments`). Downloads from PyPI only when
@@ -520,6 +525,8 @@ def build_package(
             f"packages for the runtime of the interpreter that runs it, and this is "
             f"{sys.version_info[0]}.{sys.version_info[1]}"
         )
+    if region != CONTENT_REGION:
+        raise ContentOutsideRegion([refusal(f"--region {region}")])
     cache_dir = cache_dir or project_dir / ".chalice" / "deployments"
     _seed_chalice_cache(project_dir, cache_dir)
     if out.exists():
@@ -533,7 +540,7 @@ def build_package(
     done = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
         [*chalice, "--project-dir", str(project_dir), *command],
         cwd=project_dir,
-        env={**os.environ, "AWS_DEFAULT_REGION": region},
+        env={**os.environ, "AWS_DEFAULT_REGION": region, "AWS_REGION": region},
         capture_output=True,
         text=True,
         check=False,
@@ -550,6 +557,10 @@ def build_package(
             + "\n".join(f"  {line}" for line in warnings)
             + f"\nchalice said:\n{output}"
         )
+    refused = template_refusals(json.loads((out / "sam.json").read_text()))
+    if refused:
+        shutil.rmtree(out)  # nothing to deploy by mistake
+        raise ContentOutsideRegion(refused)
     zip_path = out / "deployment.zip"
     pruned = prune(zip_path)
     add_bytecode(zip_path)
@@ -587,11 +598,33 @@ def build_infra(stage: str, merge_template: Path) -> None:
         raise PackagingError(f"python -m infra build --stage {stage} failed ({built.returncode})")
 
 
+def deploy_instructions(stage: str, out: Path) -> str:
+    """What to run next: the stack goes to the content region (its Rules refuse any other)."""
+    try:
+        shown = out.resolve().relative_to(Path.cwd())
+    except ValueError:
+        shown = out
+    return (
+        f"{shown}/sam.json is ready: deploy it in {CONTENT_REGION} only (the template refuses "
+        'any other region), as README "Deploy" says:\n'
+        f"  aws cloudformation package --region {CONTENT_REGION} --template-file "
+        f"{shown}/sam.json --s3-bucket <artifact-bucket> --output-template-file "
+        "build/packaged.yaml\n"
+        f"  aws cloudformation deploy --region {CONTENT_REGION} --template-file "
+        f"build/packaged.yaml --stack-name helptal-{stage} "
+        "--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --parameter-overrides ..."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.package", description=__doc__)
     parser.add_argument("--stage", default="prod")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "build" / "package")
-    parser.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION)
+    parser.add_argument(
+        "--region",
+        default=DEFAULT_REGION,
+        help=f"the stack's region: {CONTENT_REGION}, where workspace content stays (no other)",
+    )
     parser.add_argument(
         "--cache-dir",
         type=Path,
@@ -602,6 +635,8 @@ def main(argv: list[str] | None = None) -> int:
     merge_template = PROJECT_DIR / "build" / f"merge-{args.stage}.json"
     started = time.monotonic()
     try:
+        if args.region != CONTENT_REGION:
+            raise ContentOutsideRegion([refusal(f"--region {args.region}")])
         build_infra(args.stage, merge_template)
         report = build_package(
             args.stage,
@@ -611,11 +646,12 @@ def main(argv: list[str] | None = None) -> int:
             cache_dir=args.cache_dir.resolve() if args.cache_dir else None,
         )
         web = build_web_client(args.out.resolve() / "webapp")
-    except (PackagingError, BuildError) as error:
+    except (PackagingError, BuildError, ContentOutsideRegion) as error:
         print(f"make package: FAILED\n{error}", file=sys.stderr)
         return 1
     print(report.summary())
     print(web.summary())
+    print(deploy_instructions(args.stage, args.out))
     downloaded = "no download: cached dependencies" if report.reused_dependencies else "downloaded"
     print(f"packaged in {time.monotonic() - started:.0f} s ({downloaded})")
     return 0 if report.fits_unzipped else 1

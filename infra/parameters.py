@@ -26,11 +26,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from chalicelib.privacy.residency import CONTENT_REGION
 from chalicelib.secret_store import SECRETS, SECRETS_BY_FIELD, Secret
 from chalicelib.store.secret_box import new_key
 from infra.template import stage_environment
 
-REGION = "ap-southeast-1"
+REGION = CONTENT_REGION  # the functions read their secrets in their own region
 # Secrets that are only random values, and how each is made.
 GENERATED: dict[str, Callable[[], str]] = {
     "reply_address_secret": lambda: random_secrets.token_urlsafe(48),

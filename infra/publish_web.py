@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from chalicelib.privacy.residency import CONTENT_REGION
 from infra.web_build import (
     INDEX,
     NO_CACHE,
@@ -32,7 +33,7 @@ from infra.web_build import (
     unresolved_references,
 )
 
-DEFAULT_REGION = "ap-southeast-1"
+DEFAULT_REGION = CONTENT_REGION  # the stack's region
 INVALIDATED = ("/index.html", *(f"/{directory}/*" for directory in STABLE_DIRECTORIES))
 
 

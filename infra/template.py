@@ -9,7 +9,8 @@ Three products, all plain dicts:
   DependsOn so a function is created after the queue it reads.
 - `build_merge_template(description)`: all of it plus `infra.deployment` (template parameters,
   function names and settings, log groups, the API's custom domain) and `infra.web_hosting`
-  (the web client's bucket and distribution).
+  (the web client's bucket and distribution), and `infra.residency`'s rule refusing a deploy
+  outside the content region.
 
 Each function's IAM policy comes from `infra.iam` (`.chalice/policy-<stage>-<function>.json`;
 chalice cannot see pynamodb's calls, so autogen is off). `describe_stage(stage)` computes all
@@ -28,10 +29,11 @@ from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
+from chalicelib.privacy.residency import CONTENT_REGION, REGION_VARIABLES
 from chalicelib.settings import Settings
 from chalicelib.store.queues import MAX_RECEIVE_COUNT
 from infra import deployment as infra_deployment
-from infra import web_hosting
+from infra import residency, web_hosting
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CHALICE_CONFIG = PROJECT_DIR / ".chalice" / "config.json"
@@ -294,6 +296,7 @@ def build_merge_template(description: dict[str, Any]) -> Template:
     resource_template = description["resources"]
     deployment = description["deployment"]
     merged = json.loads(json.dumps(resource_template))
+    merged["Rules"] = residency.region_rules()
     merged["Parameters"] = infra_deployment.parameters()
     merged["Conditions"] = dict(infra_deployment.CONDITIONS)
     patches, log_groups = infra_deployment.function_overrides(
@@ -408,10 +411,12 @@ def describe_stage(stage: str) -> dict[str, Any]:
     """Resource template, event sources and IAM policy of `stage`, as `infra.describe` prints.
 
     Runs in a child process with the stage's environment (as `chalice package` does), so the
-    app's queue names resolve to the stage's names.
+    app's queue names resolve to the stage's names. The region is the content region, whatever
+    the builder's shell says (the stage's variables could name another: `infra.residency`
+    refuses that).
     """
     env = dict(os.environ)
-    env.setdefault("AWS_DEFAULT_REGION", "ap-southeast-1")
+    env.update(dict.fromkeys(REGION_VARIABLES, CONTENT_REGION))
     env.update(stage_environment(stage))
     output = subprocess.run(
         [sys.executable, "-m", "infra.describe"],
