@@ -217,6 +217,23 @@ def test_pruning_leaves_out_distributions_never_imported_and_stray_bytecode(tmp_
     assert package.verify_zip(zip_path, [Requirement("quotequail==0.5.4")]) == []
 
 
+def test_pruning_keeps_babel_data_for_the_languages_the_product_speaks_only(tmp_path):
+    from chalicelib.translations import LOCALES
+
+    data = {
+        f"babel/locale-data/{name}.dat": b""
+        for name in ("root", "en", "en_GB", "fr", "fr_CA", "de", "zh_Hant_TW", "frr")
+    }
+    babel = _dist("babel", "2.19.0", "py3-none-any", {"babel/__init__.py": b"", **data})
+    zip_path = _zip(tmp_path / "deployment.zip", babel)
+
+    package.prune(zip_path)
+
+    kept = {n for n in zipfile.ZipFile(zip_path).namelist() if n.startswith("babel/locale")}
+    assert kept == {f"babel/locale-data/{n}.dat" for n in ("root", "en", "en_GB", "fr", "fr_CA")}
+    assert set(LOCALES) <= set(package.BABEL_LOCALES_KEPT)
+
+
 def _imported_top_level_modules(paths: list[Path]) -> set[str]:
     names = set()
     for path in paths:
