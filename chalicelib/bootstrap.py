@@ -1058,3 +1058,85 @@ if TYPE_CHECKING:
 # The privacy factories below add themselves here (`_PRIVACY_FACTORIES.append(f)`): reset()
 # clears them with the others.
 _PRIVACY_FACTORIES: list[Any] = []
+
+
+# -- privacy: the sub-processor registry (chalicelib/privacy/registry.py) --------------------
+
+
+@lru_cache(maxsize=1)
+def subprocessor_changes() -> SubprocessorChanges:
+    from chalicelib.store.subprocessor_changes_repo import DynamoSubprocessorChanges
+
+    return DynamoSubprocessorChanges()
+
+
+_PRIVACY_FACTORIES.append(subprocessor_changes)
+
+
+if TYPE_CHECKING:
+    from chalicelib.privacy.ports import SubprocessorChanges
+
+
+# -- privacy: sub-processor change notices (chalicelib/privacy/notices.py, subscriptions.py) --
+
+
+@lru_cache(maxsize=1)
+def notice_subscribers() -> NoticeSubscribers:
+    from chalicelib.store.notice_subscribers_repo import DynamoNoticeSubscribers
+
+    return DynamoNoticeSubscribers(clock())
+
+
+def notice_links() -> NoticeLinks:
+    """The notices' links; their tokens are keyed from the reply-address secret (read at use)."""
+    from chalicelib.privacy.notice_links import NoticeLinks
+
+    settings = get_settings()
+    return NoticeLinks(
+        public_base_url=settings.public_base_url,
+        app_base_url=settings.app_base_url,
+        secret=lambda: get_settings().reply_address_secret,
+    )
+
+
+def subscription_deps() -> SubscriptionDeps:
+    """What subscribing to the notices needs (built from the cached adapters: cheap)."""
+    from chalicelib.privacy.subscriptions import SubscriptionDeps
+    from chalicelib.store.booking_outbox import OnceMailOutbox
+    from chalicelib.store.notice_subscribers_repo import DynamoNoticeRequestLimits
+
+    return SubscriptionDeps(
+        subscribers=notice_subscribers(),
+        limits=DynamoNoticeRequestLimits(),
+        mail=OnceMailOutbox(mail_log(), mail_outbox()),
+        links=notice_links(),
+        clock=clock(),
+    )
+
+
+def notice_deps() -> NoticeDeps:
+    """What the notice job needs (built from the cached adapters: cheap)."""
+    from chalicelib.privacy.notices import NoticeDeps
+    from chalicelib.store.booking_outbox import OnceMailOutbox
+    from chalicelib.store.subprocessor_notices_repo import DynamoNoticeRecords
+    from chalicelib.store.workspace_admins_repo import DynamoWorkspaceAdmins
+
+    return NoticeDeps(
+        changes=subprocessor_changes(),
+        admins=DynamoWorkspaceAdmins(),
+        subscribers=notice_subscribers(),
+        records=DynamoNoticeRecords(),
+        mail=OnceMailOutbox(mail_log(), mail_outbox()),
+        links=notice_links(),
+        clock=clock(),
+    )
+
+
+_PRIVACY_FACTORIES.append(notice_subscribers)
+
+
+if TYPE_CHECKING:
+    from chalicelib.privacy.notice_links import NoticeLinks
+    from chalicelib.privacy.notice_ports import NoticeSubscribers
+    from chalicelib.privacy.notices import NoticeDeps
+    from chalicelib.privacy.subscriptions import SubscriptionDeps

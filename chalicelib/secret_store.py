@@ -222,6 +222,8 @@ FUNCTION_SECRETS: dict[str, frozenset[str]] = {
     ),
     # Billing schedule: trials and grace periods that end (mails only, no processor call).
     "billing_dunning_job": frozenset(),
+    # Sub-processor notices: each subscriber's unsubscribe link (keyed from the reply secret).
+    "subprocessor_notices_job": frozenset({"reply_address_secret"}),
 }
 
 

@@ -80,6 +80,8 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
     "billing_events_worker": FunctionAccess(sends_to=("mail_out",)),
     # Scheduled: trials and grace periods that ended, with their mails.
     "billing_dunning_job": FunctionAccess(sends_to=("mail_out",)),
+    # Scheduled: sub-processor change notices to owners, admins and subscribers (mail-out).
+    "subprocessor_notices_job": FunctionAccess(sends_to=("mail_out",)),
     # Scheduled: creates and renews push channels on members' busy calendars.
     "calendar_channels_job": FunctionAccess(sends_to=()),
     # The live WebSocket API: connect checks a session or a visitor token and records the

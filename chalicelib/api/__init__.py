@@ -94,3 +94,7 @@ def register_api(app: Chalice) -> None:
 
     app.register_blueprint(billing.bp)
     app.register_blueprint(billing_webhooks.bp)
+
+    from chalicelib.api import legal_subscriptions
+
+    app.register_blueprint(legal_subscriptions.bp)

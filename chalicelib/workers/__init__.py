@@ -33,3 +33,7 @@ def register_workers(app: Chalice) -> None:
 
     app.register_blueprint(billing_events_bp)
     app.register_blueprint(billing_dunning_bp)
+
+    from chalicelib.workers.subprocessor_notices import subprocessor_notices_bp
+
+    app.register_blueprint(subprocessor_notices_bp)

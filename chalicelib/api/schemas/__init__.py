@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas.contacts import *  # noqa: F403
     from chalicelib.api.schemas.helpcentre import *  # noqa: F403
     from chalicelib.api.schemas.kb import *  # noqa: F403
+    from chalicelib.api.schemas.legal_subscriptions import *  # noqa: F403
     from chalicelib.api.schemas.live import *  # noqa: F403
     from chalicelib.api.schemas.mail import *  # noqa: F403
     from chalicelib.api.schemas.notifications import *  # noqa: F403
@@ -50,6 +51,7 @@ CAPABILITY_MODULES = (
     "calendars",
     "booking",
     "billing",
+    "legal_subscriptions",
 )
 
 
