@@ -95,6 +95,11 @@ def register_api(app: Chalice) -> None:
     app.register_blueprint(billing.bp)
     app.register_blueprint(billing_webhooks.bp)
 
+    from chalicelib.api import legal_pages, public_subprocessors
+
+    app.register_blueprint(legal_pages.bp)
+    app.register_blueprint(public_subprocessors.bp)
+
     from chalicelib.api import legal_subscriptions
 
     app.register_blueprint(legal_subscriptions.bp)
