@@ -1140,3 +1140,37 @@ if TYPE_CHECKING:
     from chalicelib.privacy.notice_ports import NoticeSubscribers
     from chalicelib.privacy.notices import NoticeDeps
     from chalicelib.privacy.subscriptions import SubscriptionDeps
+
+
+# -- privacy: objections to sub-processor changes (chalicelib/privacy/objections.py) ---------
+
+
+@lru_cache(maxsize=1)
+def objection_store() -> Objections:
+    from chalicelib.store.objections_repo import DynamoObjections
+
+    return DynamoObjections()
+
+
+_PRIVACY_FACTORIES.append(objection_store)
+
+
+def objection_deps() -> ObjectionDeps:
+    """What objections need (built from the cached adapters: cheap)."""
+    from chalicelib.privacy.billing_termination import BillingTermination
+    from chalicelib.privacy.objections import ObjectionDeps
+    from chalicelib.store.booking_outbox import OnceMailOutbox
+
+    return ObjectionDeps(
+        changes=subprocessor_changes(),
+        objections=objection_store(),
+        subscriptions=BillingTermination(lambda: billing_deps()),
+        accounts=account_deps().store,
+        mail=OnceMailOutbox(mail_log(), mail_outbox()),
+        clock=clock(),
+        privacy_screen=f"{get_settings().app_base_url.rstrip('/')}/#/settings/privacy",
+    )
+
+
+if TYPE_CHECKING:
+    from chalicelib.privacy.objections import ObjectionDeps, Objections

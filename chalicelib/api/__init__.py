@@ -103,3 +103,7 @@ def register_api(app: Chalice) -> None:
     from chalicelib.api import legal_subscriptions
 
     app.register_blueprint(legal_subscriptions.bp)
+
+    from chalicelib.api import privacy
+
+    app.register_blueprint(privacy.bp)

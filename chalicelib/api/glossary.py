@@ -44,6 +44,8 @@ PATH_PARAMETERS = {
     "event_type_id": "The booking event type's id.",
     "event_type_slug": "The event type's slug in its workspace (`/book/<workspace>/<slug>`).",
     "booking_id": "The booking's id.",
+    "change_id": "The planned sub-processor change's id.",
+    "objection_id": "The objection's id.",
 }
 
 # Query parameters, looked up like fields (`"Schema.name"`, then `"name"`).

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas.live import *  # noqa: F403
     from chalicelib.api.schemas.mail import *  # noqa: F403
     from chalicelib.api.schemas.notifications import *  # noqa: F403
+    from chalicelib.api.schemas.privacy import *  # noqa: F403
     from chalicelib.api.schemas.privacy_public import *  # noqa: F403
     from chalicelib.api.schemas.profile import *  # noqa: F403
     from chalicelib.api.schemas.ticket_changes import *  # noqa: F403
@@ -54,6 +55,7 @@ CAPABILITY_MODULES = (
     "billing",
     "privacy_public",
     "legal_subscriptions",
+    "privacy",
 )
 
 
