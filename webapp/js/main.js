@@ -31,6 +31,7 @@ import { EventTypeEditor, EventTypes } from "./screens/booking_event_types.js";
 import { Availability } from "./screens/booking_schedule.js";
 import { CalendarSettings } from "./screens/settings_calendars.js";
 import { BillingSettings } from "./screens/settings_billing.js";
+import { PrivacySettings } from "./screens/settings_privacy.js";
 import { currentMember, onSessionChange, refreshSession, sessionEnded } from "./session.js";
 import { ErrorNote, Redirect } from "./ui.js";
 
@@ -82,6 +83,7 @@ const MEMBER_ROUTES = [
   ["/booking/availability", "booking", (me) => html`<${Availability} me=${me} />`],
   ["/settings/calendars", "settings", () => html`<${CalendarSettings} />`],
   ["/settings/billing", "settings", (me) => html`<${BillingSettings} me=${me} />`],
+  ["/settings/privacy", "settings", (me) => html`<${PrivacySettings} me=${me} />`],
 ];
 
 function screenFor(route, me) {

@@ -31,9 +31,10 @@ const SECTIONS = [
   ["chat", "/settings/chat"],
   ["calendars", "/settings/calendars"],
   ["billing", "/settings/billing"],
+  ["privacy", "/settings/privacy"],
 ];
 // Sections only owners and admins see.
-const MANAGER_SECTIONS = ["billing"];
+const MANAGER_SECTIONS = ["billing", "privacy"];
 const SECTION_NAMES = {
   workspace: () => t("settings.workspace"),
   team: () => t("settings.team"),
@@ -45,6 +46,7 @@ const SECTION_NAMES = {
   chat: () => t("settings.chat"),
   calendars: () => t("settings.calendars"),
   billing: () => t("settings.billing"),
+  privacy: () => t("settings.privacy"),
 };
 
 export function SettingsNav({ section }) {

@@ -7,6 +7,7 @@ import { href, navigate } from "../router.js";
 import { logOut, resendConfirmation } from "../session.js";
 import { SHORTCUTS, useShortcuts } from "../shortcuts.js";
 import { NotificationBell } from "./notifications.js";
+import { PrivacyBanner } from "./privacy_notices.js";
 
 /** The list of keyboard shortcuts, in a modal dialog ("?" opens it, Escape closes it). */
 function ShortcutsHelp({ onClose }) {
@@ -118,6 +119,7 @@ export function Shell({ me, section, children }) {
     ${me.user && me.user.email_confirmed === false
       ? html`<${ConfirmAddress} email=${me.user.email} />`
       : null}
+    <${PrivacyBanner} me=${me} />
     ${children}
     ${help ? html`<${ShortcutsHelp} onClose=${() => setHelp(false)} />` : null}
   </div>`;

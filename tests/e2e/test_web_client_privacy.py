@@ -1,0 +1,285 @@
+"""Privacy in the web client against the local stack, its planned sub-processor change (40
+days out) and its Stripe stand-in: an owner on a yearly Pro plan sees the banner of the
+change, opens Settings > Privacy, objects with a reason, confirms the end of the subscription
+and is told the refund (the amount the API recorded), in French at 360 px and in English at
+desktop width; the banner, dismissed, stays gone after a reload.  An admin sees the banner and
+the screen without the owners' actions; an agent sees neither.  Axe-core on every screen;
+screenshots in test-artifacts/screenshots."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.e2e.axe import assert_accessible
+
+PASSWORD = "correct horse battery"
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+WEBAPP = PROJECT_DIR / "webapp"
+REASON = "Nos clients exigent des hébergeurs qu'ils ont approuvés."
+CHANGES = "/v1/privacy/subprocessor-changes"
+
+# Records a change 40 days out through the store, in the stack's table, as the operator's
+# command does (used only when the stack has none planned).
+RECORD_CHANGE = """
+from datetime import UTC, datetime, timedelta
+from chalicelib.ids import new_id
+from chalicelib.privacy.model import Category, ChangeKind, PlannedChange, SubProcessor, Words
+from chalicelib.store.subprocessor_changes_repo import DynamoSubprocessorChanges
+
+now = datetime.now(UTC)
+DynamoSubprocessorChanges().record_change(PlannedChange(
+    id=new_id(), kind=ChangeKind.REPLACE, announced_at=now,
+    effective_at=now + timedelta(days=40),
+    summary=Words("Hosting moves to AWS in Singapore.",
+                  "L'hébergement passe chez AWS à Singapour."),
+    subprocessor=SubProcessor(
+        "aws-ap-southeast-1", "Amazon Web Services", "Amazon Web Services Singapore",
+        Words("Singapore", "Singapour"), Words("Cloud hosting.", "Hébergement cloud."),
+        Category.HOSTING, True),
+    replaces=("vultr", "digitalocean", "neon", "upstash"), planned_by="e2e"))
+"""
+
+
+def _words(language: str):
+    """The app's own message in `language` (plural forms chosen by `count`)."""
+    messages = json.loads((WEBAPP / "i18n" / f"{language}.json").read_text(encoding="utf-8"))
+
+    def word(message_id: str, **params: object) -> str:
+        message = messages[message_id]
+        if isinstance(message, dict):
+            one = params.get("count") in (0, 1) if language == "fr" else params.get("count") == 1
+            message = message["one" if one else "other"]
+        return re.sub(r"\{(\w+)\}", lambda m: str(params.get(m.group(1), m.group(0))), message)
+
+    return word
+
+
+def _until(check, timeout=30.0, what="the stack"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _sign_up(stack, language: str, name: str = "Olive") -> tuple[str, dict[str, str]]:
+    email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@acme.test"
+    signup = requests.post(
+        f"{stack.api_url}/v1/signup",
+        json={"workspace_name": "Privacy Desk", "name": name, "email": email, "password": PASSWORD},
+        timeout=10,
+    )
+    assert signup.status_code == 201, signup.text
+    stack.confirm_signup(email)
+    auth = {"Authorization": f"Bearer {signup.json()['token']}"}
+    requests.patch(
+        f"{stack.api_url}/v1/me/profile", json={"locale": language}, headers=auth, timeout=10
+    ).raise_for_status()
+    return email, auth
+
+
+def _join(stack, owner: dict[str, str], role: str) -> str:
+    email = f"{role}-{uuid.uuid4().hex[:8]}@acme.test"
+    requests.post(
+        f"{stack.api_url}/v1/members/invitations",
+        json={"email": email, "role": role},
+        headers=owner,
+        timeout=10,
+    ).raise_for_status()
+
+    def link():
+        mails = requests.get(stack.sent_mail_url, timeout=5).json()
+        text = " ".join(" ".join(m["text"]) for m in mails if email in m["to"])
+        return re.search(r"/join/(hti_[\w-]+)", text)
+
+    token = _until(link, what=f"the invitation to {email}").group(1)
+    requests.post(
+        f"{stack.api_url}/v1/invitations/{token}/accept",
+        json={"name": role.title(), "password": PASSWORD},
+        timeout=10,
+    ).raise_for_status()
+    return email
+
+
+def _subscribe_yearly(stack, auth: dict[str, str]) -> None:
+    """Pro, yearly, two seats, paid on the Stripe stand-in's checkout (as a buyer would)."""
+    api = stack.api_url
+    started = requests.post(
+        f"{api}/v1/billing/checkout",
+        json={"plan": "pro", "period": "year", "seats": 2, "processor": "stripe"},
+        headers=auth,
+        timeout=10,
+    )
+    assert started.status_code == 201, started.text
+    url = started.json()["url"]
+    stand_in, session = url.split("/checkout/")
+    requests.post(
+        f"{stand_in}/_fake/checkout/{session}/complete", json={}, timeout=10
+    ).raise_for_status()
+    _until(
+        lambda: (
+            requests.get(f"{api}/v1/billing", headers=auth, timeout=10).json()["status"] == "active"
+            and requests.get(f"{api}/v1/billing/invoices", headers=auth, timeout=10).json()[
+                "invoices"
+            ]
+        ),
+        what="the yearly subscription and its invoice",
+    )
+
+
+def _planned_change(stack, auth: dict[str, str]) -> dict:
+    """The change the stack has planned (`make run` plans one 40 days out), else one
+    recorded now."""
+    changes = requests.get(f"{stack.api_url}{CHANGES}", headers=auth, timeout=10).json()["changes"]
+    if not changes:
+        subprocess.run(
+            [sys.executable, "-c", RECORD_CHANGE], cwd=PROJECT_DIR, env=stack.env, check=True
+        )
+        changes = requests.get(f"{stack.api_url}{CHANGES}", headers=auth, timeout=10).json()[
+            "changes"
+        ]
+    upcoming = [n for n in changes if n["change"]["processes_workspace_content"]]
+    assert upcoming, changes
+    return upcoming[0]
+
+
+def _log_in(browser, stack, email: str, language: str, width: int, landing: str):
+    word = _words(language)
+    context = browser.new_context(
+        viewport={"width": width, "height": 800}, locale="fr-FR" if language == "fr" else "en-US"
+    )
+    page = context.new_page()
+    page.goto(f"{stack.api_url}/app/login?next={landing}")
+    page.get_by_label(word("login.email")).fill(email)
+    page.get_by_label(word("login.password")).fill(PASSWORD)
+    page.get_by_role("button", name=word("login.submit")).click()
+    page.locator("main h1").first.wait_for()
+    return context, page
+
+
+def _screen(page, path: str, width: int, what: str) -> None:
+    page.screenshot(path=path, full_page=True)
+    assert_accessible(page, what)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, what
+
+
+@pytest.mark.parametrize(("language", "width"), [("fr", 360), ("en", 1280)])
+def test_owner_objects_to_a_planned_change_ends_the_subscription_and_is_told_the_refund(
+    stack, browser, screenshot_path, language, width
+):
+    api = stack.api_url
+    word = _words(language)
+    shot = lambda name: str(screenshot_path.with_name(f"{screenshot_path.stem}_{name}.png"))  # noqa: E731
+    email, auth = _sign_up(stack, language)
+    _subscribe_yearly(stack, auth)
+    notice = _planned_change(stack, auth)
+    summary = notice["change"]["summary"][language]
+    context, page = _log_in(browser, stack, email, language, width, "/")
+
+    # The banner on the inbox: the change, the public list, the way to object.
+    banner = page.get_by_role("region", name=word("privacy.banner_label"))
+    expect(banner).to_contain_text(summary)
+    expect(banner.get_by_role("link", name=word("privacy.public_list"))).to_have_attribute(
+        "href", re.compile(rf"/legal/subprocessors\?lang={language}$")
+    )
+    _screen(page, shot("banner"), width, "the banner of a planned sub-processor change")
+
+    banner.get_by_role("link", name=word("privacy.banner_review")).click()
+    page.get_by_role("heading", name=word("settings.privacy"), exact=True).wait_for()
+    card = page.get_by_role("article", name=summary)
+    expect(card).to_contain_text("Amazon Web Services")
+    _screen(page, shot("settings"), width, "Settings > Privacy with a planned change")
+
+    # The objection: a reason, recorded, the owners mailed.
+    card.get_by_role("button", name=word("privacy.object_button")).click()
+    card.get_by_label(word("privacy.reason")).fill(REASON)
+    _screen(page, shot("objection_form"), width, "the objection form")
+    card.get_by_role("button", name=word("privacy.object_submit")).click()
+    page.get_by_role("status").filter(has_text=word("privacy.objection_recorded")).wait_for()
+    expect(card).to_contain_text(REASON)
+    expect(card.locator(".objection-status")).to_have_text(word("privacy.status_objected"))
+    _screen(page, shot("objected"), width, "an objection recorded")
+
+    # The remedy: the subscription ends now, the unused part refunded.
+    card.get_by_role("button", name=word("privacy.terminate_button")).click()
+    dialog = page.get_by_role("dialog", name=word("privacy.terminate_title"))
+    expect(dialog).to_contain_text(word("privacy.terminate_text"))
+    _screen(page, shot("terminate_dialog"), width, "the termination dialog")
+    dialog.get_by_role("button", name=word("privacy.terminate_confirm")).click()
+    told = word("privacy.terminated_refund", amount="AMOUNT", payer="PAYER")
+    before, after = told.split("AMOUNT")[0], word("privacy.refund_stripe")
+    page.get_by_role("status").filter(has_text=before.strip()).filter(has_text=after).wait_for()
+    expect(card.locator(".objection-status")).to_have_text(word("privacy.status_terminated"))
+    [objection] = requests.get(f"{api}/v1/privacy/objections", headers=auth, timeout=10).json()[
+        "objections"
+    ]
+    assert objection["status"] == "terminated" and objection["refund"]["processor"] == "stripe"
+    refunded = objection["refund"]["amount"]["amount"]
+    assert 0 < refunded <= 2 * 49_000
+    shown = page.evaluate(
+        "([money, language]) => new Intl.NumberFormat(language, {style: 'currency', "
+        "currency: money.currency.toUpperCase()}).format(money.amount / 100)",
+        [objection["refund"]["amount"], language],
+    )
+    expect(page.get_by_role("status")).to_contain_text(shown)
+    _screen(page, shot("terminated"), width, "the subscription ended with its refund")
+    billing = requests.get(f"{api}/v1/billing", headers=auth, timeout=10).json()
+    assert (billing["status"], billing["plan"]["id"]) == ("canceled", "free")
+
+    # Dismissed, the banner is gone, and stays gone after a reload.
+    banner.get_by_role("button", name=word("privacy.banner_dismiss")).click()
+    expect(banner).to_have_count(0)
+    page.reload()
+    page.get_by_role("heading", name=word("settings.privacy"), exact=True).wait_for()
+    expect(page.get_by_role("article", name=summary)).to_be_visible()
+    expect(page.get_by_role("region", name=word("privacy.banner_label"))).to_have_count(0)
+    context.close()
+
+
+def test_an_admin_sees_and_dismisses_the_banner_without_the_owners_actions_and_an_agent_neither(
+    stack, browser, screenshot_path
+):
+    word = _words("en")
+    _, owner = _sign_up(stack, "en", name="Oscar")
+    notice = _planned_change(stack, owner)
+    summary = notice["change"]["summary"]["en"]
+    admin = _join(stack, owner, "admin")
+    agent = _join(stack, owner, "agent")
+
+    context, page = _log_in(browser, stack, admin, "en", 1280, "/settings/privacy")
+    banner = page.get_by_role("region", name=word("privacy.banner_label"))
+    expect(banner).to_contain_text(summary)
+    card = page.get_by_role("article", name=summary)
+    expect(card).to_contain_text(word("privacy.no_objection"))
+    expect(page.get_by_text(word("privacy.owners_only_note"))).to_be_visible()
+    expect(page.get_by_role("button", name=word("privacy.object_button"))).to_have_count(0)
+    _screen(page, str(screenshot_path), 1280, "Settings > Privacy for an admin")
+    banner.get_by_role("button", name=word("privacy.banner_dismiss")).click()
+    expect(banner).to_have_count(0)
+    page.reload()
+    page.get_by_role("heading", name=word("settings.privacy"), exact=True).wait_for()
+    expect(page.get_by_role("region", name=word("privacy.banner_label"))).to_have_count(0)
+    context.close()
+
+    # The owner has not dismissed it: it is theirs to dismiss.
+    answer = requests.get(f"{stack.api_url}{CHANGES}", headers=owner, timeout=10).json()
+    assert [
+        n["dismissed"] for n in answer["changes"] if n["change"]["id"] == notice["change"]["id"]
+    ] == [False]
+
+    context, page = _log_in(browser, stack, agent, "en", 1280, "/settings/privacy")
+    page.get_by_text(word("privacy.managers_only")).wait_for()
+    expect(page.get_by_role("region", name=word("privacy.banner_label"))).to_have_count(0)
+    context.close()
