@@ -2,11 +2,14 @@
 real schedule handler and the mail-out queue and worker: a change planned 40 days out is
 mailed once to every owner and admin of every workspace and every confirmed subscriber, in
 their language, however often the job fires; agents, unconfirmed and unsubscribed
-subscribers get none; an address that is both admin and subscriber gets one mail."""
+subscribers get none; an address that is both admin and subscriber gets one mail; runs that
+overlap, or follow one cut between its claim and the queue, mail each address once."""
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +18,9 @@ from app import app
 from chalicelib import bootstrap
 from chalicelib.mail.outbound import MailStatus
 from chalicelib.privacy.model import ChangeKind, PlannedChange, Words
-from chalicelib.privacy.notice_mails import PLATFORM_MAILS
+from chalicelib.privacy.notice_mails import PLATFORM_MAILS, notice_mail, notice_mail_id
+from chalicelib.privacy.notice_ports import Subscriber, SubscriberStatus
+from chalicelib.store.subprocessor_notices_repo import DynamoNoticeRecords
 from devstack.pump import EventPump
 from tests.integration.conftest import (
     Api,
@@ -27,6 +32,13 @@ from tests.integration.conftest import (
 from tests.notice_fakes import AWS
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+AWS_SUMMARY = Words(
+    "Hosting moves to AWS in Singapore (ap-southeast-1), replacing Vultr, DigitalOcean, Neon "
+    "and Upstash.",
+    "L'hébergement passe chez AWS à Singapour (ap-southeast-1), à la place de Vultr, "
+    "DigitalOcean, Neon et Upstash.",
+)
 
 
 def subscribe(api: Api, email: str, lang: str = "en") -> Any:
@@ -151,9 +163,69 @@ def test_a_change_40_days_out_is_mailed_once_to_each_admin_and_subscriber(
     assert all(m.one("v:helptal-workspace-id") is None for m in sent)
 
 
-AWS_SUMMARY = Words(
-    "Hosting moves to AWS in Singapore (ap-southeast-1), replacing Vultr, DigitalOcean, Neon "
-    "and Upstash.",
-    "L'hébergement passe chez AWS à Singapour (ap-southeast-1), à la place de Vultr, "
-    "DigitalOcean, Neon et Upstash.",
-)
+def test_overlapping_runs_and_runs_cut_short_still_mail_each_address_once(api, clean_aws):
+    api.sign_up(workspace="Acme Support", email="ann@acme.test", confirm=False)
+    now = datetime.now(UTC)
+    subscribers = bootstrap.notice_subscribers()
+    readers = ["ann@acme.test"]
+    for n in range(24):
+        email = f"reader{n:02d}@example.com"
+        pending = Subscriber(email, "en", SubscriberStatus.PENDING, f"nonce{n}", now)
+        assert subscribers.put_pending(pending, int(now.timestamp()) + 3600)
+        assert subscribers.confirm(pending.key, pending.nonce, "en", now) is not None
+        readers.append(email)
+    drain_mail_queue()
+    change = PlannedChange(
+        id="01JOVERLAPPINGCHANGE000AWS",
+        kind=ChangeKind.ADD,
+        announced_at=now - timedelta(minutes=1),
+        effective_at=now + timedelta(days=40),
+        summary=AWS_SUMMARY,
+        subprocessor=AWS,
+    )
+    bootstrap.subprocessor_changes().record_change(change)
+    # A run claimed reader00 twenty minutes ago and stopped before queueing (its lease is
+    # over); another recorded reader01's mail and stopped before putting it on the queue.
+    DynamoNoticeRecords().claim(
+        change.id,
+        "reader00@example.com",
+        notice_mail_id(change.id, "reader00@example.com"),
+        now - timedelta(minutes=20),
+        900,
+        int((now + timedelta(days=80)).timestamp()),
+    )
+    cut = notice_mail(
+        change,
+        to="reader01@example.com",
+        lang="en",
+        name="",
+        now=now,
+        links=bootstrap.notice_links(),
+        providers={},
+        member=False,
+        unsubscribe_token=None,
+    )
+    bootstrap.mail_log().record_queued(cut)
+
+    pump = EventPump.from_app(app, wait_seconds=0, max_backoff_seconds=0)
+    at = (now + timedelta(minutes=5)).timestamp()
+    barrier = threading.Barrier(4)
+    results: list[dict[str, int]] = []
+
+    def run() -> None:
+        barrier.wait()
+        results.append(pump.fire("subprocessor-notices", at))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 4 and sum(r["queued"] for r in results) == len(readers)
+    queued = [
+        mail
+        for mail in (json.loads(m["Body"]) for m in drain_mail_queue())
+        if mail["purpose"] == "subprocessor_notice"
+    ]
+    assert sorted(address for mail in queued for address in mail["to"]) == sorted(readers)
+    assert {m["mail_id"] for m in queued} >= {cut.mail_id}
