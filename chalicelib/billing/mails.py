@@ -17,7 +17,8 @@ from decimal import Decimal
 from html import escape
 from zoneinfo import ZoneInfo
 
-from chalicelib.accounts.model import Role, Workspace
+from chalicelib.accounts.model import Workspace
+from chalicelib.accounts.owner_readers import Reader, language, owner_readers
 from chalicelib.billing.deps import BillingDeps
 from chalicelib.billing.model import Card, Money, Processor
 from chalicelib.mail.outbound import OutboundMail
@@ -31,14 +32,12 @@ KINDS = (
     "refund_issued",
     "subscription_canceled",
 )
-LANGUAGES = ("en", "fr")
 PURPOSE = "billing"
 PROCESSOR_NAMES = {
     Processor.STRIPE: "Stripe",
     Processor.TAPPAY: "TapPay",
     Processor.PAYPAL: "PayPal",
 }
-MEMBERS_PAGE = 100
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -173,14 +172,6 @@ class BillingNotice:
     seats: int = 0  # trial_ended
 
 
-@dataclass(frozen=True)
-class Reader:
-    who: str  # the end of the mail id: "user-<id>" or "billing-email"
-    name: str
-    email: str
-    locale: str  # "en" or "fr"
-
-
 def format_money(money: Money, locale: str) -> str:
     """`$147.00` in English, `147,00 $US` in French (minor units by the currency's digits)."""
     from babel.numbers import format_currency, get_currency_precision
@@ -201,33 +192,13 @@ def format_day(moment: datetime, zone: str, locale: str) -> str:
     return str(format_date(local.date(), "long", locale=locale))
 
 
-def _language(locale: str | None) -> str:
-    short = (locale or "").lower()[:2]
-    return short if short in LANGUAGES else "en"
-
-
 def readers(deps: BillingDeps, workspace: Workspace, billing_email: str | None) -> list[Reader]:
     """Every owner, in the language of their profile (else the workspace's), then the
     billing address when it is none of theirs."""
-    found: list[Reader] = []
-    seen: set[str] = set()
-    cursor: str | None = None
-    while True:
-        page = deps.accounts.list_members(workspace.id, cursor, MEMBERS_PAGE)
-        for member in page.entries:
-            address = member.email.strip().lower()
-            if member.role is not Role.OWNER or not address or address in seen:
-                continue
-            user = deps.accounts.get_user(member.user_id)
-            locale = (user.locale if user is not None else None) or workspace.locale
-            found.append(Reader(f"user-{member.user_id}", member.name, address, _language(locale)))
-            seen.add(address)
-        cursor = page.next_cursor
-        if cursor is None:
-            break
+    found = owner_readers(deps.accounts, workspace)
     extra = (billing_email or "").strip().lower()
-    if extra and extra not in seen:
-        found.append(Reader("billing-email", "", extra, _language(workspace.locale)))
+    if extra and extra not in {reader.email for reader in found}:
+        found.append(Reader("billing-email", "", extra, language(workspace.locale)))
     return found
 
 

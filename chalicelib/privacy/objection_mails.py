@@ -12,7 +12,8 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from chalicelib.accounts.model import Role, Workspace
+from chalicelib.accounts.model import Workspace
+from chalicelib.accounts.owner_readers import owner_readers
 from chalicelib.billing.mails import PROCESSOR_NAMES, format_day, format_money
 from chalicelib.mail.outbound import OutboundMail
 
@@ -21,9 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.privacy.objections import Objection, ObjectionDeps
 
 KINDS = ("objection_received", "subscription_terminated")
-LANGUAGES = ("en", "fr")
 PURPOSE = "privacy"
-MEMBERS_PAGE = 100
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -92,32 +91,6 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def _language(locale: str | None) -> str:
-    short = (locale or "").lower()[:2]
-    return short if short in LANGUAGES else "en"
-
-
-def owners(deps: ObjectionDeps, workspace: Workspace) -> list[tuple[str, str, str, str]]:
-    """(who, name, address, language) of every owner, in the language of their profile
-    (else the workspace's)."""
-    found: list[tuple[str, str, str, str]] = []
-    seen: set[str] = set()
-    cursor: str | None = None
-    while True:
-        page = deps.accounts.list_members(workspace.id, cursor, MEMBERS_PAGE)
-        for member in page.entries:
-            address = member.email.strip().lower()
-            if member.role is not Role.OWNER or not address or address in seen:
-                continue
-            user = deps.accounts.get_user(member.user_id)
-            locale = (user.locale if user is not None else None) or workspace.locale
-            found.append((f"user-{member.user_id}", member.name, address, _language(locale)))
-            seen.add(address)
-        cursor = page.next_cursor
-        if cursor is None:
-            return found
-
-
 def mail_id(objection: Objection, kind: str, who: str) -> str:
     return f"privacy:{objection.workspace_id}:{objection.id}:{kind}:{who}"
 
@@ -173,7 +146,8 @@ def send(deps: ObjectionDeps, kind: str, objection: Objection, change: PlannedCh
     if workspace is None:
         return 0
     queued = 0
-    for who, name, address, language in owners(deps, workspace):
+    for owner in owner_readers(deps.accounts, workspace):
+        who, name, address, language = owner.who, owner.name, owner.email, owner.locale
         subject, text, html = render(
             kind, objection, change, workspace, name, language, deps.privacy_screen
         )

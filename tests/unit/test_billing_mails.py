@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.accounts.model import Role
+from chalicelib.accounts.owner_readers import LANGUAGES
 from chalicelib.billing import mails
 from chalicelib.billing.mails import BillingNotice, format_money
 from chalicelib.billing.model import Money, Processor
@@ -55,7 +56,7 @@ def test_french_says_vous_elides_and_avoids_rendez_vous() -> None:
 
 
 @pytest.mark.parametrize("kind", mails.KINDS)
-@pytest.mark.parametrize("language", mails.LANGUAGES)
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_every_mail_renders_whole_in_each_language(kind: str, language: str) -> None:
     world = BillingWorld()
     workspace = world.accounts.workspaces[WS]
