@@ -1174,3 +1174,59 @@ def objection_deps() -> ObjectionDeps:
 
 if TYPE_CHECKING:
     from chalicelib.privacy.objections import ObjectionDeps, Objections
+
+
+# -- privacy: data-subject exports (chalicelib/privacy/exports.py) ---------------------------
+
+
+@lru_cache(maxsize=1)
+def privacy_exports() -> Exports:
+    from chalicelib.store.privacy_export_repo import DynamoExports
+
+    return DynamoExports()
+
+
+@lru_cache(maxsize=1)
+def contact_data() -> ContactData:
+    """Where a contact's data lives (chalicelib/privacy/contact_data.py), over the stores."""
+    from chalicelib.privacy.contact_data import ContactData
+    from chalicelib.store.privacy_export_repo import DynamoContactData
+
+    inventory = DynamoContactData(blob_store())
+    return ContactData(
+        contacts=inventory,
+        tickets=inventory,
+        bookings=inventory,
+        ai_results=inventory,
+        files=inventory,
+    )
+
+
+@lru_cache(maxsize=1)
+def privacy_jobs() -> ExportJobs:
+    from chalicelib.store.privacy_export_repo import SqsExportJobs
+    from chalicelib.store.queues import SqsQueue
+
+    return SqsExportJobs(SqsQueue(sqs_client, get_settings().queues.privacy_jobs))
+
+
+_PRIVACY_FACTORIES.extend((privacy_exports, contact_data, privacy_jobs))
+
+
+def export_deps() -> ExportDeps:
+    """What data-subject exports need (built from the cached adapters: cheap)."""
+    from chalicelib.privacy.exports import ExportDeps
+    from chalicelib.store.privacy_export_repo import S3ExportFiles
+
+    return ExportDeps(
+        data=contact_data(),
+        exports=privacy_exports(),
+        jobs=privacy_jobs(),
+        files=S3ExportFiles(s3_client, get_settings().content_bucket, blob_store()),
+        clock=clock(),
+    )
+
+
+if TYPE_CHECKING:
+    from chalicelib.privacy.contact_data import ContactData
+    from chalicelib.privacy.exports import ExportDeps, ExportJobs, Exports

@@ -224,6 +224,8 @@ FUNCTION_SECRETS: dict[str, frozenset[str]] = {
     "billing_dunning_job": frozenset(),
     # Sub-processor notices: each subscriber's unsubscribe link (keyed from the reply secret).
     "subprocessor_notices_job": frozenset({"reply_address_secret"}),
+    # Data-subject exports: reads the table and the bucket, writes the bundle; no secret.
+    "privacy_jobs_worker": frozenset(),
 }
 
 

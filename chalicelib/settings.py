@@ -53,6 +53,7 @@ class QueueNames:
     ai_jobs: str
     booking_jobs: str = "helptal-dev-booking-jobs"
     billing_events: str = "helptal-dev-billing-events"
+    privacy_jobs: str = "helptal-dev-privacy-jobs"
 
     def all(self) -> dict[str, str]:
         """Logical name -> queue name, for resource creation and the local event pump."""
@@ -63,6 +64,7 @@ class QueueNames:
             "ai_jobs": self.ai_jobs,
             "booking_jobs": self.booking_jobs,
             "billing_events": self.billing_events,
+            "privacy_jobs": self.privacy_jobs,
         }
 
 
@@ -254,6 +256,7 @@ def get_settings() -> Settings:
             ai_jobs=_env("AI_JOBS_QUEUE", f"{prefix}-ai-jobs"),
             booking_jobs=_env("BOOKING_JOBS_QUEUE", f"{prefix}-booking-jobs"),
             billing_events=_env("BILLING_EVENTS_QUEUE", f"{prefix}-billing-events"),
+            privacy_jobs=_env("PRIVACY_JOBS_QUEUE", f"{prefix}-privacy-jobs"),
         ),
         # Set per stage in .chalice/config.json (and by the local stack for its own port).
         public_base_url=_env("PUBLIC_BASE_URL", ""),

@@ -25,6 +25,7 @@ INBOUND_RAW = "inbound/*"
 ATTACHMENTS = "ws/*/attachments/*"
 KNOWLEDGE_BASE = "ws/*/kb/*"  # article images and search indexes
 AVATARS = "users/*/avatar/*"  # people's avatars (a person belongs to several workspaces)
+EXPORTS = "exports/*"  # data-subject export bundles (kept EXPORTS_RETENTION_DAYS)
 READ = ("s3:GetObject",)
 # Presigned POSTs act with the signer's rights: the API signs the agents' uploads.
 READ_AND_PRESIGN_UPLOADS = ("s3:GetObject", "s3:PutObject")
@@ -45,12 +46,20 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
     # role, and an upload's first bytes read before a reply uses it; images, indexes;
     # avatars (uploads presigned, links to them); booking changes queue their jobs.
     API_FUNCTION: FunctionAccess(
-        sends_to=(*_TICKET_QUEUES, "inbound_mail", "booking_jobs", "billing_events"),
+        sends_to=(
+            *_TICKET_QUEUES,
+            "inbound_mail",
+            "booking_jobs",
+            "billing_events",
+            "privacy_jobs",
+        ),
         objects={
             INBOUND_RAW: READ_WRITE,
             ATTACHMENTS: READ_AND_PRESIGN_UPLOADS,
             KNOWLEDGE_BASE: READ_WRITE,
             AVATARS: READ_AND_PRESIGN_UPLOADS,
+            # Data-subject exports: the download links are presigned with this role.
+            EXPORTS: READ,
         },
     ),
     # Reads the files a reply carries, to send them with it.
@@ -82,6 +91,10 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
     "billing_dunning_job": FunctionAccess(sends_to=("mail_out",)),
     # Scheduled: sub-processor change notices to owners, admins and subscribers (mail-out).
     "subprocessor_notices_job": FunctionAccess(sends_to=("mail_out",)),
+    # Data-subject exports: reads a contact's raw mail and attachments, writes the bundle.
+    "privacy_jobs_worker": FunctionAccess(
+        sends_to=(), objects={INBOUND_RAW: READ, ATTACHMENTS: READ, EXPORTS: READ_WRITE}
+    ),
     # Scheduled: creates and renews push channels on members' busy calendars.
     "calendar_channels_job": FunctionAccess(sends_to=()),
     # The live WebSocket API: connect checks a session or a visitor token and records the

@@ -107,3 +107,7 @@ def register_api(app: Chalice) -> None:
     from chalicelib.api import privacy
 
     app.register_blueprint(privacy.bp)
+
+    from chalicelib.api import privacy_exports
+
+    app.register_blueprint(privacy_exports.bp)

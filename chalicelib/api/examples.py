@@ -158,6 +158,7 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     "TicketTypingIn": {"typing": True},
     "ChatAttachmentIn": {"filename": "screenshot.png", "content_type": "image/png", "size": 48213},
     "TicketSeenIn": {"message_id": MESSAGE_ID},
+    "ExportIn": {"contact_email": "carol@customer.example"},
 }
 
 

@@ -46,6 +46,7 @@ PATH_PARAMETERS = {
     "booking_id": "The booking's id.",
     "change_id": "The planned sub-processor change's id.",
     "objection_id": "The objection's id.",
+    "export_id": "The data-subject export's id.",
 }
 
 # Query parameters, looked up like fields (`"Schema.name"`, then `"name"`).

@@ -37,3 +37,7 @@ def register_workers(app: Chalice) -> None:
     from chalicelib.workers.subprocessor_notices import subprocessor_notices_bp
 
     app.register_blueprint(subprocessor_notices_bp)
+
+    from chalicelib.workers.privacy_jobs import privacy_jobs_bp
+
+    app.register_blueprint(privacy_jobs_bp)

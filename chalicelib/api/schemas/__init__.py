@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas.mail import *  # noqa: F403
     from chalicelib.api.schemas.notifications import *  # noqa: F403
     from chalicelib.api.schemas.privacy import *  # noqa: F403
+    from chalicelib.api.schemas.privacy_exports import *  # noqa: F403
     from chalicelib.api.schemas.privacy_public import *  # noqa: F403
     from chalicelib.api.schemas.profile import *  # noqa: F403
     from chalicelib.api.schemas.ticket_changes import *  # noqa: F403
@@ -56,6 +57,7 @@ CAPABILITY_MODULES = (
     "privacy_public",
     "legal_subscriptions",
     "privacy",
+    "privacy_exports",
 )
 
 

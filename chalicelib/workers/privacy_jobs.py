@@ -1,0 +1,47 @@
+"""Privacy-jobs worker: builds a data-subject export's bundle into the content bucket
+(chalicelib/privacy/exports.py `build_export`).  A run that fails fails the record, so SQS
+retries it (the export is rebuilt from the start, its object overwritten) and finally moves
+it to the dead-letter queue; a ready export's job does nothing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chalice import Blueprint
+from chalice.app import SQSEvent
+
+from chalicelib import bootstrap
+from chalicelib.observability import logger
+from chalicelib.settings import get_settings
+from chalicelib.workers.batches import each_record
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+privacy_jobs_bp = Blueprint(__name__)
+
+
+def _run_one(record: SQSRecord) -> None:
+    from chalicelib.privacy.exports import build_export
+    from chalicelib.store.privacy_export_repo import job_from_json
+
+    workspace_id, export_id = job_from_json(record.body)
+    logger.append_keys(
+        workspace_id=workspace_id, correlation_id=record.message_id, export_id=export_id
+    )
+    try:
+        export = build_export(bootstrap.export_deps(), workspace_id, export_id)
+        logger.info(
+            "privacy export job finished",
+            extra={"status": export.status.value if export else "gone"},
+        )
+    finally:
+        logger.remove_keys(["export_id"])
+
+
+@privacy_jobs_bp.on_sqs_message(
+    queue=get_settings().queues.privacy_jobs, batch_size=1, name="privacy_jobs_worker"
+)
+def privacy_jobs_worker(event: SQSEvent) -> PartialItemFailureResponse:
+    return each_record(event, _run_one)
