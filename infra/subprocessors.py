@@ -199,6 +199,9 @@ def plan_command(out: TextIO, path: Path, yes: bool, now: datetime) -> int:
         kind = "" if isinstance(e, BadChangeRecord) else f"{type(e).__name__}: "
         print(f"{path}: {kind}{e}", file=sys.stderr)
         return 1
+    except RecursionError:
+        print(f"{path}: the JSON nests too deeply to be a change", file=sys.stderr)
+        return 1
     draft = ChangeDraft(planned_by=caller_identity(), **fields)
     store = _store()
     existing = store.all_changes()

@@ -27,8 +27,17 @@ from chalicelib.privacy.model import (
 )
 
 # Provider ids: lower-case slugs, as in the seed ("aws-ap-southeast-1").
-PROVIDER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 MAX_TEXT = 2000
+# Control characters other than tab and line breaks; names take no line break either.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile(r"[\r\n\u2028\u2029]")
+# The years a recorded moment may fall in: any later and the notice job's dates overflow.
+YEARS = (2000, 2999)
+SUBPROCESSOR_FIELDS = frozenset(
+    {"id", "name", "legal_entity", "location", "purpose", "category"}
+    | {"processes_workspace_content"}
+)
 
 
 class BadChangeRecord(ValueError):
@@ -81,12 +90,18 @@ def change_dict(change: PlannedChange) -> dict[str, Any]:
 # -- reading --------------------------------------------------------------------------------
 
 
-def _text(raw: dict[str, Any], name: str, where: str, *, empty: bool = False) -> str:
+def _text(
+    raw: dict[str, Any], name: str, where: str, *, empty: bool = False, one_line: bool = False
+) -> str:
     value = raw.get(name)
     if not isinstance(value, str) or (not empty and not value.strip()):
         raise BadChangeRecord(f"{where}{name}: a non-empty text is required")
     if len(value) > MAX_TEXT:
         raise BadChangeRecord(f"{where}{name}: at most {MAX_TEXT} characters")
+    if _CONTROL.search(value):
+        raise BadChangeRecord(f"{where}{name}: control characters are not allowed")
+    if one_line and _LINE_BREAK.search(value.strip()):
+        raise BadChangeRecord(f"{where}{name}: one line is required (no line break)")
     return value.strip()
 
 
@@ -99,7 +114,7 @@ def _words(raw: dict[str, Any], name: str, where: str) -> Words:
 
 
 def provider_id(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not PROVIDER_ID.match(value):
+    if not isinstance(value, str) or not PROVIDER_ID.fullmatch(value):
         raise BadChangeRecord(
             f"{where}: a provider id is a lower-case slug (letters, digits, '-'), got {value!r}"
         )
@@ -109,20 +124,24 @@ def provider_id(value: Any, where: str) -> str:
 def subprocessor_from(raw: Any, where: str = "subprocessor.") -> SubProcessor:
     if not isinstance(raw, dict):
         raise BadChangeRecord(f"{where.rstrip('.')}: expected an object")
+    unknown = sorted(set(raw) - SUBPROCESSOR_FIELDS)
+    if unknown:
+        raise BadChangeRecord(f"{where.rstrip('.')}: unknown fields: {', '.join(unknown)}")
     category = raw.get("category")
-    if category not in {c.value for c in Category}:
+    if not isinstance(category, str) or category not in {c.value for c in Category}:
         raise BadChangeRecord(
             f"{where}category: one of {', '.join(c.value for c in Category)}, got {category!r}"
         )
     content = raw.get("processes_workspace_content")
     if not isinstance(content, bool):
         raise BadChangeRecord(f"{where}processes_workspace_content: true or false is required")
-    name = _text(raw, "name", where)
+    name = _text(raw, "name", where, one_line=True)
+    given = raw.get("legal_entity")
+    entity = _text(raw, "legal_entity", where, one_line=True) if given not in (None, "") else ""
     return SubProcessor(
         id=provider_id(raw.get("id"), f"{where}id"),
         name=name,
-        legal_entity=str(raw.get("legal_entity") or "").strip()
-        or f"{name} (full legal entity named in the DPA)",
+        legal_entity=entity or f"{name} (full legal entity named in the DPA)",
         location=_words(raw, "location", where),
         purpose=_words(raw, "purpose", where),
         category=Category(category),
@@ -137,26 +156,34 @@ def parse_moment(value: Any, where: str) -> datetime:
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             day = date.fromisoformat(value)
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        moment = datetime.fromisoformat(value)
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        else:
+            moment = datetime.fromisoformat(value)
     except ValueError as e:
         raise BadChangeRecord(f"{where}: not an ISO 8601 date or time: {value!r}") from e
     if moment.tzinfo is None:
         raise BadChangeRecord(f"{where}: give the time's offset (e.g. {value}Z for UTC)")
+    first, last = YEARS
+    # The local year first: converting a moment at the ends of the calendar overflows.
+    if not first <= moment.year <= last or not first <= moment.astimezone(UTC).year <= last:
+        raise BadChangeRecord(f"{where}: a moment in the years {first} to {last}, got {value!r}")
     return moment.astimezone(UTC)
 
 
-def draft_fields(raw: Any) -> dict[str, Any]:
-    """The fields of a change file: kind, effective_at, summary, subprocessor, replaces."""
+def draft_fields(raw: Any, *, recorded: bool = False) -> dict[str, Any]:
+    """The fields of a change file: kind, effective_at, summary, subprocessor, replaces
+    (`recorded`: a stored change, which also holds its id, announcement and planner)."""
     if not isinstance(raw, dict):
         raise BadChangeRecord("a change is a JSON object")
-    known = {"kind", "effective_at", "summary", "subprocessor", "replaces", "id"}
-    known |= {"announced_at", "planned_by"}
+    known = {"kind", "effective_at", "summary", "subprocessor", "replaces"}
+    if recorded:
+        known |= {"id", "announced_at", "planned_by"}
     unknown = sorted(set(raw) - known)
     if unknown:
+        # The id, the announcement and who planned it are the command's to set.
         raise BadChangeRecord(f"unknown fields: {', '.join(unknown)}")
     kind = raw.get("kind")
-    if kind not in {k.value for k in ChangeKind}:
+    if not isinstance(kind, str) or kind not in {k.value for k in ChangeKind}:
         raise BadChangeRecord(
             f"kind: one of {', '.join(k.value for k in ChangeKind)}, got {kind!r}"
         )
@@ -175,7 +202,7 @@ def draft_fields(raw: Any) -> dict[str, Any]:
 
 def change_from(raw: Any) -> PlannedChange:
     """A recorded change (as `change_dict` wrote it)."""
-    fields = draft_fields(raw)
+    fields = draft_fields(raw, recorded=True)
     return PlannedChange(
         id=_text(raw, "id", ""),
         announced_at=parse_moment(raw.get("announced_at"), "announced_at"),

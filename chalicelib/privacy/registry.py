@@ -72,6 +72,8 @@ def months_before(moment: datetime, months: int) -> datetime:
         try:
             return moment.replace(year=year, month=month + 1, day=day)
         except ValueError:  # no such day in that month: its last day
+            if day <= 28:  # every month has a 28th: the year itself is out of range
+                raise
             day -= 1
 
 

@@ -29,6 +29,7 @@ from chalicelib.store.models import Item
 PARTITION = "SUBPROCESSORS"
 CHANGE_PREFIX = "change#"
 CONDITION_FAILED = "ConditionalCheckFailedException"
+MAX_ID_BYTES = 128
 
 
 def change_sk(change_id: str) -> str:
@@ -60,6 +61,9 @@ class DynamoSubprocessorChanges:
         return sorted(found, key=lambda c: (c.effective_at, c.announced_at, c.id))
 
     def get_change(self, change_id: str) -> PlannedChange | None:
+        # Ids are ULIDs: a longer one names no change (and DynamoDB refuses keys over 1 KiB).
+        if not change_id or len(change_id.encode()) > MAX_ID_BYTES:
+            return None
         try:
             item = SubprocessorChangeItem.get(PARTITION, change_sk(change_id), consistent_read=True)
         except SubprocessorChangeItem.DoesNotExist:
