@@ -74,9 +74,12 @@ def list_subprocessor_changes(call: Call) -> ChangeNoticesOut:
     "POST",
     "/v1/privacy/subprocessor-changes/{change_id}/dismiss",
     summary="Dismiss a change's in-product notice, for the caller only",
+    description="404 for an unknown change; 409 `not_in_notice_period` for a change that "
+    "has no notice now (not yet announced, or in force).",
     tag=TAG,
     response="ChangeNoticeOut",
     roles=MANAGERS,
+    errors=(409,),
 )
 def dismiss_subprocessor_change(call: Call) -> ChangeNoticeOut:
     notice = objections.dismiss(
@@ -140,8 +143,9 @@ def list_objections(call: Call) -> ObjectionsOut:
     description="The refund goes back through the processor that took the payment; the "
     "owners are mailed it. The workspace drops to the free plan; nothing is deleted. "
     "Asked again, answers the same (one refund). 409 `no_subscription` when the workspace "
-    "has no paid subscription (the objection stays recorded, `status` "
-    "`no_subscription`).",
+    "has no paid subscription, or it ended before (the objection stays recorded, `status` "
+    "`no_subscription`). 409 `processor_refused` or 503 `processor_unavailable` when the "
+    "processor refuses or does not answer: nothing ended, the objection unchanged.",
     tag=TAG,
     response="ObjectionOut",
     roles=OWNERS,

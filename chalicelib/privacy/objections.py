@@ -17,6 +17,8 @@ the term."
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -33,6 +35,8 @@ from chalicelib.privacy.model import PlannedChange
 from chalicelib.privacy.ports import SubprocessorChanges
 
 REASON_MAX_CHARS = 2000
+# Control characters (C0, DEL, C1) but tab and line breaks have no place in a reason.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 
 
 class ObjectionStatus(StrEnum):
@@ -173,8 +177,10 @@ def upcoming_changes(deps: ObjectionDeps, workspace_id: str, actor: str) -> list
 
 def dismiss(deps: ObjectionDeps, workspace_id: str, actor: str, change_id: str) -> ChangeNotice:
     """Hides the change's in-product notice from `actor` (and only them).  404 for an
-    unknown change.  Writes the dismissal."""
+    unknown change; 409 `not_in_notice_period` for one that has no notice now (not yet
+    announced, or in force).  Writes the dismissal."""
     change = _change(deps, change_id)
+    _in_notice_period(change, deps.clock.now())
     deps.objections.dismiss(workspace_id, actor, change.id, deps.clock.now())
     objection = deps.objections.get(workspace_id, objection_id(workspace_id, change.id))
     names = provider_names(deps.changes.all_changes())
@@ -198,21 +204,17 @@ def object_to_change(
     received.  404 unknown change; 409 `not_in_notice_period` before its announcement or
     from its effective date; 409 `already_objected` (the acknowledgement is queued again
     in case the first attempt stopped before it: once per mail id); 422 for a reason that
-    is blank or longer than REASON_MAX_CHARS."""
+    is blank (spaces and invisible marks only), longer than REASON_MAX_CHARS or holds
+    control characters."""
     words = reason.strip()
-    if not words or len(words) > REASON_MAX_CHARS:
+    if not _written(words) or len(words) > REASON_MAX_CHARS or _CONTROL.search(words):
         raise ValidationFailed(
-            f"Give a reason of 1 to {REASON_MAX_CHARS} characters.",
-            details=[{"field": "reason", "message": "blank or too long"}],
+            f"Give a reason of 1 to {REASON_MAX_CHARS} characters, without control characters.",
+            details=[{"field": "reason", "message": "blank, too long or with control characters"}],
         )
     change = _change(deps, change_id)
     now = deps.clock.now()
-    if not registry.in_notice_period(change, now):
-        raise Conflict(
-            "This change is not in its notice period: objections are taken from its "
-            "announcement until it takes effect.",
-            code="not_in_notice_period",
-        )
+    _in_notice_period(change, now)
     objection = Objection(
         id=objection_id(workspace_id, change.id),
         workspace_id=workspace_id,
@@ -232,6 +234,21 @@ def object_to_change(
         ) from None
     _mail(deps, "objection_received", objection, change)
     return objection
+
+
+def _written(text: str) -> bool:
+    """Whether `text` shows something: not only spaces and invisible marks (zero-width
+    spaces and joiners, byte order marks)."""
+    return any(not c.isspace() and unicodedata.category(c) != "Cf" for c in text)
+
+
+def _in_notice_period(change: PlannedChange, now: datetime) -> None:
+    if not registry.in_notice_period(change, now):
+        raise Conflict(
+            "This change is not in its notice period (from its announcement until it "
+            "takes effect): it can be neither objected to nor dismissed now.",
+            code="not_in_notice_period",
+        )
 
 
 def objections_of(deps: ObjectionDeps, workspace_id: str) -> list[Objection]:
