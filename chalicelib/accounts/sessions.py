@@ -4,6 +4,7 @@ principal on every request."""
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,6 +36,8 @@ SESSIONS_LISTED = 90
 # reach these (their profile, password, sessions and two-factor enrolment, and logging out).
 OPEN_WITHOUT_TWO_FACTOR = frozenset({"/v1/me", "/v1/auth/logout"})
 OPEN_WITHOUT_TWO_FACTOR_UNDER = "/v1/me/"
+
+_WORKSPACE_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
 
 def open_without_two_factor(path: str | None) -> bool:
@@ -182,6 +185,9 @@ def authenticate(
         raise Unauthenticated("Send `Authorization: Bearer <token>`.", code="missing_token")
     if not token.startswith(prefixes) or len(token) > 200:
         raise Unauthenticated("The token is not valid.", code="invalid_token")
+    # A workspace id is a ULID: anything else names no workspace (and must never reach a key).
+    if requested_workspace_id is not None and not _WORKSPACE_ID.fullmatch(requested_workspace_id):
+        raise NotFound("No such workspace.", code="workspace_not_found")
     credential = deps.store.get_credential(token_hash(token))
     if credential is None:
         raise Unauthenticated("The token is not valid or was revoked.", code="invalid_token")

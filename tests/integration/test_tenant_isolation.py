@@ -27,6 +27,15 @@ def test_switching_to_a_foreign_workspace_is_404(api, two_workspaces):
     assert (status, body["error"]["code"]) == (404, "workspace_not_found")
 
 
+def test_a_workspace_switch_that_is_no_workspace_id_is_404_before_any_lookup(api, two_workspaces):
+    acme, _, _ = two_workspaces
+    for requested in ("x" * 3000, acme["workspace"]["id"].lower(), "<b>", " "):
+        status, body, _ = api.request(
+            "GET", "/v1/workspace", token=acme["token"], headers={"X-Workspace-Id": requested}
+        )
+        assert (status, body["error"]["code"]) == (404, "workspace_not_found"), requested[:40]
+
+
 def test_foreign_member_ids_are_404_and_unchanged(api, two_workspaces):
     acme, globex, gina = two_workspaces
     gina_id = gina["user"]["id"]
