@@ -12,13 +12,26 @@ SUPPORTED = LOCALES
 
 
 def pick_locale(requested: str | None, accept_language: str | None, default: str) -> str:
-    """`?lang=` first, then the browser's Accept-Language, then the workspace's language."""
+    """`?lang=` first, then the browser's Accept-Language (its most wanted language we speak;
+    `q=0` means "not this one"), then the workspace's language."""
     if requested in SUPPORTED:
         return str(requested)
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in SUPPORTED:
-            return tag
+    wanted: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")[:32]):
+        tag, *parameters = (piece.strip() for piece in part.split(";"))
+        weight = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        language = tag.lower()[:2]
+        if language in SUPPORTED and 0 < weight <= 1:
+            wanted.append((-weight, position, language))
+    if wanted:
+        return min(wanted)[2]
     return default if default in SUPPORTED else "en"
 
 
