@@ -30,7 +30,7 @@ class BillingAccounts(Protocol):
 
 @dataclass(frozen=True)
 class BillingUrls:
-    app_base_url: str  # the web client, e.g. http://127.0.0.1:8000/app
+    app_base_url: str  # the web client (APP_BASE_URL)
     public_base_url: str  # the API's public address
 
     def billing_screen(self, **query: str) -> str:

@@ -7,11 +7,8 @@ screenshots of each in test-artifacts/screenshots."""
 
 from __future__ import annotations
 
-import json
 import re
-import time
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,33 +16,9 @@ import requests
 from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
+from tests.e2e.web_client_text import app_words, until
 
 PASSWORD = "correct horse battery"
-WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
-
-
-def _words(language: str):
-    """The app's own message in `language` (plural forms chosen by `count`)."""
-    messages = json.loads((WEBAPP / "i18n" / f"{language}.json").read_text(encoding="utf-8"))
-
-    def word(message_id: str, **params: object) -> str:
-        message = messages[message_id]
-        if isinstance(message, dict):
-            one = params.get("count") in (0, 1) if language == "fr" else params.get("count") == 1
-            message = message["one" if one else "other"]
-        return re.sub(r"\{(\w+)\}", lambda m: str(params.get(m.group(1), m.group(0))), message)
-
-    return word
-
-
-def _until(check, timeout=30.0, what="the stack"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _mail_to(stack, address: str) -> str:
@@ -53,7 +26,7 @@ def _mail_to(stack, address: str) -> str:
         mails = requests.get(stack.sent_mail_url, timeout=5).json()
         return next((" ".join(m["text"]) for m in mails if address in m["to"]), None)
 
-    return _until(found, what=f"a mail to {address}")
+    return until(found, what=f"a mail to {address}")
 
 
 def _sign_up(stack, language: str) -> tuple[str, dict[str, str]]:
@@ -78,7 +51,7 @@ def _sign_up(stack, language: str) -> tuple[str, dict[str, str]]:
 
 
 def _log_in(browser, stack, email: str, language: str, width: int):
-    word = _words(language)
+    word = app_words(language)
     context = browser.new_context(
         viewport={"width": width, "height": 800}, locale="fr-FR" if language == "fr" else "en-US"
     )
@@ -103,7 +76,7 @@ def test_owner_subscribes_changes_seats_and_cancels_with_a_refund(
     stack, browser, screenshot_path, language, width
 ):
     api = stack.api_url
-    word = _words(language)
+    word = app_words(language)
     shot = lambda name: str(screenshot_path.with_name(f"{screenshot_path.stem}_{name}.png"))  # noqa: E731
     email, auth = _sign_up(stack, language)
     context, page = _log_in(browser, stack, email, language, width)
@@ -137,7 +110,7 @@ def test_owner_subscribes_changes_seats_and_cancels_with_a_refund(
     )
 
     # The invoice of the first month (recorded when Stripe's invoice.paid arrives).
-    _until(
+    until(
         lambda: (
             requests.get(f"{api}/v1/billing/invoices", headers=auth, timeout=10)
             .json()
@@ -182,7 +155,7 @@ def test_owner_subscribes_changes_seats_and_cancels_with_a_refund(
     expect(status).to_have_text(word("billing.status_canceled"))
     expect(page.get_by_role("button", name=word("billing.continue_to_payment"))).to_be_visible()
     _screen(page, shot("canceled"), width, "the billing screen after cancelling with a refund")
-    refunded = _until(
+    refunded = until(
         lambda: [
             i
             for i in requests.get(f"{api}/v1/billing/invoices", headers=auth, timeout=10).json()[
@@ -198,7 +171,7 @@ def test_owner_subscribes_changes_seats_and_cancels_with_a_refund(
 
 def test_an_admin_sees_billing_without_the_owners_actions(stack, browser, screenshot_path):
     api = stack.api_url
-    word = _words("en")
+    word = app_words("en")
     _, owner = _sign_up(stack, "en")
     admin_email = f"adam-{uuid.uuid4().hex[:8]}@acme.test"
     requests.post(
@@ -240,7 +213,7 @@ def test_owner_adds_and_removes_a_backup_card_through_tappays_fields(
     stack, browser, screenshot_path
 ):
     api = stack.api_url
-    word = _words("en")
+    word = app_words("en")
     email, auth = _sign_up(stack, "en")
     tappay = requests.get(f"{api}/v1/billing", headers=auth, timeout=10).json()["tappay"]
     assert tappay, "the local stack offers backup cards through its TapPay stand-in"

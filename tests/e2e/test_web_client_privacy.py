@@ -8,11 +8,9 @@ screenshots in test-artifacts/screenshots."""
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -21,10 +19,10 @@ import requests
 from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
+from tests.e2e.web_client_text import app_words, until
 
 PASSWORD = "correct horse battery"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-WEBAPP = PROJECT_DIR / "webapp"
 REASON = "Nos clients exigent des hébergeurs qu'ils ont approuvés."
 CHANGES = "/v1/privacy/subprocessor-changes"
 
@@ -48,30 +46,6 @@ DynamoSubprocessorChanges().record_change(PlannedChange(
         Category.HOSTING, True),
     replaces=("vultr", "digitalocean", "neon", "upstash"), planned_by="e2e"))
 """
-
-
-def _words(language: str):
-    """The app's own message in `language` (plural forms chosen by `count`)."""
-    messages = json.loads((WEBAPP / "i18n" / f"{language}.json").read_text(encoding="utf-8"))
-
-    def word(message_id: str, **params: object) -> str:
-        message = messages[message_id]
-        if isinstance(message, dict):
-            one = params.get("count") in (0, 1) if language == "fr" else params.get("count") == 1
-            message = message["one" if one else "other"]
-        return re.sub(r"\{(\w+)\}", lambda m: str(params.get(m.group(1), m.group(0))), message)
-
-    return word
-
-
-def _until(check, timeout=30.0, what="the stack"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _sign_up(stack, language: str, name: str = "Olive") -> tuple[str, dict[str, str]]:
@@ -104,7 +78,7 @@ def _join(stack, owner: dict[str, str], role: str) -> str:
         text = " ".join(" ".join(m["text"]) for m in mails if email in m["to"])
         return re.search(r"/join/(hti_[\w-]+)", text)
 
-    token = _until(link, what=f"the invitation to {email}").group(1)
+    token = until(link, what=f"the invitation to {email}").group(1)
     requests.post(
         f"{stack.api_url}/v1/invitations/{token}/accept",
         json={"name": role.title(), "password": PASSWORD},
@@ -128,7 +102,7 @@ def _subscribe_yearly(stack, auth: dict[str, str]) -> None:
     requests.post(
         f"{stand_in}/_fake/checkout/{session}/complete", json={}, timeout=10
     ).raise_for_status()
-    _until(
+    until(
         lambda: (
             requests.get(f"{api}/v1/billing", headers=auth, timeout=10).json()["status"] == "active"
             and requests.get(f"{api}/v1/billing/invoices", headers=auth, timeout=10).json()[
@@ -156,7 +130,7 @@ def _planned_change(stack, auth: dict[str, str]) -> dict:
 
 
 def _log_in(browser, stack, email: str, language: str, width: int, landing: str):
-    word = _words(language)
+    word = app_words(language)
     context = browser.new_context(
         viewport={"width": width, "height": 800}, locale="fr-FR" if language == "fr" else "en-US"
     )
@@ -180,7 +154,7 @@ def test_owner_objects_to_a_planned_change_ends_the_subscription_and_is_told_the
     stack, browser, screenshot_path, language, width
 ):
     api = stack.api_url
-    word = _words(language)
+    word = app_words(language)
     shot = lambda name: str(screenshot_path.with_name(f"{screenshot_path.stem}_{name}.png"))  # noqa: E731
     email, auth = _sign_up(stack, language)
     _subscribe_yearly(stack, auth)
@@ -251,7 +225,7 @@ def test_owner_objects_to_a_planned_change_ends_the_subscription_and_is_told_the
 def test_an_admin_sees_and_dismisses_the_banner_without_the_owners_actions_and_an_agent_neither(
     stack, browser, screenshot_path
 ):
-    word = _words("en")
+    word = app_words("en")
     _, owner = _sign_up(stack, "en", name="Oscar")
     notice = _planned_change(stack, owner)
     summary = notice["change"]["summary"]["en"]
