@@ -16,7 +16,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
-from tests.e2e.web_client_text import app_words, until
+from tests.e2e.web_client_text import app_words, screen_checked, until
 
 PASSWORD = "correct horse battery"
 
@@ -64,13 +64,6 @@ def _log_in(browser, stack, email: str, language: str, width: int):
     return context, page
 
 
-def _screen(page, path: str, width: int, what: str) -> None:
-    """A screenshot of the screen as it is, then axe-core and the page's width."""
-    page.screenshot(path=path, full_page=True)
-    assert_accessible(page, what)
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, what
-
-
 @pytest.mark.parametrize(("language", "width"), [("fr", 360), ("en", 1280)])
 def test_owner_subscribes_changes_seats_and_cancels_with_a_refund(
     stack, browser, screenshot_path, language, width
@@ -86,7 +79,7 @@ def test_owner_subscribes_changes_seats_and_cancels_with_a_refund(
     expect(status).to_have_text(word("billing.status_trialing"))
     expect(page.locator(".billing-facts")).to_contain_text(re.compile(r"\b1[34]\b"))
     expect(page.get_by_role("button", name=word("billing.continue_to_payment"))).to_be_visible()
-    _screen(page, shot("trial"), width, "the billing screen during the trial")
+    screen_checked(page, shot("trial"), width, "the billing screen during the trial")
 
     # Starter, two seats, by card: the stand-in's checkout page, then back.
     page.get_by_role("radio", name=re.compile(r"^Starter")).check()
@@ -126,7 +119,7 @@ def test_owner_subscribes_changes_seats_and_cancels_with_a_refund(
     expect(paid).to_contain_text(word("billing.paid_by_stripe"))
     expect(paid).to_contain_text("38")
     expect(paid.get_by_role("link")).to_have_attribute("target", "_blank")
-    _screen(page, shot("active"), width, "the billing screen of a paid plan")
+    screen_checked(page, shot("active"), width, "the billing screen of a paid plan")
 
     # Seats: beyond Starter's ten, the refusal says what would allow it; then three.
     seats = page.get_by_role("spinbutton", name=word("billing.paid_seats"))
@@ -135,7 +128,7 @@ def test_owner_subscribes_changes_seats_and_cancels_with_a_refund(
     refusal = word("billing.error_plan_limit_seats_plan", count=10, plan="Pro")
     expect(page.get_by_role("alert").filter(has_text=refusal)).to_be_visible()
     expect(seats).to_have_attribute("aria-invalid", "true")
-    _screen(page, shot("seats_refused"), width, "a refused seat change")
+    screen_checked(page, shot("seats_refused"), width, "a refused seat change")
     seats.fill("3")
     page.get_by_role("button", name=word("billing.save_seats")).click()
     page.get_by_role("status").filter(has_text=word("billing.seats_saved", count=3)).wait_for()
@@ -147,14 +140,16 @@ def test_owner_subscribes_changes_seats_and_cancels_with_a_refund(
     dialog = page.get_by_role("dialog", name=word("billing.cancel_title"))
     expect(dialog).to_contain_text(word("billing.refund_to_card"))
     expect(dialog.get_by_role("radio").first).to_be_checked()
-    _screen(page, shot("cancel_dialog"), width, "the cancel dialog")
+    screen_checked(page, shot("cancel_dialog"), width, "the cancel dialog")
     dialog.get_by_role("radio", name=word("billing.cancel_now")).check()
     dialog.get_by_role("button", name=word("billing.confirm_cancel_now")).click()
     told = word("billing.cancelled_refund_card", amount="AMOUNT").split("AMOUNT")
     page.get_by_role("status").filter(has_text=told[0]).filter(has_text=told[1].strip()).wait_for()
     expect(status).to_have_text(word("billing.status_canceled"))
     expect(page.get_by_role("button", name=word("billing.continue_to_payment"))).to_be_visible()
-    _screen(page, shot("canceled"), width, "the billing screen after cancelling with a refund")
+    screen_checked(
+        page, shot("canceled"), width, "the billing screen after cancelling with a refund"
+    )
     refunded = until(
         lambda: [
             i
@@ -205,7 +200,7 @@ def test_an_admin_sees_billing_without_the_owners_actions(stack, browser, screen
         "billing.save_seats",
     ):
         expect(page.get_by_role("button", name=word(action))).to_have_count(0)
-    _screen(page, str(screenshot_path), 1280, "billing for an admin")
+    screen_checked(page, str(screenshot_path), 1280, "billing for an admin")
     context.close()
 
 
@@ -242,7 +237,7 @@ def test_owner_adds_and_removes_a_backup_card_through_tappays_fields(
     expect(backup).to_contain_text(
         word("billing.card_text", brand="Visa", last4="4242", expiry="12/2034")
     )
-    _screen(page, str(screenshot_path), 1280, "a backup card")
+    screen_checked(page, str(screenshot_path), 1280, "a backup card")
     card = requests.get(f"{api}/v1/billing", headers=auth, timeout=10).json()["backup_card"]
     assert (card["processor"], card["last4"], card["exp_year"]) == ("tappay", "4242", 2034)
 

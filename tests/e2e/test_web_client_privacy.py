@@ -18,8 +18,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.axe import assert_accessible
-from tests.e2e.web_client_text import app_words, until
+from tests.e2e.web_client_text import app_words, screen_checked, until
 
 PASSWORD = "correct horse battery"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -143,12 +142,6 @@ def _log_in(browser, stack, email: str, language: str, width: int, landing: str)
     return context, page
 
 
-def _screen(page, path: str, width: int, what: str) -> None:
-    page.screenshot(path=path, full_page=True)
-    assert_accessible(page, what)
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, what
-
-
 @pytest.mark.parametrize(("language", "width"), [("fr", 360), ("en", 1280)])
 def test_owner_objects_to_a_planned_change_ends_the_subscription_and_is_told_the_refund(
     stack, browser, screenshot_path, language, width
@@ -168,29 +161,29 @@ def test_owner_objects_to_a_planned_change_ends_the_subscription_and_is_told_the
     expect(banner.get_by_role("link", name=word("privacy.public_list"))).to_have_attribute(
         "href", re.compile(rf"/legal/subprocessors\?lang={language}$")
     )
-    _screen(page, shot("banner"), width, "the banner of a planned sub-processor change")
+    screen_checked(page, shot("banner"), width, "the banner of a planned sub-processor change")
 
     banner.get_by_role("link", name=word("privacy.banner_review")).click()
     page.get_by_role("heading", name=word("settings.privacy"), exact=True).wait_for()
     card = page.get_by_role("article", name=summary)
     expect(card).to_contain_text("Amazon Web Services")
-    _screen(page, shot("settings"), width, "Settings > Privacy with a planned change")
+    screen_checked(page, shot("settings"), width, "Settings > Privacy with a planned change")
 
     # The objection: a reason, recorded, the owners mailed.
     card.get_by_role("button", name=word("privacy.object_button")).click()
     card.get_by_label(word("privacy.reason")).fill(REASON)
-    _screen(page, shot("objection_form"), width, "the objection form")
+    screen_checked(page, shot("objection_form"), width, "the objection form")
     card.get_by_role("button", name=word("privacy.object_submit")).click()
     page.get_by_role("status").filter(has_text=word("privacy.objection_recorded")).wait_for()
     expect(card).to_contain_text(REASON)
     expect(card.locator(".objection-status")).to_have_text(word("privacy.status_objected"))
-    _screen(page, shot("objected"), width, "an objection recorded")
+    screen_checked(page, shot("objected"), width, "an objection recorded")
 
     # The remedy: the subscription ends now, the unused part refunded.
     card.get_by_role("button", name=word("privacy.terminate_button")).click()
     dialog = page.get_by_role("dialog", name=word("privacy.terminate_title"))
     expect(dialog).to_contain_text(word("privacy.terminate_text"))
-    _screen(page, shot("terminate_dialog"), width, "the termination dialog")
+    screen_checked(page, shot("terminate_dialog"), width, "the termination dialog")
     dialog.get_by_role("button", name=word("privacy.terminate_confirm")).click()
     told = word("privacy.terminated_refund", amount="AMOUNT", payer="PAYER")
     before, after = told.split("AMOUNT")[0], word("privacy.refund_stripe")
@@ -208,7 +201,7 @@ def test_owner_objects_to_a_planned_change_ends_the_subscription_and_is_told_the
         [objection["refund"]["amount"], language],
     )
     expect(page.get_by_role("status")).to_contain_text(shown)
-    _screen(page, shot("terminated"), width, "the subscription ended with its refund")
+    screen_checked(page, shot("terminated"), width, "the subscription ended with its refund")
     billing = requests.get(f"{api}/v1/billing", headers=auth, timeout=10).json()
     assert (billing["status"], billing["plan"]["id"]) == ("canceled", "free")
 
@@ -239,7 +232,7 @@ def test_an_admin_sees_and_dismisses_the_banner_without_the_owners_actions_and_a
     expect(card).to_contain_text(word("privacy.no_objection"))
     expect(page.get_by_text(word("privacy.owners_only_note"))).to_be_visible()
     expect(page.get_by_role("button", name=word("privacy.object_button"))).to_have_count(0)
-    _screen(page, str(screenshot_path), 1280, "Settings > Privacy for an admin")
+    screen_checked(page, str(screenshot_path), 1280, "Settings > Privacy for an admin")
     banner.get_by_role("button", name=word("privacy.banner_dismiss")).click()
     expect(banner).to_have_count(0)
     page.reload()

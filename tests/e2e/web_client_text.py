@@ -1,5 +1,5 @@
-"""What browser tests of the web client share: the app's own words in a language, and waiting
-for the local stack to get somewhere."""
+"""What browser tests of the web client share: the app's own words in a language, waiting for
+the local stack to get somewhere, and checking a screen (screenshot, axe, no sideways scroll)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from tests.e2e.axe import assert_accessible
 
 WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
 T = TypeVar("T")
@@ -37,3 +39,10 @@ def until(check: Callable[[], T], timeout: float = 30.0, what: str = "the stack"
             return value
         time.sleep(0.3)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def screen_checked(page: Any, path: str, width: int, what: str) -> None:
+    """A screenshot of the screen as it is, then axe-core, then no wider than `width`."""
+    page.screenshot(path=path, full_page=True)
+    assert_accessible(page, what)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, what
