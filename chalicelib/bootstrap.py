@@ -1230,3 +1230,67 @@ def export_deps() -> ExportDeps:
 if TYPE_CHECKING:
     from chalicelib.privacy.contact_data import ContactData
     from chalicelib.privacy.exports import ExportDeps, ExportJobs, Exports
+
+
+# -- privacy: data-subject erasures (chalicelib/privacy/erasure.py) --------------------------
+
+
+@lru_cache(maxsize=1)
+def privacy_erasures() -> Erasures:
+    from chalicelib.store.privacy_erasure_repo import DynamoErasures
+
+    return DynamoErasures()
+
+
+@lru_cache(maxsize=1)
+def erasure_jobs() -> ErasureJobs:
+    from chalicelib.store.privacy_erasure_repo import SqsErasureJobs
+    from chalicelib.store.queues import SqsQueue
+
+    return SqsErasureJobs(SqsQueue(sqs_client, get_settings().queues.privacy_jobs))
+
+
+@lru_cache(maxsize=1)
+def erasure_phases() -> tuple[ErasurePhase, ...]:
+    """One adapter per class of data, in the order of `erasure.PHASES`."""
+    from chalicelib.store.erasure_other import (
+        BookingsErasure,
+        ContactErasure,
+        ExportsErasure,
+        MailErasure,
+        QueuesErasure,
+    )
+    from chalicelib.store.erasure_tickets import MentionsErasure, TicketsErasure
+    from chalicelib.store.ticket_removal import DynamoTicketRemoval
+
+    blobs = blob_store()
+    return (
+        TicketsErasure(DynamoTicketRemoval(blobs)),
+        MentionsErasure(),
+        BookingsErasure(),
+        MailErasure(blobs),
+        ExportsErasure(blobs),
+        QueuesErasure(sqs_client),
+        ContactErasure(),
+    )
+
+
+_PRIVACY_FACTORIES.extend((privacy_erasures, erasure_jobs, erasure_phases))
+
+
+def erasure_deps() -> ErasureDeps:
+    """What data-subject erasures need (built from the cached adapters: cheap)."""
+    from chalicelib.privacy.erasure import ErasureDeps
+    from chalicelib.store.privacy_erasure_repo import DynamoContactFinder
+
+    return ErasureDeps(
+        erasures=privacy_erasures(),
+        jobs=erasure_jobs(),
+        contacts=DynamoContactFinder(),
+        phases=erasure_phases(),
+        clock=clock(),
+    )
+
+
+if TYPE_CHECKING:
+    from chalicelib.privacy.erasure import ErasureDeps, ErasureJobs, ErasurePhase, Erasures

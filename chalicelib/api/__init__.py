@@ -111,3 +111,7 @@ def register_api(app: Chalice) -> None:
     from chalicelib.api import privacy_exports
 
     app.register_blueprint(privacy_exports.bp)
+
+    from chalicelib.api import privacy_erasures
+
+    app.register_blueprint(privacy_erasures.bp)

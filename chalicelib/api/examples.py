@@ -159,6 +159,7 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     "ChatAttachmentIn": {"filename": "screenshot.png", "content_type": "image/png", "size": 48213},
     "TicketSeenIn": {"message_id": MESSAGE_ID},
     "ExportIn": {"contact_email": "carol@customer.example"},
+    "ErasureIn": {"email": "carol@customer.example"},
 }
 
 

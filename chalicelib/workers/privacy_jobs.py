@@ -1,7 +1,9 @@
 """Privacy-jobs worker: builds a data-subject export's bundle into the content bucket
-(chalicelib/privacy/exports.py `build_export`).  A run that fails fails the record, so SQS
-retries it (the export is rebuilt from the start, its object overwritten) and finally moves
-it to the dead-letter queue; a ready export's job does nothing."""
+(chalicelib/privacy/exports.py `build_export`), and runs data-subject erasures
+(chalicelib/privacy/erasure.py `run_erasure`).  A run that fails fails the record, so SQS
+retries it (an export is rebuilt from the start, its object overwritten; an erasure carries
+on from its last recorded step) and finally moves it to the dead-letter queue; a ready
+export's or a done erasure's job does nothing."""
 
 from __future__ import annotations
 
@@ -23,6 +25,37 @@ privacy_jobs_bp = Blueprint(__name__)
 
 
 def _run_one(record: SQSRecord) -> None:
+    import json
+
+    from chalicelib.store.privacy_erasure_repo import erasure_job
+
+    erasure = erasure_job(json.loads(record.body))
+    if erasure is not None:
+        _erase(record, *erasure)
+    else:
+        _export(record)
+
+
+def _erase(record: SQSRecord, workspace_id: str, erasure_id: str) -> None:
+    from chalicelib.privacy.erasure import run_erasure
+
+    logger.append_keys(
+        workspace_id=workspace_id, correlation_id=record.message_id, erasure_id=erasure_id
+    )
+    try:
+        erasure = run_erasure(bootstrap.erasure_deps(), workspace_id, erasure_id)
+        logger.info(
+            "privacy erasure job ran",
+            extra={
+                "status": erasure.status.value if erasure else "gone",
+                "phase": erasure.phase if erasure else None,
+            },
+        )
+    finally:
+        logger.remove_keys(["erasure_id"])
+
+
+def _export(record: SQSRecord) -> None:
     from chalicelib.privacy.exports import build_export
     from chalicelib.store.privacy_export_repo import job_from_json
 

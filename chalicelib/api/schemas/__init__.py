@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas.notifications import *  # noqa: F403
     from chalicelib.api.schemas.privacy import *  # noqa: F403
     from chalicelib.api.schemas.privacy_exports import *  # noqa: F403
+    from chalicelib.api.schemas.privacy_erasures import *  # noqa: F403
     from chalicelib.api.schemas.privacy_public import *  # noqa: F403
     from chalicelib.api.schemas.profile import *  # noqa: F403
     from chalicelib.api.schemas.ticket_changes import *  # noqa: F403
@@ -58,6 +59,7 @@ CAPABILITY_MODULES = (
     "legal_subscriptions",
     "privacy",
     "privacy_exports",
+    "privacy_erasures",
 )
 
 
