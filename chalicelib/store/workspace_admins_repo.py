@@ -7,7 +7,7 @@ Owner and admin memberships carry the keys of a sparse view, GSI2 `WSADMINS` sor
 workspace's owner, an accepted invitation, a role change; an agent's membership has none), so
 one Query reads a page of them across every workspace, never a Scan.  Their languages come
 from one BatchGetItem of the users and workspaces of the page.  Memberships written before
-the view existed are not in it until their role changes."""
+the view existed are added by the operator's one-off `python -m infra.backfill_admins`."""
 
 from __future__ import annotations
 
