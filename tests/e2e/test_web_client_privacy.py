@@ -200,7 +200,7 @@ def test_owner_objects_to_a_planned_change_ends_the_subscription_and_is_told_the
         "currency: money.currency.toUpperCase()}).format(money.amount / 100)",
         [objection["refund"]["amount"], language],
     )
-    expect(page.get_by_role("status")).to_contain_text(shown)
+    expect(page.get_by_role("status").filter(has_text=after)).to_contain_text(shown)
     screen_checked(page, shot("terminated"), width, "the subscription ended with its refund")
     billing = requests.get(f"{api}/v1/billing", headers=auth, timeout=10).json()
     assert (billing["status"], billing["plan"]["id"]) == ("canceled", "free")

@@ -7,6 +7,7 @@ import { LANGUAGES, currentLanguage, formatDateTime, t } from "../i18n.js";
 import { href } from "../router.js";
 import { currentMember, refreshSession } from "../session.js";
 import { ErrorNote, Field, Loading, useTitle } from "../ui.js";
+import { WorkspaceDangerZone } from "./workspace_deletion.js";
 
 const MANAGERS = ["owner", "admin"];
 
@@ -134,6 +135,7 @@ export function WorkspaceSettings({ me }) {
         </div>
       </fieldset>
     </form>
+    ${me.role === "owner" ? html`<${WorkspaceDangerZone} me=${me} />` : null}
   </main>`;
 }
 

@@ -1,8 +1,9 @@
 // Settings > Privacy: the planned changes to Helptal's sub-processors in their notice period
 // (what changes, when, who comes and who leaves), the workspace's objection to each, and the
 // remedy an objection allows: ending the subscription now with the prepaid fees for the unused
-// part of the term refunded. Owners and admins see it; only owners object and confirm (the
-// API refuses the others).
+// part of the term refunded; then erasing a person's data (privacy_erasure.js) and how long
+// closed tickets are kept (privacy_retention.js). Owners and admins see it; only owners object
+// and confirm (the API refuses the others).
 import { get, post } from "../api.js";
 import { errorMessage } from "../errors.js";
 import { html, useCallback, useEffect, useRef, useState } from "../html.js";
@@ -10,6 +11,9 @@ import { t } from "../i18n.js";
 import { formatDate, formatMoney } from "../money.js";
 import { ErrorNote, Field, Loading, useTitle } from "../ui.js";
 import { inLanguage, loadNotices, noticeKey, noticesChanged, publicPage } from "./privacy_notices.js";
+import { ErasureSection } from "./privacy_erasure.js";
+import { RetentionSection } from "./privacy_retention.js";
+import { useMemberNames } from "./privacy_words.js";
 import { SettingsNav } from "./settings.js";
 
 const REASON_MAX = 2000;
@@ -245,6 +249,7 @@ export function PrivacySettings({ me }) {
   const [problem, setProblem] = useState(null);
   const [done, setDone] = useState("");
   const note = useRef(null);
+  const names = useMemberNames(manager);
 
   const load = useCallback(async (message) => {
     setProblem(null);
@@ -326,5 +331,7 @@ export function PrivacySettings({ me }) {
               </section>`
             : null}
         `}
+    <${ErasureSection} names=${names} />
+    <${RetentionSection} names=${names} />
   </main>`;
 }

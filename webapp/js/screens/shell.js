@@ -8,6 +8,7 @@ import { logOut, resendConfirmation } from "../session.js";
 import { SHORTCUTS, useShortcuts } from "../shortcuts.js";
 import { NotificationBell } from "./notifications.js";
 import { PrivacyBanner } from "./privacy_notices.js";
+import { DeletionBanner } from "./workspace_deletion.js";
 
 /** The list of keyboard shortcuts, in a modal dialog ("?" opens it, Escape closes it). */
 function ShortcutsHelp({ onClose }) {
@@ -120,6 +121,7 @@ export function Shell({ me, section, children }) {
       ? html`<${ConfirmAddress} email=${me.user.email} />`
       : null}
     <${PrivacyBanner} me=${me} />
+    <${DeletionBanner} me=${me} />
     ${children}
     ${help ? html`<${ShortcutsHelp} onClose=${() => setHelp(false)} />` : null}
   </div>`;
