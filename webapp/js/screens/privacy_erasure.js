@@ -127,7 +127,10 @@ function ErasureForm({ onStarted }) {
         hint=${mismatch ? t("privacy.erasure_mismatch") : ""} hintId="erasure-again-hint">
         <input type="email" name="confirm_email" required autocomplete="off" spellcheck="false"
           aria-invalid=${mismatch ? "true" : undefined} aria-describedby=${mismatch ? "erasure-again-hint" : undefined}
-          value=${again} onInput=${(e) => setAgain(e.currentTarget.value)} />
+          value=${again} onInput=${(e) => {
+            setAgain(e.currentTarget.value);
+            setMismatch(false);
+          }} />
       <//>
       <div class="form-actions">
         <button type="submit" class="primary danger">${t("privacy.erasure_submit")}</button>
