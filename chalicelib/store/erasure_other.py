@@ -12,7 +12,7 @@ counts only what it changed, so a step run again counts zero.
 |            |                                                    | reminders, the job due item |
 | `mail`     | `WS#<ws>` `MAIL#` pages of 200, `HELD#` of 100,    | anonymises mail records;    |
 |            | `RATE#<sha(address)>#`, `FWDCLAIM#<address>`,      | deletes held and unrouted   |
-|            | `UNROUTED#<day>` of the last 33 days (pages of 200)| mail and their raw objects  |
+|            | `UNROUTED#<day>`, 33 days (12 a step, pages of 200)| mail and their raw objects  |
 | `exports`  | `WS#<ws>` `privacy#export#` pages of 50            | bundle objects; the request |
 |            |                                                    | kept, reading expired       |
 | `queues`   | ReceiveMessage (≤ 10 per call, ≤ 10 calls a step)  | deletes messages naming them|
@@ -36,12 +36,13 @@ from pynamodb.exceptions import DeleteError, UpdateError
 
 from chalicelib.booking.ports import BookingJob
 from chalicelib.booking.reminders import DueReminder
-from chalicelib.clock import Clock
+from chalicelib.clock import Clock, SystemClock
 from chalicelib.mail.outbound import MailStatus
 from chalicelib.observability import logger
 from chalicelib.privacy.erasure import ERASED, Step, Subject
 from chalicelib.privacy.exports import ExportScope, ExportStatus, export_key
 from chalicelib.store import keys
+from chalicelib.store.blobs import S3BlobStore
 from chalicelib.store.booking_job_outbox_repo import due_ref, parse_ref
 from chalicelib.store.models import (
     BookingItem,
@@ -119,7 +120,7 @@ def address_of(recipient: str) -> str:
 
 
 def _address_pattern(address: str) -> str:
-    # Not a part of a longer address: `al@x.test` is not named by `sal@x.test` or `al@x.tests`.
+    # A whole address: `sal@x.test` and `al@x.tests` do not name `al@x.test`.
     return rf"(?<![a-z0-9._%+\-]){re.escape(address)}(?![a-z0-9\-]|\.[a-z0-9])"
 
 
@@ -140,27 +141,20 @@ def _contact_ids(subject: Subject) -> list[str]:
     return found
 
 
-class S3Objects:
-    """Objects of the content bucket, deleted one by one, saying whether one was there.
-    `client` builds the S3 client on first use (bootstrap.s3_client)."""
+def remove_object(blobs: S3BlobStore, key: str) -> bool:
+    """Deletes the object at `key` of the content bucket; False when there was none
+    (HeadObject first, so that a step run again counts only what it deleted)."""
+    from botocore.exceptions import ClientError
 
-    def __init__(self, client: Callable[[], Any], bucket: str) -> None:
-        self._client = client
-        self._bucket = bucket
-
-    def remove(self, key: str) -> bool:
-        """Deletes the object at `key`; False when there was none (HeadObject, DeleteObject)."""
-        from botocore.exceptions import ClientError
-
-        s3 = self._client()
-        try:
-            s3.head_object(Bucket=self._bucket, Key=key)
-        except ClientError as e:
-            if str(e.response.get("Error", {}).get("Code")) in _NO_OBJECT:
-                return False
-            raise
-        s3.delete_object(Bucket=self._bucket, Key=key)
-        return True
+    try:
+        # The store keeps no existence check of its own; its client and bucket are these.
+        blobs._s3.head_object(Bucket=blobs._bucket, Key=key)
+    except ClientError as e:
+        if str(e.response.get("Error", {}).get("Code")) in _NO_OBJECT:
+            return False
+        raise
+    blobs.delete(key)
+    return True
 
 
 # -- bookings ----------------------------------------------------------------------------
@@ -369,10 +363,11 @@ class MailErasure:
     OUTBOUND_PAGE = 200
     HELD_PAGE = 100
     UNROUTED_PAGE = 200
+    UNROUTED_DAYS_PER_STEP = 12
 
-    def __init__(self, s3_client: Callable[[], Any], bucket: str, clock: Clock) -> None:
-        self._objects = S3Objects(s3_client, bucket)
-        self._clock = clock
+    def __init__(self, blobs: S3BlobStore, clock: Clock | None = None) -> None:
+        self._blobs = blobs
+        self._clock = clock or SystemClock()
 
     def step(self, subject: Subject, cursor: str | None) -> Step:
         state = _state(cursor)
@@ -439,7 +434,7 @@ class MailErasure:
         for mail in page:
             if address_of(mail.sender or "") != subject.email:
                 continue
-            raw += self._objects.remove(mail.raw_key) if mail.raw_key else 0
+            raw += remove_object(self._blobs, mail.raw_key) if mail.raw_key else 0
             held += _deleted(HeldMailItem(mail.pk, mail.sk))
         last = page.last_evaluated_key
         following = _cursor(s="held", k=last) if last else _cursor(s="rate")
@@ -459,32 +454,37 @@ class MailErasure:
         return Step(self._counts(), _cursor(s="unrouted", d=first.isoformat()))
 
     def _unrouted(self, subject: Subject, state: dict[str, Any]) -> Step:
+        """Up to UNROUTED_DAYS_PER_STEP days' partitions, a page each (most days hold
+        little); a full page ends the step where it stopped."""
         today = self._clock.now().astimezone(UTC).date()
         try:
             day = datetime.fromisoformat(str(state.get("d"))).date()
         except ValueError:
             day = today - timedelta(days=UNROUTED_DAYS - 1)
         day = max(day, today - timedelta(days=UNROUTED_DAYS - 1))
-        pk = keys.unrouted_pk(day.isoformat())
-        page = UnroutedMailItem.query(
-            pk,
-            consistent_read=True,
-            limit=self.UNROUTED_PAGE,
-            last_evaluated_key=_start_key(state, pk),
-        )
+        start = state
         held = raw = 0
-        for mail in page:
-            if subject.email not in (address_of(mail.sender or ""), address_of(mail.recipient)):
-                continue
-            raw += self._objects.remove(mail.raw_key) if mail.raw_key else 0
-            held += _deleted(UnroutedMailItem(mail.pk, mail.sk))
-        last = page.last_evaluated_key
-        if last:
-            following: str | None = _cursor(s="unrouted", d=day.isoformat(), k=last)
-        elif day < today:
-            following = _cursor(s="unrouted", d=(day + timedelta(days=1)).isoformat())
-        else:
-            following = None
+        for _ in range(self.UNROUTED_DAYS_PER_STEP):
+            pk = keys.unrouted_pk(day.isoformat())
+            page = UnroutedMailItem.query(
+                pk,
+                consistent_read=True,
+                limit=self.UNROUTED_PAGE,
+                last_evaluated_key=_start_key(start, pk),
+            )
+            for mail in page:
+                if subject.email not in (address_of(mail.sender), address_of(mail.recipient)):
+                    continue
+                raw += remove_object(self._blobs, mail.raw_key) if mail.raw_key else 0
+                held += _deleted(UnroutedMailItem(mail.pk, mail.sk))
+            last = page.last_evaluated_key
+            if last:
+                following = _cursor(s="unrouted", d=day.isoformat(), k=last)
+                return Step(self._counts(held=held, raw=raw), following)
+            if day >= today:
+                return Step(self._counts(held=held, raw=raw), None)
+            day, start = day + timedelta(days=1), {}
+        following = _cursor(s="unrouted", d=day.isoformat())
         return Step(self._counts(held=held, raw=raw), following)
 
 
@@ -500,9 +500,9 @@ class ExportsErasure:
     name = "exports"
     PAGE = 50
 
-    def __init__(self, s3_client: Callable[[], Any], bucket: str, clock: Clock) -> None:
-        self._objects = S3Objects(s3_client, bucket)
-        self._clock = clock
+    def __init__(self, blobs: S3BlobStore, clock: Clock | None = None) -> None:
+        self._blobs = blobs
+        self._clock = clock or SystemClock()
 
     def step(self, subject: Subject, cursor: str | None) -> Step:
         state = _state(cursor)
@@ -531,7 +531,7 @@ class ExportsErasure:
         removed = False
         for key in {export.object_key, export_key(export.workspace_id, export.export_id)}:
             if key:
-                removed = self._objects.remove(key) or removed
+                removed = remove_object(self._blobs, key) or removed
         actions: list[Any] = []
         if clear_subject and (export.contact_email is not None or export.contact_id is not None):
             actions += [ExportItem.contact_email.remove(), ExportItem.contact_id.remove()]
