@@ -8,8 +8,9 @@ counts only what it changed, so a step run again counts zero.
 | `bookings` | Query `WS#<ws>#CONTACTBK#<contact>` (≤ 25), then   | the booking's `core` (name, |
 |            | `WS#<ws>` `BOOKING#` pages of 25 (their address);  | address, answers, reason),  |
 |            | per booking: GetItem event type, BatchGet reminders| `sequence` + 1; deletes the |
-|            |                                                    | contact-booking entry, the  |
-|            |                                                    | reminders, the job due item |
+|            | and `MAIL#booking:<id>:` (its mails)               | contact-booking entry, the  |
+|            |                                                    | reminders, the job due item;|
+|            |                                                    | anonymises its mail records |
 | `mail`     | `WS#<ws>` `MAIL#` pages of 200, `HELD#` of 100,    | anonymises mail records;    |
 |            | `RATE#<sha(address)>#`, `FWDCLAIM#<address>`,      | deletes held and unrouted   |
 |            | `UNROUTED#<day>`, 33 days (12 a step, pages of 200)| mail and their raw objects  |
@@ -157,6 +158,36 @@ def remove_object(blobs: S3BlobStore, key: str) -> bool:
     return True
 
 
+def erased_recipients(recipients: Sequence[str], address: str) -> list[str] | None:
+    """`recipients` with `address` replaced by ERASED; None when it is not among them."""
+    if not any(address_of(r) == address for r in recipients):
+        return None
+    return [ERASED if address_of(r) == address else r for r in recipients]
+
+
+def _anonymise_mail(mail: OutboundMailItem, recipients: list[str], now: datetime) -> bool:
+    """The record's subject becomes ERASED and its recipients `recipients`; a mail still
+    queued is marked failed, so the mail-out worker (which reads the record first) never
+    sends it.  False when the record is gone."""
+    actions: list[Any] = [
+        OutboundMailItem.to.set(recipients),  # type: ignore[arg-type]
+        OutboundMailItem.subject.set(ERASED),
+        OutboundMailItem.updated_at.set(now),
+    ]
+    if mail.status == MailStatus.QUEUED.value:
+        actions += [
+            OutboundMailItem.status.set(MailStatus.FAILED.value),
+            OutboundMailItem.last_error.set(NOT_SENT),
+        ]
+    try:
+        OutboundMailItem(mail.pk, mail.sk).update(actions=actions, condition=Item.pk.exists())
+    except UpdateError as e:
+        if e.cause_response_code == _CONDITION_FAILED:
+            return False
+        raise
+    return True
+
+
 # -- bookings ----------------------------------------------------------------------------
 
 
@@ -194,6 +225,7 @@ def _moment(text: Any) -> datetime | None:
 class _BookingOutcome:
     anonymised: int = 0
     reminders: int = 0
+    mails: int = 0
 
 
 class BookingsErasure:
@@ -203,8 +235,10 @@ class BookingsErasure:
 
     name = "bookings"
     PAGE = 25
+    MAILS_PER_BOOKING = 100
 
-    def __init__(self, page_size: int = PAGE) -> None:
+    def __init__(self, clock: Clock | None = None, page_size: int = PAGE) -> None:
+        self._clock = clock or SystemClock()
         self._page = page_size
 
     def step(self, subject: Subject, cursor: str | None) -> Step:
@@ -243,14 +277,19 @@ class BookingsErasure:
 
     @staticmethod
     def _step(outcome: _BookingOutcome, cursor: str | None) -> Step:
-        counts = {"bookings": outcome.anonymised, "reminders": outcome.reminders}
+        counts = {
+            "bookings": outcome.anonymised,
+            "reminders": outcome.reminders,
+            "outbound_mail": outcome.mails,
+        }
         return Step(counts=counts, cursor=cursor)
 
     def _erase_booking(
         self, subject: Subject, booking_id: str, contact_ids: list[str], outcome: _BookingOutcome
     ) -> None:
-        """Anonymises the booking (under its version, read again on a race) and removes what
-        waits to be done for it: reminders, its job's due item, contact-booking entries."""
+        """Anonymises the booking (under its version, read again on a race) and its mails
+        (to her and to the hosts: their subjects name her), and removes what waits to be
+        done for it: reminders, its job's due item, contact-booking entries."""
         pk, sk = keys.workspace_pk(subject.workspace_id), keys.booking_sk(booking_id)
         for _attempt in range(5):
             try:
@@ -294,10 +333,27 @@ class BookingsErasure:
                 due = parse_ref(due_ref(job, changed_at))
                 if due is not None:
                     _deleted(BookingJobDueItem(*due))
+        outcome.mails += self._anonymise_mails(subject, booking_id)
         for contact_id in {*contact_ids, *([item.contact_id] if item.contact_id else [])}:
             _deleted(
                 ContactBookingItem(keys.contact_bookings_pk(subject.workspace_id, contact_id), sk)
             )
+
+    def _anonymise_mails(self, subject: Subject, booking_id: str) -> int:
+        """The booking's mail records (`MAIL#booking:<id>:...`, one Query)."""
+        changed = 0
+        for mail in OutboundMailItem.query(
+            keys.workspace_pk(subject.workspace_id),
+            OutboundMailItem.sk.startswith(keys.outbound_mail_sk(f"booking:{booking_id}:")),
+            consistent_read=True,
+            limit=self.MAILS_PER_BOOKING,
+        ):
+            to = [str(r) for r in mail.to or []]
+            recipients = erased_recipients(to, subject.email) or to
+            if mail.subject == ERASED and recipients == to:
+                continue
+            changed += _anonymise_mail(mail, recipients, self._clock.now())
+        return changed
 
     @staticmethod
     def _drop_reminders(
@@ -341,13 +397,6 @@ class BookingsErasure:
 
 
 # -- mail --------------------------------------------------------------------------------
-
-
-def erased_recipients(recipients: Sequence[str], address: str) -> list[str] | None:
-    """`recipients` with `address` replaced by ERASED; None when it is not among them."""
-    if not any(address_of(r) == address for r in recipients):
-        return None
-    return [ERASED if address_of(r) == address else r for r in recipients]
 
 
 class MailErasure:
@@ -396,30 +445,11 @@ class MailErasure:
         changed = 0
         for mail in page:
             recipients = erased_recipients([str(r) for r in mail.to or []], subject.email)
-            if recipients is not None and self._anonymise(mail, recipients):
+            if recipients is not None and _anonymise_mail(mail, recipients, self._clock.now()):
                 changed += 1
         last = page.last_evaluated_key
         following = _cursor(s="outbound", k=last) if last else _cursor(s="held")
         return Step(self._counts(outbound=changed), following)
-
-    def _anonymise(self, mail: OutboundMailItem, recipients: list[str]) -> bool:
-        actions: list[Any] = [
-            OutboundMailItem.to.set(recipients),  # type: ignore[arg-type]
-            OutboundMailItem.subject.set(ERASED),
-            OutboundMailItem.updated_at.set(self._clock.now()),
-        ]
-        if mail.status == MailStatus.QUEUED.value:
-            actions += [
-                OutboundMailItem.status.set(MailStatus.FAILED.value),
-                OutboundMailItem.last_error.set(NOT_SENT),
-            ]
-        try:
-            OutboundMailItem(mail.pk, mail.sk).update(actions=actions, condition=Item.pk.exists())
-        except UpdateError as e:
-            if e.cause_response_code == _CONDITION_FAILED:
-                return False
-            raise
-        return True
 
     def _held(self, subject: Subject, state: dict[str, Any]) -> Step:
         pk = keys.workspace_pk(subject.workspace_id)

@@ -62,6 +62,7 @@ from tests.conftest import _empty_bucket, _empty_queue, _empty_table
 NOW = datetime.now(UTC).replace(microsecond=0)
 ZELDA = "zelda.quartermain@subject.test"
 OTTO = "otto.keep@other.test"
+HOST = "hana.host@acme.test"
 MARK = "zelda"  # in her address, her name and every text of hers
 
 
@@ -147,6 +148,20 @@ def _book(
             ticket_id=None,
         )
     DynamoReminderStore().schedule(reminders_for(booking, event_type, NOW))
+    log = DynamoMailLog(Clock())
+    for reader, to in (("host-1", HOST), ("invitee", email)):
+        log.record_queued(
+            OutboundMail(
+                mail_id=f"booking:{booking.id}:0:created:{reader}",
+                workspace_id=booking.workspace_id,
+                purpose="booking",
+                from_name="Acme",
+                to=[to],
+                subject=f"New booking: {name}, {event_type.title}",
+                text=f"{name} booked",
+                html="",
+            )
+        )
     return booking
 
 
@@ -407,7 +422,7 @@ def test_the_queues_hold_nothing_of_the_subject_and_every_other_message_is_recei
 
 def test_each_phase_counts_what_it_changed(world):
     assert world.counts == {
-        "bookings": {"bookings": 2, "reminders": 3},
+        "bookings": {"bookings": 2, "reminders": 3, "outbound_mail": 4},
         "mail": {"outbound_mail": 2, "held_mail": 3, "raw_mail": 3},
         "exports": {"exports": 2},
         "queues": {"queue_messages": 5},
@@ -481,16 +496,24 @@ def test_mail_to_her_is_anonymised_and_never_sent_while_others_mail_stays(world,
         if i["SK"]["S"].startswith("MAIL#") and i["PK"]["S"] == f"WS#{world.workspace_id}"
     ]
     by_subject = {r["subject"]["S"]: r for r in records}
-    assert set(by_subject) == {ERASED, "Re: Otto's refund"}
-    erased = [r for r in records if r["subject"]["S"] == ERASED]
-    assert [(r["to"]["L"][0]["S"], r["status"]["S"]) for r in erased] == [
-        (ERASED, s) for s in sorted(r["status"]["S"] for r in erased)
-    ]
-    assert sorted(r["status"]["S"] for r in erased) == [
-        MailStatus.FAILED.value,
-        MailStatus.SENT.value,
+    assert set(by_subject) == {
+        ERASED,
+        "Re: Otto's refund",
+        "New booking: Otto Keep, Product demo",
+    }
+    erased = sorted(
+        (r["to"]["L"][0]["S"], r["status"]["S"]) for r in records if r["subject"]["S"] == ERASED
+    )
+    assert erased == [
+        (ERASED, MailStatus.FAILED.value),  # queued to her: never to be sent
+        (ERASED, MailStatus.FAILED.value),  # her booking's
+        (ERASED, MailStatus.FAILED.value),  # her other booking's
+        (ERASED, MailStatus.SENT.value),
+        (HOST, MailStatus.FAILED.value),  # to the host, about her booking
+        (HOST, MailStatus.FAILED.value),
     ]
     assert by_subject["Re: Otto's refund"]["status"]["S"] == MailStatus.QUEUED.value
+    assert by_subject["New booking: Otto Keep, Product demo"]["status"]["S"] == "queued"
     kinds = [i["kind"]["S"] for i in _scan(aws) if i["PK"]["S"] == f"WS#{world.workspace_id}"]
     assert (kinds.count("held_mail"), kinds.count("sender_rate")) == (1, 2)  # Otto's
     assert "forwarding_claim" not in kinds
