@@ -1,4 +1,5 @@
-"""Full-text search over a workspace's tickets: subject, requester and message text.
+"""Full-text search over a workspace's tickets: subject, requester, the addresses a ticket
+or its messages copy (CC, To, From) and message text.
 
 An inverted index in the table: one posting item per (term, ticket), written by the search
 indexer from ticket events.  A search reads, for each of its (at most five) terms, one page of
@@ -11,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from chalicelib.tickets.model import Message, Ticket
+from chalicelib.tickets.model import Activity, Message, Ticket
+from chalicelib.tickets.search_terms import _fold as fold
 from chalicelib.tickets.search_terms import query_terms, terms
 
 POSTINGS_PER_QUERY = 200
@@ -28,13 +30,37 @@ class SearchIndex(Protocol):
 
 
 def ticket_terms(ticket: Ticket, messages: list[Message]) -> list[str]:
+    """The terms the indexer posts for `ticket` and `messages` (each address list is a text
+    of its own, so a long message never crowds out who was copied)."""
     words = terms(
         f"{ticket.subject} {ticket.requester_email} {ticket.requester_name} "
         f"#{ticket.number} {ticket.number}"
     )
+    words += terms(" ".join(ticket.cc))
     for message in messages:
         words += terms(f"{message.subject} {message.text} {message.from_address or ''}")
+        words += terms(" ".join([*message.to, *message.cc]))
     return list(dict.fromkeys(words))
+
+
+def terms_ever_posted(
+    ticket: Ticket, messages: list[Message], activity: list[Activity]
+) -> list[str]:
+    """Every term the indexer may have posted for the ticket over its life: its terms now,
+    and those of each subject it had before (postings are never rewritten when a subject
+    changes; the activity keeps the old ones)."""
+    words = ticket_terms(ticket, messages)
+    for entry in activity:
+        if entry.action == "subject":
+            words += terms(f"{entry.before or ''} {entry.after or ''}")
+    return list(dict.fromkeys(words))
+
+
+def address_term(address: str) -> str | None:
+    """The one term the index holds for a whole e-mail address (`carla@customer.test`), or
+    None when the address is not kept whole (longer than a term, or not one word)."""
+    found = terms(address, limit=1)
+    return found[0] if found and found[0] == fold(address.strip()) else None
 
 
 def index_ticket(index: SearchIndex, ticket: Ticket, messages: list[Message]) -> int:

@@ -1,0 +1,629 @@
+"""Removing one ticket whole, with everything the product holds about it (data-subject
+erasure, retention and workspace deletion all call `DynamoTicketRemoval.remove`).
+
+In this order, so that a removal cut short (a crash, a timeout) and run again finishes the
+job, and each run counts only what it removed itself:
+
+1. read: the ticket (consistent), its messages, its activity and every key of its partition;
+2. search postings: the terms the indexer posted for it (from the ticket, its messages and
+   the subjects its activity remembers), those that exist;
+3. with `copies_in_target` (a merged ticket being erased): the copies of its messages the
+   merge put on its target, each with the target's message count;
+4. S3: each message's attachments and raw mail, and the files agents uploaded for it and
+   never used; a file a merge shares with a ticket that stays is kept (a merged ticket and
+   its target hold the same messages: removing one leaves the other whole);
+5. side items: the number lookup, the Message-ID lookups pointing at it, upload records,
+   its merge record (an unfinished one also gives back its count on the target), unfinished
+   merges into it, the records of replies mailed from it, a verified visitor's history
+   entry, the unanswered-question records its chat messages made (chat insights and the
+   knowledge base's content gaps), members' notifications about it (with their unread
+   markers and digest copies; each member's revision and digest count kept right), and
+   live connections listening to it;
+6. its partition `WS#<ws>#T#<ticket>` but the ticket item: messages, activity, tag entries,
+   viewers, AI results, chat state, widget message ids, incoming merges;
+7. last, one transaction: the ticket (condition: the revision read in 1) with the inbox
+   counts it is counted in.  A ticket that changed meanwhile (a message arrived) is read
+   again and the removal goes round once more; then anything written into the partition
+   while it ran is swept.
+
+Counts use the keys of `chalicelib.privacy.erasure.COUNTED`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
+
+from chalicelib.chat.bot_rules import fold_question
+from chalicelib.chat.insights import month_of
+from chalicelib.live.model import ticket_topic
+from chalicelib.store import keys
+from chalicelib.store.ai_repo import RESULT_PREFIX
+from chalicelib.store.blobs import S3BlobStore
+from chalicelib.store.chat_insights_repo import ChatQuestionItem, ChatStatsItem
+from chalicelib.store.chat_repo import (
+    CLIENT_ID_PREFIX,
+    HISTORY_PREFIX,
+    STATE_SK,
+    ChatHistoryItem,
+    ChatStateItem,
+    _history_pk,
+)
+from chalicelib.store.kb_index_repo import SearchGapItem
+from chalicelib.store.live_connections_repo import DynamoLiveConnections
+from chalicelib.store.models import (
+    ActivityItem,
+    AttachmentUploadItem,
+    InboxCountItem,
+    IncomingMergesItem,
+    Item,
+    LiveSubscriptionItem,
+    MembershipItem,
+    MessageIdLookup,
+    MessageItem,
+    NotificationDigestItem,
+    NotificationItem,
+    NotificationMailItem,
+    NotificationStateItem,
+    NotificationUnreadItem,
+    OutboundMailItem,
+    SearchPostingItem,
+    TicketItem,
+    TicketMergeItem,
+    TicketNumberLookup,
+    WorkspaceItem,
+)
+from chalicelib.store.tickets_repo import _message, _ticket
+from chalicelib.store.transactions import CONDITION_FAILED, cancellation_reasons, transaction
+from chalicelib.tickets.agent_attachments import attachment_key
+from chalicelib.tickets.counts import count_deltas
+from chalicelib.tickets.merge_record import MergeStatus
+from chalicelib.tickets.model import Activity, Channel, Message, MessageKind, Ticket
+from chalicelib.tickets.search import terms_ever_posted
+
+MAX_ROUNDS = 5  # a ticket changing under the removal this often: give up (the caller retries)
+# Notifications carry the ids of the events that caused them (ULIDs): none about a ticket is
+# older than the ticket, give or take clocks.
+CLOCK_MARGIN = timedelta(minutes=5)
+# An upload no message used expires a day after it was asked for (DynamoDB's TTL can lag).
+UNUSED_UPLOADS_WINDOW = timedelta(days=4)
+# The acknowledgement of a new ticket is recorded in the ticket's own transaction.
+ACKNOWLEDGED_WITHIN = timedelta(minutes=1)
+_AFTER_ALL = "~"  # sorts after every id character
+_NOT_FOUND = ("404", "NoSuchKey", "NotFound")
+
+
+def id_floor(moment: datetime) -> str:
+    """The smallest ULID of `moment`: ids of things made then or later sort after it."""
+    from ulid import ULID
+
+    return str(ULID.from_datetime(moment))[:10] + "0" * 16
+
+
+def _condition_failed(error: Exception) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def _delete_keys(found: Iterable[tuple[str, str]]) -> None:
+    """BatchWriteItem deletes, 25 a call (unprocessed ones sent again by pynamodb)."""
+    with Item.batch_write() as batch:
+        for pk, sk in found:
+            batch.delete(Item(pk, sk))
+
+
+def _delete_if(item: Item, condition: Any) -> bool:
+    """One conditional DeleteItem; False when the condition refused it (gone, or not ours)."""
+    try:
+        item.delete(condition=condition)
+    except DeleteError as e:
+        if _condition_failed(e):
+            return False
+        raise
+    return True
+
+
+def _committed(build: Callable[[Any], None]) -> bool:
+    """Commits the transaction `build` fills; False when a condition refused it."""
+    try:
+        with transaction() as tx:
+            build(tx)
+    except TransactWriteError as e:
+        if CONDITION_FAILED in cancellation_reasons(e):
+            return False
+        raise
+    return True
+
+
+def partition_keys(pk: str) -> list[tuple[str, str]]:
+    """Every (PK, SK) of an item collection, whatever its items (consistent Query pages)."""
+    connection = Item._get_connection()
+    found: list[tuple[str, str]] = []
+    start: Any = None
+    while True:
+        page = connection.query(
+            pk, attributes_to_get=["PK", "SK"], consistent_read=True, exclusive_start_key=start
+        )
+        found += [(item["PK"]["S"], item["SK"]["S"]) for item in page.get("Items", [])]
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return found
+
+
+def members_of(workspace_id: str) -> list[str]:
+    """The user ids of the workspace's members (Query `MEMBER#`, by pages)."""
+    return [
+        item.user_id
+        for item in MembershipItem.query(
+            keys.workspace_pk(workspace_id), MembershipItem.sk.startswith(keys.MEMBER_PREFIX)
+        )
+        if isinstance(item, MembershipItem)
+    ]
+
+
+def notifications_about(
+    workspace_id: str, ticket: Ticket
+) -> Iterator[tuple[str, NotificationItem]]:
+    """Each member's notifications about the ticket, and their copies waiting for the digest
+    (`NOTIF#` and `MAILDUE#` items from the ticket's creation on, filtered on its id: two
+    Queries per member).  A former member's expire with their 90 days."""
+    floor = id_floor(ticket.created_at - CLOCK_MARGIN)
+    for user_id in members_of(workspace_id):
+        pk = keys.member_notifications_pk(workspace_id, user_id)
+        for prefix in (keys.NOTIFICATION_PREFIX, keys.MAIL_WAITING_PREFIX):
+            for item in NotificationItem.query(
+                pk,
+                NotificationItem.sk.between(f"{prefix}{floor}", f"{prefix}{_AFTER_ALL}"),
+                filter_condition=NotificationItem.ticket_id == ticket.id,
+            ):
+                if isinstance(item, NotificationItem):
+                    yield pk, item
+
+
+def delete_stored(blobs: S3BlobStore, key: str) -> int:
+    """Deletes the object `key` of the content bucket: 1 if it was there (HeadObject
+    first, so that a removal run again counts only what it deleted), else 0."""
+    from botocore.exceptions import ClientError
+
+    try:
+        blobs._s3.head_object(Bucket=blobs._bucket, Key=key)
+    except ClientError as e:
+        if e.response.get("Error", {}).get("Code") in _NOT_FOUND:
+            return 0
+        raise
+    blobs.delete(key)
+    return 1
+
+
+class DynamoTicketRemoval:
+    """`remove` a ticket whole (see the module's docstring).  `blobs` is the content bucket;
+    `now` tells which unused uploads may still exist."""
+
+    def __init__(
+        self, blobs: S3BlobStore, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._blobs = blobs
+        self._now = now
+
+    def remove(
+        self, workspace_id: str, ticket_id: str, *, copies_in_target: bool = False
+    ) -> dict[str, int]:
+        """Removes the ticket whole; idempotent (a ticket already gone: {}) and resumable.
+        `copies_in_target`: a merged ticket's messages are also removed from the ticket it
+        was merged into (the erasure of its requester); otherwise that ticket keeps them
+        (retention: the target goes on with its conversation whole)."""
+        removed: Counter[str] = Counter()
+        pk = keys.ticket_pk(workspace_id, ticket_id)
+        for _ in range(MAX_ROUNDS):
+            try:
+                item = TicketItem.get(pk, keys.TICKET_SK, consistent_read=True)
+            except TicketItem.DoesNotExist:
+                return _plain(removed)
+            ticket = _ticket(item)
+            messages = [
+                _message(m)
+                for m in MessageItem.query(
+                    pk, MessageItem.sk.startswith(keys.MESSAGE_PREFIX), consistent_read=True
+                )
+                if isinstance(m, MessageItem)
+            ]
+            activity = [
+                Activity(a.activity_id, a.ticket_id, a.actor, a.action, a.before, a.after, a.at)
+                for a in ActivityItem.query(
+                    pk, ActivityItem.sk.startswith(keys.ACTIVITY_PREFIX), consistent_read=True
+                )
+                if isinstance(a, ActivityItem)
+            ]
+            held = partition_keys(pk)
+            removed["search_postings"] += self._unpost(ticket, messages, activity)
+            if copies_in_target and ticket.merged_into:
+                removed["messages"] += self._remove_copies(ticket, messages)
+            shared = self._shared(ticket, messages, activity, copies_in_target)
+            mine = [m for m in messages if m.id not in shared]
+            self._hand_over_uploads(ticket, [m for m in messages if m.id in shared])
+            removed += self._remove_files(ticket, mine)
+            removed += self._remove_side_items(ticket, messages, mine, held, copies_in_target)
+            removed += _count_partition(held)
+            _delete_keys((p, s) for p, s in held if s != keys.TICKET_SK)
+            if self._remove_ticket_item(ticket):
+                removed["tickets"] += 1
+                leftovers = [(p, s) for p, s in partition_keys(pk) if s != keys.TICKET_SK]
+                removed += _count_partition(leftovers)
+                _delete_keys(leftovers)
+                return _plain(removed)
+        raise RuntimeError(f"ticket {ticket_id} kept changing while it was being removed")
+
+    # -- search ---------------------------------------------------------------------------
+
+    def _unpost(self, ticket: Ticket, messages: list[Message], activity: list[Activity]) -> int:
+        """Deletes the ticket's postings that exist (BatchGetItem, then BatchWriteItem)."""
+        ws = ticket.workspace_id
+        wanted = [
+            (keys.search_term_pk(ws, term), ticket.id)
+            for term in terms_ever_posted(ticket, messages, activity)
+        ]
+        existing = [(p.pk, p.sk) for p in SearchPostingItem.batch_get(wanted)]
+        _delete_keys(existing)
+        return len(existing)
+
+    # -- merges ---------------------------------------------------------------------------
+
+    def _existing_messages(self, workspace_id: str, ticket_id: str, ids: list[str]) -> set[str]:
+        """Which of the message ids `ticket_id`'s partition holds (BatchGetItem of keys)."""
+        pk = keys.ticket_pk(workspace_id, ticket_id)
+        return {
+            item.sk.removeprefix(keys.MESSAGE_PREFIX)
+            for item in Item.batch_get(
+                [(pk, keys.message_sk(i)) for i in ids], attributes_to_get=["PK", "SK", "kind"]
+            )
+        }
+
+    def _sources(self, ticket: Ticket, activity: list[Activity]) -> set[str]:
+        """The tickets merged into this one (by their numbers: the ticket's list and its
+        `merged_in` activity)."""
+        numbers = set(ticket.merged_from)
+        for entry in activity:
+            if entry.action == "merged_in" and (entry.after or "").lstrip("#").isdigit():
+                numbers.add(int((entry.after or "").lstrip("#")))
+        ws = keys.workspace_pk(ticket.workspace_id)
+        return {
+            lookup.ticket_id
+            for lookup in TicketNumberLookup.batch_get(
+                [(ws, keys.ticket_number_sk(n)) for n in sorted(numbers)]
+            )
+            if lookup.ticket_id != ticket.id
+        }
+
+    def _shared(
+        self,
+        ticket: Ticket,
+        messages: list[Message],
+        activity: list[Activity],
+        copies_in_target: bool,
+    ) -> set[str]:
+        """Messages another ticket that stays also holds (a merge's copies): their files
+        and upload records are that ticket's too."""
+        ids = [m.id for m in messages]
+        if not ids:
+            return set()
+        others = self._sources(ticket, activity)
+        if ticket.merged_into and not copies_in_target:
+            others.add(ticket.merged_into)
+        shared: set[str] = set()
+        for other in sorted(others):
+            shared |= self._existing_messages(ticket.workspace_id, other, ids)
+        return shared
+
+    def _remove_copies(self, ticket: Ticket, messages: list[Message]) -> int:
+        """The copies of the ticket's messages on its target, each removed in one
+        transaction with the target's message count (and revision: a writer holding the
+        target as it was reads it again)."""
+        target = ticket.merged_into or ""
+        pk = keys.ticket_pk(ticket.workspace_id, target)
+        copies = self._existing_messages(ticket.workspace_id, target, [m.id for m in messages])
+        removed = 0
+        for message_id in sorted(copies):
+
+            def build(tx: Any, message_id: str = message_id) -> None:
+                tx.delete(MessageItem(pk, keys.message_sk(message_id)), condition=Item.pk.exists())
+                tx.update(
+                    TicketItem(pk, keys.TICKET_SK),
+                    actions=[TicketItem.message_count.add(-1), TicketItem.revision.add(1)],
+                    condition=Item.pk.exists(),
+                )
+
+            if _committed(build):
+                removed += 1
+            elif _delete_if(MessageItem(pk, keys.message_sk(message_id)), Item.pk.exists()):
+                removed += 1  # the target itself is gone
+        return removed
+
+    def _hand_over_uploads(self, ticket: Ticket, shared: list[Message]) -> None:
+        """The upload records of files the target keeps (a merged ticket removed on its own)
+        name the target from now on, so that nothing names the ticket removed."""
+        if not ticket.merged_into:
+            return
+        ws = ticket.workspace_id
+        for message in shared:
+            for attachment in message.attachments:
+                if attachment.s3_key != attachment_key(ws, attachment.id):
+                    continue  # a mail's attachment: no record
+                record = AttachmentUploadItem(keys.workspace_pk(ws), keys.upload_sk(attachment.id))
+                try:
+                    record.update(
+                        actions=[AttachmentUploadItem.ticket_id.set(ticket.merged_into)],
+                        condition=AttachmentUploadItem.ticket_id == ticket.id,
+                    )
+                except UpdateError as e:
+                    if not _condition_failed(e):
+                        raise
+
+    def _remove_merge_records(self, ticket: Ticket, held: list[tuple[str, str]]) -> None:
+        ws = keys.workspace_pk(ticket.workspace_id)
+        if ticket.merged_into:
+            record = TicketMergeItem(ws, keys.merge_sk(ticket.id))
+            target = IncomingMergesItem(
+                keys.ticket_pk(ticket.workspace_id, ticket.merged_into), keys.INCOMING_MERGES_SK
+            )
+
+            def unfinished(tx: Any) -> None:
+                tx.delete(record, condition=TicketMergeItem.status == MergeStatus.PENDING.value)
+                tx.update(
+                    target,
+                    actions=[IncomingMergesItem.pending.add(-1)],
+                    condition=IncomingMergesItem.pending > 0,
+                )
+
+            # An unfinished merge gives its count back: the target can be merged later.
+            if not _committed(unfinished):
+                _delete_if(record, Item.pk.exists())
+        incoming = (keys.ticket_pk(ticket.workspace_id, ticket.id), keys.INCOMING_MERGES_SK)
+        if incoming not in held:
+            return
+        for pending in TicketMergeItem.query(
+            ws,
+            TicketMergeItem.sk.startswith(keys.MERGE_PREFIX),
+            filter_condition=(TicketMergeItem.status == MergeStatus.PENDING.value)
+            & (TicketMergeItem.target_id == ticket.id),
+        ):
+            # Its delayed check then finds no merge to finish; the source stays, closed.
+            _delete_if(pending, TicketMergeItem.status == MergeStatus.PENDING.value)
+
+    # -- files ----------------------------------------------------------------------------
+
+    def _delete_file(self, key: str) -> int:
+        return delete_stored(self._blobs, key)
+
+    def _remove_files(self, ticket: Ticket, messages: list[Message]) -> Counter[str]:
+        """The messages' attachments and raw mail, and the uploads agents (or a chat's
+        visitor) started on the ticket and never used, with their records."""
+        removed: Counter[str] = Counter()
+        ws = ticket.workspace_id
+        uploads: list[tuple[str, str]] = []
+        for message in messages:
+            for attachment in message.attachments:
+                removed["attachments"] += self._delete_file(attachment.s3_key)
+                if attachment.s3_key == attachment_key(ws, attachment.id):
+                    uploads.append((keys.workspace_pk(ws), keys.upload_sk(attachment.id)))
+            if message.raw_s3_key:
+                removed["raw_mail"] += self._delete_file(message.raw_s3_key)
+        floor = id_floor(max(ticket.created_at, self._now() - UNUSED_UPLOADS_WINDOW))
+        for upload in AttachmentUploadItem.query(
+            keys.workspace_pk(ws),
+            AttachmentUploadItem.sk.between(keys.upload_sk(floor), keys.upload_sk(_AFTER_ALL)),
+            # Used ones go with their message (a merge may share them with a ticket that stays).
+            filter_condition=(AttachmentUploadItem.ticket_id == ticket.id)
+            & AttachmentUploadItem.message_id.does_not_exist(),
+        ):
+            if isinstance(upload, AttachmentUploadItem):
+                removed["attachments"] += self._delete_file(upload.s3_key)
+                uploads.append((upload.pk, upload.sk))
+        _delete_keys(dict.fromkeys(uploads))
+        return removed
+
+    # -- everything beside the ticket's partition -------------------------------------------
+
+    def _remove_side_items(
+        self,
+        ticket: Ticket,
+        messages: list[Message],
+        mine: list[Message],
+        held: list[tuple[str, str]],
+        copies_in_target: bool,
+    ) -> Counter[str]:
+        removed: Counter[str] = Counter()
+        ws = keys.workspace_pk(ticket.workspace_id)
+        _delete_if(
+            TicketNumberLookup(ws, keys.ticket_number_sk(ticket.number)),
+            TicketNumberLookup.ticket_id == ticket.id,
+        )
+        pointing_here = {ticket.id}
+        if copies_in_target and ticket.merged_into:
+            pointing_here.add(ticket.merged_into)
+        wanted = [(ws, keys.rfc_message_id_sk(m.message_id)) for m in messages if m.message_id]
+        _delete_keys(
+            (lookup.pk, lookup.sk)
+            for lookup in MessageIdLookup.batch_get(wanted, consistent_read=True)
+            if lookup.ticket_id in pointing_here
+        )
+        self._remove_merge_records(ticket, held)
+        removed["outbound_mail"] += self._remove_acknowledgement(ticket)
+        for message in mine:
+            if message.kind is MessageKind.REPLY:
+                removed["outbound_mail"] += _delete_if(
+                    OutboundMailItem(ws, keys.outbound_mail_sk(message.id)),
+                    OutboundMailItem.purpose == "ticket_reply",
+                )
+        if (keys.ticket_pk(ticket.workspace_id, ticket.id), STATE_SK) in held:
+            removed["chat_records"] += self._remove_chat_history(ticket)
+        if ticket.channel is Channel.CHAT:
+            removed["chat_records"] += self._remove_unanswered(ticket, mine)
+        removed["notifications"] += self._remove_notifications(ticket)
+        self._remove_live_listeners(ticket)
+        return removed
+
+    def _remove_acknowledgement(self, ticket: Ticket) -> int:
+        """The record of the acknowledgement mailed to the requester: recorded in the
+        ticket's own transaction, so its id is of the ticket's first minute (one Query of
+        that minute's mail records)."""
+        ws = keys.workspace_pk(ticket.workspace_id)
+        start = keys.outbound_mail_sk(id_floor(ticket.created_at - ACKNOWLEDGED_WITHIN))
+        end = keys.outbound_mail_sk(id_floor(ticket.created_at + ACKNOWLEDGED_WITHIN))
+        removed = 0
+        for record in OutboundMailItem.query(
+            ws,
+            OutboundMailItem.sk.between(start, end),
+            filter_condition=(OutboundMailItem.purpose == "acknowledgement")
+            & OutboundMailItem.to.contains(ticket.requester_email),
+        ):
+            removed += _delete_if(record, Item.pk.exists())
+        return removed
+
+    def _remove_chat_history(self, ticket: Ticket) -> int:
+        """A verified visitor's history entry of this conversation."""
+        try:
+            state = ChatStateItem.get(
+                keys.ticket_pk(ticket.workspace_id, ticket.id), STATE_SK, consistent_read=True
+            )
+        except ChatStateItem.DoesNotExist:
+            return 0
+        if not state.user_id:
+            return 0
+        entry = ChatHistoryItem(
+            _history_pk(ticket.workspace_id, state.user_id), HISTORY_PREFIX + ticket.id
+        )
+        return int(_delete_if(entry, Item.pk.exists()))
+
+    def _remove_unanswered(self, ticket: Ticket, messages: list[Message]) -> int:
+        """The month's unanswered-question records the visitor's messages made (counted in
+        the month the chat began, in the workspace's time zone), giving back their slots,
+        and the knowledge base's content gaps of the same questions."""
+        questions = {
+            fold_question(m.text)
+            for m in messages
+            if m.kind is MessageKind.CUSTOMER and fold_question(m.text)
+        }
+        if not questions:
+            return 0
+        ws = keys.workspace_pk(ticket.workspace_id)
+        try:
+            zone = WorkspaceItem.get(ws, keys.WORKSPACE_SK).timezone
+        except WorkspaceItem.DoesNotExist:
+            zone = None
+        months = {month_of(ticket.created_at, zone), month_of(ticket.created_at, None)}
+        removed = 0
+        for month in sorted(months):
+            stats = ChatStatsItem(ws, keys.chat_stats_sk(month))
+            for folded in sorted(questions):
+                record = ChatQuestionItem(ws, keys.chat_question_sk(month, folded))
+
+                def build(
+                    tx: Any, record: ChatQuestionItem = record, stats: ChatStatsItem = stats
+                ) -> None:
+                    tx.delete(record, condition=Item.pk.exists())
+                    tx.update(
+                        stats,
+                        actions=[ChatStatsItem.question_slots.add(-1)],
+                        condition=ChatStatsItem.question_slots > 0,
+                    )
+
+                if _committed(build) or _delete_if(record, Item.pk.exists()):
+                    removed += 1
+        for folded in sorted(questions):
+            removed += _delete_if(SearchGapItem(ws, f"KBGAP#{folded[:200]}"), Item.pk.exists())
+        return removed
+
+    def _remove_notifications(self, ticket: Ticket) -> int:
+        """Members' notifications about the ticket: each with its unread marker and the
+        member's revision (their list's ETag) in one transaction; a copy waiting for the
+        digest with the digest's pending count."""
+        removed: set[str] = set()
+        for pk, item in notifications_about(ticket.workspace_id, ticket):
+            if isinstance(item, NotificationMailItem):
+                if self._remove_waiting_copy(pk, item):
+                    removed.add(f"{pk}#{item.notification_id}")
+                continue
+
+            def build(tx: Any, pk: str = pk, item: NotificationItem = item) -> None:
+                tx.delete(item, condition=Item.pk.exists())
+                tx.delete(NotificationUnreadItem(pk, keys.unread_sk(item.notification_id)))
+                state = NotificationStateItem
+                tx.update(
+                    state(pk, keys.NOTIFICATION_STATE_SK),
+                    actions=[state.kind.set(state), state.revision.add(1)],
+                )
+
+            if _committed(build):
+                removed.add(f"{pk}#{item.notification_id}")
+        return len(removed)
+
+    def _remove_waiting_copy(self, pk: str, item: NotificationMailItem) -> bool:
+        digest = NotificationDigestItem
+
+        def build(tx: Any) -> None:
+            tx.delete(item, condition=Item.pk.exists())
+            tx.update(
+                digest(pk, keys.NOTIFICATION_DIGEST_SK),
+                actions=[digest.pending.add(-1)],
+                condition=digest.pending > 0,
+            )
+
+        return _committed(build) or _delete_if(item, Item.pk.exists())
+
+    def _remove_live_listeners(self, ticket: Ticket) -> None:
+        """Connections listening to `ticket:<id>`: a visitor's own connection to this
+        conversation goes; an agent's stops listening to it."""
+        live = DynamoLiveConnections()
+        topic = ticket_topic(ticket.id)
+        for subscription in LiveSubscriptionItem.query(
+            keys.live_topic_pk(ticket.workspace_id, topic),
+            LiveSubscriptionItem.sk.startswith(keys.LIVE_SUBSCRIPTION_PREFIX),
+        ):
+            if not isinstance(subscription, LiveSubscriptionItem):
+                continue
+            connection = live.get(subscription.connection_id)
+            if connection is not None and connection.ticket_id == ticket.id:
+                live.remove(connection.connection_id)
+            elif connection is not None and topic in connection.topics:
+                live.unsubscribe(connection, topic)
+            _delete_keys([(subscription.pk, subscription.sk)])
+
+    # -- the ticket -----------------------------------------------------------------------
+
+    def _remove_ticket_item(self, ticket: Ticket) -> bool:
+        """The ticket, if still at the revision read, and its inbox counts, together."""
+        ws = ticket.workspace_id
+        revision = TicketItem.revision == ticket.revision
+        if ticket.revision == 0:
+            revision = revision | TicketItem.revision.does_not_exist()
+
+        def build(tx: Any) -> None:
+            tx.delete(TicketItem(keys.ticket_pk(ws, ticket.id), keys.TICKET_SK), condition=revision)
+            for bucket, delta in count_deltas(ticket, None).items():
+                tx.update(
+                    InboxCountItem(keys.workspace_pk(ws), keys.inbox_count_sk(bucket)),
+                    actions=[
+                        InboxCountItem.value.add(delta),
+                        InboxCountItem.kind.set(InboxCountItem),
+                    ],
+                )
+
+        return _committed(build)
+
+
+def _count_partition(held: Iterable[tuple[str, str]]) -> Counter[str]:
+    removed: Counter[str] = Counter()
+    for _, sk in held:
+        if sk.startswith(keys.MESSAGE_PREFIX):
+            removed["messages"] += 1
+        elif sk.startswith(RESULT_PREFIX):
+            removed["ai_results"] += 1
+        elif sk == STATE_SK or sk.startswith(CLIENT_ID_PREFIX):
+            removed["chat_records"] += 1
+    return removed
+
+
+def _plain(counts: Counter[str]) -> dict[str, int]:
+    return {name: value for name, value in sorted(counts.items()) if value}
