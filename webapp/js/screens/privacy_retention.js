@@ -1,7 +1,6 @@
 // Settings > Privacy, "Retention" (/v1/privacy/retention): how long the workspace keeps closed
 // tickets: forever, or deleted a number of months (1 to 120) after their last activity by a
-// daily schedule. Shows who changed it and when, and the schedule's last run when the API
-// tells it.
+// schedule. Shows who changed it and when, and what the schedule's last run deleted.
 import { call, get } from "../api.js";
 import { html, useCallback, useEffect, useRef, useState } from "../html.js";
 import { formatDateTime, formatNumber, t } from "../i18n.js";
@@ -26,15 +25,16 @@ function monthsOf(text) {
   return Number.isInteger(value) && value >= MONTHS_MIN && value <= MONTHS_MAX ? value : null;
 }
 
-/** The schedule's last run, if the API reports one. */
+/** The schedule's last run (none until it first applies a rule). */
 function LastRun({ policy }) {
-  const at = policy.last_applied_at || policy.applied_at;
-  if (!at) return null;
-  const deleted = policy.last_applied_count ?? policy.last_deleted ?? policy.deleted_count ?? policy.last_applied_deleted;
+  if (!policy.last_applied_at) return null;
   return html`<p class="muted retention-applied">
-    ${typeof deleted === "number"
-      ? t("privacy.retention_applied_count", { when: formatDateTime(at), count: deleted, number: formatNumber(deleted) })
-      : t("privacy.retention_applied", { when: formatDateTime(at) })}
+    ${t("privacy.retention_applied_count", {
+      when: formatDateTime(policy.last_applied_at),
+      count: policy.last_deleted,
+      number: formatNumber(policy.last_deleted),
+      total: formatNumber(policy.deleted_total),
+    })}
   </p>`;
 }
 

@@ -8,7 +8,7 @@ import { formatDateTime, t } from "../i18n.js";
 import { formatDate } from "../money.js";
 import { href } from "../router.js";
 import { ErrorNote, Field, Loading } from "../ui.js";
-import { apiProblem } from "./privacy_words.js";
+import { actorName, apiProblem, useMemberNames } from "./privacy_words.js";
 
 const PATH = "/v1/workspace/deletion";
 const GRACE_DAYS = 7;
@@ -135,6 +135,7 @@ function DeleteDialog({ me, onDone, onClose }) {
 /** Settings > Workspace, owners only: delete the workspace, or cancel its deletion. */
 export function WorkspaceDangerZone({ me }) {
   const [answer, failed, changed] = useDeletion(me, { fresh: true });
+  const names = useMemberNames(true);
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState(null);
@@ -186,7 +187,10 @@ export function WorkspaceDangerZone({ me }) {
                 : t("workspace_deletion.banner_scheduled", { date: formatDate(answer.delete_at) })}</strong>
             </p>
             ${answer.requested_at
-              ? html`<p class="muted">${t("workspace_deletion.asked_on", { when: formatDateTime(answer.requested_at) })}</p>`
+              ? html`<p class="muted">${t("workspace_deletion.asked_by", {
+                  who: actorName(names, answer.requested_by),
+                  when: formatDateTime(answer.requested_at),
+                })}</p>`
               : null}
             ${answer.status === "scheduled"
               ? html`<button type="button" class="primary" disabled=${busy} onClick=${cancel}>
