@@ -82,7 +82,7 @@ from chalicelib.tickets.agent_attachments import attachment_key
 from chalicelib.tickets.counts import count_deltas
 from chalicelib.tickets.merge_record import MergeStatus
 from chalicelib.tickets.model import Activity, Channel, Message, MessageKind, Ticket
-from chalicelib.tickets.search import terms_ever_posted
+from chalicelib.tickets.search import terms_ever_posted, ticket_terms
 
 MAX_ROUNDS = 5  # a ticket changing under the removal this often: give up (the caller retries)
 # Notifications carry the ids of the events that caused them (ULIDs): none about a ticket is
@@ -135,6 +135,39 @@ def _committed(build: Callable[[Any], None]) -> bool:
             return False
         raise
     return True
+
+
+def _read(workspace_id: str, ticket_id: str) -> tuple[Ticket | None, list[Message], list[Activity]]:
+    """The ticket (consistent GetItem), its messages and its activity (consistent Queries)."""
+    pk = keys.ticket_pk(workspace_id, ticket_id)
+    try:
+        ticket = _ticket(TicketItem.get(pk, keys.TICKET_SK, consistent_read=True))
+    except TicketItem.DoesNotExist:
+        return None, [], []
+    messages = [
+        _message(item)
+        for item in MessageItem.query(
+            pk, MessageItem.sk.startswith(keys.MESSAGE_PREFIX), consistent_read=True
+        )
+        if isinstance(item, MessageItem)
+    ]
+    activity = [
+        Activity(a.activity_id, a.ticket_id, a.actor, a.action, a.before, a.after, a.at)
+        for a in ActivityItem.query(
+            pk, ActivityItem.sk.startswith(keys.ACTIVITY_PREFIX), consistent_read=True
+        )
+        if isinstance(a, ActivityItem)
+    ]
+    return ticket, messages, activity
+
+
+def _unpost_terms(ticket: Ticket, words: Iterable[str]) -> int:
+    """Deletes the ticket's postings of `words` that exist (BatchGetItem, BatchWriteItem)."""
+    ws = ticket.workspace_id
+    wanted = [(keys.search_term_pk(ws, word), ticket.id) for word in words]
+    existing = [(p.pk, p.sk) for p in SearchPostingItem.batch_get(wanted)]
+    _delete_keys(existing)
+    return len(existing)
 
 
 def partition_keys(pk: str) -> list[tuple[str, str]]:
@@ -217,29 +250,13 @@ class DynamoTicketRemoval:
         removed: Counter[str] = Counter()
         pk = keys.ticket_pk(workspace_id, ticket_id)
         for _ in range(MAX_ROUNDS):
-            try:
-                item = TicketItem.get(pk, keys.TICKET_SK, consistent_read=True)
-            except TicketItem.DoesNotExist:
+            ticket, messages, activity = _read(workspace_id, ticket_id)
+            if ticket is None:
                 return _plain(removed)
-            ticket = _ticket(item)
-            messages = [
-                _message(m)
-                for m in MessageItem.query(
-                    pk, MessageItem.sk.startswith(keys.MESSAGE_PREFIX), consistent_read=True
-                )
-                if isinstance(m, MessageItem)
-            ]
-            activity = [
-                Activity(a.activity_id, a.ticket_id, a.actor, a.action, a.before, a.after, a.at)
-                for a in ActivityItem.query(
-                    pk, ActivityItem.sk.startswith(keys.ACTIVITY_PREFIX), consistent_read=True
-                )
-                if isinstance(a, ActivityItem)
-            ]
             held = partition_keys(pk)
             removed["search_postings"] += self._unpost(ticket, messages, activity)
             if copies_in_target and ticket.merged_into:
-                removed["messages"] += self._remove_copies(ticket, messages)
+                removed += self._remove_copies(ticket, messages)
             shared = self._shared(ticket, messages, activity, copies_in_target)
             mine = [m for m in messages if m.id not in shared]
             self._hand_over_uploads(ticket, [m for m in messages if m.id in shared])
@@ -259,14 +276,7 @@ class DynamoTicketRemoval:
 
     def _unpost(self, ticket: Ticket, messages: list[Message], activity: list[Activity]) -> int:
         """Deletes the ticket's postings that exist (BatchGetItem, then BatchWriteItem)."""
-        ws = ticket.workspace_id
-        wanted = [
-            (keys.search_term_pk(ws, term), ticket.id)
-            for term in terms_ever_posted(ticket, messages, activity)
-        ]
-        existing = [(p.pk, p.sk) for p in SearchPostingItem.batch_get(wanted)]
-        _delete_keys(existing)
-        return len(existing)
+        return _unpost_terms(ticket, terms_ever_posted(ticket, messages, activity))
 
     # -- merges ---------------------------------------------------------------------------
 
@@ -316,17 +326,27 @@ class DynamoTicketRemoval:
             shared |= self._existing_messages(ticket.workspace_id, other, ids)
         return shared
 
-    def _remove_copies(self, ticket: Ticket, messages: list[Message]) -> int:
+    def _remove_copies(self, ticket: Ticket, messages: list[Message]) -> Counter[str]:
         """The copies of the ticket's messages on its target, each removed in one
         transaction with the target's message count (and revision: a writer holding the
-        target as it was reads it again)."""
-        target = ticket.merged_into or ""
-        pk = keys.ticket_pk(ticket.workspace_id, target)
-        copies = self._existing_messages(ticket.workspace_id, target, [m.id for m in messages])
-        removed = 0
-        for message_id in sorted(copies):
+        target as it was reads it again); first the target's postings of words only the
+        copies held (the target may have been indexed after the merge)."""
+        removed: Counter[str] = Counter()
+        target_id = ticket.merged_into or ""
+        pk = keys.ticket_pk(ticket.workspace_id, target_id)
+        target, on_target, target_activity = _read(ticket.workspace_id, target_id)
+        ids = {m.id for m in messages}
+        copies = [m for m in on_target if m.id in ids]
+        if target is None or not copies:
+            return removed
+        kept = [m for m in on_target if m.id not in ids]
+        only_copied = set(ticket_terms(target, copies)) - set(
+            terms_ever_posted(target, kept, target_activity)
+        )
+        removed["search_postings"] += _unpost_terms(target, sorted(only_copied))
+        for copy in copies:
 
-            def build(tx: Any, message_id: str = message_id) -> None:
+            def build(tx: Any, message_id: str = copy.id) -> None:
                 tx.delete(MessageItem(pk, keys.message_sk(message_id)), condition=Item.pk.exists())
                 tx.update(
                     TicketItem(pk, keys.TICKET_SK),
@@ -335,9 +355,7 @@ class DynamoTicketRemoval:
                 )
 
             if _committed(build):
-                removed += 1
-            elif _delete_if(MessageItem(pk, keys.message_sk(message_id)), Item.pk.exists()):
-                removed += 1  # the target itself is gone
+                removed["messages"] += 1
         return removed
 
     def _hand_over_uploads(self, ticket: Ticket, shared: list[Message]) -> None:
