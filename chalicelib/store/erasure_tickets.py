@@ -44,11 +44,8 @@ from chalicelib.store.ai_repo import RESULT_PREFIX, AiResultItem
 from chalicelib.store.blobs import S3BlobStore
 from chalicelib.store.models import ActivityItem, Item, MessageItem, TicketItem
 from chalicelib.store.search_repo import DynamoSearchIndex
-from chalicelib.store.ticket_removal import (
-    DynamoTicketRemoval,
-    delete_stored,
-    notifications_about,
-)
+from chalicelib.store.ticket_removal import DynamoTicketRemoval, delete_stored
+from chalicelib.store.ticket_traces import notifications_about
 from chalicelib.store.tickets_repo import DynamoTicketStore, _message
 from chalicelib.tickets.model import Activity, Message, Ticket
 from chalicelib.tickets.ports import StaleTicket

@@ -26,58 +26,49 @@ job, and each run counts only what it removed itself:
    again and the removal goes round once more; then anything written into the partition
    while it ran is swept.
 
-Counts use the keys of `chalicelib.privacy.erasure.COUNTED`."""
+Counts use the keys of `chalicelib.privacy.erasure.COUNTED`.  What lives outside the
+ticket's partition and how it is found: chalicelib/store/ticket_traces.py."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 
-from chalicelib.chat.bot_rules import fold_question
-from chalicelib.chat.insights import month_of
-from chalicelib.live.model import ticket_topic
 from chalicelib.store import keys
 from chalicelib.store.ai_repo import RESULT_PREFIX
 from chalicelib.store.blobs import S3BlobStore
-from chalicelib.store.chat_insights_repo import ChatQuestionItem, ChatStatsItem
-from chalicelib.store.chat_repo import (
-    CLIENT_ID_PREFIX,
-    HISTORY_PREFIX,
-    STATE_SK,
-    ChatHistoryItem,
-    ChatStateItem,
-    _history_pk,
-)
-from chalicelib.store.kb_index_repo import SearchGapItem
-from chalicelib.store.live_connections_repo import DynamoLiveConnections
+from chalicelib.store.chat_repo import CLIENT_ID_PREFIX, STATE_SK
 from chalicelib.store.models import (
     ActivityItem,
     AttachmentUploadItem,
     InboxCountItem,
     IncomingMergesItem,
     Item,
-    LiveSubscriptionItem,
-    MembershipItem,
     MessageIdLookup,
     MessageItem,
-    NotificationDigestItem,
-    NotificationItem,
-    NotificationMailItem,
-    NotificationStateItem,
-    NotificationUnreadItem,
     OutboundMailItem,
     SearchPostingItem,
     TicketItem,
     TicketMergeItem,
     TicketNumberLookup,
-    WorkspaceItem,
+)
+from chalicelib.store.ticket_traces import (
+    AFTER_ALL,
+    committed,
+    condition_failed,
+    delete_if,
+    delete_keys,
+    id_floor,
+    remove_chat_history,
+    remove_live_listeners,
+    remove_notifications,
+    remove_unanswered,
 )
 from chalicelib.store.tickets_repo import _message, _ticket
-from chalicelib.store.transactions import CONDITION_FAILED, cancellation_reasons, transaction
 from chalicelib.tickets.agent_attachments import attachment_key
 from chalicelib.tickets.counts import count_deltas
 from chalicelib.tickets.merge_record import MergeStatus
@@ -85,56 +76,11 @@ from chalicelib.tickets.model import Activity, Channel, Message, MessageKind, Ti
 from chalicelib.tickets.search import terms_ever_posted, ticket_terms
 
 MAX_ROUNDS = 5  # a ticket changing under the removal this often: give up (the caller retries)
-# Notifications carry the ids of the events that caused them (ULIDs): none about a ticket is
-# older than the ticket, give or take clocks.
-CLOCK_MARGIN = timedelta(minutes=5)
 # An upload no message used expires a day after it was asked for (DynamoDB's TTL can lag).
 UNUSED_UPLOADS_WINDOW = timedelta(days=4)
 # The acknowledgement of a new ticket is recorded in the ticket's own transaction.
 ACKNOWLEDGED_WITHIN = timedelta(minutes=1)
-_AFTER_ALL = "~"  # sorts after every id character
 _NOT_FOUND = ("404", "NoSuchKey", "NotFound")
-
-
-def id_floor(moment: datetime) -> str:
-    """The smallest ULID of `moment`: ids of things made then or later sort after it."""
-    from ulid import ULID
-
-    return str(ULID.from_datetime(moment))[:10] + "0" * 16
-
-
-def _condition_failed(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
-def _delete_keys(found: Iterable[tuple[str, str]]) -> None:
-    """BatchWriteItem deletes, 25 a call (unprocessed ones sent again by pynamodb)."""
-    with Item.batch_write() as batch:
-        for pk, sk in found:
-            batch.delete(Item(pk, sk))
-
-
-def _delete_if(item: Item, condition: Any) -> bool:
-    """One conditional DeleteItem; False when the condition refused it (gone, or not ours)."""
-    try:
-        item.delete(condition=condition)
-    except DeleteError as e:
-        if _condition_failed(e):
-            return False
-        raise
-    return True
-
-
-def _committed(build: Callable[[Any], None]) -> bool:
-    """Commits the transaction `build` fills; False when a condition refused it."""
-    try:
-        with transaction() as tx:
-            build(tx)
-    except TransactWriteError as e:
-        if CONDITION_FAILED in cancellation_reasons(e):
-            return False
-        raise
-    return True
 
 
 def _read(workspace_id: str, ticket_id: str) -> tuple[Ticket | None, list[Message], list[Activity]]:
@@ -166,7 +112,7 @@ def _unpost_terms(ticket: Ticket, words: Iterable[str]) -> int:
     ws = ticket.workspace_id
     wanted = [(keys.search_term_pk(ws, word), ticket.id) for word in words]
     existing = [(p.pk, p.sk) for p in SearchPostingItem.batch_get(wanted)]
-    _delete_keys(existing)
+    delete_keys(existing)
     return len(existing)
 
 
@@ -183,36 +129,6 @@ def partition_keys(pk: str) -> list[tuple[str, str]]:
         start = page.get("LastEvaluatedKey")
         if not start:
             return found
-
-
-def members_of(workspace_id: str) -> list[str]:
-    """The user ids of the workspace's members (Query `MEMBER#`, by pages)."""
-    return [
-        item.user_id
-        for item in MembershipItem.query(
-            keys.workspace_pk(workspace_id), MembershipItem.sk.startswith(keys.MEMBER_PREFIX)
-        )
-        if isinstance(item, MembershipItem)
-    ]
-
-
-def notifications_about(
-    workspace_id: str, ticket: Ticket
-) -> Iterator[tuple[str, NotificationItem]]:
-    """Each member's notifications about the ticket, and their copies waiting for the digest
-    (`NOTIF#` and `MAILDUE#` items from the ticket's creation on, filtered on its id: two
-    Queries per member).  A former member's expire with their 90 days."""
-    floor = id_floor(ticket.created_at - CLOCK_MARGIN)
-    for user_id in members_of(workspace_id):
-        pk = keys.member_notifications_pk(workspace_id, user_id)
-        for prefix in (keys.NOTIFICATION_PREFIX, keys.MAIL_WAITING_PREFIX):
-            for item in NotificationItem.query(
-                pk,
-                NotificationItem.sk.between(f"{prefix}{floor}", f"{prefix}{_AFTER_ALL}"),
-                filter_condition=NotificationItem.ticket_id == ticket.id,
-            ):
-                if isinstance(item, NotificationItem):
-                    yield pk, item
 
 
 def delete_stored(blobs: S3BlobStore, key: str) -> int:
@@ -263,12 +179,12 @@ class DynamoTicketRemoval:
             removed += self._remove_files(ticket, mine)
             removed += self._remove_side_items(ticket, messages, mine, held, copies_in_target)
             removed += _count_partition(held)
-            _delete_keys((p, s) for p, s in held if s != keys.TICKET_SK)
+            delete_keys((p, s) for p, s in held if s != keys.TICKET_SK)
             if self._remove_ticket_item(ticket):
                 removed["tickets"] += 1
                 leftovers = [(p, s) for p, s in partition_keys(pk) if s != keys.TICKET_SK]
                 removed += _count_partition(leftovers)
-                _delete_keys(leftovers)
+                delete_keys(leftovers)
                 return _plain(removed)
         raise RuntimeError(f"ticket {ticket_id} kept changing while it was being removed")
 
@@ -354,7 +270,7 @@ class DynamoTicketRemoval:
                     condition=Item.pk.exists(),
                 )
 
-            if _committed(build):
+            if committed(build):
                 removed["messages"] += 1
         return removed
 
@@ -375,7 +291,7 @@ class DynamoTicketRemoval:
                         condition=AttachmentUploadItem.ticket_id == ticket.id,
                     )
                 except UpdateError as e:
-                    if not _condition_failed(e):
+                    if not condition_failed(e):
                         raise
 
     def _remove_merge_records(self, ticket: Ticket, held: list[tuple[str, str]]) -> None:
@@ -395,8 +311,8 @@ class DynamoTicketRemoval:
                 )
 
             # An unfinished merge gives its count back: the target can be merged later.
-            if not _committed(unfinished):
-                _delete_if(record, Item.pk.exists())
+            if not committed(unfinished):
+                delete_if(record, Item.pk.exists())
         incoming = (keys.ticket_pk(ticket.workspace_id, ticket.id), keys.INCOMING_MERGES_SK)
         if incoming not in held:
             return
@@ -407,7 +323,7 @@ class DynamoTicketRemoval:
             & (TicketMergeItem.target_id == ticket.id),
         ):
             # Its delayed check then finds no merge to finish; the source stays, closed.
-            _delete_if(pending, TicketMergeItem.status == MergeStatus.PENDING.value)
+            delete_if(pending, TicketMergeItem.status == MergeStatus.PENDING.value)
 
     # -- files ----------------------------------------------------------------------------
 
@@ -430,7 +346,7 @@ class DynamoTicketRemoval:
         floor = id_floor(max(ticket.created_at, self._now() - UNUSED_UPLOADS_WINDOW))
         for upload in AttachmentUploadItem.query(
             keys.workspace_pk(ws),
-            AttachmentUploadItem.sk.between(keys.upload_sk(floor), keys.upload_sk(_AFTER_ALL)),
+            AttachmentUploadItem.sk.between(keys.upload_sk(floor), keys.upload_sk(AFTER_ALL)),
             # Used ones go with their message (a merge may share them with a ticket that stays).
             filter_condition=(AttachmentUploadItem.ticket_id == ticket.id)
             & AttachmentUploadItem.message_id.does_not_exist(),
@@ -438,7 +354,7 @@ class DynamoTicketRemoval:
             if isinstance(upload, AttachmentUploadItem):
                 removed["attachments"] += self._delete_file(upload.s3_key)
                 uploads.append((upload.pk, upload.sk))
-        _delete_keys(dict.fromkeys(uploads))
+        delete_keys(dict.fromkeys(uploads))
         return removed
 
     # -- everything beside the ticket's partition -------------------------------------------
@@ -453,7 +369,7 @@ class DynamoTicketRemoval:
     ) -> Counter[str]:
         removed: Counter[str] = Counter()
         ws = keys.workspace_pk(ticket.workspace_id)
-        _delete_if(
+        delete_if(
             TicketNumberLookup(ws, keys.ticket_number_sk(ticket.number)),
             TicketNumberLookup.ticket_id == ticket.id,
         )
@@ -461,7 +377,7 @@ class DynamoTicketRemoval:
         if copies_in_target and ticket.merged_into:
             pointing_here.add(ticket.merged_into)
         wanted = [(ws, keys.rfc_message_id_sk(m.message_id)) for m in messages if m.message_id]
-        _delete_keys(
+        delete_keys(
             (lookup.pk, lookup.sk)
             for lookup in MessageIdLookup.batch_get(wanted, consistent_read=True)
             if lookup.ticket_id in pointing_here
@@ -470,16 +386,16 @@ class DynamoTicketRemoval:
         removed["outbound_mail"] += self._remove_acknowledgement(ticket)
         for message in mine:
             if message.kind is MessageKind.REPLY:
-                removed["outbound_mail"] += _delete_if(
+                removed["outbound_mail"] += delete_if(
                     OutboundMailItem(ws, keys.outbound_mail_sk(message.id)),
                     OutboundMailItem.purpose == "ticket_reply",
                 )
         if (keys.ticket_pk(ticket.workspace_id, ticket.id), STATE_SK) in held:
-            removed["chat_records"] += self._remove_chat_history(ticket)
+            removed["chat_records"] += remove_chat_history(ticket)
         if ticket.channel is Channel.CHAT:
-            removed["chat_records"] += self._remove_unanswered(ticket, mine)
-        removed["notifications"] += self._remove_notifications(ticket)
-        self._remove_live_listeners(ticket)
+            removed["chat_records"] += remove_unanswered(ticket, mine)
+        removed["notifications"] += remove_notifications(ticket)
+        remove_live_listeners(ticket)
         return removed
 
     def _remove_acknowledgement(self, ticket: Ticket) -> int:
@@ -496,117 +412,8 @@ class DynamoTicketRemoval:
             filter_condition=(OutboundMailItem.purpose == "acknowledgement")
             & OutboundMailItem.to.contains(ticket.requester_email),
         ):
-            removed += _delete_if(record, Item.pk.exists())
+            removed += delete_if(record, Item.pk.exists())
         return removed
-
-    def _remove_chat_history(self, ticket: Ticket) -> int:
-        """A verified visitor's history entry of this conversation."""
-        try:
-            state = ChatStateItem.get(
-                keys.ticket_pk(ticket.workspace_id, ticket.id), STATE_SK, consistent_read=True
-            )
-        except ChatStateItem.DoesNotExist:
-            return 0
-        if not state.user_id:
-            return 0
-        entry = ChatHistoryItem(
-            _history_pk(ticket.workspace_id, state.user_id), HISTORY_PREFIX + ticket.id
-        )
-        return int(_delete_if(entry, Item.pk.exists()))
-
-    def _remove_unanswered(self, ticket: Ticket, messages: list[Message]) -> int:
-        """The month's unanswered-question records the visitor's messages made (counted in
-        the month the chat began, in the workspace's time zone), giving back their slots,
-        and the knowledge base's content gaps of the same questions."""
-        questions = {
-            fold_question(m.text)
-            for m in messages
-            if m.kind is MessageKind.CUSTOMER and fold_question(m.text)
-        }
-        if not questions:
-            return 0
-        ws = keys.workspace_pk(ticket.workspace_id)
-        try:
-            zone = WorkspaceItem.get(ws, keys.WORKSPACE_SK).timezone
-        except WorkspaceItem.DoesNotExist:
-            zone = None
-        months = {month_of(ticket.created_at, zone), month_of(ticket.created_at, None)}
-        removed = 0
-        for month in sorted(months):
-            stats = ChatStatsItem(ws, keys.chat_stats_sk(month))
-            for folded in sorted(questions):
-                record = ChatQuestionItem(ws, keys.chat_question_sk(month, folded))
-
-                def build(
-                    tx: Any, record: ChatQuestionItem = record, stats: ChatStatsItem = stats
-                ) -> None:
-                    tx.delete(record, condition=Item.pk.exists())
-                    tx.update(
-                        stats,
-                        actions=[ChatStatsItem.question_slots.add(-1)],
-                        condition=ChatStatsItem.question_slots > 0,
-                    )
-
-                if _committed(build) or _delete_if(record, Item.pk.exists()):
-                    removed += 1
-        for folded in sorted(questions):
-            removed += _delete_if(SearchGapItem(ws, f"KBGAP#{folded[:200]}"), Item.pk.exists())
-        return removed
-
-    def _remove_notifications(self, ticket: Ticket) -> int:
-        """Members' notifications about the ticket: each with its unread marker and the
-        member's revision (their list's ETag) in one transaction; a copy waiting for the
-        digest with the digest's pending count."""
-        removed: set[str] = set()
-        for pk, item in notifications_about(ticket.workspace_id, ticket):
-            if isinstance(item, NotificationMailItem):
-                if self._remove_waiting_copy(pk, item):
-                    removed.add(f"{pk}#{item.notification_id}")
-                continue
-
-            def build(tx: Any, pk: str = pk, item: NotificationItem = item) -> None:
-                tx.delete(item, condition=Item.pk.exists())
-                tx.delete(NotificationUnreadItem(pk, keys.unread_sk(item.notification_id)))
-                state = NotificationStateItem
-                tx.update(
-                    state(pk, keys.NOTIFICATION_STATE_SK),
-                    actions=[state.kind.set(state), state.revision.add(1)],
-                )
-
-            if _committed(build):
-                removed.add(f"{pk}#{item.notification_id}")
-        return len(removed)
-
-    def _remove_waiting_copy(self, pk: str, item: NotificationMailItem) -> bool:
-        digest = NotificationDigestItem
-
-        def build(tx: Any) -> None:
-            tx.delete(item, condition=Item.pk.exists())
-            tx.update(
-                digest(pk, keys.NOTIFICATION_DIGEST_SK),
-                actions=[digest.pending.add(-1)],
-                condition=digest.pending > 0,
-            )
-
-        return _committed(build) or _delete_if(item, Item.pk.exists())
-
-    def _remove_live_listeners(self, ticket: Ticket) -> None:
-        """Connections listening to `ticket:<id>`: a visitor's own connection to this
-        conversation goes; an agent's stops listening to it."""
-        live = DynamoLiveConnections()
-        topic = ticket_topic(ticket.id)
-        for subscription in LiveSubscriptionItem.query(
-            keys.live_topic_pk(ticket.workspace_id, topic),
-            LiveSubscriptionItem.sk.startswith(keys.LIVE_SUBSCRIPTION_PREFIX),
-        ):
-            if not isinstance(subscription, LiveSubscriptionItem):
-                continue
-            connection = live.get(subscription.connection_id)
-            if connection is not None and connection.ticket_id == ticket.id:
-                live.remove(connection.connection_id)
-            elif connection is not None and topic in connection.topics:
-                live.unsubscribe(connection, topic)
-            _delete_keys([(subscription.pk, subscription.sk)])
 
     # -- the ticket -----------------------------------------------------------------------
 
@@ -628,7 +435,7 @@ class DynamoTicketRemoval:
                     ],
                 )
 
-        return _committed(build)
+        return committed(build)
 
 
 def _count_partition(held: Iterable[tuple[str, str]]) -> Counter[str]:

@@ -290,7 +290,7 @@ def test_a_removal_cut_short_then_run_again_leaves_nothing(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ws, ticket_id = desk.workspace_id, desk.dora
-    real = ticket_removal._delete_keys
+    real = ticket_removal.delete_keys
     calls: list[int] = []
 
     def fails_once(found: Any) -> None:
@@ -299,7 +299,7 @@ def test_a_removal_cut_short_then_run_again_leaves_nothing(
             raise RuntimeError("the process died here")
         real(found)
 
-    monkeypatch.setattr(ticket_removal, "_delete_keys", fails_once)
+    monkeypatch.setattr(ticket_removal, "delete_keys", fails_once)
     with pytest.raises(RuntimeError):
         removal(desk.aws).remove(ws, ticket_id)
     assert DynamoTicketStore().get_ticket(ws, ticket_id) is not None  # the ticket goes last
