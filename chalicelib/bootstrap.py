@@ -1294,3 +1294,108 @@ def erasure_deps() -> ErasureDeps:
 
 if TYPE_CHECKING:
     from chalicelib.privacy.erasure import ErasureDeps, ErasureJobs, ErasurePhase, Erasures
+
+
+# -- privacy: retention of closed tickets and workspace deletion (chalicelib/privacy/
+#    retention.py, workspace_deletion.py) ----------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def dynamodb_client() -> Any:
+    """The low-level DynamoDB client, for work on whole partitions whatever their item types
+    (a workspace's deletion: chalicelib/store/table_partitions.py)."""
+    import boto3
+
+    from chalicelib.store.aws_outage import client_config
+
+    return boto3.client("dynamodb", region_name=get_settings().region, config=client_config())
+
+
+def ticket_remover() -> TicketRemover:
+    """The product's one removal of a ticket whole (chalicelib/store/ticket_removal.py)."""
+    from chalicelib.store.ticket_removal import DynamoTicketRemoval
+
+    return DynamoTicketRemoval(blob_store(), clock().now)
+
+
+@lru_cache(maxsize=1)
+def retention_policies() -> RetentionPolicies:
+    from chalicelib.store.retention_repo import DynamoRetentionPolicies
+
+    return DynamoRetentionPolicies()
+
+
+_PRIVACY_FACTORIES.extend((dynamodb_client, retention_policies))
+
+
+def retention_deps() -> RetentionDeps:
+    """What retention needs (built from the cached adapters: cheap)."""
+    from chalicelib.privacy.retention import RetentionDeps
+    from chalicelib.store.retention_repo import DynamoClosedTickets
+
+    return RetentionDeps(
+        policies=retention_policies(),
+        tickets=DynamoClosedTickets(),
+        remover=ticket_remover(),
+        clock=clock(),
+    )
+
+
+def workspace_deletion_deps() -> DeletionDeps:
+    """What a workspace's deletion needs: its record, the members' mail and every phase that
+    removes a family of its data (built from the cached adapters: cheap)."""
+    from chalicelib.privacy.workspace_deletion import DeletionDeps
+    from chalicelib.store.booking_outbox import OnceMailOutbox
+    from chalicelib.store.table_partitions import BucketPrefixes, TablePartitions
+    from chalicelib.store.workspace_access_purge import (
+        BillingPurge,
+        CalendarsPurge,
+        DoorsPurge,
+        HostnameRelease,
+        MembersPurge,
+    )
+    from chalicelib.store.workspace_content_purge import (
+        ArticlesPurge,
+        BookingsPurge,
+        ContactsPurge,
+        FilesPurge,
+        LivePurge,
+        PeoplePurge,
+        TicketsPurge,
+        WorkspaceLeftovers,
+        WorkspacePartitionPurge,
+    )
+    from chalicelib.store.workspace_deletion_repo import DynamoWorkspaceDeletions
+
+    settings = get_settings()
+    table = TablePartitions(dynamodb_client, settings.table_name)
+    bucket = BucketPrefixes(s3_client, settings.content_bucket)
+    now = clock().now
+    phases = (
+        BillingPurge(billing_deps),
+        DoorsPurge(table, HostnameRelease(table, custom_hostname_deps, now)),
+        MembersPurge(table),
+        TicketsPurge(table, ticket_remover()),
+        ArticlesPurge(table),
+        BookingsPurge(table, now),
+        ContactsPurge(table),
+        CalendarsPurge(table, calendar_deps),
+        LivePurge(table),
+        PeoplePurge(table),
+        FilesPurge(table, bucket),
+        WorkspacePartitionPurge(table),
+    )
+    return DeletionDeps(
+        deletions=DynamoWorkspaceDeletions(),
+        accounts=account_deps().store,
+        mail=OnceMailOutbox(mail_log(), mail_outbox()),
+        phases=phases,
+        leftovers=WorkspaceLeftovers(table, bucket),
+        clock=clock(),
+        settings_link=f"{settings.app_base_url.rstrip('/')}/#/settings",
+    )
+
+
+if TYPE_CHECKING:
+    from chalicelib.privacy.retention import RetentionDeps, RetentionPolicies, TicketRemover
+    from chalicelib.privacy.workspace_deletion import DeletionDeps

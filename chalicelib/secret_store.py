@@ -226,6 +226,22 @@ FUNCTION_SECRETS: dict[str, frozenset[str]] = {
     "subprocessor_notices_job": frozenset({"reply_address_secret"}),
     # Data-subject exports: reads the table and the bucket, writes the bundle; no secret.
     "privacy_jobs_worker": frozenset(),
+    # Retention: removes old closed tickets from the table and the bucket; no secret.
+    "privacy_retention_job": frozenset(),
+    # Workspace deletion: ends the subscription at its processor (and refunds the unused
+    # days, as cancelling now does), deletes the custom hostname at Cloudflare, revokes
+    # members' calendar grants.
+    "workspace_deletion_job": frozenset(
+        {
+            "stripe_secret_key",
+            "tappay_partner_key",
+            "paypal_client_secret",
+            "card_token_key",
+            "cloudflare_api_token",
+            "google_client_secret",
+            "ms_client_secret",
+        }
+    ),
 }
 
 

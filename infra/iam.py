@@ -26,6 +26,7 @@ ATTACHMENTS = "ws/*/attachments/*"
 KNOWLEDGE_BASE = "ws/*/kb/*"  # article images and search indexes
 AVATARS = "users/*/avatar/*"  # people's avatars (a person belongs to several workspaces)
 EXPORTS = "exports/*"  # data-subject export bundles (kept EXPORTS_RETENTION_DAYS)
+WORKSPACE_OBJECTS = "ws/*"  # everything a workspace keeps (its deletion removes it all)
 READ = ("s3:GetObject",)
 # Presigned POSTs act with the signer's rights: the API signs the agents' uploads.
 READ_AND_PRESIGN_UPLOADS = ("s3:GetObject", "s3:PutObject")
@@ -39,6 +40,9 @@ _TICKET_QUEUES = ("mail_out", "events", "ai_jobs")
 class FunctionAccess:
     sends_to: tuple[str, ...]  # logical queue names (Settings.queues)
     objects: dict[str, tuple[str, ...]] = field(default_factory=dict)  # prefix -> actions
+    # Lists the bucket's keys: to find every object under a workspace's prefixes, and so that
+    # S3 answers 404 (not 403) for an object already gone, which a removal run again meets.
+    lists_objects: bool = False
 
 
 FUNCTION_ACCESS: dict[str, FunctionAccess] = {
@@ -102,6 +106,21 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
     "websocket_connect": FunctionAccess(sends_to=()),
     "websocket_message": FunctionAccess(sends_to=()),
     "websocket_disconnect": FunctionAccess(sends_to=()),
+    # Scheduled: removes the closed tickets a workspace's retention no longer keeps, with
+    # their attachments and raw mail.
+    "privacy_retention_job": FunctionAccess(
+        sends_to=(),
+        objects={INBOUND_RAW: READ_WRITE, ATTACHMENTS: READ_WRITE},
+        lists_objects=True,
+    ),
+    # Scheduled: deletes a workspace after its grace period: every object under its prefixes
+    # (attachments, images, indexes, exports) and the raw mail it held; ending its
+    # subscription mails the owners; calendar grants revoked at the providers.
+    "workspace_deletion_job": FunctionAccess(
+        sends_to=("mail_out",),
+        objects={INBOUND_RAW: READ_WRITE, WORKSPACE_OBJECTS: READ_WRITE, EXPORTS: READ_WRITE},
+        lists_objects=True,
+    ),
 }
 
 # Functions that post to the live WebSocket API's connections: `execute-api:ManageConnections`
@@ -118,7 +137,10 @@ LIVE_PUSHERS = frozenset(
 # chalicelib/store/token_vault.py): the API (connect, busy times, disconnect), the booking
 # jobs worker (events on hosts' calendars) and the calendar channels job.  Granted on the key
 # its alias names only (`kms:ResourceAliases`: the key's id is known once it exists).
-CALENDAR_TOKEN_USERS = frozenset({API_FUNCTION, "booking_jobs_worker", "calendar_channels_job"})
+CALENDAR_TOKEN_USERS = frozenset(
+    {API_FUNCTION, "booking_jobs_worker", "calendar_channels_job"}
+    | {"workspace_deletion_job"}  # revokes the grants of a deleted workspace's calendars
+)
 _CALENDAR_TOKEN_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 
 _RECEIVE = (
@@ -197,6 +219,15 @@ def function_policy(settings: Settings, function: str, trigger_queue: str | None
                 "Effect": "Allow",
                 "Action": list(actions),
                 "Resource": resources,
+            }
+        )
+    if access.lists_objects:
+        statements.append(
+            {
+                "Sid": "ListContentObjects",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [bucket_arn],
             }
         )
     if access.sends_to:

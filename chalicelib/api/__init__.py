@@ -115,3 +115,8 @@ def register_api(app: Chalice) -> None:
     from chalicelib.api import privacy_erasures
 
     app.register_blueprint(privacy_erasures.bp)
+
+    from chalicelib.api import privacy_retention, workspace_deletion
+
+    app.register_blueprint(privacy_retention.bp)
+    app.register_blueprint(workspace_deletion.bp)

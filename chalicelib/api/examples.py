@@ -160,6 +160,8 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     "TicketSeenIn": {"message_id": MESSAGE_ID},
     "ExportIn": {"contact_email": "carol@customer.example"},
     "ErasureIn": {"email": "carol@customer.example"},
+    "RetentionIn": {"closed_tickets_after_months": 24},
+    "WorkspaceDeletionIn": {"confirm_slug": "acme-support"},
 }
 
 

@@ -28,6 +28,8 @@ OPEN_WHEN_READ_ONLY: tuple[tuple[str, str], ...] = (
     ("*", r"/v1/me(/.*)?"),
     ("*", r"/v1/billing(/.*)?"),
     ("*", r"/v1/privacy(/.*)?"),
+    # An owner may delete a read-only workspace, or keep it, as they may end its billing.
+    ("*", r"/v1/workspace/deletion"),
     ("POST", r"/v1/notifications/read"),
     ("DELETE", r"/v1/members/\{user_id\}"),
     ("DELETE", r"/v1/members/invitations/\{invitation_id\}"),

@@ -41,3 +41,9 @@ def register_workers(app: Chalice) -> None:
     from chalicelib.workers.privacy_jobs import privacy_jobs_bp
 
     app.register_blueprint(privacy_jobs_bp)
+
+    from chalicelib.workers.privacy_retention import privacy_retention_bp
+    from chalicelib.workers.workspace_deletion import workspace_deletion_bp
+
+    app.register_blueprint(privacy_retention_bp)
+    app.register_blueprint(workspace_deletion_bp)

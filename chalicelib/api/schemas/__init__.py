@@ -31,9 +31,11 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas.privacy_exports import *  # noqa: F403
     from chalicelib.api.schemas.privacy_erasures import *  # noqa: F403
     from chalicelib.api.schemas.privacy_public import *  # noqa: F403
+    from chalicelib.api.schemas.privacy_retention import *  # noqa: F403
     from chalicelib.api.schemas.profile import *  # noqa: F403
     from chalicelib.api.schemas.ticket_changes import *  # noqa: F403
     from chalicelib.api.schemas.tickets import *  # noqa: F403
+    from chalicelib.api.schemas.workspace_deletion import *  # noqa: F403
 
 # Searched in this order: the ones every request needs first, then the ones they build on.
 CAPABILITY_MODULES = (
@@ -60,6 +62,8 @@ CAPABILITY_MODULES = (
     "privacy",
     "privacy_exports",
     "privacy_erasures",
+    "privacy_retention",
+    "workspace_deletion",
 )
 
 

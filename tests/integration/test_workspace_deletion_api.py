@@ -1,0 +1,351 @@
+"""Workspace deletion on the emulator, through the real API and workers: Acme's owner fills a
+workspace (an agent who is also in Globex, an admin who reads French, a pending invitation,
+an API key, tickets by mail with an attachment, a note, an assignment and the members'
+notifications, a chat, a published article and its search index, a saved reply, a booking
+and its job, a retention policy, a workspace export) next to Globex's.
+
+Hostile requests first (a case table: a JSON 4xx, nothing scheduled, no mail).  Then the
+owner schedules the deletion (every member told in their language, every member sees it),
+cancels it, and the job fired after the grace period changes nothing; schedules it again,
+and a job fired before it is due changes nothing.  Fired after the grace period, then once
+more after it settled, the job leaves nothing naming Acme's id or slug in a Scan of the
+table or a listing of the bucket (nor Acme's raw mail, nor its members' addresses in its
+partitions), people's accounts stay, and Globex is whole and still works."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.privacy.workspace_deletion import GRACE, SETTLE_AFTER
+from devstack.pump import EventPump
+from fakes.mailgun import InboundAttachment, inbound_form
+from tests.conftest import _empty_bucket, _empty_queue, _empty_table
+from tests.integration.chat_helpers import enable_chat, start
+from tests.integration.conftest import PASSWORD, Api, accept_invitation, drain_mail_queue, invite
+from tests.integration.test_booking_api import _tomorrow_at, book, event_type_body, open_all_week
+from tests.stages import TEST_STAGE
+
+WORKERS = ["inbound_mail_worker", "search_indexer", "booking_jobs_worker", "privacy_jobs_worker"]
+PATH = "/v1/workspace/deletion"
+ACME_ONLY = ("ann@acme.test", "carl@acme.test", "dora@acme.test")
+
+
+@dataclass
+class World:
+    api: Api
+    pump: EventPump
+    tokens: dict[str, str]
+    acme: dict[str, Any]
+    globex: dict[str, Any]
+    raw_mail: list[str] = field(default_factory=list)
+
+    def call(self, method: str, path: str, who: str | None, body: Any = None, **headers: str):
+        status, answer, _ = self.api.request(
+            method, path, body, token=self.tokens.get(who or ""), headers=headers or None
+        )
+        return status, answer
+
+    def work(self) -> None:
+        self.pump.drain(WORKERS)
+
+    def fire(self, at: float) -> dict[str, int]:
+        result: dict[str, int] = self.pump.fire("workspace-deletion", at)
+        return result
+
+
+def _mail(api: Api, pump: EventPump, to: str, sender: str, subject: str, **extra: Any) -> None:
+    body, content_type = inbound_form(recipient=to, sender=sender, subject=subject, **extra)
+    answer = api.client.http.post(
+        "/v1/webhooks/mailgun/inbound", headers={"Content-Type": content_type}, body=body
+    )
+    assert answer.status_code == 200, answer.body
+    pump.drain(["inbound_mail_worker"])
+
+
+def _ok(answer: tuple[int, Any], status: int = 200) -> Any:
+    assert answer[0] == status, answer
+    return answer[1]
+
+
+def _fill_acme(world: World) -> None:
+    api, acme = world.api, world.acme
+    inbound = acme["workspace"]["inbound_address"]
+    _mail(
+        api,
+        world.pump,
+        inbound,
+        "carol@customer.test",
+        "My invoice is wrong",
+        attachments=[InboundAttachment("invoice.pdf", "application/pdf", b"%PDF-1.4 Acme's")],
+    )
+    _mail(api, world.pump, inbound, "dan@customer.test", "Where is my order?")
+    tickets = _ok(world.call("GET", "/v1/tickets", "ann"))["tickets"]
+    assert len(tickets) == 2
+    first = tickets[0]["id"]
+    _ok(
+        world.call(
+            "POST", f"/v1/tickets/{first}/messages", "bob", {"kind": "note", "body": "On it"}
+        ),
+        201,
+    )
+    _ok(world.call("PATCH", f"/v1/tickets/{first}", "bob", {"assignee_id": acme["user"]["id"]}))
+    key = enable_chat(api, {"token": world.tokens["ann"]})["public_key"]
+    start(api, key, "Is there a yearly price?", email="erin@visitor.test", name="Erin")
+    article = _ok(
+        world.call(
+            "POST", "/v1/kb/articles", "ann", {"title": "Reset your password", "body": "Open it."}
+        ),
+        201,
+    )
+    _ok(world.call("PATCH", f"/v1/kb/articles/{article['id']}", "ann", {"status": "published"}))
+    _ok(
+        world.call("POST", "/v1/canned-responses", "ann", {"name": "Thanks", "body": "Thanks!"}),
+        201,
+    )
+    open_all_week(api, world.tokens["ann"])
+    _ok(
+        world.call("POST", "/v1/booking/event-types", "ann", event_type_body(acme["user"]["id"])),
+        201,
+    )
+    status, booked, _ = book(api, acme, _tomorrow_at(10), email="fay@customer.test")
+    assert status == 201, booked
+    _ok(world.call("PUT", "/v1/privacy/retention", "ann", {"closed_tickets_after_months": 24}))
+    _ok(world.call("POST", "/v1/privacy/exports", "ann", {"scope": "workspace"}), 202)
+    _ok(world.call("POST", "/v1/api-keys", "ann", {"name": "Zapier", "role": "agent"}), 201)
+    _ok(world.call("POST", "/v1/members/invitations", "ann", {"email": "dora@acme.test"}), 201)
+    world.work()
+
+
+def _scan(aws: Any) -> list[dict[str, Any]]:
+    dynamodb = aws.client("dynamodb")
+    return [
+        item
+        for page in dynamodb.get_paginator("scan").paginate(TableName=aws.table_name)
+        for item in page["Items"]
+    ]
+
+
+def _objects(aws: Any) -> list[str]:
+    s3 = aws.client("s3")
+    return [
+        entry["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=aws.bucket)
+        for entry in page.get("Contents", [])
+    ]
+
+
+def _keys(items: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(item["PK"]["S"], item["SK"]["S"]) for item in items}
+
+
+def _naming(items: list[dict[str, Any]], *words: str) -> list[dict[str, Any]]:
+    return [item for item in items if any(w in json.dumps(item) for w in words)]
+
+
+def _deletion_mails() -> dict[str, dict[str, Any]]:
+    mails = [json.loads(m["Body"]) for m in drain_mail_queue()]
+    return {mail["to"][0]: mail for mail in mails if mail["purpose"] == "workspace_deletion"}
+
+
+@pytest.fixture(scope="module")
+def world(aws: Any) -> Iterator[World]:
+    from app import app
+
+    _empty_table(aws.client("dynamodb"), aws.table_name)
+    _empty_bucket(aws.client("s3"), aws.bucket)
+    sqs = aws.client("sqs")
+    for queue_url in [*aws.queue_urls.values(), *aws.dlq_urls.values()]:
+        _empty_queue(sqs, queue_url)
+    with Client(app, stage_name=TEST_STAGE) as client:
+        api = Api(client)
+        acme = api.sign_up(workspace="Acme Support", email="ann@acme.test", name="Ann Owner")
+        globex = api.sign_up(workspace="Globex Support", email="gus@globex.test")
+        status, bob, _ = accept_invitation(
+            api, invite(api, acme["token"], "bob@shared.test", "agent"), name="Bob Agent"
+        )
+        assert status == 200, bob
+        status, carl, _ = accept_invitation(
+            api, invite(api, acme["token"], "carl@acme.test", "admin"), name="Carl Admin"
+        )
+        assert status == 200, carl
+        status, bob_globex, _ = accept_invitation(
+            api, invite(api, globex["token"], "bob@shared.test", "agent"), password=PASSWORD
+        )
+        assert status == 200, bob_globex
+        found = World(
+            api=api,
+            pump=EventPump.from_app(app, wait_seconds=0),
+            tokens={
+                "ann": acme["token"],
+                "bob": bob["token"],
+                "carl": carl["token"],
+                "gus": globex["token"],
+                "bob at globex": bob_globex["token"],
+            },
+            acme=acme,
+            globex=globex,
+        )
+        _ok(found.call("PATCH", "/v1/me/profile", "carl", {"locale": "fr"}))
+        _fill_acme(found)
+        _mail(
+            api,
+            found.pump,
+            globex["workspace"]["inbound_address"],
+            "hal@customer.test",
+            "Globex question",
+        )
+        found.work()
+        drain_mail_queue()
+        yield found
+
+
+def test_the_acme_workspace_is_filled_through_the_api(world, aws):
+    acme_id = world.acme["workspace"]["id"]
+    items = _naming(_scan(aws), acme_id)
+    kinds = {item.get("kind", {}).get("S") for item in items}
+    for expected in (
+        "ticket",
+        "message",
+        "search_posting",
+        "notification",
+        "chat_settings",
+        "chat_key",
+        "kb_article",
+        "canned_response",
+        "booking",
+        "host_ledger",
+        "credential",
+        "invitation_token",
+        "retention_policy",
+        "privacy_export",
+        "membership",
+    ):
+        assert expected in kinds, expected
+    objects = _objects(aws)
+    assert any(k.startswith(f"ws/{acme_id}/attachments/") for k in objects)
+    assert any(k.startswith(f"ws/{acme_id}/kb/index/") for k in objects)
+    assert any(k.startswith(f"exports/{acme_id}/") for k in objects)
+
+
+CASES = [
+    ("an agent", "POST", "bob", {"confirm_slug": "acme-support"}, {}, 403),
+    ("an admin", "POST", "carl", {"confirm_slug": "acme-support"}, {}, 403),
+    ("no token", "POST", None, {"confirm_slug": "acme-support"}, {}, 401),
+    ("the wrong slug", "POST", "ann", {"confirm_slug": "acme"}, {}, 422),
+    ("another workspace's slug", "POST", "ann", {"confirm_slug": "globex-support"}, {}, 422),
+    ("the slug in capitals", "POST", "ann", {"confirm_slug": "ACME-SUPPORT"}, {}, 422),
+    ("an empty slug", "POST", "ann", {"confirm_slug": ""}, {}, 422),
+    ("a slug that is a number", "POST", "ann", {"confirm_slug": 7}, {}, 422),
+    ("no slug", "POST", "ann", {}, {}, 422),
+    ("an unknown field", "POST", "ann", {"confirm_slug": "acme-support", "now": True}, {}, 422),
+    ("not an object", "POST", "ann", '["acme-support"]', {}, 400),
+    ("bad JSON", "POST", "ann", '{"confirm_slug": ', {}, 400),
+    ("another workspace's id", "POST", "ann", {"confirm_slug": "globex-support"}, "globex", 404),
+    ("cancel with none", "DELETE", "ann", None, {}, 409),
+    ("an agent cancels", "DELETE", "bob", None, {}, 403),
+    ("read in another workspace", "GET", "ann", None, "globex", 404),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "who", "body", "switch", "expected"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_bad_deletion_requests_get_a_json_error_and_change_nothing(
+    world, method, who, body, switch, expected
+):
+    headers = {"X-Workspace-Id": world.globex["workspace"]["id"]} if switch else {}
+    status, answer = world.call(method, PATH, who, body, **headers)
+    assert status == expected, answer
+    assert set(answer["error"]) >= {"code", "message"}
+    typed = body.get("confirm_slug") if isinstance(body, dict) else None
+    if expected == 422 and isinstance(typed, str) and typed and set(body) == {"confirm_slug"}:
+        assert answer["error"]["code"] == "confirmation_mismatch"
+    for reader in ("ann", "gus"):
+        assert _ok(world.call("GET", PATH, reader))["status"] == "none"
+    assert _deletion_mails() == {}
+
+
+def test_cancelling_during_the_grace_period_keeps_everything(world, aws):
+    acme_id = world.acme["workspace"]["id"]
+    before = _keys(_naming(_scan(aws), acme_id))
+
+    scheduled = _ok(world.call("POST", PATH, "ann", {"confirm_slug": "acme-support"}), 202)
+    told = _deletion_mails()
+    seen = _ok(world.call("GET", PATH, "bob"))
+    cancelled = _ok(world.call("DELETE", PATH, "ann"))
+    told_again = _deletion_mails()
+    after_grace = time.time() + GRACE.total_seconds() + 3600
+    fired = world.fire(after_grace)
+
+    assert scheduled["status"] == "scheduled" and scheduled["requested_by"].startswith("user:")
+    delete_at = datetime.fromisoformat(scheduled["delete_at"])
+    assert timedelta(days=7) - timedelta(minutes=1) < delete_at - datetime.now(UTC) <= GRACE
+    assert seen == scheduled
+    assert set(told) == {"ann@acme.test", "bob@shared.test", "carl@acme.test"}
+    assert told["carl@acme.test"]["subject"].startswith("L'espace de travail Helptal")
+    assert told["bob@shared.test"]["subject"].startswith("The Helptal workspace Acme Support")
+    assert cancelled["status"] == "none" and set(told_again) == set(told)
+    assert fired["workspaces"] == 0
+    after = _keys(_naming(_scan(aws), acme_id))
+    assert before < after  # all kept; only the mail records of the two notices are new
+    assert {sk for _, sk in after - before} == {
+        f"MAIL#workspace-deletion:{acme_id}:{mail['mail_id'].split(':')[2]}:{kind}:{who}"
+        for kind in ("scheduled", "cancelled")
+        for mail in told.values()
+        for who in [mail["mail_id"].rsplit(":", 1)[1]]
+    }
+
+
+def test_the_deletion_removes_everything_of_the_workspace_and_nothing_of_the_other(world, aws):
+    acme_id, slug = world.acme["workspace"]["id"], world.acme["workspace"]["slug"]
+    raw = [item["raw_s3_key"]["S"] for item in _naming(_scan(aws), acme_id) if "raw_s3_key" in item]
+    globex_before = _naming(_scan(aws), world.globex["workspace"]["id"])
+    assert raw and all(key in _objects(aws) for key in raw)
+
+    _ok(world.call("POST", PATH, "ann", {"confirm_slug": slug}), 202)
+    early = world.fire(time.time() + GRACE.total_seconds() - 3600)
+    assert early["workspaces"] == 0 and _ok(world.call("GET", PATH, "bob"))["status"] == (
+        "scheduled"
+    )
+    due = time.time() + GRACE.total_seconds() + 60
+    swept = world.fire(due)
+    assert swept["workspaces"] == 1 and swept["failed"] == 0, swept
+    settled = world.fire(due + SETTLE_AFTER.total_seconds())
+    assert settled["deleted"] == 1, settled
+
+    items = _scan(aws)
+    left = _naming(items, acme_id, f"#{slug}", *ACME_ONLY)
+    # Only the people's accounts stay (their user and e-mail claim): never in its partitions.
+    assert {item["PK"]["S"].split("#", 1)[0] for item in left} == {"USER", "EMAIL"}
+    assert _naming(left, acme_id, slug) == []
+    assert [k for k in _objects(aws) if acme_id in k or k in raw] == []
+    globex_id = world.globex["workspace"]["id"]
+    assert _keys(_naming(items, globex_id)) == _keys(globex_before)
+
+
+def test_peoples_accounts_stay_and_the_other_workspace_still_works(world):
+    assert world.call("GET", "/v1/tickets", "ann")[0] in (401, 404)
+    status, login, _ = world.api.request(
+        "POST", "/v1/auth/login", {"email": "bob@shared.test", "password": PASSWORD}
+    )
+    assert status == 200, login
+    assert [w["slug"] for w in login["workspaces"]] == ["globex-support"]
+    tickets = _ok(world.call("GET", "/v1/tickets", "gus"))["tickets"]
+    assert [t["subject"] for t in tickets] == ["Globex question"]
+    assert _ok(world.call("GET", "/v1/tickets", "bob at globex"))["tickets"] == tickets
+    assert _ok(world.call("GET", PATH, "gus"))["status"] == "none"
+    status, ann, _ = world.api.request(
+        "POST", "/v1/auth/login", {"email": "ann@acme.test", "password": PASSWORD}
+    )
+    # Her account stays (her password is still checked), but it opens no workspace.
+    assert (status, ann["error"]["code"]) == (401, "no_workspace")
