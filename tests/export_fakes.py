@@ -31,6 +31,7 @@ from chalicelib.tickets.model import (
     Ticket,
     TicketStatus,
 )
+from chalicelib.tickets.search import ticket_terms, tickets_naming
 
 WS = "01HWORKSPACE0000000000000A"
 OTHER_WS = "01HWORKSPACE0000000000000B"
@@ -77,7 +78,9 @@ class ExportWorld:
         self.contacts.append(found)
         return found
 
-    def ticket(self, workspace_id: str, contact: Contact, channel: Channel) -> Ticket:
+    def ticket(
+        self, workspace_id: str, contact: Contact, channel: Channel, cc: list[str] | None = None
+    ) -> Ticket:
         number = 1 + sum(1 for t in self.tickets if t.workspace_id == workspace_id)
         found = Ticket(
             id=self._id("T"),
@@ -87,7 +90,7 @@ class ExportWorld:
             requester_id=contact.id,
             requester_email=contact.email,
             requester_name=contact.name,
-            cc=[],
+            cc=list(cc or []),
             status=TicketStatus.OPEN,
             priority=Priority.NORMAL,
             assignee_id=None,
@@ -107,6 +110,7 @@ class ExportWorld:
         kind: MessageKind = MessageKind.CUSTOMER,
         attachment: tuple[str, bytes] | None = None,
         raw: bytes | None = None,
+        cc: list[str] | None = None,
     ) -> Message:
         message_id = self._id("M")
         attachments = []
@@ -128,7 +132,7 @@ class ExportWorld:
             author=f"contact:{ticket.requester_id}" if kind is MessageKind.CUSTOMER else "user:U1",
             from_address=ticket.requester_email if kind is MessageKind.CUSTOMER else None,
             to=[],
-            cc=[],
+            cc=list(cc or []),
             subject=ticket.subject,
             text=text,
             html=None,
@@ -287,11 +291,44 @@ class _Tickets:
     def tickets(self, workspace_id: str, cursor: str | None, limit: int) -> Page[Ticket]:
         return self.world.all_tickets(workspace_id, cursor, limit)
 
+    def tickets_naming(
+        self, workspace_id: str, address: str, cursor: str | None, limit: int
+    ) -> Page[Ticket]:
+        """The search index's answer, over the terms the indexer would have posted."""
+        index = _Postings()
+        for ticket in self.world.tickets:
+            if ticket.workspace_id == workspace_id:
+                messages = self.world.messages.get(ticket.id, [])
+                index.add(workspace_id, ticket.id, ticket_terms(ticket, messages))
+        page = tickets_naming(index, workspace_id, address, cursor, limit)
+        by_id = {t.id: t for t in self.world.tickets}
+        return Page([by_id[i] for i in page.ticket_ids], page.next_cursor)
+
     def messages(self, workspace_id: str, ticket_id: str, limit: int) -> list[Message]:
         return self.world.ticket_messages(workspace_id, ticket_id, limit)
 
     def activity(self, workspace_id: str, ticket_id: str, limit: int) -> list[Activity]:
         return self.world.ticket_activity(workspace_id, ticket_id, limit)
+
+
+class _Postings:
+    """An in-memory search index (chalicelib/tickets/search.py's `SearchIndex`)."""
+
+    def __init__(self) -> None:
+        self.by_word: dict[tuple[str, str], set[str]] = {}
+
+    def add(self, workspace_id: str, ticket_id: str, words: list[str]) -> None:
+        for word in words:
+            self.by_word.setdefault((workspace_id, word), set()).add(ticket_id)
+
+    def postings(
+        self, workspace_id: str, word: str, below: str | None, limit: int
+    ) -> tuple[list[str], bool]:
+        found = sorted(
+            (t for t in self.by_word.get((workspace_id, word), ()) if below is None or t < below),
+            reverse=True,
+        )
+        return found[:limit], len(found) > limit
 
 
 class _Bookings:

@@ -5,6 +5,9 @@ one bounded page; nothing here lists a table.
 - contact record (ContactRecords): `WS#<ws>` / `CONTACTEMAIL#<address>`, then `CONTACT#<id>`
 - tickets and chats (ContactTickets; a chat is a ticket of channel `chat`): GSI4
   `WS#<ws>#TICKETS#REQUESTER#<contact>`
+- other people's tickets they were copied on or wrote to (ContactTickets): the search
+  postings of their whole address, `WS#<ws>#TERM#<address>` (the indexer posts the
+  addresses of a ticket's CC and of its messages' From, To and CC)
 - messages (ContactTickets): `WS#<ws>#T#<ticket>` / `MSG#…`
 - chat feedback (ContactTickets): `WS#<ws>#T#<ticket>` / `ACT#…`, `bot_feedback` by them
 - attachments (StoredFiles): S3 `ws/<ws>/attachments/…`, named by their message
@@ -12,10 +15,7 @@ one bounded page; nothing here lists a table.
 - bookings (ContactBookings): `WS#<ws>#CONTACTBK#<contact>`, then `WS#<ws>` / `BOOKING#<id>`
 - AI results (TicketAiResults): `WS#<ws>#T#<ticket>` / `AI#…`
 - help-centre feedback: not attributable (a vote keeps only a hash of the visitor, and the
-  article's counters), so no port
-
-A contact in the CC of someone else's ticket is not found here (no index names CC
-participants): the export's manifest says so."""
+  article's counters), so no port"""
 
 from __future__ import annotations
 
@@ -44,6 +44,13 @@ class ContactTickets(Protocol):
 
     def tickets(self, workspace_id: str, cursor: str | None, limit: int) -> Page[Ticket]:
         """Every ticket of the workspace, one Query page."""
+
+    def tickets_naming(
+        self, workspace_id: str, address: str, cursor: str | None, limit: int
+    ) -> Page[Ticket]:
+        """Tickets whose search postings hold the address (their whole address's term; all
+        of its words for one too long to be a term), newest first, one page: those it was
+        copied on, wrote or was written to, or merely named (the caller tells them apart)."""
 
     def messages(self, workspace_id: str, ticket_id: str, limit: int) -> list[Message]:
         """The ticket's messages, oldest first (at most `limit`)."""

@@ -10,6 +10,10 @@ A contact's bundle:
   tickets/<number>.json    each ticket and chat they opened, with its customer-visible
                            messages (their own, the team's replies, the chat's answers);
                            internal notes are the team's and are left out
+  cc_tickets/<number>.json each ticket of someone else they were copied on, wrote to or
+                           were written to (found through the search postings of their
+                           address), with its customer-visible messages; its files are
+                           its requester's and stay out
   attachments/<number>/<attachment id>-<name>   the files of those messages
   raw_mail/<number>/<message id>.eml            their mail as it arrived
   bookings.json            the bookings they are the invitee of
@@ -34,6 +38,7 @@ from typing import IO, Any
 from chalicelib.booking.model import Booking
 from chalicelib.chat.bot_rules import FEEDBACK_ACTION
 from chalicelib.privacy.contact_data import ContactData
+from chalicelib.privacy.mentions import takes_part
 from chalicelib.tickets.model import Activity, Channel, Contact, Message, MessageKind, Ticket
 
 PAGE = 100  # items per Query page
@@ -240,12 +245,23 @@ class _Writer:
         self.progress.files += 1
         return path
 
-    def ticket(self, ticket: Ticket, *, customer_visible_only: bool, files: bool) -> None:
+    def ticket(
+        self,
+        ticket: Ticket,
+        *,
+        customer_visible_only: bool,
+        files: bool,
+        folder: str = "tickets",
+        messages: list[Message] | None = None,
+    ) -> None:
+        """Writes `<folder>/<number>.json` (the ticket and its messages, read unless given),
+        counted under `folder`'s class."""
         ws = self.workspace_id
         shown: list[dict[str, Any]] = []
-        messages = self.data.tickets.messages(ws, ticket.id, MAX_MESSAGES)
+        if messages is None:
+            messages = self.data.tickets.messages(ws, ticket.id, MAX_MESSAGES)
         if len(messages) >= MAX_MESSAGES:
-            self.notes.append(f"tickets/{ticket.number}.json: its first {MAX_MESSAGES} messages.")
+            self.notes.append(f"{folder}/{ticket.number}.json: its first {MAX_MESSAGES} messages.")
         for message in messages:
             if customer_visible_only and message.kind is MessageKind.NOTE:
                 continue
@@ -268,11 +284,11 @@ class _Writer:
                 self.counts.add("raw_mail", 1 if raw_path else 0)
             shown.append(_message_record(message, paths, raw_path))
         self.counts.add("messages", len(shown))
-        self.counts.add("tickets")
-        if ticket.channel is Channel.CHAT:
+        self.counts.add(folder)
+        if ticket.channel is Channel.CHAT and folder == "tickets":
             self.counts.add("chats")
         self.bundle.add(
-            f"tickets/{ticket.number}.json",
+            f"{folder}/{ticket.number}.json",
             _json({"ticket": _ticket_record(ticket), "messages": shown}),
         )
         self.ticket_written()
@@ -292,8 +308,10 @@ def _chat_feedback(ticket: Ticket, activity: list[Activity], contact: Contact) -
 
 
 CONTACT_NOTES = (
-    "Tickets and chats are those the contact opened (is the requester of); a ticket where "
-    "they were only copied (CC) is not included.",
+    "tickets/ holds the tickets and chats the contact opened (is the requester of); "
+    "cc_tickets/ the tickets of others they were copied on (CC), wrote to or were written "
+    "to, found through the search index's entries for their address, without those "
+    "tickets' attachments and raw mail (their requester's).",
     "Messages are those the contact could see: their own, the team's replies and the chat's "
     "answers. Internal notes are the team's and are left out.",
     "Help-centre feedback (article votes) is anonymous: only a hash of the visitor and the "
@@ -331,6 +349,7 @@ def _manifest(
 CONTACT_CLASSES = (
     "contact",
     "tickets",
+    "cc_tickets",
     "chats",
     "messages",
     "attachments",
@@ -339,6 +358,32 @@ CONTACT_CLASSES = (
     "ai_results",
     "feedback",
 )
+
+
+def _copied_tickets(data: ContactData, writer: _Writer, contact: Contact, own: set[str]) -> None:
+    """Others' tickets the contact took part in (`cc_tickets/`): those the postings of their
+    address name, but for their own, where they are in the CC or on a message people outside
+    the team could see (a ticket that merely names them is not theirs)."""
+    ws = writer.workspace_id
+    writer.phase("cc_tickets")
+    named = _paged(
+        lambda cursor: data.tickets.tickets_naming(ws, contact.email, cursor, PAGE), MAX_TICKETS
+    )
+    taken = []
+    for ticket in named:
+        if ticket.id in own or ticket.requester_id == contact.id:
+            continue
+        messages = data.tickets.messages(ws, ticket.id, MAX_MESSAGES)
+        if takes_part(ticket, messages, contact.email):
+            taken.append((ticket, messages))
+    for ticket, messages in sorted(taken, key=lambda t: t[0].number):
+        writer.ticket(
+            ticket,
+            customer_visible_only=True,
+            files=False,
+            folder="cc_tickets",
+            messages=messages,
+        )
 
 
 def write_contact_bundle(
@@ -385,6 +430,7 @@ def write_contact_bundle(
                     "output": result.payload,
                 }
             )
+    _copied_tickets(data, writer, contact, {t.id for t in tickets})
     writer.phase("bookings")
     bookings = data.bookings.bookings_of_contact(ws, contact.id, MAX_BOOKINGS)
     bundle.add("bookings.json", _json([_booking_record(b) for b in bookings]))

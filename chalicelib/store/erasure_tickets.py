@@ -49,7 +49,7 @@ from chalicelib.store.ticket_traces import notifications_about
 from chalicelib.store.tickets_repo import DynamoTicketStore, _message
 from chalicelib.tickets.model import Activity, Message, Ticket
 from chalicelib.tickets.ports import StaleTicket
-from chalicelib.tickets.search import address_term, search, ticket_terms
+from chalicelib.tickets.search import ticket_terms, tickets_naming
 from chalicelib.tickets.search_terms import terms
 
 TICKETS_PER_STEP = 10
@@ -110,17 +110,11 @@ class MentionsErasure:
 
     def step(self, subject: Subject, cursor: str | None) -> Step:
         ws, address = subject.workspace_id, subject.email
-        term = address_term(address)
-        if term is not None:
-            ticket_ids, more = self._index.postings(ws, term, cursor, self._per_step)
-            next_cursor = ticket_ids[-1] if more and ticket_ids else None
-        else:  # not kept whole: the tickets holding all of its (longest) words
-            page = search(self._index, ws, address, cursor, self._per_step)
-            ticket_ids, next_cursor = page.ticket_ids, page.next_cursor
+        page = tickets_naming(self._index, ws, address, cursor, self._per_step)
         changed: Counter[str] = Counter()
-        for ticket_id in ticket_ids:
+        for ticket_id in page.ticket_ids:
             changed.update(self.erase_in(ws, ticket_id, address))
-        return Step(counts=_plain(changed), cursor=next_cursor)
+        return Step(counts=_plain(changed), cursor=page.next_cursor)
 
     def erase_in(self, workspace_id: str, ticket_id: str, address: str) -> dict[str, int]:
         """The address out of one ticket: its messages, activity, AI results and

@@ -73,6 +73,18 @@ class DynamoContactData:
         page = self._tickets.list_tickets(workspace_id, TicketFilter(), cursor, limit)
         return Page(page.tickets, page.next_cursor)
 
+    def tickets_naming(
+        self, workspace_id: str, address: str, cursor: str | None, limit: int
+    ) -> Page[Ticket]:
+        """One Query of the address's postings (≤ 5 of its words' for a long address), one
+        BatchGetItem of the tickets."""
+        from chalicelib.store.search_repo import DynamoSearchIndex
+        from chalicelib.tickets.search import tickets_naming
+
+        page = tickets_naming(DynamoSearchIndex(), workspace_id, address, cursor, limit)
+        ids, next_cursor = page.ticket_ids, page.next_cursor
+        return Page(self._tickets.get_tickets(workspace_id, ids), next_cursor)
+
     def messages(self, workspace_id: str, ticket_id: str, limit: int) -> list[Message]:
         return self._tickets.list_messages(workspace_id, ticket_id, limit)
 

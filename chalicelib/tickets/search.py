@@ -96,3 +96,16 @@ def search(
     if len(complete) > limit:
         return SearchPage(page, page[-1])
     return SearchPage(page, boundary if more else None)
+
+
+def tickets_naming(
+    index: SearchIndex, workspace_id: str, address: str, cursor: str | None, limit: int
+) -> SearchPage:
+    """Tickets whose postings hold an e-mail address, newest first, a page at a time: the
+    postings of its whole term (one Query); for an address too long to be one term, the
+    tickets holding all of its longest words (`search`; the caller checks the text)."""
+    term = address_term(address)
+    if term is None:
+        return search(index, workspace_id, address, cursor, limit)
+    ids, more = index.postings(workspace_id, term, cursor, limit)
+    return SearchPage(ids, ids[-1] if more and ids else None)

@@ -7,10 +7,14 @@ step, removes both of hers and the copy of her mail on Hugo's ticket; the `menti
 replaces her address everywhere else, keeping the rest of the text; a scan of the table and
 a listing of the bucket find her address only in her contact record (the `contact` phase's).
 Each phase run again counts nothing; a `mentions` step cut short and run again finishes.
+Before, her export holds the tickets of others she was copied on (found by her address).
 Set up once for the module."""
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +27,7 @@ from app import app
 from chalicelib import bootstrap
 from chalicelib.ai.model import AiResult, ResultKind, ResultStatus
 from chalicelib.privacy.erasure import ERASED, ErasurePhase, Subject
+from chalicelib.privacy.export_bundle import BundleRequest, write_contact_bundle
 from chalicelib.store.ai_repo import DynamoAiStore
 from chalicelib.store.erasure_tickets import MentionsErasure, TicketsErasure
 from chalicelib.store.ticket_removal import DynamoTicketRemoval
@@ -149,6 +154,23 @@ def desk(aws: Any) -> Iterator[Desk]:
         contact = DynamoTicketStore().find_contact_by_email(ws, CARLA)
         assert contact is not None
         yield Desk(api, aws, token, ws, contact.id, bob["id"], opened["dan"], opened["hugo"])
+
+
+def test_her_export_holds_the_tickets_of_others_she_was_copied_on(desk: Desk) -> None:
+    contact = DynamoTicketStore().find_contact_by_email(desk.workspace_id, CARLA)
+    assert contact is not None
+    request = BundleRequest("E1", desk.workspace_id, "user:U1", datetime.now(UTC), 30)
+    target = io.BytesIO()
+
+    counts = write_contact_bundle(
+        bootstrap.contact_data(), request, contact, target, lambda progress: None
+    )
+
+    bundle = zipfile.ZipFile(target)
+    copied = [json.loads(bundle.read(n)) for n in bundle.namelist() if n.startswith("cc_tickets/")]
+    # Bob's (she is in CC) and Hugo's (her mail merged in); Dan's only names her.
+    assert sorted(t["ticket"]["id"] for t in copied) == sorted([desk.bob, desk.hugo])
+    assert counts["cc_tickets"] == 2 and counts["tickets"] == 2, counts
 
 
 def test_the_tickets_phase_removes_each_of_their_tickets_and_their_copies(desk: Desk) -> None:

@@ -297,6 +297,7 @@ def test_a_contacts_export_holds_every_class_of_their_data(world):
     assert export["counts"] == {
         "contact": 1,
         "tickets": 3,
+        "cc_tickets": 0,
         "chats": 1,
         "messages": 4,
         "attachments": 1,

@@ -90,6 +90,7 @@ def test_a_contacts_bundle_holds_every_class_of_their_data():
     assert manifest["counts"] == {
         "contact": 1,
         "tickets": 3,
+        "cc_tickets": 0,
         "chats": 1,
         "messages": 5,
         "attachments": 1,

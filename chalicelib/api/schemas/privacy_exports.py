@@ -41,7 +41,7 @@ class ExportIn(Incoming):
 class ExportProgressOut(Outgoing):
     phase: str = Field(
         description="Where the build is: `queued`, `started`, `contact`, `contacts`, "
-        "`tickets`, `bookings`, `ai_results`, `manifest`, `ready`."
+        "`tickets`, `cc_tickets`, `bookings`, `ai_results`, `manifest`, `ready`."
     )
     tickets: int = Field(description="Tickets written into the bundle so far.")
     files: int = Field(description="Stored files (attachments, raw mail) written so far.")
