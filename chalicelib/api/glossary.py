@@ -47,6 +47,7 @@ PATH_PARAMETERS = {
     "change_id": "The planned sub-processor change's id.",
     "objection_id": "The objection's id.",
     "export_id": "The data-subject export's id.",
+    "erasure_id": "The data-subject erasure's id.",
 }
 
 # Query parameters, looked up like fields (`"Schema.name"`, then `"name"`).
