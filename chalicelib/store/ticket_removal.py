@@ -116,17 +116,22 @@ def _unpost_terms(ticket: Ticket, words: Iterable[str]) -> int:
     return len(existing)
 
 
-def partition_keys(pk: str) -> list[tuple[str, str]]:
-    """Every (PK, SK) of an item collection, whatever its items (consistent Query pages)."""
+def partition_keys(pk: str, page_size: int | None = None) -> list[tuple[str, str]]:
+    """Every (PK, SK) of an item collection, whatever its items (consistent Query pages of
+    `page_size` items, default 1 MB)."""
     connection = Item._get_connection()
     found: list[tuple[str, str]] = []
     start: Any = None
     while True:
-        page = connection.query(
-            pk, attributes_to_get=["PK", "SK"], consistent_read=True, exclusive_start_key=start
+        answer = connection.query(
+            pk,
+            attributes_to_get=["PK", "SK"],
+            consistent_read=True,
+            exclusive_start_key=start,
+            limit=page_size,
         )
-        found += [(item["PK"]["S"], item["SK"]["S"]) for item in page.get("Items", [])]
-        start = page.get("LastEvaluatedKey")
+        found += [(item["PK"]["S"], item["SK"]["S"]) for item in answer.get("Items", [])]
+        start = answer.get("LastEvaluatedKey")
         if not start:
             return found
 
