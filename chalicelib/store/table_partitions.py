@@ -145,14 +145,17 @@ class TablePartitions:
         deleted = self.delete((str(r["PK"]), str(r["SK"])) for r in rows)
         return deleted, more is not None
 
-    def delete_lookup(self, pk: str, sk: str, workspace_id: str) -> int:
-        """Deletes a global lookup item if it still names `workspace_id` (another workspace
-        may hold the value since): 1 when it went, 0 when absent or another's."""
+    def delete_lookup(
+        self, pk: str, sk: str, workspace_id: str, attribute: str = "workspace_id"
+    ) -> int:
+        """Deletes a global lookup item if its `attribute` still names `workspace_id` (another
+        workspace may hold the value since): 1 when it went, 0 when absent or another's."""
         try:
             self._db.delete_item(
                 TableName=self._table,
                 Key={"PK": {"S": pk}, "SK": {"S": sk}},
-                ConditionExpression="workspace_id = :w",
+                ConditionExpression="#a = :w",
+                ExpressionAttributeNames={"#a": attribute},
                 ExpressionAttributeValues={":w": {"S": workspace_id}},
             )
         except self._db.exceptions.ConditionalCheckFailedException:

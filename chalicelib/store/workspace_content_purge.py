@@ -38,6 +38,8 @@ from chalicelib.privacy.workspace_deletion import PurgeStep, Target
 from chalicelib.store import keys
 from chalicelib.store.chat_repo import STATE_SK as CHAT_STATE_SK
 from chalicelib.store.chat_repo import _history_pk as chat_history_pk
+from chalicelib.store.retention_repo import CURSOR_SK as RETENTION_CURSOR_SK
+from chalicelib.store.retention_repo import POLICIES_VIEW as RETENTION_VIEW
 from chalicelib.store.table_partitions import BucketPrefixes, Row, TablePartitions
 
 TICKETS_PAGE = 25
@@ -453,7 +455,8 @@ class FilesPurge:
 class WorkspacePartitionPurge:
     """The workspace's own partition (members' schedules, settings, counters, mail records,
     bookings, contacts, claims, billing, privacy records, ...), all but the workspace item,
-    which goes last of all."""
+    which goes last of all; and the retention schedule's turn when it names the workspace
+    (the next run starts from the first workspace)."""
 
     name = "workspace"
 
@@ -469,6 +472,9 @@ class WorkspacePartitionPurge:
             doomed = [(str(r["PK"]), str(r["SK"])) for r in rows if r["SK"] != keys.WORKSPACE_SK]
             removed += self._table.delete(doomed)
             if not more:
+                removed += self._table.delete_lookup(
+                    RETENTION_VIEW, RETENTION_CURSOR_SK, target.workspace_id, "position"
+                )
                 return PurgeStep({"workspace_items": removed})
         return PurgeStep({"workspace_items": removed}, cursor="more")
 
