@@ -81,6 +81,7 @@ UNUSED_UPLOADS_WINDOW = timedelta(days=4)
 # The acknowledgement of a new ticket is recorded in the ticket's own transaction.
 ACKNOWLEDGED_WITHIN = timedelta(minutes=1)
 _NOT_FOUND = ("404", "NoSuchKey", "NotFound")
+_FORBIDDEN = ("403", "Forbidden", "AccessDenied")
 
 
 def _read(workspace_id: str, ticket_id: str) -> tuple[Ticket | None, list[Message], list[Activity]]:
@@ -138,15 +139,21 @@ def partition_keys(pk: str, page_size: int | None = None) -> list[tuple[str, str
 
 def delete_stored(blobs: S3BlobStore, key: str) -> int:
     """Deletes the object `key` of the content bucket: 1 if it was there (HeadObject
-    first, so that a removal run again counts only what it deleted), else 0."""
+    first, so that a removal run again counts only what it deleted), else 0.  Without
+    `s3:ListBucket` S3 answers a missing key with 403, not 404: it is deleted all the same
+    (a no-op, or the permission's refusal) and counted as gone already."""
     from botocore.exceptions import ClientError
 
     try:
         blobs._s3.head_object(Bucket=blobs._bucket, Key=key)
     except ClientError as e:
-        if e.response.get("Error", {}).get("Code") in _NOT_FOUND:
+        code = e.response.get("Error", {}).get("Code")
+        if code in _NOT_FOUND:
             return 0
-        raise
+        if code not in _FORBIDDEN:
+            raise
+        blobs.delete(key)
+        return 0
     blobs.delete(key)
     return 1
 
