@@ -16,6 +16,8 @@ from boto3.dynamodb.types import TypeDeserializer
 
 BATCH = 25
 UNPROCESSED_RETRIES = 8
+PAGE = 100
+PAGES_PER_STEP = 10  # a partition of more than this many pages goes on in the next step
 _deserializer = TypeDeserializer()
 
 Key = tuple[str, str]
@@ -161,6 +163,50 @@ class TablePartitions:
         except self._db.exceptions.ConditionalCheckFailedException:
             return 0
         return 1
+
+
+class PartitionDrains:
+    """Whole partitions deleted a bounded number of pages at a time (a deletion's steps)."""
+
+    def __init__(self, table: TablePartitions) -> None:
+        self.table = table
+
+    def drain(self, pk: str, prefix: str | None = None) -> tuple[int, bool]:
+        """Deletes up to PAGES_PER_STEP pages of partition `pk`: (deleted, more left)."""
+        deleted = 0
+        for _ in range(PAGES_PER_STEP):
+            count, more = self.table.delete_partition(pk, PAGE, prefix)
+            deleted += count
+            if not more:
+                return deleted, False
+        return deleted, True
+
+    def drain_all(self, pk: str) -> int:
+        """Deletes the whole partition (a small one: histories, listeners, ledgers)."""
+        deleted = 0
+        while True:
+            count, more = self.drain(pk)
+            deleted += count
+            if not more:
+                return deleted
+
+
+def split_cursor(cursor: str | None, first: str) -> tuple[str, str | None]:
+    """A step's cursor `<stage>|<after>` as (stage, after); no cursor: the first stage."""
+    if cursor is None:
+        return first, None
+    stage, _, after = cursor.partition("|")
+    return stage, after or None
+
+
+def cursor_at(stage: str, after: str | None) -> str:
+    return f"{stage}|{after or ''}"
+
+
+def user_of_actor(actor: object) -> str | None:
+    """The user id of an actor as the product writes it (`user:<id>`); None for others."""
+    text = str(actor or "")
+    return text.removeprefix("user:") if text.startswith("user:") else None
 
 
 class BucketPrefixes:

@@ -31,8 +31,14 @@ from chalicelib.store.chat_repo import SETTINGS_SK as CHAT_SETTINGS_SK
 from chalicelib.store.chat_repo import _key_pk as chat_key_pk
 from chalicelib.store.helpcentre_repo import CUSTOM_HOSTNAME_SK, _domain_pk
 from chalicelib.store.helpcentre_repo import SETTINGS_SK as HELPCENTRE_SETTINGS_SK
-from chalicelib.store.table_partitions import TablePartitions
-from chalicelib.store.workspace_content_purge import PAGE, _at, _Partitions, _split, _user_of
+from chalicelib.store.table_partitions import (
+    PAGE,
+    PartitionDrains,
+    TablePartitions,
+    cursor_at,
+    split_cursor,
+    user_of_actor,
+)
 
 if TYPE_CHECKING:
     from chalicelib.billing.deps import BillingDeps
@@ -157,9 +163,9 @@ class DoorsPurge:
 
     def step(self, target: Target, cursor: str | None) -> PurgeStep:
         ws = target.workspace_id
-        stage, after = _split(cursor, "lookups")
+        stage, after = split_cursor(cursor, "lookups")
         if stage == "lookups":
-            return PurgeStep({"lookups": self._lookups(ws)}, cursor=_at("keys", None))
+            return PurgeStep({"lookups": self._lookups(ws)}, cursor=cursor_at("keys", None))
         if stage == "keys":
             rows, more = self._table.page(
                 keys.workspace_pk(ws),
@@ -178,12 +184,12 @@ class DoorsPurge:
             people = [
                 user
                 for r in rows
-                for user in (r.get("member_id"), _user_of(r.get("created_by")))
+                for user in (r.get("member_id"), user_of_actor(r.get("created_by")))
                 if user
             ]
             return PurgeStep(
                 {"api_key_credentials": removed},
-                cursor=_at("keys", more) if more else _at("invitations", None),
+                cursor=cursor_at("keys", more) if more else cursor_at("invitations", None),
                 people=tuple(str(p) for p in people),
             )
         rows, more = self._table.page(
@@ -202,7 +208,7 @@ class DoorsPurge:
         )
         return PurgeStep(
             {"invitation_tokens": removed},
-            cursor=_at("invitations", more) if more else None,
+            cursor=cursor_at("invitations", more) if more else None,
             people=tuple(str(r["accepted_by"]) for r in rows if r.get("accepted_by")),
         )
 
@@ -217,22 +223,23 @@ class MembersPurge:
 
     def step(self, target: Target, cursor: str | None) -> PurgeStep:
         pk = keys.workspace_pk(target.workspace_id)
-        stage, after = _split(cursor, "collect")
+        stage, after = split_cursor(cursor, "collect")
         if stage == "collect":
             rows, more = self._table.page(
                 pk, prefix=keys.MEMBER_PREFIX, after=after, limit=PAGE, attributes=("user_id",)
             )
             people = tuple(str(r["user_id"]) for r in rows if r.get("user_id"))
             return PurgeStep(
-                people=people, cursor=_at("collect", more) if more else _at("remove", None)
+                people=people,
+                cursor=cursor_at("collect", more) if more else cursor_at("remove", None),
             )
         removed, more_left = self._table.delete_partition(pk, PAGE, keys.MEMBER_PREFIX)
         return PurgeStep(
-            {"memberships": removed}, cursor=_at("remove", None) if more_left else None
+            {"memberships": removed}, cursor=cursor_at("remove", None) if more_left else None
         )
 
 
-class CalendarsPurge(_Partitions):
+class CalendarsPurge(PartitionDrains):
     """Cursor: `connections|`, then `rest|`."""
 
     name = "calendars"
@@ -267,12 +274,12 @@ class CalendarsPurge(_Partitions):
 
     def step(self, target: Target, cursor: str | None) -> PurgeStep:
         ws = target.workspace_id
-        stage, _ = _split(cursor, "connections")
+        stage, _ = split_cursor(cursor, "connections")
         pk = f"WS#{ws}#CAL"
         if stage == "connections":
             rows, _ = self.table.page(pk, prefix="CONNID#", limit=CONNECTIONS_PAGE)
             if not rows:
-                return PurgeStep(cursor=_at("rest", None))
+                return PurgeStep(cursor=cursor_at("rest", None))
             deps = self._calendar_deps()
             people: list[str] = []
             for row in rows:
@@ -285,10 +292,10 @@ class CalendarsPurge(_Partitions):
                     self.table.delete([(str(row["PK"]), str(row["SK"]))])
             return PurgeStep(
                 {"calendar_connections": len(rows)},
-                cursor=_at("connections", None),
+                cursor=cursor_at("connections", None),
                 people=tuple(people),
             )
         removed, more_left = self.drain(pk)
         return PurgeStep(
-            {"calendar_items": removed}, cursor=_at("rest", None) if more_left else None
+            {"calendar_items": removed}, cursor=cursor_at("rest", None) if more_left else None
         )

@@ -40,58 +40,25 @@ from chalicelib.store.chat_repo import STATE_SK as CHAT_STATE_SK
 from chalicelib.store.chat_repo import _history_pk as chat_history_pk
 from chalicelib.store.retention_repo import CURSOR_SK as RETENTION_CURSOR_SK
 from chalicelib.store.retention_repo import POLICIES_VIEW as RETENTION_VIEW
-from chalicelib.store.table_partitions import BucketPrefixes, Row, TablePartitions
+from chalicelib.store.table_partitions import (
+    PAGE,
+    PAGES_PER_STEP,
+    BucketPrefixes,
+    PartitionDrains,
+    Row,
+    TablePartitions,
+    cursor_at,
+    split_cursor,
+    user_of_actor,
+)
 
 TICKETS_PAGE = 25
-PAGE = 100
-PAGES_PER_STEP = 10  # a partition of more than this many pages goes on in the next step
 DEFAULT_REMINDERS = (1440, 60)  # minutes before a booking, when its event type is gone
 REMINDERS_KEPT = timedelta(days=2)  # after their due time (chalicelib/store/reminders_repo.py)
 LIVE_INBOX = "inbox"
 
 
-def _split(cursor: str | None, first: str) -> tuple[str, str | None]:
-    """A cursor `<stage>|<after>` as (stage, after); no cursor: the first stage."""
-    if cursor is None:
-        return first, None
-    stage, _, after = cursor.partition("|")
-    return stage, after or None
-
-
-def _at(stage: str, after: str | None) -> str:
-    return f"{stage}|{after or ''}"
-
-
-def _user_of(actor: object) -> str | None:
-    text = str(actor or "")
-    return text.removeprefix("user:") if text.startswith("user:") else None
-
-
-class _Partitions:
-    def __init__(self, table: TablePartitions) -> None:
-        self.table = table
-
-    def drain(self, pk: str, prefix: str | None = None) -> tuple[int, bool]:
-        """Deletes up to PAGES_PER_STEP pages of partition `pk`: (deleted, more left)."""
-        deleted = 0
-        for _ in range(PAGES_PER_STEP):
-            count, more = self.table.delete_partition(pk, PAGE, prefix)
-            deleted += count
-            if not more:
-                return deleted, False
-        return deleted, True
-
-    def drain_all(self, pk: str) -> int:
-        """Deletes the whole partition (a small one: histories, listeners, ledgers)."""
-        deleted = 0
-        while True:
-            count, more = self.drain(pk)
-            deleted += count
-            if not more:
-                return deleted
-
-
-class TicketsPurge(_Partitions):
+class TicketsPurge(PartitionDrains):
     """Every ticket, by its number lookup (consistent), then by the tickets view for any a
     lookup did not name.  Cursor: `look|<after>`, `drop|<after>`, `view|<json start row>`."""
 
@@ -123,7 +90,7 @@ class TicketsPurge(_Partitions):
                 rows, after = self.table.page(
                     pk, prefix=keys.ACTIVITY_PREFIX, after=after, attributes=("actor",)
                 )
-                found += [u for u in (_user_of(r.get("actor")) for r in rows) if u]
+                found += [u for u in (user_of_actor(r.get("actor")) for r in rows) if u]
                 if after is None:
                     break
         return tuple(dict.fromkeys(found))
@@ -143,12 +110,12 @@ class TicketsPurge(_Partitions):
 
     def step(self, target: Target, cursor: str | None) -> PurgeStep:
         ws = target.workspace_id
-        stage, after = _split(cursor, "look")
+        stage, after = split_cursor(cursor, "look")
         if stage == "look":
             ids, rows, _ = self._numbered(ws, after)
             if not rows:
-                return PurgeStep(cursor=_at("view", None))
-            return PurgeStep(people=self._people(ws, ids), cursor=_at("drop", after))
+                return PurgeStep(cursor=cursor_at("view", None))
+            return PurgeStep(people=self._people(ws, ids), cursor=cursor_at("drop", after))
         if stage == "drop":
             ids, rows, more = self._numbered(ws, after)
             counts: dict[str, int] = {}
@@ -159,7 +126,9 @@ class TicketsPurge(_Partitions):
                 (str(r["PK"]), str(r["SK"])) for r in rows
             )
             last = str(rows[-1]["SK"]) if rows else after
-            return PurgeStep(counts, cursor=_at("look", last) if more else _at("view", None))
+            return PurgeStep(
+                counts, cursor=cursor_at("look", last) if more else cursor_at("view", None)
+            )
         start = json.loads(after) if after else None
         rows, next_row = self.table.index_page(
             "GSI1", keys.tickets_view(ws), after_row=start, limit=TICKETS_PAGE
@@ -173,7 +142,7 @@ class TicketsPurge(_Partitions):
         return PurgeStep(
             counts,
             people=people,
-            cursor=_at("view", json.dumps(next_row)) if next_row else None,
+            cursor=cursor_at("view", json.dumps(next_row)) if next_row else None,
         )
 
 
@@ -195,7 +164,7 @@ def _drop_listeners(table: TablePartitions, ws: str, topic: str) -> int:
             return removed
 
 
-class ArticlesPurge(_Partitions):
+class ArticlesPurge(PartitionDrains):
     """Every article's partition, found by its translation claim, then by the articles view.
     Cursor: `claims|<after>`, `view|<json start row>`."""
 
@@ -203,7 +172,7 @@ class ArticlesPurge(_Partitions):
 
     def step(self, target: Target, cursor: str | None) -> PurgeStep:
         ws = target.workspace_id
-        stage, after = _split(cursor, "claims")
+        stage, after = split_cursor(cursor, "claims")
         if stage == "claims":
             rows, more = self.table.page(
                 keys.workspace_pk(ws),
@@ -218,7 +187,8 @@ class ArticlesPurge(_Partitions):
                 if r.get("article_id")
             )
             return PurgeStep(
-                {"articles": removed}, cursor=_at("claims", more) if more else _at("view", None)
+                {"articles": removed},
+                cursor=cursor_at("claims", more) if more else cursor_at("view", None),
             )
         start = json.loads(after) if after else None
         rows, next_row = self.table.index_page(
@@ -227,7 +197,7 @@ class ArticlesPurge(_Partitions):
         removed = sum(self.drain_all(str(r["PK"])) for r in rows)
         return PurgeStep(
             {"articles": removed},
-            cursor=_at("view", json.dumps(next_row)) if next_row else None,
+            cursor=cursor_at("view", json.dumps(next_row)) if next_row else None,
         )
 
 
@@ -236,7 +206,7 @@ def _reminder_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class BookingsPurge(_Partitions):
+class BookingsPurge(PartitionDrains):
     """What hangs off the workspace's bookings, event types and schedules: the hosts'
     ledgers, the event types' counters and round-robin marks, the contacts' booking lists
     and the reminders still ahead (their items in the shared due list name the workspace).
@@ -275,7 +245,7 @@ class BookingsPurge(_Partitions):
 
     def step(self, target: Target, cursor: str | None) -> PurgeStep:
         ws = target.workspace_id
-        stage, after = _split(cursor, "bookings")
+        stage, after = split_cursor(cursor, "bookings")
         counts: dict[str, int] = {}
         people: list[str] = []
         if stage == "bookings":
@@ -307,7 +277,7 @@ class BookingsPurge(_Partitions):
             counts["contact_bookings"] = sum(
                 self.drain_all(keys.contact_bookings_pk(ws, c)) for c in contacts
             )
-            following = _at("bookings", more) if more else _at("types", None)
+            following = cursor_at("bookings", more) if more else cursor_at("types", None)
             return PurgeStep(counts, cursor=following, people=tuple(people))
         if stage == "types":
             rows, more = self.table.page(
@@ -319,7 +289,7 @@ class BookingsPurge(_Partitions):
                 )
                 for r in rows
             )
-            following = _at("types", more) if more else _at("schedules", None)
+            following = cursor_at("types", more) if more else cursor_at("schedules", None)
             return PurgeStep(counts, cursor=following)
         rows, more = self.table.page(
             keys.workspace_pk(ws), prefix=keys.SCHEDULE_PREFIX, after=after, limit=PAGE
@@ -327,11 +297,11 @@ class BookingsPurge(_Partitions):
         hosts = [str(r["SK"]).removeprefix(keys.SCHEDULE_PREFIX) for r in rows]
         counts["ledgers"] = sum(self.drain_all(keys.host_ledger_pk(ws, h)) for h in hosts)
         return PurgeStep(
-            counts, cursor=_at("schedules", more) if more else None, people=tuple(hosts)
+            counts, cursor=cursor_at("schedules", more) if more else None, people=tuple(hosts)
         )
 
 
-class ContactsPurge(_Partitions):
+class ContactsPurge(PartitionDrains):
     """The contact search index, then each contact's booking list.  Cursor: `index|`,
     `contacts|<after>`."""
 
@@ -339,12 +309,12 @@ class ContactsPurge(_Partitions):
 
     def step(self, target: Target, cursor: str | None) -> PurgeStep:
         ws = target.workspace_id
-        stage, after = _split(cursor, "index")
+        stage, after = split_cursor(cursor, "index")
         if stage == "index":
             removed, unfinished = self.drain(keys.contact_index_pk(ws))
             return PurgeStep(
                 {"contact_index": removed},
-                cursor=_at("index", None) if unfinished else _at("contacts", None),
+                cursor=cursor_at("index", None) if unfinished else cursor_at("contacts", None),
             )
         rows, more = self.table.page(
             keys.workspace_pk(ws), prefix=keys.CONTACT_PREFIX, after=after, limit=PAGE
@@ -356,11 +326,11 @@ class ContactsPurge(_Partitions):
             for r in rows
         )
         return PurgeStep(
-            {"contact_bookings": removed}, cursor=_at("contacts", more) if more else None
+            {"contact_bookings": removed}, cursor=cursor_at("contacts", more) if more else None
         )
 
 
-class LivePurge(_Partitions):
+class LivePurge(PartitionDrains):
     """The inbox's live listeners and their connections."""
 
     name = "live"
@@ -369,7 +339,7 @@ class LivePurge(_Partitions):
         return PurgeStep({"live": _drop_listeners(self.table, target.workspace_id, LIVE_INBOX)})
 
 
-class PeoplePurge(_Partitions):
+class PeoplePurge(PartitionDrains):
     """For each person the workspace knew: their sessions opened in it and their
     notification partition in it.  Cursor: the index of the person in `people`, and how far
     their partition went (`<index>|`)."""
@@ -394,18 +364,19 @@ class PeoplePurge(_Partitions):
 
     def step(self, target: Target, cursor: str | None) -> PurgeStep:
         ws = target.workspace_id
-        position = int(_split(cursor, "0")[0])
+        position = int(split_cursor(cursor, "0")[0])
         if position >= len(target.people):
             return PurgeStep()
         user_id = target.people[position]
         removed, more = self.drain(keys.member_notifications_pk(ws, user_id))
         counts = {"notifications": removed}
         if more:
-            return PurgeStep(counts, cursor=_at(str(position), None))
+            return PurgeStep(counts, cursor=cursor_at(str(position), None))
         counts["sessions"] = self._sessions(ws, user_id)
         following = position + 1
         return PurgeStep(
-            counts, cursor=_at(str(following), None) if following < len(target.people) else None
+            counts,
+            cursor=cursor_at(str(following), None) if following < len(target.people) else None,
         )
 
 
@@ -425,7 +396,7 @@ class FilesPurge:
 
     def step(self, target: Target, cursor: str | None) -> PurgeStep:
         ws = target.workspace_id
-        stage, after = _split(cursor, "held")
+        stage, after = split_cursor(cursor, "held")
         if stage == "held":
             rows, more = self._table.page(
                 keys.workspace_pk(ws),
@@ -438,17 +409,17 @@ class FilesPurge:
             removed = self._bucket.delete(raw) if raw else 0
             return PurgeStep(
                 {"held_mail_files": removed},
-                cursor=_at("held", more) if more else _at("prefix", "0"),
+                cursor=cursor_at("held", more) if more else cursor_at("prefix", "0"),
             )
         index = int(after or 0)
         prefixes = self.prefixes(ws)
         removed, unfinished = self._bucket.delete_page(prefixes[index])
         if unfinished:
-            return PurgeStep({"files": removed}, cursor=_at("prefix", str(index)))
+            return PurgeStep({"files": removed}, cursor=cursor_at("prefix", str(index)))
         following = index + 1
         return PurgeStep(
             {"files": removed},
-            cursor=_at("prefix", str(following)) if following < len(prefixes) else None,
+            cursor=cursor_at("prefix", str(following)) if following < len(prefixes) else None,
         )
 
 
