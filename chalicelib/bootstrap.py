@@ -1266,10 +1266,10 @@ def erasure_phases() -> tuple[ErasurePhase, ...]:
     blobs = blob_store()
     return (
         TicketsErasure(DynamoTicketRemoval(blobs)),
-        MentionsErasure(),
-        BookingsErasure(),
-        MailErasure(blobs),
-        ExportsErasure(blobs),
+        MentionsErasure(blobs),
+        BookingsErasure(clock()),
+        MailErasure(blobs, clock()),
+        ExportsErasure(blobs, clock()),
         QueuesErasure(sqs_client),
         ContactErasure(),
     )

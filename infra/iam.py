@@ -43,6 +43,9 @@ class FunctionAccess:
     # Lists the bucket's keys: to find every object under a workspace's prefixes, and so that
     # S3 answers 404 (not 403) for an object already gone, which a removal run again meets.
     lists_objects: bool = False
+    # Receives and deletes on every queue and dead-letter queue: a data-subject erasure
+    # removes the messages that name the person wherever they wait.
+    sweeps_queues: bool = False
 
 
 FUNCTION_ACCESS: dict[str, FunctionAccess] = {
@@ -96,8 +99,13 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
     # Scheduled: sub-processor change notices to owners, admins and subscribers (mail-out).
     "subprocessor_notices_job": FunctionAccess(sends_to=("mail_out",)),
     # Data-subject exports: reads a contact's raw mail and attachments, writes the bundle.
+    # Erasures: delete their raw mail, attachments and bundles, remove the messages naming
+    # them from every queue, and queue their own continuation.
     "privacy_jobs_worker": FunctionAccess(
-        sends_to=(), objects={INBOUND_RAW: READ, ATTACHMENTS: READ, EXPORTS: READ_WRITE}
+        sends_to=("privacy_jobs",),
+        objects={INBOUND_RAW: READ_WRITE, ATTACHMENTS: READ_WRITE, EXPORTS: READ_WRITE},
+        lists_objects=True,
+        sweeps_queues=True,
     ),
     # Scheduled: creates and renews push channels on members' busy calendars.
     "calendar_channels_job": FunctionAccess(sends_to=()),
@@ -248,6 +256,19 @@ def function_policy(settings: Settings, function: str, trigger_queue: str | None
                 "Effect": "Allow",
                 "Action": [*_RECEIVE, "sqs:GetQueueUrl"],
                 "Resource": [f"arn:aws:sqs:{region}:*:{trigger_queue}"],
+            }
+        )
+    if access.sweeps_queues:
+        statements.append(
+            {
+                "Sid": "SweepEveryQueue",
+                "Effect": "Allow",
+                "Action": [*_RECEIVE, "sqs:GetQueueUrl"],
+                "Resource": [
+                    f"arn:aws:sqs:{region}:*:{name}{suffix}"
+                    for name in queue_names.values()
+                    for suffix in ("", "-dlq")
+                ],
             }
         )
     secrets = sorted(FUNCTION_SECRETS[function])
