@@ -1199,6 +1199,7 @@ def contact_data() -> ContactData:
         bookings=inventory,
         ai_results=inventory,
         files=inventory,
+        feedback=inventory,
     )
 
 

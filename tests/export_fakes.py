@@ -17,7 +17,7 @@ from typing import IO
 from chalicelib.accounts.model import Page
 from chalicelib.ai.model import AiResult, ResultKind, ResultStatus
 from chalicelib.booking.model import Booking, BookingStatus, Invitee, Location, LocationKind
-from chalicelib.privacy.contact_data import ContactData
+from chalicelib.privacy.contact_data import ArticleVotes, ContactData
 from chalicelib.privacy.exports import Export, ExportDeps
 from chalicelib.tickets.model import (
     Activity,
@@ -56,6 +56,7 @@ def _page(entries: list, cursor: str | None, limit: int) -> Page:  # type: ignor
 @dataclass
 class ExportWorld:
     contacts: list[Contact] = field(default_factory=list)
+    article_votes: list[tuple[str, ArticleVotes]] = field(default_factory=list)
     tickets: list[Ticket] = field(default_factory=list)
     messages: dict[str, list[Message]] = field(default_factory=dict)
     activity: dict[str, list[Activity]] = field(default_factory=dict)
@@ -254,6 +255,7 @@ class ExportWorld:
             bookings=_Bookings(self),
             ai_results=self,
             files=self,
+            feedback=_Votes(self),
         )
 
     # -- the export ports --------------------------------------------------------------
@@ -266,6 +268,17 @@ class ExportWorld:
             files=_Files(self),
             clock=self.clock,
         )
+
+
+class _Votes:
+    def __init__(self, world: ExportWorld) -> None:
+        self.world = world
+
+    def article_votes(
+        self, workspace_id: str, cursor: str | None, limit: int
+    ) -> Page[ArticleVotes]:
+        mine = [v for ws, v in self.world.article_votes if ws == workspace_id]
+        return _page(mine, cursor, limit)
 
 
 class _Contacts:

@@ -38,9 +38,10 @@ _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
     "`download_url`. A contact's bundle holds `manifest.json`, `contact.json`, "
     "`tickets/<number>.json` (their tickets and chats with the messages they could see; "
     "internal notes are left out), `attachments/`, `raw_mail/`, `bookings.json`, "
-    "`ai_results.json` and `feedback.json`. The workspace scope is a first version: "
-    "contacts, tickets and bookings. 404 `contact_not_found` when no contact has the "
-    "address (nothing is recorded).",
+    "`ai_results.json` and `feedback.json`. The workspace's bundle holds every contact, "
+    "ticket and chat (internal notes included) with its attachments and raw mail, the AI "
+    "results, the bookings, and the chat answers' and help-centre articles' feedback. "
+    "404 `contact_not_found` when no contact has the address (nothing is recorded).",
     tag=TAG,
     body="ExportIn",
     response="ExportOut",

@@ -14,7 +14,9 @@ one bounded page; nothing here lists a table.
 - raw mail (StoredFiles): S3 `inbound/…`, named by the message it became
 - bookings (ContactBookings): `WS#<ws>#CONTACTBK#<contact>`, then `WS#<ws>` / `BOOKING#<id>`
 - AI results (TicketAiResults): `WS#<ws>#T#<ticket>` / `AI#…`
-- help-centre feedback: not attributable (a vote keeps only a hash of the visitor, and the
+- help-centre feedback (HelpCentreFeedback, the workspace export): the articles (GSI1
+  `WS#<ws>#ARTICLES`), then GetItem `WS#<ws>#KB#<article>` / `FEEDBACK` per article; not
+  attributable to a contact (a vote keeps only a hash of the visitor, and the
   article's counters), so no port"""
 
 from __future__ import annotations
@@ -73,6 +75,24 @@ class TicketAiResults(Protocol):
         chat's answers), one Query."""
 
 
+@dataclass(frozen=True)
+class ArticleVotes:
+    """A help-centre article's feedback: counters only (a vote keeps no visitor)."""
+
+    article_id: str
+    locale: str
+    title: str
+    helpful: int
+    not_helpful: int
+
+
+class HelpCentreFeedback(Protocol):
+    def article_votes(
+        self, workspace_id: str, cursor: str | None, limit: int
+    ) -> Page[ArticleVotes]:
+        """Every article of the workspace with its feedback counters, one page."""
+
+
 class StoredFiles(Protocol):
     def read(self, key: str) -> bytes | None:
         """The stored object's bytes (attachments, raw mail); None when it is gone."""
@@ -87,3 +107,4 @@ class ContactData:
     bookings: ContactBookings
     ai_results: TicketAiResults
     files: StoredFiles
+    feedback: HelpCentreFeedback | None = None  # the workspace export's help-centre votes

@@ -1,5 +1,5 @@
 """The export bundle: a ZIP of JSON files (and the stored files) of everything held about
-one contact, or the first version of a whole workspace's export.  Pure: reads through the
+one contact, or a whole workspace's export.  Pure: reads through the
 ports of `contact_data`, writes into a file it is given; the same export read from the same
 data gives the same bytes (entries dated at the request), so a retried job rebuilds it as it
 was.
@@ -21,8 +21,10 @@ A contact's bundle:
   feedback.json            their verdicts on the chat's answers; help-centre votes are
                            anonymous (not attributable to anyone) and said so
 
-A workspace's bundle (first version): manifest.json, contacts.json, tickets/<number>.json
-(every message, notes included: the workspace's own), bookings.json."""
+A workspace's bundle: manifest.json, contacts.json, tickets/<number>.json (every message,
+notes included: the workspace's own), attachments/, raw_mail/, ai_results.json,
+bookings.json, feedback.json (the chat answers' verdicts and each help-centre article's
+vote counters)."""
 
 from __future__ import annotations
 
@@ -318,9 +320,12 @@ CONTACT_NOTES = (
     "article's counters are kept, so no vote can be attributed to the contact.",
 )
 WORKSPACE_NOTES = (
-    "First version of the workspace export: contacts, tickets with all their messages "
-    "(internal notes included) and bookings. Attachments, raw mail, AI results and "
-    "feedback are not included yet: export a contact for those.",
+    "The whole workspace: every contact; every ticket and chat with all its messages "
+    "(internal notes included) in tickets/, their attachments in attachments/ and the mail "
+    "as received in raw_mail/; the AI results made on them; the bookings; the chat answers' "
+    "feedback and the help-centre articles' votes in feedback.json.",
+    "Help-centre votes are counters per article: a vote keeps only a hash of the visitor, "
+    "so none can be attributed to a person.",
 )
 
 
@@ -455,14 +460,47 @@ def write_contact_bundle(
     return dict(writer.counts.values)
 
 
+WORKSPACE_CLASSES = (
+    "contacts",
+    "tickets",
+    "chats",
+    "messages",
+    "attachments",
+    "raw_mail",
+    "bookings",
+    "ai_results",
+    "feedback",
+    "help_centre_articles",
+)
+MAX_ARTICLES = 5000
+
+
+def _ai_records(data: ContactData, ws: str, ticket: Ticket) -> list[dict[str, Any]]:
+    return [
+        {
+            "ticket": ticket.number,
+            "kind": result.kind,
+            "key": result.key,
+            "status": result.status,
+            "requested_at": result.requested_at,
+            "completed_at": result.completed_at,
+            "output": result.payload,
+        }
+        for result in data.ai_results.results_of_ticket(ws, ticket.id, MAX_AI_RESULTS)
+    ]
+
+
 def write_workspace_bundle(
     data: ContactData, request: BundleRequest, target: IO[bytes], on_progress: OnProgress
 ) -> dict[str, int]:
-    """Writes the workspace's bundle (first version) into `target`; returns the counts."""
+    """Writes the whole workspace's bundle into `target`; returns the counts: every contact,
+    every ticket and chat with all its messages (internal notes included), their
+    attachments and raw mail, the AI results, the chat answers' feedback, the bookings and
+    the help centre's article votes (counters)."""
     ws = request.workspace_id
     bundle = _Zip(target, request.requested_at)
     writer = _Writer(data, ws, bundle, on_progress)
-    for name in ("contacts", "tickets", "chats", "messages", "bookings"):
+    for name in WORKSPACE_CLASSES:
         writer.counts.add(name, 0)
     writer.phase("contacts")
     contacts = list(_paged(lambda cursor: data.contacts.contacts(ws, cursor, PAGE), MAX_CONTACTS))
@@ -472,12 +510,50 @@ def write_workspace_bundle(
     tickets = list(_paged(lambda cursor: data.tickets.tickets(ws, cursor, PAGE), MAX_TICKETS))
     if len(tickets) >= MAX_TICKETS:
         writer.notes.append(f"Only the {MAX_TICKETS} most recently active tickets are included.")
+    ai_results: list[Any] = []
+    feedback: list[Any] = []
     for ticket in sorted(tickets, key=lambda t: t.number):
-        writer.ticket(ticket, customer_visible_only=False, files=False)
+        writer.ticket(ticket, customer_visible_only=False, files=True)
+        ai_results.extend(_ai_records(data, ws, ticket))
+        if ticket.channel is Channel.CHAT:
+            activity = data.tickets.activity(ws, ticket.id, MAX_ACTIVITY)
+            feedback.extend(
+                {
+                    "ticket": ticket.number,
+                    "answer_message_id": entry.before,
+                    "verdict": entry.after,
+                    "by": entry.actor,
+                    "at": entry.at,
+                }
+                for entry in activity
+                if entry.action == FEEDBACK_ACTION
+            )
     writer.phase("bookings")
     bookings = list(_paged(lambda cursor: data.bookings.bookings(ws, cursor, PAGE), MAX_BOOKINGS))
     bundle.add("bookings.json", _json([_booking_record(b) for b in bookings]))
     writer.counts.add("bookings", len(bookings))
+    writer.phase("ai_results")
+    bundle.add("ai_results.json", _json(ai_results))
+    writer.counts.add("ai_results", len(ai_results))
+    articles: list[Any] = []
+    if data.feedback is not None:
+        source = data.feedback
+        articles = [
+            {
+                "article_id": votes.article_id,
+                "locale": votes.locale,
+                "title": votes.title,
+                "helpful": votes.helpful,
+                "not_helpful": votes.not_helpful,
+            }
+            for votes in _paged(lambda cursor: source.article_votes(ws, cursor, PAGE), MAX_ARTICLES)
+        ]
+    bundle.add(
+        "feedback.json",
+        _json({"chat_answers": feedback, "help_centre_articles": articles}),
+    )
+    writer.counts.add("feedback", len(feedback))
+    writer.counts.add("help_centre_articles", len(articles))
     writer.phase("manifest")
     bundle.add("manifest.json", _manifest(request, "workspace", None, writer, WORKSPACE_NOTES))
     bundle.close()

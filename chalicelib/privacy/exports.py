@@ -1,6 +1,6 @@
 """Data-subject exports: an owner or admin asks for everything held about one contact (by
-e-mail address) or, in a first version, the whole workspace's contacts, tickets and
-bookings; a queued job builds the bundle (chalicelib/privacy/export_bundle.py) into the
+e-mail address) or the whole workspace (contacts, tickets, files, AI results, bookings,
+feedback); a queued job builds the bundle (chalicelib/privacy/export_bundle.py) into the
 content bucket under `exports/<workspace>/<export id>.zip`; the request is kept as the log
 (who, when, what scope) and answers a fresh download link of 15 minutes each time it is
 read while the bundle is kept (EXPORT_RETENTION_DAYS, the bucket's lifecycle on `exports/`).

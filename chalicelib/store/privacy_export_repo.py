@@ -23,6 +23,7 @@ from chalicelib.accounts.model import Page
 from chalicelib.ai.model import AiResult
 from chalicelib.booking.model import Booking
 from chalicelib.booking.store_port import BookingFilter
+from chalicelib.privacy.contact_data import ArticleVotes
 from chalicelib.privacy.export_bundle import Progress
 from chalicelib.privacy.exports import Export, ExportScope, ExportStatus
 from chalicelib.store import keys
@@ -110,6 +111,24 @@ class DynamoContactData:
 
     def read(self, key: str) -> bytes | None:
         return self._blobs.get_if_exists(key)
+
+    def article_votes(
+        self, workspace_id: str, cursor: str | None, limit: int
+    ) -> Page[ArticleVotes]:
+        from chalicelib.store.helpcentre_repo import DynamoHelpCentreStore
+        from chalicelib.store.kb_repo import DynamoKnowledgeBaseStore
+
+        page = DynamoKnowledgeBaseStore().list_articles(
+            workspace_id, None, None, None, cursor, limit
+        )
+        counters = DynamoHelpCentreStore()
+        votes = []
+        for article in page.articles:
+            helpful, not_helpful = counters.feedback(workspace_id, article.id)
+            votes.append(
+                ArticleVotes(article.id, article.locale, article.title, helpful, not_helpful)
+            )
+        return Page(votes, page.next_cursor)
 
 
 # -- the export requests ----------------------------------------------------------------

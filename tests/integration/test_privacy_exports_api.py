@@ -350,7 +350,7 @@ def test_a_contacts_export_holds_nothing_of_the_others_nor_the_teams_notes(world
         assert foreign not in everything
 
 
-def test_the_workspace_export_holds_its_contacts_tickets_and_bookings(world):
+def test_the_workspace_export_holds_every_class_of_the_workspaces_data(world):
     export = world.workspace_export
     assert export["scope"] == "workspace" and export["contact_email"] is None
     assert export["counts"] == {
@@ -358,11 +358,24 @@ def test_the_workspace_export_holds_its_contacts_tickets_and_bookings(world):
         "tickets": 4,
         "chats": 1,
         "messages": 6,
+        "attachments": 2,
+        "raw_mail": 3,
         "bookings": 2,
+        "ai_results": 2,
+        "feedback": 1,
+        "help_centre_articles": 0,
     }
     bundle = _download(export)
     contacts = json.loads(bundle.read("contacts.json"))
     assert sorted(c["email"] for c in contacts) == [CAROL, "dan@other.test"]
+    files = [bundle.read(n) for n in bundle.namelist() if n.startswith("attachments/")]
+    assert PDF in files and len(files) == 2
+    assert len([n for n in bundle.namelist() if n.startswith("raw_mail/")]) == 3
+    categories = {r["output"].get("category") for r in json.loads(bundle.read("ai_results.json"))}
+    assert "billing" in categories
+    feedback = json.loads(bundle.read("feedback.json"))
+    assert [f["verdict"] for f in feedback["chat_answers"]] == ["helped"]
+    assert feedback["help_centre_articles"] == []
     everything = _everything(bundle)
     assert "VIP" in everything and "other workspace" not in everything
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.errors import NotFound
+from chalicelib.privacy.contact_data import ArticleVotes
 from chalicelib.privacy.export_bundle import safe_name
 from chalicelib.privacy.exports import (
     EXPORT_RETENTION_DAYS,
@@ -136,22 +137,53 @@ def test_another_contacts_and_another_workspaces_data_are_absent():
         assert foreign not in everything
 
 
-def test_the_workspace_bundle_holds_its_contacts_tickets_and_bookings_only():
+def test_the_workspace_bundle_holds_every_class_of_its_data_and_nothing_of_another():
     bundle = _exported(_world(), None)
     manifest = json.loads(bundle.read("manifest.json"))
     assert manifest["scope"] == "workspace"
-    assert manifest["counts"] == {
-        "contacts": 2,
-        "tickets": 4,
-        "chats": 1,
-        "messages": 7,
-        "bookings": 2,
+    counts = manifest["counts"]
+    assert (counts["contacts"], counts["tickets"], counts["chats"]) == (2, 4, 1)
+    assert (counts["messages"], counts["bookings"]) == (7, 2)
+    assert set(counts) == {
+        "contacts",
+        "tickets",
+        "chats",
+        "messages",
+        "attachments",
+        "raw_mail",
+        "bookings",
+        "ai_results",
+        "feedback",
+        "help_centre_articles",
     }
-    assert any("First version" in note for note in manifest["notes"])
-    assert not [n for n in bundle.namelist() if n.startswith(("attachments/", "raw_mail/"))]
+    names = set(bundle.namelist())
+    assert {"ai_results.json", "feedback.json", "bookings.json", "contacts.json"} <= names
+    assert counts["attachments"] == len([n for n in names if n.startswith("attachments/")])
+    assert counts["raw_mail"] == len([n for n in names if n.startswith("raw_mail/")])
+    assert counts["ai_results"] == len(json.loads(bundle.read("ai_results.json")))
     everything = _everything(bundle)
     assert "VIP" in everything  # the workspace's own notes
     assert "Carol Elsewhere" not in everything and "Other workspace" not in everything
+
+
+def test_the_workspace_bundle_lists_each_help_centre_articles_votes_and_not_anothers():
+    world = _world()
+    world.article_votes += [
+        (WS, ArticleVotes("a1", "fr", "Remboursements", 12, 3)),
+        (OTHER_WS, ArticleVotes("a2", "en", "Their article", 1, 0)),
+    ]
+    bundle = _exported(world, None)
+    feedback = json.loads(bundle.read("feedback.json"))
+    assert feedback["help_centre_articles"] == [
+        {
+            "article_id": "a1",
+            "locale": "fr",
+            "title": "Remboursements",
+            "helpful": 12,
+            "not_helpful": 3,
+        }
+    ]
+    assert json.loads(bundle.read("manifest.json"))["counts"]["help_centre_articles"] == 1
 
 
 def test_an_unknown_address_is_refused_and_nothing_is_recorded():

@@ -24,8 +24,8 @@ class ExportIn(Incoming):
     )
     scope: Literal["contact", "workspace"] | None = Field(
         default=None,
-        description="`workspace`: the whole workspace (this first version: contacts, "
-        "tickets with their messages, bookings); `contact` (the default with "
+        description="`workspace`: the whole workspace (contacts, tickets and chats with "
+        "their messages and files, AI results, bookings, feedback); `contact` (the default with "
         "`contact_email`): one contact.",
     )
 
@@ -61,7 +61,8 @@ class ExportOut(Outgoing):
         description="How many of each class of data the bundle holds (once built): "
         "`contact`, `tickets`, `chats`, `messages`, `attachments`, `raw_mail`, `bookings`, "
         "`ai_results`, `feedback`; for a workspace `contacts`, `tickets`, `chats`, "
-        "`messages`, `bookings`."
+        "`messages`, `attachments`, `raw_mail`, `bookings`, `ai_results`, `feedback`, "
+        "`help_centre_articles`."
     )
     requested_by: str = Field(description="Who asked (`user:<id>` or `api_key:<id>`).")
     requested_at: datetime = Field(description="When it was asked for.")
