@@ -54,6 +54,9 @@ VISIBILITY_TIMEOUT_OVERRIDES["billing_events"] = 540
 VISIBILITY_TIMEOUT_OVERRIDES["privacy_jobs"] = 1800
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 EXPORTS_RETENTION_DAYS = 30
+# Records of stored inbound messages that were never fetched (chalicelib/mail/intake_queue.py
+# REFUSED_PREFIX): for operators to look into, then gone with what they name.
+REFUSED_INBOUND_RETENTION_DAYS = 30
 # GSI1: a user's memberships and the ticket feed; GSI2-4: ticket views (docs/data-model.md).
 INDEXES = (1, 2, 3, 4, 5)
 
@@ -156,7 +159,13 @@ def _bucket(settings: Settings) -> Template:
                         "Prefix": "exports/",
                         "Status": "Enabled",
                         "ExpirationInDays": EXPORTS_RETENTION_DAYS,
-                    }
+                    },
+                    {
+                        "Id": "expire-refused-inbound",
+                        "Prefix": "inbound/refused/",
+                        "Status": "Enabled",
+                        "ExpirationInDays": REFUSED_INBOUND_RETENTION_DAYS,
+                    },
                 ]
             },
         },
