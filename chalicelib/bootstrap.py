@@ -132,7 +132,7 @@ def account_deps() -> AccountDeps:
         # The box reads the keys when a secret is sealed or opened: the workers, which share
         # this store but not the keys, never ask for them.
         store=DynamoAccountsStore(TwoFactorSecretBox(two_factor_keys)),
-        hasher=Argon2PasswordHasher(),
+        hasher=Argon2PasswordHasher(fast=settings.fast_password_hashing),
         clock=clock(),
         outbox=mail_outbox(),
         policy=AccountPolicy(

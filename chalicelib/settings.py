@@ -137,6 +137,16 @@ class Settings:
     # The AWS_REGION, AWS_DEFAULT_REGION and AWS_ENDPOINT_URL* variables as set: workspace
     # content stays in CONTENT_REGION (`missing` refuses any other).
     aws_environment: tuple[tuple[str, str], ...] = ()
+    # PASSWORD_HASHING=fast: argon2id at its cheapest, for test runs against an emulator; see
+    # `fast_password_hashing` (a deployed stack always hashes at the standard cost).
+    password_hashing: str = "standard"
+
+    @property
+    def fast_password_hashing(self) -> bool:
+        """Cheap password hashes, only ever behind a local emulator (AWS_ENDPOINT_URL set):
+        a deployment reaches AWS itself, so it cannot turn them on by mistake."""
+        local = any(name.startswith("AWS_ENDPOINT_URL") for name, _ in self.aws_environment)
+        return self.password_hashing == "fast" and local
 
     # Secrets: read through the secret source each time (it caches with a TTL).
     @property
@@ -320,6 +330,7 @@ def get_settings() -> Settings:
         aws_environment=tuple(
             sorted((name, value) for name, value in os.environ.items() if is_aws_variable(name))
         ),
+        password_hashing=_env("PASSWORD_HASHING", "standard"),
     )
 
 

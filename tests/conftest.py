@@ -51,6 +51,9 @@ def _configure_environment() -> None:
             "CARD_TOKEN_KEY": "22" * 32,
             "PUBLIC_BASE_URL": "https://api.helptal.test",
             "APP_BASE_URL": "https://app.helptal.test",
+            # Cheap argon2id: the tests hash hundreds of passwords; honoured only behind the
+            # emulator (chalicelib/settings.py `fast_password_hashing`).
+            "PASSWORD_HASHING": "fast",
         }
     )
     for name in (

@@ -69,3 +69,39 @@ def test_blank_control_character_and_common_passwords_are_refused_saying_why(pas
 
 def test_an_uncommon_passphrase_with_spaces_and_accents_passes():
     check_password_policy("  crème brûlée au café  ", "ann@acme.test")
+
+
+def test_the_fast_hasher_still_tells_passwords_apart_and_its_decoy_costs_the_same():
+    from argon2 import extract_parameters
+
+    hasher = Argon2PasswordHasher(fast=True)
+    hashed = hasher.hash("correct horse battery")
+    assert hasher.verify(hashed, "correct horse battery")
+    assert not hasher.verify(hashed, "wrong horse battery")
+    hasher.verify_decoy("anything at all")
+    assert extract_parameters(hasher._decoy) == extract_parameters(hashed)
+    assert (
+        extract_parameters(hashed).memory_cost
+        < extract_parameters(Argon2PasswordHasher().hash("x")).memory_cost
+    )
+
+
+@pytest.mark.parametrize(
+    ("asked", "aws", "fast"),
+    [
+        ("fast", {"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, True),
+        ("fast", {}, False),  # a deployed stack reaches AWS itself: never cheap hashes
+        ("fast", {"AWS_REGION": "ap-southeast-1"}, False),
+        ("standard", {"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, False),
+        ("anything", {"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, False),
+    ],
+)
+def test_cheap_password_hashes_are_only_ever_used_behind_a_local_emulator(asked, aws, fast):
+    from dataclasses import replace
+
+    from chalicelib.settings import get_settings
+
+    settings = replace(
+        get_settings(), password_hashing=asked, aws_environment=tuple(sorted(aws.items()))
+    )
+    assert settings.fast_password_hashing is fast
