@@ -11,7 +11,10 @@ import { actorName, apiProblem } from "./privacy_words.js";
 
 // The classes of data in the order an erasure goes through them (chalicelib/privacy/erasure.py).
 const PHASES = ["tickets", "mentions", "bookings", "mail", "exports", "queues", "contact"];
-const POLL_EVERY_MS = 2000;
+// A running erasure is asked again every second at first (most take a few), then every 3 s.
+const POLL_SOON = 5;
+const POLL_SOON_MS = 1000;
+const POLL_LATER_MS = 3000;
 const RUNNING = ["pending", "running"];
 
 const STATUS_NAMES = {
@@ -233,7 +236,7 @@ export function ErasureSection({ names }) {
         setNote(finished.some((e) => e.status === "failed") ? t("privacy.erasure_stopped_note") : t("privacy.erasure_done_note"));
       }
       setTick((n) => n + 1);
-    }, POLL_EVERY_MS);
+    }, tick < POLL_SOON ? POLL_SOON_MS : POLL_LATER_MS);
     return () => {
       stopped = true;
       clearTimeout(timer);
@@ -242,6 +245,7 @@ export function ErasureSection({ names }) {
 
   function started(erasure) {
     merge([erasure]);
+    setTick(0);
     setNote(t("privacy.erasure_started_note"));
     setTimeout(() => noteRef.current && noteRef.current.focus(), 0);
   }

@@ -207,7 +207,7 @@ export function WorkspaceDangerZone({ me }) {
           onDone=${(scheduled) => {
             changed(scheduled);
             setAsking(false);
-            setDone(t("workspace_deletion.scheduled", { date: formatDate(scheduled.delete_at) }));
+            setDone(t("workspace_deletion.scheduled"));
             focusNote();
           }} />`
       : null}
