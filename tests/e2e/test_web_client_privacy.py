@@ -3,8 +3,11 @@ days out) and its Stripe stand-in: an owner on a yearly Pro plan sees the banner
 change, opens Settings > Privacy, objects with a reason, confirms the end of the subscription
 and is told the refund (the amount the API recorded), in French at 360 px and in English at
 desktop width; the banner, dismissed, stays gone after a reload.  An admin sees the banner and
-the screen without the owners' actions; an agent sees neither.  Axe-core on every screen;
-screenshots in test-artifacts/screenshots."""
+the screen without the owners' actions; an agent sees neither.  An owner erases a person who
+mailed in and sees the erasure done with its counts, keeps closed tickets 12 months (still so
+after a reload), schedules the workspace's deletion, sees the banner and cancels it; admins and
+agents see the banner but not the button.  Axe-core on every screen; screenshots in
+test-artifacts/screenshots."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import re
 import subprocess
 import sys
 import uuid
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -24,6 +28,7 @@ PASSWORD = "correct horse battery"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REASON = "Nos clients exigent des hébergeurs qu'ils ont approuvés."
 CHANGES = "/v1/privacy/subprocessor-changes"
+DELETION = "/v1/workspace/deletion"
 
 # Records a change 40 days out through the store, in the stack's table, as the operator's
 # command does (used only when the stack has none planned).
@@ -142,6 +147,42 @@ def _log_in(browser, stack, email: str, language: str, width: int, landing: str)
     return context, page
 
 
+def _mail_in(stack, inbound: str, sender: str, subject: str, cc: str = "") -> None:
+    """A customer's mail reaches the workspace's inbound address (a ticket a moment later)."""
+    mail = EmailMessage()
+    mail["From"] = f"Carla <{sender}>"
+    mail["To"] = inbound
+    if cc:
+        mail["Cc"] = cc
+    mail["Subject"] = subject
+    mail.set_content(f"Hello, this is {sender}. Please delete everything you hold about me.")
+    requests.post(
+        f"http://127.0.0.1:{stack.env['MAIL_PORT']}/_fake/receive",
+        params={"recipient": inbound},
+        data=mail.as_bytes(),
+        timeout=30,
+    ).raise_for_status()
+
+
+def _tickets_titled(stack, auth: dict[str, str], *subjects: str) -> None:
+    """Returns once the workspace has a ticket of each subject."""
+
+    def filed() -> bool:
+        tickets = requests.get(f"{stack.api_url}/v1/tickets", headers=auth, timeout=10).json()
+        return set(subjects) <= {t["subject"] for t in tickets["tickets"]}
+
+    until(filed, what=f"the tickets {subjects!r}")
+
+
+def _shown_date(page, iso: str, language: str) -> str:
+    """A date as the app writes it (formatDate: the long date style of the language)."""
+    return page.evaluate(
+        "([iso, language]) => new Intl.DateTimeFormat(language, {dateStyle: 'long'})"
+        ".format(new Date(iso))",
+        [iso, language],
+    )
+
+
 @pytest.mark.parametrize(("language", "width"), [("fr", 360), ("en", 1280)])
 def test_owner_objects_to_a_planned_change_ends_the_subscription_and_is_told_the_refund(
     stack, browser, screenshot_path, language, width
@@ -215,7 +256,7 @@ def test_owner_objects_to_a_planned_change_ends_the_subscription_and_is_told_the
     context.close()
 
 
-def test_an_admin_sees_and_dismisses_the_banner_without_the_owners_actions_and_an_agent_neither(
+def test_an_admin_sees_the_change_banner_an_agent_not_and_neither_can_delete_the_workspace(
     stack, browser, screenshot_path
 ):
     word = app_words("en")
@@ -238,6 +279,12 @@ def test_an_admin_sees_and_dismisses_the_banner_without_the_owners_actions_and_a
     page.reload()
     page.get_by_role("heading", name=word("settings.privacy"), exact=True).wait_for()
     expect(page.get_by_role("region", name=word("privacy.banner_label"))).to_have_count(0)
+    # Deleting the workspace is the owners' alone.
+    page.get_by_role("navigation", name=word("settings.sections")).get_by_role(
+        "link", name=word("settings.workspace")
+    ).click()
+    page.get_by_label(word("signup.workspace_name")).wait_for()
+    expect(page.get_by_role("button", name=word("workspace_deletion.button"))).to_have_count(0)
     context.close()
 
     # The owner has not dismissed it: it is theirs to dismiss.
@@ -246,7 +293,114 @@ def test_an_admin_sees_and_dismisses_the_banner_without_the_owners_actions_and_a
         n["dismissed"] for n in answer["changes"] if n["change"]["id"] == notice["change"]["id"]
     ] == [False]
 
+    # A deletion scheduled by an owner: every member sees its date, none may delete.
+    slug = requests.get(f"{stack.api_url}/v1/me", headers=owner, timeout=10).json()["workspace"][
+        "slug"
+    ]
+    scheduled = requests.post(
+        f"{stack.api_url}{DELETION}", json={"confirm_slug": slug}, headers=owner, timeout=10
+    )
+    assert scheduled.status_code == 202, scheduled.text
     context, page = _log_in(browser, stack, agent, "en", 1280, "/settings/privacy")
     page.get_by_text(word("privacy.managers_only")).wait_for()
     expect(page.get_by_role("region", name=word("privacy.banner_label"))).to_have_count(0)
+    date = _shown_date(page, scheduled.json()["delete_at"], "en")
+    deletion = page.get_by_role("region", name=word("workspace_deletion.banner_label"))
+    expect(deletion).to_contain_text(word("workspace_deletion.banner_scheduled", date=date))
+    expect(deletion).to_contain_text(word("workspace_deletion.banner_member"))
+    page.get_by_role("navigation", name=word("settings.sections")).get_by_role(
+        "link", name=word("settings.workspace")
+    ).click()
+    page.get_by_label(word("signup.workspace_name")).wait_for()
+    expect(page.get_by_role("button", name=word("workspace_deletion.button"))).to_have_count(0)
+    context.close()
+    requests.delete(f"{stack.api_url}{DELETION}", headers=owner, timeout=10).raise_for_status()
+
+
+@pytest.mark.parametrize(("language", "width"), [("fr", 360), ("en", 1280)])
+def test_owner_erases_a_person_keeps_closed_tickets_a_year_and_schedules_then_cancels_deletion(
+    stack, browser, screenshot_path, language, width
+):
+    api = stack.api_url
+    word = app_words(language)
+    shot = lambda name: str(screenshot_path.with_name(f"{screenshot_path.stem}_{name}.png"))  # noqa: E731
+    email, auth = _sign_up(stack, language, name="Erin")
+    workspace = requests.get(f"{api}/v1/me", headers=auth, timeout=10).json()["workspace"]
+    carla = f"carla-{uuid.uuid4().hex[:8]}@customer.test"
+    _mail_in(stack, workspace["inbound_address"], carla, "Forget me")
+    dora = f"dora-{uuid.uuid4().hex[:8]}@customer.test"
+    _mail_in(stack, workspace["inbound_address"], dora, "Carla too", cc=carla)
+    _tickets_titled(stack, auth, "Forget me", "Carla too")
+    context, page = _log_in(browser, stack, email, language, width, "/settings/privacy")
+
+    # Erasing a person: the address, what happens, the address again; then the log.
+    erasure = page.get_by_role("region", name=word("privacy.erasure_title"))
+    erasure.get_by_label(word("privacy.erasure_email")).fill(carla)
+    erasure.get_by_role("button", name=word("privacy.erasure_continue")).click()
+    confirm = erasure.get_by_role("form", name=word("privacy.erasure_confirm_title", email=carla))
+    for effect in ("tickets", "mentions", "bookings", "final"):
+        expect(confirm).to_contain_text(word(f"privacy.erasure_effect_{effect}"))
+    again = confirm.get_by_label(word("privacy.erasure_type_again"))
+    again.fill(f"x{carla}")
+    confirm.get_by_role("button", name=word("privacy.erasure_submit")).click()
+    expect(confirm).to_contain_text(word("privacy.erasure_mismatch"))
+    again.fill(carla.upper())
+    screen_checked(page, shot("erasure_confirm"), width, "the erasure's confirmation")
+    confirm.get_by_role("button", name=word("privacy.erasure_submit")).click()
+    entry = erasure.locator(".erasure").first
+    expect(entry.locator(".erasure-status")).to_have_text(
+        word("privacy.erasure_status_done"), timeout=30_000
+    )
+    [record] = requests.get(f"{api}/v1/privacy/erasures", headers=auth, timeout=10).json()[
+        "erasures"
+    ]
+    assert record["status"] == "done" and record["counts"]["tickets"] == 1, record
+    for name, count in record["counts"].items():
+        if count:
+            expect(entry).to_contain_text(word(f"privacy.erased_{name}", count=count))
+    expect(entry).to_contain_text(word("privacy.erasure_progress", count=7, total=7))
+    expect(entry).to_contain_text(word("privacy.erasure_address_gone"))
+    expect(entry).to_contain_text("Erin")
+    expect(erasure).not_to_contain_text(carla)
+    screen_checked(page, shot("erasure_done"), width, "an erasure done, with its counts")
+
+    # Retention: closed tickets deleted 12 months after their last activity, kept on reload.
+    retention = page.get_by_role("region", name=word("privacy.retention_title"))
+    retention.get_by_label(word("privacy.retention_after")).check()
+    retention.get_by_label(word("privacy.retention_months"), exact=True).fill("12")
+    retention.get_by_role("button", name=word("privacy.retention_save")).click()
+    expect(retention.get_by_role("status")).to_contain_text(
+        word("privacy.retention_now_months", count=12)
+    )
+    screen_checked(page, shot("retention"), width, "retention saved")
+    page.reload()
+    retention = page.get_by_role("region", name=word("privacy.retention_title"))
+    expect(retention.get_by_label(word("privacy.retention_months"), exact=True)).to_have_value("12")
+    expect(retention.get_by_label(word("privacy.retention_after"))).to_be_checked()
+    policy = requests.get(f"{api}/v1/privacy/retention", headers=auth, timeout=10).json()
+    assert policy["closed_tickets_after_months"] == 12, policy
+
+    # Deleting the workspace: its short name typed, the date on a banner, then cancelled.
+    page.get_by_role("navigation", name=word("settings.sections")).get_by_role(
+        "link", name=word("settings.workspace")
+    ).click()
+    zone = page.get_by_role("region", name=word("workspace_deletion.title"))
+    zone.get_by_role("button", name=word("workspace_deletion.button")).click()
+    dialog = page.get_by_role("dialog", name=word("workspace_deletion.dialog_title"))
+    slug = workspace["slug"]
+    dialog.get_by_label(word("workspace_deletion.type_slug", slug=slug)).fill(slug)
+    screen_checked(page, shot("deletion_dialog"), width, "the workspace deletion dialog")
+    dialog.get_by_role("button", name=word("workspace_deletion.confirm")).click()
+    expect(zone.get_by_role("status")).to_have_text(word("workspace_deletion.scheduled"))
+    scheduled = requests.get(f"{api}{DELETION}", headers=auth, timeout=10).json()
+    assert scheduled["status"] == "scheduled", scheduled
+    date = _shown_date(page, scheduled["delete_at"], language)
+    banner = page.get_by_role("region", name=word("workspace_deletion.banner_label"))
+    expect(banner).to_contain_text(word("workspace_deletion.banner_scheduled", date=date))
+    expect(zone).to_contain_text(word("workspace_deletion.banner_scheduled", date=date))
+    screen_checked(page, shot("deletion_scheduled"), width, "a workspace deletion scheduled")
+    zone.get_by_role("button", name=word("workspace_deletion.cancel")).click()
+    expect(zone.get_by_role("status")).to_have_text(word("workspace_deletion.canceled"))
+    expect(banner).to_have_count(0)
+    assert requests.get(f"{api}{DELETION}", headers=auth, timeout=10).json()["status"] == "none"
     context.close()
