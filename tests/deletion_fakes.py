@@ -98,12 +98,19 @@ class StoredTicket:
     view_activity: datetime | None = None
 
 
+class RemovalFailed(Exception):
+    """A removal that fails (a throttled table, a file the bucket refuses to delete)."""
+
+
 class FakeTickets:
-    """Tickets and their status views, and the one removal of a ticket."""
+    """Tickets and their status views, and the one removal of a ticket.  `failing`: the
+    tickets whose removal raises; `unreadable`: the workspaces whose status views raise."""
 
     def __init__(self) -> None:
         self.tickets: dict[tuple[str, str], StoredTicket] = {}
         self.removed: list[tuple[str, str]] = []
+        self.failing: set[str] = set()
+        self.unreadable: set[str] = set()
         self._ids = itertools.count(1)
 
     def add(
@@ -121,6 +128,8 @@ class FakeTickets:
         after: str | None,
         limit: int,
     ) -> ClosedTicketPage:
+        if workspace_id in self.unreadable:
+            raise RemovalFailed(f"the status view of {workspace_id} cannot be read")
         view = sorted(
             (
                 (t.view_activity or t.last_activity_at, t.id)
@@ -148,6 +157,8 @@ class FakeTickets:
         )
 
     def remove(self, workspace_id: str, ticket_id: str) -> Mapping[str, int]:
+        if ticket_id in self.failing:
+            raise RemovalFailed(ticket_id)
         if self.tickets.pop((workspace_id, ticket_id), None) is None:
             return {}
         self.removed.append((workspace_id, ticket_id))

@@ -11,8 +11,11 @@ product (`TicketRemover`: the ticket whole, its files, postings and side items).
 
 A run is bounded (`TICKETS_PER_RUN`, `TICKETS_PER_WORKSPACE`, and the time left): the
 workspaces are taken in turn from where the previous run stopped, so the next run carries on
-and no workspace waits behind a large one.  Each workspace's outcome (when the rule was
-last applied, how many tickets that removed) is recorded for its policy screen."""
+and no workspace waits behind a large one.  A ticket whose removal fails is left for the next
+run and the others go on (`MAX_FAILURES_PER_WORKSPACE` failures end that workspace's turn);
+a workspace whose tickets cannot be read is passed over: neither holds up the others.  Each
+workspace's outcome (when the rule was last applied, how many tickets that removed) is
+recorded for its policy screen."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from typing import Protocol
 
 from chalicelib.clock import Clock
 from chalicelib.errors import ValidationFailed
+from chalicelib.observability import logger
 from chalicelib.tickets.model import TicketStatus
 
 MIN_MONTHS = 1
@@ -34,6 +38,8 @@ TICKETS_PER_RUN = 2000
 TICKETS_PER_WORKSPACE = 500
 TICKETS_PAGE = 50
 POLICIES_PAGE = 100
+# Removals failing in one workspace's turn: more would only repeat an outage; the turn ends.
+MAX_FAILURES_PER_WORKSPACE = 3
 
 
 @dataclass(frozen=True)
@@ -184,29 +190,41 @@ def _apply_one(
     now: datetime,
     limit: int,
     keep_going: Callable[[], bool],
-) -> tuple[int, bool]:
-    """(tickets removed, whether old closed tickets remain for a later run)."""
+) -> tuple[int, bool, int]:
+    """(tickets removed, whether old closed tickets remain for a later run, removals that
+    failed: those tickets stay for the next run)."""
     months = policy.closed_tickets_after_months
     if months is None:
-        return 0, False
+        return 0, False, 0
     before = cutoff(months, now)
-    removed = 0
+    removed = failed = 0
     for status in CLOSED_STATUSES:
         after: str | None = None
         while True:
             if removed >= limit or not keep_going():
-                return removed, True
+                return removed, True, failed
             page = deps.tickets.inactive(
                 policy.workspace_id, status, before, after, min(TICKETS_PAGE, limit - removed)
             )
             for ticket_id in page.ticket_ids:
-                if deps.tickets.still_inactive(policy.workspace_id, ticket_id, before):
-                    counts = deps.remover.remove(policy.workspace_id, ticket_id)
-                    removed += counts.get("tickets", 0)
+                if not keep_going():
+                    return removed, True, failed
+                try:
+                    if deps.tickets.still_inactive(policy.workspace_id, ticket_id, before):
+                        counts = deps.remover.remove(policy.workspace_id, ticket_id)
+                        removed += counts.get("tickets", 0)
+                except Exception:
+                    failed += 1
+                    logger.exception(
+                        "a closed ticket was not removed; the next run retries it",
+                        extra={"workspace_id": policy.workspace_id, "ticket_id": ticket_id},
+                    )
+                    if failed >= MAX_FAILURES_PER_WORKSPACE:
+                        return removed, True, failed
             if page.next is None:
                 break
             after = page.next
-    return removed, False
+    return removed, False, failed
 
 
 def apply_retention(
@@ -217,21 +235,33 @@ def apply_retention(
 ) -> dict[str, int]:
     """Applies every workspace's rule at `now`, removing at most `budget` tickets in all and
     `TICKETS_PER_WORKSPACE` per workspace, starting after the workspace the previous run
-    handled last; records each workspace's outcome.  Reads the view of workspaces with a rule
-    and their status views; removes tickets; writes each policy's run and the run cursor."""
-    counts = {"workspaces": 0, "tickets": 0, "unfinished": 0}
+    handled last; records each workspace's outcome.  A ticket or a workspace that fails is
+    logged, counted (`failed`) and left for the next run; the others go on.  Reads the view
+    of workspaces with a rule and their status views; removes tickets; writes each policy's
+    run and the run cursor."""
+    counts = {"workspaces": 0, "tickets": 0, "unfinished": 0, "failed": 0}
     origin = deps.policies.run_cursor()
     for policy in _in_turn(deps.policies, origin):
         remaining = budget - counts["tickets"]
         if remaining <= 0 or not keep_going():
             break
-        removed, more = _apply_one(
-            deps, policy, now, min(remaining, TICKETS_PER_WORKSPACE), keep_going
-        )
+        try:
+            removed, more, failed = _apply_one(
+                deps, policy, now, min(remaining, TICKETS_PER_WORKSPACE), keep_going
+            )
+        except Exception:
+            counts["failed"] += 1
+            logger.exception(
+                "retention of a workspace failed; its next turn retries it",
+                extra={"workspace_id": policy.workspace_id},
+            )
+            deps.policies.save_run_cursor(policy.workspace_id)
+            continue
         deps.policies.record_run(policy.workspace_id, now, removed)
         counts["workspaces"] += 1
         counts["tickets"] += removed
         counts["unfinished"] += more
+        counts["failed"] += failed
         if more and (counts["tickets"] >= budget or not keep_going()):
             break  # the run is over: the next one starts with this workspace again
         deps.policies.save_run_cursor(policy.workspace_id)

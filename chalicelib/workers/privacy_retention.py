@@ -1,7 +1,8 @@
 """Retention schedule: every hour, removes the solved and closed tickets each workspace's
 policy no longer keeps (chalicelib/privacy/retention.py `apply_retention`), a bounded number
 a run, the workspaces in turn.  "Now" is the scheduled event's time, so a late, repeated or
-overlapping tick removes nothing twice (removal is idempotent); `python -m devstack fire
+overlapping tick removes nothing twice (removal is idempotent); a ticket or a workspace that
+fails is left for the next tick without holding up the others; `python -m devstack fire
 privacy-retention --time …` runs it locally."""
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def privacy_retention_job(event: CloudWatchEvent) -> dict[str, int]:
         return remaining is None or remaining() > reserve
 
     counts = apply_retention(bootstrap.retention_deps(), event_time(event), keep_going)
-    if counts["tickets"] or counts["unfinished"]:
+    if counts["failed"]:
+        logger.warning("retention applied; some of it failed", extra=counts)
+    elif counts["tickets"] or counts["unfinished"]:
         logger.info("retention applied", extra=counts)
     return counts

@@ -36,6 +36,15 @@ from tests.stages import TEST_STAGE
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 LINE = cutoff(12, NOW)
+SECOND = timedelta(seconds=1)
+KEPT = (
+    "recent closed",
+    "old open",
+    "old pending",
+    "theirs",
+    "closed a second too late",
+    "reopened, its view behind",
+)
 
 
 def _ticket(workspace_id: str, number: int, status: TicketStatus, last: datetime) -> str:
@@ -87,6 +96,30 @@ def _ticket(workspace_id: str, number: int, status: TicketStatus, last: datetime
     return ticket.id
 
 
+def _reopened_behind_its_view(workspace_id: str, ticket_id: str, answered: bool = False) -> None:
+    """The ticket is open again and active now, while its status view still lists it solved
+    and old (the view is an index: a moment behind the ticket); `answered`: as a reply does
+    it, with the ticket's revision moved on."""
+    import boto3
+
+    from chalicelib.settings import get_settings
+    from chalicelib.store import keys
+
+    settings = get_settings()
+    boto3.client("dynamodb", region_name=settings.region).update_item(
+        TableName=settings.table_name,
+        Key={"PK": {"S": keys.ticket_pk(workspace_id, ticket_id)}, "SK": {"S": keys.TICKET_SK}},
+        UpdateExpression="SET #s = :open, last_activity_at = :now"
+        + (" ADD revision :one" if answered else ""),
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={
+            ":open": {"S": TicketStatus.OPEN.value},
+            ":now": {"S": NOW.strftime("%Y-%m-%dT%H:%M:%S.%f+0000")},
+            **({":one": {"N": "1"}} if answered else {}),
+        },
+    )
+
+
 @dataclass
 class World:
     api: Api
@@ -134,7 +167,11 @@ def world(aws: Any) -> Iterator[World]:
             "old open": _ticket(ws, 4, TicketStatus.OPEN, LINE - timedelta(days=300)),
             "old pending": _ticket(ws, 5, TicketStatus.PENDING, LINE - timedelta(days=300)),
             "theirs": _ticket(theirs, 1, TicketStatus.CLOSED, LINE - timedelta(days=300)),
+            "closed a second too early": _ticket(ws, 6, TicketStatus.CLOSED, LINE - SECOND),
+            "closed a second too late": _ticket(ws, 7, TicketStatus.CLOSED, LINE + SECOND),
+            "reopened, its view behind": _ticket(ws, 8, TicketStatus.SOLVED, LINE - SECOND),
         }
+        _reopened_behind_its_view(ws, tickets["reopened, its view behind"])
         found = World(
             api=api,
             owner=owner["token"],
@@ -159,9 +196,10 @@ def _exists(world: World, name: str) -> bool:
 
 
 def test_the_schedule_removes_closed_tickets_older_than_the_rule_and_keeps_the_others(world):
-    assert world.first_run == {"workspaces": 1, "tickets": 2, "unfinished": 0}
-    assert not _exists(world, "old solved") and not _exists(world, "old closed")
-    for kept in ("recent closed", "old open", "old pending", "theirs"):
+    assert world.first_run == {"workspaces": 1, "tickets": 3, "unfinished": 0, "failed": 0}
+    for gone in ("old solved", "old closed", "closed a second too early"):
+        assert not _exists(world, gone), gone
+    for kept in KEPT:
         assert _exists(world, kept), kept
     status, answer = world.call("GET", f"/v1/tickets/{world.tickets['old closed']}", world.owner)
     assert status == 404, answer
@@ -169,7 +207,7 @@ def test_the_schedule_removes_closed_tickets_older_than_the_rule_and_keeps_the_o
 
 def test_a_removed_ticket_leaves_nothing_in_the_table_or_the_bucket(world, aws):
     dynamodb, s3 = aws.client("dynamodb"), aws.client("s3")
-    gone = {world.tickets["old solved"], world.tickets["old closed"]}
+    gone = {world.tickets[name] for name in world.tickets if name not in KEPT}
     items = [
         item
         for page in dynamodb.get_paginator("scan").paginate(TableName=aws.table_name)
@@ -177,7 +215,7 @@ def test_a_removed_ticket_leaves_nothing_in_the_table_or_the_bucket(world, aws):
     ]
     assert not [item for item in items if any(t in str(item) for t in gone)]
     raw = [o["Key"] for o in s3.list_objects_v2(Bucket=aws.bucket).get("Contents", [])]
-    assert len([k for k in raw if k.startswith("inbound/")]) == 4  # the four kept tickets'
+    assert len([k for k in raw if k.startswith("inbound/")]) == len(KEPT)  # the kept tickets'
 
 
 def test_the_policy_says_when_it_was_applied_and_how_many_tickets_went(world):
@@ -186,7 +224,7 @@ def test_the_policy_says_when_it_was_applied_and_how_many_tickets_went(world):
     assert policy["closed_tickets_after_months"] == 12
     assert policy["updated_by"].startswith("user:")
     assert datetime.fromisoformat(policy["last_applied_at"]) == NOW
-    assert (policy["last_deleted"], policy["deleted_total"]) == (2, 2)
+    assert (policy["last_deleted"], policy["deleted_total"]) == (3, 3)
     status, theirs = world.call("GET", "/v1/privacy/retention", world.other_owner)
     assert (status, theirs["closed_tickets_after_months"], theirs["last_applied_at"]) == (
         200,
@@ -198,11 +236,13 @@ def test_the_policy_says_when_it_was_applied_and_how_many_tickets_went(world):
 def test_a_later_run_removes_nothing_more_and_says_so(world):
     from app import app
 
-    later = NOW + timedelta(hours=1)
+    # A second later the line has moved onto the ticket closed a second after it: kept.
+    later = NOW + SECOND
     assert _fire(app, later)["tickets"] == 0
+    assert _exists(world, "closed a second too late")
     _, policy = world.call("GET", "/v1/privacy/retention", world.owner)
     assert datetime.fromisoformat(policy["last_applied_at"]) == later
-    assert (policy["last_deleted"], policy["deleted_total"]) == (0, 2)
+    assert (policy["last_deleted"], policy["deleted_total"]) == (0, 3)
 
 
 def test_keeping_forever_takes_the_workspace_off_the_schedule(world):
@@ -226,6 +266,9 @@ CASES = [
     ("negative", "PUT", "owner", {"closed_tickets_after_months": -3}, 422),
     ("months as text", "PUT", "owner", {"closed_tickets_after_months": "12"}, 422),
     ("fraction", "PUT", "owner", {"closed_tickets_after_months": 12.5}, 422),
+    ("twelve written 12.0", "PUT", "owner", {"closed_tickets_after_months": 12.0}, 422),
+    ("a list of months", "PUT", "owner", {"closed_tickets_after_months": [1]}, 422),
+    ("the body null", "PUT", "owner", "null", 400),
     ("boolean", "PUT", "owner", {"closed_tickets_after_months": True}, 422),
     ("huge", "PUT", "owner", {"closed_tickets_after_months": 10**30}, 422),
     ("missing field", "PUT", "owner", {}, 422),
@@ -250,3 +293,44 @@ def test_bad_retention_requests_get_a_json_error_and_change_nothing(
     assert set(answer["error"]) >= {"code", "message"}
     _, policy = world.call("GET", "/v1/privacy/retention", world.owner)
     assert policy["closed_tickets_after_months"] == 12
+
+
+class _ReplyArrivesDuringRemoval:
+    """The content bucket as the removal sees it; while the removal deletes the ticket's raw
+    mail, the customer answers: the ticket is open again, with a new message."""
+
+    def __init__(self, workspace_id: str, ticket_id: str) -> None:
+        from chalicelib.store.blobs import S3BlobStore
+
+        self._blobs: S3BlobStore = bootstrap.blob_store()
+        self._reopen = lambda: _reopened_behind_its_view(workspace_id, ticket_id, answered=True)
+        self._answered = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._blobs, name)
+
+    def delete(self, key: str) -> None:
+        if not self._answered:
+            self._answered = True
+            self._reopen()
+        self._blobs.delete(key)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="chalicelib/store/ticket_removal.py: a removal whose final write finds the ticket "
+    "changed reads it again and removes it whatever its status (reported, not ours to edit)",
+)
+def test_a_ticket_reopened_while_retention_removes_it_is_kept(world):
+    from dataclasses import replace
+
+    from chalicelib.privacy.retention import apply_retention
+    from chalicelib.store.ticket_removal import DynamoTicketRemoval
+
+    ticket_id = _ticket(world.workspace_id, 9, TicketStatus.CLOSED, LINE - timedelta(days=2))
+    blobs = _ReplyArrivesDuringRemoval(world.workspace_id, ticket_id)
+    deps = replace(bootstrap.retention_deps(), remover=DynamoTicketRemoval(blobs))  # type: ignore[arg-type]
+
+    apply_retention(deps, NOW + 2 * SECOND)
+
+    assert DynamoTicketStore().get_ticket(world.workspace_id, ticket_id) is not None

@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib.errors import ValidationFailed
 from chalicelib.privacy.retention import (
+    MAX_FAILURES_PER_WORKSPACE,
     TICKETS_PER_WORKSPACE,
     apply_retention,
     cutoff,
@@ -66,7 +67,7 @@ def test_closed_and_solved_tickets_older_than_the_rule_go_and_every_other_ticket
 
     counts = apply_retention(retention_deps(policies, tickets), NOW)
 
-    assert counts == {"workspaces": 1, "tickets": 2, "unfinished": 0}
+    assert counts == {"workspaces": 1, "tickets": 2, "unfinished": 0, "failed": 0}
     assert {t.id for t in tickets.of(WS_A)} == {
         on_the_line.id,
         recent.id,
@@ -97,7 +98,12 @@ def test_keep_forever_removes_nothing_and_leaves_the_schedules_list():
     deps = retention_deps(policies, tickets, FakeClock(NOW))
     set_policy(deps, WS_A, "user:01HOWNER", None)
 
-    assert apply_retention(deps, NOW) == {"workspaces": 0, "tickets": 0, "unfinished": 0}
+    assert apply_retention(deps, NOW) == {
+        "workspaces": 0,
+        "tickets": 0,
+        "unfinished": 0,
+        "failed": 0,
+    }
     assert policy_of(deps, WS_A).closed_tickets_after_months is None
     assert len(tickets.of(WS_A)) == 1
 
@@ -183,7 +189,12 @@ def test_one_large_workspace_does_not_keep_the_others_waiting():
 
     counts = apply_retention(retention_deps(policies, tickets), NOW)
 
-    assert counts == {"workspaces": 2, "tickets": TICKETS_PER_WORKSPACE + 1, "unfinished": 1}
+    assert counts == {
+        "workspaces": 2,
+        "tickets": TICKETS_PER_WORKSPACE + 1,
+        "unfinished": 1,
+        "failed": 0,
+    }
     assert theirs not in tickets.of(WS_B) and len(tickets.of(WS_A)) == 5
 
 
@@ -210,3 +221,50 @@ def test_a_run_repeated_at_the_same_time_removes_nothing_more():
 
     assert apply_retention(deps, NOW)["tickets"] == 1
     assert apply_retention(deps, NOW)["tickets"] == 0
+
+
+def test_a_ticket_that_cannot_be_removed_holds_up_neither_its_workspace_nor_the_others():
+    policies, tickets = _world((WS_A, 1), (WS_B, 1))
+    stuck = tickets.add(WS_A, TicketStatus.CLOSED, NOW - timedelta(days=90))  # first in line
+    tickets.add(WS_A, TicketStatus.CLOSED, NOW - timedelta(days=60))
+    tickets.add(WS_B, TicketStatus.SOLVED, NOW - timedelta(days=60))
+    tickets.failing.add(stuck.id)
+    deps = retention_deps(policies, tickets)
+
+    counts = apply_retention(deps, NOW)
+
+    assert counts == {"workspaces": 2, "tickets": 2, "unfinished": 0, "failed": 1}
+    assert tickets.of(WS_A) == [stuck] and tickets.of(WS_B) == []
+    tickets.failing.clear()  # the next run tries it again
+    assert apply_retention(deps, NOW + timedelta(hours=1))["tickets"] == 1
+    assert tickets.of(WS_A) == []
+
+
+def test_a_workspace_whose_tickets_cannot_be_read_does_not_stop_the_run_nor_the_next():
+    policies, tickets = _world((WS_A, 1), (WS_B, 1), (WS_C, 1))
+    for workspace_id in (WS_A, WS_B, WS_C):
+        tickets.add(workspace_id, TicketStatus.CLOSED, NOW - timedelta(days=60))
+    tickets.unreadable.add(WS_A)
+    deps = retention_deps(policies, tickets)
+
+    first = apply_retention(deps, NOW)
+    second = apply_retention(deps, NOW + timedelta(hours=1))
+
+    assert (first["tickets"], first["failed"]) == (2, 1)
+    assert (second["tickets"], second["failed"]) == (0, 1)
+    assert tickets.of(WS_B) == [] and tickets.of(WS_C) == [] and len(tickets.of(WS_A)) == 1
+    # Its failed run is not recorded as a run that removed nothing.
+    assert policy_of(deps, WS_A).last_applied_at is None
+
+
+def test_one_failing_removal_after_another_ends_that_workspaces_turn_early():
+    policies, tickets = _world((WS_A, 1), (WS_B, 1))
+    for days in range(20):
+        ticket = tickets.add(WS_A, TicketStatus.CLOSED, NOW - timedelta(days=60 + days))
+        tickets.failing.add(ticket.id)
+    theirs = tickets.add(WS_B, TicketStatus.CLOSED, NOW - timedelta(days=60))
+
+    counts = apply_retention(retention_deps(policies, tickets), NOW)
+
+    assert counts["failed"] == MAX_FAILURES_PER_WORKSPACE and counts["unfinished"] == 1
+    assert theirs not in tickets.of(WS_B)
