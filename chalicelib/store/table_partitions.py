@@ -138,6 +138,24 @@ class TablePartitions:
                 raise RuntimeError("DynamoDB left deletes unprocessed; the step is retried")
         return len(unique)
 
+    def move_lookup(
+        self, pk: str, sk: str, workspace_id: str, to: str, attribute: str = "workspace_id"
+    ) -> int:
+        """Makes a global item whose `attribute` names `workspace_id` name `to` instead
+        (UpdateItem, conditioned on the name): 1 when it moved, 0 when absent or another's."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"PK": {"S": pk}, "SK": {"S": sk}},
+                UpdateExpression="SET #a = :t",
+                ConditionExpression="#a = :w",
+                ExpressionAttributeNames={"#a": attribute},
+                ExpressionAttributeValues={":w": {"S": workspace_id}, ":t": {"S": to}},
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return 0
+        return 1
+
     def delete_partition(
         self, pk: str, limit: int = 100, prefix: str | None = None
     ) -> tuple[int, bool]:

@@ -16,8 +16,10 @@ workspace itself lists, never by a Scan.
 | contacts   | the contact index; `CONTACT#` items              | the index, contacts' bookings  |
 | live       | `WS#<ws>#LIVE#inbox`                             | the subscriptions and their    |
 |            |                                                 | connections (`LIVECONN#`)      |
-| people     | the user ids the other phases met               | their sessions opened in it,   |
-|            |                                                 | their notification partitions  |
+| people     | the user ids the other phases met               | their notification partitions  |
+|            |                                                 | in it; their sessions opened in|
+|            |                                                 | it (moved to their oldest other|
+|            |                                                 | workspace, if they have one)   |
 | files      | `HELD#` items; the prefixes `ws/<ws>/`,          | held raw mail; every object    |
 |            | `exports/<ws>/`                                  |                                |
 | workspace  | `WS#<ws>` itself                                 | every item but the workspace's |
@@ -340,14 +342,40 @@ class LivePurge(PartitionDrains):
 
 
 class PeoplePurge(PartitionDrains):
-    """For each person the workspace knew: their sessions opened in it and their
-    notification partition in it.  Cursor: the index of the person in `people`, and how far
-    their partition went (`<index>|`)."""
+    """For each person the workspace knew: their notification partition in it and the
+    sessions they opened in it.  A session is one sign-in to every workspace of its user
+    (`X-Workspace-Id` switches): one whose user belongs to another workspace moves to the
+    oldest of those (where signing in again would open it), the others are deleted.
+    Cursor: the index of the person in `people`, and how far their partition went
+    (`<index>|`)."""
 
     name = "people"
 
-    def _sessions(self, ws: str, user_id: str) -> int:
-        removed = 0
+    def _other_workspace(self, ws: str, user_id: str) -> str | None:
+        """The user's oldest membership of another workspace (GSI1 `USER#<user>`)."""
+        joined: list[tuple[str, str]] = []
+        after: Row | None = None
+        while True:
+            rows, after = self.table.index_page(
+                "GSI1",
+                keys.user_pk(user_id),
+                after_row=after,
+                attributes=("workspace_id", "joined_at"),
+            )
+            joined += [
+                (str(r.get("joined_at") or ""), str(r["workspace_id"]))
+                for r in rows
+                if str(r["SK"]).startswith(keys.MEMBER_PREFIX)
+                and r.get("workspace_id")
+                and r["workspace_id"] != ws
+            ]
+            if after is None:
+                return min(joined)[1] if joined else None
+
+    def _sessions(self, ws: str, user_id: str) -> dict[str, int]:
+        counts = {"sessions": 0, "sessions_moved": 0}
+        other: str | None = None
+        looked = False
         after: Row | None = None
         while True:
             rows, after = self.table.index_page(
@@ -357,10 +385,17 @@ class PeoplePurge(PartitionDrains):
                 attributes=("workspace_id",),
             )
             for row in rows:
-                if row.get("workspace_id") == ws:
-                    removed += self.table.delete_lookup(str(row["PK"]), str(row["SK"]), ws)
+                if row.get("workspace_id") != ws:
+                    continue
+                if not looked:
+                    other, looked = self._other_workspace(ws, user_id), True
+                pk, sk = str(row["PK"]), str(row["SK"])
+                if other is None:
+                    counts["sessions"] += self.table.delete_lookup(pk, sk, ws)
+                else:
+                    counts["sessions_moved"] += self.table.move_lookup(pk, sk, ws, other)
             if after is None:
-                return removed
+                return counts
 
     def step(self, target: Target, cursor: str | None) -> PurgeStep:
         ws = target.workspace_id
@@ -372,7 +407,7 @@ class PeoplePurge(PartitionDrains):
         counts = {"notifications": removed}
         if more:
             return PurgeStep(counts, cursor=cursor_at(str(position), None))
-        counts["sessions"] = self._sessions(ws, user_id)
+        counts.update(self._sessions(ws, user_id))
         following = position + 1
         return PurgeStep(
             counts,

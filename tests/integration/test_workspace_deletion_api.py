@@ -122,6 +122,8 @@ def _fill_acme(world: World) -> None:
     _ok(world.call("PUT", "/v1/privacy/retention", "ann", {"closed_tickets_after_months": 24}))
     _ok(world.call("POST", "/v1/privacy/exports", "ann", {"scope": "workspace"}), 202)
     _ok(world.call("POST", "/v1/api-keys", "ann", {"name": "Zapier", "role": "agent"}), 201)
+    key = _ok(world.call("POST", "/v1/api-keys", "ann", {"name": "Ops", "role": "admin"}), 201)
+    world.tokens["admin key"] = key["key"]
     _ok(world.call("POST", "/v1/members/invitations", "ann", {"email": "dora@acme.test"}), 201)
     world.work()
 
@@ -275,6 +277,14 @@ def world(aws: Any) -> Iterator[World]:
             "hal@customer.test",
             "Globex question",
         )
+        # The same customer writes to both workspaces.
+        _mail(
+            api,
+            found.pump,
+            globex["workspace"]["inbound_address"],
+            "carol@customer.test",
+            "My Globex invoice",
+        )
         found.work()
         found.pump.fire("privacy-retention")  # its turn now names Acme
         drain_mail_queue()
@@ -322,11 +332,19 @@ def test_the_acme_workspace_is_filled_through_the_api(world, aws):
 CASES = [
     ("an agent", "POST", "bob", {"confirm_slug": "acme-support"}, {}, 403),
     ("an admin", "POST", "carl", {"confirm_slug": "acme-support"}, {}, 403),
+    ("an admin's API key", "POST", "admin key", {"confirm_slug": "acme-support"}, {}, 403),
+    ("an admin's API key cancels", "DELETE", "admin key", None, {}, 403),
+    ("an agent of both, for Globex", "POST", "bob", {"confirm_slug": "globex-support"}, "g", 403),
+    ("Globex's owner with Acme's slug", "POST", "gus", {"confirm_slug": "acme-support"}, {}, 422),
     ("no token", "POST", None, {"confirm_slug": "acme-support"}, {}, 401),
     ("the wrong slug", "POST", "ann", {"confirm_slug": "acme"}, {}, 422),
     ("another workspace's slug", "POST", "ann", {"confirm_slug": "globex-support"}, {}, 422),
     ("the slug in capitals", "POST", "ann", {"confirm_slug": "ACME-SUPPORT"}, {}, 422),
     ("an empty slug", "POST", "ann", {"confirm_slug": ""}, {}, 422),
+    ("the slug padded", "POST", "ann", {"confirm_slug": " acme-support "}, {}, 422),
+    ("the slug as null", "POST", "ann", {"confirm_slug": None}, {}, 422),
+    ("a slug of 5000 letters", "POST", "ann", {"confirm_slug": "a" * 5000}, {}, 422),
+    ("the workspace's id", "POST", "ann", {"confirm_slug": "ACME_ID"}, {}, 422),
     ("a slug that is a number", "POST", "ann", {"confirm_slug": 7}, {}, 422),
     ("no slug", "POST", "ann", {}, {}, 422),
     ("an unknown field", "POST", "ann", {"confirm_slug": "acme-support", "now": True}, {}, 422),
@@ -336,6 +354,8 @@ CASES = [
     ("cancel with none", "DELETE", "ann", None, {}, 409),
     ("an agent cancels", "DELETE", "bob", None, {}, 403),
     ("read in another workspace", "GET", "ann", None, "globex", 404),
+    ("a workspace id that is no id", "POST", "ann", {"confirm_slug": "acme-support"}, "../x", 404),
+    ("an empty body", "POST", "ann", "", {}, 400),
 ]
 
 
@@ -347,12 +367,17 @@ CASES = [
 def test_bad_deletion_requests_get_a_json_error_and_change_nothing(
     world, method, who, body, switch, expected
 ):
-    headers = {"X-Workspace-Id": world.globex["workspace"]["id"]} if switch else {}
+    switched = {"../x": "../x"}.get(switch) if isinstance(switch, str) else None
+    if switch and not switched:
+        switched = world.globex["workspace"]["id"]
+    headers = {"X-Workspace-Id": switched} if switched else {}
+    if isinstance(body, dict) and body.get("confirm_slug") == "ACME_ID":
+        body = {"confirm_slug": world.acme["workspace"]["id"]}
     status, answer = world.call(method, PATH, who, body, **headers)
     assert status == expected, answer
     assert set(answer["error"]) >= {"code", "message"}
     typed = body.get("confirm_slug") if isinstance(body, dict) else None
-    if expected == 422 and isinstance(typed, str) and typed and set(body) == {"confirm_slug"}:
+    if expected == 422 and isinstance(typed, str) and 0 < len(typed) <= 200 and len(body) == 1:
         assert answer["error"]["code"] == "confirmation_mismatch"
     for reader in ("ann", "gus"):
         assert _ok(world.call("GET", PATH, reader))["status"] == "none"
@@ -439,7 +464,11 @@ def test_the_deletion_removes_everything_of_the_workspace_and_nothing_of_the_oth
     assert _naming(left, acme_id, slug) == []
     assert [k for k in _objects(aws) if acme_id in k or k in raw] == []
     globex_id = world.globex["workspace"]["id"]
-    assert _keys(_naming(items, globex_id)) == _keys(globex_before)
+    globex_after = _naming(items, globex_id)
+    assert _keys(globex_after) >= _keys(globex_before)
+    # Only Bob's session opened in Acme is new there: it goes on in his other workspace.
+    moved = [item for item in globex_after if _keys([item]) - _keys(globex_before)]
+    assert [(m["kind"]["S"], m["user_id"]["S"]) for m in moved] == [("credential", world.bob_id)]
 
 
 def test_peoples_accounts_stay_and_the_other_workspace_still_works(world):
@@ -450,7 +479,7 @@ def test_peoples_accounts_stay_and_the_other_workspace_still_works(world):
     assert status == 200, login
     assert [w["slug"] for w in login["workspaces"]] == ["globex-support"]
     tickets = _ok(world.call("GET", "/v1/tickets", "gus"))["tickets"]
-    assert [t["subject"] for t in tickets] == ["Globex question"]
+    assert sorted(t["subject"] for t in tickets) == ["Globex question", "My Globex invoice"]
     assert _ok(world.call("GET", "/v1/tickets", "bob at globex"))["tickets"] == tickets
     assert _ok(world.call("GET", PATH, "gus"))["status"] == "none"
     status, ann, _ = world.api.request(
@@ -458,3 +487,59 @@ def test_peoples_accounts_stay_and_the_other_workspace_still_works(world):
     )
     # Her account stays (her password is still checked), but it opens no workspace.
     assert (status, ann["error"]["code"]) == (401, "no_workspace")
+
+
+def test_a_member_of_both_workspaces_keeps_the_session_opened_in_the_deleted_one(world):
+    globex_id = world.globex["workspace"]["id"]
+    theirs = _ok(world.call("GET", "/v1/tickets", "gus"))["tickets"]
+
+    # Bob's session began in Acme; he works in Globex with it (switching, or by default now).
+    switched = world.call("GET", "/v1/tickets", "bob", **{"X-Workspace-Id": globex_id})
+    default = world.call("GET", "/v1/tickets", "bob")
+
+    assert _ok(switched)["tickets"] == theirs
+    assert _ok(default)["tickets"] == theirs
+    # Ann belonged to Acme only: her session went with it.
+    status, answer = world.call("GET", "/v1/tickets", "ann")
+    assert (status, answer["error"]["code"]) == (401, "invalid_token")
+
+
+def _read_only(workspace_id: str) -> None:
+    from chalicelib.billing.model import BillingStatus
+
+    store = bootstrap.billing_store()
+    account = store.get(workspace_id)
+    assert account is not None
+    store.save(replace(account, status=BillingStatus.READ_ONLY, trial_ends_at=None))
+
+
+def test_a_read_only_workspace_is_deleted_or_kept_and_a_cancel_racing_the_job_is_told(world):
+    globex_id, slug = world.globex["workspace"]["id"], world.globex["workspace"]["slug"]
+    _read_only(globex_id)
+    assert world.call("POST", "/v1/tickets", "gus", {"subject": "x"})[0] == 402  # read-only
+    policy = _ok(
+        world.call("PUT", "/v1/privacy/retention", "gus", {"closed_tickets_after_months": 6})
+    )
+    assert policy["closed_tickets_after_months"] == 6
+    deletions = bootstrap.workspace_deletion_deps().deletions
+
+    # The owner's cancel lands first: the job that read the deletion before takes nothing.
+    _ok(world.call("POST", PATH, "gus", {"confirm_slug": slug}), 202)
+    read = deletions.get(globex_id)
+    assert read is not None
+    assert _ok(world.call("DELETE", PATH, "gus"))["status"] == "none"
+    assert deletions.claim(read, "a late run", read.delete_at) is None
+    assert deletions.get(globex_id) is None
+
+    # The job takes it first: the cancel that read it before is refused, nothing says cancelled.
+    _ok(world.call("POST", PATH, "gus", {"confirm_slug": slug}), 202)
+    read = deletions.get(globex_id)
+    assert read is not None
+    _deletion_mails()
+    assert deletions.claim(read, "the run", read.delete_at) is not None
+    assert deletions.cancel(read, datetime.now(UTC)) is False
+    status, answer = world.call("DELETE", PATH, "gus")
+
+    assert (status, answer["error"]["code"]) == (409, "deletion_in_progress")
+    assert _ok(world.call("GET", PATH, "bob at globex"))["status"] == "deleting"
+    assert _deletion_mails() == {}
