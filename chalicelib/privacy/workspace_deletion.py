@@ -181,7 +181,16 @@ class DeletionDeps:
 
 
 def deletion_of(deps: DeletionDeps, workspace_id: str) -> WorkspaceDeletion | None:
-    return deps.deletions.get(workspace_id)
+    """The workspace's deletion as members see it: `deleting` from the moment it is due
+    (it can no longer be cancelled), even before the schedule has taken it up."""
+    found = deps.deletions.get(workspace_id)
+    if (
+        found is not None
+        and found.status is DeletionStatus.SCHEDULED
+        and found.delete_at <= deps.clock.now()
+    ):
+        return replace(found, status=DeletionStatus.DELETING)
+    return found
 
 
 def _workspace(deps: DeletionDeps, workspace_id: str) -> Workspace:

@@ -6,7 +6,7 @@ what was written after the sweep."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -18,13 +18,14 @@ from chalicelib.privacy.workspace_deletion import (
     SETTLE,
     SETTLE_AFTER,
     DeletionStatus,
+    WorkspaceDeletion,
     cancel_deletion,
     deletion_of,
     run_due,
     schedule_deletion,
 )
 from tests.billing_fakes import NOW, WS
-from tests.deletion_fakes import OWNER_ACTOR, DeletionWorld
+from tests.deletion_fakes import OWNER_ACTOR, DeletionWorld, FakeDeletions
 
 SLUG = "acme-support"
 
@@ -225,3 +226,44 @@ def test_a_leftover_no_sweep_removes_does_not_keep_the_deletion_running_forever(
         run_due(world.deps(), now + round_number * SETTLE_AFTER)
 
     assert deletion_of(world.deps(), WS) is None and WS not in world.data.workspaces
+
+
+def test_once_due_members_see_it_being_deleted_before_the_schedule_takes_it_up(world):
+    _scheduled(world)
+    world.clock.moment = NOW + GRACE - timedelta(seconds=1)
+    assert deletion_of(world.deps(), WS).status is DeletionStatus.SCHEDULED  # type: ignore[union-attr]
+    world.clock.moment = NOW + GRACE
+
+    seen = deletion_of(world.deps(), WS)
+
+    # What a cancel now answers (409 deletion_in_progress) is what they are shown.
+    assert seen is not None and seen.status is DeletionStatus.DELETING
+    with pytest.raises(Conflict):
+        cancel_deletion(world.deps(), WS, OWNER_ACTOR)
+
+
+class _JobStartsDuringTheCancel(FakeDeletions):
+    """The owner's cancel read the deletion just before it was due; the schedule takes it up
+    (and works a step) before the cancel's conditional delete lands."""
+
+    def __init__(self, world: DeletionWorld) -> None:
+        super().__init__()
+        self.world = world
+
+    def cancel(self, deletion: WorkspaceDeletion, now: datetime) -> bool:
+        run_due(self.world.deps(), deletion.delete_at, max_steps=1)  # the job's tick
+        return super().cancel(deletion, now)
+
+
+def test_a_cancel_racing_the_job_is_refused_when_the_job_won_and_nothing_says_cancelled(world):
+    racing = _JobStartsDuringTheCancel(world)
+    world.deletions = racing
+    _scheduled(world)
+    world.clock.moment = NOW + GRACE - timedelta(seconds=1)
+
+    with pytest.raises(Conflict) as refused:
+        cancel_deletion(world.deps(), WS, OWNER_ACTOR)
+
+    assert refused.value.code == "deletion_in_progress"
+    assert deletion_of(world.deps(), WS).status is DeletionStatus.DELETING  # type: ignore[union-attr]
+    assert world.mails("cancelled") == {} and world.data.calls == [("billing", None)]
