@@ -504,6 +504,39 @@ def test_a_member_of_both_workspaces_keeps_the_session_opened_in_the_deleted_one
     assert (status, answer["error"]["code"]) == (401, "invalid_token")
 
 
+def test_a_new_workspace_takes_the_deleted_ones_slug_and_its_mail_and_chat(world):
+    acme = world.acme["workspace"]
+    status, again, _ = world.api.request(
+        "POST",
+        "/v1/signup",
+        {
+            "workspace_name": "Acme Support",
+            "name": "Nina New",
+            "email": "nina@new.test",
+            "password": PASSWORD,
+        },
+    )
+    assert status == 201, again
+    assert (again["workspace"]["slug"], again["workspace"]["inbound_address"]) == (
+        acme["slug"],
+        acme["inbound_address"],
+    )
+    world.tokens["nina"] = again["token"]
+
+    _mail(world.api, world.pump, acme["inbound_address"], "carol@customer.test", "Hello again")
+    key = enable_chat(world.api, {"token": again["token"]})["public_key"]
+    start(world.api, key, "A new chat", email="erin@visitor.test", name="Erin")
+
+    subjects = sorted(
+        t["subject"] for t in _ok(world.call("GET", "/v1/tickets", "nina"))["tickets"]
+    )
+    assert len(subjects) == 2 and "Hello again" in subjects
+    # Nothing of the old Acme came back with its name: only who wrote to the new one.
+    contacts = _ok(world.call("GET", "/v1/contacts", "nina"))["contacts"]
+    assert {c["email"] for c in contacts} == {"carol@customer.test", "erin@visitor.test"}
+    assert _ok(world.call("GET", PATH, "nina"))["status"] == "none"
+
+
 def _read_only(workspace_id: str) -> None:
     from chalicelib.billing.model import BillingStatus
 
