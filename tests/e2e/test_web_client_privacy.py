@@ -6,7 +6,10 @@ desktop width; the banner, dismissed, stays gone after a reload.  An admin sees 
 the screen without the owners' actions; an agent sees neither.  An owner erases a person who
 mailed in and sees the erasure done with its counts, keeps closed tickets 12 months (still so
 after a reload), schedules the workspace's deletion, sees the banner and cancels it; admins and
-agents see the banner but not the button.  Axe-core on every screen; screenshots in
+agents see the banner but not the button.  Before the erasure, the owner exports that person's
+data (an unknown address refused beside the field) and the whole workspace, sees both ready with
+their counts, and Download asks for a fresh link to the bundle in the bucket; once the person
+is erased both read expired, without the address.  Axe-core on every screen; screenshots in
 test-artifacts/screenshots."""
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 REASON = "Nos clients exigent des hébergeurs qu'ils ont approuvés."
 CHANGES = "/v1/privacy/subprocessor-changes"
 DELETION = "/v1/workspace/deletion"
+EXPORTS = "/v1/privacy/exports"
 
 # Records a change 40 days out through the store, in the stack's table, as the operator's
 # command does (used only when the stack has none planned).
@@ -333,6 +337,55 @@ def test_owner_erases_a_person_keeps_closed_tickets_a_year_and_schedules_then_ca
     _tickets_titled(stack, auth, "Forget me", "Carla too")
     context, page = _log_in(browser, stack, email, language, width, "/settings/privacy")
 
+    # Exports: an address no contact has is refused beside the field, nothing recorded; then
+    # Carla's data and the whole workspace, built side by side, each with its counts.
+    exports = page.get_by_role("region", name=word("privacy.export_title"))
+    nobody = f"nobody-{uuid.uuid4().hex[:8]}@customer.test"
+    refused = requests.post(
+        f"{api}{EXPORTS}", json={"contact_email": nobody}, headers=auth, timeout=10
+    )
+    assert refused.status_code == 404, refused.text
+    address = exports.get_by_label(word("privacy.export_email"))
+    address.fill(nobody)
+    exports.get_by_role("button", name=word("privacy.export_submit")).click()
+    expect(address).to_have_attribute("aria-invalid", "true")
+    expect(address).to_have_accessible_description(refused.json()["error"]["message"])
+    screen_checked(page, shot("export_unknown"), width, "an export refused for an unknown address")
+    address.fill(carla)
+    exports.get_by_role("button", name=word("privacy.export_submit")).click()
+    expect(exports.locator(".export")).to_have_count(1)
+    exports.get_by_label(word("privacy.export_scope_workspace")).check()
+    exports.get_by_role("button", name=word("privacy.export_submit")).click()
+    ready = word("privacy.export_status_ready")
+    expect(exports.locator(".export-status")).to_have_text([ready, ready], timeout=30_000)
+    listed = requests.get(f"{api}{EXPORTS}", headers=auth, timeout=10).json()["exports"]
+    assert [(e["scope"], e["contact_email"]) for e in listed] == [
+        ("workspace", None),
+        ("contact", carla),
+    ], listed
+    whole, theirs = (
+        exports.locator(".export").filter(has_text=word("privacy.export_subject_workspace")),
+        exports.locator(".export").filter(has_text=carla),
+    )
+    for entry, record in ((whole, listed[0]), (theirs, listed[1])):
+        for name, count in record["counts"].items():
+            if count:
+                expect(entry).to_contain_text(word(f"privacy.exported_{name}", count=count))
+        asked = word("privacy.export_asked", who="Erin", when="WHEN").split("WHEN")[0]
+        expect(entry).to_contain_text(asked.strip())
+    assert listed[1]["counts"]["contact"] == 1 and listed[1]["counts"]["tickets"] == 1, listed
+    assert listed[0]["counts"]["contacts"] == 2 and listed[0]["counts"]["tickets"] == 2, listed
+    screen_checked(page, shot("exports_ready"), width, "two exports ready, with their counts")
+
+    # Download reads the export again for a fresh link, then goes to the bucket's object.
+    read = []
+    page.on("request", lambda r: read.append(r.url))
+    bundle = f"exports/{workspace['id']}/{listed[1]['id']}.zip"
+    with page.expect_request(lambda r: bundle in r.url and "X-Amz-" in r.url) as presigned:
+        theirs.get_by_role("button", name=word("privacy.export_download")).click()
+    assert "X-Amz-Signature=" in presigned.value.url
+    assert any(u.endswith(f"{EXPORTS}/{listed[1]['id']}") for u in read), read
+
     # Erasing a person: the address, what happens, the address again; then the log.
     erasure = page.get_by_role("region", name=word("privacy.erasure_title"))
     erasure.get_by_label(word("privacy.erasure_email")).fill(carla)
@@ -379,6 +432,13 @@ def test_owner_erases_a_person_keeps_closed_tickets_a_year_and_schedules_then_ca
     expect(retention.get_by_label(word("privacy.retention_after"))).to_be_checked()
     policy = requests.get(f"{api}/v1/privacy/retention", headers=auth, timeout=10).json()
     assert policy["closed_tickets_after_months"] == 12, policy
+    # The erasure deleted both bundles (each held Carla); the log keeps them, without her address.
+    exports = page.get_by_role("region", name=word("privacy.export_title"))
+    expired = word("privacy.export_status_expired")
+    expect(exports.locator(".export-status")).to_have_text([expired, expired])
+    expect(exports.locator(".export").first).to_contain_text(word("privacy.export_withdrawn"))
+    expect(exports).to_contain_text(word("privacy.export_address_gone"))
+    expect(exports).not_to_contain_text(carla)
 
     # Deleting the workspace: its short name typed, the date on a banner, then cancelled.
     page.get_by_role("navigation", name=word("settings.sections")).get_by_role(

@@ -1,7 +1,8 @@
 // Settings > Privacy: the planned changes to Helptal's sub-processors in their notice period
 // (what changes, when, who comes and who leaves), the workspace's objection to each, and the
 // remedy an objection allows: ending the subscription now with the prepaid fees for the unused
-// part of the term refunded; then erasing a person's data (privacy_erasure.js) and how long
+// part of the term refunded; then exporting a person's data or the whole workspace
+// (privacy_exports.js), erasing a person's data (privacy_erasure.js) and how long
 // closed tickets are kept (privacy_retention.js). Owners and admins see it; only owners object
 // and confirm (the API refuses the others).
 import { get, post } from "../api.js";
@@ -12,6 +13,7 @@ import { formatDate, formatMoney } from "../money.js";
 import { ErrorNote, Field, Loading, useTitle } from "../ui.js";
 import { inLanguage, loadNotices, noticeKey, noticesChanged, publicPage } from "./privacy_notices.js";
 import { ErasureSection } from "./privacy_erasure.js";
+import { ExportsSection } from "./privacy_exports.js";
 import { RetentionSection } from "./privacy_retention.js";
 import { useMemberNames } from "./privacy_words.js";
 import { SettingsNav } from "./settings.js";
@@ -331,6 +333,7 @@ export function PrivacySettings({ me }) {
               </section>`
             : null}
         `}
+    <${ExportsSection} names=${names} />
     <${ErasureSection} names=${names} />
     <${RetentionSection} names=${names} />
   </main>`;
