@@ -2,28 +2,46 @@
 it is erased: every mention is replaced by `[erased]` (pure functions; the erasure's
 `mentions` phase writes the results, chalicelib/store/erasure_tickets.py).
 
-An address is matched whole and in any case: `carla@customer.test` is found in
-`Carla@Customer.TEST,` or `mailto:carla@customer.test`, never inside
-`xcarla@customer.test` or `carla@customer.testing`.  A ticket's CC list loses the address
-(a reply must not be copied to `[erased]`); the messages keep `[erased]` where it stood."""
+An address is matched whole, in any case and in either Unicode form (composed or not):
+`carla@customer.test` is found in `Carla@Customer.TEST,`, `'carla@customer.test'` or
+`mailto:carla@customer.test`, never inside another address that ends like it
+(`xcarla@customer.test`, `o'carla@customer.test`, `x+carla@customer.test`) or begins like it
+(`carla@customer.testing`).  A ticket's CC list loses the address (a reply must not be
+copied to `[erased]`); the messages keep `[erased]` where it stood."""
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import asdict, replace
 from functools import lru_cache
 
 from chalicelib.privacy.erasure import ERASED
 from chalicelib.tickets.model import Activity, ChatContext, Message, MessageKind, Ticket
 
+# Characters an address's local part may hold that text also uses around an address
+# (quotes, `|`): one of them glued to a letter, digit or `.` before it (`o'al@x.test`)
+# belongs to another address; after a space or at the start it is punctuation.
+_GLUED = "!#$&'*^`{|}~"
+
+
+def address_regex(address: str) -> str:
+    """The regular expression of the address as a whole address (to compile with
+    re.IGNORECASE): its composed and decomposed Unicode forms, not preceded by what would
+    make it the end of another address, nor followed by more of a domain."""
+    address = address.strip()
+    forms = sorted({unicodedata.normalize(f, address) for f in ("NFC", "NFD")})
+    return (
+        r"(?<![\w.%+-])(?<![\w.%+-][" + re.escape(_GLUED) + "])"
+        "(?:" + "|".join(re.escape(form) for form in forms) + r")(?![\w-]|\.\w)"
+    )
+
 
 @lru_cache(maxsize=32)
 def address_pattern(address: str) -> re.Pattern[str]:
-    """The address as a whole word, in any case."""
-    return re.compile(
-        r"(?<![\w.%+-])" + re.escape(address.strip()) + r"(?![\w-]|\.\w)", re.IGNORECASE
-    )
+    """The address as a whole address, in any case (see `address_regex`)."""
+    return re.compile(address_regex(address), re.IGNORECASE)
 
 
 def mentions(text: str | None, address: str) -> bool:

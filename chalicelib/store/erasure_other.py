@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ from chalicelib.mail.outbound import MailStatus
 from chalicelib.observability import logger
 from chalicelib.privacy.erasure import ERASED, Step, Subject
 from chalicelib.privacy.exports import ExportScope, ExportStatus, export_key
+from chalicelib.privacy.mentions import address_regex
 from chalicelib.store import keys
 from chalicelib.store.blobs import S3BlobStore
 from chalicelib.store.booking_job_outbox_repo import due_ref, parse_ref
@@ -118,11 +120,6 @@ def address_of(recipient: str) -> str:
     if "<" in text and text.endswith(">"):
         text = text[text.rindex("<") + 1 : -1]
     return text.strip().lower()
-
-
-def _address_pattern(address: str) -> str:
-    # A whole address: `sal@x.test` and `al@x.tests` do not name `al@x.test`.
-    return rf"(?<![a-z0-9._%+\-]){re.escape(address)}(?![a-z0-9\-]|\.[a-z0-9])"
 
 
 def _contact_ids(subject: Subject) -> list[str]:
@@ -590,18 +587,20 @@ class ExportsErasure:
 
 class QueueMessageJudge:
     """Which queue messages name the subject: their address (as a whole address, any
-    case, also JSON-escaped), their contact id or one of their tickets' ids.  A message
-    of another workspace (its JSON's `workspace_id`) is never theirs, nor the erasure's
-    own job (`"kind": "erasure"`)."""
-
-    _ERASURE_JOB = re.compile(r'"kind"\s*:\s*"erasure"')
+    case, either Unicode form, also JSON-escaped: `chalicelib.privacy.mentions`), their
+    contact id or one of their tickets' ids.  Only a message of this workspace can be
+    theirs: a JSON object whose `workspace_id` is the erasure's (every product message of a
+    workspace says whose it is); one of another workspace, or that says of no workspace, or
+    that is no JSON object, is never deleted.  Nor is the erasure's own job
+    (`"kind": "erasure"`)."""
 
     def __init__(self, subject: Subject) -> None:
-        addresses = {subject.email, json.dumps(subject.email)[1:-1].lower()}
+        forms = {unicodedata.normalize(f, subject.email) for f in ("NFC", "NFD")}
+        addresses = forms | {json.dumps(form)[1:-1].lower() for form in forms}
         ids = {i.lower() for i in (subject.contact_id, *subject.ticket_ids) if i}
-        patterns = [_address_pattern(a) for a in sorted(addresses) if a]
+        patterns = [address_regex(a) for a in sorted(addresses) if a]
         patterns += [rf"(?<![0-9a-z]){re.escape(i)}(?![0-9a-z])" for i in sorted(ids)]
-        self._pattern = re.compile("|".join(patterns)) if patterns else None
+        self._pattern = re.compile("|".join(patterns), re.IGNORECASE) if patterns else None
         self._workspace_id = subject.workspace_id
 
     def names_subject(self, body: str) -> bool:
@@ -610,14 +609,10 @@ class QueueMessageJudge:
         try:
             decoded = json.loads(body)
         except ValueError:
-            decoded = None
-        if isinstance(decoded, dict):
-            if decoded.get("kind") == "erasure":
-                return False
-            workspace_id = decoded.get("workspace_id")
-            if isinstance(workspace_id, str) and workspace_id != self._workspace_id:
-                return False
-        elif self._ERASURE_JOB.search(body):
+            return False
+        if not isinstance(decoded, dict) or decoded.get("kind") == "erasure":
+            return False
+        if decoded.get("workspace_id") != self._workspace_id:
             return False
         return self._pattern.search(body.lower()) is not None
 

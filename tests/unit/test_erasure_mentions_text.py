@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -97,6 +98,42 @@ def _message(**fields: object) -> Message:
 )
 def test_an_address_is_replaced_whole_and_in_any_case_never_inside_another(text, expected):
     assert without_address(text, CARLA) == expected
+
+
+AL = "al@x.test"
+# "al@x.test" is the end of each of these other people's addresses (every character but
+# the `@` and `.` is one an address may hold before it).
+OTHERS_ENDING_LIKE_AL = [
+    f"{c}{AL}" for c in ("h", "é", "o'", "d`", "x!", "x#", "x$", "x&", "x*", "x^", "x{", "x|", "x~")
+] + ["a.al@x.test", "x+al@x.test", "x-al@x.test", "x_al@x.test", "x%al@x.test"]
+
+
+@pytest.mark.parametrize(
+    ("text", "address", "expected"),
+    [
+        *[(f"To: {other}, please", AL, f"To: {other}, please") for other in OTHERS_ENDING_LIKE_AL],
+        ("al@x.test.evil al@x.testing al@x.test-x al@x.test_x", AL, None),  # longer domains
+        ("al+tag@x.test", AL, None),  # a sub-address is another address
+        (f"'{AL}' or `{AL}` or |{AL}|", AL, f"'{ERASED}' or `{ERASED}` or |{ERASED}|"),
+        (
+            f"https://x.test/u/{AL}?email={AL}&cc={AL}",
+            AL,
+            f"https://x.test/u/{ERASED}?email={ERASED}&cc={ERASED}",
+        ),
+        ("Mail O'Brien@X.test now", "o'brien@x.test", f"Mail {ERASED} now"),
+        ("al+tag@x.test and al@x.test", "al+tag@x.test", f"{ERASED} and {AL}"),
+        ("a.l@x.test and axl@x.test", "a.l@x.test", f"{ERASED} and axl@x.test"),  # `.` literal
+        ("x(al)?@x.test (al)?@x.test", "(al)?@x.test", f"x(al)?@x.test {ERASED}"),
+        # The same address written in another Unicode form (decomposed: e + combining mark).
+        (unicodedata.normalize("NFD", "Zoë@x.test"), "zoë@x.test", ERASED),
+        ("zoe@x.test", "zoë@x.test", None),
+        ("ÅL@X.TEST", "ål@x.test", ERASED),
+    ],
+)
+def test_an_address_is_never_erased_inside_another_persons_address(
+    text: str, address: str, expected: str | None
+) -> None:
+    assert without_address(text, address) == (text if expected is None else expected)
 
 
 def test_every_field_of_a_message_that_shows_text_or_addresses_loses_the_address():

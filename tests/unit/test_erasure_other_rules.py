@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +45,16 @@ def _mail(to: list[str], workspace_id: str = WS, **extra: Any) -> str:
         (_mail(["otto@other.test"], cc=[ZELDA]), True),
         (json.dumps({"type": "ticket.created", "workspace_id": WS, "ticket_id": TICKET}), True),
         (json.dumps({"workspace_id": WS, "contact_id": CONTACT.lower()}), True),
-        (f"plain text from {ZELDA.upper()}.", True),
+        # Whose a message is only shows in its JSON's workspace id: none, none of hers.
+        (f"plain text from {ZELDA.upper()}.", False),
+        (json.dumps({"to": [ZELDA]}), False),
+        (json.dumps({"workspace_id": None, "to": [ZELDA]}), False),
+        (json.dumps([WS, ZELDA]), False),
+        (_mail(["o'" + ZELDA]), False),  # another address with hers at its end
+        (_mail(["x!" + ZELDA]), False),
+        (json.dumps({"workspace_id": WS, "to": ["é" + ZELDA]}, ensure_ascii=False), False),
+        (_mail(["é" + ZELDA]), False),
+        (_mail([f"'{ZELDA}'"]), True),
         (_mail(["x" + ZELDA]), False),  # another address with hers inside
         (_mail([ZELDA + "s"]), False),
         (_mail([ZELDA.replace("@", "@mail.")]), False),
@@ -60,9 +70,13 @@ def test_a_queue_message_is_hers_when_it_names_her_address_contact_or_ticket(bod
     assert QueueMessageJudge(SUBJECT).names_subject(body) is names_her
 
 
-def test_an_address_outside_ascii_is_found_also_json_escaped():
+def test_an_address_outside_ascii_is_found_also_json_escaped() -> None:
     subject = Subject(WS, "zoé@subject.test", None)
-    assert QueueMessageJudge(subject).names_subject(json.dumps({"to": ["Zoé@subject.test"]}))
+    judge = QueueMessageJudge(subject)
+    assert judge.names_subject(json.dumps({"workspace_id": WS, "to": ["Zoé@subject.test"]}))
+    decomposed = unicodedata.normalize("NFD", "Zoé@subject.test")
+    assert judge.names_subject(json.dumps({"workspace_id": WS, "to": [decomposed]}))
+    assert not judge.names_subject(json.dumps({"workspace_id": WS, "to": ["zoe@subject.test"]}))
 
 
 # -- the sweep, against an in-memory SQS ----------------------------------------------------
