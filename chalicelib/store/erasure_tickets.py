@@ -2,10 +2,10 @@
 
 | phase      | reads (never a Scan)                                | changes                      |
 |------------|-----------------------------------------------------|------------------------------|
-| `tickets`  | Query GSI4 `WS#<ws>#TICKETS#REQUESTER#<contact>`,   | each ticket removed whole    |
-|            | first page of `TICKETS_PER_STEP` (removed tickets   | (`DynamoTicketRemoval`), with|
-|            | leave the view: the next step reads the next ones)  | a merge's copies on its      |
-|            |                                                     | target                       |
+| `tickets`  | GetItem their address's contact lookup; per contact | each ticket removed whole    |
+|            | Query GSI4 `WS#<ws>#TICKETS#REQUESTER#<contact>`,   | (`DynamoTicketRemoval`), with|
+|            | first page of `TICKETS_PER_STEP` (removed tickets   | a merge's copies on its      |
+|            | leave the view: the next step reads the next ones)  | target                       |
 | `mentions` | Query `WS#<ws>#TERM#<address>` (the whole address's | their address in the ticket, |
 |            | postings) below the cursor, `MENTIONS_PER_STEP`;    | its messages, activity, AI   |
 |            | an address too long to be one term: the search of   | results and members'         |
@@ -42,7 +42,13 @@ from chalicelib.privacy.mentions import (
 from chalicelib.store import keys
 from chalicelib.store.ai_repo import RESULT_PREFIX, AiResultItem
 from chalicelib.store.blobs import S3BlobStore
-from chalicelib.store.models import ActivityItem, Item, MessageItem, TicketItem
+from chalicelib.store.models import (
+    ActivityItem,
+    ContactEmailLookup,
+    Item,
+    MessageItem,
+    TicketItem,
+)
 from chalicelib.store.search_repo import DynamoSearchIndex
 from chalicelib.store.ticket_removal import DynamoTicketRemoval, delete_stored
 from chalicelib.store.ticket_traces import notifications_about
@@ -67,8 +73,24 @@ def _plain(counts: Counter[str]) -> dict[str, int]:
     return {name: value for name, value in sorted(counts.items()) if value}
 
 
+def _contacts_of(subject: Subject) -> list[str]:
+    """The person's contacts: the one the erasure found when asked for, and the one their
+    address names now (GetItem: a mail of theirs filed since made one)."""
+    found = [subject.contact_id] if subject.contact_id else []
+    try:
+        lookup = ContactEmailLookup.get(
+            keys.workspace_pk(subject.workspace_id),
+            keys.contact_email_sk(subject.email),
+            consistent_read=True,
+        )
+    except ContactEmailLookup.DoesNotExist:
+        return found
+    return list(dict.fromkeys([*found, *([lookup.contact_id] if lookup.contact_id else [])]))
+
+
 class TicketsErasure:
-    """Removes every ticket and chat the person is the requester of, a page a step."""
+    """Removes every ticket and chat the person is the requester of, a page a step: those
+    of the contact the erasure found and of the one their address names now."""
 
     name = "tickets"
 
@@ -77,16 +99,18 @@ class TicketsErasure:
         self._per_step = per_step
 
     def step(self, subject: Subject, cursor: str | None) -> Step:
-        if subject.contact_id is None:
-            return Step()
         ws = subject.workspace_id
-        found = Item.by_requester.query(
-            keys.tickets_by_requester(ws, subject.contact_id),
-            scan_index_forward=False,
-            limit=self._per_step,
-            page_size=self._per_step,
-        )
-        ticket_ids = [item.ticket_id for item in found if isinstance(item, TicketItem)]
+        ticket_ids: list[str] = []
+        for contact_id in _contacts_of(subject):
+            found = Item.by_requester.query(
+                keys.tickets_by_requester(ws, contact_id),
+                scan_index_forward=False,
+                limit=self._per_step - len(ticket_ids),
+                page_size=self._per_step - len(ticket_ids),
+            )
+            ticket_ids += [item.ticket_id for item in found if isinstance(item, TicketItem)]
+            if len(ticket_ids) >= self._per_step:
+                break
         removed: Counter[str] = Counter()
         for ticket_id in ticket_ids:
             removed.update(self._removal.remove(ws, ticket_id, copies_in_target=True))

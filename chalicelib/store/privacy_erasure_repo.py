@@ -12,19 +12,28 @@ run at a time, the contact lookup it starts from, and its job on the `privacy-jo
 
 A finished record holds no address: `subject_email`, `contact_id` and the ticket ids found
 are removed from it, and the lock (which only names a hash of the address) is deleted in the
-same transaction.  A workspace's erasures are one Query of `privacy#erasure#`, newest first."""
+same transaction, if it is still this erasure's.  A run claims the record (a Put on condition
+that it is as the run read it, pending or running, and that no run holds it: no `runner`, or
+its `runner_until` past) and saves it only while it holds it (a Put on condition `runner` =
+its own), so two deliveries of one job never run it together.  A workspace's erasures are
+one Query of `privacy#erasure#`, newest first.
+
+A job message is `{"kind": "erasure", "workspace_id", "erasure_id"}` (ids of letters, digits,
+`_` and `-`, at most 64: `erasure_job` refuses any other)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 
 from chalicelib.errors import ServiceUnavailable
-from chalicelib.privacy.erasure import Erasure, ErasureStatus
+from chalicelib.privacy.erasure import Erasure, ErasureStatus, ErasureTaken
 from chalicelib.store import keys
 from chalicelib.store.models import Item
 from chalicelib.store.queues import SqsQueue
@@ -32,6 +41,8 @@ from chalicelib.store.transactions import CONDITION_FAILED, cancellation_reasons
 
 ERASURE_PREFIX = "privacy#erasure#"
 LOCK_PREFIX = "privacy#erasing#"
+_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def erasure_sk(erasure_id: str) -> str:
@@ -58,6 +69,9 @@ class ErasureItem(Item, discriminator="privacy_erasure"):
     updated_at = UTCDateTimeAttribute(null=True)
     finished_at = UTCDateTimeAttribute(null=True)
     failure = UnicodeAttribute(null=True)
+    runner = UnicodeAttribute(null=True)  # the run holding it
+    runner_until = UTCDateTimeAttribute(null=True)
+    address_form = NumberAttribute(default=0)  # which form of the address the phase is at
 
 
 class ErasureLockItem(Item, discriminator="privacy_erasure_lock"):
@@ -83,6 +97,9 @@ def _item(erasure: Erasure) -> ErasureItem:
         updated_at=erasure.updated_at,
         finished_at=erasure.finished_at,
         failure=erasure.failure,
+        runner=erasure.runner,
+        runner_until=erasure.runner_until,
+        address_form=erasure.address_form,
     )
 
 
@@ -103,7 +120,17 @@ def _erasure(item: ErasureItem) -> Erasure:
         updated_at=item.updated_at,
         finished_at=item.finished_at,
         failure=item.failure,
+        runner=item.runner,
+        runner_until=item.runner_until,
+        address_form=int(item.address_form or 0),
     )
+
+
+def _held_by(runner: str | None) -> Any:
+    """The condition that the stored record is held by `runner` (None: by no run)."""
+    if runner is None:
+        return ErasureItem.runner.does_not_exist()
+    return ErasureItem.runner == runner
 
 
 class DynamoErasures:
@@ -136,18 +163,52 @@ class DynamoErasures:
             return None
         return self.get(workspace_id, lock.erasure_id)
 
-    def save(self, erasure: Erasure) -> None:
-        _item(erasure).save()
+    def claim(self, erasure: Erasure, seen_at: datetime | None, now: datetime) -> bool:
+        unfinished = ErasureItem.status.is_in(
+            ErasureStatus.PENDING.value, ErasureStatus.RUNNING.value
+        )
+        free = ErasureItem.runner.does_not_exist() | (ErasureItem.runner_until < now)
+        unchanged = (
+            ErasureItem.updated_at.does_not_exist()
+            if seen_at is None
+            else ErasureItem.updated_at == seen_at
+        )
+        try:
+            _item(erasure).save(condition=Item.pk.exists() & unchanged & unfinished & free)
+        except PutError as e:
+            if e.cause_response_code == _CONDITION_FAILED:
+                return False
+            raise
+        return True
 
-    def finish(self, erasure: Erasure) -> None:
+    def save(self, erasure: Erasure, held_by: str | None = None) -> None:
+        try:
+            _item(erasure).save(condition=_held_by(held_by))
+        except PutError as e:
+            if e.cause_response_code == _CONDITION_FAILED:
+                raise ErasureTaken() from e
+            raise
+
+    def finish(self, erasure: Erasure, held_by: str | None = None) -> None:
         running = self.get(erasure.workspace_id, erasure.id)
         address = running.subject_email if running else None
-        with transaction() as write:
-            write.save(_item(erasure))
-            if address:
-                write.delete(
-                    ErasureLockItem(keys.workspace_pk(erasure.workspace_id), lock_sk(address))
-                )
+        try:
+            with transaction() as write:
+                write.save(_item(erasure), condition=_held_by(held_by))
+                if address:
+                    write.delete(
+                        ErasureLockItem(keys.workspace_pk(erasure.workspace_id), lock_sk(address)),
+                        # A later erasure of the address may hold it by now.
+                        condition=ErasureLockItem.erasure_id == erasure.id,
+                    )
+        except TransactWriteError as e:
+            reasons = cancellation_reasons(e)
+            if reasons and reasons[0] == CONDITION_FAILED:
+                raise ErasureTaken() from e
+            if CONDITION_FAILED not in reasons:
+                raise
+            # Only the lock was another erasure's: the record alone.
+            _item(erasure).save(condition=_held_by(held_by))
 
     def get(self, workspace_id: str, erasure_id: str) -> Erasure | None:
         try:
@@ -191,9 +252,18 @@ class SqsErasureJobs:
         )
 
 
+class MalformedJob(ValueError):
+    """A `privacy-jobs` message of kind `erasure` that names no erasure: it never will."""
+
+
 def erasure_job(body: dict[str, Any]) -> tuple[str, str] | None:
     """(workspace id, erasure id) of a `privacy-jobs` message of kind `erasure`; None for
-    another kind."""
+    another kind; `MalformedJob` when its ids are missing or are not ids."""
     if body.get("kind") != "erasure":
         return None
-    return str(body["workspace_id"]), str(body["erasure_id"])
+    workspace_id, erasure_id = body.get("workspace_id"), body.get("erasure_id")
+    if not (isinstance(workspace_id, str) and _ID.fullmatch(workspace_id)):
+        raise MalformedJob("an erasure job without a workspace id")
+    if not (isinstance(erasure_id, str) and _ID.fullmatch(erasure_id)):
+        raise MalformedJob("an erasure job without an erasure id")
+    return workspace_id, erasure_id

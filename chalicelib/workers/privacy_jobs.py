@@ -3,10 +3,15 @@
 (chalicelib/privacy/erasure.py `run_erasure`).  A run that fails fails the record, so SQS
 retries it (an export is rebuilt from the start, its object overwritten; an erasure carries
 on from its last recorded step) and finally moves it to the dead-letter queue; a ready
-export's or a done erasure's job does nothing."""
+export's or a done erasure's job does nothing, and so does a second delivery of an erasure's
+job while the first runs.  An erasure run stops taking steps `RESERVE_SECONDS` before the
+function's timeout and queues its continuation.  A message that is no job (not a JSON
+object, or an erasure job without its ids) is logged and dropped: it never will be one."""
 
 from __future__ import annotations
 
+import functools
+import time
 from typing import TYPE_CHECKING
 
 from chalice import Blueprint
@@ -21,29 +26,50 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+# Time kept back for the step under way and the continuation (a step is a page of work).
+RESERVE_SECONDS = 90
+
 privacy_jobs_bp = Blueprint(__name__)
 
 
-def _run_one(record: SQSRecord) -> None:
+def _run_one(record: SQSRecord, deadline: float | None = None) -> None:
     import json
 
-    from chalicelib.store.privacy_erasure_repo import erasure_job
+    from chalicelib.store.privacy_erasure_repo import MalformedJob, erasure_job
 
-    erasure = erasure_job(json.loads(record.body))
+    try:
+        body = json.loads(record.body)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        logger.warning("privacy job dropped: not a JSON object", extra={"id": record.message_id})
+        return
+    try:
+        erasure = erasure_job(body)
+    except MalformedJob as e:
+        logger.warning("privacy job dropped", extra={"id": record.message_id, "reason": str(e)})
+        return
     if erasure is not None:
-        _erase(record, *erasure)
+        _erase(record, *erasure, deadline=deadline)
     else:
         _export(record)
 
 
-def _erase(record: SQSRecord, workspace_id: str, erasure_id: str) -> None:
+def _erase(
+    record: SQSRecord, workspace_id: str, erasure_id: str, deadline: float | None = None
+) -> None:
     from chalicelib.privacy.erasure import run_erasure
 
     logger.append_keys(
         workspace_id=workspace_id, correlation_id=record.message_id, erasure_id=erasure_id
     )
     try:
-        erasure = run_erasure(bootstrap.erasure_deps(), workspace_id, erasure_id)
+        erasure = run_erasure(
+            bootstrap.erasure_deps(),
+            workspace_id,
+            erasure_id,
+            out_of_time=(lambda: time.monotonic() > deadline) if deadline is not None else bool,
+        )
         logger.info(
             "privacy erasure job ran",
             extra={
@@ -77,4 +103,8 @@ def _export(record: SQSRecord) -> None:
     queue=get_settings().queues.privacy_jobs, batch_size=1, name="privacy_jobs_worker"
 )
 def privacy_jobs_worker(event: SQSEvent) -> PartialItemFailureResponse:
-    return each_record(event, _run_one)
+    remaining_ms = getattr(event.context, "get_remaining_time_in_millis", None)
+    if remaining_ms is None:
+        return each_record(event, _run_one)
+    deadline = time.monotonic() + remaining_ms() / 1000 - RESERVE_SECONDS
+    return each_record(event, functools.partial(_run_one, deadline=deadline))
