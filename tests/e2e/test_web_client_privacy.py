@@ -349,7 +349,8 @@ def test_owner_erases_a_person_keeps_closed_tickets_a_year_and_schedules_then_ca
     address.fill(nobody)
     exports.get_by_role("button", name=word("privacy.export_submit")).click()
     expect(address).to_have_attribute("aria-invalid", "true")
-    expect(address).to_have_accessible_description(refused.json()["error"]["message"])
+    assert refused.json()["error"]["code"] == "contact_not_found"
+    expect(address).to_have_accessible_description(word("privacy.export_contact_not_found"))
     screen_checked(page, shot("export_unknown"), width, "an export refused for an unknown address")
     address.fill(carla)
     exports.get_by_role("button", name=word("privacy.export_submit")).click()

@@ -87,7 +87,7 @@ function ExportForm({ onStarted }) {
       setEmail("");
     } catch (failure) {
       if (failure.code === "contact_not_found") {
-        setUnknown(apiProblem(failure));
+        setUnknown(t("privacy.export_contact_not_found"));
         setTimeout(() => address.current && address.current.focus(), 0);
       } else {
         setProblem(apiProblem(failure));
