@@ -14,6 +14,7 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from chalicelib.accounts.model import Role
 from chalicelib.privacy.retention import (
@@ -156,11 +157,15 @@ class FakeTickets:
             and ticket.last_activity_at < before
         )
 
-    def remove(self, workspace_id: str, ticket_id: str) -> Mapping[str, int]:
+    def remove(
+        self, workspace_id: str, ticket_id: str, *, only_if: Any = None
+    ) -> Mapping[str, int]:
         if ticket_id in self.failing:
             raise RemovalFailed(ticket_id)
-        if self.tickets.pop((workspace_id, ticket_id), None) is None:
+        ticket = self.tickets.get((workspace_id, ticket_id))
+        if ticket is None or (only_if is not None and not only_if(ticket)):
             return {}
+        del self.tickets[(workspace_id, ticket_id)]
         self.removed.append((workspace_id, ticket_id))
         return {"tickets": 1, "messages": 2}
 

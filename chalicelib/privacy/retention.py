@@ -28,7 +28,7 @@ from typing import Protocol
 from chalicelib.clock import Clock
 from chalicelib.errors import ValidationFailed
 from chalicelib.observability import logger
-from chalicelib.tickets.model import TicketStatus
+from chalicelib.tickets.model import Ticket, TicketStatus
 
 MIN_MONTHS = 1
 MAX_MONTHS = 120
@@ -99,9 +99,15 @@ class ClosedTickets(Protocol):
 
 
 class TicketRemover(Protocol):
-    def remove(self, workspace_id: str, ticket_id: str) -> Mapping[str, int]:
-        """Removes the ticket whole (idempotent: a ticket already gone counts nothing);
-        counts by class of data (`tickets`, `messages`, `attachments`, ...)."""
+    def remove(
+        self,
+        workspace_id: str,
+        ticket_id: str,
+        *,
+        only_if: Callable[[Ticket], bool] | None = None,
+    ) -> Mapping[str, int]:
+        """Removes the ticket whole while `only_if` holds for it (idempotent: a ticket
+        already gone counts nothing); counts by class of data (`tickets`, `messages`, ...)."""
 
 
 @dataclass(frozen=True)
@@ -211,7 +217,13 @@ def _apply_one(
                     return removed, True, failed
                 try:
                     if deps.tickets.still_inactive(policy.workspace_id, ticket_id, before):
-                        counts = deps.remover.remove(policy.workspace_id, ticket_id)
+                        counts = deps.remover.remove(
+                            policy.workspace_id,
+                            ticket_id,
+                            only_if=lambda t: (
+                                t.status in CLOSED_STATUSES and t.last_activity_at < before
+                            ),
+                        )
                         removed += counts.get("tickets", 0)
                 except Exception:
                     failed += 1

@@ -169,17 +169,25 @@ class DynamoTicketRemoval:
         self._now = now
 
     def remove(
-        self, workspace_id: str, ticket_id: str, *, copies_in_target: bool = False
+        self,
+        workspace_id: str,
+        ticket_id: str,
+        *,
+        copies_in_target: bool = False,
+        only_if: Callable[[Ticket], bool] | None = None,
     ) -> dict[str, int]:
         """Removes the ticket whole; idempotent (a ticket already gone: {}) and resumable.
         `copies_in_target`: a merged ticket's messages are also removed from the ticket it
         was merged into (the erasure of its requester); otherwise that ticket keeps them
-        (retention: the target goes on with its conversation whole)."""
+        (retention: the target goes on with its conversation whole).  `only_if`: the ticket
+        is removed only while it holds (checked on each read, and the last write is
+        conditional on the revision read): retention's "still closed and idle", so a ticket
+        a customer reopens while it is being removed is kept."""
         removed: Counter[str] = Counter()
         pk = keys.ticket_pk(workspace_id, ticket_id)
         for _ in range(MAX_ROUNDS):
             ticket, messages, activity = _read(workspace_id, ticket_id)
-            if ticket is None:
+            if ticket is None or (only_if is not None and not only_if(ticket)):
                 return _plain(removed)
             held = partition_keys(pk)
             removed["search_postings"] += self._unpost(ticket, messages, activity)

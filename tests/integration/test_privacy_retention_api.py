@@ -316,11 +316,6 @@ class _ReplyArrivesDuringRemoval:
         self._blobs.delete(key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chalicelib/store/ticket_removal.py: a removal whose final write finds the ticket "
-    "changed reads it again and removes it whatever its status (reported, not ours to edit)",
-)
 def test_a_ticket_reopened_while_retention_removes_it_is_kept(world):
     from dataclasses import replace
 
