@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas.mail import *  # noqa: F403
     from chalicelib.api.schemas.notifications import *  # noqa: F403
     from chalicelib.api.schemas.privacy import *  # noqa: F403
-    from chalicelib.api.schemas.privacy_exports import *  # noqa: F403
     from chalicelib.api.schemas.privacy_erasures import *  # noqa: F403
+    from chalicelib.api.schemas.privacy_exports import *  # noqa: F403
     from chalicelib.api.schemas.privacy_public import *  # noqa: F403
     from chalicelib.api.schemas.privacy_retention import *  # noqa: F403
     from chalicelib.api.schemas.profile import *  # noqa: F403
