@@ -3,18 +3,15 @@
 // the log then shows each erasure's status, the class of data it is on, its progress and, per
 // class, how much was removed, with who asked and when. The address shows only while it runs
 // (the API forgets it once done). A running erasure is asked again every few seconds.
-import { get, post } from "../api.js";
-import { html, useCallback, useEffect, useRef, useState } from "../html.js";
+import { post } from "../api.js";
+import { html, useRef, useState } from "../html.js";
 import { formatDateTime, t } from "../i18n.js";
 import { ErrorNote, Field, Loading } from "../ui.js";
+import { useFollowedLog } from "./followed_log.js";
 import { actorName, apiProblem } from "./privacy_words.js";
 
 // The classes of data in the order an erasure goes through them (chalicelib/privacy/erasure.py).
 const PHASES = ["tickets", "mentions", "bookings", "mail", "exports", "queues", "contact"];
-// A running erasure is asked again every second at first (most take a few), then every 3 s.
-const POLL_SOON = 5;
-const POLL_SOON_MS = 1000;
-const POLL_LATER_MS = 3000;
 const RUNNING = ["pending", "running"];
 
 const STATUS_NAMES = {
@@ -191,61 +188,24 @@ function ErasureEntry({ erasure, names, onResume }) {
 }
 
 export function ErasureSection({ names }) {
-  const [erasures, setErasures] = useState(null);
-  const [problem, setProblem] = useState(null);
   const [note, setNote] = useState("");
-  const [tick, setTick] = useState(0);
   const noteRef = useRef(null);
-
-  const load = useCallback(async () => {
-    setProblem(null);
-    try {
-      setErasures((await get("/v1/privacy/erasures")).erasures);
-    } catch (failure) {
-      setProblem(apiProblem(failure));
-    }
-  }, []);
-  useEffect(() => {
-    load();
-  }, [load]);
-
-  /** Newer answers replace what the log shows; one it does not show yet goes first. */
-  const merge = useCallback((fresh) => {
-    setErasures((shown) => {
-      const list = shown || [];
-      const known = new Set(list.map((e) => e.id));
-      const byId = Object.fromEntries(fresh.map((e) => [e.id, e]));
-      return [...fresh.filter((e) => !known.has(e.id)), ...list.map((e) => byId[e.id] || e)];
-    });
-  }, []);
-
-  const running = (erasures || []).filter((e) => RUNNING.includes(e.status)).map((e) => e.id).join(" ");
-  useEffect(() => {
-    if (!running) return undefined;
-    let stopped = false;
-    const timer = setTimeout(async () => {
-      const ids = running.split(" ");
-      const fresh = await Promise.all(
-        ids.map((id) => get(`/v1/privacy/erasures/${encodeURIComponent(id)}`).catch(() => null)),
-      );
-      if (stopped) return;
-      const answered = fresh.filter(Boolean);
-      merge(answered);
-      const finished = answered.filter((e) => !RUNNING.includes(e.status));
-      if (finished.length) {
-        setNote(finished.some((e) => e.status === "failed") ? t("privacy.erasure_stopped_note") : t("privacy.erasure_done_note"));
-      }
-      setTick((n) => n + 1);
-    }, tick < POLL_SOON ? POLL_SOON_MS : POLL_LATER_MS);
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, [running, tick, merge]);
+  const {
+    entries: erasures,
+    problem,
+    setProblem,
+    load,
+    follow,
+  } = useFollowedLog("/v1/privacy/erasures", "erasures", RUNNING, (finished) =>
+    setNote(
+      finished.some((e) => e.status === "failed")
+        ? t("privacy.erasure_stopped_note")
+        : t("privacy.erasure_done_note"),
+    ),
+  );
 
   function started(erasure) {
-    merge([erasure]);
-    setTick(0);
+    follow(erasure);
     setNote(t("privacy.erasure_started_note"));
     setTimeout(() => noteRef.current && noteRef.current.focus(), 0);
   }

@@ -5,19 +5,16 @@
 // deleted. A running export is asked again every few seconds. Download reads the export again
 // for a fresh 15-minute link and goes to it: a link is never kept.
 import { get, post } from "../api.js";
-import { html, useCallback, useEffect, useRef, useState } from "../html.js";
+import { html, useRef, useState } from "../html.js";
 import { formatDateTime, t } from "../i18n.js";
 import { ErrorNote, Field, Loading } from "../ui.js";
+import { useFollowedLog } from "./followed_log.js";
 import { actorName, apiProblem } from "./privacy_words.js";
 
 const PATH = "/v1/privacy/exports";
 // As long as the bucket keeps a bundle (chalicelib/privacy/exports.py EXPORT_RETENTION_DAYS).
 const KEPT_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
-// A running export is asked again every second at first (a person's takes a few), then every 3 s.
-const POLL_SOON = 5;
-const POLL_SOON_MS = 1000;
-const POLL_LATER_MS = 3000;
 const RUNNING = ["pending", "building"];
 
 const STATUS_NAMES = {
@@ -219,61 +216,25 @@ function ExportEntry({ exported, names, onDownload, onAgain }) {
 }
 
 export function ExportsSection({ names }) {
-  const [exportsShown, setExports] = useState(null);
-  const [problem, setProblem] = useState(null);
   const [note, setNote] = useState("");
-  const [tick, setTick] = useState(0);
   const noteRef = useRef(null);
-
-  const load = useCallback(async () => {
-    setProblem(null);
-    try {
-      setExports((await get(PATH)).exports);
-    } catch (failure) {
-      setProblem(apiProblem(failure));
-    }
-  }, []);
-  useEffect(() => {
-    load();
-  }, [load]);
-
-  /** Newer answers replace what the log shows; one it does not show yet goes first. */
-  const merge = useCallback((fresh) => {
-    setExports((shown) => {
-      const list = shown || [];
-      const known = new Set(list.map((e) => e.id));
-      const byId = Object.fromEntries(fresh.map((e) => [e.id, e]));
-      return [...fresh.filter((e) => !known.has(e.id)), ...list.map((e) => byId[e.id] || e)];
-    });
-  }, []);
-
-  const running = (exportsShown || []).filter((e) => RUNNING.includes(e.status)).map((e) => e.id).join(" ");
-  useEffect(() => {
-    if (!running) return undefined;
-    let stopped = false;
-    const timer = setTimeout(async () => {
-      const ids = running.split(" ");
-      const fresh = await Promise.all(
-        ids.map((id) => get(`${PATH}/${encodeURIComponent(id)}`).catch(() => null)),
-      );
-      if (stopped) return;
-      const answered = fresh.filter(Boolean);
-      merge(answered);
-      const finished = answered.filter((e) => !RUNNING.includes(e.status));
-      if (finished.length) {
-        setNote(finished.some((e) => e.status === "ready") ? t("privacy.export_ready_note") : t("privacy.export_stopped_note"));
-      }
-      setTick((n) => n + 1);
-    }, tick < POLL_SOON ? POLL_SOON_MS : POLL_LATER_MS);
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, [running, tick, merge]);
+  const {
+    entries: exportsShown,
+    problem,
+    setProblem,
+    load,
+    merge,
+    follow,
+  } = useFollowedLog(PATH, "exports", RUNNING, (finished) =>
+    setNote(
+      finished.some((e) => e.status === "ready")
+        ? t("privacy.export_ready_note")
+        : t("privacy.export_stopped_note"),
+    ),
+  );
 
   function started(exported) {
-    merge([exported]);
-    setTick(0);
+    follow(exported);
     setNote(t("privacy.export_started_note"));
     setTimeout(() => noteRef.current && noteRef.current.focus(), 0);
   }
