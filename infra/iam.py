@@ -123,7 +123,7 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
     ),
     # Scheduled: deletes a workspace after its grace period: every object under its prefixes
     # (attachments, images, indexes, exports) and the raw mail it held; ending its
-    # subscription mails the owners; calendar grants revoked at the providers.
+    # subscription mails the owners; calendar push channels stopped at the providers.
     "workspace_deletion_job": FunctionAccess(
         sends_to=("mail_out",),
         objects={INBOUND_RAW: READ_WRITE, WORKSPACE_OBJECTS: READ_WRITE, EXPORTS: READ_WRITE},
@@ -147,7 +147,7 @@ LIVE_PUSHERS = frozenset(
 # its alias names only (`kms:ResourceAliases`: the key's id is known once it exists).
 CALENDAR_TOKEN_USERS = frozenset(
     {API_FUNCTION, "booking_jobs_worker", "calendar_channels_job"}
-    | {"workspace_deletion_job"}  # revokes the grants of a deleted workspace's calendars
+    | {"workspace_deletion_job"}  # stops the push channels of a deleted workspace's calendars
 )
 _CALENDAR_TOKEN_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 

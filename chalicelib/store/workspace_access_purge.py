@@ -13,9 +13,10 @@
   this workspace.
 - `members`: the memberships (first read for the people they name), with their entries in
   the owners-and-admins view; the users' accounts stay.
-- `calendars`: members' calendar connections: push channels stopped and grants revoked at
-  the provider (best effort, as a member's own disconnect), then the connections, sealed
-  tokens, channels and their lookups, and the rest of `WS#<ws>#CAL` (busy caches)."""
+- `calendars`: members' calendar connections: push channels stopped at the provider (best
+  effort; the person's grant stays theirs: it may serve another workspace), then the
+  connections, sealed tokens, channels and their lookups, and the rest of `WS#<ws>#CAL`
+  (busy caches)."""
 
 from __future__ import annotations
 
@@ -249,7 +250,10 @@ class CalendarsPurge(PartitionDrains):
         self._calendar_deps = calendar_deps
 
     def _disconnect(self, deps: CalendarDeps, ws: str, connection_id: str) -> None:
-        """As a member's own disconnect (chalicelib/booking/calendars.py `disconnect`)."""
+        """As a member's own disconnect (chalicelib/booking/calendars.py `disconnect`), but
+        for the grant: the person did not ask to leave, and their account's grant to the
+        product (Google's is one per person and app) may also serve their calendar in
+        another workspace, so it is left to them; this workspace's sealed tokens go."""
         from chalicelib.booking.calendars import access_token
         from chalicelib.booking.ports import CalendarProviderFailed, GrantRevoked
 
@@ -258,17 +262,13 @@ class CalendarsPurge(PartitionDrains):
             return
         channels = deps.store.channels_of(ws, stored.id)
         provider = deps.providers.get(stored.connection.provider.value)
-        if provider is not None:
+        if provider is not None and channels:
             try:
-                if channels:
-                    access = access_token(deps, stored)
-                    for record in channels:
-                        provider.stop(access, record.channel)
-                found = deps.store.get_token(ws, stored.id)
-                if found is not None:
-                    provider.revoke(deps.vault.open(ws, stored.id, found[0]))
+                access = access_token(deps, stored)
+                for record in channels:
+                    provider.stop(access, record.channel)
             except (CalendarProviderFailed, GrantRevoked) as e:
-                logger.info("calendar grant not revoked", extra={"error": repr(e)})
+                logger.info("calendar push channel not stopped", extra={"error": repr(e)})
         deps.store.delete_connection(stored, channels)
         deps.tokens.forget(stored.id)
 

@@ -799,6 +799,23 @@ def test_disconnecting_revokes_stops_channels_and_forgets_everything(world):
     assert store.connections == {} and store.tokens == {} and store.lookups == {}
 
 
+def test_a_workspaces_deletion_stops_its_channels_and_leaves_the_persons_grant(world):
+    """The person did not ask to leave: their grant to the product may serve their calendar
+    in another workspace (Google's is one per person and app), so only this workspace's
+    connection, tokens and channels go."""
+    from chalicelib.store.workspace_access_purge import CalendarsPurge
+
+    deps, store, _, google, _ = world
+    connection = connect(deps, google)
+    purge = CalendarsPurge(table=None, calendar_deps=lambda: deps)  # type: ignore[arg-type]
+
+    purge._disconnect(deps, WS, connection.id)
+
+    assert google.revoked == []
+    assert google.channels == {}
+    assert store.connections == {} and store.tokens == {} and store.lookups == {}
+
+
 def test_an_owner_disconnects_a_members_calendar_even_when_the_provider_is_down(world):
     deps, store, _, google, _ = world
     connection = connect(deps, google)
