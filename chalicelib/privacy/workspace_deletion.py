@@ -69,6 +69,9 @@ SETTLE_AFTER = timedelta(minutes=30)
 MAX_SWEEPS = 5
 STEPS_PER_RUN = 400
 LEASE = timedelta(minutes=20)
+# A deletion whose step failed is due again this much later: behind the others due, so a
+# deletion that keeps failing never holds up the rest of the due list.
+RETRY_AFTER = timedelta(minutes=30)
 DUE_PAGE = 25
 
 
@@ -287,13 +290,29 @@ def run_due(
         except Exception:
             counts["failed"] += 1
             logger.exception(
-                "a workspace deletion step failed; the next run retries it",
+                "a workspace deletion step failed; a later run retries it",
                 extra={"workspace_id": claimed.workspace_id},
             )
+            _put_back(deps, claimed, now)
             continue
         counts["steps"] += steps
         counts["deleted"] += gone
     return counts
+
+
+def _put_back(deps: DeletionDeps, claimed: WorkspaceDeletion, now: datetime) -> None:
+    """Releases a deletion whose step failed, due again RETRY_AFTER from now (the record as
+    its last step saved it; nothing when another run holds it now)."""
+    try:
+        latest = deps.deletions.get(claimed.workspace_id)
+        if latest is not None and latest.lease == claimed.lease:
+            released = replace(latest, lease=None, lease_until=None, next_run_at=now + RETRY_AFTER)
+            _save(deps, released, claimed.lease or "")
+    except Exception:
+        logger.exception(
+            "a failed workspace deletion could not be put back; its lease lapses",
+            extra={"workspace_id": claimed.workspace_id},
+        )
 
 
 def _added(counts: Mapping[str, int], more: Mapping[str, int]) -> dict[str, int]:

@@ -15,6 +15,7 @@ from chalicelib.privacy.workspace_deletion import (
     GRACE,
     MAX_SWEEPS,
     PHASES,
+    RETRY_AFTER,
     SETTLE,
     SETTLE_AFTER,
     DeletionStatus,
@@ -181,9 +182,12 @@ def test_a_run_that_crashes_mid_phase_is_finished_by_a_later_run_without_losing_
 
     crashed = run_due(world.deps(), now)
     assert crashed["failed"] == 1
-    held = deletion_of(world.deps(), WS)
-    assert held is not None and held.lease is not None  # the crashed run's lease
-    assert run_due(world.deps(), now + timedelta(minutes=5))["workspaces"] == 0  # still held
+    put_back = world.deletions.get(WS)
+    # Released and due again later: behind every other deletion due now.
+    assert put_back is not None and put_back.lease is None
+    assert put_back.next_run_at == now + RETRY_AFTER
+    assert put_back.phase != PHASES[0]  # what its steps did before the crash stays done
+    assert run_due(world.deps(), now + timedelta(minutes=5))["workspaces"] == 0  # not due yet
 
     run_due(world.deps(), now + timedelta(hours=1))
     run_due(world.deps(), now + timedelta(hours=2))
