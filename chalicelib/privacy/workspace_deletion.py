@@ -69,9 +69,9 @@ SETTLE_AFTER = timedelta(minutes=30)
 MAX_SWEEPS = 5
 STEPS_PER_RUN = 400
 LEASE = timedelta(minutes=20)
-# A deletion whose step failed is due again this much later: behind the others due, so a
-# deletion that keeps failing never holds up the rest of the due list.
-RETRY_AFTER = timedelta(minutes=30)
+# A deletion whose step failed is due again this much later (when its lease would have
+# lapsed): behind the others due, so one that keeps failing never holds up the rest.
+RETRY_AFTER = LEASE
 DUE_PAGE = 25
 
 
