@@ -268,6 +268,11 @@ def calendar_tokens_key(settings: Settings) -> Template:
     }
 
 
+# /tmp of the functions that need more than Lambda's 512 MB: the privacy jobs write a
+# data-subject export's ZIP (a whole workspace's files included) there before uploading it.
+EPHEMERAL_STORAGE_MB = {"privacy_jobs_worker": 10240}
+
+
 def build_function_overrides(
     event_sources: list[dict[str, Any]], resource_template: Template
 ) -> Template:
@@ -295,6 +300,8 @@ def build_function_overrides(
                 }
             }
         }
+        if source["name"] in EPHEMERAL_STORAGE_MB:
+            patch["Properties"]["EphemeralStorage"] = {"Size": EPHEMERAL_STORAGE_MB[source["name"]]}
         queue_resource_id = queue_ids_by_name.get(source.get("queue") or "")
         if queue_resource_id is not None:
             patch["DependsOn"] = [queue_resource_id]

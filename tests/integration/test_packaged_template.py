@@ -115,6 +115,9 @@ def test_functions_get_the_configured_memory_and_timeouts(sam):
     assert functions["APIHandler"]["Properties"]["Timeout"] == 29
     assert functions["MailOutWorker"]["Properties"]["MemorySize"] == 256
     assert functions["MailOutWorker"]["Properties"]["Timeout"] == 30
+    # Export bundles are written to /tmp first: a whole workspace's files need room.
+    assert functions["PrivacyJobsWorker"]["Properties"]["EphemeralStorage"] == {"Size": 10240}
+    assert "EphemeralStorage" not in functions["APIHandler"]["Properties"]
     variables = functions["APIHandler"]["Properties"]["Environment"]["Variables"]
     assert variables["RESOURCE_PREFIX"] == "helptal-prod"
 
