@@ -50,8 +50,8 @@ VISIBILITY_TIMEOUT_OVERRIDES = {"ai_jobs": 900, "inbound_mail": 720}
 VISIBILITY_TIMEOUT_OVERRIDES["booking_jobs"] = 360
 # The billing-events worker may wait on TapPay (30 s, as TapPay asks) and Stripe (90 s): 6x that.
 VISIBILITY_TIMEOUT_OVERRIDES["billing_events"] = 540
-# The privacy-jobs worker builds a data-subject export (300 s): 6x that.
-VISIBILITY_TIMEOUT_OVERRIDES["privacy_jobs"] = 1800
+# The privacy-jobs worker builds a data-subject export or runs an erasure (900 s): 6x that.
+VISIBILITY_TIMEOUT_OVERRIDES["privacy_jobs"] = 5400
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 EXPORTS_RETENTION_DAYS = 30
 # Records of stored inbound messages that were never fetched (chalicelib/mail/intake_queue.py
