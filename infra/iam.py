@@ -44,7 +44,8 @@ class FunctionAccess:
     # S3 answers 404 (not 403) for an object already gone, which a removal run again meets.
     lists_objects: bool = False
     # Receives and deletes on every queue and dead-letter queue: a data-subject erasure
-    # removes the messages that name the person wherever they wait.
+    # removes the messages that name the person wherever they wait (and puts a mail to others
+    # that copied them back without them).
     sweeps_queues: bool = False
 
 
@@ -263,7 +264,8 @@ def function_policy(settings: Settings, function: str, trigger_queue: str | None
             {
                 "Sid": "SweepEveryQueue",
                 "Effect": "Allow",
-                "Action": [*_RECEIVE, "sqs:GetQueueUrl"],
+                # SendMessage: a mail to others that copied the person goes back without them.
+                "Action": [*_RECEIVE, "sqs:GetQueueUrl", "sqs:SendMessage"],
                 "Resource": [
                     f"arn:aws:sqs:{region}:*:{name}{suffix}"
                     for name in queue_names.values()

@@ -43,7 +43,7 @@ from chalicelib.mail.outbound import MailStatus
 from chalicelib.observability import logger
 from chalicelib.privacy.erasure import ERASED, Step, Subject
 from chalicelib.privacy.exports import ExportScope, ExportStatus, export_key
-from chalicelib.privacy.mentions import address_regex
+from chalicelib.privacy.mentions import address_regex, mentions, without_address
 from chalicelib.store import keys
 from chalicelib.store.blobs import S3BlobStore
 from chalicelib.store.booking_job_outbox_repo import due_ref, parse_ref
@@ -598,10 +598,12 @@ class QueueMessageJudge:
         forms = {unicodedata.normalize(f, subject.email) for f in ("NFC", "NFD")}
         addresses = forms | {json.dumps(form)[1:-1].lower() for form in forms}
         ids = {i.lower() for i in (subject.contact_id, *subject.ticket_ids) if i}
-        patterns = [address_regex(a) for a in sorted(addresses) if a]
-        patterns += [rf"(?<![0-9a-z]){re.escape(i)}(?![0-9a-z])" for i in sorted(ids)]
+        id_patterns = [rf"(?<![0-9a-z]){re.escape(i)}(?![0-9a-z])" for i in sorted(ids)]
+        patterns = [address_regex(a) for a in sorted(addresses) if a] + id_patterns
         self._pattern = re.compile("|".join(patterns), re.IGNORECASE) if patterns else None
+        self._ids = re.compile("|".join(id_patterns), re.IGNORECASE) if id_patterns else None
         self._workspace_id = subject.workspace_id
+        self._address = subject.email
 
     def names_subject(self, body: str) -> bool:
         if self._pattern is None:
@@ -615,6 +617,50 @@ class QueueMessageJudge:
         if decoded.get("workspace_id") != self._workspace_id:
             return False
         return self._pattern.search(body.lower()) is not None
+
+    def for_others(self, body: str) -> str | None:
+        """A team's reply waiting to go out to others besides the subject (one that copies
+        them, or names them): the same reply without them — their address out of its
+        recipients and `[erased]` wherever its text names it — so the others still get it.
+        None for any other mail (a booking's, a notification's: about them, so it goes),
+        one to them alone, or one on their tickets."""
+        try:
+            mail = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(mail, dict) or not isinstance(mail.get("mail_id"), str):
+            return None
+        if mail.get("purpose") != "ticket_reply":
+            return None
+        if self._ids is not None and self._ids.search(body):
+            return None
+        address = self._address
+
+        def kept(recipients: Any) -> list[Any]:
+            listed = recipients if isinstance(recipients, list) else []
+            return [r for r in listed if not (isinstance(r, str) and mentions(r, address))]
+
+        def rewritten(value: Any) -> Any:
+            if isinstance(value, str):
+                return without_address(value, address)
+            if isinstance(value, list):
+                return [rewritten(v) for v in value]
+            if isinstance(value, dict):
+                return {k: rewritten(v) for k, v in value.items()}
+            return value
+
+        to = kept(mail.get("to"))
+        if not to:
+            return None
+        others = {
+            **{k: rewritten(v) for k, v in mail.items() if k not in ("to", "cc", "bcc")},
+            "to": to,
+            "cc": kept(mail.get("cc")),
+        }
+        if "bcc" in mail:
+            others["bcc"] = kept(mail.get("bcc"))
+        again = json.dumps(others, separators=(",", ":"))
+        return None if self.names_subject(again) else again
 
 
 def queue_names_of_settings() -> list[str]:
@@ -731,6 +777,13 @@ class QueuesErasure:
                 empties = 0
                 fresh = [m for m in messages if m["MessageId"] not in held]
                 doomed = [m for m in fresh if judge.names_subject(str(m.get("Body", "")))]
+                # Mail to others that copies them goes on without them: sent again as it
+                # should be, before the original is deleted (a retry sends it once more, and
+                # the mail-out worker sends a mail id once).
+                for message in doomed:
+                    others = judge.for_others(str(message.get("Body", "")))
+                    if others is not None:
+                        sqs.send_message(QueueUrl=url, MessageBody=others)
                 deleted += self._delete(sqs, url, doomed)
                 doomed_ids = {m["MessageId"] for m in doomed}
                 for message in messages:

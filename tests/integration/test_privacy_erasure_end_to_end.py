@@ -117,6 +117,16 @@ def world(api: Api, clean_aws: Any) -> Iterator[dict[str, Any]]:
         ),
     )
 
+    # The team's answer to Bob, copying her, waits in the mail-out queue too.
+    [bob_ticket] = [t for t in _tickets(api, token) if t["subject"] == "Invoice question"]
+    status, answer, _ = api.request(
+        "POST",
+        f"/v1/tickets/{bob_ticket['id']}/messages",
+        {"body": "Thanks Bob, the invoice follows.", "cc": [ADDRESS]},
+        token=agent_token,
+    )
+    assert status == 201, answer
+
     # Her chat, her booking, AI triage on her ticket.
     key = enable_chat(api, owner, pre_chat_fields={"name": "optional", "email": "optional"})[
         "public_key"
@@ -281,7 +291,12 @@ def test_erasing_carla_leaves_nothing_of_her_in_the_table_the_bucket_or_the_queu
     assert _leftovers(_table_items(aws), other["workspace"]["id"]) == []
     assert _leftovers(list(_bucket_objects(aws).values()), other["workspace"]["id"]) == []
     assert [k for k in _bucket_objects(aws) if ADDRESS in k.lower()] == []
-    assert _leftovers(_queued_bodies(aws), other["workspace"]["id"]) == []
+    queued = _queued_bodies(aws)
+    assert _leftovers(queued, other["workspace"]["id"]) == []
+
+    # The answer to Bob still goes, to him alone.
+    to_bob = [json.loads(b) for b in queued if "thanks bob" in b]
+    assert [(m["to"], m["cc"]) for m in to_bob] == [(["bob@partner.test"], [])], to_bob
 
     # Bob's ticket stays, with her address replaced; searching her address finds nothing.
     [bob_ticket] = _tickets(api, token)

@@ -126,6 +126,10 @@ class FakeSqs:
             ]
         }
 
+    def send_message(self, QueueUrl: str, MessageBody: str) -> dict[str, str]:
+        self.add(QueueUrl, MessageBody)
+        return {"MessageId": self.queues[QueueUrl][-1].id}
+
     def _by_handle(self, url: str, handle: str) -> FakeMessage | None:
         return next((m for m in self.queues[url] if m.handle == handle), None)
 
@@ -187,6 +191,38 @@ def test_the_sweep_deletes_her_messages_and_puts_every_other_back_at_once():
     assert all(m.visible_at <= sqs.now for m in kept)  # receivable now
     assert {m.receives for m in kept} == {1}  # once: the sweep moves nothing to a DLQ
     assert _sweep(QueuesErasure(lambda: sqs, list(sqs.queues)))[0] == 0
+
+
+def test_a_reply_to_someone_else_that_copies_her_still_goes_to_them_without_her():
+    from chalicelib.mail.outbound import OutboundMail
+
+    def reply(to: list[str], cc: list[str], text: str, **extra: Any) -> str:
+        return OutboundMail(
+            mail_id=f"reply-{to[0]}",
+            workspace_id=WS,
+            purpose="ticket_reply",
+            from_name="Acme",
+            to=to,
+            cc=cc,
+            subject="Your invoice",
+            text=text,
+            html=f"<p>{text}</p>",
+            **extra,
+        ).to_json()
+
+    to_otto = reply(["otto@other.test"], ["Zelda <Zelda@Subject.test>"], f"Copying {ZELDA}.")
+    to_her = reply([ZELDA], ["otto@other.test"], "Hello Zelda.")
+    on_her_ticket = reply(["otto@other.test"], [], "Hi", ticket_id=TICKET)
+    sqs = FakeSqs()
+    sqs.add("mail-out", to_otto, to_her, on_her_ticket)
+
+    deleted, _ = _sweep(QueuesErasure(lambda: sqs, ["mail-out"]), sqs)
+
+    assert deleted == 3
+    [kept] = [OutboundMail.from_json(body) for body in sqs.bodies("mail-out")]
+    assert (kept.mail_id, kept.to, kept.cc) == ("reply-otto@other.test", ["otto@other.test"], [])
+    assert kept.text == f"Copying {ERASED}." and ZELDA not in kept.html.lower()
+    assert not QueueMessageJudge(SUBJECT).names_subject(sqs.bodies("mail-out")[0])
 
 
 def test_a_backlog_larger_than_a_step_is_swept_over_several_steps_of_the_same_queue():
