@@ -71,12 +71,12 @@ PHASES: tuple[str, ...] = (
 STEPS_PER_RUN = 40
 MAX_ATTEMPTS = 5  # the privacy-jobs queue's maxReceiveCount
 # How long a run holds the erasure from its last step: longer than a run lives (the
-# worker's 300 s timeout), shorter than the queue's visibility timeout (1800 s), so a
+# worker's 900 s timeout), shorter than the queue's visibility timeout (5400 s), so a
 # delivery that died has let go when its message comes back.
-RUN_LEASE = timedelta(minutes=10)
+RUN_LEASE = timedelta(minutes=20)
 # An erasure not done that nothing touched for this long has no job left (more than the
 # visibility timeout a failed delivery waits, plus a run): asking again queues it again.
-STALLED_AFTER = timedelta(hours=1)
+STALLED_AFTER = timedelta(hours=2)
 LISTED = 100
 ERASED = "[erased]"  # what replaces their address where it is mentioned
 

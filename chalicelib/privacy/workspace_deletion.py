@@ -274,9 +274,10 @@ def run_due(
     max_steps: int = STEPS_PER_RUN,
 ) -> dict[str, int]:
     """Works on every deletion due at `now`, at most `max_steps` steps in all; returns how
-    many workspaces it worked on, the steps, and how many workspaces are now gone.  A
-    workspace whose step fails is left for the next run (its lease lapses), the others go
-    on.  Reads the due records; writes them after every step; what the phases remove."""
+    many workspaces it worked on, the steps, how many workspaces are now gone and how many
+    failed.  A workspace whose step fails is released, due again `RETRY_AFTER` later
+    (behind the others due), and the others go on.  Reads the due records; writes them
+    after every step; what the phases remove."""
     counts = {"workspaces": 0, "steps": 0, "deleted": 0, "failed": 0}
     for due in deps.deletions.due(now, DUE_PAGE):
         if counts["steps"] >= max_steps or not keep_going():
