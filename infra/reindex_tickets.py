@@ -16,13 +16,10 @@ changes nothing, so it can be stopped and run again)."""
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
 from collections.abc import Iterator
 from typing import Any
 
-from infra.subprocessors import _use_stage
+from infra.one_off import deployment_table, one_off_arguments
 
 MAX_MESSAGES = 1000  # as the indexer reads a ticket
 
@@ -65,27 +62,8 @@ def reindex(table: Any, dry_run: bool = False) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m infra.reindex_tickets",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--stage", help="take RESOURCE_PREFIX from this stage when unset")
-    parser.add_argument("--dry-run", action="store_true", help="count, change nothing")
-    args = parser.parse_args(argv)
-    _use_stage(args.stage)
-    import boto3
-
-    from chalicelib.settings import reload_settings
-
-    settings = reload_settings()
-    endpoint = os.environ.get("AWS_ENDPOINT_URL")
-    print(
-        f"table {settings.table_name} in {settings.region}"
-        + (f" (endpoint {endpoint})" if endpoint else ""),
-        file=sys.stderr,
-    )
-    table = boto3.resource("dynamodb", region_name=settings.region).Table(settings.table_name)
+    args = one_off_arguments("python -m infra.reindex_tickets", __doc__ or "", argv)
+    table = deployment_table(args.stage)
     found, posted = reindex(table, dry_run=args.dry_run)
     outcome = "(dry run: nothing written)" if args.dry_run else f"{posted} terms posted"
     print(f"{found} tickets; {outcome}")

@@ -11,7 +11,7 @@ import boto3
 from app import app
 from devstack.pump import EventPump
 from fakes.mailgun import inbound_form
-from infra.reindex_tickets import reindex
+from infra.reindex_tickets import main, reindex
 from tests.integration.conftest import Api
 
 COPIED = "vera.copied@partner.test"
@@ -23,7 +23,9 @@ def _found(api: Api, token: str, query: str) -> list[str]:
     return [t["subject"] for t in body["tickets"]]
 
 
-def test_an_old_ticket_is_found_by_its_cc_address_once_reindexed(api: Api, clean_aws: Any) -> None:
+def test_an_old_ticket_is_found_by_its_cc_address_once_reindexed(
+    api: Api, clean_aws: Any, capsys: Any
+) -> None:
     owner = api.sign_up(workspace="Acme Support", email="ann@acme.test")
     pump = EventPump.from_app(app, wait_seconds=0, max_backoff_seconds=0)
     body, content_type = inbound_form(
@@ -53,7 +55,8 @@ def test_an_old_ticket_is_found_by_its_cc_address_once_reindexed(api: Api, clean
             table.delete_item(Key={"PK": posting["PK"], "SK": posting["SK"]})
     assert _found(api, token, COPIED) == []
 
-    assert reindex(table, dry_run=True)[0] == 1
+    assert main(["--dry-run"]) == 0
+    assert "1 tickets; (dry run: nothing written)" in capsys.readouterr().out
     assert _found(api, token, COPIED) == []
     found, posted = reindex(table)
     assert found == 1 and posted > 3
