@@ -27,6 +27,7 @@ from devstack.pump import EventPump
 from fakes.mailgun import InboundAttachment, inbound_form
 from tests.integration.chat_helpers import enable_chat, start
 from tests.integration.conftest import Api, accept_invitation, drain_mail_queue, invite
+from tests.integration.removal_helpers import drain, mail_in
 
 ADDRESS = "carla.zuber@customer.test"
 NAME = "Carla Zuberbühler"
@@ -41,28 +42,6 @@ ALL_WEEK = {
 
 def _pump() -> EventPump:
     return EventPump.from_app(app, wait_seconds=0, max_backoff_seconds=0)
-
-
-def _drain(pump: EventPump, *names: str) -> None:
-    """Runs the named queue workers until their queues are empty (no record failing)."""
-    for _ in range(20):
-        received = 0
-        for subscription in [q for q in pump.queues if q.name in names]:
-            outcome = pump.poll_queue(subscription)
-            assert outcome.failed == 0, f"{subscription.name} failed a record"
-            received += outcome.received
-        if not received:
-            return
-    raise AssertionError("the queues did not empty")
-
-
-def _mail_in(api: Api, pump: EventPump, form: tuple[bytes, str]) -> None:
-    body, content_type = form
-    response = api.client.http.post(
-        "/v1/webhooks/mailgun/inbound", headers={"Content-Type": content_type}, body=body
-    )
-    assert response.status_code == 200, response.body
-    _drain(pump, "inbound_mail_worker", "search_indexer")
 
 
 def _tickets(api: Api, token: str, query: str | None = None) -> list[dict[str, Any]]:
@@ -82,7 +61,7 @@ def world(api: Api, clean_aws: Any) -> Iterator[dict[str, Any]]:
     drain_mail_queue()
 
     # Carla's mail, with an attachment, and the reply waiting in the mail-out queue.
-    _mail_in(
+    mail_in(
         api,
         pump,
         inbound_form(
@@ -102,10 +81,10 @@ def world(api: Api, clean_aws: Any) -> Iterator[dict[str, Any]]:
         token=agent_token,
     )
     assert status == 201, reply
-    _drain(pump, "search_indexer")
+    drain(pump, "search_indexer")
 
     # Bob's mail names her in CC and in his text.
-    _mail_in(
+    mail_in(
         api,
         pump,
         inbound_form(
@@ -180,14 +159,14 @@ def world(api: Api, clean_aws: Any) -> Iterator[dict[str, Any]]:
             payload={"summary": "Carla Zuberbühler asks about a xylophonic order."},
         )
     )
-    _drain(pump, "search_indexer", "booking_jobs_worker")
+    drain(pump, "search_indexer", "booking_jobs_worker")
 
     # An export of her data (a bundle in the bucket), and a reply's copy in the DLQ.
     status, export, _ = api.request(
         "POST", "/v1/privacy/exports", {"contact_email": ADDRESS}, token=token
     )
     assert status == 202, export
-    _drain(pump, "privacy_jobs_worker")
+    drain(pump, "privacy_jobs_worker")
     sqs = clean_aws.client("sqs")
     mail_out = clean_aws.queue_urls["mail_out"]
     waiting = sqs.receive_message(QueueUrl=mail_out, MaxNumberOfMessages=10)["Messages"]
@@ -200,7 +179,7 @@ def world(api: Api, clean_aws: Any) -> Iterator[dict[str, Any]]:
 
     # Another workspace's Carla.
     other = api.sign_up(workspace="Globex Help", email="gil@globex.test")
-    _mail_in(
+    mail_in(
         api,
         pump,
         inbound_form(
@@ -276,7 +255,7 @@ def test_erasing_carla_leaves_nothing_of_her_in_the_table_the_bucket_or_the_queu
     )
     assert status == 202, erasure
     assert erasure["status"] == "pending" and erasure["subject_email"] == ADDRESS
-    _drain(pump, "privacy_jobs_worker")
+    drain(pump, "privacy_jobs_worker")
     status, done, _ = api.request("GET", f"/v1/privacy/erasures/{erasure['id']}", token=token)
     assert status == 200, done
     assert done["status"] == "done" and done["subject_email"] is None, done
@@ -319,7 +298,7 @@ def test_erasing_carla_leaves_nothing_of_her_in_the_table_the_bucket_or_the_queu
     # Asked again: a new erasure that finds nothing more.
     status, again, _ = api.request("POST", "/v1/privacy/erasures", {"email": ADDRESS}, token=token)
     assert status == 202 and again["id"] != erasure["id"]
-    _drain(pump, "privacy_jobs_worker")
+    drain(pump, "privacy_jobs_worker")
     status, second, _ = api.request("GET", f"/v1/privacy/erasures/{again['id']}", token=token)
     assert second["status"] == "done"
     assert sum(second["counts"].values()) == 0, second["counts"]
