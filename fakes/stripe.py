@@ -195,6 +195,9 @@ class FakeStripe(FakeServer):
         self._idempotent: dict[str, _Stored] = {}
         self._sequence = 0
         self._order: dict[str, int] = {}
+        # A customer's invoices are created at least a second apart, as a subscription's
+        # cycles are: the renewal a test makes at once still reads as the newer one.
+        self._invoiced_at: dict[str, int] = {}
         self._cards: dict[str, str] = {}  # payment method -> card number
         self._cycles: dict[str, int] = {}  # subscription -> periods since its anchor
         self._pending_lines: dict[str, list[dict[str, Any]]] = {}  # subscription -> prorations
@@ -1138,7 +1141,8 @@ class FakeStripe(FakeServer):
     ) -> dict[str, Any]:
         """A finalized (open) invoice of `lines`, the customer's balance applied."""
         customer = self.objects[subscription["customer"]]
-        now = self.now()
+        now = max(self.now(), self._invoiced_at.get(customer["id"], 0) + 1)
+        self._invoiced_at[customer["id"]] = now
         total = sum(line["amount"] for line in lines)
         starting = customer["balance"]
         amount_due = max(total + starting, 0)
