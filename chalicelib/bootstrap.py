@@ -1347,6 +1347,7 @@ def workspace_deletion_deps() -> DeletionDeps:
     removes a family of its data (built from the cached adapters: cheap)."""
     from chalicelib.privacy.workspace_deletion import DeletionDeps
     from chalicelib.store.booking_outbox import OnceMailOutbox
+    from chalicelib.store.queues import SqsQueue
     from chalicelib.store.table_partitions import BucketPrefixes, TablePartitions
     from chalicelib.store.workspace_access_purge import (
         BillingPurge,
@@ -1366,7 +1367,10 @@ def workspace_deletion_deps() -> DeletionDeps:
         WorkspaceLeftovers,
         WorkspacePartitionPurge,
     )
-    from chalicelib.store.workspace_deletion_repo import DynamoWorkspaceDeletions
+    from chalicelib.store.workspace_deletion_repo import (
+        DynamoWorkspaceDeletions,
+        SqsMembersMailJobs,
+    )
 
     settings = get_settings()
     table = TablePartitions(dynamodb_client, settings.table_name)
@@ -1390,6 +1394,7 @@ def workspace_deletion_deps() -> DeletionDeps:
         deletions=DynamoWorkspaceDeletions(),
         accounts=account_deps().store,
         mail=OnceMailOutbox(mail_log(), mail_outbox()),
+        members_mail=SqsMembersMailJobs(SqsQueue(sqs_client, settings.queues.privacy_jobs)),
         phases=phases,
         leftovers=WorkspaceLeftovers(table, bucket),
         clock=clock(),

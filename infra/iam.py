@@ -101,9 +101,10 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
     "subprocessor_notices_job": FunctionAccess(sends_to=("mail_out",)),
     # Data-subject exports: reads a contact's raw mail and attachments, writes the bundle.
     # Erasures: delete their raw mail, attachments and bundles, remove the messages naming
-    # them from every queue, and queue their own continuation.
+    # them from every queue, and queue their own continuation.  A workspace deletion's
+    # scheduled and cancelled mails to every member (through the mail-out queue).
     "privacy_jobs_worker": FunctionAccess(
-        sends_to=("privacy_jobs",),
+        sends_to=("privacy_jobs", "mail_out"),
         objects={INBOUND_RAW: READ_WRITE, ATTACHMENTS: READ_WRITE, EXPORTS: READ_WRITE},
         lists_objects=True,
         sweeps_queues=True,

@@ -4,6 +4,7 @@ of tests/billing_fakes.py.
 
     world = DeletionWorld()                  # workspace WS ("acme-support"), owner, two agents
     schedule_deletion(world.deps(), WS, OWNER_ACTOR, "acme-support")
+    world.mails("scheduled")                 # runs the queued members' mail jobs first
     world.clock.moment += GRACE
     run_due(world.deps(), world.clock.now())
 """
@@ -27,9 +28,11 @@ from chalicelib.privacy.workspace_deletion import (
     PHASES,
     DeletionDeps,
     DeletionStatus,
+    MembersMail,
     PurgeStep,
     Target,
     WorkspaceDeletion,
+    mail_members,
 )
 from chalicelib.tickets.model import TicketStatus
 from tests.billing_fakes import NOW, OWNER, WS, FakeAccounts, FakeClock, FakeOutbox
@@ -302,6 +305,16 @@ class FakeLeftovers:
         self._data.workspaces.discard(workspace_id)
 
 
+class FakeMembersMailJobs:
+    """The `privacy-jobs` queue of the members' mail jobs: what the requests queued."""
+
+    def __init__(self) -> None:
+        self.queued: list[MembersMail] = []
+
+    def queue(self, job: MembersMail) -> None:
+        self.queued.append(job)
+
+
 class DeletionWorld:
     def __init__(self) -> None:
         self.clock = FakeClock(NOW)
@@ -313,6 +326,7 @@ class DeletionWorld:
             WS, AGENT_FR, name="Chloé Agent", email="chloe@a.test", locale="fr"
         )
         self.outbox = FakeOutbox()
+        self.members_mail = FakeMembersMailJobs()
         self.deletions = FakeDeletions()
         self.data = FakeData(workspaces={WS})
         for name in PHASES:
@@ -324,14 +338,23 @@ class DeletionWorld:
             deletions=self.deletions,
             accounts=self.accounts,
             mail=self.outbox,
+            members_mail=self.members_mail,
             phases=self.phases,
             leftovers=FakeLeftovers(self.data),
             clock=self.clock,
             settings_link=SETTINGS_LINK,
         )
 
+    def run_mail_jobs(self) -> int:
+        """The worker takes the queued members' mail jobs, in order; how many mails it
+        queued."""
+        jobs, self.members_mail.queued = self.members_mail.queued, []
+        return sum(mail_members(self.deps(), job) for job in jobs)
+
     def mails(self, kind: str) -> dict[str, tuple[str, str]]:
-        """Address -> (subject, text) of the mails of `kind` queued."""
+        """Address -> (subject, text) of the mails of `kind` queued (the queued jobs run
+        first)."""
+        self.run_mail_jobs()
         return {
             mail.to[0]: (mail.subject, mail.text)
             for mail in self.outbox.by_id.values()

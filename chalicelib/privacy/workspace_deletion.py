@@ -170,10 +170,30 @@ class OnceMail(Protocol):
 
 
 @dataclass(frozen=True)
+class MembersMail:
+    """A job: tell every member of the workspace that its deletion `deletion_id` is `kind`
+    ("scheduled" or "cancelled").  The owner's request queues it and answers at once; the
+    `privacy-jobs` worker mails the members, however many they are (`mail_members`)."""
+
+    workspace_id: str
+    deletion_id: str
+    kind: str
+    actor: str  # who asked: "user:<id>"
+    delete_at: datetime
+
+
+class MembersMailJobs(Protocol):
+    def queue(self, job: MembersMail) -> None:
+        """Queues the job (adapter: chalicelib/store/workspace_deletion_repo.py, the
+        `privacy-jobs` queue)."""
+
+
+@dataclass(frozen=True)
 class DeletionDeps:
     deletions: WorkspaceDeletions
     accounts: DeletionAccounts
     mail: OnceMail
+    members_mail: MembersMailJobs
     phases: Sequence[PurgePhase]  # in the order of PHASES
     leftovers: Leftovers
     clock: Clock
@@ -214,10 +234,10 @@ def schedule_deletion(
 ) -> WorkspaceDeletion:
     """Schedules the workspace's deletion `GRACE` from now, `confirm_slug` being its slug
     (else 422 `confirmation_mismatch`, nothing written; an API key: 403
-    `owner_session_required`), and mails every member once.  Asked
-    again while scheduled: the same deletion (same date), its mails finished if a first
-    request was cut short.  409 `deletion_in_progress` once it is due.  Writes the record;
-    queues the members' mail."""
+    `owner_session_required`), and has every member mailed once.  Asked
+    again while scheduled: the same deletion (same date), its mails queued again in case a
+    first request was cut short (no one is mailed twice).  409 `deletion_in_progress` once it
+    is due.  A few reads, the record's write and one queued job, whatever the team's size."""
     if not actor.startswith("user:"):
         raise Forbidden(
             "Only an owner signed in to the workspace can delete it, not an API key.",
@@ -242,14 +262,15 @@ def schedule_deletion(
     deletion = deps.deletions.schedule(wanted)
     if deletion.status is not DeletionStatus.SCHEDULED or deletion.delete_at <= now:
         raise _in_progress()
-    workspace_deletion_mails.send(deps, workspace, deletion, "scheduled", actor)
+    deps.members_mail.queue(_members_mail(deletion, "scheduled", actor))
     return deletion
 
 
 def cancel_deletion(deps: DeletionDeps, workspace_id: str, actor: str) -> None:
     """Cancels a scheduled deletion while it is not due (409 `not_scheduled` without one,
-    409 `deletion_in_progress` once due); mails every member once.  Deletes the record."""
-    workspace = _workspace(deps, workspace_id)
+    409 `deletion_in_progress` once due) and has every member mailed once.  Deletes the
+    record; queues one job."""
+    _workspace(deps, workspace_id)
     now = deps.clock.now()
     deletion = deps.deletions.get(workspace_id)
     if deletion is None:
@@ -261,7 +282,45 @@ def cancel_deletion(deps: DeletionDeps, workspace_id: str, actor: str) -> None:
         if again is None:
             raise Conflict("No deletion of this workspace is scheduled.", code="not_scheduled")
         raise _in_progress()
-    workspace_deletion_mails.send(deps, workspace, deletion, "cancelled", actor)
+    deps.members_mail.queue(_members_mail(deletion, "cancelled", actor))
+
+
+def _members_mail(deletion: WorkspaceDeletion, kind: str, actor: str) -> MembersMail:
+    return MembersMail(deletion.workspace_id, deletion.id, kind, actor, deletion.delete_at)
+
+
+def mail_members(deps: DeletionDeps, job: MembersMail) -> int:
+    """The `privacy-jobs` worker's part of a request: mails every member of the workspace
+    about its deletion, once per member and mail (a job delivered again, or retried after
+    failing halfway, mails only those not yet mailed).  How many were queued now.
+
+    Nothing is sent for a workspace already gone, nor "scheduled" for a deletion that is no
+    longer the workspace's (cancelled before the job ran: the members get the cancel's mail
+    alone) or is already under way.  Reads the members page by page and each member's user
+    (a job, not a request)."""
+    if job.kind not in workspace_deletion_mails.KINDS:
+        raise ValueError(f"unknown workspace deletion mail {job.kind!r}")
+    workspace = deps.accounts.get_workspace(job.workspace_id)
+    if workspace is None:
+        return 0
+    if job.kind == "scheduled":
+        current = deletion_of(deps, job.workspace_id)
+        if current is None or current.id != job.deletion_id:
+            return 0
+        if current.status is not DeletionStatus.SCHEDULED:
+            return 0  # already being deleted: "it will be deleted on …" would come too late
+        deletion = current
+    else:
+        deletion = WorkspaceDeletion(
+            workspace_id=job.workspace_id,
+            id=job.deletion_id,
+            status=DeletionStatus.NONE,
+            delete_at=job.delete_at,
+            requested_by=job.actor,
+            requested_at=job.delete_at - GRACE,
+            next_run_at=job.delete_at,
+        )
+    return workspace_deletion_mails.send(deps, workspace, deletion, job.kind, job.actor)
 
 
 # -- the schedule ------------------------------------------------------------------------------

@@ -12,19 +12,33 @@ progress only, no content: a handful of items at any time).  A request is a PutI
 `attribute_not_exists(PK)` (one deletion per workspace); a cancel is a DeleteItem conditioned
 on `status = scheduled AND delete_at > now`; a run holds the record by a PutItem conditioned
 on the `version` it read and no live lease, and saves its progress by PutItems conditioned on
-its own lease.  The record is deleted when the workspace is gone."""
+its own lease.  The record is deleted when the workspace is gone.
+
+The members' mails go through the `privacy-jobs` queue (`SqsMembersMailJobs`): a message
+`{"kind": "workspace_deletion_mail", "workspace_id", "deletion_id", "mail", "actor",
+"delete_at"}`, read back by `members_mail_job`, which refuses any other shape."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, PutError
 
-from chalicelib.privacy.workspace_deletion import LEASE, DeletionStatus, WorkspaceDeletion
+from chalicelib.privacy.workspace_deletion import (
+    LEASE,
+    DeletionStatus,
+    MembersMail,
+    WorkspaceDeletion,
+)
+from chalicelib.privacy.workspace_deletion_mails import KINDS
 from chalicelib.store.models import Item
+from chalicelib.store.privacy_erasure_repo import MalformedJob
+from chalicelib.store.queues import SqsQueue
 
 RECORD_SK = "DELETION"
 DUE_VIEW = "WSDELETIONS#DUE"
@@ -198,3 +212,51 @@ class DynamoWorkspaceDeletions:
 
     def forget(self, deletion: WorkspaceDeletion) -> None:
         _item(deletion).delete(condition=WorkspaceDeletionItem.deletion_id == deletion.id)
+
+
+MEMBERS_MAIL_JOB = "workspace_deletion_mail"
+_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_ACTOR = re.compile(r"user:[0-9A-Za-z_-]{1,64}")
+
+
+class SqsMembersMailJobs:
+    def __init__(self, queue: SqsQueue) -> None:
+        self._queue = queue
+
+    def queue(self, job: MembersMail) -> None:
+        self._queue.send(
+            json.dumps(
+                {
+                    "kind": MEMBERS_MAIL_JOB,
+                    "workspace_id": job.workspace_id,
+                    "deletion_id": job.deletion_id,
+                    "mail": job.kind,
+                    "actor": job.actor,
+                    "delete_at": job.delete_at.isoformat(),
+                }
+            )
+        )
+
+
+def members_mail_job(body: dict[str, Any]) -> MembersMail | None:
+    """The job of a `privacy-jobs` message of kind `workspace_deletion_mail`; None for another
+    kind; `MalformedJob` when a field is missing or is not what the request writes."""
+    if body.get("kind") != MEMBERS_MAIL_JOB:
+        return None
+    workspace_id, deletion_id = body.get("workspace_id"), body.get("deletion_id")
+    kind, actor, delete_at = body.get("mail"), body.get("actor"), body.get("delete_at")
+    if not (isinstance(workspace_id, str) and _ID.fullmatch(workspace_id)):
+        raise MalformedJob("a deletion mail job without a workspace id")
+    if not (isinstance(deletion_id, str) and _ID.fullmatch(deletion_id)):
+        raise MalformedJob("a deletion mail job without a deletion id")
+    if kind not in KINDS:
+        raise MalformedJob("a deletion mail job of no known mail")
+    if not (isinstance(actor, str) and _ACTOR.fullmatch(actor)):
+        raise MalformedJob("a deletion mail job without who asked")
+    try:
+        moment = datetime.fromisoformat(delete_at) if isinstance(delete_at, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise MalformedJob("a deletion mail job without its date")
+    return MembersMail(workspace_id, deletion_id, str(kind), actor, moment)

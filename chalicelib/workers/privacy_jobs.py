@@ -1,12 +1,15 @@
 """Privacy-jobs worker: builds a data-subject export's bundle into the content bucket
-(chalicelib/privacy/exports.py `build_export`), and runs data-subject erasures
-(chalicelib/privacy/erasure.py `run_erasure`).  A run that fails fails the record, so SQS
-retries it (an export is rebuilt from the start, its object overwritten; an erasure carries
-on from its last recorded step) and finally moves it to the dead-letter queue; a ready
-export's or a done erasure's job does nothing, and so does a second delivery of an erasure's
-job while the first runs.  An erasure run stops taking steps `RESERVE_SECONDS` before the
-function's timeout and queues its continuation.  A message that is no job (not a JSON
-object, or an erasure job without its ids) is logged and dropped: it never will be one."""
+(chalicelib/privacy/exports.py `build_export`), runs data-subject erasures
+(chalicelib/privacy/erasure.py `run_erasure`), and mails a workspace's members that its
+deletion was scheduled or cancelled (chalicelib/privacy/workspace_deletion.py
+`mail_members`).  A run that fails fails the record, so SQS retries it (an export is
+rebuilt from the start, its object overwritten; an erasure carries on from its last
+recorded step; the members' mails go only to those not yet mailed) and finally moves it to
+the dead-letter queue; a ready export's or a done erasure's job does nothing, and so does a
+second delivery of an erasure's job while the first runs.  An erasure run stops taking
+steps `RESERVE_SECONDS` before the function's timeout and queues its continuation.  A
+message that is no job (not a JSON object, or a job without its ids) is logged and dropped:
+it never will be one."""
 
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+    from chalicelib.privacy.workspace_deletion import MembersMail
+
 # Time kept back for the step under way and the continuation (a step is a page of work).
 RESERVE_SECONDS = 90
 
@@ -36,6 +41,7 @@ def _run_one(record: SQSRecord, deadline: float | None = None) -> None:
     import json
 
     from chalicelib.store.privacy_erasure_repo import MalformedJob, erasure_job
+    from chalicelib.store.workspace_deletion_repo import members_mail_job
 
     try:
         body = json.loads(record.body)
@@ -46,13 +52,27 @@ def _run_one(record: SQSRecord, deadline: float | None = None) -> None:
         return
     try:
         erasure = erasure_job(body)
+        members_mail = members_mail_job(body)
     except MalformedJob as e:
         logger.warning("privacy job dropped", extra={"id": record.message_id, "reason": str(e)})
         return
     if erasure is not None:
         _erase(record, *erasure, deadline=deadline)
+    elif members_mail is not None:
+        _mail_members(record, members_mail)
     else:
         _export(record)
+
+
+def _mail_members(record: SQSRecord, job: MembersMail) -> None:
+    from chalicelib.privacy.workspace_deletion import mail_members
+
+    logger.append_keys(workspace_id=job.workspace_id, correlation_id=record.message_id)
+    queued = mail_members(bootstrap.workspace_deletion_deps(), job)
+    logger.info(
+        "workspace deletion mails queued",
+        extra={"deletion_id": job.deletion_id, "mail": job.kind, "queued": queued},
+    )
 
 
 def _erase(

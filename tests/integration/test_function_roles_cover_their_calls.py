@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import fnmatch
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -264,6 +265,14 @@ def _privacy_requests(api, owner, pump) -> None:
     erasures = api.request("GET", "/v1/privacy/erasures", token=token)[1]["erasures"]
     assert [e["status"] for e in erasures] == ["done"]
     assert erasures[0]["counts"]["tickets"] >= 1
+    # The workspace's deletion scheduled, then cancelled: the members are mailed each time.
+    slug = owner["workspace"]["slug"]
+    for method, body, expected in (("POST", {"confirm_slug": slug}, 202), ("DELETE", None, 200)):
+        status, answer, _ = api.request(method, "/v1/workspace/deletion", body, token=token)
+        assert status == expected, answer
+        pump.drain(["privacy_jobs_worker"])
+    mails = [json.loads(m["Body"]) for m in drain_mail_queue()]
+    assert {m["purpose"] for m in mails} >= {"workspace_deletion"}
 
 
 def test_every_aws_call_of_a_helpdesk_day_is_allowed_by_its_functions_role(

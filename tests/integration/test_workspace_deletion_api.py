@@ -223,7 +223,10 @@ def _naming(items: list[dict[str, Any]], *words: str) -> list[dict[str, Any]]:
     return [item for item in items if any(w in json.dumps(item) for w in words)]
 
 
-def _deletion_mails() -> dict[str, dict[str, Any]]:
+def _deletion_mails(world: World) -> dict[str, dict[str, Any]]:
+    """The deletion mails sent since the last look: the privacy-jobs worker takes the
+    requests' members-mail jobs, then the mail-out queue is read."""
+    world.pump.drain(["privacy_jobs_worker"])
     mails = [json.loads(m["Body"]) for m in drain_mail_queue()]
     return {mail["to"][0]: mail for mail in mails if mail["purpose"] == "workspace_deletion"}
 
@@ -381,18 +384,23 @@ def test_bad_deletion_requests_get_a_json_error_and_change_nothing(
         assert answer["error"]["code"] == "confirmation_mismatch"
     for reader in ("ann", "gus"):
         assert _ok(world.call("GET", PATH, reader))["status"] == "none"
-    assert _deletion_mails() == {}
+    assert _deletion_mails(world) == {}
 
 
-def test_cancelling_during_the_grace_period_keeps_everything(world, aws):
+def test_cancelling_during_the_grace_period_keeps_everything(world, aws, aws_calls):
     acme_id = world.acme["workspace"]["id"]
     before = _keys(_naming(_scan(aws), acme_id))
 
+    aws_calls.clear()
     scheduled = _ok(world.call("POST", PATH, "ann", {"confirm_slug": "acme-support"}), 202)
-    told = _deletion_mails()
+    schedule_calls = list(aws_calls)
+    mailed_by_the_request = drain_mail_queue()
+    told = _deletion_mails(world)
     seen = _ok(world.call("GET", PATH, "bob"))
+    aws_calls.clear()
     cancelled = _ok(world.call("DELETE", PATH, "ann"))
-    told_again = _deletion_mails()
+    cancel_calls = list(aws_calls)
+    told_again = _deletion_mails(world)
     after_grace = time.time() + GRACE.total_seconds() + 3600
     fired = world.fire(after_grace)
 
@@ -404,6 +412,11 @@ def test_cancelling_during_the_grace_period_keeps_everything(world, aws):
     assert told["carl@acme.test"]["subject"].startswith("L'espace de travail Helptal")
     assert told["bob@shared.test"]["subject"].startswith("The Helptal workspace Acme Support")
     assert cancelled["status"] == "none" and set(told_again) == set(told)
+    # Each request reads and writes a few items and queues one job, whatever the team's
+    # size: the privacy-jobs worker mails the members.
+    assert mailed_by_the_request == []
+    for calls in (schedule_calls, cancel_calls):
+        assert calls.count("SendMessage") == 1 and len(calls) <= 8, calls
     assert fired["workspaces"] == 0
     after = _keys(_naming(_scan(aws), acme_id))
     assert before < after  # all kept; only the mail records of the two notices are new
@@ -413,6 +426,51 @@ def test_cancelling_during_the_grace_period_keeps_everything(world, aws):
         for mail in told.values()
         for who in [mail["mail_id"].rsplit(":", 1)[1]]
     }
+
+
+_MAIL_JOB = {
+    "kind": "workspace_deletion_mail",
+    "workspace_id": "01HWS",
+    "deletion_id": "01HDELETION",
+    "mail": "scheduled",
+    "actor": "user:01HUSER",
+    "delete_at": "2026-12-08T10:00:00+00:00",
+}
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"workspace_id": None},
+        {"workspace_id": "W" * 2000},
+        {"deletion_id": ["x"]},
+        {"mail": "postponed"},
+        {"mail": None},
+        {"actor": "api_key:01HKEY"},
+        {"delete_at": "tomorrow"},
+        {"delete_at": "2026-12-08T10:00:00"},  # no zone
+        {"delete_at": 1765188000},
+    ],
+    ids=lambda changed: "-".join(f"{k}={str(v)[:12]}" for k, v in changed.items()),
+)
+def test_a_members_mail_job_that_is_no_job_is_dropped_and_mails_no_one(world, aws, changed):
+    body = {**_MAIL_JOB, **changed}
+    aws.client("sqs").send_message(
+        QueueUrl=aws.queue_urls["privacy_jobs"], MessageBody=json.dumps(body)
+    )
+    worker = next(q for q in world.pump.queues if q.name == "privacy_jobs_worker")
+
+    outcome = world.pump.poll_queue(worker)
+
+    assert (outcome.received, outcome.failed) == (1, 0)
+    assert drain_mail_queue() == []
+
+
+def test_a_members_mail_job_for_no_such_workspace_mails_no_one(world, aws):
+    aws.client("sqs").send_message(
+        QueueUrl=aws.queue_urls["privacy_jobs"], MessageBody=json.dumps(_MAIL_JOB)
+    )
+    assert _deletion_mails(world) == {}
 
 
 class _DiesAfterItsWork:
@@ -438,6 +496,7 @@ def test_the_deletion_removes_everything_of_the_workspace_and_nothing_of_the_oth
     assert len(raw) >= 3 and all(key in _objects(aws) for key in raw)
 
     _ok(world.call("POST", PATH, "ann", {"confirm_slug": slug}), 202)
+    assert set(_deletion_mails(world)) == {"ann@acme.test", "bob@shared.test", "carl@acme.test"}
     early = world.fire(time.time() + GRACE.total_seconds() - 3600)
     assert early["workspaces"] == 0
     assert _ok(world.call("GET", PATH, "bob"))["status"] == "scheduled"
@@ -568,11 +627,11 @@ def test_a_read_only_workspace_is_deleted_or_kept_and_a_cancel_racing_the_job_is
     _ok(world.call("POST", PATH, "gus", {"confirm_slug": slug}), 202)
     read = deletions.get(globex_id)
     assert read is not None
-    _deletion_mails()
+    _deletion_mails(world)
     assert deletions.claim(read, "the run", read.delete_at) is not None
     assert deletions.cancel(read, datetime.now(UTC)) is False
     status, answer = world.call("DELETE", PATH, "gus")
 
     assert (status, answer["error"]["code"]) == (409, "deletion_in_progress")
     assert _ok(world.call("GET", PATH, "bob at globex"))["status"] == "deleting"
-    assert _deletion_mails() == {}
+    assert _deletion_mails(world) == {}

@@ -6,7 +6,9 @@ what was written after the sweep."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -22,6 +24,7 @@ from chalicelib.privacy.workspace_deletion import (
     WorkspaceDeletion,
     cancel_deletion,
     deletion_of,
+    mail_members,
     run_due,
     schedule_deletion,
 )
@@ -75,7 +78,75 @@ def test_asking_again_during_the_grace_period_keeps_the_date_and_mails_no_one_tw
     again = schedule_deletion(world.deps(), WS, OWNER_ACTOR, SLUG)
 
     assert again == first
+    assert len(world.members_mail.queued) == 2  # the second queued again, in case
+    assert world.run_mail_jobs() == 3 and len(world.outbox.by_id) == 3
+
+
+def test_the_request_queues_one_job_and_mails_no_one_itself_whatever_the_teams_size(world):
+    for n in range(40):
+        world.accounts.add_member(WS, f"01HUSERMANY{n:015d}", name=f"M{n}", email=f"m{n}@a.test")
+
+    schedule_deletion(world.deps(), WS, OWNER_ACTOR, SLUG)
+
+    assert len(world.members_mail.queued) == 1 and world.outbox.by_id == {}
+    assert world.run_mail_jobs() == 43
+
+
+def test_a_job_delivered_again_or_retried_after_failing_halfway_mails_no_one_twice(world):
+    _scheduled(world)
+    job = world.members_mail.queued[0]
+    failing = _FailsAfter(world.outbox, 2)
+    with pytest.raises(RuntimeError):
+        mail_members(replace(world.deps(), mail=failing), job)
+
+    assert mail_members(world.deps(), job) == 1  # the retry: the one left
+    assert mail_members(world.deps(), job) == 0  # delivered again
     assert len(world.outbox.by_id) == 3
+
+
+def test_a_scheduled_mail_job_that_runs_after_the_cancel_mails_only_the_cancel(world):
+    _scheduled(world)
+    world.clock.moment = NOW + timedelta(hours=1)
+    cancel_deletion(world.deps(), WS, OWNER_ACTOR)
+
+    assert world.mails("scheduled") == {}
+    assert set(world.mails("cancelled")) == {"ann@a.test", "bob@a.test", "chloe@a.test"}
+
+
+def test_a_scheduled_mail_job_that_runs_once_the_deletion_is_due_mails_no_one(world):
+    _scheduled(world)
+    world.clock.moment = NOW + GRACE
+
+    assert world.mails("scheduled") == {}
+
+
+def test_a_mail_job_for_a_workspace_already_gone_mails_no_one(world):
+    _scheduled(world)
+    world.accounts.workspaces.pop(WS)
+
+    assert world.run_mail_jobs() == 0 and world.outbox.by_id == {}
+
+
+def test_a_mail_job_of_an_unknown_kind_is_refused(world):
+    _scheduled(world)
+    job = replace(world.members_mail.queued[0], kind="postponed")
+
+    with pytest.raises(ValueError):
+        mail_members(world.deps(), job)
+    assert world.outbox.by_id == {}
+
+
+class _FailsAfter:
+    """An outbox whose queue fails after `sends` mails (the worker dies halfway)."""
+
+    def __init__(self, outbox: Any, sends: int) -> None:
+        self._outbox, self._left = outbox, sends
+
+    def send_once(self, mail: Any) -> bool:
+        if self._left == 0:
+            raise RuntimeError("the mail-out queue is down")
+        self._left -= 1
+        return bool(self._outbox.send_once(mail))
 
 
 @pytest.mark.parametrize("typed", ["acme", "Acme-Support", " acme-support", "acme-support2", ""])
@@ -84,7 +155,8 @@ def test_a_wrong_confirmation_schedules_nothing_and_mails_no_one(world, typed):
         schedule_deletion(world.deps(), WS, OWNER_ACTOR, typed)
 
     assert refused.value.code == "confirmation_mismatch"
-    assert deletion_of(world.deps(), WS) is None and world.outbox.by_id == {}
+    assert deletion_of(world.deps(), WS) is None
+    assert world.members_mail.queued == [] and world.outbox.by_id == {}
 
 
 def test_an_api_key_cannot_schedule_a_deletion(world):
