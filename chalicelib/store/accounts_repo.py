@@ -338,6 +338,9 @@ def _membership_refused(error: TransactWriteError) -> NoReturn:
 
 TRANSACTION_CONFLICT = "TransactionConflict"
 CONFLICT_TRIES = 5
+# Rounds of a password attempt's reservation lost to requests opening or clearing the same
+# window (3 calls a round at most).
+THROTTLE_RACE_ROUNDS = 8
 
 
 def _retrying_conflicts(write: Callable[[], None]) -> None:
@@ -1372,7 +1375,10 @@ class DynamoAccountsStore:
         """Counts one more attempt in the subject's window with a conditional update, so that
         concurrent requests can never take more than `max_attempts`; returns its number."""
         item = LoginThrottleItem(keys.login_throttle_pk(subject), keys.LOOKUP_SK)
-        for _ in range(3):
+        # Each lost round means another request opened or cleared the window in between: a
+        # burst of concurrent checks (people accepting one invitation at once) can do that a
+        # few times over before it settles, and giving up says "too many attempts" wrongly.
+        for _ in range(THROTTLE_RACE_ROUNDS):
             try:
                 # Same window, attempts left: take one, atomically.
                 item.update(

@@ -202,3 +202,39 @@ def test_every_inbox_view_costs_the_same_calls_at_three_tickets_and_at_three_hun
     assert all(calls.count("Query") <= 2 for calls in many.values()), many
     unassigned_closed = "/v1/tickets?limit=25&status=closed&assignee=none"
     assert many[unassigned_closed].count("Query") == 1
+
+
+def test_a_password_check_losing_rounds_to_others_opening_and_clearing_its_window_still_counts(
+    api, monkeypatch
+):
+    """Other requests keep clearing the subject's window (their password passed) and opening
+    it again (a new attempt) between this request's conditional writes: it keeps trying and
+    takes its attempt, rather than answering "too many attempts" to a person who made one."""
+    from chalicelib.store import accounts_repo
+    from chalicelib.store.models import LoginThrottleItem
+
+    store = accounts_repo.DynamoAccountsStore()
+    subject = "racing@acme.test"
+    pk, sk = accounts_repo.keys.login_throttle_pk(subject), accounts_repo.keys.LOOKUP_SK
+    interfered = {"update": 0, "save": 0}
+    update, save = LoginThrottleItem.update, LoginThrottleItem.save
+
+    def cleared_first(self, *args, **kwargs):
+        if interfered["update"] < 5:  # another request's passed check clears the window
+            interfered["update"] += 1
+            LoginThrottleItem(pk, sk).delete()
+        return update(self, *args, **kwargs)
+
+    def opened_first(self, *args, **kwargs):
+        if interfered["save"] < 5:  # another request opens it again with its attempt
+            interfered["save"] += 1
+            save(LoginThrottleItem(pk, sk, failures=1, window_started=1_000, expires_at=9_999))
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(LoginThrottleItem, "update", cleared_first)
+    monkeypatch.setattr(LoginThrottleItem, "save", opened_first)
+
+    attempt = store.reserve_password_attempt(subject, 1_010, 900, 5)
+
+    assert interfered == {"update": 5, "save": 5}
+    assert attempt == 2  # the other request's attempt, then this one
