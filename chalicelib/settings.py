@@ -140,6 +140,23 @@ class Settings:
     # PASSWORD_HASHING=fast: argon2id at its cheapest, for test runs against an emulator; see
     # `fast_password_hashing` (a deployed stack always hashes at the standard cost).
     password_hashing: str = "standard"
+    # EMULATOR_READ_TIMEOUT_SECONDS: a longer wait for an AWS call, only ever behind a local
+    # emulator (see `aws_read_timeout_seconds`); 0 keeps the standard.
+    emulator_read_timeout_seconds: int = 0
+
+    @property
+    def aws_read_timeout_seconds(self) -> int:
+        """How long an AWS call waits for its answer before it counts as an outage (503).
+        Three seconds against AWS.  A local emulator serves every call of every process one
+        after the other, so under a load test a call can wait behind a hundred others: a
+        stack run against one may wait longer (EMULATOR_READ_TIMEOUT_SECONDS).  A deployment
+        reaches AWS itself, so it cannot turn this on by mistake."""
+        from chalicelib.store.aws_outage import READ_TIMEOUT_SECONDS
+
+        local = any(name.startswith("AWS_ENDPOINT_URL") for name, _ in self.aws_environment)
+        if local and self.emulator_read_timeout_seconds > 0:
+            return self.emulator_read_timeout_seconds
+        return READ_TIMEOUT_SECONDS
 
     @property
     def fast_password_hashing(self) -> bool:
@@ -331,6 +348,7 @@ def get_settings() -> Settings:
             sorted((name, value) for name, value in os.environ.items() if is_aws_variable(name))
         ),
         password_hashing=_env("PASSWORD_HASHING", "standard"),
+        emulator_read_timeout_seconds=_env_int("EMULATOR_READ_TIMEOUT_SECONDS", 0),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 CONNECT_TIMEOUT_SECONDS = 2
-READ_TIMEOUT_SECONDS = 3
+READ_TIMEOUT_SECONDS = 3  # behind a local emulator: `Settings.aws_read_timeout_seconds`
 # The first try and one retry (with the SDK's jittered backoff): a hanging endpoint costs
 # at most about 2 * READ_TIMEOUT_SECONDS + 1 s per call.
 MAX_ATTEMPTS = 2
@@ -44,9 +44,11 @@ def client_config(**options: Any) -> Any:
     """A botocore `Config` with this module's timeouts and bounded retries (plus `options`)."""
     from botocore.config import Config
 
+    from chalicelib.settings import get_settings
+
     return Config(
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
+        read_timeout=get_settings().aws_read_timeout_seconds,
         retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         **options,
     )

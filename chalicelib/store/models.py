@@ -103,11 +103,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.settings import get_settings
-from chalicelib.store.aws_outage import (
-    CONNECT_TIMEOUT_SECONDS,
-    MAX_ATTEMPTS,
-    READ_TIMEOUT_SECONDS,
-)
+from chalicelib.store.aws_outage import CONNECT_TIMEOUT_SECONDS, MAX_ATTEMPTS
 
 
 class ByUserIndex(GlobalSecondaryIndex["Item"]):
@@ -144,7 +140,7 @@ class Item(Model):
         region = get_settings().region
         # Give up within seconds when DynamoDB is unreachable or hangs (see aws_outage).
         connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
-        read_timeout_seconds = READ_TIMEOUT_SECONDS
+        read_timeout_seconds = get_settings().aws_read_timeout_seconds
         max_retry_attempts = MAX_ATTEMPTS - 1
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")

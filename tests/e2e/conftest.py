@@ -207,8 +207,13 @@ def stack(stack_env: dict[str, str]) -> Iterator[Stack]:
 @pytest.fixture()
 def stack_of_its_own(stack_env: dict[str, str]) -> Iterator[Stack]:
     """A local stack for one test that leaves a backlog in its queues (a burst of chat
-    messages to index): stopped with it, so tests after it do not wait behind that work."""
-    with _running_stack({**stack_env, "MAIL_PORT": str(free_port())}) as running:
+    messages to index): stopped with it, so tests after it do not wait behind that work.
+
+    Its AWS calls may wait 15 s for the emulator: moto answers DynamoDB calls one at a time, and a
+    burst of a hundred clients queues calls behind each other for longer than AWS's 3 s
+    would ever take (a timeout there is an outage, answered 503)."""
+    env = {**stack_env, "MAIL_PORT": str(free_port()), "EMULATOR_READ_TIMEOUT_SECONDS": "15"}
+    with _running_stack(env) as running:
         yield running
 
 
