@@ -334,8 +334,12 @@ class DynamoTicketRemoval:
             if not committed(unfinished):
                 delete_if(record, Item.pk.exists())
         incoming = (keys.ticket_pk(ticket.workspace_id, ticket.id), keys.INCOMING_MERGES_SK)
-        if incoming not in held:
-            return
+        left = _pending_merges_into(*incoming) if incoming in held else 0
+        if left == 0:
+            return  # never a target, or every merge into it finished: no record to look for
+        # A merge into it is unfinished (it lasts until the events worker finishes it, seconds):
+        # its record is among the workspace's merge records, found by its target.  Only then
+        # are they read (a filtered Query of `MERGE#`), and only until that many are found.
         for pending in TicketMergeItem.query(
             ws,
             TicketMergeItem.sk.startswith(keys.MERGE_PREFIX),
@@ -344,6 +348,9 @@ class DynamoTicketRemoval:
         ):
             # Its delayed check then finds no merge to finish; the source stays, closed.
             delete_if(pending, TicketMergeItem.status == MergeStatus.PENDING.value)
+            left -= 1
+            if left <= 0:
+                return
 
     # -- files ----------------------------------------------------------------------------
 
@@ -472,3 +479,11 @@ def _count_partition(held: Iterable[tuple[str, str]]) -> Counter[str]:
 
 def _plain(counts: Counter[str]) -> dict[str, int]:
     return {name: value for name, value in sorted(counts.items()) if value}
+
+
+def _pending_merges_into(pk: str, sk: str) -> int:
+    """The count of unfinished merges into a ticket (its `MERGES_IN` item; 0 without one)."""
+    try:
+        return int(IncomingMergesItem.get(pk, sk, consistent_read=True).pending or 0)
+    except IncomingMergesItem.DoesNotExist:
+        return 0

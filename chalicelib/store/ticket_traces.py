@@ -114,7 +114,9 @@ def notifications_about(
 ) -> Iterator[tuple[str, NotificationItem]]:
     """Each member's notifications about the ticket, and their copies waiting for the digest
     (`NOTIF#` and `MAILDUE#` items from the ticket's creation on, filtered on its id: two
-    Queries per member).  A former member's expire with their 90 days."""
+    Queries per member, each reading at most what the member's partition keeps: 90 days of
+    notifications, as they expire).  A former member's expire with their 90 days.  Job
+    paths only (erasure, retention, a workspace's deletion)."""
     floor = id_floor(ticket.created_at - CLOCK_MARGIN)
     for user_id in members_of(workspace_id):
         pk = keys.member_notifications_pk(workspace_id, user_id)

@@ -13,7 +13,7 @@ Set up once for the module."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
+from chalicelib import bootstrap
 from chalicelib.ai.model import AiResult, ResultKind, ResultStatus
 from chalicelib.chat.insights import month_of, record_unanswered
 from chalicelib.live.model import ConnectionKind, LiveConnection, ticket_topic
@@ -30,7 +31,9 @@ from chalicelib.store.chat_insights_repo import ChatStatsItem, DynamoChatInsight
 from chalicelib.store.chat_repo import ChatHistoryItem, ChatStateItem, _history_pk
 from chalicelib.store.kb_index_repo import DynamoSearchGaps
 from chalicelib.store.live_connections_repo import DynamoLiveConnections
+from chalicelib.store.models import TicketMergeItem
 from chalicelib.store.tickets_repo import DynamoTicketStore
+from chalicelib.tickets import merging
 from devstack.pump import EventPump
 from fakes.mailgun import InboundAttachment, inbound_form
 from tests.integration.chat_helpers import enable_chat, start
@@ -45,6 +48,7 @@ from tests.integration.removal_helpers import (
     table_items,
     upload,
 )
+from tests.integration.test_ticket_merges import Crash, StoreThatCrashes
 from tests.stages import TEST_STAGE
 
 CARLA = "carla.remove@customer.test"
@@ -366,3 +370,63 @@ def test_a_merged_ticket_and_its_target_keep_the_files_they_share_until_both_go(
     assert removed["tickets"] == 1 and removed["attachments"] == 1, removed
     left = holding(desk.aws, erin, finn, ERIN_WORD, FINN_WORD, unless=CONTACT_KINDS)
     assert left == []
+
+
+def _two_tickets(desk: Desk, first: str, second: str) -> tuple[str, str]:
+    return tuple(  # type: ignore[return-value]
+        call(
+            desk.api,
+            "POST",
+            "/v1/tickets",
+            desk.owner,
+            {
+                "requester": {"email": f"{who}@customer.test"},
+                "subject": f"From {who}",
+                "body": "Hi",
+            },
+        )["id"]
+        for who in (first, second)
+    )
+
+
+def _merge_record(desk: Desk, source: str) -> TicketMergeItem | None:
+    try:
+        return TicketMergeItem.get(
+            keys.workspace_pk(desk.workspace_id), keys.merge_sk(source), consistent_read=True
+        )
+    except TicketMergeItem.DoesNotExist:
+        return None
+
+
+def test_removing_the_target_of_an_unfinished_merge_removes_its_record_and_keeps_the_source(
+    desk: Desk,
+) -> None:
+    hana, ivo = _two_tickets(desk, "hana", "ivo")
+    deps = bootstrap.ticket_deps()
+    crashing = replace(deps, store=StoreThatCrashes(deps.store, "merge_messages", False))
+    with pytest.raises(Crash):  # the merge stops after its record: finished later by a job
+        merging.merge_tickets(crashing, desk.workspace_id, hana, ivo, "user:ann")
+    record = _merge_record(desk, hana)
+    assert record is not None and record.status == "pending"
+
+    removed = removal(desk.aws).remove(desk.workspace_id, ivo)
+    drain(desk.pump, "search_indexer")  # the merge's delayed check finds nothing to finish
+
+    assert removed["tickets"] == 1
+    assert _merge_record(desk, hana) is None
+    assert call(desk.api, "GET", f"/v1/tickets/{hana}", desk.owner)["id"] == hana
+
+
+def test_removing_a_ticket_whose_merges_all_finished_reads_no_merge_records(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jade, kim = _two_tickets(desk, "jade", "kim")
+    call(desk.api, "POST", f"/v1/tickets/{jade}/merge", desk.owner, {"into": kim})
+    drain(desk.pump, "search_indexer")
+    assert _merge_record(desk, jade).status == "done"  # type: ignore[union-attr]
+    queried: list[Any] = []
+    monkeypatch.setattr(TicketMergeItem, "query", lambda *a, **k: queried.append(a) or iter(()))
+
+    removed = removal(desk.aws).remove(desk.workspace_id, kim)
+
+    assert removed["tickets"] == 1 and queried == []
